@@ -1,0 +1,192 @@
+/**
+ * The route table: the single source for API Gateway routes (CDK), the local server and the
+ * OpenAPI document. It is data. `handler` is a file path, so `cdk synth` never loads Lambda code.
+ */
+import type { z } from 'zod';
+import * as s from './schemas.ts';
+
+export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';
+export const ROLES: readonly Role[] = ['tenant-admin', 'tenant-user', 'support-agent', 'support-lead'];
+export const SUPPORT: readonly Role[] = ['support-agent', 'support-lead'];
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** One Lambda function serves each group; its routes share the grants it needs. */
+export const groups = {
+  meta: { handler: 'lambdas/http/meta.ts', data: 'none', mail: false },
+  settings: { handler: 'lambdas/http/settings.ts', data: 'readwrite', mail: false },
+  requests: { handler: 'lambdas/http/requests.ts', data: 'readwrite', mail: false },
+  grants: { handler: 'lambdas/http/grants.ts', data: 'readwrite', mail: false },
+  sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite', mail: false },
+  access: { handler: 'lambdas/http/access.ts', data: 'read', mail: false },
+  audit: { handler: 'lambdas/http/audit.ts', data: 'read', mail: false },
+} as const;
+export type Group = keyof typeof groups;
+
+export interface RouteDef {
+  /** PascalCase verb-noun; also the CDK construct id and the OpenAPI operationId. */
+  id: string;
+  method: Method;
+  /** API Gateway path syntax. */
+  path: string;
+  group: Group;
+  summary: string;
+  /** false: no JWT needed (health and the OpenAPI document). */
+  auth: boolean;
+  /** Who passes the route-level check. Tenant roles only for their own tenant. */
+  roles: readonly Role[];
+  /** A rule that needs data (a contact, the requester, a grantee), enforced by the service. */
+  condition?: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** When the body differs by role: the schema for each role (the `body` is their union). */
+  bodyByRole?: Partial<Record<Role, z.ZodType>>;
+  /** Status and schema of the success answer. `null` schema: no body. */
+  success: { status: number; schema: z.ZodType | null; description: string };
+  /** Accepts `Idempotency-Key`. */
+  idempotent?: boolean;
+}
+
+const ALL_TENANT_READERS: readonly Role[] = ['tenant-admin', 'tenant-user', ...SUPPORT];
+
+export const routes = [
+  {
+    id: 'GetHealth', method: 'GET', path: '/v1/health', group: 'meta', auth: false, roles: [],
+    summary: 'Liveness of the API', success: { status: 200, schema: s.Health, description: 'The API answers' },
+  },
+  {
+    id: 'GetOpenApi', method: 'GET', path: '/v1/openapi.json', group: 'meta', auth: false, roles: [],
+    summary: 'This OpenAPI 3.1 document', success: { status: 200, schema: null, description: 'The OpenAPI document' },
+  },
+  {
+    id: 'ListContacts', method: 'GET', path: '/v1/tenants/{tenantId}/contacts', group: 'settings', auth: true,
+    roles: ALL_TENANT_READERS, params: s.TenantParams,
+    summary: "The tenant's authorized contacts", success: { status: 200, schema: s.ContactList, description: 'The contacts' },
+  },
+  {
+    id: 'PutContact', method: 'PUT', path: '/v1/tenants/{tenantId}/contacts/{email}', group: 'settings', auth: true,
+    roles: ['tenant-admin'], params: s.ContactParams, body: s.PutContactBody,
+    summary: 'Add an authorized contact, or rename one',
+    success: { status: 201, schema: s.Contact, description: 'Created (201) or updated (200)' },
+  },
+  {
+    id: 'DeleteContact', method: 'DELETE', path: '/v1/tenants/{tenantId}/contacts/{email}', group: 'settings', auth: true,
+    roles: ['tenant-admin'], params: s.ContactParams,
+    summary: 'Remove an authorized contact', success: { status: 204, schema: null, description: 'Removed' },
+  },
+  {
+    id: 'GetPolicy', method: 'GET', path: '/v1/tenants/{tenantId}/policy', group: 'settings', auth: true,
+    roles: ALL_TENANT_READERS, params: s.TenantParams,
+    summary: "The tenant's policy (defaults until set)", success: { status: 200, schema: s.Policy, description: 'The policy' },
+  },
+  {
+    id: 'PutPolicy', method: 'PUT', path: '/v1/tenants/{tenantId}/policy', group: 'settings', auth: true,
+    roles: ['tenant-admin'], params: s.TenantParams, body: s.Policy,
+    summary: "Replace the tenant's policy", success: { status: 200, schema: s.Policy, description: 'The new policy' },
+  },
+  {
+    id: 'CreateAccessRequest', method: 'POST', path: '/v1/tenants/{tenantId}/access-requests', group: 'requests', auth: true,
+    roles: SUPPORT, params: s.TenantParams, body: s.CreateRequestBody, idempotent: true,
+    summary: 'Ask the tenant for access; every contact is emailed to approve',
+    success: { status: 201, schema: s.AccessRequest, description: 'The PENDING request' },
+  },
+  {
+    id: 'ListAccessRequests', method: 'GET', path: '/v1/tenants/{tenantId}/access-requests', group: 'requests', auth: true,
+    roles: ['tenant-admin', 'tenant-user', ...SUPPORT], condition: 'a tenant-user must be an authorized contact',
+    params: s.TenantParams, query: s.RequestListQuery,
+    summary: 'Access requests, newest first', success: { status: 200, schema: s.page(s.AccessRequest), description: 'A page of requests' },
+  },
+  {
+    id: 'GetAccessRequest', method: 'GET', path: '/v1/tenants/{tenantId}/access-requests/{requestId}', group: 'requests', auth: true,
+    roles: ['tenant-admin', 'tenant-user', ...SUPPORT], condition: 'a tenant-user must be an authorized contact',
+    params: s.RequestParams,
+    summary: 'One access request', success: { status: 200, schema: s.AccessRequest, description: 'The request' },
+  },
+  {
+    id: 'ApproveAccessRequest', method: 'POST', path: '/v1/tenants/{tenantId}/access-requests/{requestId}/approve', group: 'requests', auth: true,
+    roles: ['tenant-admin', 'tenant-user'], condition: 'a tenant-user must be an authorized contact; never the requester',
+    params: s.RequestParams, body: s.DecisionBody,
+    summary: 'Approve; with enough approvals the grant is ACTIVE', success: { status: 200, schema: s.AccessRequest, description: 'The request' },
+  },
+  {
+    id: 'DenyAccessRequest', method: 'POST', path: '/v1/tenants/{tenantId}/access-requests/{requestId}/deny', group: 'requests', auth: true,
+    roles: ['tenant-admin', 'tenant-user'], condition: 'a tenant-user must be an authorized contact',
+    params: s.RequestParams, body: s.DecisionBody,
+    summary: 'Deny; the requester is emailed', success: { status: 200, schema: s.AccessRequest, description: 'The DENIED request' },
+  },
+  {
+    id: 'CancelAccessRequest', method: 'POST', path: '/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', group: 'requests', auth: true,
+    roles: SUPPORT, condition: 'only the requester',
+    params: s.RequestParams, body: s.EmptyBody,
+    summary: 'Withdraw a PENDING request', success: { status: 200, schema: s.AccessRequest, description: 'The CANCELLED request' },
+  },
+  {
+    id: 'CreateGrant', method: 'POST', path: '/v1/tenants/{tenantId}/grants', group: 'grants', auth: true,
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, body: s.CreateGrantBody, idempotent: true,
+    bodyByRole: { 'tenant-admin': s.AdminGrantBody, 'support-lead': s.UpfrontGrantBody },
+    summary: 'Switch access on (tenant admin) or record an upfront approval (support lead)',
+    success: { status: 201, schema: s.Grant, description: 'The ACTIVE grant' },
+  },
+  {
+    id: 'ListGrants', method: 'GET', path: '/v1/tenants/{tenantId}/grants', group: 'grants', auth: true,
+    roles: ALL_TENANT_READERS, params: s.TenantParams, query: s.GrantListQuery,
+    summary: 'Grants, newest first', success: { status: 200, schema: s.page(s.Grant), description: 'A page of grants' },
+  },
+  {
+    id: 'GetGrant', method: 'GET', path: '/v1/tenants/{tenantId}/grants/{grantId}', group: 'grants', auth: true,
+    roles: ALL_TENANT_READERS, params: s.GrantParams,
+    summary: 'One grant', success: { status: 200, schema: s.Grant, description: 'The grant' },
+  },
+  {
+    id: 'AddGrantee', method: 'POST', path: '/v1/tenants/{tenantId}/grants/{grantId}/grantees', group: 'grants', auth: true,
+    roles: ['tenant-admin', 'support-lead'], params: s.GrantParams, body: s.AddGranteeBody,
+    summary: 'Name one more grantee on an ACTIVE grant', success: { status: 200, schema: s.Grant, description: 'The grant' },
+  },
+  {
+    id: 'RevokeGrant', method: 'POST', path: '/v1/tenants/{tenantId}/grants/{grantId}/revoke', group: 'grants', auth: true,
+    roles: ['tenant-admin', 'support-lead', 'support-agent'], condition: 'a support-agent must be a grantee',
+    params: s.GrantParams, body: s.RevokeGrantBody,
+    summary: 'End a grant now; its open sessions end', success: { status: 200, schema: s.Grant, description: 'The REVOKED grant' },
+  },
+  {
+    id: 'SignIn', method: 'POST', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
+    roles: SUPPORT, params: s.TenantParams, body: s.SignInBody, idempotent: true,
+    summary: 'Sign in to the tenant under an ACTIVE grant that covers the caller',
+    success: { status: 201, schema: s.Session, description: 'The open session' },
+  },
+  {
+    id: 'EndSession', method: 'POST', path: '/v1/tenants/{tenantId}/sessions/{sessionId}/end', group: 'sessions', auth: true,
+    roles: SUPPORT, condition: "only the session's agent", params: s.SessionParams, body: s.EmptyBody,
+    summary: 'Sign out', success: { status: 200, schema: s.Session, description: 'The ended session' },
+  },
+  {
+    id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
+    summary: 'The login history, newest first', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+  },
+  {
+    id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,
+    roles: SUPPORT, params: s.TenantParams,
+    summary: "The caller's effective access now", success: { status: 200, schema: s.Access, description: 'The access' },
+  },
+  {
+    id: 'ListMyGrants', method: 'GET', path: '/v1/me/grants', group: 'access', auth: true,
+    roles: SUPPORT,
+    summary: 'The ACTIVE grants that cover the caller, every tenant',
+    success: { status: 200, schema: s.page(s.Grant), description: 'The grants' },
+  },
+  {
+    id: 'ListAuditEvents', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events', group: 'audit', auth: true,
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
+    summary: 'The audit trail, newest first', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+  },
+] as const satisfies readonly RouteDef[];
+
+export type RouteId = (typeof routes)[number]['id'];
+
+/** `GET /v1/health` style key, as API Gateway's `routeKey`. */
+export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>) => `${r.method} ${r.path}`;
+
+export const routesById: ReadonlyMap<string, RouteDef> = new Map(routes.map((r) => [r.id, r as RouteDef]));
+export const routesByKey: ReadonlyMap<string, RouteDef> = new Map(routes.map((r) => [routeKey(r), r as RouteDef]));

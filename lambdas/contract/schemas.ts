@@ -1,0 +1,266 @@
+/**
+ * Request and response schemas of the v1 contract. zod is the only source of these types: every
+ * `type X` below is `z.infer<typeof X>`, and the OpenAPI document is generated from the same values.
+ */
+import { z } from 'zod';
+
+// ---- building blocks ------------------------------------------------------------------------
+
+const text = (min: number, max: number) => z.string().trim().min(min).max(max);
+
+/** Emails are compared case-insensitively, so they are stored lower-cased. */
+export const Email = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'must be an email address' }))
+  .transform((e) => e.toLowerCase());
+
+export const Id = text(1, 128).regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
+export const Timestamp = z.iso.datetime({ precision: 3 }).describe('ISO 8601 UTC with milliseconds');
+
+export const Actor = z.object({ id: z.string(), email: z.string(), name: z.string() });
+export type Actor = z.infer<typeof Actor>;
+export const SystemActor = z.object({ id: z.literal('system') });
+
+export const ModuleName = text(1, 64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
+export const Scope = z.strictObject({
+  level: z.enum(['read-only', 'full']),
+  modules: z
+    .array(ModuleName)
+    .min(1)
+    .max(50)
+    .refine((m) => new Set(m).size === m.length, 'must not repeat a module')
+    .optional()
+    .describe('No modules: every module'),
+});
+export type Scope = z.infer<typeof Scope>;
+
+// ---- contacts and policy -------------------------------------------------------------------
+
+export const Contact = z.object({ email: z.string(), name: z.string(), addedAt: Timestamp, addedBy: Actor });
+export type Contact = z.infer<typeof Contact>;
+export const ContactList = z.object({ items: z.array(Contact) });
+export const PutContactBody = z.strictObject({ name: text(1, 100) });
+export type PutContactBody = z.infer<typeof PutContactBody>;
+
+export const Policy = z.strictObject({
+  maxDurationHours: z.int().min(1).max(720),
+  allowStandingAccess: z.boolean(),
+  approvalsRequired: z.int().min(1).max(3),
+  requestTtlHours: z.int().min(1).max(168),
+  notifyOnSignIn: z.boolean(),
+});
+export type Policy = z.infer<typeof Policy>;
+export const DEFAULT_POLICY: Policy = {
+  maxDurationHours: 72,
+  allowStandingAccess: false,
+  approvalsRequired: 1,
+  requestTtlHours: 12,
+  notifyOnSignIn: true,
+};
+
+// ---- grants ----------------------------------------------------------------------------------
+
+export const GrantStatus = z.enum(['ACTIVE', 'REVOKED', 'EXPIRED']);
+export type GrantStatus = z.infer<typeof GrantStatus>;
+export const GranteeInput = z.strictObject({ id: Id, email: Email, name: text(1, 100) });
+export type GranteeInput = z.infer<typeof GranteeInput>;
+export const Grantee = z.object({ id: z.string(), email: z.string(), name: z.string(), addedAt: Timestamp, addedBy: Actor });
+export type Grantee = z.infer<typeof Grantee>;
+/** A grant names at most this many people, so that ending it stays one transaction. */
+export const MAX_GRANTEES = 20;
+
+const Grantees = z
+  .array(GranteeInput)
+  .min(1)
+  .max(MAX_GRANTEES)
+  .refine((g) => new Set(g.map((x) => x.id)).size === g.length, 'must not name the same grantee twice');
+
+export const Grant = z.object({
+  grantId: z.string(),
+  tenantId: z.string(),
+  status: GrantStatus,
+  origin: z.enum(['tenant-admin', 'access-request', 'upfront-approval']),
+  requestId: z.string().nullable(),
+  ticketId: z.string().nullable(),
+  reason: z.string(),
+  scope: Scope,
+  audience: z.enum(['support-team', 'named']),
+  grantees: z.array(Grantee),
+  grantedBy: Actor,
+  approvedBy: z.array(Actor),
+  createdAt: Timestamp,
+  expiresAt: Timestamp.nullable().describe('null: standing access'),
+  endedAt: Timestamp.nullable(),
+  endedBy: z.union([Actor, SystemActor]).nullable(),
+  endReason: z.string().nullable(),
+});
+export type Grant = z.infer<typeof Grant>;
+
+export const DurationHours = z.int().min(1).max(720);
+export const TicketId = text(1, 64);
+export const Reason = text(1, 500);
+
+/** A tenant admin switches access on directly. */
+export const AdminGrantBody = z
+  .strictObject({
+    reason: Reason,
+    scope: Scope,
+    durationHours: DurationHours.optional(),
+    standing: z.literal(true).optional(),
+    ticketId: TicketId.optional(),
+    grantees: Grantees.optional().describe('No grantees: the whole support team'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.durationHours === undefined && b.standing === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['durationHours'], message: 'give durationHours, or standing: true' });
+    }
+    if (b.durationHours !== undefined && b.standing !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['standing'], message: 'give durationHours or standing, not both' });
+    }
+  });
+export type AdminGrantBody = z.infer<typeof AdminGrantBody>;
+
+/** A support lead records an approval that a contact gave upfront. */
+export const UpfrontGrantBody = z.strictObject({
+  ticketId: TicketId,
+  reason: Reason,
+  scope: Scope,
+  durationHours: DurationHours,
+  approvedBy: Email.describe('the email of the authorized contact who approved'),
+  grantees: Grantees.optional().describe('No grantees: the whole support team'),
+});
+export type UpfrontGrantBody = z.infer<typeof UpfrontGrantBody>;
+export const CreateGrantBody = z.union([AdminGrantBody, UpfrontGrantBody]);
+
+export const AddGranteeBody = GranteeInput;
+export const RevokeGrantBody = z.strictObject({ reason: Reason.optional() });
+export type RevokeGrantBody = z.infer<typeof RevokeGrantBody>;
+
+// ---- sessions and access ---------------------------------------------------------------------
+
+export const Session = z.object({
+  sessionId: z.string(),
+  tenantId: z.string(),
+  grantId: z.string(),
+  accessedBy: Actor,
+  reason: z.string(),
+  signInAt: Timestamp,
+  signOutAt: Timestamp.nullable(),
+  endedBy: z.enum(['agent', 'revoked', 'expired']).nullable(),
+  grantedBy: Actor,
+  sourceIp: z.string(),
+  userAgent: z.string(),
+});
+export type Session = z.infer<typeof Session>;
+export const SignInBody = z.strictObject({ reason: Reason, grantId: Id.optional() });
+export type SignInBody = z.infer<typeof SignInBody>;
+export const EmptyBody = z.strictObject({});
+
+export const Access = z.object({
+  allowed: z.boolean(),
+  scope: Scope.nullable(),
+  expiresAt: Timestamp.nullable().describe('null when a standing grant covers the caller'),
+  grantIds: z.array(z.string()),
+});
+export type Access = z.infer<typeof Access>;
+
+// ---- access requests -------------------------------------------------------------------------
+
+export const RequestStatus = z.enum(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED']);
+export type RequestStatus = z.infer<typeof RequestStatus>;
+export const AccessRequest = z.object({
+  requestId: z.string(),
+  tenantId: z.string(),
+  status: RequestStatus,
+  ticketId: z.string(),
+  reason: z.string(),
+  scope: Scope,
+  durationHours: z.int(),
+  requestedBy: Actor,
+  requestedAt: Timestamp,
+  expiresAt: Timestamp,
+  approvals: z.array(z.object({ by: Actor, at: Timestamp, comment: z.string().optional() })),
+  decidedAt: Timestamp.nullable(),
+  decidedBy: Actor.nullable(),
+  grantId: z.string().nullable(),
+});
+export type AccessRequest = z.infer<typeof AccessRequest>;
+export const CreateRequestBody = z.strictObject({ ticketId: TicketId, reason: Reason, scope: Scope, durationHours: DurationHours });
+export type CreateRequestBody = z.infer<typeof CreateRequestBody>;
+export const DecisionBody = z.strictObject({ comment: text(1, 500).optional() });
+export type DecisionBody = z.infer<typeof DecisionBody>;
+
+// ---- audit -----------------------------------------------------------------------------------
+
+export const AuditAction = z.enum([
+  'contact.added',
+  'contact.removed',
+  'policy.updated',
+  'request.created',
+  'request.approved',
+  'request.denied',
+  'request.cancelled',
+  'request.expired',
+  'grant.activated',
+  'grant.grantee_added',
+  'grant.revoked',
+  'grant.expired',
+  'session.started',
+  'session.ended',
+  'session.denied',
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+export const AuditEvent = z.object({
+  eventId: z.string(),
+  at: Timestamp,
+  actor: z.union([Actor, SystemActor]),
+  action: AuditAction,
+  targetId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEvent = z.infer<typeof AuditEvent>;
+
+// ---- lists, params, problems -----------------------------------------------------------------
+
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+export const GrantListQuery = ListQuery.extend({ status: GrantStatus.optional() });
+export const RequestListQuery = ListQuery.extend({ status: RequestStatus.optional() });
+export type ListQuery = z.infer<typeof ListQuery>;
+
+export const TenantParams = z.strictObject({ tenantId: Id });
+export const ContactParams = TenantParams.extend({ email: Email });
+export const GrantParams = TenantParams.extend({ grantId: Id });
+export const SessionParams = TenantParams.extend({ sessionId: Id });
+export const RequestParams = TenantParams.extend({ requestId: Id });
+
+export const ProblemCode = z.enum([
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'ACCESS_NOT_GRANTED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'NO_AUTHORIZED_CONTACT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'INTERNAL',
+]);
+export type ProblemCode = z.infer<typeof ProblemCode>;
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: ProblemCode,
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof Problem>;
+export const Health = z.object({ status: z.literal('ok') });

@@ -1,0 +1,112 @@
+/**
+ * The single-table key design: attribute names, indexes and key builders.
+ *
+ * The CDK `Table`, the local stack's `CreateTable` input and the repository all derive from this
+ * module, so a key can only be spelled one way. Access patterns are named here; physical index
+ * names stay generic (`GSI1`, `GSI2`). `docs/data-model.md` lists the same table for humans.
+ */
+
+export const attr = {
+  pk: 'PK',
+  sk: 'SK',
+  gsi1pk: 'GSI1PK',
+  gsi1sk: 'GSI1SK',
+  gsi2pk: 'GSI2PK',
+  gsi2sk: 'GSI2SK',
+  ttl: 'ttl',
+  type: 'type',
+} as const;
+
+export const indexes = {
+  /** Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail. */
+  byPrincipal: { name: 'GSI1', pk: attr.gsi1pk, sk: attr.gsi1sk },
+  /** Sparse "due at" index: only items with a deadline still to act on carry these keys. */
+  byDueAt: { name: 'GSI2', pk: attr.gsi2pk, sk: attr.gsi2sk },
+} as const;
+
+/** Shards of the due-at index, so that no partition of it is hot. */
+export const DUE_SHARDS = 16;
+
+/** A stable shard for an id (FNV-1a), so a rerun finds an item where the write put it. */
+export function shardOf(id: string, shards = DUE_SHARDS): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+
+/** Key builders, one per entity. Every tenant-owned key starts with the tenant. */
+export const keys = {
+  contact: (tenantId: string, email: string) => ({ PK: tenantPk(tenantId), SK: `CONTACT#${email}` }),
+  contactPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CONTACT#' }),
+  policy: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'POLICY' }),
+  grant: (tenantId: string, grantId: string) => ({ PK: tenantPk(tenantId), SK: `GRANT#${grantId}` }),
+  grantPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'GRANT#' }),
+  request: (tenantId: string, requestId: string) => ({ PK: tenantPk(tenantId), SK: `REQUEST#${requestId}` }),
+  requestPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'REQUEST#' }),
+  session: (tenantId: string, sessionId: string) => ({ PK: tenantPk(tenantId), SK: `SESSION#${sessionId}` }),
+  sessionPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'SESSION#' }),
+  audit: (tenantId: string, eventId: string) => ({ PK: tenantPk(tenantId), SK: `AUDIT#${eventId}` }),
+  auditPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'AUDIT#' }),
+  idempotency: (tenantId: string, scope: string, key: string) => ({
+    PK: tenantPk(tenantId),
+    SK: `IDEMPOTENCY#${scope}#${key}`,
+  }),
+  /**
+   * Access entries: one per (grant, principal) while the grant is live, so the hot access check
+   * reads exactly the entries of the caller and of the support team, in one request.
+   */
+  accessPartition: (tenantId: string, principal: AccessPrincipal) =>
+    principal.kind === 'team' ? `ACCESS#${tenantId}#TEAM` : `ACCESS#${tenantId}#AGENT#${principal.id}`,
+  accessEntry: (tenantId: string, principal: AccessPrincipal, grantId: string) => ({
+    PK: keys.accessPartition(tenantId, principal),
+    SK: `GRANT#${grantId}`,
+  }),
+  /** GSI1 partition of an access entry: the agent's grants across tenants, or every team grant. */
+  principalIndex: (principal: AccessPrincipal) => (principal.kind === 'team' ? 'TEAM' : `AGENT#${principal.id}`),
+  outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
+  outboxFailedIndex: () => 'OUTBOX#FAILED',
+  /** GSI2 keys of something that falls due: `EXPIRY#n` for grants and requests, `OUTBOX#n` for mail. */
+  due: (kind: 'EXPIRY' | 'OUTBOX', id: string, dueAt: string, ref: string) => ({
+    GSI2PK: `${kind}#${shardOf(id)}`,
+    GSI2SK: `${dueAt}#${ref}`,
+  }),
+  duePartition: (kind: 'EXPIRY' | 'OUTBOX', shard: number) => `${kind}#${shard}`,
+} as const;
+
+export type AccessPrincipal = { kind: 'team' } | { kind: 'agent'; id: string };
+
+/** The attribute definitions, key schema and indexes of the table, shared by CDK and CreateTable. */
+export const tableDefinition = {
+  partitionKey: attr.pk,
+  sortKey: attr.sk,
+  timeToLiveAttribute: attr.ttl,
+  globalSecondaryIndexes: [indexes.byPrincipal, indexes.byDueAt],
+} as const;
+
+/** The `CreateTable` input for DynamoDB Local (and any test) built from the definition above. */
+export function createTableInput(tableName: string) {
+  const keyAttrs = [attr.pk, attr.sk, ...tableDefinition.globalSecondaryIndexes.flatMap((i) => [i.pk, i.sk])];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: keyAttrs.map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: attr.pk, KeyType: 'HASH' as const },
+      { AttributeName: attr.sk, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: tableDefinition.globalSecondaryIndexes.map((i) => ({
+      IndexName: i.name,
+      KeySchema: [
+        { AttributeName: i.pk, KeyType: 'HASH' as const },
+        { AttributeName: i.sk, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+  };
+}

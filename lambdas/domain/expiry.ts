@@ -1,0 +1,55 @@
+/** The expiry job: makes stored state catch up with deadlines that every read already honours. */
+import { DUE_SHARDS } from '../contract/table.ts';
+import { expireGrant } from './grants.ts';
+import { iso } from './model.ts';
+import type { Deps, DueItem, PageKey } from './ports.ts';
+import { expireRequest } from './requests.ts';
+
+export interface ExpiryReport {
+  now: string;
+  grantsExpired: number;
+  requestsExpired: number;
+  sessionsEnded: number;
+  /** Due items that needed nothing (already ended by a revoke or an earlier run). */
+  skipped: number;
+}
+
+/** How many due items one shard works on at once. */
+const CONCURRENCY_PER_SHARD = 4;
+const PAGE = 100;
+
+/**
+ * One run of the expiry job.
+ * 1. For every shard of the due-at index, page through the items due at or before now (the
+ *    index is sparse: only live deadlines are in it, so the cost follows what expires).
+ * 2. Move each grant or request to EXPIRED with a conditional transaction; one already moved is
+ *    skipped, so a rerun, or two runs at once, never apply a transition twice.
+ */
+export async function runExpiry(deps: Deps): Promise<ExpiryReport> {
+  const now = iso(deps.clock.now());
+  const report: ExpiryReport = { now, grantsExpired: 0, requestsExpired: 0, sessionsEnded: 0, skipped: 0 };
+  const handle = async (item: DueItem) => {
+    if (item.kind === 'grant') {
+      const ended = await expireGrant(deps, item.tenantId, item.id);
+      if (ended === null) report.skipped++;
+      else {
+        report.grantsExpired++;
+        report.sessionsEnded += ended;
+      }
+    } else if (await expireRequest(deps, item.tenantId, item.id)) report.requestsExpired++;
+    else report.skipped++;
+  };
+  await Promise.all(
+    Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+      let after: PageKey | undefined;
+      do {
+        const page = await deps.store.dueItems(shard, now, { limit: PAGE, after });
+        for (let i = 0; i < page.items.length; i += CONCURRENCY_PER_SHARD) {
+          await Promise.all(page.items.slice(i, i + CONCURRENCY_PER_SHARD).map(handle));
+        }
+        after = page.next ?? undefined;
+      } while (after);
+    }),
+  );
+  return report;
+}

@@ -1,0 +1,314 @@
+/** Grants: switching access on, widening it, reading it and ending it. */
+import { MAX_GRANTEES } from '../contract/schemas.ts';
+import type {
+  Actor,
+  AdminGrantBody,
+  Grant,
+  Grantee,
+  GranteeInput,
+  GrantStatus,
+  Scope,
+  UpfrontGrantBody,
+} from '../contract/schemas.ts';
+import {
+  ConcurrentUpdateError,
+  ConflictError,
+  ForbiddenError,
+  NoAuthorizedContactError,
+  NotFoundError,
+  ValidationError,
+} from './errors.ts';
+import { actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM } from './model.ts';
+import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
+import { getPolicy, listContacts } from './settings.ts';
+
+/** How many times a service re-reads and retries a transition that lost a race. */
+export const MAX_ATTEMPTS = 5;
+
+export interface NewGrant {
+  origin: Grant['origin'];
+  requestId: string | null;
+  ticketId: string | null;
+  reason: string;
+  scope: Scope;
+  grantees: GranteeInput[] | undefined;
+  grantedBy: Actor;
+  approvedBy: Actor[];
+  durationHours: number | null;
+}
+
+/** Builds an ACTIVE grant record from a decision, stamped `now`. */
+export function buildGrant(deps: Deps, tenantId: string, now: Date, g: NewGrant): GrantRecord {
+  return {
+    grantId: deps.ids.next(),
+    tenantId,
+    status: 'ACTIVE',
+    origin: g.origin,
+    requestId: g.requestId,
+    ticketId: g.ticketId,
+    reason: g.reason,
+    scope: g.scope,
+    audience: g.grantees ? 'named' : 'support-team',
+    grantees: (g.grantees ?? []).map((x) => ({ ...x, addedAt: iso(now), addedBy: g.grantedBy })),
+    grantedBy: g.grantedBy,
+    approvedBy: g.approvedBy,
+    createdAt: iso(now),
+    expiresAt: g.durationHours === null ? null : iso(addHours(now, g.durationHours)),
+    endedAt: null,
+    endedBy: null,
+    endReason: null,
+    version: 1,
+    openSessions: [],
+  };
+}
+
+/** The audit event and the email that every activation owes, whatever its origin. */
+export function activationChange(deps: Deps, now: Date, actor: Actor, grant: GrantRecord): Change {
+  const view = grantView(grant, now);
+  return {
+    audit: [
+      auditEvent(deps.ids, now, actor, 'grant.activated', grant.grantId, {
+        origin: grant.origin,
+        requestId: grant.requestId,
+        ticketId: grant.ticketId,
+        audience: grant.audience,
+        scope: grant.scope,
+        expiresAt: grant.expiresAt,
+        grantees: grant.grantees.map((g) => g.id),
+        approvedBy: grant.approvedBy.map((a) => a.email),
+      }),
+    ],
+    outbox: [mail(deps, now, grant.tenantId, 'grant.activated', { grant: view, actor })],
+  };
+}
+
+export function mail(
+  deps: Deps,
+  now: Date,
+  tenantId: string,
+  kind: OutboxMessage['kind'],
+  payload: Record<string, unknown>,
+  to?: string[],
+): OutboxMessage {
+  return { messageId: deps.ids.next(), tenantId, kind, createdAt: iso(now), payload, ...(to ? { to } : {}) };
+}
+
+/**
+ * Switches access on. A tenant admin grants directly; a support lead records an approval that an
+ * authorized contact gave upfront.
+ * 1. Check the body against the tenant's policy (duration cap, standing access).
+ * 2. Refuse when the tenant has no authorized contact: nobody would be told.
+ * 3. For an upfront approval, `approvedBy` must be one of the contacts.
+ * 4. Write the ACTIVE grant, its access entries, `grant.activated` and the email in one transaction.
+ */
+export async function createGrant(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  body: AdminGrantBody | UpfrontGrantBody,
+): Promise<Grant> {
+  const now = deps.clock.now();
+  const policy = await getPolicy(deps, tenantId);
+  if (body.durationHours !== undefined && body.durationHours > policy.maxDurationHours) {
+    throw new ValidationError('durationHours is over the tenant policy', [
+      { path: 'durationHours', message: `must be at most ${policy.maxDurationHours} (the tenant's maxDurationHours)` },
+    ]);
+  }
+  if ('standing' in body && body.standing && !policy.allowStandingAccess) {
+    throw new ValidationError('standing access is not allowed', [
+      { path: 'standing', message: "the tenant's policy does not allow standing access" },
+    ]);
+  }
+  const contacts = await listContacts(deps, tenantId);
+  if (contacts.length === 0) {
+    throw new NoAuthorizedContactError('the tenant has no authorized contact to tell; add one first');
+  }
+  const grantor = actorOf(caller);
+  let grant: GrantRecord;
+  if (isAdminOf(caller, tenantId)) {
+    const admin = body as AdminGrantBody;
+    grant = buildGrant(deps, tenantId, now, {
+      origin: 'tenant-admin',
+      requestId: null,
+      ticketId: admin.ticketId ?? null,
+      reason: admin.reason,
+      scope: admin.scope,
+      grantees: admin.grantees,
+      grantedBy: grantor,
+      approvedBy: [grantor],
+      durationHours: admin.durationHours ?? null,
+    });
+  } else if (hasRole(caller, 'support-lead')) {
+    const upfront = body as UpfrontGrantBody;
+    const approver = contacts.find((c) => c.email === upfront.approvedBy);
+    if (!approver) throw new ConflictError(`${upfront.approvedBy} is not an authorized contact of this tenant`);
+    grant = buildGrant(deps, tenantId, now, {
+      origin: 'upfront-approval',
+      requestId: null,
+      ticketId: upfront.ticketId,
+      reason: upfront.reason,
+      scope: upfront.scope,
+      grantees: upfront.grantees,
+      grantedBy: grantor,
+      approvedBy: [{ id: approver.email, email: approver.email, name: approver.name }],
+      durationHours: upfront.durationHours,
+    });
+  } else {
+    throw new ForbiddenError('only a tenant admin or a support lead can grant access');
+  }
+  await deps.store.createGrant(grant, activationChange(deps, now, grantor, grant));
+  return grantView(grant, now);
+}
+
+/** One grant as it stands now; `NotFoundError` if absent. */
+export async function getGrant(deps: Deps, tenantId: string, grantId: string): Promise<Grant> {
+  const g = await deps.store.getGrant(tenantId, grantId);
+  if (!g) throw new NotFoundError(`no grant ${grantId}`);
+  return grantView(g, deps.clock.now());
+}
+
+/** Grants newest first, optionally only those in a status as of now. */
+export async function listGrants(
+  deps: Deps,
+  tenantId: string,
+  page: PageInput,
+  status?: GrantStatus,
+): Promise<Page<Grant>> {
+  const now = deps.clock.now();
+  const keep = (g: GrantRecord) => status === undefined || grantView(g, now).status === status;
+  const result = await deps.store.listGrants(tenantId, page, keep);
+  return { items: result.items.map((g) => grantView(g, now)), next: result.next };
+}
+
+/** Reads a grant that must be ACTIVE now; `ConflictError` otherwise. */
+async function activeGrant(deps: Deps, tenantId: string, grantId: string, now: Date): Promise<GrantRecord> {
+  const g = await deps.store.getGrant(tenantId, grantId);
+  if (!g) throw new NotFoundError(`no grant ${grantId}`);
+  const view = grantView(g, now);
+  if (view.status !== 'ACTIVE') throw new ConflictError(`the grant is ${view.status}`);
+  return g;
+}
+
+/**
+ * Names one more support person on an ACTIVE grant.
+ * 1. Read the grant; it must be ACTIVE now and name people (a support-team grant covers everyone).
+ * 2. Add the grantee and its access entry, conditioned on the version read; retry on a lost race.
+ * 3. Audit `grant.grantee_added` and email the contacts in the same transaction.
+ */
+export async function addGrantee(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  grantId: string,
+  input: GranteeInput,
+): Promise<Grant> {
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const g = await activeGrant(deps, tenantId, grantId, now);
+    if (g.audience === 'support-team') {
+      throw new ConflictError('the grant already covers the whole support team');
+    }
+    if (g.grantees.some((x) => x.id === input.id)) throw new ConflictError(`${input.id} is already a grantee`);
+    if (g.grantees.length >= MAX_GRANTEES) throw new ConflictError('the grant names the most grantees it can');
+    const grantee: Grantee = { ...input, addedAt: iso(now), addedBy: actorOf(caller) };
+    const next: GrantRecord = { ...g, grantees: [...g.grantees, grantee], version: g.version + 1 };
+    const change: Change = {
+      audit: [auditEvent(deps.ids, now, actorOf(caller), 'grant.grantee_added', grantId, { grantee: input })],
+      outbox: [mail(deps, now, tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor: actorOf(caller) })],
+    };
+    try {
+      return grantView(await deps.store.addGrantee(g, grantee, change), now);
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/**
+ * Ends an ACTIVE grant now.
+ * 1. Only a tenant admin of the tenant, a support lead, or a named grantee may revoke.
+ * 2. REVOKED, its access entries gone and its open sessions ended (`endedBy: revoked`), with
+ *    `grant.revoked` and the email, in one transaction conditioned on the version read.
+ * 3. A concurrent revoke or expiry wins at most once: the loser sees a conflict.
+ */
+export async function revokeGrant(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  grantId: string,
+  reason: string | undefined,
+): Promise<Grant> {
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const g = await activeGrant(deps, tenantId, grantId, now);
+    const mayRevoke =
+      isAdminOf(caller, tenantId) ||
+      hasRole(caller, 'support-lead') ||
+      (hasRole(caller, 'support-agent') && g.grantees.some((x) => x.id === caller.id));
+    if (!mayRevoke) throw new ForbiddenError('only a tenant admin, a support lead or a grantee can revoke this grant');
+    const actor = actorOf(caller);
+    const ended: GrantRecord = {
+      ...g,
+      status: 'REVOKED',
+      endedAt: iso(now),
+      endedBy: actor,
+      endReason: reason ?? null,
+      version: g.version + 1,
+      openSessions: [],
+    };
+    const change: Change = {
+      audit: [
+        auditEvent(deps.ids, now, actor, 'grant.revoked', grantId, { reason: reason ?? null, sessionsEnded: g.openSessions }),
+        ...g.openSessions.map((sessionId) =>
+          auditEvent(deps.ids, now, actor, 'session.ended', sessionId, { grantId, endedBy: 'revoked' }),
+        ),
+      ],
+      outbox: [mail(deps, now, tenantId, 'grant.revoked', { grant: grantView(ended, now), actor })],
+    };
+    try {
+      await deps.store.endGrant(g, ended, { at: iso(now), endedBy: 'revoked' }, change);
+      return grantView(ended, now);
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/**
+ * Makes the stored state of a grant catch up with its expiry (the expiry job).
+ * Returns how many sessions it ended, or null when there was nothing to do (already ended,
+ * not yet due): a rerun never applies twice.
+ */
+export async function expireGrant(deps: Deps, tenantId: string, grantId: string): Promise<number | null> {
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const g = await deps.store.getGrant(tenantId, grantId);
+    if (!g || g.status !== 'ACTIVE' || !isPast(g.expiresAt, now)) return null;
+    const at = g.expiresAt as string;
+    const ended: GrantRecord = {
+      ...g,
+      status: 'EXPIRED',
+      endedAt: at,
+      endedBy: SYSTEM,
+      endReason: 'expired',
+      version: g.version + 1,
+      openSessions: [],
+    };
+    const sessionEnd: SessionEnd = { at, endedBy: 'expired' };
+    const change: Change = {
+      audit: [
+        auditEvent(deps.ids, now, SYSTEM, 'grant.expired', grantId, { expiresAt: at, sessionsEnded: g.openSessions }),
+        ...g.openSessions.map((sessionId) =>
+          auditEvent(deps.ids, now, SYSTEM, 'session.ended', sessionId, { grantId, endedBy: 'expired' }),
+        ),
+      ],
+      outbox: [mail(deps, now, tenantId, 'grant.expired', { grant: grantView(ended, now) })],
+    };
+    try {
+      await deps.store.endGrant(g, ended, sessionEnd, change);
+      return g.openSessions.length;
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Pure rules over the records: what a grant, session or request *is* at a given instant, whatever
+ * the stored state says, and who a caller is to a tenant.
+ */
+import type { AccessRequest, Actor, AuditAction, AuditEvent, Grant, Scope, Session } from '../contract/schemas.ts';
+import type { Role } from '../contract/routes.ts';
+import type { AccessEntry, GrantRecord, Ids, Principal, RequestRecord, SessionRecord } from './ports.ts';
+
+export const SYSTEM = { id: 'system' } as const;
+
+export const iso = (d: Date) => d.toISOString();
+export const addHours = (d: Date, hours: number) => new Date(d.getTime() + hours * 3_600_000);
+
+export function actorOf(p: Principal): Actor {
+  return { id: p.id, email: p.email, name: p.name };
+}
+
+export const hasRole = (p: Principal, ...roles: Role[]) => roles.some((r) => p.roles.includes(r));
+export const isSupport = (p: Principal) => hasRole(p, 'support-agent', 'support-lead');
+/** A tenant admin or user of this very tenant. */
+export const isMemberOf = (p: Principal, tenantId: string) =>
+  p.tenantId === tenantId && hasRole(p, 'tenant-admin', 'tenant-user');
+export const isAdminOf = (p: Principal, tenantId: string) => p.tenantId === tenantId && hasRole(p, 'tenant-admin');
+
+/** A deadline has passed at `now` (a standing grant has none). */
+export const isPast = (deadline: string | null, now: Date) => deadline !== null && Date.parse(deadline) <= now.getTime();
+
+/** The grant as every answer shows it: past its `expiresAt` it is EXPIRED, job or no job. */
+export function grantView(g: GrantRecord, now: Date): Grant {
+  const { version: _v, openSessions: _o, ...grant } = g;
+  if (grant.status === 'ACTIVE' && isPast(grant.expiresAt, now)) {
+    return { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: SYSTEM, endReason: 'expired' };
+  }
+  return grant;
+}
+
+/** The session as the login history shows it: an open session ends when its grant expires. */
+export function sessionView(s: SessionRecord, now: Date): Session {
+  const { grantExpiresAt, ...session } = s;
+  if (session.signOutAt === null && isPast(grantExpiresAt, now)) {
+    return { ...session, signOutAt: grantExpiresAt, endedBy: 'expired' };
+  }
+  return session;
+}
+
+/** The request as every answer shows it: PENDING past its `expiresAt` is EXPIRED. */
+export function requestView(r: RequestRecord, now: Date): AccessRequest {
+  const { version: _v, ...request } = r;
+  if (request.status === 'PENDING' && isPast(request.expiresAt, now)) {
+    return { ...request, status: 'EXPIRED' };
+  }
+  return request;
+}
+
+export const entryIsLive = (e: AccessEntry, now: Date) => !isPast(e.expiresAt, now);
+
+/** Whether an ACTIVE grant names the support person (or covers the whole support team). */
+export function grantCovers(g: Grant, agentId: string): boolean {
+  return g.audience === 'support-team' || g.grantees.some((x) => x.id === agentId);
+}
+
+/**
+ * The widest of several scopes: the highest level; at that level every module if any grant
+ * leaves modules open, else the union of the named modules.
+ */
+export function widestScope(scopes: Scope[]): Scope | null {
+  if (scopes.length === 0) return null;
+  const level = scopes.some((s) => s.level === 'full') ? 'full' : 'read-only';
+  const atLevel = scopes.filter((s) => s.level === level);
+  if (atLevel.some((s) => s.modules === undefined)) return { level };
+  const modules = [...new Set(atLevel.flatMap((s) => s.modules ?? []))].sort();
+  return { level, modules };
+}
+
+/** The latest end among live grants; null when a standing grant is among them. */
+export function latestEnd(expiries: (string | null)[]): string | null {
+  if (expiries.length === 0 || expiries.includes(null)) return null;
+  return (expiries as string[]).reduce((a, b) => (a > b ? a : b));
+}
+
+/** Builds an audit event stamped now. */
+export function auditEvent(
+  ids: Ids,
+  at: Date,
+  actor: Actor | typeof SYSTEM,
+  action: AuditAction,
+  targetId: string,
+  details: Record<string, unknown>,
+): AuditEvent {
+  return { eventId: ids.next(), at: iso(at), actor, action, targetId, details };
+}

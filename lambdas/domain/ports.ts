@@ -1,0 +1,205 @@
+/**
+ * The ports of the domain: what it needs from the world, passed in as arguments.
+ * Nothing here knows DynamoDB, SES or the local stack.
+ */
+import type {
+  AccessRequest,
+  Actor,
+  AuditEvent,
+  Contact,
+  Grant,
+  Grantee,
+  Policy,
+  Scope,
+  Session,
+} from '../contract/schemas.ts';
+import type { Role } from '../contract/routes.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Ids {
+  /** A new time-ordered id (a ULID in production). */
+  next(): string;
+}
+
+/** Who is calling, as the JWT says. `tenantId` is set for tenant users only. */
+export interface Principal {
+  id: string;
+  email: string;
+  name: string;
+  roles: Role[];
+  tenantId: string | null;
+}
+
+/** A grant as stored: the contract's fields plus what guards its transitions. */
+export interface GrantRecord extends Grant {
+  /** Bumped by every write to the grant; transitions are conditioned on it. */
+  version: number;
+  /** Sessions open under this grant, so that ending it ends them in the same transaction. */
+  openSessions: string[];
+}
+
+/** A session as stored: the grant's end is kept so a read can tell a session ended by expiry. */
+export interface SessionRecord extends Session {
+  grantExpiresAt: string | null;
+}
+
+/** A live grant as seen from one principal (an agent, or the whole support team). */
+export interface AccessEntry {
+  tenantId: string;
+  grantId: string;
+  scope: Scope;
+  expiresAt: string | null;
+  grantedBy: Actor;
+  createdAt: string;
+}
+
+export interface RequestRecord extends AccessRequest {
+  version: number;
+}
+
+/** An email owed by a change, written in the same transaction as the change (the outbox). */
+export interface OutboxMessage {
+  messageId: string;
+  tenantId: string;
+  kind: MailKind;
+  createdAt: string;
+  /** Everything the template needs, captured when the change happened. */
+  payload: Record<string, unknown>;
+  /** Explicit recipients; absent: the tenant's authorized contacts when the mail is sent. */
+  to?: string[];
+}
+
+export type MailKind =
+  | 'request.created'
+  | 'request.denied'
+  | 'grant.activated'
+  | 'grant.grantee_added'
+  | 'grant.revoked'
+  | 'grant.expired'
+  | 'session.started';
+
+/** Opaque position in a list; the HTTP layer signs it into a cursor. */
+export type PageKey = Record<string, unknown>;
+export interface Page<T> {
+  items: T[];
+  next: PageKey | null;
+}
+export interface PageInput {
+  limit: number;
+  after?: PageKey | undefined;
+}
+
+/** Something that falls due: a grant or a request past its `expiresAt`. */
+export interface DueItem {
+  kind: 'grant' | 'request';
+  tenantId: string;
+  id: string;
+}
+
+export interface Change {
+  audit: AuditEvent[];
+  outbox: OutboxMessage[];
+}
+
+/** Persistence. Every write method is one atomic transaction guarded by conditions. */
+export interface Store {
+  // contacts and policy
+  listContacts(tenantId: string): Promise<Contact[]>;
+  getContact(tenantId: string, email: string): Promise<Contact | null>;
+  /** Creates the contact, or renames it when it exists. */
+  putContact(tenantId: string, contact: Contact, change: Change): Promise<{ created: boolean; contact: Contact }>;
+  /** Throws `NotFoundError` when there is no such contact. */
+  deleteContact(tenantId: string, email: string, change: Change): Promise<void>;
+  getPolicy(tenantId: string): Promise<Policy | null>;
+  putPolicy(tenantId: string, policy: Policy, change: Change): Promise<void>;
+
+  // grants
+  createGrant(grant: GrantRecord, change: Change): Promise<void>;
+  getGrant(tenantId: string, grantId: string): Promise<GrantRecord | null>;
+  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean): Promise<Page<GrantRecord>>;
+  /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
+  addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;
+  /** ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`. */
+  endGrant(expected: GrantRecord, ended: GrantRecord, sessionEnd: SessionEnd, change: Change): Promise<void>;
+
+  // access and sessions
+  /** The live access entries of the agent and of the support team for a tenant: one request. */
+  accessEntries(tenantId: string, agentId: string): Promise<AccessEntry[]>;
+  /** The agent's entries and every team entry, across tenants. */
+  principalEntries(agentId: string): Promise<AccessEntry[]>;
+  /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
+  startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
+  /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
+  endSession(session: SessionRecord, change: Change): Promise<void>;
+  getSession(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
+  listSessions(tenantId: string, page: PageInput): Promise<Page<SessionRecord>>;
+
+  // access requests
+  createRequest(request: RequestRecord, change: Change): Promise<void>;
+  getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
+  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
+  /**
+   * Writes the request conditioned on `expected.version` and PENDING; with `grant`, activates it
+   * in the same transaction.
+   */
+  updateRequest(expected: RequestRecord, next: RequestRecord, grant: GrantRecord | null, change: Change): Promise<void>;
+
+  // audit and the due-at index
+  appendAudit(tenantId: string, change: Change): Promise<void>;
+  listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
+  /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
+  dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
+}
+
+/** How the open sessions of an ending grant end. */
+export interface SessionEnd {
+  at: string;
+  endedBy: 'revoked' | 'expired';
+}
+
+// ---- the outbox ------------------------------------------------------------------------------
+
+export type OutboxStatus = 'PENDING' | 'SENDING' | 'SENT' | 'FAILED';
+export interface OutboxRecord extends OutboxMessage {
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  sentAt: string | null;
+  leaseUntil: string | null;
+  /** Recipients already sent to, so a retry after a partial failure skips them. */
+  sentTo: string[];
+}
+
+/** The outbox as the delivery sees it. */
+export interface OutboxStore {
+  getOutbox(messageId: string): Promise<OutboxRecord | null>;
+  /** Messages due for a (re)try at `now`, one shard. */
+  dueOutbox(shard: number, now: string, limit: number): Promise<string[]>;
+  /** Takes the message for sending until `leaseUntil`; false if another sender has it or it is done. */
+  claimOutbox(messageId: string, now: string, leaseUntil: string): Promise<OutboxRecord | null>;
+  /** Records that one recipient got the message. */
+  markRecipientSent(messageId: string, email: string): Promise<void>;
+  markSent(messageId: string, now: string, ttl: number): Promise<void>;
+  /** Records a failed try: due again at `nextAttemptAt`, or FAILED (the dead letter) when null. */
+  markFailed(messageId: string, error: string, nextAttemptAt: string | null): Promise<void>;
+  listFailedOutbox(limit: number): Promise<OutboxRecord[]>;
+  /** Puts a FAILED message back in line, its tries counted from zero. */
+  redriveOutbox(messageId: string, now: string): Promise<boolean>;
+}
+
+
+/** Sends one email. Throws when the provider refused or failed. */
+export interface Mailer {
+  send(mail: { to: string[]; subject: string; text: string; html: string }): Promise<{ providerId: string }>;
+}
+
+/** What every service is given. */
+export interface Deps {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+}

@@ -1,0 +1,250 @@
+/** Access requests: support asks, the tenant's authorized contacts decide. */
+import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contract/schemas.ts';
+import {
+  ConcurrentUpdateError,
+  ConflictError,
+  ForbiddenError,
+  NoAuthorizedContactError,
+  NotFoundError,
+  ValidationError,
+} from './errors.ts';
+import { activationChange, buildGrant, mail, MAX_ATTEMPTS } from './grants.ts';
+import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isPast, iso, requestView, SYSTEM } from './model.ts';
+import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from './ports.ts';
+import { getPolicy, listContacts } from './settings.ts';
+
+/**
+ * A tenant admin of the tenant, or a tenant user whose email is on the contact list.
+ * Support reads too; tenant users who are not contacts do not.
+ */
+async function assertMayRead(deps: Deps, caller: Principal, tenantId: string) {
+  if (hasRole(caller, 'support-agent', 'support-lead') || isAdminOf(caller, tenantId)) return;
+  await assertContact(deps, caller, tenantId);
+}
+
+async function assertContact(deps: Deps, caller: Principal, tenantId: string) {
+  const contact = await deps.store.getContact(tenantId, caller.email.toLowerCase());
+  if (!contact) throw new ForbiddenError('only a tenant admin or an authorized contact can do this');
+}
+
+async function assertMayDecide(deps: Deps, caller: Principal, tenantId: string) {
+  if (isAdminOf(caller, tenantId)) return;
+  await assertContact(deps, caller, tenantId);
+}
+
+/**
+ * Support asks for access.
+ * 1. `durationHours` within the tenant's `maxDurationHours`.
+ * 2. The tenant must have an authorized contact: somebody must be asked.
+ * 3. Write the PENDING request (due to expire after `requestTtlHours`), `request.created` and the
+ *    email to every contact in one transaction.
+ */
+export async function createRequest(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  body: CreateRequestBody,
+): Promise<AccessRequest> {
+  const now = deps.clock.now();
+  const policy = await getPolicy(deps, tenantId);
+  if (body.durationHours > policy.maxDurationHours) {
+    throw new ValidationError('durationHours is over the tenant policy', [
+      { path: 'durationHours', message: `must be at most ${policy.maxDurationHours} (the tenant's maxDurationHours)` },
+    ]);
+  }
+  if ((await listContacts(deps, tenantId)).length === 0) {
+    throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
+  }
+  const request: RequestRecord = {
+    requestId: deps.ids.next(),
+    tenantId,
+    status: 'PENDING',
+    ticketId: body.ticketId,
+    reason: body.reason,
+    scope: body.scope,
+    durationHours: body.durationHours,
+    requestedBy: actorOf(caller),
+    requestedAt: iso(now),
+    expiresAt: iso(addHours(now, policy.requestTtlHours)),
+    approvals: [],
+    decidedAt: null,
+    decidedBy: null,
+    grantId: null,
+    version: 1,
+  };
+  const view = requestView(request, now);
+  await deps.store.createRequest(request, {
+    audit: [
+      auditEvent(deps.ids, now, actorOf(caller), 'request.created', request.requestId, {
+        ticketId: body.ticketId,
+        scope: body.scope,
+        durationHours: body.durationHours,
+      }),
+    ],
+    outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+  });
+  return view;
+}
+
+/** Requests newest first, optionally only those in a status as of now. */
+export async function listRequests(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  page: PageInput,
+  status?: RequestStatus,
+): Promise<Page<AccessRequest>> {
+  await assertMayRead(deps, caller, tenantId);
+  const now = deps.clock.now();
+  const keep = (r: RequestRecord) => status === undefined || requestView(r, now).status === status;
+  const result = await deps.store.listRequests(tenantId, page, keep);
+  return { items: result.items.map((r) => requestView(r, now)), next: result.next };
+}
+
+export async function getRequest(deps: Deps, caller: Principal, tenantId: string, requestId: string) {
+  await assertMayRead(deps, caller, tenantId);
+  const r = await deps.store.getRequest(tenantId, requestId);
+  if (!r) throw new NotFoundError(`no access request ${requestId}`);
+  return requestView(r, deps.clock.now());
+}
+
+/** Reads a request that must be PENDING now. */
+async function pendingRequest(deps: Deps, tenantId: string, requestId: string, now: Date) {
+  const r = await deps.store.getRequest(tenantId, requestId);
+  if (!r) throw new NotFoundError(`no access request ${requestId}`);
+  const status = requestView(r, now).status;
+  if (status !== 'PENDING') throw new ConflictError(`the request is ${status}`);
+  return r;
+}
+
+/** Runs a read-decide-write step again when its conditional write lost a race. */
+async function retrying<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/**
+ * A tenant admin or an authorized contact approves.
+ * 1. The request must be PENDING now; the requester never approves; nobody approves twice.
+ * 2. Record the approval. When `approvalsRequired` different people have approved, the request is
+ *    APPROVED and, in the same transaction, a named grant for the requester becomes ACTIVE
+ *    (`expiresAt` = now + `durationHours`) and the contacts are emailed.
+ * 3. The write is conditioned on the version read: concurrent decisions apply once.
+ */
+export async function approveRequest(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  requestId: string,
+  comment: string | undefined,
+): Promise<AccessRequest> {
+  await assertMayDecide(deps, caller, tenantId);
+  return retrying(async () => {
+    const now = deps.clock.now();
+    const r = await pendingRequest(deps, tenantId, requestId, now);
+    if (r.requestedBy.id === caller.id) throw new ForbiddenError('the requester cannot approve their own request');
+    if (r.approvals.some((a) => a.by.id === caller.id)) throw new ConflictError('you have already approved this request');
+    const policy = await getPolicy(deps, tenantId);
+    const actor = actorOf(caller);
+    const approvals = [...r.approvals, { by: actor, at: iso(now), ...(comment ? { comment } : {}) }];
+    const final = approvals.length >= policy.approvalsRequired;
+    let grant: GrantRecord | null = null;
+    const change: Change = {
+      audit: [
+        auditEvent(deps.ids, now, actor, 'request.approved', requestId, {
+          comment: comment ?? null,
+          approvals: approvals.length,
+          approvalsRequired: policy.approvalsRequired,
+        }),
+      ],
+      outbox: [],
+    };
+    if (final) {
+      grant = buildGrant(deps, tenantId, now, {
+        origin: 'access-request',
+        requestId,
+        ticketId: r.ticketId,
+        reason: r.reason,
+        scope: r.scope,
+        grantees: [r.requestedBy],
+        grantedBy: actor,
+        approvedBy: approvals.map((a) => a.by),
+        durationHours: r.durationHours,
+      });
+      const activation = activationChange(deps, now, actor, grant);
+      change.audit.push(...activation.audit);
+      change.outbox.push(...activation.outbox);
+    }
+    const next: RequestRecord = {
+      ...r,
+      approvals,
+      version: r.version + 1,
+      ...(final && grant ? { status: 'APPROVED', decidedAt: iso(now), decidedBy: actor, grantId: grant.grantId } : {}),
+    };
+    await deps.store.updateRequest(r, next, grant, change);
+    return requestView(next, now);
+  });
+}
+
+/** A tenant admin or an authorized contact denies; the requester is emailed. */
+export async function denyRequest(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  requestId: string,
+  comment: string | undefined,
+): Promise<AccessRequest> {
+  await assertMayDecide(deps, caller, tenantId);
+  return retrying(async () => {
+    const now = deps.clock.now();
+    const r = await pendingRequest(deps, tenantId, requestId, now);
+    const actor = actorOf(caller);
+    const next: RequestRecord = { ...r, status: 'DENIED', decidedAt: iso(now), decidedBy: actor, version: r.version + 1 };
+    const view = requestView(next, now);
+    await deps.store.updateRequest(r, next, null, {
+      audit: [auditEvent(deps.ids, now, actor, 'request.denied', requestId, { comment: comment ?? null })],
+      outbox: [mail(deps, now, tenantId, 'request.denied', { request: view, comment: comment ?? null }, [r.requestedBy.email])],
+    });
+    return view;
+  });
+}
+
+/** The requester withdraws a PENDING request. */
+export async function cancelRequest(deps: Deps, caller: Principal, tenantId: string, requestId: string) {
+  return retrying(async () => {
+    const now = deps.clock.now();
+    const r = await deps.store.getRequest(tenantId, requestId);
+    if (!r) throw new NotFoundError(`no access request ${requestId}`);
+    if (r.requestedBy.id !== caller.id) throw new ForbiddenError('only the requester can cancel a request');
+    const status = requestView(r, now).status;
+    if (status !== 'PENDING') throw new ConflictError(`the request is ${status}`);
+    const actor = actorOf(caller);
+    const next: RequestRecord = { ...r, status: 'CANCELLED', decidedAt: iso(now), decidedBy: actor, version: r.version + 1 };
+    await deps.store.updateRequest(r, next, null, {
+      audit: [auditEvent(deps.ids, now, actor, 'request.cancelled', requestId, {})],
+      outbox: [],
+    });
+    return requestView(next, now);
+  });
+}
+
+/** The expiry job's step for a request; false when there was nothing to do. */
+export async function expireRequest(deps: Deps, tenantId: string, requestId: string): Promise<boolean> {
+  return retrying(async () => {
+    const now = deps.clock.now();
+    const r = await deps.store.getRequest(tenantId, requestId);
+    if (!r || r.status !== 'PENDING' || !isPast(r.expiresAt, now)) return false;
+    const next: RequestRecord = { ...r, status: 'EXPIRED', version: r.version + 1 };
+    await deps.store.updateRequest(r, next, null, {
+      audit: [auditEvent(deps.ids, now, SYSTEM, 'request.expired', requestId, { expiresAt: r.expiresAt })],
+      outbox: [],
+    });
+    return true;
+  });
+}
+

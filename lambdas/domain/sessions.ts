@@ -1,0 +1,155 @@
+/** Support sessions (the login history) and the access check. */
+import type { Access, Grant, Session } from '../contract/schemas.ts';
+import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
+import { MAX_ATTEMPTS, mail } from './grants.ts';
+import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
+import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
+import { getPolicy } from './settings.ts';
+
+export interface SignInInput {
+  reason: string;
+  grantId?: string | undefined;
+  sourceIp: string;
+  userAgent: string;
+}
+
+/** Orders candidate grants: standing first, then the one that lasts longest, then the newest. */
+function preferred(a: AccessEntry, b: AccessEntry): number {
+  if (a.expiresAt !== b.expiresAt) {
+    if (a.expiresAt === null) return -1;
+    if (b.expiresAt === null) return 1;
+    return a.expiresAt > b.expiresAt ? -1 : 1;
+  }
+  return a.grantId > b.grantId ? -1 : 1;
+}
+
+/**
+ * The caller's effective access to a tenant now: one read of the access entries.
+ * The widest scope of its live grants; `expiresAt` null when a standing grant covers it.
+ */
+export async function getAccess(deps: Deps, caller: Principal, tenantId: string): Promise<Access> {
+  const now = deps.clock.now();
+  const live = (await deps.store.accessEntries(tenantId, caller.id)).filter((e) => entryIsLive(e, now));
+  return {
+    allowed: live.length > 0,
+    scope: widestScope(live.map((e) => e.scope)),
+    expiresAt: live.length > 0 ? latestEnd(live.map((e) => e.expiresAt)) : null,
+    grantIds: [...new Set(live.map((e) => e.grantId))].sort(),
+  };
+}
+
+/**
+ * Signs a support person in to a tenant.
+ * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one.
+ * 2. None: audit `session.denied` and refuse with ACCESS_NOT_GRANTED.
+ * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
+ *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
+ * 4. Audit `session.started`; with the policy's `notifyOnSignIn`, email the contacts.
+ */
+export async function signIn(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<Session> {
+  const actor = actorOf(caller);
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.clock.now();
+    const entries = (await deps.store.accessEntries(tenantId, caller.id))
+      .filter((e) => entryIsLive(e, now))
+      .filter((e) => input.grantId === undefined || e.grantId === input.grantId)
+      .sort(preferred);
+    const entry = entries[0];
+    if (!entry) {
+      await deps.store.appendAudit(tenantId, {
+        audit: [
+          auditEvent(deps.ids, now, actor, 'session.denied', input.grantId ?? caller.id, {
+            reason: input.reason,
+            grantId: input.grantId ?? null,
+            sourceIp: input.sourceIp,
+            userAgent: input.userAgent,
+          }),
+        ],
+        outbox: [],
+      });
+      throw new AccessNotGrantedError(
+        input.grantId
+          ? `grant ${input.grantId} does not give you access to this tenant now`
+          : 'no active grant gives you access to this tenant',
+      );
+    }
+    const session: SessionRecord = {
+      sessionId: deps.ids.next(),
+      tenantId,
+      grantId: entry.grantId,
+      accessedBy: actor,
+      reason: input.reason,
+      signInAt: iso(now),
+      signOutAt: null,
+      endedBy: null,
+      grantedBy: entry.grantedBy,
+      sourceIp: input.sourceIp,
+      userAgent: input.userAgent,
+      grantExpiresAt: entry.expiresAt,
+    };
+    const policy = await getPolicy(deps, tenantId);
+    const view = sessionView(session, now);
+    const change = {
+      audit: [
+        auditEvent(deps.ids, now, actor, 'session.started', session.sessionId, {
+          grantId: entry.grantId,
+          reason: input.reason,
+          sourceIp: input.sourceIp,
+        }),
+      ],
+      outbox: policy.notifyOnSignIn
+        ? [mail(deps, now, tenantId, 'session.started', { session: view, scope: entry.scope, expiresAt: entry.expiresAt })]
+        : [],
+    };
+    try {
+      await deps.store.startSession(session, iso(now), change);
+      return view;
+    } catch (e) {
+      // The grant ended between the read and the write: look again, which denies if nothing is left.
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
+/**
+ * Signs out. Only the session's own agent may; a session that already ended is a conflict.
+ */
+export async function endSession(deps: Deps, caller: Principal, tenantId: string, sessionId: string): Promise<Session> {
+  const now = deps.clock.now();
+  const s = await deps.store.getSession(tenantId, sessionId);
+  if (!s) throw new NotFoundError(`no session ${sessionId}`);
+  if (s.accessedBy.id !== caller.id) throw new ForbiddenError('only the agent of a session can end it');
+  if (sessionView(s, now).signOutAt !== null) throw new ConflictError('the session has already ended');
+  const ended: SessionRecord = { ...s, signOutAt: iso(now), endedBy: 'agent' };
+  const change = {
+    audit: [auditEvent(deps.ids, now, actorOf(caller), 'session.ended', sessionId, { grantId: s.grantId, endedBy: 'agent' })],
+    outbox: [],
+  };
+  try {
+    await deps.store.endSession(ended, change);
+  } catch (e) {
+    if (e instanceof ConcurrentUpdateError) throw new ConflictError('the session has already ended', { cause: e });
+    throw e;
+  }
+  return sessionView(ended, now);
+}
+
+/** The login history, newest first. */
+export async function listSessions(deps: Deps, tenantId: string, page: PageInput): Promise<Page<Session>> {
+  const now = deps.clock.now();
+  const result = await deps.store.listSessions(tenantId, page);
+  return { items: result.items.map((s) => sessionView(s, now)), next: result.next };
+}
+
+/** The ACTIVE grants that cover the caller, in every tenant, newest first. */
+export async function listMyGrants(deps: Deps, caller: Principal): Promise<Grant[]> {
+  const now = deps.clock.now();
+  const entries = (await deps.store.principalEntries(caller.id)).filter((e) => entryIsLive(e, now));
+  const unique = [...new Map(entries.map((e) => [`${e.tenantId}#${e.grantId}`, e])).values()];
+  const grants = await Promise.all(unique.map((e) => deps.store.getGrant(e.tenantId, e.grantId)));
+  return grants
+    .filter((g) => g !== null)
+    .map((g) => grantView(g, now))
+    .filter((g) => g.status === 'ACTIVE')
+    .sort((a, b) => (a.grantId > b.grantId ? -1 : 1));
+}

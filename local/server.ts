@@ -1,0 +1,242 @@
+/**
+ * The local HTTP adapter: serves the route table with the real Lambda handlers. For each request
+ * it checks the JWT as API Gateway's authorizer would, builds a real API Gateway v2 event and
+ * invokes the route group's handler. It adds the `/_local/*` routes of the contract.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { groups, routeKey, routes, type RouteDef } from '../lambdas/contract/routes.ts';
+import { fieldErrors, problem } from '../lambdas/http/problem.ts';
+import type { LocalClock } from './clock.ts';
+import { gatewayClaims, type LocalIssuer } from './jwt.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** API Gateway's own limit on a request body. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+const handlers = new Map<string, Promise<LambdaHandler>>();
+
+/** Loads a route group's Lambda module once, as a warm container would keep it. */
+export function loadHandler(file: string): Promise<LambdaHandler> {
+  let h = handlers.get(file);
+  if (!h) {
+    h = import(pathToFileURL(join(ROOT, file)).href).then((m: { handler: LambdaHandler }) => m.handler);
+    handlers.set(file, h);
+  }
+  return h;
+}
+
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const compiled = (routes as readonly RouteDef[]).map((r) => ({
+  route: r,
+  names: [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
+  pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
+}));
+
+function match(method: string, path: string) {
+  for (const c of compiled) {
+    const m = c.pattern.exec(path);
+    if (m && c.route.method === method) {
+      const params: Record<string, string> = {};
+      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      return { route: c.route, params };
+    }
+  }
+  return null;
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
+  res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+  res.end(result.body ?? '');
+}
+const sendJson = (res: ServerResponse, status: number, body: unknown) =>
+  send(res, { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+const TokenBody = z.strictObject({
+  sub: z.string().min(1),
+  email: z.string().min(1),
+  name: z.string().min(1),
+  groups: z.array(z.string()),
+  tenantId: z.string().min(1).optional(),
+  expiresInSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
+});
+const ClockBody = z.strictObject({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) });
+
+export interface LocalServerOptions {
+  clock: LocalClock;
+  issuer: LocalIssuer;
+  /** The jobs, run on demand by `/_local/jobs/*`. */
+  jobs: { expire: () => Promise<unknown>; drainOutbox: () => Promise<unknown> };
+  /** `/_local/outbox/*`: failed mail and its re-drive. */
+  outbox: { failed: () => Promise<unknown>; redrive: (id: string) => Promise<boolean> };
+}
+
+/** Builds the API Gateway v2 event of a request, as the HTTP API with a JWT authorizer sends it. */
+export function gatewayEvent(
+  req: IncomingMessage,
+  url: URL,
+  route: RouteDef,
+  params: Record<string, string>,
+  body: string,
+  claims: Record<string, string> | null,
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: routeKey(route),
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+    ...(body ? { body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'localhost',
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: routeKey(route),
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      authorizer: { principalId: claims?.sub ?? '', integrationLatency: 0, jwt: { claims: claims ?? {}, scopes: [] } },
+    },
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: LocalServerOptions): Promise<boolean> {
+  const key = `${req.method} ${url.pathname}`;
+  const parse = async <S extends z.ZodType>(schema: S): Promise<z.output<S> | undefined> => {
+    const raw = (await readBody(req)) ?? '';
+    let json: unknown;
+    try {
+      json = raw.trim() ? JSON.parse(raw) : {};
+    } catch {
+      send(res, problem(400, 'VALIDATION_FAILED', 'the body is not valid JSON'));
+      return undefined;
+    }
+    const r = schema.safeParse(json);
+    if (!r.success) {
+      send(res, problem(400, 'VALIDATION_FAILED', 'the body is not valid', fieldErrors(r.error)));
+      return undefined;
+    }
+    return r.data;
+  };
+  switch (key) {
+    case 'POST /_local/token': {
+      const body = await parse(TokenBody);
+      if (body) sendJson(res, 200, { token: await opts.issuer.issue(body) });
+      return true;
+    }
+    case 'GET /_local/clock':
+      sendJson(res, 200, { now: opts.clock.now().toISOString() });
+      return true;
+    case 'POST /_local/clock': {
+      const body = await parse(ClockBody);
+      if (body) sendJson(res, 200, { now: opts.clock.advance(body.advanceSeconds).toISOString() });
+      return true;
+    }
+    case 'POST /_local/jobs/expire':
+      sendJson(res, 200, await opts.jobs.expire());
+      return true;
+    case 'POST /_local/jobs/deliver':
+      sendJson(res, 200, await opts.jobs.drainOutbox());
+      return true;
+    case 'GET /_local/.well-known/jwks.json':
+      sendJson(res, 200, await opts.issuer.jwks());
+      return true;
+    case 'GET /_local/outbox/failed':
+      sendJson(res, 200, { items: await opts.outbox.failed() });
+      return true;
+  }
+  const redrive = /^\/_local\/outbox\/([^/]+)\/redrive$/.exec(url.pathname);
+  if (req.method === 'POST' && redrive) {
+    const ok = await opts.outbox.redrive(decodeURIComponent(redrive[1]!));
+    if (ok) sendJson(res, 200, { redriven: true });
+    else send(res, problem(409, 'CONFLICT', 'no FAILED message by that id'));
+    return true;
+  }
+  return false;
+}
+
+/** Serves the API (and `/_local/*`) on `port`. */
+export async function startLocalServer(port: number, host: string, opts: LocalServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      try {
+        if (url.pathname.startsWith('/_local/') && (await local(req, res, url, opts))) return;
+        const found = match(req.method ?? 'GET', url.pathname);
+        if (!found) return send(res, problem(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`));
+        const { route, params } = found;
+        let claims: Record<string, string> | null = null;
+        if (route.auth) {
+          const auth = req.headers.authorization ?? '';
+          const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
+          const payload = token ? await opts.issuer.verify(token) : null;
+          if (!payload) return send(res, problem(401, 'UNAUTHENTICATED', 'a valid bearer token is required (POST /_local/token gives one)'));
+          claims = gatewayClaims(payload);
+        }
+        const body = await readBody(req);
+        if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
+        const handler = await loadHandler(groups[route.group].handler);
+        const event = gatewayEvent(req, url, route, params, body, claims);
+        send(res, await handler(event, lambdaContext(`support-access-${route.group}`)));
+      } catch (e) {
+        console.error('local adapter error', e);
+        if (!res.headersSent) send(res, problem(500, 'INTERNAL', 'the local adapter failed'));
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,134 @@
+/**
+ * The whole local stack in one call: DynamoDB Local (or a given endpoint), the table, the local
+ * SES server, the JWT issuer, the movable clock, the API server and the schedule. `npm start` and
+ * the HTTP tests both use it, so the tests exercise exactly what a developer runs.
+ */
+import type { Server } from 'node:http';
+import { SESClient } from '@aws-sdk/client-ses';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { drainOutbox } from '../lambdas/domain/delivery.ts';
+import type { Mailer } from '../lambdas/domain/ports.ts';
+import { setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
+import { deliveryDeps, setMailer } from '../lambdas/jobs/runtime.ts';
+import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
+import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { LocalClock } from './clock.ts';
+import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
+import { createLocalIssuer } from './jwt.ts';
+import { freePort } from './ports.ts';
+import { lambdaContext, loadHandler, startLocalServer } from './server.ts';
+
+export interface StackOptions {
+  /** API port (0: any free port). */
+  port: number;
+  host?: string;
+  /** SES server port (0: any free port). */
+  sesPort: number;
+  /** Use this DynamoDB endpoint instead of starting DynamoDB Local. */
+  dynamoEndpoint?: string;
+  dynamoPort?: number;
+  dataDir?: string;
+  tableName?: string;
+  /** Run the expiry job this often (ms of real time); 0: never on its own. */
+  expireEveryMs?: number;
+  /** Deliver due mail this often (ms); 0: only when asked. */
+  deliverEveryMs?: number;
+  mailFrom?: string;
+  appBaseUrl?: string;
+  /** Wraps the SES mailer (tests inject faults with it). */
+  wrapMailer?: (m: Mailer) => Mailer;
+}
+
+export interface Stack {
+  url: string;
+  sesUrl: string;
+  dynamoEndpoint: string;
+  tableName: string;
+  clock: LocalClock;
+  runtime: Runtime;
+  runExpiry(): Promise<unknown>;
+  deliver(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const host = opts.host ?? '127.0.0.1';
+  const tableName = opts.tableName ?? 'support-access';
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('stop failed', e));
+  };
+  try {
+    let dynamo: DynamoLocal | undefined;
+    let dynamoEndpoint = opts.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      dynamo = await startDynamoLocal({ ...(opts.dynamoPort ? { port: opts.dynamoPort } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+      stops.push(() => dynamo!.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    await ensureTable(dynamoEndpoint, tableName);
+
+    const sesPort = opts.sesPort || (await freePort());
+    const sesServer = (await import('aws-ses-v2-local')).default as unknown as (c: { host: string; port: number }) => Promise<Server>;
+    const ses = await sesServer({ host, port: sesPort });
+    stops.push(() => new Promise((r) => ses.close(() => r())));
+    const sesUrl = `http://${host === '0.0.0.0' ? 'localhost' : host}:${sesPort}`;
+
+    const port = opts.port || (await freePort());
+    const url = `http://localhost:${port}`;
+    const clock = new LocalClock();
+    const issuer = await createLocalIssuer(`${url}/_local`);
+    const doc = DynamoDBDocumentClient.from(localDynamoClient(dynamoEndpoint), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const runtime: Runtime = {
+      store: createDynamoStore({ doc, tableName }),
+      clock,
+      ids: ulidIds(clock),
+      cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
+    };
+    setRuntime(runtime);
+    process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';
+    process.env.APP_BASE_URL ??= opts.appBaseUrl ?? `http://localhost:${port}/app`;
+    const sesMailer = createSesMailer(
+      new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+      process.env.MAIL_FROM,
+    );
+    setMailer(opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer);
+
+    const expireJob = await loadHandler('lambdas/jobs/expire.ts');
+    const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire'));
+    const deliver = () => drainOutbox(deliveryDeps());
+
+    const server = await startLocalServer(port, host, {
+      clock,
+      issuer,
+      jobs: { expire: runExpiry, drainOutbox: deliver },
+      outbox: {
+        failed: () => runtime.store.listFailedOutbox(100),
+        redrive: (id) => runtime.store.redriveOutbox(id, clock.now().toISOString()),
+      },
+    });
+    stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+
+    const every = (ms: number | undefined, job: () => Promise<unknown>, name: string) => {
+      if (!ms) return;
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        job()
+          .catch((e: unknown) => console.error(`${name} failed`, e))
+          .finally(() => (running = false));
+      }, ms);
+      stops.push(async () => clearInterval(timer));
+    };
+    every(opts.expireEveryMs, runExpiry, 'expiry job');
+    every(opts.deliverEveryMs, deliver, 'mail delivery');
+
+    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, runExpiry, deliver, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
