@@ -1,0 +1,149 @@
+/**
+ * HTTP test helpers: a local stack per test file (real HTTP, the real adapter, real handlers) on
+ * free ports over the run's DynamoDB Local, tokens from its issuer, and fresh tenants.
+ */
+import { inject } from 'vitest';
+import { ulid } from 'ulid';
+import { startStack, type Stack, type StackOptions } from '../../local/stack.ts';
+
+export interface Who {
+  sub: string;
+  email: string;
+  name: string;
+  groups: string[];
+  tenantId?: string;
+}
+
+export interface Res<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestApi {
+  stack: Stack;
+  url: string;
+  token(who: Who, expiresInSeconds?: number): Promise<string>;
+  call<T = any>(method: string, path: string, opts?: { as?: Who; token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Res<T>>;
+  /** Moves the local clock forward. */
+  advance(seconds: number): Promise<string>;
+  /** Every email the local SES server holds for an address. */
+  mailTo(email: string): Promise<Mail[]>;
+  stop(): Promise<void>;
+}
+
+export interface Mail {
+  messageId: string;
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { text: string; html: string };
+  at: number;
+}
+
+/** Starts a stack on the run's DynamoDB Local; no schedule unless asked. */
+export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<TestApi> {
+  const stack = await startStack({
+    port: 0,
+    sesPort: 0,
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: inject('tableName'),
+    expireEveryMs: 0,
+    deliverEveryMs: 0,
+    ...opts,
+  });
+  const tokens = new Map<string, string>();
+  const api: TestApi = {
+    stack,
+    url: stack.url,
+    async token(who, expiresInSeconds) {
+      const key = JSON.stringify([who, expiresInSeconds]);
+      const cached = tokens.get(key);
+      if (cached) return cached;
+      const res = await fetch(`${stack.url}/_local/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...who, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
+      });
+      const { token } = (await res.json()) as { token: string };
+      tokens.set(key, token);
+      return token;
+    },
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = { ...(o.headers ?? {}) };
+      const token = o.token ?? (o.as ? await api.token(o.as) : undefined);
+      if (token) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(`${stack.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status: res.status, headers: res.headers, body: parsed as any };
+    },
+    async advance(seconds) {
+      const res = await api.call('POST', '/_local/clock', { body: { advanceSeconds: seconds } });
+      return res.body.now as string;
+    },
+    async mailTo(email) {
+      const res = await fetch(`${stack.sesUrl}/store`);
+      const { emails } = (await res.json()) as { emails: Mail[] };
+      return emails.filter((m) => m.destination.to.includes(email));
+    },
+    stop: () => stack.stop(),
+  };
+  return api;
+}
+
+/** A fresh tenant with an admin, a user who is a contact, a user who is not, and support people. */
+export function people(tenantId = `t-${ulid().toLowerCase()}`) {
+  const tag = tenantId.slice(-8);
+  return {
+    tenantId,
+    admin: { sub: `admin-${tag}`, email: `admin@${tenantId}.test`, name: 'Ada Admin', groups: ['tenant-admin'], tenantId },
+    contact: { sub: `contact-${tag}`, email: `contact@${tenantId}.test`, name: 'Cleo Contact', groups: ['tenant-user'], tenantId },
+    contact2: { sub: `contact2-${tag}`, email: `contact2@${tenantId}.test`, name: 'Cody Contact', groups: ['tenant-user'], tenantId },
+    user: { sub: `user-${tag}`, email: `user@${tenantId}.test`, name: 'Uma User', groups: ['tenant-user'], tenantId },
+    agent: { sub: `agent-${tag}`, email: `agent-${tag}@vendor.test`, name: 'Sam Agent', groups: ['support-agent'] },
+    agent2: { sub: `agent2-${tag}`, email: `agent2-${tag}@vendor.test`, name: 'Sid Agent', groups: ['support-agent'] },
+    lead: { sub: `lead-${tag}`, email: `lead-${tag}@vendor.test`, name: 'Lee Lead', groups: ['support-lead'] },
+    foreignAdmin: { sub: `foreign-${tag}`, email: `admin@other-${tag}.test`, name: 'Otto Other', groups: ['tenant-admin'], tenantId: `other-${tag}` },
+    nobody: { sub: `nobody-${tag}`, email: `nobody-${tag}@x.test`, name: 'No Role', groups: [] as string[] },
+  } satisfies Record<string, Who | string>;
+}
+export type People = ReturnType<typeof people>;
+
+/** A tenant with its two contacts (the admin and `contact`) on file, and optionally a policy. */
+export async function setupTenant(api: TestApi, policy?: Record<string, unknown>): Promise<People> {
+  const p = people();
+  for (const c of [p.admin, p.contact]) {
+    const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(c.email)}`, { as: p.admin, body: { name: c.name } });
+    if (res.status !== 201) throw new Error(`contact setup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  if (policy) {
+    const full = { maxDurationHours: 72, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true, ...policy };
+    const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/policy`, { as: p.admin, body: full });
+    if (res.status !== 200) throw new Error(`policy setup failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return p;
+}
+
+/** Waits until `check` passes (for mail that a delivery sends), or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T>, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
