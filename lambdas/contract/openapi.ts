@@ -78,10 +78,10 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       security: r.auth ? [{ bearer: [] }] : [],
     };
     if (r.body) {
-      op.requestBody = {
-        required: r.id !== 'RevokeGrant' && !r.id.endsWith('Session') && r.body !== undefined,
-        content: { 'application/json': { schema: schemaOf(r.body, 'input') } },
-      };
+      const schema = schemaOf(r.body, 'input');
+      // A body whose every field is optional may be left out altogether.
+      const required = 'anyOf' in schema || ((schema.required as string[] | undefined) ?? []).length > 0;
+      op.requestBody = { required, content: { 'application/json': { schema } } };
     }
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }

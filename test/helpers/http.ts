@@ -41,13 +41,19 @@ export interface Mail {
   at: number;
 }
 
-/** Starts a stack on the run's DynamoDB Local; no schedule unless asked. */
+/**
+ * A table of its own for each test file: the files run in parallel, each with its own movable
+ * clock, and the expiry job of one must not see the grants of another.
+ */
+export const freshTableName = () => `t-${ulid().toLowerCase()}`;
+
+/** Starts a stack on the run's DynamoDB Local, with its own table; no schedule unless asked. */
 export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<TestApi> {
   const stack = await startStack({
     port: 0,
     sesPort: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
-    tableName: inject('tableName'),
+    tableName: freshTableName(),
     expireEveryMs: 0,
     deliverEveryMs: 0,
     ...opts,
