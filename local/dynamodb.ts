@@ -4,7 +4,8 @@
  * kills it when this Node process goes away, even on SIGKILL, so no run leaves Java behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
@@ -46,7 +47,9 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   // The watchdog: Java dies with us, whatever way we die.
   const script = `java ${quoted} & child=$!; trap 'kill $child 2>/dev/null; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; wait $child 2>/dev/null`;
-  const proc: ChildProcess = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // DynamoDB Local writes a metadata file into its working directory: keep it out of the repo.
+  const cwd = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'ddb-local-'));
+  const proc: ChildProcess = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const endpoint = `http://127.0.0.1:${port}`;
