@@ -148,7 +148,9 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       facts: [
         ['Tenant', s.tenantId],
         ['Who', person(s.accessedBy)],
+        ['Ticket', (m.payload.ticketId as string | null | undefined) ?? '(none)'],
         ['Reason', s.reason],
+        ['Access granted for', (m.payload.grantReason as string | null | undefined) ?? '(unknown)'],
         ['Scope', describeScope(scope)],
         ['Access until', until((m.payload.expiresAt as string | null) ?? null)],
         ['Granted by', person(s.grantedBy)],

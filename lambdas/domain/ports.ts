@@ -54,6 +54,9 @@ export interface AccessEntry {
   expiresAt: string | null;
   grantedBy: Actor;
   createdAt: string;
+  /** The grant's ticket and reason, which the sign-in email names (absent on older entries). */
+  ticketId?: string | null;
+  reason?: string;
 }
 
 export interface RequestRecord extends AccessRequest {

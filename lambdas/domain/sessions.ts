@@ -98,7 +98,13 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
         }),
       ],
       outbox: policy.notifyOnSignIn
-        ? [mail(deps, now, tenantId, 'session.started', { session: view, scope: entry.scope, expiresAt: entry.expiresAt })]
+        ? [mail(deps, now, tenantId, 'session.started', {
+            session: view,
+            scope: entry.scope,
+            expiresAt: entry.expiresAt,
+            ticketId: entry.ticketId ?? null,
+            grantReason: entry.reason ?? null,
+          })]
         : [],
     };
     try {

@@ -10,7 +10,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { z } from 'zod';
-import { type Group, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
+import { type Group, groups, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
 import { IdempotencyKeyReusedError } from '../domain/errors.ts';
 import { isAdminOf } from '../domain/model.ts';
 import type { PageInput, PageKey, Principal } from '../domain/ports.ts';
@@ -122,7 +122,8 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
     const query = route.query ? (validate(route.query, queryIn, 'query') as { limit?: number; cursor?: string; status?: string }) : undefined;
     const schema = bodySchema(route, principal, rawParams.tenantId);
     const parsedBody = schema && body !== undefined ? validate(schema, body, 'body') : undefined;
-    const runtime = deps();
+    // Health and the OpenAPI document need no table (their function gets none).
+    const runtime = groups[route.group].data === 'none' ? ({} as Runtime) : deps();
     const binding = [route.id, rawParams.tenantId ?? '', principal.id, query?.status ?? ''].join('|');
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(runtime.cursorSecret, binding, query?.cursor) };
     prepared.set(event, {
@@ -223,6 +224,8 @@ const problems = (): MiddlewareObj<Event, Result> => ({
  */
 export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, deps: () => Runtime = getRuntime) {
   const table = handlers as unknown as Record<string, (input: Input<unknown>) => Promise<Reply>>;
+  // In Lambda, a missing environment variable fails the cold start, not the first request.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME && groups[_group].data !== 'none') deps();
   const core = async (event: Event, _context: Context): Promise<Result> => {
     const { route, input } = prepared.get(event)!;
     const fn = table[route.id];

@@ -65,6 +65,8 @@ const AccessEntrySchema = z.object({
   expiresAt: z.string().nullable(),
   grantedBy: Actor,
   createdAt: z.string(),
+  ticketId: z.string().nullable().optional(),
+  reason: z.string().optional(),
 });
 
 /** String sets come back as `Set`; absent when empty. */
@@ -184,6 +186,8 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       expiresAt: g.expiresAt,
       grantedBy: g.grantedBy,
       createdAt: g.createdAt,
+      ticketId: g.ticketId,
+      reason: g.reason,
     };
     return {
       ...keys.accessEntry(g.tenantId, p, g.grantId),
@@ -480,7 +484,8 @@ const OutboxRecordSchema = z.object({
   nextAttemptAt: z.string(),
   lastError: z.string().nullable(),
   sentAt: z.string().nullable(),
-  leaseUntil: z.string().nullable(),
+  // Removed once a try ends (sent, failed or put back in line): absent reads as no lease.
+  leaseUntil: z.string().nullable().default(null),
   sentTo: z.array(z.string()),
 });
 const parseOutbox = (i: Item) => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) }) as OutboxRecord;
