@@ -17,7 +17,7 @@ import type { PageInput, PageKey, Principal } from '../domain/ports.ts';
 import { authorize, principalOf } from './auth.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fieldErrors, HttpError, toProblem } from './problem.ts';
-import { getRuntime, type Runtime } from './runtime.ts';
+import { cursorSecret, getRuntime, type Runtime } from './runtime.ts';
 
 /** Bodies above this are refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -106,7 +106,7 @@ function bodySchema(route: RouteDef, principal: Principal, tenantId: string | un
 
 /** Authenticates, authorizes and validates, in the contract's order: 401, 404/403, 413/415, 400. */
 const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
-  before: (request) => {
+  before: async (request) => {
     const event = request.event;
     const route = routesByKey.get(event.routeKey);
     if (!route) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey}`);
@@ -125,7 +125,8 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
     // Health and the OpenAPI document need no table (their function gets none).
     const runtime = groups[route.group].data === 'none' ? ({} as Runtime) : deps();
     const binding = [route.id, rawParams.tenantId ?? '', principal.id, query?.status ?? ''].join('|');
-    const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(runtime.cursorSecret, binding, query?.cursor) };
+    const secret = route.query ? await cursorSecret(runtime) : '';
+    const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
     prepared.set(event, {
       route,
       input: {
@@ -137,7 +138,7 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
         deps: runtime,
         event,
         page,
-        cursor: (next) => encodeCursor(runtime.cursorSecret, binding, next),
+        cursor: (next) => encodeCursor(secret, binding, next),
       },
     });
   },

@@ -45,7 +45,8 @@ export function getRuntime(): Runtime {
       store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME') }),
       clock,
       ids: ulidIds(clock),
-      cursorSecret: requiredEnv('CURSOR_SECRET'),
+      // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
+      cursorSecret: process.env.CURSOR_SECRET ?? '',
     };
   }
   return runtime;
@@ -57,4 +58,31 @@ export function getRuntime(): Runtime {
  */
 export function setRuntime(next: Runtime): void {
   runtime = next;
+}
+
+let secretFetch: Promise<string> | undefined;
+
+/**
+ * The key that signs list cursors: `CURSOR_SECRET`, or the Secrets Manager secret named by
+ * `CURSOR_SECRET_ARN`, read once per container through the Parameters and Secrets Lambda
+ * Extension (no SDK client in the bundle). A failed read is retried by the next request.
+ */
+export async function cursorSecret(runtime: Runtime): Promise<string> {
+  if (runtime.cursorSecret) return runtime.cursorSecret;
+  const arn = requiredEnv('CURSOR_SECRET_ARN');
+  secretFetch ??= (async () => {
+    const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
+    const res = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
+      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+    });
+    if (!res.ok) throw new Error(`reading the cursor secret failed: HTTP ${res.status}`);
+    const { SecretString } = (await res.json()) as { SecretString?: string };
+    if (!SecretString) throw new Error('the cursor secret is empty');
+    return SecretString;
+  })().catch((e: unknown) => {
+    secretFetch = undefined;
+    throw e;
+  });
+  runtime.cursorSecret = await secretFetch;
+  return runtime.cursorSecret;
 }

@@ -1,0 +1,137 @@
+/**
+ * The HTTP API, built by looping over the route table (`lambdas/contract/routes.ts`): one Lambda
+ * per route group, one API Gateway route per route (construct id = route id), the JWT authorizer
+ * on every route that needs a token and on no other.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { groups, routes, type Group } from '../lambdas/contract/routes.ts';
+import { bindMail, bindTable, type Functions } from './functions.ts';
+
+export interface ApiProps {
+  functions: Functions;
+  table: ITable;
+  mailIdentityArn: string;
+  /** Issuer URL and audiences of the JWT authorizer. */
+  jwtIssuer: string;
+  jwtAudience: string[];
+  /** Browser origins allowed by CORS (the web app's origin). */
+  corsOrigins: string[];
+  /** Stage-wide steady rate (requests per second) and burst. */
+  throttle: { rateLimit: number; burstLimit: number };
+}
+
+export class Api extends Construct {
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+  /** One function per route group. */
+  readonly handlers: Record<Group, NodejsFunction>;
+  /** The base URL of the API (`https://{id}.execute-api.{region}.amazonaws.com/`). */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: 'support-access',
+      description: 'Support access API (v1)',
+      // The stage is created below with access logs and throttling.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        maxAge: Duration.hours(1),
+      },
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+    this.url = this.stage.url;
+
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
+      authorizerName: 'jwt',
+      jwtAudience: props.jwtAudience,
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    const entries = Object.entries(groups) as [Group, (typeof groups)[Group]][];
+    this.handlers = Object.fromEntries(
+      entries.map(([group, def]) => {
+        const fn = props.functions.create(this, `${pascal(group)}Function`, {
+          entry: def.handler,
+          description: `support-access API: ${group} routes`,
+        });
+        bindTable(fn, props.table, def.data);
+        if (def.mail) bindMail(fn, props.mailIdentityArn);
+        return [group, fn];
+      }),
+    ) as Record<Group, NodejsFunction>;
+
+    const integrations = new Map<Group, HttpLambdaIntegration>();
+    for (const route of routes) {
+      let integration = integrations.get(route.group);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${pascal(route.group)}Integration`, this.handlers[route.group]);
+        integrations.set(route.group, integration);
+      }
+      const httpRoute = new HttpRoute(this, route.id, {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(route.path, HttpMethod[route.method]),
+        integration,
+        ...(route.auth ? { authorizer } : {}),
+      });
+      if (!route.auth) {
+        Validations.of(httpRoute).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${route.method} ${route.path} is public by contract (API.md): it answers without a token and reads no tenant data.`,
+        });
+      }
+    }
+  }
+}
+
+/** One JSON line per request: who, which route, the outcome, and why a token was refused. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    latencyMs: '$context.responseLatency',
+    integrationLatencyMs: '$context.integrationLatency',
+    responseLength: '$context.responseLength',
+    sub: '$context.authorizer.claims.sub',
+    authorizerError: '$context.authorizer.error',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+const pascal = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

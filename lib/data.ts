@@ -1,0 +1,60 @@
+/**
+ * Stateful: the single DynamoDB table (built from the shared key design in
+ * `lambdas/contract/table.ts`, the same module the local stack's `CreateTable` uses) and the key
+ * that signs list cursors. Nothing here is replaced or deleted by a deploy.
+ */
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { tableDefinition } from '../lambdas/contract/table.ts';
+
+export class Data extends Construct {
+  /** The single table: every entity, the outbox and the access entries. */
+  readonly table: Table;
+  /** The HMAC key of the opaque list cursors (a forged cursor is a 400). */
+  readonly cursorSecret: Secret;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: tableDefinition.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: tableDefinition.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // The outbox consumer reads new images; old images let a future consumer see transitions.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
+    });
+    for (const index of tableDefinition.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.pk, type: AttributeType.STRING },
+        sortKey: { name: index.sk, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.cursorSecret = new Secret(this, 'CursorSecret', {
+      description: 'HMAC key that signs the opaque list cursors of the support-access API',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.cursorSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Signs short-lived list cursors only (no credential to another system). Rotating it just invalidates cursors in flight; rotate by hand with put-secret-value when needed.',
+    });
+  }
+}

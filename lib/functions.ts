@@ -1,0 +1,174 @@
+/**
+ * Function defaults in one place: every Lambda of the stack is built here, with the same runtime,
+ * architecture, ESM bundle, log group, tracing and environment, and with a role of its own that
+ * starts empty. What a function may touch is added by the `bind*` helpers, so a grant is visible
+ * next to the function that needs it and never wider than the access mode asks for.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  Architecture,
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsVersions,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** The repository root: entries, the lock file and `package.json` "imports" resolve from here. */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Node.js 24, the newest Lambda runtime (aws-cdk-lib 2.276 has it; cdk-nag L1 wants the latest). */
+export const nodeRuntime: Runtime = Runtime.NODEJS_24_X;
+
+/** ESM bundles need `require` for the odd CommonJS dependency that calls it at run time. */
+const ESM_REQUIRE_SHIM = "import { createRequire as __cjsRequire } from 'node:module'; const require = __cjsRequire(import.meta.url);";
+
+export type DataAccess = 'none' | 'read' | 'readwrite';
+
+export interface FunctionsProps {
+  /** Environment shared by every function (table name, base URL, mail sender...). */
+  environment: Record<string, string>;
+  /** A secret every function may read; its ARN is in the environment as `CURSOR_SECRET_ARN`. */
+  cursorSecret: ISecret;
+  /** @default one month */
+  logRetention?: RetentionDays;
+}
+
+export interface FunctionOptions {
+  /** The handler file, relative to the repository root (`lambdas/http/grants.ts`). */
+  entry: string;
+  description?: string;
+  /** @default 10 seconds */
+  timeout?: Duration;
+  /** @default 256 */
+  memorySize?: number;
+  environment?: Record<string, string>;
+}
+
+/** Builds every Lambda of the stack from one set of defaults. */
+export class Functions extends Construct {
+  private readonly props: FunctionsProps;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    this.props = props;
+  }
+
+  /** A NodejsFunction with the stack's defaults; its role can write its own logs and traces, nothing else. */
+  create(scope: Construct, id: string, options: FunctionOptions): NodejsFunction {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: this.props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // A role of its own, without AWSLambdaBasicExecutionRole (whose logs grant is account-wide).
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${id}`,
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    const fn = new NodejsFunction(scope, id, {
+      entry: join(repoRoot, options.entry),
+      handler: 'handler',
+      projectRoot: repoRoot,
+      depsLockFilePath: join(repoRoot, 'package-lock.json'),
+      runtime: nodeRuntime,
+      architecture: Architecture.ARM_64,
+      description: options.description,
+      memorySize: options.memorySize ?? 256,
+      timeout: options.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      role,
+      // Reads CURSOR_SECRET_ARN over http://localhost:2773 without an SDK client in the bundle.
+      paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+        cacheEnabled: true,
+      }),
+      environment: {
+        ...this.props.environment,
+        CURSOR_SECRET_ARN: this.props.cursorSecret.secretArn,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...options.environment,
+      },
+      bundling: bundlingDefaults,
+    } satisfies NodejsFunctionProps);
+    this.props.cursorSecret.grantRead(fn);
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    });
+    return fn;
+  }
+}
+
+/** esbuild options shared by every function: small ESM bundles with source maps, the AWS SDK from the runtime. */
+export const bundlingDefaults: NonNullable<NodejsFunctionProps['bundling']> = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // The Node.js runtime ships AWS SDK v3; leaving it out keeps bundles (and cold starts) small.
+  externalModules: ['@aws-sdk/*'],
+  banner: ESM_REQUIRE_SHIM,
+  // Local esbuild only: synth must work offline and without Docker.
+  forceDockerBundling: false,
+};
+
+/**
+ * Grants a function the least access to the table its mode needs.
+ *
+ * `read`: GetItem, Query, BatchGetItem... on the table and its indexes, plus `PartiQLSelect` on the
+ * table (the access check reads two partitions in one `ExecuteStatement`). `readwrite`: the same
+ * plus Put/Update/Delete/BatchWrite (transactions are authorised per item by these actions).
+ */
+export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess): void {
+  if (access === 'none') return;
+  if (access === 'read') table.grantReadData(fn);
+  else table.grantReadWriteData(fn);
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:PartiQLSelect'],
+      resources: [table.tableArn],
+    }),
+  );
+  Validations.of(fn.role!).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalIdToken(table)}.Arn>/index/*]`,
+    reason: 'Queries use the two GSIs of the single table (GSI1, GSI2); the grant is limited to the indexes of this one table.',
+  });
+}
+
+/** Grants a function `ses:SendEmail` / `ses:SendRawEmail` as the one sending identity. */
+export function bindMail(fn: NodejsFunction, identityArn: string): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      resources: [identityArn],
+    }),
+  );
+}
+
+/** The logical id cdk-nag prints for a table's `Fn::GetAtt` (`<DataTable1A2B3C.Arn>`). */
+function logicalIdToken(table: ITable): string {
+  const cfn = table.node.defaultChild as CfnElement | undefined;
+  if (!cfn) throw new Error('bindTable needs a table defined in this app');
+  return table.stack.getLogicalId(cfn);
+}

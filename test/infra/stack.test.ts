@@ -1,0 +1,384 @@
+/**
+ * The synthesized stack: the table, the routes from the route table, the functions and their
+ * grants, the jobs, and a clean cdk-nag report. The app is synthesized (and bundled with the local
+ * esbuild) once, in `beforeAll`.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groups, routeKey, routes, type Group } from '../../lambdas/contract/routes.ts';
+import { attr, indexes } from '../../lambdas/contract/table.ts';
+import { SupportAccessStack } from '../../lib/support-access-stack.ts';
+
+const SYNTH_TIMEOUT = 180_000;
+/** The context `cdk synth` uses (feature flags and defaults), so the test synthesizes the same stack. */
+const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+describe('SupportAccess stack', () => {
+  let outdir: string;
+  let stack: SupportAccessStack;
+  let template: Template;
+  let synthError: unknown;
+
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const functionsOf = () => [
+    ...(Object.keys(groups) as Group[]).map((g) => ({ name: g, fn: stack.api.handlers[g] })),
+    { name: 'expire', fn: stack.jobs.expire },
+    { name: 'deliver', fn: stack.jobs.deliver },
+  ];
+  /** The statements of the one policy attached to a function's role. */
+  const statementsOf = (fn: NodejsFunction): Statement[] => {
+    const roleId = logicalId(fn.role as never);
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: roleId }] },
+    });
+    return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+  };
+  const actionsOf = (fn: NodejsFunction) => statementsOf(fn).flatMap((s) => asArray(s.Action));
+
+  beforeAll(() => {
+    // Prepare
+    outdir = mkdtempSync(join(tmpdir(), 'support-access-infra-'));
+    const app = new App({ outdir, context: cdkContext });
+    stack = new SupportAccessStack(app, 'SupportAccess');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act
+    try {
+      app.synth();
+    } catch (e) {
+      synthError = e;
+    }
+    template = Template.fromStack(stack);
+  }, SYNTH_TIMEOUT);
+
+  afterAll(() => {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  });
+
+  it('passes cdk-nag (AwsSolutions) with every finding fixed or acknowledged', () => {
+    // Prepare
+    const reportFile = join(outdir, 'validation-report.json');
+
+    // Act
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+    };
+    const open = report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName} ${v.severity} ${v.ruleName}`));
+
+    // Assess
+    expect(synthError).toBeUndefined();
+    expect(open).toEqual([]);
+  });
+
+  it('has one table: on-demand, PITR, encrypted, protected, retained, streamed, with TTL and both GSIs', () => {
+    // Prepare
+    const gsi = (i: { name: string; pk: string; sk: string }) => ({
+      IndexName: i.name,
+      KeySchema: [
+        { AttributeName: i.pk, KeyType: 'HASH' },
+        { AttributeName: i.sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+
+    // Act
+    const tables = template.findResources('AWS::DynamoDB::Table');
+
+    // Assess
+    expect(Object.keys(tables)).toHaveLength(1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [
+          { AttributeName: attr.pk, KeyType: 'HASH' },
+          { AttributeName: attr.sk, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: attr.ttl, Enabled: true },
+        GlobalSecondaryIndexes: [gsi(indexes.byPrincipal), gsi(indexes.byDueAt)],
+      },
+    });
+  });
+
+  it('turns every route of the route table into an API route, with the JWT authorizer exactly when auth is true', () => {
+    // Prepare
+    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
+    const [authorizerId] = Object.keys(authorizers);
+    const apiRoutes = template.findResources('AWS::ApiGatewayV2::Route');
+    const byKey = new Map(Object.values(apiRoutes).map((r) => [r.Properties.RouteKey as string, r.Properties]));
+
+    // Act
+    const mismatches = routes.flatMap((route) => {
+      const props = byKey.get(routeKey(route));
+      if (!props) return [`${route.id}: missing`];
+      const hasJwt = props.AuthorizationType === 'JWT' && props.AuthorizerId?.Ref === authorizerId;
+      const hasNone = props.AuthorizationType === 'NONE' && props.AuthorizerId === undefined;
+      return (route.auth ? hasJwt : hasNone) ? [] : [`${route.id}: authorizer does not match auth=${route.auth}`];
+    });
+
+    // Assess
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    expect(mismatches).toEqual([]);
+    expect(byKey.size).toBe(routes.length);
+  });
+
+  it('sends every route to the function of its group', () => {
+    // Prepare
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    const apiRoutes = template.findResources('AWS::ApiGatewayV2::Route');
+
+    // Act
+    const wrong = routes.filter((route) => {
+      const props = Object.values(apiRoutes).find((r) => r.Properties.RouteKey === routeKey(route))?.Properties;
+      const target = JSON.stringify(props?.Target ?? '');
+      const integrationId = Object.keys(integrations).find((id) => target.includes(`"${id}"`));
+      const uri = integrationId ? integrations[integrationId]?.Properties.IntegrationUri : undefined;
+      return uri?.['Fn::GetAtt']?.[0] !== logicalId(stack.api.handlers[route.group]);
+    });
+
+    // Assess
+    expect(wrong.map((r) => r.id)).toEqual([]);
+  });
+
+  it('has one function per group plus the two jobs, all Node.js 24 (or 22) on arm64 with tracing', () => {
+    // Prepare
+    const expected = Object.keys(groups).length + 2;
+
+    // Act
+    const fns = template.findResources('AWS::Lambda::Function');
+
+    // Assess
+    expect(Object.keys(fns)).toHaveLength(expected);
+    for (const fn of Object.values(fns)) {
+      expect(['nodejs24.x', 'nodejs22.x']).toContain(fn.Properties.Runtime);
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.MemorySize).toBe(256);
+    }
+  });
+
+  it('bundles every function as a minified ESM file with a source map', () => {
+    // Prepare
+    const bundles = functionsOf().map(({ name, fn }) => {
+      const code = (fn.node.defaultChild as CfnFunction).code as { s3Key?: string };
+      const hash = String(stack.resolve(code.s3Key)).replace(/\.zip$/, '');
+      return { name, dir: join(outdir, `asset.${hash}`) };
+    });
+
+    // Act
+    const missing = bundles.filter((b) => !existsSync(join(b.dir, 'index.mjs')) || !existsSync(join(b.dir, 'index.mjs.map')));
+    const first = readFileSync(join(bundles[0]!.dir, 'index.mjs'), 'utf8');
+
+    // Assess
+    expect(missing.map((b) => b.name)).toEqual([]);
+    expect(first.startsWith("import { createRequire as __cjsRequire } from 'node:module';")).toBe(true);
+    // Minified: long lines (zod's code-generating template literals keep a few short ones).
+    expect(first.length / first.split('\n').length).toBeGreaterThan(200);
+  });
+
+  it('gives every function the runtime environment, and the cursor key only by reference', () => {
+    // Prepare
+    const secretId = logicalId(stack.data.cursorSecret);
+    const tableId = logicalId(stack.data.table);
+
+    // Act
+    const fns = template.findResources('AWS::Lambda::Function');
+
+    // Assess
+    for (const fn of Object.values(fns)) {
+      const env = fn.Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        TABLE_NAME: { Ref: tableId },
+        CURSOR_SECRET_ARN: { Ref: secretId },
+        APP_BASE_URL: 'https://app.example.com/support-access',
+        MAIL_FROM: 'support-access@example.com',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(env).not.toHaveProperty('CURSOR_SECRET');
+    }
+  });
+
+  it('grants table access by the mode of each group, and PartiQLSelect for the access check', () => {
+    // Prepare
+    const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+    // Act
+    const byName = new Map(functionsOf().map(({ name, fn }) => [name, actionsOf(fn)]));
+
+    // Assess
+    for (const [group, def] of Object.entries(groups)) {
+      const actions = byName.get(group)!;
+      const dynamo = actions.filter((a) => a.startsWith('dynamodb:'));
+      if (def.data === 'none') expect(dynamo).toEqual([]);
+      if (def.data === 'read') {
+        expect(dynamo).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
+        expect(dynamo.filter((a) => writes.includes(a))).toEqual([]);
+      }
+      if (def.data === 'readwrite') {
+        expect(dynamo).toEqual(expect.arrayContaining([...writes, 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
+      }
+      expect(actions.some((a) => a.startsWith('ses:'))).toBe(def.mail);
+    }
+  });
+
+  it('lets no policy grant dynamodb:* or any DynamoDB action on Resource "*"', () => {
+    // Prepare
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+
+    // Act
+    const wide = statements.filter((s) => {
+      const actions = asArray(s.Action);
+      const dynamo = actions.filter((a) => a === '*' || a.startsWith('dynamodb:'));
+      return dynamo.some((a) => a === '*' || a === 'dynamodb:*') || (dynamo.length > 0 && asArray(s.Resource).includes('*'));
+    });
+
+    // Assess
+    expect(statements.length).toBeGreaterThan(0);
+    expect(wide).toEqual([]);
+  });
+
+  it('lets only the two jobs send mail, as the configured identity only', () => {
+    // Prepare
+    const identityArn = stack.resolve(stack.notifications.identityArn);
+
+    // Act
+    const senders = functionsOf().filter(({ fn }) => actionsOf(fn).some((a) => a.startsWith('ses:')));
+    const sesStatements = senders.flatMap(({ fn }) => statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:'))));
+
+    // Assess
+    expect(senders.map((s) => s.name).sort()).toEqual(['deliver', 'expire']);
+    for (const s of sesStatements) {
+      expect(asArray(s.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      expect(s.Resource).toEqual(identityArn);
+    }
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'support-access@example.com' });
+  });
+
+  it('runs the expiry job every minute', () => {
+    // Prepare
+    const expireId = logicalId(stack.jobs.expire);
+
+    // Act / Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [expireId, 'Arn'] } })],
+    });
+  });
+
+  it('feeds new outbox items from the stream to the delivery function, with retries and a dead-letter queue', () => {
+    // Prepare
+    const dlqId = logicalId(stack.jobs.deadLetterQueue);
+    const tableId = logicalId(stack.data.table);
+
+    // Act
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+    const [mapping] = Object.values(mappings);
+    const pattern = JSON.parse(mapping?.Properties.FilterCriteria.Filters[0].Pattern);
+
+    // Assess
+    expect(Object.keys(mappings)).toHaveLength(1);
+    expect(mapping?.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      FunctionName: { Ref: logicalId(stack.jobs.deliver) },
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+    });
+    expect(pattern).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { [attr.type]: { S: ['outbox'] } } } });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('creates the Cognito user pool with the four groups and the tenantId attribute', () => {
+    // Prepare
+    const poolId = logicalId(stack.auth.userPool!);
+
+    // Act
+    const groupsInPool = template.findResources('AWS::Cognito::UserPoolGroup');
+
+    // Assess
+    expect(Object.values(groupsInPool).map((g) => g.Properties.GroupName).sort()).toEqual(
+      ['support-agent', 'support-lead', 'tenant-admin', 'tenant-user'],
+    );
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      Schema: Match.arrayWith([Match.objectLike({ Name: 'tenantId', AttributeDataType: 'String', Mutable: false })]),
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ReadAttributes: Match.arrayWith(['custom:tenantId']),
+      WriteAttributes: Match.not(Match.arrayWith(['custom:tenantId'])),
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] } },
+    });
+  });
+
+  it('logs access on the default stage and throttles it', () => {
+    // Act / Assess
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('outputs the API URL, the table name and the user pool ids', () => {
+    // Act
+    const outputs = Object.keys(template.findOutputs('*'));
+
+    // Assess
+    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId']));
+  });
+});
+
+describe('SupportAccess stack with an existing issuer', () => {
+  it('creates no user pool and points the authorizer at the given issuer and audience', () => {
+    // Prepare
+    const app = new App({
+      context: {
+        ...cdkContext,
+        jwtIssuer: 'https://login.example.com/',
+        jwtAudience: 'support-access-api,support-access-web',
+        // Bundling is covered above; this synth only looks at auth.
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+
+    // Act
+    const stack = new SupportAccessStack(app, 'SupportAccess');
+    const template = Template.fromStack(stack);
+
+    // Assess
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
+    });
+    expect(Object.keys(template.findOutputs('*'))).not.toContain('UserPoolId');
+  }, SYNTH_TIMEOUT);
+});
