@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from './errors.ts';
 import { activationChange, buildGrant, mail, MAX_ATTEMPTS } from './grants.ts';
-import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isPast, iso, requestView, SYSTEM } from './model.ts';
+import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isMemberOf, isPast, iso, requestView, SYSTEM } from './model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from './ports.ts';
 import { getPolicy, listContacts } from './settings.ts';
 
@@ -22,8 +22,9 @@ async function assertMayRead(deps: Deps, caller: Principal, tenantId: string) {
   await assertContact(deps, caller, tenantId);
 }
 
+/** An authorized contact is a tenant admin or user *of this tenant* whose email is on its list. */
 async function assertContact(deps: Deps, caller: Principal, tenantId: string) {
-  const contact = await deps.store.getContact(tenantId, caller.email.toLowerCase());
+  const contact = isMemberOf(caller, tenantId) ? await deps.store.getContact(tenantId, caller.email.toLowerCase()) : null;
   if (!contact) throw new ForbiddenError('only a tenant admin or an authorized contact can do this');
 }
 

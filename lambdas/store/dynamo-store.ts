@@ -97,14 +97,14 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
-    condition = `attribute_not_exists(${attr.pk})`,
+    condition: string | null = `attribute_not_exists(${attr.pk})`,
     values?: Record<string, unknown>,
     names?: Record<string, string>,
   ): TxItem => ({
     Put: {
       TableName,
       Item,
-      ConditionExpression: condition,
+      ...(condition ? { ConditionExpression: condition } : {}),
       ...(values ? { ExpressionAttributeValues: values } : {}),
       ...(names ? { ExpressionAttributeNames: names } : {}),
     },
@@ -265,7 +265,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       return i ? Policy.parse(strip(i)) : null;
     },
     async putPolicy(tenantId, policy, change) {
-      await transact([put({ ...keys.policy(tenantId), type: 'policy', ...policy }, 'attribute_exists(PK) OR attribute_not_exists(PK)'), ...changeItems(tenantId, change)]);
+      await transact([put({ ...keys.policy(tenantId), type: 'policy', ...policy }, null), ...changeItems(tenantId, change)]);
     },
 
     // ---- grants ----

@@ -1,0 +1,74 @@
+/**
+ * Unit-test fixtures for the domain: the in-memory store, a still clock, time-ordered ids, the
+ * people of a tenant and of support, and a tenant with its authorized contacts on file.
+ */
+import type { Policy } from '../../lambdas/contract/schemas.ts';
+import type { Role } from '../../lambdas/contract/routes.ts';
+import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
+import { putContact, putPolicy } from '../../lambdas/domain/settings.ts';
+import { createMemoryStore, FakeClock, fakeIds, type MemoryStore } from './memory-store.ts';
+
+export interface TestDeps extends Deps {
+  store: MemoryStore;
+  clock: FakeClock;
+}
+
+/** Fresh deps: an empty store, a clock at 2026-11-23T14:00:00.000Z, ids from that clock. */
+export function testDeps(start = '2026-11-23T14:00:00.000Z'): TestDeps {
+  const clock = new FakeClock(start);
+  return { store: createMemoryStore(), clock, ids: fakeIds(clock) };
+}
+
+export function person(id: string, roles: Role[], tenantId: string | null = null): Principal {
+  return { id, email: `${id}@example.com`, name: id.replace(/(^|-)(\w)/g, (_, s: string, c: string) => `${s ? ' ' : ''}${c.toUpperCase()}`), roles, tenantId };
+}
+
+export interface Tenant {
+  tenantId: string;
+  /** tenant-admin, also an authorized contact. */
+  admin: Principal;
+  /** tenant-user on the contact list. */
+  contact: Principal;
+  /** A second tenant-user on the contact list. */
+  contact2: Principal;
+  /** tenant-user who is not a contact. */
+  user: Principal;
+  agent: Principal;
+  agent2: Principal;
+  lead: Principal;
+}
+
+/** A tenant with the people around it; contacts are on file unless `contacts: false`. */
+export async function setupTenant(
+  deps: TestDeps,
+  opts: { tenantId?: string; contacts?: boolean; policy?: Partial<Policy> } = {},
+): Promise<Tenant> {
+  const tenantId = opts.tenantId ?? 'acme';
+  const t: Tenant = {
+    tenantId,
+    admin: person(`${tenantId}-admin`, ['tenant-admin'], tenantId),
+    contact: person(`${tenantId}-carol`, ['tenant-user'], tenantId),
+    contact2: person(`${tenantId}-dave`, ['tenant-user'], tenantId),
+    user: person(`${tenantId}-uma`, ['tenant-user'], tenantId),
+    agent: person('agent-ann', ['support-agent']),
+    agent2: person('agent-bob', ['support-agent']),
+    lead: person('lead-lee', ['support-lead']),
+  };
+  if (opts.contacts !== false) {
+    for (const p of [t.admin, t.contact, t.contact2]) await putContact(deps, t.admin, tenantId, p.email, p.name);
+  }
+  if (opts.policy) {
+    const policy: Policy = {
+      maxDurationHours: 72,
+      allowStandingAccess: false,
+      approvalsRequired: 1,
+      requestTtlHours: 12,
+      notifyOnSignIn: true,
+      ...opts.policy,
+    };
+    await putPolicy(deps, t.admin, tenantId, policy);
+  }
+  return t;
+}
+
+export const HOUR = 3_600_000;

@@ -1,0 +1,174 @@
+/** The HTTP layer's own rules: signed list cursors, roles from JWT claims, and the authorization table. */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ROLES, routes, routesById, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
+import type { Principal } from '../../lambdas/domain/ports.ts';
+import { authorize, parseGroups, principalOf } from '../../lambdas/http/auth.ts';
+import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
+import { HttpError } from '../../lambdas/http/problem.ts';
+
+const SECRET = 'test-secret';
+const BINDING = 'ListGrants|acme|status=ACTIVE|caller-1';
+const KEY = { PK: 'TENANT#acme', SK: 'GRANT#01JZ0000000000000000000000' };
+
+/** Runs `fn` and returns the HttpError it threw (fails when it threw nothing or something else). */
+function httpError(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(HttpError);
+    return e as HttpError;
+  }
+  throw new Error('expected an HttpError, got none');
+}
+
+describe('list cursors', () => {
+  it('decode to the position they were made from', () => {
+    // Prepare
+    const cursor = encodeCursor(SECRET, BINDING, KEY);
+    // Act
+    const key = decodeCursor(SECRET, BINDING, cursor!);
+    // Assess
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/); // safe in a query string as is
+    expect(key).toEqual(KEY);
+  });
+
+  it('are null at the end of a list, and no cursor means the first page', () => {
+    // Act / Assess
+    expect(encodeCursor(SECRET, BINDING, null)).toBeNull();
+    expect(decodeCursor(SECRET, BINDING, undefined)).toBeUndefined();
+  });
+
+  it.each([
+    ['a tampered position', (c: string) => {
+      const [, mac] = c.split('.');
+      const data = Buffer.from(JSON.stringify({ k: { PK: 'TENANT#globex', SK: 'GRANT#x' }, b: BINDING })).toString('base64url');
+      return `${data}.${mac}`;
+    }],
+    ['a tampered signature', (c: string) => `${c.slice(0, -2)}${c.endsWith('AA') ? 'BB' : 'AA'}`],
+    ['a cursor signed with another secret', () => encodeCursor('another-secret', BINDING, KEY)!],
+    ['a cursor of another list (other binding)', () => encodeCursor(SECRET, 'ListGrants|globex|status=ACTIVE|caller-1', KEY)!],
+    ['a cursor of the same list for another caller', () => encodeCursor(SECRET, 'ListGrants|acme|status=ACTIVE|caller-2', KEY)!],
+    ['garbage', () => 'not-a-cursor'],
+    ['three parts', (c: string) => `${c}.extra`],
+    ['an empty signature', (c: string) => `${c.split('.')[0]}.`],
+    ['a signed non-JSON payload', () => {
+      const forged = encodeCursor(SECRET, BINDING, KEY)!;
+      const [, mac] = forged.split('.');
+      return `${Buffer.from('{not json').toString('base64url')}.${mac}`;
+    }],
+  ])('answer 400 VALIDATION_FAILED naming `cursor` for %s', (_, forge) => {
+    // Prepare
+    const cursor = forge(encodeCursor(SECRET, BINDING, KEY)!);
+    // Act
+    const err = httpError(() => decodeCursor(SECRET, BINDING, cursor));
+    // Assess
+    expect(err.status).toBe(400);
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.errors?.map((e) => e.path)).toEqual(['cursor']);
+  });
+});
+
+describe('parseGroups', () => {
+  it.each<[string, unknown, Role[]]>([
+    ['a JSON array', ['tenant-admin', 'support-lead'], ['tenant-admin', 'support-lead']],
+    ['a JSON array in a string', '["support-agent","tenant-user"]', ['support-agent', 'tenant-user']],
+    ["API Gateway's [a b] string", '[tenant-admin support-agent]', ['tenant-admin', 'support-agent']],
+    ['a one-group [a] string', '[support-lead]', ['support-lead']],
+    ['a comma-separated [a, b] string', '[tenant-user, support-agent]', ['tenant-user', 'support-agent']],
+    ['a bare group name', 'tenant-admin', ['tenant-admin']],
+    ['unknown groups among known ones', ['admins', 'tenant-user', 'root', 'support-agent'], ['tenant-user', 'support-agent']],
+    ['unknown groups in a [a b] string', '[everyone support-lead]', ['support-lead']],
+    ['repeated groups', ['support-agent', 'support-agent'], ['support-agent']],
+    ['no claim', undefined, []],
+    ['an empty [] string', '[]', []],
+    ['a number', 42, []],
+    ['non-strings in an array', [1, null, { g: 'tenant-admin' }, 'tenant-admin'], ['tenant-admin']],
+  ])('reads %s', (_, raw, expected) => {
+    // Act
+    const roles = parseGroups(raw);
+    // Assess
+    expect(roles).toEqual(expected);
+  });
+});
+
+describe('principalOf', () => {
+  const event = (claims: Record<string, unknown>) =>
+    ({ requestContext: { authorizer: { jwt: { claims, scopes: [] } } } }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+
+  it('reads who is calling from the claims, with the email lower-cased', () => {
+    // Act
+    const p = principalOf(
+      event({ sub: 'u1', email: 'Carol@Example.COM', name: 'Carol', 'cognito:groups': '[tenant-user]', 'custom:tenantId': 'acme' }),
+    );
+    // Assess
+    expect(p).toEqual({ id: 'u1', email: 'carol@example.com', name: 'Carol', roles: ['tenant-user'], tenantId: 'acme' });
+  });
+
+  it('answers 401 without a subject', () => {
+    // Act
+    const err = httpError(() => principalOf(event({ email: 'x@example.com' })));
+    // Assess
+    expect(err.status).toBe(401);
+    expect(err.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('authorize', () => {
+  const route = (id: string) => routesById.get(id)!;
+  const who = (roles: Role[], tenantId: string | null = null): Principal => ({ id: 'u', email: 'u@example.com', name: 'U', roles, tenantId });
+  const outcome = (r: RouteDef, p: Principal, tenantId: string | undefined) => {
+    try {
+      authorize(r, p, tenantId);
+      return 200;
+    } catch (e) {
+      return (e as HttpError).status;
+    }
+  };
+
+  it.each<[string, string, Principal, string | undefined, number]>([
+    ['an admin, on its own tenant', 'PutPolicy', who(['tenant-admin'], 'acme'), 'acme', 200],
+    ['a tenant user, on an admin-only route of its own tenant', 'PutPolicy', who(['tenant-user'], 'acme'), 'acme', 403],
+    ['an admin of another tenant', 'GetPolicy', who(['tenant-admin'], 'globex'), 'acme', 404],
+    ['a tenant user of another tenant, even on a route it lacks the role for', 'ListSessions', who(['tenant-user'], 'globex'), 'acme', 404],
+    ['a tenant user with no tenant claim', 'ListContacts', who(['tenant-user'], null), 'acme', 404],
+    ['a support agent, on a support route', 'SignIn', who(['support-agent']), 'acme', 200],
+    ['a support agent, on a route for tenant admins and leads', 'ListSessions', who(['support-agent']), 'acme', 403],
+    ['a support lead, on the login history', 'ListSessions', who(['support-lead']), 'acme', 200],
+    ['a support agent that is also admin elsewhere: tenant roles do not travel', 'PutPolicy', who(['support-agent', 'tenant-admin'], 'globex'), 'acme', 403],
+    ['a support agent that is also admin elsewhere, on a support route', 'GetAccess', who(['support-agent', 'tenant-admin'], 'globex'), 'acme', 200],
+    ['a support agent that is also admin of this tenant', 'PutPolicy', who(['support-agent', 'tenant-admin'], 'acme'), 'acme', 200],
+    ['a tenant admin, on a route with no tenant', 'ListMyGrants', who(['tenant-admin'], 'acme'), undefined, 403],
+    ['a support agent, on a route with no tenant', 'ListMyGrants', who(['support-agent']), undefined, 200],
+    ['a caller with no role at all', 'ListContacts', who([]), 'acme', 403],
+    ['a tenant user, on a tenant admin or contact route', 'ApproveAccessRequest', who(['tenant-user'], 'acme'), 'acme', 200],
+    ['a support lead, on approve', 'ApproveAccessRequest', who(['support-lead']), 'acme', 403],
+  ])('%s → %i (%s)', (_, routeId, principal, tenantId, expected) => {
+    // Act
+    const status = outcome(route(routeId), principal, tenantId);
+    // Assess
+    expect(status).toBe(expected);
+  });
+
+  it('walks every tenant route with every role: allowed exactly by the route table, foreign tenant users 404', () => {
+    // Prepare
+    const tenantRoutes = (routes as readonly RouteDef[]).filter((r) => r.auth && r.path.includes('{tenantId}'));
+    const rows: string[] = [];
+    // Act
+    for (const r of tenantRoutes) {
+      for (const role of ROLES) {
+        const isTenantRole = role === 'tenant-admin' || role === 'tenant-user';
+        const own = outcome(r, who([role], isTenantRole ? 'acme' : null), 'acme');
+        const expectedOwn = r.roles.includes(role) ? 200 : 403;
+        if (own !== expectedOwn) rows.push(`${r.id} ${role} own: ${own} != ${expectedOwn}`);
+        if (isTenantRole) {
+          const foreign = outcome(r, who([role], 'globex'), 'acme');
+          if (foreign !== 404) rows.push(`${r.id} ${role} foreign: ${foreign} != 404`);
+        }
+      }
+    }
+    // Assess
+    expect(tenantRoutes.length).toBeGreaterThan(15);
+    expect(rows).toEqual([]);
+  });
+});
