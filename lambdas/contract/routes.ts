@@ -172,7 +172,7 @@ export const routes = [
   },
   {
     id: 'ListMyGrants', method: 'GET', path: '/v1/me/grants', group: 'access', auth: true,
-    roles: SUPPORT,
+    roles: SUPPORT, query: s.ListQuery,
     summary: 'The ACTIVE grants that cover the caller, every tenant',
     success: { status: 200, schema: s.page(s.Grant), description: 'The grants' },
   },

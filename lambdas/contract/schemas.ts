@@ -16,7 +16,8 @@ export const Email = z
   .pipe(z.email({ message: 'must be an email address' }))
   .transform((e) => e.toLowerCase());
 
-export const Id = text(1, 128).regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
+// Ids are not trimmed: the tenant check compares them as given, so validation must too.
+export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
 export const Timestamp = z.iso.datetime({ precision: 3 }).describe('ISO 8601 UTC with milliseconds');
 
 export const Actor = z.object({ id: z.string(), email: z.string(), name: z.string() });

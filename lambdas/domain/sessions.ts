@@ -147,15 +147,25 @@ export async function listSessions(deps: Deps, tenantId: string, page: PageInput
   return { items: result.items.map((s) => sessionView(s, now)), next: result.next };
 }
 
-/** The ACTIVE grants that cover the caller, in every tenant, newest first. */
-export async function listMyGrants(deps: Deps, caller: Principal): Promise<Grant[]> {
+/**
+ * The ACTIVE grants that cover the caller, in every tenant, newest first. The caller's entries
+ * and the team's are few, so they are read whole and paged here; the position is the last
+ * grant's `tenantId#grantId` in that order.
+ */
+export async function listMyGrants(deps: Deps, caller: Principal, page: PageInput = { limit: 100 }): Promise<Page<Grant>> {
   const now = deps.clock.now();
   const entries = (await deps.store.principalEntries(caller.id)).filter((e) => entryIsLive(e, now));
   const unique = [...new Map(entries.map((e) => [`${e.tenantId}#${e.grantId}`, e])).values()];
   const grants = await Promise.all(unique.map((e) => deps.store.getGrant(e.tenantId, e.grantId)));
-  return grants
+  const sorted = grants
     .filter((g) => g !== null)
     .map((g) => grantView(g, now))
     .filter((g) => g.status === 'ACTIVE')
-    .sort((a, b) => (a.grantId > b.grantId ? -1 : 1));
+    .sort((a, b) => (a.grantId === b.grantId ? (a.tenantId > b.tenantId ? -1 : 1) : a.grantId > b.grantId ? -1 : 1));
+  const after = typeof page.after?.position === 'string' ? page.after.position : undefined;
+  const start = after === undefined ? 0 : sorted.findIndex((g) => `${g.tenantId}#${g.grantId}` === after) + 1;
+  const items = sorted.slice(start, start + page.limit);
+  const last = items.at(-1);
+  const more = start + page.limit < sorted.length;
+  return { items, next: more && last ? { position: `${last.tenantId}#${last.grantId}` } : null };
 }

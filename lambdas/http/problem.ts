@@ -54,12 +54,14 @@ export function problem(status: number, code: ProblemCode, detail: string, error
 
 /** zod issues as the contract's `errors`: a dotted path and a message each. */
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((i) => {
-    const path = [prefix, ...i.path.map(String)].filter((p) => p !== undefined && p !== '').join('.');
-    let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown field(s): ${i.keys.join(', ')}`;
-    return { path: path || (prefix ?? ''), message };
-  });
+  const join = (segments: PropertyKey[]) =>
+    [prefix, ...segments.map(String)].filter((p) => p !== undefined && p !== '').join('.') || (prefix ?? '');
+  return error.issues.flatMap((i) =>
+    // An unknown field is named by its own path, one error each, as every other field is.
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: join([...i.path, k]), message: 'is not a known field' }))
+      : [{ path: join(i.path), message: i.message }],
+  );
 }
 
 /**

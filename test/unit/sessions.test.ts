@@ -308,7 +308,7 @@ describe('listMyGrants', () => {
     await createGrant(deps, initech.admin, initech.tenantId, body({ durationHours: 1 })); // ends before we look
     deps.clock.advanceHours(1);
     // Act
-    const mine = await listMyGrants(deps, acme.agent);
+    const mine = (await listMyGrants(deps, acme.agent)).items;
     // Assess
     expect(mine.map((g) => [g.tenantId, g.grantId])).toEqual([
       ['globex', b.grantId],
