@@ -1,0 +1,194 @@
+/**
+ * Tables 3 and 4: what the expiry job costs. The job runs as `lambdas/jobs/expire.ts` runs it
+ * (`runExpiry` over the DynamoDB store), with a fixed clock, against a metered client that asks
+ * for the consumed capacity of every request and counts the requests by command.
+ */
+import { monotonicFactory } from 'ulid';
+import type { Deps } from '../lambdas/domain/ports.ts';
+import { runExpiry, type ExpiryReport } from '../lambdas/domain/expiry.ts';
+import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { ensureTable } from '../local/dynamodb.ts';
+import { meteredClients, type MeteredClients } from './meter.ts';
+import { batchWrite, entryItems, grantItem, grantRecord, sessionItem } from './seed.ts';
+import { int, mib, ms, num, progress, table, timed, withTimeout } from './stats.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface Run {
+  label: string;
+  wallMs: number;
+  report: ExpiryReport;
+  requests: number;
+  byCommand: string;
+  capacity: number;
+  capacityByCommand: string;
+  queryScanned: number;
+  transactions: number;
+  retries: number;
+}
+
+/** Runs the job once at `at` and reads the meter. */
+async function measureRun(m: MeteredClients, tableName: string, at: Date, label: string): Promise<Run> {
+  const store = createDynamoStore({ doc: m.doc, tableName });
+  const clock = { now: () => at };
+  const next = monotonicFactory();
+  const deps: Deps = { store, clock, ids: { next: () => next(at.getTime()) } };
+  m.meter.reset();
+  m.meter.returnCapacity = true;
+  try {
+    const { ms: wallMs, value: report } = await timed(() => runExpiry(deps));
+    return {
+      label,
+      wallMs,
+      report,
+      requests: m.meter.totalRequests,
+      byCommand: m.meter.describeRequests(),
+      capacity: m.meter.totalCapacity,
+      capacityByCommand: m.meter.describeCapacity(),
+      queryScanned: m.meter.queryScanned,
+      transactions: m.meter.requests.get('TransactWriteItems') ?? 0,
+      retries: m.meter.retries,
+    };
+  } finally {
+    m.meter.returnCapacity = false;
+  }
+}
+
+/** A tenant id for grant `n` when `perTenant` grants share a tenant. */
+const tenantOf = (prefix: string, n: number, perTenant: number) => `${prefix}-${String(Math.floor(n / perTenant)).padStart(5, '0')}`;
+
+/**
+ * Table 3: the cost of one run with 100 grants due among `live` grants that are not, against the
+ * same run with nothing due (the idle cost).
+ */
+export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<string> {
+  const tableName = 'bench-expiry-cost';
+  await ensureTable(endpoint, tableName);
+  const m = meteredClients(endpoint);
+  try {
+    const t0 = Date.now();
+    const ids = monotonicFactory();
+    const created = new Date(t0 - HOUR).toISOString();
+    // Live grants end between 1 hour and 30 days from now: in the due index, but not due.
+    const live = function* () {
+      for (let n = 0; n < opts.live; n++) {
+        const expiresAt = new Date(t0 + HOUR + ((n * 7919) % (30 * 24)) * HOUR).toISOString();
+        const g = grantRecord(tenantOf('live', n, 100), ids(t0 - HOUR), n, created, expiresAt);
+        yield grantItem(g);
+        yield* entryItems(g);
+      }
+    };
+    const itemsPerGrant = 2;
+    progress(`expiry cost: seeding ${int(opts.live)} live grants (${int(opts.live * itemsPerGrant)} items, BatchWriteItem 25 × 6 in flight)`);
+    const seeded = await timed(() =>
+      batchWrite(m.doc, tableName, live(), {
+        total: opts.live * itemsPerGrant,
+        every: 20_000,
+        onProgress: (done, total) => progress(`expiry cost: seeded ${int(done)}/${int(total)} items`),
+      }),
+    );
+    progress(`expiry cost: seeded ${int(seeded.value)} items in ${(seeded.ms / 1000).toFixed(1)} s`);
+
+    // The due ones end 10 minutes from now; the job runs at +20 minutes, before any live one ends.
+    const runAt = new Date(t0 + 20 * MINUTE);
+    await measureRun(m, tableName, runAt, 'warm-up (not reported)');
+    const idle = await measureRun(m, tableName, runAt, `idle: 0 due among ${int(opts.live)} live (baseline)`);
+    if (idle.report.grantsExpired !== 0) throw new Error(`the idle run expired ${idle.report.grantsExpired} grants`);
+
+    const dueAt = new Date(t0 + 10 * MINUTE).toISOString();
+    const due = Array.from({ length: opts.due }, (_, n) => grantRecord(tenantOf('due', n, 5), ids(t0 - HOUR), n, created, dueAt));
+    await batchWrite(m.doc, tableName, due.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    const busy = await measureRun(m, tableName, runAt, `${opts.due} due among ${int(opts.live)} live`);
+    if (busy.report.grantsExpired !== opts.due) throw new Error(`expected ${opts.due} expired, got ${JSON.stringify(busy.report)}`);
+    const rerun = await measureRun(m, tableName, runAt, 'rerun right after (nothing left to do)');
+    if (rerun.report.grantsExpired !== 0) throw new Error(`the rerun expired ${rerun.report.grantsExpired} grants again`);
+
+    const rows = [idle, busy, rerun].map((r) => [
+      r.label,
+      int(r.report.grantsExpired),
+      num(r.capacity),
+      r.capacityByCommand,
+      `${int(r.requests)} (${r.byCommand})`,
+      int(r.queryScanned),
+      ms(r.wallMs),
+    ]);
+    const perGrant = (busy.capacity - idle.capacity) / opts.due;
+    const perGrantRequests = (busy.requests - idle.requests) / opts.due;
+    // DynamoDB Local reports 0 units for a query that finds nothing; DynamoDB bills such a query
+    // 0.5 RCU (an eventually consistent read of up to 4 KB), so the idle floor is 16 × 0.5.
+    const idleFloor = idle.requests * 0.5;
+    const summary = [
+      '',
+      `- Idle run (baseline): ${num(idle.capacity)} capacity units as DynamoDB Local reports them (DynamoDB bills an empty query 0.5 RCU: ${num(idleFloor)} RCU) and ${idle.requests} requests, one \`Query\` per due-index shard, however many grants are live.`,
+      `- ${opts.due} expirations: ${num(busy.capacity)} units, ${num(perGrant, 2)} per expired grant; ${int(busy.requests)} requests = ${idle.requests} index queries + ${num(perGrantRequests, 2)} per grant (${busy.byCommand}).`,
+      `- The due-index queries evaluated ${int(busy.queryScanned)} items for ${opts.due} due among ${int(opts.live + opts.due)} grants: the cost follows what expires, not the ${int(opts.live)} live grants` +
+        ` (a scan would read all ${int(opts.live * 2 + opts.due * 2)} items of grants and entries each minute).`,
+      ...(idle.retries + busy.retries + rerun.retries ? [`- SDK retries (DynamoDB Local lock time-outs): ${idle.retries + busy.retries + rerun.retries}.`] : []),
+    ].join('\n');
+    return (
+      table(['run', 'grants expired', 'consumed capacity (units)', 'capacity by command', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) + '\n' + summary
+    );
+  } finally {
+    m.destroy();
+  }
+}
+
+/** Table 4: `count` expirations in one run, some grants with an open session to end. */
+export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<string> {
+  const tableName = 'bench-expiry-bulk';
+  await ensureTable(endpoint, tableName);
+  const m = meteredClients(endpoint);
+  try {
+    const t0 = Date.now();
+    const ids = monotonicFactory();
+    const created = new Date(t0 - 2 * HOUR).toISOString();
+    const dueAt = new Date(t0 - HOUR).toISOString();
+    let sessions = 0;
+    const items = function* () {
+      for (let n = 0; n < opts.count; n++) {
+        const g = grantRecord(tenantOf('bulk', n, 50), ids(t0 - 2 * HOUR), n, created, dueAt);
+        if (n % opts.sessionEvery === 0) {
+          const sessionId = ids(t0 - 90 * MINUTE);
+          g.openSessions = [sessionId];
+          sessions++;
+          yield sessionItem(g, sessionId, new Date(t0 - 90 * MINUTE).toISOString());
+        }
+        yield grantItem(g);
+        yield* entryItems(g);
+      }
+    };
+    progress(`expiry bulk: seeding ${int(opts.count)} due grants (1 in ${opts.sessionEvery} with an open session)`);
+    const seeded = await timed(() => batchWrite(m.doc, tableName, items(), { every: 10_000, onProgress: (d) => progress(`expiry bulk: seeded ${int(d)} items`) }));
+    progress(`expiry bulk: seeded ${int(seeded.value)} items in ${(seeded.ms / 1000).toFixed(1)} s; running the job once`);
+
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let run: Run;
+    try {
+      run = await withTimeout(measureRun(m, tableName, new Date(t0), `${int(opts.count)} due`), 15 * MINUTE, 'the 10,000-expiry run');
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    if (run.report.grantsExpired !== opts.count) throw new Error(`expected ${opts.count} expired, got ${JSON.stringify(run.report)}`);
+
+    const rate = opts.count / (run.wallMs / 1000);
+    const rows = [
+      ['grants expired', int(run.report.grantsExpired)],
+      ['sessions ended', `${int(run.report.sessionsEnded)} (of ${int(sessions)} open)`],
+      ['wall time', `${num(run.wallMs / 1000, 1)} s (${num(rate, 0)} grants/s)`],
+      ['TransactWriteItems', int(run.transactions)],
+      ['DynamoDB requests', `${int(run.requests)} (${run.byCommand})`],
+      ['consumed capacity', `${num(run.capacity)} units (${run.capacityByCommand})`],
+      ['SDK retries (DynamoDB Local lock time-outs)', int(run.retries)],
+      ['peak RSS of the benchmark process', `${mib(peak)} (${mib(rssBefore)} before the run, +${mib(peak - rssBefore)})`],
+      ['against Lambda (15 min, ' + opts.memoryMb + ' MB)', `${num((run.wallMs / (15 * MINUTE)) * 100, 1)} % of the timeout; peak RSS ${num((peak / 1024 / 1024 / opts.memoryMb) * 100, 0)} % of ${opts.memoryMb} MB`],
+    ];
+    return table(['10,000 expirations in one run', 'value'], rows);
+  } finally {
+    m.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A DynamoDB client that counts what it sends: requests by command, and (when asked) the consumed
+ * capacity that DynamoDB (Local, too) returns once `ReturnConsumedCapacity: 'TOTAL'` is set on
+ * every command that accepts it. Both are middleware on the client's own stack, so the document
+ * client built over it, the store and the Lambda handlers are measured without being touched.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb.ts';
+
+/** The commands whose input takes `ReturnConsumedCapacity`. */
+const WITH_CAPACITY = new Set([
+  'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem',
+  'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
+]);
+
+interface Capacity {
+  CapacityUnits?: number;
+}
+
+export class Meter {
+  /** Requests sent, by command name (without the `Command` suffix). */
+  readonly requests = new Map<string, number>();
+  /** Capacity units DynamoDB reported, by command name. */
+  readonly capacity = new Map<string, number>();
+  /** Items the `Query` requests evaluated (`ScannedCount`): what a query reads, not just returns. */
+  queryScanned = 0;
+  /** SDK retries (DynamoDB Local answers a busy lock with a retryable 500 that real DynamoDB would not). */
+  retries = 0;
+  /** Set `ReturnConsumedCapacity: 'TOTAL'` on every command that takes it. */
+  returnCapacity = false;
+
+  reset(): void {
+    this.requests.clear();
+    this.capacity.clear();
+    this.queryScanned = 0;
+    this.retries = 0;
+  }
+
+  get totalRequests(): number {
+    return [...this.requests.values()].reduce((a, b) => a + b, 0);
+  }
+
+  get totalCapacity(): number {
+    return [...this.capacity.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** `Query 16, TransactWriteItems 100`, in a stable order. */
+  describeRequests(): string {
+    return [...this.requests.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  }
+
+  describeCapacity(): string {
+    return (
+      [...this.capacity.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} ${+v.toFixed(1)}`)
+        .join(', ') || 'none'
+    );
+  }
+
+  count(command: string, n = 1): void {
+    this.requests.set(command, (this.requests.get(command) ?? 0) + n);
+  }
+
+  addCapacity(command: string, consumed: Capacity | Capacity[] | undefined): void {
+    const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
+    const units = list.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
+    if (list.length) this.capacity.set(command, (this.capacity.get(command) ?? 0) + units);
+  }
+}
+
+export interface MeteredClients {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  meter: Meter;
+  destroy(): void;
+}
+
+/** A client for `endpoint` (DynamoDB Local) with the meter on its middleware stack. */
+export function meteredClients(endpoint: string): MeteredClients {
+  const meter = new Meter();
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    requestHandler: { requestTimeout: 30_000, connectionTimeout: 5_000 },
+    // DynamoDB Local times out busy transaction locks with a retryable 500; give it room to retry.
+    maxAttempts: 8,
+  });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      meter.count(command);
+      const input = args.input as Record<string, unknown>;
+      if (meter.returnCapacity && WITH_CAPACITY.has(command)) input.ReturnConsumedCapacity = 'TOTAL';
+      const result = await next(args);
+      const output = result.output as { ConsumedCapacity?: Capacity | Capacity[]; ScannedCount?: number; $metadata?: { attempts?: number } };
+      meter.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
+      if (meter.returnCapacity) meter.addCapacity(command, output.ConsumedCapacity);
+      if (command === 'Query') meter.queryScanned += output.ScannedCount ?? 0;
+      return result;
+    },
+    { step: 'initialize', name: 'benchMeter', priority: 'high' },
+  );
+  // The same options as the Lambda runtime's document client (`lambdas/http/runtime.ts`).
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  return { client, doc, meter, destroy: () => client.destroy() };
+}
