@@ -2,7 +2,8 @@
 import { DUE_SHARDS } from '../contract/table.ts';
 import { type Links, renderMail } from './mail.ts';
 import { iso } from './model.ts';
-import type { Clock, Mailer, OutboxStore, Store } from './ports.ts';
+import { DEFAULT_POLICY } from '../contract/schemas.ts';
+import type { Clock, Mailer, OutboxMessage, OutboxStore, Store } from './ports.ts';
 
 /** Tries before a message is kept as FAILED (the dead letter), and the first backoff. */
 export const MAX_TRIES = 5;
@@ -29,7 +30,8 @@ export const backoffSeconds = (tries: number) => FIRST_BACKOFF_SECONDS * 2 ** (t
  * Delivers one message.
  * 1. Claim it (PENDING → SENDING, conditional): a message that another sender holds, or that is
  *    already sent, is skipped, so a retried or duplicated delivery never sends twice.
- * 2. Address it: its own recipients, or the tenant's authorized contacts now.
+ * 2. Address it: its own recipients, or the tenant's authorized contacts now; nobody for a
+ *    sign-in when the tenant's policy has `notifyOnSignIn` off.
  * 3. Send to each recipient not yet served, recording each; when all got it mark it SENT. On failure record the error and, before the last try, put it
  *    back in line after a backoff; after the last, keep it as FAILED with the error (re-drivable).
  */
@@ -38,7 +40,7 @@ export async function deliver(deps: DeliveryDeps, messageId: string): Promise<De
   const claimed = await deps.outbox.claimOutbox(messageId, iso(now), iso(new Date(now.getTime() + LEASE_SECONDS * 1000)));
   if (!claimed) return 'skipped';
   try {
-    const to = claimed.to ?? (await deps.store.listContacts(claimed.tenantId)).map((c) => c.email);
+    const to = (await wanted(deps, claimed)) ? (claimed.to ?? (await deps.store.listContacts(claimed.tenantId)).map((c) => c.email)) : [];
     const mail = renderMail(claimed, deps.links);
     // One email per recipient: nobody sees the others' addresses, and a retry after a partial
     // failure sends only to those who did not get it yet.
@@ -56,6 +58,12 @@ export async function deliver(deps: DeliveryDeps, messageId: string): Promise<De
     await deps.outbox.markFailed(messageId, error, next);
     return last ? 'failed' : 'retry';
   }
+}
+
+/** Sign-in mail goes out only where the tenant's policy asks for it (`notifyOnSignIn`). */
+async function wanted(deps: DeliveryDeps, m: OutboxMessage): Promise<boolean> {
+  if (m.kind !== 'session.started') return true;
+  return ((await deps.store.getPolicy(m.tenantId)) ?? DEFAULT_POLICY).notifyOnSignIn;
 }
 
 export interface DrainReport {

@@ -4,7 +4,6 @@ import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenE
 import { MAX_ATTEMPTS, mail } from './grants.ts';
 import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
-import { getPolicy } from './settings.ts';
 
 export interface SignInInput {
   reason: string;
@@ -44,7 +43,8 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  * 2. None: audit `session.denied` and refuse with ACCESS_NOT_GRANTED.
  * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
  *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
- * 4. Audit `session.started`; with the policy's `notifyOnSignIn`, email the contacts.
+ * 4. Audit `session.started` and queue the sign-in email (sent only with the policy's
+ *    `notifyOnSignIn`, decided at delivery).
  */
 export async function signIn(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<Session> {
   const actor = actorOf(caller);
@@ -87,7 +87,6 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
       userAgent: input.userAgent,
       grantExpiresAt: entry.expiresAt,
     };
-    const policy = await getPolicy(deps, tenantId);
     const view = sessionView(session, now);
     const change = {
       audit: [
@@ -97,15 +96,17 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
           sourceIp: input.sourceIp,
         }),
       ],
-      outbox: policy.notifyOnSignIn
-        ? [mail(deps, now, tenantId, 'session.started', {
-            session: view,
-            scope: entry.scope,
-            expiresAt: entry.expiresAt,
-            ticketId: entry.ticketId ?? null,
-            grantReason: entry.reason ?? null,
-          })]
-        : [],
+      // Always queued: delivery reads `notifyOnSignIn` and drops it when the tenant opted out,
+      // which keeps the policy read off the sign-in path (two requests, not three).
+      outbox: [
+        mail(deps, now, tenantId, 'session.started', {
+          session: view,
+          scope: entry.scope,
+          expiresAt: entry.expiresAt,
+          ticketId: entry.ticketId ?? null,
+          grantReason: entry.reason ?? null,
+        }),
+      ],
     };
     try {
       await deps.store.startSession(session, iso(now), change);

@@ -10,7 +10,7 @@ import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
 import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { getAccess } from '../../lambdas/domain/sessions.ts';
+import { getAccess, signIn } from '../../lambdas/domain/sessions.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { ulidIds } from '../../lambdas/http/runtime.ts';
@@ -75,6 +75,19 @@ describe('the access check', () => {
     expect(access.allowed).toBe(true);
     expect(access.grantIds).toHaveLength(5);
     expect(requests).toEqual(['ExecuteStatementCommand']);
+  });
+});
+
+describe('sign-in', () => {
+  it('is two DynamoDB requests: the access read and one transaction', async () => {
+    // Prepare
+    const { tenantId } = await tenantWithGrants(2);
+    requests = [];
+    // Act
+    const session = await signIn(deps, agent, tenantId, { reason: 'ticket', sourceIp: '127.0.0.1', userAgent: 'test' });
+    // Assess
+    expect(session.signOutAt).toBeNull();
+    expect(requests).toEqual(['ExecuteStatementCommand', 'TransactWriteItemsCommand']);
   });
 });
 

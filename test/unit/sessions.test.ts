@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/domain/errors.ts';
 import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { drainOutbox } from '../../lambdas/domain/delivery.ts';
+import { linksFrom } from '../../lambdas/domain/mail.ts';
 import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../lambdas/domain/sessions.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 
@@ -150,11 +152,21 @@ describe('signIn', () => {
     const deps = testDeps();
     const t = await setupTenant(deps, { policy: { notifyOnSignIn: false } });
     await createGrant(deps, t.admin, t.tenantId, body());
-    const outboxBefore = deps.store.outboxOf(t.tenantId).length;
+    const sent: string[] = [];
+    const delivery = {
+      ...deps,
+      outbox: deps.store,
+      links: linksFrom('https://app.example.com'),
+      mailer: { send: async (m: { subject: string }) => (sent.push(m.subject), { providerId: 'x' }) },
+    };
+    await drainOutbox(delivery);
+    sent.length = 0;
     // Act
     const s = await signIn(deps, t.agent, t.tenantId, input);
-    // Assess
-    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(outboxBefore);
+    const report = await drainOutbox(delivery);
+    // Assess: the sign-in's message is settled without an email
+    expect(report.sent).toBe(1);
+    expect(sent).toEqual([]);
     expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.started', targetId: s.sessionId });
   });
 
