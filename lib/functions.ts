@@ -49,6 +49,8 @@ export interface FunctionOptions {
   timeout?: Duration;
   /** @default 256 */
   memorySize?: number;
+  /** @default none: scales with load */
+  reservedConcurrentExecutions?: number;
   environment?: Record<string, string>;
 }
 
@@ -89,6 +91,7 @@ export class Functions extends Construct {
       architecture: Architecture.ARM_64,
       description: options.description,
       memorySize: options.memorySize ?? 256,
+      ...(options.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: options.reservedConcurrentExecutions } : {}),
       timeout: options.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup,

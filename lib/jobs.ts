@@ -42,9 +42,13 @@ export class Jobs extends Construct {
     this.expire = props.functions.create(this, 'ExpireFunction', {
       entry: 'lambdas/jobs/expire.ts',
       description: 'support-access: expire due grants and requests, deliver due mail',
-      // Sized for 10,000 expirations in one run; an overlap with the next run is harmless
-      // because every transition is a conditional write.
+      // Sized for 10,000 expirations in one run (about a minute, see docs/benchmarks.md); the job
+      // stops taking new work a minute before its timeout and the next run finishes the rest.
       timeout: Duration.minutes(5),
+      memorySize: 512,
+      // One run at a time: an overlap would be harmless (every transition is conditional) but
+      // would read the same due items twice.
+      reservedConcurrentExecutions: 1,
     });
     bindTable(this.expire, props.table, 'readwrite');
     bindMail(this.expire, props.mailIdentityArn);

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { groups, routeKey, routes, type RouteDef } from '../lambdas/contract/routes.ts';
 import { fieldErrors, problem } from '../lambdas/http/problem.ts';
 import type { LocalClock } from './clock.ts';
@@ -31,7 +31,9 @@ export function loadHandler(file: string): Promise<LambdaHandler> {
   return h;
 }
 
-export function lambdaContext(functionName: string): Context {
+/** A Lambda context; `timeoutMs` is the function's timeout, as the deployed one has it. */
+export function lambdaContext(functionName: string, timeoutMs = 29_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -41,7 +43,7 @@ export function lambdaContext(functionName: string): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

@@ -97,7 +97,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     setMailer(opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer);
 
     const expireJob = await loadHandler('lambdas/jobs/expire.ts');
-    const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire'));
+    const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
     const deliver = () => drainOutbox(deliveryDeps());
 
     const server = await startLocalServer(port, host, {

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the route table and the zod schemas (never written by
  * hand), so the served contract cannot drift from what the handlers validate.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { routes, type RouteDef } from './routes.ts';
 import { Problem } from './schemas.ts';
 

@@ -2,7 +2,7 @@
  * The route table: the single source for API Gateway routes (CDK), the local server and the
  * OpenAPI document. It is data. `handler` is a file path, so `cdk synth` never loads Lambda code.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import * as s from './schemas.ts';
 
 export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';

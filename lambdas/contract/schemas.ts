@@ -2,7 +2,7 @@
  * Request and response schemas of the v1 contract. zod is the only source of these types: every
  * `type X` below is `z.infer<typeof X>`, and the OpenAPI document is generated from the same values.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 // ---- building blocks ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import type {
   APIGatewayProxyStructuredResultV2 as Result,
   Context,
 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type Group, groups, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
 import { IdempotencyKeyReusedError } from '../domain/errors.ts';
 import { isAdminOf } from '../domain/model.ts';

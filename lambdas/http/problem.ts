@@ -1,6 +1,6 @@
 /** Problem responses (RFC 9457): the one place where errors become HTTP. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ProblemCode } from '../contract/schemas.ts';
 import {
   AccessNotGrantedError,

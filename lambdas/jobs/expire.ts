@@ -9,8 +9,11 @@ import { runExpiry } from '../domain/expiry.ts';
 import { getRuntime } from '../http/runtime.ts';
 import { deliveryDeps } from './runtime.ts';
 
-export const handler = middy<ScheduledEvent>({ timeoutEarlyInMillis: 0 }).handler(async () => {
-  const expiry = await runExpiry(getRuntime());
+/** Leave this much of the function's time for the mail drain and a clean finish. */
+const RESERVE_MS = 60_000;
+
+export const handler = middy<ScheduledEvent>({ timeoutEarlyInMillis: 0 }).handler(async (_event, context) => {
+  const expiry = await runExpiry(getRuntime(), () => context.getRemainingTimeInMillis() > RESERVE_MS);
   const mail = await drainOutbox(deliveryDeps());
   const report = { expiry, mail };
   console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));

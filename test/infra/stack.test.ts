@@ -165,11 +165,13 @@ describe('SupportAccess stack', () => {
 
     // Assess
     expect(Object.keys(fns)).toHaveLength(expected);
-    for (const fn of Object.values(fns)) {
+    const expireId = logicalId(stack.jobs.expire);
+    for (const [id, fn] of Object.entries(fns)) {
       expect(['nodejs24.x', 'nodejs22.x']).toContain(fn.Properties.Runtime);
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(fn.Properties.MemorySize).toBe(256);
+      // The expiry job holds a 10,000-grant catch-up in memory; every other function is small.
+      expect(fn.Properties.MemorySize).toBe(id === expireId ? 512 : 256);
     }
   });
 
@@ -281,6 +283,8 @@ describe('SupportAccess stack', () => {
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [expireId, 'Arn'] } })],
     });
+    // One run at a time, with room for a 10,000-expiry catch-up.
+    expect(template.toJSON().Resources[expireId].Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 300 });
   });
 
   it('feeds new outbox items from the stream to the delivery function, with retries and a dead-letter queue', () => {

@@ -17,6 +17,21 @@ const input = { reason: 'checking', sourceIp: '10.0.0.1', userAgent: 'vitest' };
 const request = { ticketId: 'T-9', reason: 'look at logs', scope: { level: 'read-only' as const }, durationHours: 1 };
 
 describe('runExpiry', () => {
+  it('stops taking work when time runs short, and the next run finishes the catch-up', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const g = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 1 }));
+    deps.clock.advanceHours(1);
+    // Act
+    const starved = await runExpiry(deps, () => false);
+    const next = await runExpiry(deps);
+    // Assess
+    expect(starved).toMatchObject({ grantsExpired: 0, incomplete: true });
+    expect(next).toMatchObject({ grantsExpired: 1, incomplete: false });
+    expect((await deps.store.getGrant(t.tenantId, g.grantId))?.status).toBe('EXPIRED');
+  });
+
   it('expires only the grants that are due, ends their sessions, and a rerun does nothing', async () => {
     // Prepare
     const deps = testDeps();
@@ -36,8 +51,8 @@ describe('runExpiry', () => {
     const report = await runExpiry(deps);
     const rerun = await runExpiry(deps);
     // Assess
-    expect(report).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 2, requestsExpired: 0, sessionsEnded: 3, skipped: 0 });
-    expect(rerun).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 0, requestsExpired: 0, sessionsEnded: 0, skipped: 0 });
+    expect(report).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 2, requestsExpired: 0, sessionsEnded: 3, skipped: 0, incomplete: false });
+    expect(rerun).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 0, requestsExpired: 0, sessionsEnded: 0, skipped: 0, incomplete: false });
     const status = async (id: string) => (await deps.store.getGrant(t.tenantId, id))!.status;
     expect(await status(due.grantId)).toBe('EXPIRED');
     expect(await status(dueToo.grantId)).toBe('EXPIRED');
