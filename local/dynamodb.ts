@@ -77,10 +77,10 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
 }
 
 /** Creates the table from `table.ts` unless it exists (a data directory keeps it). */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+export async function ensureTable(endpoint: string, tableName: string, options: { stream?: boolean } = {}): Promise<void> {
   const client = localDynamoClient(endpoint);
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(new CreateTableCommand(createTableInput(tableName, options)));
   } catch (e) {
     if (!(e instanceof ResourceInUseException)) throw e;
   } finally {

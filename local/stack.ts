@@ -29,6 +29,8 @@ export interface StackOptions {
   dynamoPort?: number;
   dataDir?: string;
   tableName?: string;
+  /** Create the table with its stream (as in AWS); tests turn it off (see `createTableInput`). */
+  tableStream?: boolean;
   /** Run the expiry job this often (ms of real time); 0: never on its own. */
   expireEveryMs?: number;
   /** Deliver due mail this often (ms); 0: only when asked. */
@@ -66,7 +68,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       stops.push(() => dynamo!.stop());
       dynamoEndpoint = dynamo.endpoint;
     }
-    await ensureTable(dynamoEndpoint, tableName);
+    await ensureTable(dynamoEndpoint, tableName, { stream: opts.tableStream ?? true });
 
     const sesPort = opts.sesPort || (await freePort());
     const sesServer = (await import('aws-ses-v2-local')).default as unknown as (c: { host: string; port: number }) => Promise<Server>;

@@ -23,6 +23,11 @@ export const describeScope = (s: Scope) =>
   `${s.level === 'full' ? 'full access' : 'read-only'}, ${s.modules ? `modules: ${s.modules.join(', ')}` : 'every module'}`;
 const person = (a: Actor | { id: string }) => ('email' in a ? `${a.name} <${a.email}>` : 'the system');
 const until = (expiresAt: string | null) => (expiresAt === null ? 'until revoked (standing access)' : expiresAt);
+/** "read-only access to billing", "full access to every module". */
+const accessTo = (s: Scope) => `${s.level === 'full' ? 'full' : 'read-only'} access to ${s.modules ? s.modules.join(', ') : 'every module'}`;
+const hours = (n: number) => `${n} hour${n === 1 ? '' : 's'}`;
+const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+const quoted = (text: string | null | undefined) => (text ? `: "${text}".` : '.');
 const people = (list: (Actor | Grantee)[]) => list.map(person).join(', ');
 const granteesOf = (g: Grant) => (g.audience === 'support-team' ? 'the whole support team' : people(g.grantees));
 
@@ -43,10 +48,10 @@ export function linksFrom(baseUrl: string): Links {
   };
 }
 
-function grantFacts(g: Grant): [string, string][] {
+function grantFacts(g: Grant, ended = false): [string, string][] {
   return [
     ['Tenant', g.tenantId],
-    ['Who has access', granteesOf(g)],
+    [ended ? 'Who had access' : 'Who has access', granteesOf(g)],
     ['Ticket', g.ticketId ?? '(none)'],
     ['Reason', g.reason],
     ['Scope', describeScope(g.scope)],
@@ -63,14 +68,14 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
     return {
       subject: `Support asks for access to ${r.tenantId} (ticket ${r.ticketId})`,
       heading: 'Support asks for access to your account',
-      intro: `${person(r.requestedBy)} asks for ${describeScope(r.scope)} access for ${r.durationHours} hour(s). Nothing is granted until an authorized contact approves${Number(m.payload.approvalsRequired) > 1 ? ` (${String(m.payload.approvalsRequired)} approvals needed)` : ''}.`,
+      intro: `${person(r.requestedBy)} asks for ${accessTo(r.scope)} for ${hours(r.durationHours)}. Nothing is granted until an authorized contact approves${Number(m.payload.approvalsRequired) > 1 ? ` (${String(m.payload.approvalsRequired)} approvals needed)` : ''}.`,
       facts: [
         ['Tenant', r.tenantId],
         ['Requested by', person(r.requestedBy)],
         ['Ticket', r.ticketId],
         ['Reason', r.reason],
         ['Scope', describeScope(r.scope)],
-        ['Duration', `${r.durationHours} hour(s) from approval`],
+        ['Duration', `${hours(r.durationHours)} from approval`],
         ['Request open until', r.expiresAt],
       ],
       action: { label: 'Review and approve or deny', url: links.request(r.tenantId, r.requestId) },
@@ -82,7 +87,7 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
     return {
       subject: `Access to ${r.tenantId} denied (ticket ${r.ticketId})`,
       heading: 'Your access request was denied',
-      intro: `${person(r.decidedBy ?? { id: 'system' })} denied your request${comment ? `: "${comment}"` : '.'}`,
+      intro: `${person(r.decidedBy ?? { id: 'system' })} denied your request${quoted(comment)}`,
       facts: [
         ['Tenant', r.tenantId],
         ['Ticket', r.ticketId],
@@ -101,8 +106,8 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       subject: `Support access granted to ${g.tenantId}${g.ticketId ? ` (ticket ${g.ticketId})` : ''}`,
       heading: 'Support now has access to your account',
       intro: upfront
-        ? `${person(g.grantedBy)} recorded the approval that ${people(g.approvedBy)} gave upfront. ${granteesOf(g)} now has ${describeScope(g.scope)} access ${g.expiresAt ? `until ${g.expiresAt}` : 'until it is revoked'}.`
-        : `${granteesOf(g)} now has ${describeScope(g.scope)} access ${g.expiresAt ? `until ${g.expiresAt}` : 'until it is revoked'}.`,
+        ? `${person(g.grantedBy)} recorded the approval that ${people(g.approvedBy)} gave upfront. ${sentence(granteesOf(g))} now has ${accessTo(g.scope)} ${g.expiresAt ? `until ${g.expiresAt}` : 'until it is revoked'}.`
+        : `${sentence(granteesOf(g))} now has ${accessTo(g.scope)} ${g.expiresAt ? `until ${g.expiresAt}` : 'until it is revoked'}.`,
       facts: grantFacts(g),
       action: { label: 'Revoke this access at any time', url: links.grant(g.tenantId, g.grantId) },
     };
@@ -123,8 +128,8 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
     return {
       subject: `Support access to ${g.tenantId} revoked`,
       heading: 'Support access was revoked',
-      intro: `${person(g.endedBy ?? { id: 'system' })} revoked support access${g.endReason ? `: "${g.endReason}"` : '.'} Open support sessions were ended.`,
-      facts: [...grantFacts(g), ['Revoked by', person(g.endedBy ?? { id: 'system' })], ['Revoked at', g.endedAt ?? '']],
+      intro: `${person(g.endedBy ?? { id: 'system' })} revoked support access${quoted(g.endReason)} Open support sessions were ended.`,
+      facts: [...grantFacts(g, true), ['Revoked by', person(g.endedBy ?? { id: 'system' })], ['Revoked at', g.endedAt ?? '']],
       action: { label: 'See the grant and its sessions', url: links.grant(g.tenantId, g.grantId) },
     };
   },
@@ -134,7 +139,7 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       subject: `Support access to ${g.tenantId} has ended`,
       heading: 'Support access ended on time',
       intro: 'The time granted is up. Support can no longer sign in under this grant; open sessions were ended.',
-      facts: [...grantFacts(g), ['Ended at', g.endedAt ?? g.expiresAt ?? '']],
+      facts: [...grantFacts(g, true), ['Ended at', g.endedAt ?? g.expiresAt ?? '']],
       action: { label: 'See the login history', url: links.page(g.tenantId) },
     };
   },

@@ -1,19 +1,16 @@
 /**
- * Starts one DynamoDB Local (in memory, on a free port) for the run and stops it at the end.
- * Tests isolate themselves with fresh tenant ids, not by truncating tables.
+ * Starts one DynamoDB Local (in memory, on a free port) for the run and stops it at the end, also
+ * when tests fail; a watchdog stops Java if the run itself dies. Each test file makes its own
+ * table (`freshTableName`) and isolates tests with fresh tenant ids, never by truncating.
  */
 import type { TestProject } from 'vitest/node';
-import { ensureTable, startDynamoLocal, type DynamoLocal } from '../../local/dynamodb.ts';
-
-export const TABLE = 'support-access-test';
+import { startDynamoLocal, type DynamoLocal } from '../../local/dynamodb.ts';
 
 let dynamo: DynamoLocal | undefined;
 
 export async function setup(project: TestProject) {
   dynamo = await startDynamoLocal();
-  await ensureTable(dynamo.endpoint, TABLE);
   project.provide('dynamoEndpoint', dynamo.endpoint);
-  project.provide('tableName', TABLE);
 }
 
 export async function teardown() {
@@ -23,6 +20,5 @@ export async function teardown() {
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
-    tableName: string;
   }
 }

@@ -54,6 +54,7 @@ export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<Te
     sesPort: 0,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: freshTableName(),
+    tableStream: false,
     expireEveryMs: 0,
     deliverEveryMs: 0,
     ...opts,

@@ -78,7 +78,7 @@ describe('a new access request', () => {
       expect(m.subject).toBe(`Support asks for access to ${p.tenantId} (ticket TCK-42)`);
       expectNames(m, p, { reason: 'totals are off for <b>March</b> "Q1"', scope: 'full access, modules: billing, invoices', link, ticket: 'TCK-42' });
       expect(m.body.text).toContain(person(p.agent));
-      expect(m.body.text).toContain('6 hour(s)');
+      expect(m.body.text).toContain('6 hours from approval');
       expect(m.body.text).toContain(req.body.expiresAt);
       expect(m.body.text).toMatch(/approve/i);
       expect(link.startsWith(`${APP_BASE_URL}/`)).toBe(true);

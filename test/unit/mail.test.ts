@@ -63,7 +63,7 @@ describe('renderMail', () => {
       Ticket: 'T-7',
       Reason: 'invoice totals are wrong',
       Scope: 'full access, modules: billing, invoices',
-      Duration: '6 hour(s) from approval',
+      Duration: '6 hours from approval',
       'Request open until': '2026-11-24T02:00:00.000Z',
     });
     expect(mail.text).toContain('2 approvals needed');
@@ -238,7 +238,7 @@ describe('renderMail', () => {
       Tenant: 'acme',
       Ticket: 'T-1',
       Reason: 'billing bug',
-      'Who has access': 'the whole support team',
+      'Who had access': 'the whole support team',
       Scope: 'read-only, every module',
       'Ended at': '2026-11-23T18:00:00.000Z',
     });
