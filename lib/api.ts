@@ -56,6 +56,7 @@ export class Api extends Construct {
         allowOrigins: props.corsOrigins,
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        exposeHeaders: ['idempotent-replayed'],
         maxAge: Duration.hours(1),
       },
     });

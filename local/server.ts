@@ -79,14 +79,26 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * CORS as the deployed HTTP API answers it, so a web frontend on another local port can call the
+ * stack. `CORS_ORIGIN` narrows it; by default any origin (this is a local stack).
+ */
+const CORS = {
+  'access-control-allow-origin': process.env.CORS_ORIGIN ?? '*',
+  'access-control-allow-headers': 'authorization, content-type, idempotency-key',
+  'access-control-allow-methods': 'GET, POST, PUT, DELETE',
+  'access-control-expose-headers': 'idempotent-replayed',
+  'access-control-max-age': '600',
+};
+
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2) {
-  res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
+  res.writeHead(result.statusCode ?? 200, { ...CORS, ...((result.headers ?? {}) as Record<string, string>) });
   res.end(result.body ?? '');
 }
 const sendJson = (res: ServerResponse, status: number, body: unknown) =>
   send(res, { statusCode: status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-const TokenBody = z.strictObject({
+const TokenBody = z.object({
   sub: z.string().min(1),
   email: z.string().min(1),
   name: z.string().min(1),
@@ -212,6 +224,7 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       try {
+        if (req.method === 'OPTIONS') return send(res, { statusCode: 204 });
         if (url.pathname.startsWith('/_local/') && (await local(req, res, url, opts))) return;
         const found = match(req.method ?? 'GET', url.pathname);
         if (!found) return send(res, problem(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`));

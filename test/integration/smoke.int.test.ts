@@ -22,4 +22,17 @@ describe('the local stack', () => {
     expect(res.status).toBe(200);
     expect(res.body.items.map((c: { email: string }) => c.email).sort()).toEqual([p.admin.email, p.contact.email].sort());
   });
+
+  it('answers a browser preflight, as the deployed API does, so a local frontend can call it', async () => {
+    // Act
+    const preflight = await fetch(`${api.url}/v1/tenants/acme/grants`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    const health = await api.call('GET', '/v1/health');
+    // Assess
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
+    expect(health.headers.get('access-control-allow-origin')).toBe('*');
+  });
 });
