@@ -1,15 +1,12 @@
 /**
- * Fast seeding for the benchmark. The items are built here from `keys` and `attr` of the key
- * design, mirroring the shape `lambdas/store/dynamo-store.ts` writes (its `grantItem`, `entryItem`
- * and `sessionItem` are private): a grant with its GSI2 due keys while ACTIVE with an expiry, one
- * access entry per principal with its GSI1 keys, and sessions. They are written with
- * `BatchWriteItem` (25 a request, a few requests at once) instead of one transaction per grant.
- * The check of this mirroring is that the store reads them back and the job acts on them: the hot
- * path asserts that `getAccess` sees the seeded grants, and the expiry tables assert that
- * `runExpiry` expires exactly the seeded due grants (and ends their sessions).
+ * Fast seeding for the benchmark: the items come from the store's own item builders (a grant with
+ * its GSI2 due keys while ACTIVE with an expiry, one access entry per principal with its GSI1
+ * keys, sessions), written with `BatchWriteItem` (25 a request, a few requests at once) instead of
+ * one transaction per grant. The hot path still asserts that `getAccess` sees the seeded grants,
+ * and the expiry tables that `runExpiry` expires exactly the seeded due grants.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { attr, keys, type AccessPrincipal } from '../lambdas/contract/table.ts';
+import { entryItem, grantItem as storeGrantItem, principalsOf, sessionItem as storeSessionItem } from '../lambdas/store/dynamo-store.ts';
 import type { GrantRecord, SessionRecord } from '../lambdas/domain/ports.ts';
 
 type Item = Record<string, unknown>;
@@ -44,38 +41,13 @@ export function grantRecord(tenantId: string, grantId: string, n: number, create
   };
 }
 
-const principalsOf = (g: GrantRecord): AccessPrincipal[] =>
-  g.audience === 'support-team' ? [{ kind: 'team' }] : g.grantees.map((x) => ({ kind: 'agent', id: x.id }));
+/** The grant item, exactly as the store writes it. */
+export const grantItem = storeGrantItem;
 
-/** The grant item (mirrors the store's `grantItem`). */
-export function grantItem(g: GrantRecord): Item {
-  const { openSessions, ...rest } = g;
-  return {
-    ...keys.grant(g.tenantId, g.grantId),
-    [attr.type]: 'grant',
-    ...rest,
-    ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
-    ...(g.status === 'ACTIVE' && g.expiresAt ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`) : {}),
-  };
-}
+/** The access entry items of a live grant, exactly as the store writes them. */
+export const entryItems = (g: GrantRecord): Item[] => principalsOf(g).map((p) => entryItem(g, p));
 
-/** The access entry items of a live grant (mirrors the store's `entryItem`). */
-export function entryItems(g: GrantRecord): Item[] {
-  return principalsOf(g).map((p) => ({
-    ...keys.accessEntry(g.tenantId, p, g.grantId),
-    [attr.gsi1pk]: keys.principalIndex(p),
-    [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
-    [attr.type]: 'access',
-    tenantId: g.tenantId,
-    grantId: g.grantId,
-    scope: g.scope,
-    expiresAt: g.expiresAt,
-    grantedBy: g.grantedBy,
-    createdAt: g.createdAt,
-  }));
-}
-
-/** An open session under a grant (mirrors the store's `sessionItem`). */
+/** An open session under a grant, written as the store writes sessions. */
 export function sessionItem(g: GrantRecord, sessionId: string, signInAt: string): Item {
   const s: SessionRecord = {
     sessionId,
@@ -91,7 +63,7 @@ export function sessionItem(g: GrantRecord, sessionId: string, signInAt: string)
     userAgent: 'bench',
     grantExpiresAt: g.expiresAt,
   };
-  return { ...keys.session(s.tenantId, s.sessionId), [attr.type]: 'session', ...s };
+  return storeSessionItem(s);
 }
 
 /**

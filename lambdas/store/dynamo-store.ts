@@ -85,6 +85,74 @@ function strip(item: Item): Item {
   return rest;
 }
 
+// ---- items: the one shape of each entity in the table ---------------------------------------
+
+
+/** Who a grant covers: the whole support team, or each named grantee. */
+export const principalsOf = (g: { audience: Grant['audience']; grantees: { id: string }[] }): AccessPrincipal[] =>
+  g.audience === 'support-team' ? [{ kind: 'team' }] : g.grantees.map((x) => ({ kind: 'agent', id: x.id }));
+
+/** The access entry of a live grant for one principal (read by the access check). */
+export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
+  const entry: AccessEntry = {
+    tenantId: g.tenantId,
+    grantId: g.grantId,
+    scope: g.scope,
+    expiresAt: g.expiresAt,
+    grantedBy: g.grantedBy,
+    createdAt: g.createdAt,
+    ticketId: g.ticketId,
+    reason: g.reason,
+  };
+  return {
+    ...keys.accessEntry(g.tenantId, p, g.grantId),
+    [attr.gsi1pk]: keys.principalIndex(p),
+    [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
+    type: 'access',
+    ...entry,
+  };
+};
+
+/** A grant; while ACTIVE with an end it carries its GSI2 due keys. */
+export const grantItem = (g: GrantRecord): Item => {
+  const { openSessions, ...rest } = g;
+  return {
+    ...keys.grant(g.tenantId, g.grantId),
+    type: 'grant',
+    ...rest,
+    ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
+    ...(g.status === 'ACTIVE' && g.expiresAt
+      ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`)
+      : {}),
+  };
+};
+
+/** An access request; while PENDING it carries its GSI2 due keys. */
+export const requestItem = (r: RequestRecord): Item => ({
+  ...keys.request(r.tenantId, r.requestId),
+  type: 'request',
+  ...r,
+  ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
+});
+
+export const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), type: 'session', ...s });
+
+/**
+ * One shard of the sparse due-at index, up to `now` inclusive (`$` sorts after the `#` that follows
+ * every due time), oldest deadline first.
+ */
+function dueQuery(TableName: string, kind: 'EXPIRY' | 'OUTBOX', shard: number, now: string, limit: number, after?: PageKey) {
+  return new QueryCommand({
+    TableName,
+    IndexName: indexes.byDueAt.name,
+    KeyConditionExpression: '#pk = :pk AND #sk < :until',
+    ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, '#sk': indexes.byDueAt.sk },
+    ExpressionAttributeValues: { ':pk': keys.duePartition(kind, shard), ':until': `${now}$` },
+    Limit: limit,
+    ExclusiveStartKey: after as Item | undefined,
+  });
+}
+
 // ---- the repository ------------------------------------------------------------------------------
 
 export interface DynamoStoreOptions {
@@ -173,52 +241,6 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     return res.Item ?? null;
   }
 
-  // ---- grants and their access entries ----
-
-  const principalsOf = (g: { audience: Grant['audience']; grantees: { id: string }[] }): AccessPrincipal[] =>
-    g.audience === 'support-team' ? [{ kind: 'team' }] : g.grantees.map((x) => ({ kind: 'agent', id: x.id }));
-
-  const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
-    const entry: AccessEntry = {
-      tenantId: g.tenantId,
-      grantId: g.grantId,
-      scope: g.scope,
-      expiresAt: g.expiresAt,
-      grantedBy: g.grantedBy,
-      createdAt: g.createdAt,
-      ticketId: g.ticketId,
-      reason: g.reason,
-    };
-    return {
-      ...keys.accessEntry(g.tenantId, p, g.grantId),
-      [attr.gsi1pk]: keys.principalIndex(p),
-      [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
-      type: 'access',
-      ...entry,
-    };
-  };
-
-  const grantItem = (g: GrantRecord): Item => {
-    const { openSessions, ...rest } = g;
-    return {
-      ...keys.grant(g.tenantId, g.grantId),
-      type: 'grant',
-      ...rest,
-      ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
-      ...(g.status === 'ACTIVE' && g.expiresAt
-        ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`)
-        : {}),
-    };
-  };
-
-  const requestItem = (r: RequestRecord): Item => ({
-    ...keys.request(r.tenantId, r.requestId),
-    type: 'request',
-    ...r,
-    ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
-  });
-
-  const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), type: 'session', ...s });
 
   const store: Store & OutboxStore & IdempotencyStore = {
     // ---- contacts and policy ----
@@ -420,17 +442,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
     },
     async dueItems(shard, now, page) {
-      const res = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: indexes.byDueAt.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :until',
-          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, '#sk': indexes.byDueAt.sk },
-          ExpressionAttributeValues: { ':pk': keys.duePartition('EXPIRY', shard), ':until': `${now}$` },
-          Limit: page.limit,
-          ExclusiveStartKey: page.after as Item | undefined,
-        }),
-      );
+      const res = await doc.send(dueQuery(TableName, 'EXPIRY', shard, now, page.limit, page.after));
       const items: DueItem[] = (res.Items ?? []).map((i) => {
         const [, kind, tenantId, id] = String(i[attr.gsi2sk]).split('#');
         return { kind: kind === 'GRANT' ? 'grant' : 'request', tenantId: tenantId!, id: id! };
@@ -498,16 +510,7 @@ function outboxMethods(doc: DynamoDBDocumentClient, TableName: string): OutboxSt
       return res.Item ? parseOutbox(res.Item) : null;
     },
     async dueOutbox(shard, now, limit) {
-      const res = await doc.send(
-        new QueryCommand({
-          TableName,
-          IndexName: indexes.byDueAt.name,
-          KeyConditionExpression: '#pk = :pk AND #sk < :until',
-          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, '#sk': indexes.byDueAt.sk },
-          ExpressionAttributeValues: { ':pk': keys.duePartition('OUTBOX', shard), ':until': `${now}$` },
-          Limit: limit,
-        }),
-      );
+      const res = await doc.send(dueQuery(TableName, 'OUTBOX', shard, now, limit));
       return (res.Items ?? []).map((i) => String(i.messageId));
     },
     async claimOutbox(messageId, now, leaseUntil) {
