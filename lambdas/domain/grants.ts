@@ -25,6 +25,20 @@ import { getPolicy, listContacts } from './settings.ts';
 /** How many times a service re-reads and retries a transition that lost a race. */
 export const MAX_ATTEMPTS = 5;
 
+/**
+ * Runs a read-decide-write step again when its conditional write lost a race (the step re-reads,
+ * so it decides on fresh state); after `MAX_ATTEMPTS` the loss surfaces as a conflict.
+ */
+export async function retrying<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
+    }
+  }
+}
+
 export interface NewGrant {
   origin: Grant['origin'];
   requestId: string | null;
@@ -202,7 +216,7 @@ export async function addGrantee(
   grantId: string,
   input: GranteeInput,
 ): Promise<Grant> {
-  for (let attempt = 1; ; attempt++) {
+  return retrying(async () => {
     const now = deps.clock.now();
     const g = await activeGrant(deps, tenantId, grantId, now);
     if (g.audience === 'support-team') {
@@ -216,12 +230,44 @@ export async function addGrantee(
       audit: [auditEvent(deps.ids, now, actorOf(caller), 'grant.grantee_added', grantId, { grantee: input })],
       outbox: [mail(deps, now, tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor: actorOf(caller) })],
     };
-    try {
-      return grantView(await deps.store.addGrantee(g, grantee, change), now);
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    return grantView(await deps.store.addGrantee(g, grantee, change), now);
+  });
+}
+
+/**
+ * What ending a grant writes: the ended record, how its open sessions end, and the change (the
+ * grant's audit event, one `session.ended` per open session, the email).
+ */
+function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; reason: string | null } | 'expired') {
+  const revoked = how !== 'expired';
+  const at = revoked ? iso(now) : (g.expiresAt as string);
+  const by = revoked ? how.revokedBy : SYSTEM;
+  const ended: GrantRecord = {
+    ...g,
+    status: revoked ? 'REVOKED' : 'EXPIRED',
+    endedAt: at,
+    endedBy: by,
+    endReason: revoked ? how.reason : 'expired',
+    version: g.version + 1,
+    openSessions: [],
+  };
+  const sessionEnd: SessionEnd = { at, endedBy: revoked ? 'revoked' : 'expired' };
+  const change: Change = {
+    audit: [
+      revoked
+        ? auditEvent(deps.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
+        : auditEvent(deps.ids, now, by, 'grant.expired', g.grantId, { expiresAt: at, sessionsEnded: g.openSessions }),
+      ...g.openSessions.map((sessionId) =>
+        auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy: sessionEnd.endedBy }),
+      ),
+    ],
+    outbox: [
+      revoked
+        ? mail(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by })
+        : mail(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now) }),
+    ],
+  };
+  return { ended, sessionEnd, change };
 }
 
 /**
@@ -238,7 +284,7 @@ export async function revokeGrant(
   grantId: string,
   reason: string | undefined,
 ): Promise<Grant> {
-  for (let attempt = 1; ; attempt++) {
+  return retrying(async () => {
     const now = deps.clock.now();
     const g = await activeGrant(deps, tenantId, grantId, now);
     const mayRevoke =
@@ -246,32 +292,10 @@ export async function revokeGrant(
       hasRole(caller, 'support-lead') ||
       (hasRole(caller, 'support-agent') && g.grantees.some((x) => x.id === caller.id));
     if (!mayRevoke) throw new ForbiddenError('only a tenant admin, a support lead or a grantee can revoke this grant');
-    const actor = actorOf(caller);
-    const ended: GrantRecord = {
-      ...g,
-      status: 'REVOKED',
-      endedAt: iso(now),
-      endedBy: actor,
-      endReason: reason ?? null,
-      version: g.version + 1,
-      openSessions: [],
-    };
-    const change: Change = {
-      audit: [
-        auditEvent(deps.ids, now, actor, 'grant.revoked', grantId, { reason: reason ?? null, sessionsEnded: g.openSessions }),
-        ...g.openSessions.map((sessionId) =>
-          auditEvent(deps.ids, now, actor, 'session.ended', sessionId, { grantId, endedBy: 'revoked' }),
-        ),
-      ],
-      outbox: [mail(deps, now, tenantId, 'grant.revoked', { grant: grantView(ended, now), actor })],
-    };
-    try {
-      await deps.store.endGrant(g, ended, { at: iso(now), endedBy: 'revoked' }, change);
-      return grantView(ended, now);
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    const { ended, sessionEnd, change } = ending(deps, g, now, { revokedBy: actorOf(caller), reason: reason ?? null });
+    await deps.store.endGrant(g, ended, sessionEnd, change);
+    return grantView(ended, now);
+  });
 }
 
 /**
@@ -280,35 +304,12 @@ export async function revokeGrant(
  * not yet due): a rerun never applies twice.
  */
 export async function expireGrant(deps: Deps, tenantId: string, grantId: string): Promise<number | null> {
-  for (let attempt = 1; ; attempt++) {
+  return retrying(async () => {
     const now = deps.clock.now();
     const g = await deps.store.getGrant(tenantId, grantId);
     if (!g || g.status !== 'ACTIVE' || !isPast(g.expiresAt, now)) return null;
-    const at = g.expiresAt as string;
-    const ended: GrantRecord = {
-      ...g,
-      status: 'EXPIRED',
-      endedAt: at,
-      endedBy: SYSTEM,
-      endReason: 'expired',
-      version: g.version + 1,
-      openSessions: [],
-    };
-    const sessionEnd: SessionEnd = { at, endedBy: 'expired' };
-    const change: Change = {
-      audit: [
-        auditEvent(deps.ids, now, SYSTEM, 'grant.expired', grantId, { expiresAt: at, sessionsEnded: g.openSessions }),
-        ...g.openSessions.map((sessionId) =>
-          auditEvent(deps.ids, now, SYSTEM, 'session.ended', sessionId, { grantId, endedBy: 'expired' }),
-        ),
-      ],
-      outbox: [mail(deps, now, tenantId, 'grant.expired', { grant: grantView(ended, now) })],
-    };
-    try {
-      await deps.store.endGrant(g, ended, sessionEnd, change);
-      return g.openSessions.length;
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    const { ended, sessionEnd, change } = ending(deps, g, now, 'expired');
+    await deps.store.endGrant(g, ended, sessionEnd, change);
+    return g.openSessions.length;
+  });
 }

@@ -1,14 +1,13 @@
 /** Access requests: support asks, the tenant's authorized contacts decide. */
 import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contract/schemas.ts';
 import {
-  ConcurrentUpdateError,
   ConflictError,
   ForbiddenError,
   NoAuthorizedContactError,
   NotFoundError,
   ValidationError,
 } from './errors.ts';
-import { activationChange, buildGrant, mail, MAX_ATTEMPTS } from './grants.ts';
+import { activationChange, buildGrant, mail, retrying } from './grants.ts';
 import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isMemberOf, isPast, iso, requestView, SYSTEM } from './model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from './ports.ts';
 import { getPolicy, listContacts } from './settings.ts';
@@ -116,17 +115,6 @@ async function pendingRequest(deps: Deps, tenantId: string, requestId: string, n
   const status = requestView(r, now).status;
   if (status !== 'PENDING') throw new ConflictError(`the request is ${status}`);
   return r;
-}
-
-/** Runs a read-decide-write step again when its conditional write lost a race. */
-async function retrying<T>(step: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Support sessions (the login history) and the access check. */
 import type { Access, Grant, Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
-import { MAX_ATTEMPTS, mail } from './grants.ts';
+import { mail, retrying } from './grants.ts';
 import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
 
@@ -48,7 +48,9 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  */
 export async function signIn(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<Session> {
   const actor = actorOf(caller);
-  for (let attempt = 1; ; attempt++) {
+  // A lost race means the grant ended between the read and the write: look again, which denies
+  // if nothing is left.
+  return retrying(async () => {
     const now = deps.clock.now();
     const entries = (await deps.store.accessEntries(tenantId, caller.id))
       .filter((e) => entryIsLive(e, now))
@@ -108,14 +110,9 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
         }),
       ],
     };
-    try {
-      await deps.store.startSession(session, iso(now), change);
-      return view;
-    } catch (e) {
-      // The grant ended between the read and the write: look again, which denies if nothing is left.
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
+    await deps.store.startSession(session, iso(now), change);
+    return view;
+  });
 }
 
 /**
