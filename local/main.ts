@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEMO, seed } from './seed.ts';
+import { freePort, isFree } from './ports.ts';
 import { startStack } from './stack.ts';
 
 const { values } = parseArgs({
@@ -15,12 +16,22 @@ if (values.help) {
 }
 
 const port = Number(process.env.PORT ?? 3000);
+const sesPort = Number(process.env.SES_PORT ?? 8005);
+// The API and the inbox ports are part of the contract: say so plainly when one is taken.
+for (const [name, p, env] of [['the API', port, 'PORT'], ['the local SES server', sesPort, 'SES_PORT']] as const) {
+  if (!(await isFree(p))) {
+    console.error(`Port ${p} for ${name} is in use (another npm start?). Stop it, or choose another port: ${env}=... npm start`);
+    process.exit(1);
+  }
+}
+// Nobody outside needs DynamoDB Local's port: when 8000 is taken and none was asked for, any will do.
+const dynamoPort = process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : (await isFree(8000)) ? 8000 : await freePort();
 const started = Date.now();
 const stack = await startStack({
   port,
   host: process.env.HOST ?? '127.0.0.1',
-  sesPort: Number(process.env.SES_PORT ?? 8005),
-  dynamoPort: Number(process.env.DYNAMODB_PORT ?? 8000),
+  sesPort,
+  dynamoPort,
   ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   expireEveryMs: 60_000,
   deliverEveryMs: 500,

@@ -29,3 +29,13 @@ export async function waitFor(probe: () => Promise<unknown>, timeoutMs: number, 
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`, { cause: lastError });
 }
+
+/** Whether a port can be bound on the loopback interface right now. */
+export async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
