@@ -94,7 +94,7 @@ export const Grant = z.object({
   createdAt: Timestamp,
   expiresAt: Timestamp.nullable().describe('null: standing access'),
   endedAt: Timestamp.nullable(),
-  endedBy: z.union([Actor, SystemActor]).nullable(),
+  endedBy: Actor.nullable().describe('who revoked it; null while ACTIVE and when it expired'),
   endReason: z.string().nullable(),
 });
 export type Grant = z.infer<typeof Grant>;

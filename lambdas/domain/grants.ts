@@ -246,7 +246,8 @@ function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; 
     ...g,
     status: revoked ? 'REVOKED' : 'EXPIRED',
     endedAt: at,
-    endedBy: by,
+    // An expired grant was ended by nobody: `endReason` says why (its audit event names the system).
+    endedBy: revoked ? how.revokedBy : null,
     endReason: revoked ? how.reason : 'expired',
     version: g.version + 1,
     openSessions: [],

@@ -29,7 +29,7 @@ export const isPast = (deadline: string | null, now: Date) => deadline !== null 
 export function grantView(g: GrantRecord, now: Date): Grant {
   const { version: _v, openSessions: _o, ...grant } = g;
   if (grant.status === 'ACTIVE' && isPast(grant.expiresAt, now)) {
-    return { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: SYSTEM, endReason: 'expired' };
+    return { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: null, endReason: 'expired' };
   }
   return grant;
 }

@@ -434,7 +434,7 @@ describe('expireGrant (the expiry job, one grant)', () => {
     expect(stored).toMatchObject({
       status: 'EXPIRED',
       endedAt: '2026-11-23T16:00:00.000Z',
-      endedBy: { id: 'system' },
+      endedBy: null,
       endReason: 'expired',
       openSessions: [],
     });

@@ -71,7 +71,7 @@ const samples: [string, MailKind, Record<string, unknown>, string[]?][] = [
   ['Standing access switched on by an admin', 'grant.activated', { grant: { ...grant, origin: 'tenant-admin', requestId: null, ticketId: null, reason: 'Quarterly audit support', audience: 'support-team', grantees: [], grantedBy: alice, approvedBy: [alice], expiresAt: null }, actor: alice }],
   ['Someone was added to a grant', 'grant.grantee_added', { grant: { ...grant, grantees: [...grant.grantees, jin] }, grantee: jin, actor: lee }],
   ['Access revoked', 'grant.revoked', { grant: { ...grant, status: 'REVOKED', endedAt: '2026-11-23T15:30:00.000Z', endedBy: alice, endReason: 'Fixed, thanks' }, actor: alice }],
-  ['Access ended on time', 'grant.expired', { grant: { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: { id: 'system' }, endReason: 'expired' } }],
+  ['Access ended on time', 'grant.expired', { grant: { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: null, endReason: 'expired' } }],
   ['Support signed in (with notifyOnSignIn)', 'session.started', { session, scope: grant.scope, expiresAt: grant.expiresAt, ticketId: 'T-1001', grantReason: grant.reason }],
 ];
 
