@@ -172,3 +172,27 @@ describe('authorize', () => {
     expect(rows).toEqual([]);
   });
 });
+
+describe('an unexpected error', () => {
+  it('answers a 500 problem that says nothing internal, and logs the cause with the request id', async () => {
+    // Prepare
+    const { toProblem } = await import('../../lambdas/http/problem.ts');
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => logged.push(line);
+    // Act
+    let res;
+    try {
+      res = toProblem(new Error('ConditionalCheckFailed on table prod-support-access PK=TENANT#acme'), 'req-42');
+    } finally {
+      console.error = original;
+    }
+    // Assess
+    expect(res.statusCode).toBe(500);
+    const body = JSON.parse(res.body as string);
+    expect(body).toMatchObject({ status: 500, code: 'INTERNAL' });
+    expect(body.detail).toContain('req-42');
+    expect(JSON.stringify(body)).not.toMatch(/prod-support-access|TENANT#|ConditionalCheck/);
+    expect(logged.join('\n')).toMatch(/req-42[\s\S]*prod-support-access/);
+  });
+});
