@@ -38,18 +38,19 @@ const stack = await startStack({
 });
 if (values.seed) await seed(stack.runtime);
 
+const inbox = stack.sesUrl.replace('127.0.0.1', 'localhost');
 const token = (who: { sub: string; email: string; name: string; groups: readonly string[]; tenantId?: string }) =>
-  `curl -s -X POST ${stack.url}/_local/token -H 'content-type: application/json' -d '${JSON.stringify(who)}'`;
+  `TOKEN=$(curl -s -X POST ${stack.url}/_local/token -H 'content-type: application/json' -d '${JSON.stringify(who)}' | jq -r .token)`;
 console.log(`
 support-access local stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)
 
   API            ${stack.url}/v1            (OpenAPI: ${stack.url}/v1/openapi.json)
-  Mail inbox     ${stack.sesUrl}             (JSON: ${stack.sesUrl}/store)
+  Mail inbox     ${inbox}             (JSON: ${inbox}/store)
   DynamoDB Local ${stack.dynamoEndpoint}     (table ${stack.tableName}${values['data-dir'] ? `, data in ${values['data-dir']}` : ', in memory'})
   Local clock    GET/POST ${stack.url}/_local/clock   Expiry job: POST ${stack.url}/_local/jobs/expire
 ${values.seed ? `\n  Demo tenant "${DEMO.tenantId}" loaded: contacts ${DEMO.admin.email} (tenant-admin), ${DEMO.contact.email} (tenant-user).` : '\n  Tip: npm start -- --seed loads a demo tenant.'}
 
-A token, then a first call:
+A token (for the demo tenant's admin), then a first call:
   ${token(DEMO.admin)}
   curl -s ${stack.url}/v1/tenants/${DEMO.tenantId}/contacts -H "authorization: Bearer $TOKEN"
 
