@@ -131,3 +131,17 @@ describe('runExpiry', () => {
     expect(rerun.grantsExpired).toBe(0);
   });
 });
+
+describe('runExpiry at volume', () => {
+  it('pages through shards holding more than one page of due grants', async () => {
+    // Prepare: 1,700 due grants over 16 shards puts more than 100 (one page) in at least one
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    for (let i = 0; i < 1700; i++) await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 1 }));
+    deps.clock.advanceHours(1);
+    // Act
+    const report = await runExpiry(deps);
+    // Assess
+    expect(report).toMatchObject({ grantsExpired: 1700, skipped: 0, incomplete: false });
+  });
+});

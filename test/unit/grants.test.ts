@@ -497,3 +497,20 @@ describe('listGrants', () => {
     expect(active.next).toBeNull();
   });
 });
+
+describe('the grantee cap', () => {
+  it('adds up to 20 grantees, and refuses the 21st: ending a grant must stay one transaction', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const people = Array.from({ length: 20 }, (_, i) => ({ id: `agent-${i}`, email: `agent-${i}@vendor.test`, name: `Agent ${i}` }));
+    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'many hands', scope: { level: 'read-only' }, durationHours: 2, grantees: people.slice(0, 19) });
+    // Act
+    const twentieth = await addGrantee(deps, t.lead, t.tenantId, g.grantId, people[19]!);
+    const twentyFirst = addGrantee(deps, t.lead, t.tenantId, g.grantId, { id: 'agent-20', email: 'agent-20@vendor.test', name: 'Agent 20' });
+    // Assess
+    expect(twentieth.grantees).toHaveLength(20);
+    await expect(twentyFirst).rejects.toBeInstanceOf(ConflictError);
+    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'grant.grantee_added', details: { grantee: people[19] } });
+  });
+});

@@ -353,3 +353,20 @@ describe('request expiry', () => {
     expect((await getRequest(deps, t.admin, t.tenantId, r.requestId)).status).toBe('DENIED');
   });
 });
+
+describe('who is an authorized contact', () => {
+  it('is a user of this tenant: someone of another tenant whose email is on the list may not decide', async () => {
+    // Prepare: globex's user shares an address with one of acme's contacts
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const r = await createRequest(deps, t.agent, t.tenantId, body());
+    const impostor = { ...t.contact, id: 'globex-carol', tenantId: 'globex' };
+    // Act
+    const approve = approveRequest(deps, impostor, t.tenantId, r.requestId, undefined);
+    const deny = denyRequest(deps, impostor, t.tenantId, r.requestId, undefined);
+    // Assess
+    await expect(approve).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(deny).rejects.toBeInstanceOf(ForbiddenError);
+    expect((await getRequest(deps, t.admin, t.tenantId, r.requestId)).status).toBe('PENDING');
+  });
+});

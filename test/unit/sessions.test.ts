@@ -1,7 +1,7 @@
 /** Support sessions (the login history) and the access check. */
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/domain/errors.ts';
+import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../lambdas/domain/errors.ts';
 import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
 import { drainOutbox } from '../../lambdas/domain/delivery.ts';
 import { linksFrom } from '../../lambdas/domain/mail.ts';
@@ -327,5 +327,86 @@ describe('listMyGrants', () => {
       ['acme', a.grantId],
     ]);
     expect(mine.every((g) => g.status === 'ACTIVE')).toBe(true);
+  });
+});
+
+describe('sessions, the finer points', () => {
+  it('records exactly what a sign-out did: the agent, the grant, no email', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const g = await createGrant(deps, t.admin, t.tenantId, body());
+    const s = await signIn(deps, t.agent, t.tenantId, input);
+    const mailBefore = deps.store.outboxOf(t.tenantId).length;
+    // Act
+    await endSession(deps, t.agent, t.tenantId, s.sessionId);
+    // Assess
+    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+      action: 'session.ended',
+      actor: { id: t.agent.id },
+      targetId: s.sessionId,
+      details: { grantId: g.grantId, endedBy: 'agent' },
+    });
+    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(mailBefore);
+  });
+
+  it('answers NotFound for a session that does not exist', async () => {
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    await expect(endSession(deps, t.agent, t.tenantId, 'nope')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('turns a sign-out that loses to a concurrent one into a conflict', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    await createGrant(deps, t.admin, t.tenantId, body());
+    const s = await signIn(deps, t.agent, t.tenantId, input);
+    // Act
+    const results = await Promise.allSettled([endSession(deps, t.agent, t.tenantId, s.sessionId), endSession(deps, t.agent, t.tenantId, s.sessionId)]);
+    // Assess
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(ConflictError);
+  });
+
+  it('a denied sign-in is audited but owes no email', async () => {
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const before = deps.store.outboxOf(t.tenantId).length;
+    await expect(signIn(deps, t.agent, t.tenantId, input)).rejects.toBeInstanceOf(AccessNotGrantedError);
+    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before);
+    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.denied', details: { grantId: null } });
+  });
+
+  it('between grants that end at the same time, signs in under the newest', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 4 }));
+    deps.clock.advanceHours(1);
+    const newer = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 3 }));
+    // Act
+    const s = await signIn(deps, t.agent, t.tenantId, input);
+    // Assess: both end at 18:00; the newer one is chosen
+    expect(s.grantId).toBe(newer.grantId);
+  });
+
+  it('pages me/grants newest first, and the cursor walks on without repeats', async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      made.push((await createGrant(deps, t.admin, t.tenantId, body())).grantId);
+      deps.clock.advanceMs(1);
+    }
+    // Act
+    const first = await listMyGrants(deps, t.agent, { limit: 2 });
+    const second = await listMyGrants(deps, t.agent, { limit: 2, after: first.next ?? undefined });
+    const last = await listMyGrants(deps, t.agent, { limit: 2, after: second.next ?? undefined });
+    // Assess
+    expect([...first.items, ...second.items, ...last.items].map((g) => g.grantId)).toEqual([...made].reverse());
+    expect(last.next).toBeNull();
   });
 });
