@@ -34,7 +34,9 @@ const stack = await startStack({
   dynamoPort,
   ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   expireEveryMs: 60_000,
-  deliverEveryMs: 500,
+  // Mail a change owes is sent before its answer; the timer retries failed sends after backoff.
+  deliverOnWrite: true,
+  deliverEveryMs: 1_000,
 });
 if (values.seed) await seed(stack.runtime);
 

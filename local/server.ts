@@ -115,6 +115,12 @@ export interface LocalServerOptions {
   jobs: { expire: () => Promise<unknown>; drainOutbox: () => Promise<unknown> };
   /** `/_local/outbox/*`: failed mail and its re-drive. */
   outbox: { failed: () => Promise<unknown>; redrive: (id: string) => Promise<boolean> };
+  /**
+   * Runs after every write, before its answer goes out: the local stand-in for the table stream
+   * that triggers delivery in AWS, so the mail a change owes is in the inbox by the time the
+   * caller has its answer.
+   */
+  afterWrite?: () => Promise<unknown>;
 }
 
 /** Builds the API Gateway v2 event of a request, as the HTTP API with a JWT authorizer sends it. */
@@ -241,7 +247,11 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
         const handler = await loadHandler(groups[route.group].handler);
         const event = gatewayEvent(req, url, route, params, body, claims);
-        send(res, await handler(event, lambdaContext(`support-access-${route.group}`)));
+        const result = await handler(event, lambdaContext(`support-access-${route.group}`));
+        if (route.method !== 'GET' && opts.afterWrite) {
+          await opts.afterWrite().catch((e: unknown) => console.error('delivery after a write failed', e));
+        }
+        send(res, result);
       } catch (e) {
         console.error('local adapter error', e);
         if (!res.headersSent) send(res, problem(500, 'INTERNAL', 'the local adapter failed'));

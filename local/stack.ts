@@ -35,6 +35,8 @@ export interface StackOptions {
   expireEveryMs?: number;
   /** Deliver due mail this often (ms); 0: only when asked. */
   deliverEveryMs?: number;
+  /** Deliver due mail after every write, before answering (as the stream does in AWS, at once). */
+  deliverOnWrite?: boolean;
   mailFrom?: string;
   appBaseUrl?: string;
   /** Wraps the SES mailer (tests inject faults with it). */
@@ -110,6 +112,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         failed: () => runtime.store.listFailedOutbox(100),
         redrive: (id) => runtime.store.redriveOutbox(id, clock.now().toISOString()),
       },
+      ...(opts.deliverOnWrite ? { afterWrite: deliver } : {}),
     });
     stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
 

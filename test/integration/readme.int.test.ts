@@ -7,11 +7,12 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../local/seed.ts';
-import { startTestApi, type TestApi } from '../helpers/http.ts';
+import { setupTenant, startTestApi, type TestApi } from '../helpers/http.ts';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi({ deliverEveryMs: 100 });
+  // As `npm start` runs it.
+  api = await startTestApi({ deliverOnWrite: true, deliverEveryMs: 1_000 });
   await seed(api.stack.runtime);
 });
 afterAll(async () => api?.stop());
@@ -42,4 +43,19 @@ describe('the README walkthrough', () => {
     expect(stdout).toContain('"endedBy":"expired"');
     expect(stdout).toMatch(/grant\.expired/);
   });
+
+  it('has the mail a change owes in the inbox by the time the change is answered', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    // Act
+    const res = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+      as: p.admin,
+      body: { ticketId: 'T-NOW', reason: 'no waiting', scope: { level: 'read-only' }, durationHours: 1 },
+    });
+    const inbox = await api.mailTo(p.contact.email);
+    // Assess: no polling, no sleep
+    expect(res.status).toBe(201);
+    expect(inbox.map((m) => m.subject)).toContain(`Support access granted to ${p.tenantId} (ticket T-NOW)`);
+  });
 });
+
