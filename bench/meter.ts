@@ -5,7 +5,8 @@
  * client built over it, the store and the Lambda handlers are measured without being touched.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../lambdas/http/runtime.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb.ts';
 
 /** The commands whose input takes `ReturnConsumedCapacity`. */
@@ -104,6 +105,6 @@ export function meteredClients(endpoint: string): MeteredClients {
     { step: 'initialize', name: 'benchMeter', priority: 'high' },
   );
   // The same options as the Lambda runtime's document client (`lambdas/http/runtime.ts`).
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  const doc = documentClient(client);
   return { client, doc, meter, destroy: () => client.destroy() };
 }

@@ -5,10 +5,9 @@
  */
 import type { Server } from 'node:http';
 import { SESClient } from '@aws-sdk/client-ses';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { drainOutbox } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
-import { setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
+import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
 import { deliveryDeps, setMailer } from '../lambdas/jobs/runtime.ts';
 import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
@@ -82,9 +81,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const url = `http://localhost:${port}`;
     const clock = new LocalClock();
     const issuer = await createLocalIssuer(`${url}/_local`);
-    const doc = DynamoDBDocumentClient.from(localDynamoClient(dynamoEndpoint), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    const doc = documentClient(localDynamoClient(dynamoEndpoint));
     const runtime: Runtime = {
       store: createDynamoStore({ doc, tableName }),
       clock,

@@ -183,8 +183,6 @@ export const routes = [
   },
 ] as const satisfies readonly RouteDef[];
 
-export type RouteId = (typeof routes)[number]['id'];
-
 /** `GET /v1/health` style key, as API Gateway's `routeKey`. */
 export const routeKey = (r: Pick<RouteDef, 'method' | 'path'>) => `${r.method} ${r.path}`;
 

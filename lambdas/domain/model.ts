@@ -54,11 +54,6 @@ export function requestView(r: RequestRecord, now: Date): AccessRequest {
 
 export const entryIsLive = (e: AccessEntry, now: Date) => !isPast(e.expiresAt, now);
 
-/** Whether an ACTIVE grant names the support person (or covers the whole support team). */
-export function grantCovers(g: Grant, agentId: string): boolean {
-  return g.audience === 'support-team' || g.grantees.some((x) => x.id === agentId);
-}
-
 /**
  * The widest of several scopes: the highest level; at that level every module if any grant
  * leaves modules open, else the union of the named modules.

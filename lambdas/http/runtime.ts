@@ -23,8 +23,11 @@ export function ulidIds(clock: Clock): Ids {
   return { next: () => next(clock.now().getTime()) };
 }
 
-export function documentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
-  const client = new DynamoDBClient(endpoint ? { endpoint } : {});
+/**
+ * The document client every part of the project uses (functions, the local stack, tests, the
+ * benchmark), so items are marshalled one way everywhere.
+ */
+export function documentClient(client: DynamoDBClient = new DynamoDBClient({})): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

@@ -3,7 +3,6 @@
  * one request for the access check), and transitions are guarded by conditions.
  */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
@@ -13,7 +12,7 @@ import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
 import { getAccess, signIn } from '../../lambdas/domain/sessions.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
-import { ulidIds } from '../../lambdas/http/runtime.ts';
+import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
 import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
 import { ensureTable, localDynamoClient } from '../../local/dynamodb.ts';
 import { freshTableName } from '../helpers/http.ts';
@@ -36,7 +35,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countRequests' },
   );
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = documentClient(client);
   clock = new LocalClock();
   deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock) };
   requests = [];
