@@ -11,7 +11,6 @@ import type {
   UpfrontGrantBody,
 } from '../contract/schemas.ts';
 import {
-  ConcurrentUpdateError,
   ConflictError,
   ForbiddenError,
   NoAuthorizedContactError,
@@ -20,24 +19,8 @@ import {
 } from './errors.ts';
 import { actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM } from './model.ts';
 import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
+import { retrying } from './retry.ts';
 import { getPolicy, listContacts } from './settings.ts';
-
-/** How many times a service re-reads and retries a transition that lost a race. */
-export const MAX_ATTEMPTS = 5;
-
-/**
- * Runs a read-decide-write step again when its conditional write lost a race (the step re-reads,
- * so it decides on fresh state); after `MAX_ATTEMPTS` the loss surfaces as a conflict.
- */
-export async function retrying<T>(step: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step();
-    } catch (e) {
-      if (!(e instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw e;
-    }
-  }
-}
 
 export interface NewGrant {
   origin: Grant['origin'];

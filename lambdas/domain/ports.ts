@@ -112,8 +112,11 @@ export interface Store {
   // contacts and policy
   listContacts(tenantId: string): Promise<Contact[]>;
   getContact(tenantId: string, email: string): Promise<Contact | null>;
-  /** Creates the contact, or renames it when it exists. */
-  putContact(tenantId: string, contact: Contact, change: Change): Promise<{ created: boolean; contact: Contact }>;
+  /**
+   * Writes a contact: a new one when `expected` is null, else over `expected` unchanged since it
+   * was read. A lost race throws `ConcurrentUpdateError`.
+   */
+  saveContact(tenantId: string, contact: Contact, expected: Contact | null, change: Change): Promise<void>;
   /** Throws `NotFoundError` when there is no such contact. */
   deleteContact(tenantId: string, email: string, change: Change): Promise<void>;
   getPolicy(tenantId: string): Promise<Policy | null>;

@@ -7,7 +7,8 @@ import {
   NotFoundError,
   ValidationError,
 } from './errors.ts';
-import { activationChange, buildGrant, mail, retrying } from './grants.ts';
+import { activationChange, buildGrant, mail } from './grants.ts';
+import { retrying } from './retry.ts';
 import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isMemberOf, isPast, iso, requestView, SYSTEM } from './model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from './ports.ts';
 import { getPolicy, listContacts } from './settings.ts';

@@ -1,7 +1,8 @@
 /** Support sessions (the login history) and the access check. */
 import type { Access, Grant, Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
-import { mail, retrying } from './grants.ts';
+import { mail } from './grants.ts';
+import { retrying } from './retry.ts';
 import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
 

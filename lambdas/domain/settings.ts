@@ -2,6 +2,7 @@
 import { DEFAULT_POLICY, type Contact, type Policy } from '../contract/schemas.ts';
 import { actorOf, auditEvent, iso } from './model.ts';
 import type { Deps, Principal } from './ports.ts';
+import { retrying } from './retry.ts';
 
 /** The tenant's authorized contacts, by email. */
 export async function listContacts({ store }: Deps, tenantId: string): Promise<Contact[]> {
@@ -10,9 +11,11 @@ export async function listContacts({ store }: Deps, tenantId: string): Promise<C
 
 /**
  * Adds an authorized contact, or renames one.
- * 1. Build the contact stamped now, by the caller.
- * 2. Create it, or update its name when it exists (its `addedAt`/`addedBy` stay).
- * 3. Audit `contact.added` in the same transaction.
+ * 1. Read the contact. None: add it, stamped now, by the caller. One: rename it (its
+ *    `addedAt`/`addedBy` stay).
+ *    The same name again is a no-op.
+ * 2. Audit `contact.added` (with `renamed` and `previousName` for a rename) in the same
+ *    transaction, conditioned on what was read; a lost race reads again.
  */
 export async function putContact(
   { store, clock, ids }: Deps,
@@ -21,10 +24,17 @@ export async function putContact(
   email: string,
   name: string,
 ): Promise<{ created: boolean; contact: Contact }> {
-  const now = clock.now();
-  const contact: Contact = { email, name, addedAt: iso(now), addedBy: actorOf(caller) };
-  const audit = auditEvent(ids, now, actorOf(caller), 'contact.added', email, { email, name });
-  return store.putContact(tenantId, contact, { audit: [audit], outbox: [] });
+  return retrying(async () => {
+    const now = clock.now();
+    const existing = await store.getContact(tenantId, email);
+    // Putting what is already there changes nothing, so there is nothing to write or audit.
+    if (existing?.name === name) return { created: false, contact: existing };
+    const contact: Contact = existing ? { ...existing, name } : { email, name, addedAt: iso(now), addedBy: actorOf(caller) };
+    const details = existing ? { email, name, renamed: true, previousName: existing.name } : { email, name };
+    const audit = auditEvent(ids, now, actorOf(caller), 'contact.added', email, details);
+    await store.saveContact(tenantId, contact, existing, { audit: [audit], outbox: [] });
+    return { created: existing === null, contact };
+  });
 }
 
 /** Removes an authorized contact; `NotFoundError` when there is none by that email. */

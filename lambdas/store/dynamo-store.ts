@@ -252,24 +252,14 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       const i = await get(keys.contact(tenantId, email));
       return i ? parseContact(strip(i)) : null;
     },
-    async putContact(tenantId, contact, change) {
-      const key = keys.contact(tenantId, contact.email);
-      try {
-        await transact([put({ ...key, type: 'contact', tenantId, ...contact }), ...changeItems(tenantId, change)]);
-        return { created: true, contact };
-      } catch (e) {
-        if (!(e instanceof ConcurrentUpdateError)) throw e;
-      }
-      // It exists: rename it, keeping who added it and when.
-      const existing = await get(key);
-      if (!existing) throw new ConcurrentUpdateError('the contact was removed meanwhile');
-      const renamed = { ...parseContact(strip(existing)), name: contact.name };
-      change.audit[0]!.details = { ...change.audit[0]!.details, renamed: true, previousName: existing.name };
+    async saveContact(tenantId, contact, expected, change) {
+      const item = { ...keys.contact(tenantId, contact.email), type: 'contact', tenantId, ...contact };
       await transact([
-        put({ ...key, type: 'contact', tenantId, ...renamed }, `attribute_exists(${attr.pk})`),
+        expected === null
+          ? put(item)
+          : put(item, `attribute_exists(${attr.pk}) AND #name = :name`, { ':name': expected.name }, { '#name': 'name' }),
         ...changeItems(tenantId, change),
       ]);
-      return { created: false, contact: renamed };
     },
     async deleteContact(tenantId, email, change) {
       try {

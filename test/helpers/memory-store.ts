@@ -213,20 +213,12 @@ export function createMemoryStore(): MemoryStore {
       const c = contacts.get(tenantId)?.get(email);
       return c ? copy(c) : null;
     },
-    async putContact(tenantId, contact, change) {
+    async saveContact(tenantId, contact, expected, change) {
       await tick();
       const list = contacts.get(tenantId) ?? new Map<string, Contact>();
       contacts.set(tenantId, list);
-      const existing = list.get(contact.email);
-      if (!existing) {
-        transact([{ check: () => !list.has(contact.email), apply: () => void list.set(contact.email, copy(contact)) }, ...changeOps(tenantId, change)]);
-        return { created: true, contact: copy(contact) };
-      }
-      // It exists: rename it, keeping who added it and when.
-      const renamed: Contact = { ...copy(existing), name: contact.name };
-      change.audit[0]!.details = { ...change.audit[0]!.details, renamed: true, previousName: existing.name };
-      transact([{ check: () => list.has(contact.email), apply: () => void list.set(contact.email, copy(renamed)) }, ...changeOps(tenantId, change)]);
-      return { created: false, contact: renamed };
+      const unchanged = () => (expected === null ? !list.has(contact.email) : list.get(contact.email)?.name === expected.name);
+      transact([{ check: unchanged, apply: () => void list.set(contact.email, copy(contact)) }, ...changeOps(tenantId, change)]);
     },
     async deleteContact(tenantId, email, change) {
       await tick();

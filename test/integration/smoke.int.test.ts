@@ -35,4 +35,26 @@ describe('the local stack', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
     expect(health.headers.get('access-control-allow-origin')).toBe('*');
   });
+
+  it('answers 201 for a new contact and 200 for a rename, which keeps who added it and when', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    const path = `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('Pat@Example.test')}`;
+    // Act: the same new contact put five times at once, then renamed
+    const first = await Promise.all(Array.from({ length: 5 }, () => api.call('PUT', path, { as: p.admin, body: { name: 'Pat' } })));
+    const renamed = await api.call('PUT', path, { as: p.admin, body: { name: '  Pat Smith ' } });
+    const list = await api.call('GET', `/v1/tenants/${p.tenantId}/contacts`, { as: p.admin });
+    const audit = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin });
+    // Assess
+    expect(first.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const created = first.find((r) => r.status === 201)!.body;
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toEqual({ ...created, email: 'pat@example.test', name: 'Pat Smith' });
+    expect(list.body.items.filter((c: { email: string }) => c.email === 'pat@example.test')).toEqual([renamed.body]);
+    const added = audit.body.items.filter((e: { action: string; targetId: string }) => e.action === 'contact.added' && e.targetId === 'pat@example.test');
+    // one for the add, one for the rename: the four puts that found it already there changed nothing
+    expect(added).toHaveLength(2);
+    expect(added[0].details).toMatchObject({ renamed: true, previousName: 'Pat', name: 'Pat Smith' });
+  });
 });
+
