@@ -47,7 +47,7 @@ function responses(route: RouteDef): Record<string, unknown> {
       ? { description: ok.description, content: { 'application/json': { schema: schemaOf(ok.schema, 'output') } } }
       : { description: ok.description },
   };
-  if (route.id === 'PutContact') res['200'] = { description: 'Updated', content: (res['201'] as { content: unknown }).content };
+  if (ok.also) res[String(ok.also.status)] = { ...(res[String(ok.status)] as object), description: ok.also.description };
   if (!route.auth) return res;
   res['400'] = problemResponse('VALIDATION_FAILED: a body, path, query or header value is not valid');
   res['401'] = problemResponse('UNAUTHENTICATED: no valid bearer token');

@@ -42,8 +42,8 @@ export interface RouteDef {
   body?: z.ZodType;
   /** When the body differs by role: the schema for each role (the `body` is their union). */
   bodyByRole?: Partial<Record<Role, z.ZodType>>;
-  /** Status and schema of the success answer. `null` schema: no body. */
-  success: { status: number; schema: z.ZodType | null; description: string };
+  /** Status and schema of the success answer. `null` schema: no body. `also`: other success statuses with the same body. */
+  success: { status: number; schema: z.ZodType | null; description: string; also?: { status: number; description: string } };
   /** Accepts `Idempotency-Key`. */
   idempotent?: boolean;
 }
@@ -68,7 +68,7 @@ export const routes = [
     id: 'PutContact', method: 'PUT', path: '/v1/tenants/{tenantId}/contacts/{email}', group: 'settings', auth: true,
     roles: ['tenant-admin'], params: s.ContactParams, body: s.PutContactBody,
     summary: 'Add an authorized contact, or rename one',
-    success: { status: 201, schema: s.Contact, description: 'Created (201) or updated (200)' },
+    success: { status: 201, schema: s.Contact, description: 'Added', also: { status: 200, description: 'Renamed, or already so' } },
   },
   {
     id: 'DeleteContact', method: 'DELETE', path: '/v1/tenants/{tenantId}/contacts/{email}', group: 'settings', auth: true,
