@@ -155,9 +155,8 @@ export async function listMyGrants(deps: Deps, caller: Principal, page: PageInpu
   const now = deps.clock.now();
   const entries = (await deps.store.principalEntries(caller.id)).filter((e) => entryIsLive(e, now));
   const unique = [...new Map(entries.map((e) => [`${e.tenantId}#${e.grantId}`, e])).values()];
-  const grants = await Promise.all(unique.map((e) => deps.store.getGrant(e.tenantId, e.grantId)));
+  const grants = await deps.store.getGrants(unique.map(({ tenantId, grantId }) => ({ tenantId, grantId })));
   const sorted = grants
-    .filter((g) => g !== null)
     .map((g) => grantView(g, now))
     .filter((g) => g.status === 'ACTIVE')
     .sort((a, b) => (a.grantId === b.grantId ? (a.tenantId > b.tenantId ? -1 : 1) : a.grantId > b.grantId ? -1 : 1));

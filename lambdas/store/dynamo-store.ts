@@ -5,6 +5,8 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   ExecuteStatementCommand,
@@ -287,6 +289,21 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     async getGrant(tenantId, grantId) {
       const i = await get(keys.grant(tenantId, grantId));
       return i ? parseGrant(strip(i)) : null;
+    },
+    async getGrants(refs) {
+      const found: GrantRecord[] = [];
+      // BatchGetItem takes 100 keys; what DynamoDB leaves unprocessed under load is asked again.
+      for (let i = 0; i < refs.length; i += 100) {
+        let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+          [TableName]: { Keys: refs.slice(i, i + 100).map((r) => keys.grant(r.tenantId, r.grantId)), ConsistentRead: true },
+        };
+        while (request && Object.keys(request).length > 0) {
+          const res: BatchGetCommandOutput = await doc.send(new BatchGetCommand({ RequestItems: request }));
+          found.push(...(res.Responses?.[TableName] ?? []).map((item) => parseGrant(strip(item))));
+          request = res.UnprocessedKeys as typeof request;
+        }
+      }
+      return found;
     },
     async listGrants(tenantId, page, keep) {
       return queryPage(prefixQuery(keys.grantPrefix(tenantId)), page, (i) => parseGrant(strip(i)), baseKey, keep);

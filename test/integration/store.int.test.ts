@@ -9,7 +9,7 @@ import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
 import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { getAccess, signIn } from '../../lambdas/domain/sessions.ts';
+import { getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
@@ -74,6 +74,20 @@ describe('the access check', () => {
     expect(access.allowed).toBe(true);
     expect(access.grantIds).toHaveLength(5);
     expect(requests).toEqual(['ExecuteStatementCommand']);
+  });
+});
+
+describe('me/grants', () => {
+  it('reads the caller\'s grants with one batch, not one request per grant', async () => {
+    // Prepare
+    await tenantWithGrants(3);
+    await tenantWithGrants(2);
+    requests = [];
+    // Act
+    const page = await listMyGrants(deps, agent, { limit: 100 });
+    // Assess: the agent's and the team's index partitions, then one BatchGetItem
+    expect(page.items.length).toBeGreaterThanOrEqual(5);
+    expect(requests.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
   });
 });
 
