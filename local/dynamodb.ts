@@ -45,8 +45,8 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
     args.push('-inMemory');
   }
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  // The watchdog: Java dies with us, whatever way we die.
-  const script = `java ${quoted} & child=$!; trap 'kill $child 2>/dev/null; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; wait $child 2>/dev/null`;
+  // The watchdog: Java dies with us, whatever way we die; stopping waits until Java is gone.
+  const script = `java ${quoted} & child=$!; trap 'kill $child 2>/dev/null; wait $child 2>/dev/null; exit 0' TERM INT; while kill -0 ${process.pid} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; kill $child 2>/dev/null; wait $child 2>/dev/null`;
   // DynamoDB Local writes a metadata file into its working directory: keep it out of the repo.
   const cwd = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'ddb-local-'));
   const proc: ChildProcess = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'], cwd });

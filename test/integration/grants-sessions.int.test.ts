@@ -276,7 +276,7 @@ describe('races apply once', () => {
     expect(late.status).toBe(403);
   });
 
-  it('a revoke racing the expiry job: exactly one ends the grant', async () => {
+  it('once the time is up, a revoke sent alongside the expiry job is refused: the grant ends once, as expired', async () => {
     const p = await setupTenant(api);
     const g = await grant(p, { reason: 'x', scope: { level: 'read-only' }, durationHours: 1 });
     await api.advance(3600);

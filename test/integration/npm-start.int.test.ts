@@ -1,0 +1,110 @@
+/**
+ * `npm start` as a developer runs it: the whole stack from one process that prints how to use it,
+ * stops every process it started on Ctrl-C, keeps data with `--data-dir`, and says plainly when a
+ * port of the contract is taken.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../local/ports.ts';
+
+const TSX = join('node_modules', 'tsx', 'dist', 'cli.mjs');
+
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(env: Record<string, string>, args: string[] = []): Started {
+  const proc = spawn(process.execPath, [TSX, 'local/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, output: () => out, exited };
+}
+
+async function until(check: () => boolean, ms: number, what: string) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Whether something accepts connections on the port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = new Socket();
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+    s.connect(port, '127.0.0.1');
+  });
+
+async function ports() {
+  return { PORT: String(await freePort()), SES_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) };
+}
+
+const token = async (api: string) =>
+  (
+    (await (
+      await fetch(`${api}/_local/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'alice', email: 'alice@acme.test', name: 'Alice', groups: ['tenant-admin'], tenantId: 'acme' }),
+      })
+    ).json()) as { token: string }
+  ).token;
+
+describe('npm start', () => {
+  it('serves the seeded stack, stops every process on Ctrl-C, and keeps data with --data-dir', async () => {
+    // Prepare
+    const env = await ports();
+    const dataDir = mkdtempSync(join(tmpdir(), 'support-access-data-'));
+    const api = `http://127.0.0.1:${env.PORT}`;
+    // Act: first run, seeded, into a data directory
+    const first = start(env, ['--seed', '--data-dir', dataDir]);
+    await until(() => first.output().includes('Ctrl-C stops everything'), 60_000, 'the banner');
+    const health = await fetch(`${api}/v1/health`);
+    const seeded = await fetch(`${api}/v1/tenants/acme/contacts`, { headers: { authorization: `Bearer ${await token(api)}` } });
+    first.proc.kill('SIGINT');
+    const code = await first.exited;
+    // Assess: it answered, told the newcomer how to start, and left nothing running
+    expect(health.status).toBe(200);
+    expect(((await seeded.json()) as { items: unknown[] }).items).toHaveLength(2);
+    expect(first.output()).toContain(`/_local/token`);
+    expect(code).toBe(0);
+    for (const port of Object.values(env)) expect(await listening(Number(port)), `port ${port} still open`).toBe(false);
+
+    // Act: second run on the same data directory, not seeded
+    const second = start(env, ['--data-dir', dataDir]);
+    await until(() => second.output().includes('Ctrl-C stops everything'), 60_000, 'the banner');
+    const kept = await fetch(`${api}/v1/tenants/acme/contacts`, { headers: { authorization: `Bearer ${await token(api)}` } });
+    second.proc.kill('SIGINT');
+    await second.exited;
+    // Assess
+    expect(((await kept.json()) as { items: { email: string }[] }).items.map((c) => c.email).sort()).toEqual(['alice@acme.test', 'carol@acme.test']);
+  }, 120_000);
+
+  it('says which port is taken instead of failing obscurely', async () => {
+    // Prepare: something already listens on the API port
+    const env = await ports();
+    const squatter = createServer().listen(Number(env.PORT), '127.0.0.1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      // Act
+      const run = start(env);
+      const code = await run.exited;
+      // Assess
+      expect(code).toBe(1);
+      expect(run.output()).toContain(`Port ${env.PORT} for the API is in use`);
+      expect(await listening(Number(env.DYNAMODB_PORT))).toBe(false);
+    } finally {
+      squatter.close();
+    }
+  }, 60_000);
+});
