@@ -248,7 +248,8 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         const handler = await loadHandler(groups[route.group].handler);
         const event = gatewayEvent(req, url, route, params, body, claims);
         const result = await handler(event, lambdaContext(`support-access-${route.group}`));
-        if (route.method !== 'GET' && opts.afterWrite) {
+        // Only a write that succeeded can owe mail; a refused one wrote at most an audit event.
+        if (route.method !== 'GET' && (result.statusCode ?? 200) < 400 && opts.afterWrite) {
           await opts.afterWrite().catch((e: unknown) => console.error('delivery after a write failed', e));
         }
         send(res, result);

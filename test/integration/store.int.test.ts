@@ -2,6 +2,9 @@
  * The repository against DynamoDB Local: the key design does what the docs say (sparse due index,
  * one request for the access check), and transitions are guarded by conditions.
  */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,7 +17,7 @@ import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
 import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
-import { ensureTable, localDynamoClient } from '../../local/dynamodb.ts';
+import { ensureTable, LOCAL_REGION, localDynamoClient } from '../../local/dynamodb.ts';
 import { freshTableName } from '../helpers/http.ts';
 import { LocalClock } from '../../local/clock.ts';
 
@@ -147,3 +150,33 @@ describe('conditional transitions', () => {
     );
   });
 });
+
+describe('the dead letter in AWS: npm run outbox', () => {
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/outbox.ts', ...args], {
+      env: { ...process.env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: inject('dynamoEndpoint'), AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+    }).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+    );
+
+  it('lists failed mail with its error and puts one back in line, once', async () => {
+    // Prepare: a grant's email that failed its last try
+    const { tenantId } = await tenantWithGrants(1);
+    const due: string[] = [];
+    for (let shard = 0; shard < DUE_SHARDS; shard++) due.push(...(await deps.store.dueOutbox(shard, '9999', 1000)));
+    const messages = await Promise.all(due.map((id) => deps.store.getOutbox(id)));
+    const messageId = messages.find((m) => m?.tenantId === tenantId)?.messageId;
+    await deps.store.markFailed(messageId!, 'Throttling: Maximum sending rate exceeded.', null);
+    // Act
+    const failed = await run(['failed']);
+    const redrive = await run(['redrive', messageId!]);
+    const again = await run(['redrive', messageId!]);
+    // Assess
+    expect(failed.out).toMatch(new RegExp(`${messageId}.*grant\\.activated.*Throttling`));
+    expect(redrive).toMatchObject({ code: 0 });
+    expect((await deps.store.getOutbox(messageId!))?.status).toBe('PENDING');
+    expect(again.code).toBe(1);
+  }, 60_000);
+});
+
