@@ -235,16 +235,20 @@ function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; 
     version: g.version + 1,
     openSessions: [],
   };
-  const sessionEnd: SessionEnd = { at, endedBy: revoked ? 'revoked' : 'expired' };
+  const endedBy = revoked ? 'revoked' : 'expired';
+  // The grant's event first, so the trail reads grant, then the sessions it ended.
+  const grantEvent = revoked
+    ? auditEvent(deps.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
+    : auditEvent(deps.ids, now, by, 'grant.expired', g.grantId, { expiresAt: at, sessionsEnded: g.openSessions });
+  const sessionEnd: SessionEnd = {
+    at,
+    endedBy,
+    audit: Object.fromEntries(
+      g.openSessions.map((sessionId) => [sessionId, auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy })]),
+    ),
+  };
   const change: Change = {
-    audit: [
-      revoked
-        ? auditEvent(deps.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
-        : auditEvent(deps.ids, now, by, 'grant.expired', g.grantId, { expiresAt: at, sessionsEnded: g.openSessions }),
-      ...g.openSessions.map((sessionId) =>
-        auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy: sessionEnd.endedBy }),
-      ),
-    ],
+    audit: [grantEvent],
     outbox: [
       revoked
         ? mail(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by })

@@ -166,6 +166,8 @@ export interface Store {
 export interface SessionEnd {
   at: string;
   endedBy: 'revoked' | 'expired';
+  /** The `session.ended` event of each open session, by session id, written with its end. */
+  audit: Record<string, AuditEvent>;
 }
 
 // ---- the outbox ------------------------------------------------------------------------------

@@ -327,18 +327,19 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       return next;
     },
     async endGrant(expected, ended, sessionEnd, change) {
-      const sessionUpdates = expected.openSessions.map((id) => endSessionItem(expected.tenantId, id, sessionEnd));
-      const [firstAudit, ...sessionAudits] = change.audit;
       const head: TxItem[] = [
         put(grantItem(ended), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': expected.version }, STATUS),
         ...principalsOf(expected).map((p) => ({
           Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
         })),
-        ...changeItems(expected.tenantId, { audit: firstAudit ? [firstAudit] : [], outbox: change.outbox }),
+        ...changeItems(expected.tenantId, change),
       ];
       // The grant, its entries and as many sessions as fit go in the first transaction; a grant
       // with very many open sessions ends the rest right after (each conditioned on being open).
-      const pairs = sessionUpdates.map((u, i) => [u, ...changeItems(expected.tenantId, { audit: sessionAudits[i] ? [sessionAudits[i]] : [], outbox: [] })]);
+      const pairs = expected.openSessions.map((id) => {
+        const audit = sessionEnd.audit[id];
+        return [endSessionItem(expected.tenantId, id, sessionEnd), ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] })];
+      });
       const room = Math.floor((MAX_TX_ITEMS - head.length) / 2);
       await transact([...head, ...pairs.slice(0, room).flat()]);
       for (let i = room; i < pairs.length; i += 50) {

@@ -297,7 +297,7 @@ export function createMemoryStore(): MemoryStore {
           apply: () => void entries.delete(entryKey(expected.tenantId, p, expected.grantId)),
         })),
         ...expected.openSessions.map((id) => endSessionOp(expected.tenantId, id, sessionEnd)),
-        ...changeOps(expected.tenantId, change),
+        ...changeOps(expected.tenantId, { audit: [...change.audit, ...Object.values(sessionEnd.audit)], outbox: change.outbox }),
       ]);
     },
 

@@ -139,13 +139,31 @@ describe('the due-at index', () => {
   });
 });
 
+describe('ending a grant with many open sessions', () => {
+  it('ends every session and audits each, beyond what one transaction holds', async () => {
+    // Prepare: 60 open sessions under one grant (one transaction holds about 45 with the grant)
+    const { tenantId, ids } = await tenantWithGrants(1);
+    const agents = Array.from({ length: 60 }, (_, i): Principal => ({ ...agent, id: `agent-many-${i}` }));
+    const sessions = await Promise.all(agents.map((a) => signIn(deps, a, tenantId, { reason: 'crowd', sourceIp: '127.0.0.1', userAgent: 'test' })));
+    // Act
+    await revokeGrant(deps, admin(tenantId), tenantId, ids[0]!, 'too many cooks');
+    // Assess
+    const history = await deps.store.listSessions(tenantId, { limit: 100 });
+    expect(history.items).toHaveLength(60);
+    expect(history.items.every((s) => s.endedBy === 'revoked' && s.signOutAt !== null)).toBe(true);
+    const audit = await deps.store.listAudit(tenantId, { limit: 100 });
+    const ended = audit.items.filter((e) => e.action === 'session.ended').map((e) => e.targetId).sort();
+    expect(ended).toEqual(sessions.map((s) => s.sessionId).sort());
+  }, 60_000);
+});
+
 describe('conditional transitions', () => {
   it('refuses to end a grant from a stale version', async () => {
     const { tenantId, ids } = await tenantWithGrants(1);
     const stale = (await deps.store.getGrant(tenantId, ids[0]!))!;
     await revokeGrant(deps, admin(tenantId), tenantId, ids[0]!, undefined);
     const ended = { ...stale, status: 'REVOKED' as const, version: stale.version + 1 };
-    await expect(deps.store.endGrant(stale, ended, { at: clock.now().toISOString(), endedBy: 'revoked' }, { audit: [], outbox: [] })).rejects.toBeInstanceOf(
+    await expect(deps.store.endGrant(stale, ended, { at: clock.now().toISOString(), endedBy: 'revoked', audit: {} }, { audit: [], outbox: [] })).rejects.toBeInstanceOf(
       ConcurrentUpdateError,
     );
   });

@@ -82,7 +82,7 @@ describe('the in-memory store', () => {
     const auditBefore = deps.store.auditOf(t.tenantId).length;
     const event = { eventId: 'E1', at: g.createdAt, actor: { id: 'system' as const }, action: 'grant.revoked' as const, targetId: g.grantId, details: {} };
     // Act
-    const act = deps.store.endGrant(stale, { ...stale, status: 'REVOKED', version: stale.version + 1 }, { at: g.createdAt, endedBy: 'revoked' }, { audit: [event], outbox: [] });
+    const act = deps.store.endGrant(stale, { ...stale, status: 'REVOKED', version: stale.version + 1 }, { at: g.createdAt, endedBy: 'revoked', audit: {} }, { audit: [event], outbox: [] });
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConcurrentUpdateError);
     expect((await deps.store.getGrant(t.tenantId, g.grantId))!.status).toBe('ACTIVE');
