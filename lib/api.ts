@@ -21,12 +21,11 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { groups, routes, type Group } from '../lambdas/contract/routes.ts';
-import { bindMail, bindTable, type Functions } from './functions.ts';
+import { bindTable, type Functions } from './functions.ts';
 
 export interface ApiProps {
   functions: Functions;
   table: ITable;
-  mailIdentityArn: string;
   /** Issuer URL and audiences of the JWT authorizer. */
   jwtIssuer: string;
   jwtAudience: string[];
@@ -88,7 +87,6 @@ export class Api extends Construct {
           description: `support-access API: ${group} routes`,
         });
         bindTable(fn, props.table, def.data);
-        if (def.mail) bindMail(fn, props.mailIdentityArn);
         return [group, fn];
       }),
     ) as Record<Group, NodejsFunction>;

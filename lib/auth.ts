@@ -3,15 +3,20 @@
  * tenant user as `custom:tenantId`, or, when CDK context names one (`jwtIssuer`, `jwtAudience`),
  * an existing OIDC issuer. Either way the API's JWT authorizer gets an issuer URL and audiences.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccountRecovery,
+  CfnManagedLoginBranding,
   ClientAttributes,
   FeaturePlan,
+  ManagedLoginVersion,
   Mfa,
+  OAuthScope,
   StringAttribute,
   UserPool,
   UserPoolClient,
+  UserPoolClientIdentityProvider,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { ROLES } from '../lambdas/contract/routes.ts';
@@ -21,6 +26,12 @@ export interface AuthProps {
   jwtIssuer?: string;
   /** The audiences (`aud` or `client_id`) the authorizer accepts from `jwtIssuer`. */
   jwtAudience?: string[];
+  /** Prefix of the Cognito sign-in domain. @default `support-access-{account}` */
+  domainPrefix?: string;
+  /** Where the sign-in pages may send the browser back with a code. */
+  callbackUrls?: string[];
+  /** Where the sign-in pages may send the browser after sign-out. */
+  logoutUrls?: string[];
 }
 
 export class Auth extends Construct {
@@ -31,6 +42,7 @@ export class Auth extends Construct {
   /** Only when the stack creates its own pool. */
   readonly userPool?: UserPool;
   readonly userPoolClient?: UserPoolClient;
+  readonly userPoolDomain?: UserPoolDomain;
 
   constructor(scope: Construct, id: string, props: AuthProps = {}) {
     super(scope, id);
@@ -43,6 +55,7 @@ export class Auth extends Construct {
     if (props.jwtIssuer || props.jwtAudience?.length) {
       throw new Error('Give both jwtIssuer and jwtAudience (or neither, to create a Cognito user pool).');
     }
+    if (!props.callbackUrls?.length) throw new Error('The web client needs at least one callback URL.');
 
     const pool = new UserPool(this, 'UserPool', {
       // Users are invited by an administrator; nobody signs up into a tenant.
@@ -80,11 +93,25 @@ export class Auth extends Construct {
       pool.addGroup(groupId(role), { groupName: role, description: `support-access role ${role}` });
     }
 
+    // The sign-in pages (managed login) at {prefix}.auth.{region}.amazoncognito.com.
+    const domain = pool.addDomain('SignIn', {
+      cognitoDomain: { domainPrefix: props.domainPrefix ?? Fn.join('-', ['support-access', Aws.ACCOUNT_ID]) },
+      managedLoginVersion: ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+
+    // The web frontend is a public client: authorization code grant, no secret, so the browser
+    // must prove the code is its own with PKCE (code_challenge S256 at /oauth2/authorize,
+    // code_verifier at /oauth2/token); Cognito then refuses the code without the verifier.
     const client = pool.addClient('WebClient', {
-      authFlows: { userSrp: true },
-      // Sign-in is SRP from the web app; no hosted UI, so no OAuth flows (and never implicit).
-      disableOAuth: true,
       generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: props.callbackUrls ?? [],
+        logoutUrls: props.logoutUrls ?? [],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
@@ -96,9 +123,15 @@ export class Auth extends Construct {
         .withCustomAttributes('tenantId'),
       writeAttributes: new ClientAttributes().withStandardAttributes({ email: true, fullname: true }),
     });
+    new CfnManagedLoginBranding(this, 'SignInBranding', {
+      userPoolId: pool.userPoolId,
+      clientId: client.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
 
     this.userPool = pool;
     this.userPoolClient = client;
+    this.userPoolDomain = domain;
     this.issuer = pool.userPoolProviderUrl;
     this.audience = [client.userPoolClientId];
   }

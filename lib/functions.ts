@@ -19,6 +19,7 @@ import {
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** The repository root: entries, the lock file and `package.json` "imports" resolve from here. */
@@ -56,6 +57,8 @@ export interface FunctionOptions {
 
 /** Builds every Lambda of the stack from one set of defaults. */
 export class Functions extends Construct {
+  /** Every function built here, in order (the alarms watch each). */
+  readonly all: NodejsFunction[] = [];
   private readonly props: FunctionsProps;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
@@ -109,6 +112,7 @@ export class Functions extends Construct {
       bundling: bundlingDefaults,
     } satisfies NodejsFunctionProps);
     this.props.cursorSecret.grantRead(fn);
+    this.all.push(fn);
 
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -158,15 +162,21 @@ export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess)
   });
 }
 
-/** Grants a function `ses:SendEmail` / `ses:SendRawEmail` as the one sending identity. */
-export function bindMail(fn: NodejsFunction, identityArn: string): void {
-  fn.addToRolePolicy(
-    new PolicyStatement({
-      effect: Effect.ALLOW,
-      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-      resources: [identityArn],
-    }),
-  );
+/**
+ * An encrypted, TLS-only SQS queue that holds what a trigger gave up on, for 14 days (the
+ * alarms page as soon as one message is in it).
+ */
+export function deadLetterQueue(scope: Construct, id: string, purpose: string): Queue {
+  const queue = new Queue(scope, id, {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: `This queue is itself a dead-letter queue: where ${purpose} puts what failed after its retries.`,
+  });
+  return queue;
 }
 
 /** The logical id cdk-nag prints for a table's `Fn::GetAtt` (`<DataTable1A2B3C.Arn>`). */

@@ -5,10 +5,10 @@
  */
 import type { Server } from 'node:http';
 import { SESClient } from '@aws-sdk/client-ses';
-import { drainOutbox } from '../lambdas/domain/delivery.ts';
+import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
 import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
-import { deliveryDeps, setMailer } from '../lambdas/jobs/runtime.ts';
+import { setMailer } from '../lambdas/jobs/runtime.ts';
 import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { LocalClock } from './clock.ts';
@@ -99,7 +99,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const expireJob = await loadHandler('lambdas/jobs/expire.ts');
     const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
-    const deliver = () => drainOutbox(deliveryDeps());
+    // The notifier's scheduled trigger: what EventBridge sends it every minute in AWS.
+    const notifier = await loadHandler('lambdas/jobs/deliver.ts');
+    const deliver = () =>
+      notifier({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-notifier', 60_000)) as Promise<DrainReport>;
 
     const server = await startLocalServer(port, host, {
       clock,

@@ -13,13 +13,13 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** One Lambda function serves each group; its routes share the grants it needs. */
 export const groups = {
-  meta: { handler: 'lambdas/http/meta.ts', data: 'none', mail: false },
-  settings: { handler: 'lambdas/http/settings.ts', data: 'readwrite', mail: false },
-  requests: { handler: 'lambdas/http/requests.ts', data: 'readwrite', mail: false },
-  grants: { handler: 'lambdas/http/grants.ts', data: 'readwrite', mail: false },
-  sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite', mail: false },
-  access: { handler: 'lambdas/http/access.ts', data: 'read', mail: false },
-  audit: { handler: 'lambdas/http/audit.ts', data: 'read', mail: false },
+  meta: { handler: 'lambdas/http/meta.ts', data: 'none' },
+  settings: { handler: 'lambdas/http/settings.ts', data: 'readwrite' },
+  requests: { handler: 'lambdas/http/requests.ts', data: 'readwrite' },
+  grants: { handler: 'lambdas/http/grants.ts', data: 'readwrite' },
+  sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite' },
+  access: { handler: 'lambdas/http/access.ts', data: 'read' },
+  audit: { handler: 'lambdas/http/audit.ts', data: 'read' },
 } as const;
 export type Group = keyof typeof groups;
 

@@ -1,15 +1,20 @@
 /**
- * The outbox consumer on the table's stream: every new outbox item is delivered at once. A send
- * that fails is put back in line by `deliver` (the scheduled job retries it with backoff), so the
- * stream never blocks; only an unexpected error fails the batch item, which the event source
- * mapping retries and then sends to its dead-letter queue.
+ * The notifier, the only function that sends email. Two triggers:
+ * - the table's stream: every new outbox item is delivered at once. A send that fails is put back
+ *   in line by `deliver` with a backoff, so the stream never blocks; only an unexpected error fails
+ *   the batch item, which the event source mapping retries and then sends to its dead-letter queue.
+ * - a schedule (EventBridge, every minute): delivers what is due, i.e. retries whose backoff has
+ *   passed and anything the stream consumer missed.
  */
 import middy from '@middy/core';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { deliver } from '../domain/delivery.ts';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { deliver, drainOutbox, type DrainReport } from '../domain/delivery.ts';
 import { deliveryDeps } from './runtime.ts';
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeoutEarlyInMillis: 0 }).handler(async (event) => {
+const isStream = (event: DynamoDBStreamEvent | ScheduledEvent): event is DynamoDBStreamEvent =>
+  Array.isArray((event as Partial<DynamoDBStreamEvent>).Records);
+
+async function fromStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   const deps = deliveryDeps();
   for (const record of event.Records) {
@@ -23,4 +28,17 @@ export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeo
     }
   }
   return { batchItemFailures: failures };
-});
+}
+
+async function drain(): Promise<DrainReport> {
+  const report = await drainOutbox(deliveryDeps());
+  // Most runs find nothing due; log only the ones that did something.
+  if (report.sent + report.retry + report.failed + report.skipped > 0) {
+    console.log(JSON.stringify({ level: 'INFO', message: 'outbox drained', ...report }));
+  }
+  return report;
+}
+
+export const handler = middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | DrainReport>({ timeoutEarlyInMillis: 0 }).handler(
+  (event) => (isStream(event) ? fromStream(event) : drain()),
+);

@@ -34,7 +34,7 @@ describe('SupportAccess stack', () => {
   const functionsOf = () => [
     ...(Object.keys(groups) as Group[]).map((g) => ({ name: g, fn: stack.api.handlers[g] })),
     { name: 'expire', fn: stack.jobs.expire },
-    { name: 'deliver', fn: stack.jobs.deliver },
+    { name: 'notifier', fn: stack.notifications.notifier },
   ];
   /** The statements of the one policy attached to a function's role. */
   const statementsOf = (fn: NodejsFunction): Statement[] => {
@@ -156,7 +156,7 @@ describe('SupportAccess stack', () => {
     expect(wrong.map((r) => r.id)).toEqual([]);
   });
 
-  it('has one function per group plus the two jobs, all Node.js 24 (or 22) on arm64 with tracing', () => {
+  it('has one function per group plus the expiry job and the notifier, all Node.js 24 (or 22) on arm64 with tracing', () => {
     // Prepare
     const expected = Object.keys(groups).length + 2;
 
@@ -235,7 +235,7 @@ describe('SupportAccess stack', () => {
       if (def.data === 'readwrite') {
         expect(dynamo).toEqual(expect.arrayContaining([...writes, 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
       }
-      expect(actions.some((a) => a.startsWith('ses:'))).toBe(def.mail);
+      expect(actions.filter((a) => a.startsWith('ses:'))).toEqual([]);
     }
   });
 
@@ -256,7 +256,20 @@ describe('SupportAccess stack', () => {
     expect(wide).toEqual([]);
   });
 
-  it('lets only the two jobs send mail, as the configured identity only', () => {
+  it('names a resource in every statement that can: only X-Ray tracing is granted on "*"', () => {
+    // Prepare
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+
+    // Act
+    const onStar = statements.filter((s) => asArray(s.Resource).includes('*'));
+    const actionsOnStar = [...new Set(onStar.flatMap((s) => asArray(s.Action)))].sort();
+
+    // Assess: these two X-Ray actions support no resource-level permission.
+    expect(actionsOnStar).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+  });
+
+  it('lets only the notifier send mail, as the configured identity only', () => {
     // Prepare
     const identityArn = stack.resolve(stack.notifications.identityArn);
 
@@ -265,7 +278,8 @@ describe('SupportAccess stack', () => {
     const sesStatements = senders.flatMap(({ fn }) => statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('ses:'))));
 
     // Assess
-    expect(senders.map((s) => s.name).sort()).toEqual(['deliver', 'expire']);
+    expect(senders.map((s) => s.name)).toEqual(['notifier']);
+    expect(sesStatements).toHaveLength(1);
     for (const s of sesStatements) {
       expect(asArray(s.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       expect(s.Resource).toEqual(identityArn);
@@ -273,23 +287,48 @@ describe('SupportAccess stack', () => {
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'support-access@example.com' });
   });
 
-  it('runs the expiry job every minute', () => {
+  it('runs the expiry job every minute, with retries and a dead-letter queue', () => {
     // Prepare
     const expireId = logicalId(stack.jobs.expire);
+    const dlqId = logicalId(stack.jobs.deadLetterQueue);
 
     // Act / Assess
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [expireId, 'Arn'] } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [expireId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        }),
+      ],
     });
     // One run at a time, with room for a 10,000-expiry catch-up.
     expect(template.toJSON().Resources[expireId].Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 300 });
   });
 
-  it('feeds new outbox items from the stream to the delivery function, with retries and a dead-letter queue', () => {
+  it('drains due mail every minute through the notifier, with retries and a dead-letter queue', () => {
     // Prepare
-    const dlqId = logicalId(stack.jobs.deadLetterQueue);
+    const notifierId = logicalId(stack.notifications.notifier);
+    const dlqId = logicalId(stack.notifications.scheduleDeadLetterQueue);
+
+    // Act / Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [notifierId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 120 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it('feeds new outbox items from the stream to the notifier, with bisect, bounded retries and a dead-letter queue', () => {
+    // Prepare
+    const dlqId = logicalId(stack.notifications.streamDeadLetterQueue);
     const tableId = logicalId(stack.data.table);
 
     // Act
@@ -301,9 +340,10 @@ describe('SupportAccess stack', () => {
     expect(Object.keys(mappings)).toHaveLength(1);
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
-      FunctionName: { Ref: logicalId(stack.jobs.deliver) },
+      FunctionName: { Ref: logicalId(stack.notifications.notifier) },
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: 3600,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
     });
@@ -336,6 +376,17 @@ describe('SupportAccess stack', () => {
       ReadAttributes: Match.arrayWith(['custom:tenantId']),
       WriteAttributes: Match.not(Match.arrayWith(['custom:tenantId'])),
     });
+    // A public web client: the authorization code grant only (with PKCE, see docs/deploy.md), no secret.
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['https://app.example.com/support-access/callback'],
+      LogoutURLs: ['https://app.example.com/support-access'],
+      SupportedIdentityProviders: ['COGNITO'],
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2 });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] } },
@@ -352,12 +403,45 @@ describe('SupportAccess stack', () => {
     });
   });
 
-  it('outputs the API URL, the table name and the user pool ids', () => {
+  it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or the API answers 5xx', () => {
+    // Prepare
+    const topicId = logicalId(stack.alarms.topic);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const dimensionRef = (a: (typeof alarms)[number], name: string) =>
+      JSON.stringify((a.Dimensions as { Name: string; Value: unknown }[] | undefined)?.find((d) => d.Name === name)?.Value ?? null);
+    const watching = (metric: string, name: string, ref: unknown) =>
+      alarms.filter((a) => a.MetricName === metric && dimensionRef(a, name) === JSON.stringify(ref));
+
+    // Act
+    const fns = functionsOf();
+    const queues = [stack.notifications.streamDeadLetterQueue, stack.notifications.scheduleDeadLetterQueue, stack.jobs.deadLetterQueue];
+
+    // Assess
+    for (const { name, fn } of fns) {
+      expect(watching('Errors', 'FunctionName', { Ref: logicalId(fn) }), `${name} errors`).toHaveLength(1);
+      expect(watching('Throttles', 'FunctionName', { Ref: logicalId(fn) }), `${name} throttles`).toHaveLength(1);
+    }
+    for (const queue of queues) {
+      const [alarm] = watching('ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] });
+      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+    expect(watching('IteratorAge', 'FunctionName', { Ref: logicalId(stack.notifications.notifier) })).toHaveLength(1);
+    expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+    expect(alarms.length).toBe(fns.length * 2 + queues.length + 2);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('outputs the API URL, the table name, the user pool ids, the sign-in URL and the alarm topic', () => {
     // Act
     const outputs = Object.keys(template.findOutputs('*'));
 
     // Assess
-    expect(outputs).toEqual(expect.arrayContaining(['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId']));
+    expect(outputs).toEqual(
+      expect.arrayContaining(['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId', 'SignInUrl', 'AlarmTopicArn', 'MailStreamDeadLetterQueueUrl']),
+    );
   });
 });
 
@@ -385,4 +469,53 @@ describe('SupportAccess stack with an existing issuer', () => {
     });
     expect(Object.keys(template.findOutputs('*'))).not.toContain('UserPoolId');
   }, SYNTH_TIMEOUT);
+});
+
+describe('SupportAccess stack configuration', () => {
+  /** Synthesizes without bundling (covered above): these tests look at configuration only. */
+  const synth = (context: Record<string, unknown>) => {
+    const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
+    const stack = new SupportAccessStack(app, 'SupportAccess');
+    return { stack, template: Template.fromStack(stack) };
+  };
+
+  it('sends as a domain identity, publishes its DKIM records, and allows the configured origins and alarm email', () => {
+    // Act
+    const { template } = synth({
+      mailFrom: 'no-reply@mail.example.org',
+      sesIdentity: 'example.org',
+      appBaseUrl: 'https://console.example.org/support',
+      corsOrigins: 'https://console.example.org, https://admin.example.org',
+      alarmEmail: 'ops@example.org',
+      authDomainPrefix: 'example-support',
+    });
+
+    // Assess
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
+    expect(Object.keys(template.findOutputs('*'))).toEqual(expect.arrayContaining(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']));
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://console.example.org', 'https://admin.example.org'] }),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-support' });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://console.example.org/support/callback'] });
+    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    for (const fn of fns) {
+      expect(fn.Properties.Environment.Variables).toMatchObject({ MAIL_FROM: 'no-reply@mail.example.org', APP_BASE_URL: 'https://console.example.org/support' });
+    }
+  }, SYNTH_TIMEOUT);
+
+  it.each([
+    [{ mailFrom: 'not-an-address' }, /mailFrom.*not an email address/],
+    [{ mailFrom: 'a@example.com', sesIdentity: 'example.org' }, /sesIdentity.*not in the domain example.org/],
+    [{ appBaseUrl: 'http://app.example.com' }, /appBaseUrl.*https:\/\//],
+    [{ corsOrigins: 'https://app.example.com/path' }, /corsOrigins.*not an origin/],
+    [{ jwtIssuer: 'https://login.example.com/' }, /jwtAudience.*give both/],
+    [{ authDomainPrefix: 'My_Domain' }, /authDomainPrefix/],
+    [{ alarmEmail: 'ops' }, /alarmEmail/],
+    [{ apiRateLimit: 'fast' }, /apiRateLimit.*positive whole number/],
+  ])('refuses %j with a message that names the setting', (context, message) => {
+    // Act / Assess
+    expect(() => synth(context)).toThrow(message);
+  });
 });
