@@ -6,14 +6,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations, type CfnResource } from 'aws-cdk-lib';
+import { App, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groups, routeKey, routes, type Group } from '../../lambdas/contract/routes.ts';
 import { attr, indexes } from '../../lambdas/contract/table.ts';
+import { createApp } from '../../lib/app.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 
 const SYNTH_TIMEOUT = 180_000;
@@ -49,9 +49,8 @@ describe('SupportAccess stack', () => {
   beforeAll(() => {
     // Prepare
     outdir = mkdtempSync(join(tmpdir(), 'support-access-infra-'));
-    const app = new App({ outdir, context: cdkContext });
-    stack = new SupportAccessStack(app, 'SupportAccess');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const { app, stack: built } = createApp({ outdir, context: cdkContext });
+    stack = built;
 
     // Act
     try {
