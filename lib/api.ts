@@ -17,15 +17,18 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { groups, routes, type Group } from '../lambdas/contract/routes.ts';
-import { bindTable, type Functions } from './functions.ts';
+import { bindSecret, bindTable, type Functions } from './functions.ts';
 
 export interface ApiProps {
   functions: Functions;
   table: ITable;
+  /** The audit chain's key, for the functions whose group asks for it (`auditKey`). */
+  auditKey: ISecret;
   /** Issuer URL and audiences of the JWT authorizer. */
   jwtIssuer: string;
   jwtAudience: string[];
@@ -87,6 +90,7 @@ export class Api extends Construct {
           description: `support-access API: ${group} routes`,
         });
         bindTable(fn, props.table, def.data);
+        if ('auditKey' in def && def.auditKey) bindSecret(fn, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
         return [group, fn];
       }),
     ) as Record<Group, NodejsFunction>;

@@ -1,7 +1,8 @@
 /**
  * Stateful: the single DynamoDB table (built from the shared key design in
  * `lambdas/contract/table.ts`, the same module the local stack's `CreateTable` uses) and the key
- * that signs list cursors. Nothing here is replaced or deleted by a deploy.
+ * that signs list cursors, and the key of the audit hash chain. Nothing here is replaced or deleted
+ * by a deploy.
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
@@ -21,6 +22,8 @@ export class Data extends Construct {
   readonly table: Table;
   /** The HMAC key of the opaque list cursors (a forged cursor is a 400). */
   readonly cursorSecret: Secret;
+  /** The HMAC key of the audit hash chain: kept outside the table so the table alone cannot forge links. */
+  readonly auditKey: Secret;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -51,6 +54,18 @@ export class Data extends Construct {
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.auditKey = new Secret(this, 'AuditChainKey', {
+      description: 'HMAC key of the support-access audit hash chain (sealing and verification)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Without it, the chains already sealed can no longer be verified.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.auditKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Every sealed audit link is an HMAC under this key; rotating it would make the existing chains unverifiable. It is read only by the expiry job (sealing) and the audit function (verification).',
+    });
+
     Validations.of(this.cursorSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:

@@ -162,6 +162,12 @@ export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess)
   });
 }
 
+/** Lets a function read a secret, named to it by ARN in `envName` (read through the extension layer). */
+export function bindSecret(fn: NodejsFunction, secret: ISecret, envName: string): void {
+  fn.addEnvironment(envName, secret.secretArn);
+  secret.grantRead(fn);
+}
+
 /**
  * An encrypted, TLS-only SQS queue that holds what a trigger gave up on, for 14 days (the
  * alarms page as soon as one message is in it).

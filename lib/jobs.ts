@@ -1,19 +1,23 @@
 /**
- * Scheduled work: the expiry job every minute. It only changes state; the mail an expiry owes is
- * in the outbox of its transaction, and the notifier (`notifications.ts`) delivers it.
+ * Scheduled work: the expiry job every minute. It expires what is due and seals new audit events
+ * into their tenants' hash chains; the mail an expiry owes is in the outbox of its transaction, and
+ * the notifier (`notifications.ts`) delivers it.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { bindTable, deadLetterQueue, type Functions } from './functions.ts';
+import { bindSecret, bindTable, deadLetterQueue, type Functions } from './functions.ts';
 
 export interface JobsProps {
   functions: Functions;
   table: ITable;
+  /** The audit chain's key: the job seals new audit events. */
+  auditKey: ISecret;
 }
 
 export class Jobs extends Construct {
@@ -27,7 +31,7 @@ export class Jobs extends Construct {
 
     this.expire = props.functions.create(this, 'ExpireFunction', {
       entry: 'lambdas/jobs/expire.ts',
-      description: 'support-access: expire due grants and requests',
+      description: 'support-access: expire due grants and requests, seal the audit chains',
       // Sized for 10,000 expirations in one run (about a minute, see docs/performance.md); the job
       // stops taking new work a minute before its timeout and the next run finishes the rest.
       timeout: Duration.minutes(5),
@@ -37,6 +41,7 @@ export class Jobs extends Construct {
       reservedConcurrentExecutions: 1,
     });
     bindTable(this.expire, props.table, 'readwrite');
+    bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
 
     this.deadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetterQueue', 'the expiry schedule');
     this.schedule = new Rule(this, 'ExpirySchedule', {

@@ -63,12 +63,13 @@ export class SupportAccessStack extends Stack {
     this.api = new Api(this, 'Api', {
       functions: this.functions,
       table: this.data.table,
+      auditKey: this.data.auditKey,
       jwtIssuer: this.auth.issuer,
       jwtAudience: this.auth.audience,
       corsOrigins: config.corsOrigins,
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
     });
-    this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table });
+    this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey });
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: this.functions.all,

@@ -87,6 +87,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       clock,
       ids: ulidIds(clock),
       cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
+      auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
     };
     setRuntime(runtime);
     process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';

@@ -19,7 +19,8 @@ export const groups = {
   grants: { handler: 'lambdas/http/grants.ts', data: 'readwrite' },
   sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite' },
   access: { handler: 'lambdas/http/access.ts', data: 'read' },
-  audit: { handler: 'lambdas/http/audit.ts', data: 'read' },
+  // `auditKey`: the function may read the audit chain's HMAC key (the verify route needs it).
+  audit: { handler: 'lambdas/http/audit.ts', data: 'read', auditKey: true },
 } as const;
 export type Group = keyof typeof groups;
 
@@ -180,6 +181,12 @@ export const routes = [
     id: 'ListAuditEvents', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events', group: 'audit', auth: true,
     roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
     summary: 'The audit trail, newest first', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+  },
+  {
+    id: 'VerifyAuditChain', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events/verify', group: 'audit', auth: true,
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams,
+    summary: "Checks the tenant's audit hash chain: no event edited, removed or reordered since it was sealed",
+    success: { status: 200, schema: s.AuditChainVerification, description: 'The verification (valid or not: read `valid` and `problems`)' },
   },
 ] as const satisfies readonly RouteDef[];
 

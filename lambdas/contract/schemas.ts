@@ -223,6 +223,26 @@ export const AuditEvent = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 
+/** What `VerifyAuditChain` found: the tenant's hash chain checked end to end. */
+export const AuditChainVerification = z.object({
+  tenantId: z.string(),
+  valid: z.boolean().describe('true when every sealed event is intact, in place, and the head names the last one'),
+  checkedAt: Timestamp,
+  events: z.int().describe('audit events read'),
+  sealed: z.int().describe('events linked into the chain'),
+  unsealed: z.int().describe('events written but not sealed yet (sealing runs every minute)'),
+  head: z.object({ seq: z.int(), hash: z.string(), eventId: z.string(), sealedAt: Timestamp }).nullable(),
+  problems: z.array(
+    z.object({
+      problem: z.enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long']),
+      eventId: z.string().nullable(),
+      seq: z.int().nullable(),
+      detail: z.string(),
+    }),
+  ),
+});
+export type AuditChainVerification = z.infer<typeof AuditChainVerification>;
+
 // ---- lists, params, problems -----------------------------------------------------------------
 
 export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -52,6 +52,8 @@ export const keys = {
   sessionPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'SESSION#' }),
   audit: (tenantId: string, eventId: string) => ({ PK: tenantPk(tenantId), SK: `AUDIT#${eventId}` }),
   auditPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'AUDIT#' }),
+  /** The head of a tenant's audit hash chain: the last sealed link. */
+  chainHead: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHAIN' }),
   idempotency: (tenantId: string, scope: string, key: string) => ({
     PK: tenantPk(tenantId),
     SK: `IDEMPOTENCY#${scope}#${key}`,
@@ -70,13 +72,19 @@ export const keys = {
   principalIndex: (principal: AccessPrincipal) => (principal.kind === 'team' ? 'TEAM' : `AGENT#${principal.id}`),
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
-  /** GSI2 keys of something that falls due: `EXPIRY#n` for grants and requests, `OUTBOX#n` for mail. */
-  due: (kind: 'EXPIRY' | 'OUTBOX', id: string, dueAt: string, ref: string) => ({
+  /**
+   * GSI2 keys of something that falls due: `EXPIRY#n` for grants and requests, `OUTBOX#n` for
+   * mail, `SEAL#n` for audit events not yet linked into their tenant's hash chain (sharded by
+   * tenant, so one tenant's events are sealed together and in order).
+   */
+  due: (kind: DueKind, id: string, dueAt: string, ref: string) => ({
     GSI2PK: `${kind}#${shardOf(id)}`,
     GSI2SK: `${dueAt}#${ref}`,
   }),
-  duePartition: (kind: 'EXPIRY' | 'OUTBOX', shard: number) => `${kind}#${shard}`,
+  duePartition: (kind: DueKind, shard: number) => `${kind}#${shard}`,
 } as const;
+
+export type DueKind = 'EXPIRY' | 'OUTBOX' | 'SEAL';
 
 export type AccessPrincipal = { kind: 'team' } | { kind: 'agent'; id: string };
 

@@ -202,6 +202,43 @@ export interface OutboxStore {
 }
 
 
+/** Where an audit event sits in its tenant's hash chain (see `audit-chain.ts`). */
+export interface ChainLink {
+  seq: number;
+  /** The hash of the link before (`GENESIS` for the first). */
+  prev: string;
+  hash: string;
+}
+
+/** The last sealed link of a tenant's chain. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+  eventId: string;
+  sealedAt: string;
+}
+
+/** An audit event as stored, with its link once sealed. */
+export interface StoredAuditEvent {
+  tenantId: string;
+  event: AuditEvent;
+  link: ChainLink | null;
+}
+
+/** The audit hash chain as the sealer and the verifier see it. */
+export interface AuditChainStore {
+  /** Audit events not yet sealed, one shard of tenants, oldest first. */
+  unsealedAudit(shard: number, limit: number): Promise<StoredAuditEvent[]>;
+  chainHead(tenantId: string): Promise<ChainHead | null>;
+  /**
+   * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head
+   * is still `expected` and none of the events is sealed yet; else `ConcurrentUpdateError`.
+   */
+  sealAudit(tenantId: string, expected: ChainHead | null, links: { eventId: string; link: ChainLink }[], head: ChainHead): Promise<void>;
+  /** Every audit event of a tenant, sealed or not (the verifier reads them all). */
+  allAudit(tenantId: string): Promise<StoredAuditEvent[]>;
+}
+
 /** Sends one email. Throws when the provider refused or failed. */
 export interface Mailer {
   send(mail: { to: string[]; subject: string; text: string; html: string }): Promise<{ providerId: string }>;

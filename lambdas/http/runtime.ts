@@ -36,6 +36,8 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
 export interface Runtime extends Deps {
   store: ReturnType<typeof createDynamoStore>;
   cursorSecret: string;
+  /** The HMAC key of the audit hash chain; empty until `auditKey()` has read it. */
+  auditKey?: string;
 }
 
 let runtime: Runtime | undefined;
@@ -50,6 +52,8 @@ export function getRuntime(): Runtime {
       ids: ulidIds(clock),
       // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
       cursorSecret: process.env.CURSOR_SECRET ?? '',
+      // Likewise AUDIT_KEY_SECRET_ARN, resolved by `auditKey()`.
+      auditKey: process.env.AUDIT_KEY ?? '',
     };
   }
   return runtime;
@@ -63,29 +67,43 @@ export function setRuntime(next: Runtime): void {
   runtime = next;
 }
 
-let secretFetch: Promise<string> | undefined;
+const secretFetches = new Map<string, Promise<string>>();
 
 /**
- * The key that signs list cursors: `CURSOR_SECRET`, or the Secrets Manager secret named by
- * `CURSOR_SECRET_ARN`, read once per container through the Parameters and Secrets Lambda
- * Extension (no SDK client in the bundle). A failed read is retried by the next request.
+ * A Secrets Manager secret, read once per container through the Parameters and Secrets Lambda
+ * Extension (no SDK client in the bundle). A failed read is retried by the next call.
  */
+function secretFromExtension(arn: string, what: string): Promise<string> {
+  let fetching = secretFetches.get(arn);
+  if (!fetching) {
+    fetching = (async () => {
+      const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
+      const res = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
+        headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+      });
+      if (!res.ok) throw new Error(`reading the ${what} failed: HTTP ${res.status}`);
+      const { SecretString } = (await res.json()) as { SecretString?: string };
+      if (!SecretString) throw new Error(`the ${what} is empty`);
+      return SecretString;
+    })().catch((e: unknown) => {
+      secretFetches.delete(arn);
+      throw e;
+    });
+    secretFetches.set(arn, fetching);
+  }
+  return fetching;
+}
+
+/** The key that signs list cursors: `CURSOR_SECRET`, or the secret named by `CURSOR_SECRET_ARN`. */
 export async function cursorSecret(runtime: Runtime): Promise<string> {
   if (runtime.cursorSecret) return runtime.cursorSecret;
-  const arn = requiredEnv('CURSOR_SECRET_ARN');
-  secretFetch ??= (async () => {
-    const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
-    const res = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
-      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
-    });
-    if (!res.ok) throw new Error(`reading the cursor secret failed: HTTP ${res.status}`);
-    const { SecretString } = (await res.json()) as { SecretString?: string };
-    if (!SecretString) throw new Error('the cursor secret is empty');
-    return SecretString;
-  })().catch((e: unknown) => {
-    secretFetch = undefined;
-    throw e;
-  });
-  runtime.cursorSecret = await secretFetch;
+  runtime.cursorSecret = await secretFromExtension(requiredEnv('CURSOR_SECRET_ARN'), 'cursor secret');
   return runtime.cursorSecret;
+}
+
+/** The HMAC key of the audit hash chain: `AUDIT_KEY`, or the secret named by `AUDIT_KEY_SECRET_ARN`. */
+export async function auditKey(runtime: Runtime): Promise<string> {
+  if (runtime.auditKey) return runtime.auditKey;
+  runtime.auditKey = await secretFromExtension(requiredEnv('AUDIT_KEY_SECRET_ARN'), 'audit chain key');
+  return runtime.auditKey;
 }

@@ -30,11 +30,14 @@ import {
   Scope,
   Session,
 } from '../contract/schemas.ts';
-import { attr, indexes, keys, type AccessPrincipal } from '../contract/table.ts';
+import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { ConcurrentUpdateError, NotFoundError } from '../domain/errors.ts';
 import type {
   AccessEntry,
+  AuditChainStore,
   Change,
+  ChainHead,
+  ChainLink,
   DueItem,
   GrantRecord,
   OutboxMessage,
@@ -47,6 +50,7 @@ import type {
   SessionEnd,
   SessionRecord,
   Store,
+  StoredAuditEvent,
 } from '../domain/ports.ts';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -89,6 +93,15 @@ function strip(item: Item): Item {
 
 // ---- items: the one shape of each entity in the table ---------------------------------------
 
+
+/** An audit event, marked to be sealed into its tenant's hash chain (the sparse `SEAL#n` keys). */
+export const auditItem = (tenantId: string, e: AuditEvent): Item => ({
+  ...keys.audit(tenantId, e.eventId),
+  ...keys.due('SEAL', tenantId, e.at, `${tenantId}#${e.eventId}`),
+  type: 'audit',
+  tenantId,
+  ...e,
+});
 
 /** Who a grant covers: the whole support team, or each named grantee. */
 export const principalsOf = (g: { audience: Grant['audience']; grantees: { id: string }[] }): AccessPrincipal[] =>
@@ -143,7 +156,7 @@ export const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tena
  * One shard of the sparse due-at index, up to `now` inclusive (`$` sorts after the `#` that follows
  * every due time), oldest deadline first.
  */
-function dueQuery(TableName: string, kind: 'EXPIRY' | 'OUTBOX', shard: number, now: string, limit: number, after?: PageKey) {
+function dueQuery(TableName: string, kind: DueKind, shard: number, now: string, limit: number, after?: PageKey) {
   return new QueryCommand({
     TableName,
     IndexName: indexes.byDueAt.name,
@@ -163,7 +176,7 @@ export interface DynamoStoreOptions {
 }
 
 /** Builds the repository over a document client and a table name. */
-export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore {
+export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore {
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
@@ -183,7 +196,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
 
   /** The audit events and outbox messages of a change, as items of its transaction. */
   const changeItems = (tenantId: string, change: Change): TxItem[] => [
-    ...change.audit.map((e) => put({ ...keys.audit(tenantId, e.eventId), type: 'audit', tenantId, ...e })),
+    ...change.audit.map((e) => put(auditItem(tenantId, e))),
     ...change.outbox.map((m) => put(outboxItem(m))),
   ];
 
@@ -244,7 +257,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
   }
 
 
-  const store: Store & OutboxStore & IdempotencyStore = {
+  const store: Store & OutboxStore & IdempotencyStore & AuditChainStore = {
     // ---- contacts and policy ----
     async listContacts(tenantId) {
       const res = await doc.send(new QueryCommand({ TableName, ...prefixQuery(keys.contactPrefix(tenantId)), ScanIndexForward: true }));
@@ -460,6 +473,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
 
     ...outboxMethods(doc, TableName),
     ...idempotencyMethods(doc, TableName),
+    ...chainMethods(doc, TableName, transact),
   };
 
   const endSessionItem = (tenantId: string, sessionId: string, end: SessionEnd): TxItem => ({
@@ -473,6 +487,93 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
   });
 
   return store;
+}
+
+// ---- the audit hash chain --------------------------------------------------------------------------
+
+const ChainLinkSchema = z.object({ seq: z.int().positive(), prev: z.string(), hash: z.string() });
+const ChainHeadSchema = z.object({ seq: z.int().positive(), hash: z.string(), eventId: z.string(), sealedAt: z.string() });
+/**
+ * Reads an audit item leniently: what was edited into something that no longer parses is kept as
+ * stored (its hash will not match, so the verifier reports it), instead of failing the whole read.
+ */
+const parseStoredAudit = (i: Item): StoredAuditEvent => {
+  const raw = strip(i);
+  const event = AuditEvent.safeParse(raw);
+  const link = i.chain === undefined ? null : ChainLinkSchema.safeParse(i.chain);
+  return {
+    tenantId: String(i.tenantId),
+    event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice('AUDIT#'.length) } as AuditEvent),
+    link: link === null ? null : link.success ? link.data : { seq: 0, prev: '', hash: '' },
+  };
+};
+
+function chainMethods(doc: DynamoDBDocumentClient, TableName: string, transact: (items: TxItem[]) => Promise<void>): AuditChainStore {
+  return {
+    async unsealedAudit(shard, limit) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: indexes.byDueAt.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk },
+          ExpressionAttributeValues: { ':pk': keys.duePartition('SEAL', shard) },
+          Limit: limit,
+        }),
+      );
+      return (res.Items ?? []).map(parseStoredAudit);
+    },
+    async chainHead(tenantId) {
+      const res = await doc.send(new GetCommand({ TableName, Key: keys.chainHead(tenantId), ConsistentRead: true }));
+      return res.Item ? ChainHeadSchema.parse(res.Item) : null;
+    },
+    async sealAudit(tenantId, expected, links, head: ChainHead) {
+      const items: TxItem[] = links.map(({ eventId, link }: { eventId: string; link: ChainLink }) => ({
+        Update: {
+          TableName,
+          Key: keys.audit(tenantId, eventId),
+          UpdateExpression: `SET #chain = :link REMOVE ${attr.gsi2pk}, ${attr.gsi2sk}`,
+          ConditionExpression: `attribute_exists(${attr.pk}) AND attribute_not_exists(#chain)`,
+          ExpressionAttributeNames: { '#chain': 'chain' },
+          ExpressionAttributeValues: { ':link': link },
+        },
+      }));
+      items.push({
+        Put: {
+          TableName,
+          Item: { ...keys.chainHead(tenantId), type: 'chain', tenantId, ...head },
+          ...(expected
+            ? {
+                ConditionExpression: '#seq = :seq AND #hash = :hash',
+                ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
+                ExpressionAttributeValues: { ':seq': expected.seq, ':hash': expected.hash },
+              }
+            : { ConditionExpression: `attribute_not_exists(${attr.pk})` }),
+        },
+      });
+      await transact(items);
+    },
+    async allAudit(tenantId) {
+      const prefix = keys.auditPrefix(tenantId);
+      const out: StoredAuditEvent[] = [];
+      let start: Item | undefined;
+      do {
+        const res = await doc.send(
+          new QueryCommand({
+            TableName,
+            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+            ExpressionAttributeValues: { ':pk': prefix.PK, ':sk': prefix.SK },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        out.push(...(res.Items ?? []).map(parseStoredAudit));
+        start = res.LastEvaluatedKey;
+      } while (start);
+      return out;
+    },
+  };
 }
 
 // ---- the outbox ----------------------------------------------------------------------------------

@@ -215,6 +215,26 @@ describe('SupportAccess stack', () => {
     }
   });
 
+  it('lets only the expiry job (sealing) and the audit function (verifying) read the audit chain key, kept on stack deletion', () => {
+    // Prepare
+    const keyId = logicalId(stack.data.auditKey);
+    const secretReads = (fn: NodejsFunction) =>
+      statementsOf(fn).filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`));
+
+    // Act
+    const readers = functionsOf().filter(({ fn }) => secretReads(fn).length > 0).map(({ name }) => name);
+    const fns = template.toJSON().Resources;
+
+    // Assess
+    expect(readers.sort()).toEqual(['audit', 'expire']);
+    for (const { name, fn } of functionsOf()) {
+      const env = fns[logicalId(fn)].Properties.Environment.Variables;
+      if (readers.includes(name)) expect(env.AUDIT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
+      else expect(env).not.toHaveProperty('AUDIT_KEY_SECRET_ARN');
+    }
+    template.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit hash chain') }), DeletionPolicy: 'Retain' });
+  });
+
   it('grants table access by the mode of each group, and PartiQLSelect for the access check', () => {
     // Prepare
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];

@@ -42,6 +42,7 @@ describe('the README walkthrough', () => {
     expect(lines).toContain('EXPIRED');
     expect(stdout).toContain('"endedBy":"expired"');
     expect(stdout).toMatch(/grant\.expired/);
+    expect(stdout).toMatch(/"valid":true,"sealed":\d+,"unsealed":\d+,"problems":\[\]/);
   });
 
   it('has the mail a change owes in the inbox by the time the change is answered', async () => {

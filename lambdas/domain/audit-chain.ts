@@ -1,0 +1,220 @@
+/**
+ * The tamper-evident audit trail: each tenant's audit events form a hash chain.
+ *
+ * An event is written append-only in the transaction of the change it records, marked "to seal".
+ * The scheduled job then seals it: it gives the event the next sequence number of its tenant's
+ * chain and a link hash over (tenant, sequence, the previous link's hash, the event's content),
+ * and moves the chain's head, in one conditional transaction. Sealing after the fact keeps the hot
+ * path (sign-in) free of a per-tenant head that every change would contend for.
+ *
+ * The link hash is an HMAC with a key kept outside the table (Secrets Manager in AWS), so someone
+ * who can write the table but not read the key can neither edit an event, nor delete one, nor
+ * rebuild the chain without `verifyAuditChain` noticing.
+ */
+import { createHmac } from 'node:crypto';
+import type { AuditEvent } from '../contract/schemas.ts';
+import { ConcurrentUpdateError } from './errors.ts';
+import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from './ports.ts';
+import { DUE_SHARDS } from '../contract/table.ts';
+
+/** The `prev` of a tenant's first link. */
+export const GENESIS = '0'.repeat(64);
+/** Events sealed in one transaction (DynamoDB allows 100 items; one is the head). */
+export const SEAL_BATCH = 99;
+/** Unsealed events read per shard per run; the next run takes the rest. */
+export const SEAL_READ_LIMIT = 500;
+/** An event still unsealed after this long means the job is not running, or the event was slipped in. */
+export const STALE_UNSEALED_MS = 10 * 60_000;
+
+export interface ChainDeps {
+  chain: AuditChainStore;
+  clock: Clock;
+  /** The HMAC key of the links. */
+  key: string;
+}
+
+/** JSON with object keys sorted at every depth: one spelling per value, so one hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The link hash of one event: HMAC-SHA256 over version, tenant, sequence, previous hash and content. */
+export function linkHash(key: string, tenantId: string, seq: number, prev: string, event: AuditEvent): string {
+  const content = canonicalJson({
+    eventId: event.eventId,
+    at: event.at,
+    actor: event.actor,
+    action: event.action,
+    targetId: event.targetId,
+    details: event.details,
+  });
+  return createHmac('sha256', key).update(`v1\n${tenantId}\n${seq}\n${prev}\n${content}`).digest('hex');
+}
+
+export interface SealReport {
+  sealed: number;
+  tenants: number;
+  /** Tenants skipped because another sealer moved their head first (the next run retries them). */
+  conflicts: number;
+  /**
+   * The new head of each tenant sealed. The job logs them: a copy of the heads outside the table
+   * is what shows a truncated chain (the newest events deleted and the head rewound).
+   */
+  heads: { tenantId: string; seq: number; hash: string }[];
+}
+
+/**
+ * Seals what is waiting, shard by shard.
+ * 1. Read up to `SEAL_READ_LIMIT` unsealed events of the shard, oldest first.
+ * 2. Per tenant, in order of time: read the head, link up to `SEAL_BATCH` events, write them and
+ *    the new head in one transaction conditional on the head being unchanged.
+ * 3. A lost race skips the tenant for this run; nothing is half-sealed.
+ */
+export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean = () => true): Promise<SealReport> {
+  const report: SealReport = { sealed: 0, tenants: 0, conflicts: 0, heads: [] };
+  await Promise.all(
+    Array.from({ length: DUE_SHARDS }, async (_, shard) => {
+      if (!keepGoing()) return;
+      const waiting = await deps.chain.unsealedAudit(shard, SEAL_READ_LIMIT);
+      for (const [tenantId, events] of groupByTenant(waiting)) {
+        if (!keepGoing()) return;
+        report.tenants++;
+        try {
+          const { sealed, head } = await sealTenant(deps, tenantId, events);
+          report.sealed += sealed;
+          if (head) report.heads.push({ tenantId, seq: head.seq, hash: head.hash });
+        } catch (e) {
+          if (!(e instanceof ConcurrentUpdateError)) throw e;
+          report.conflicts++;
+        }
+      }
+    }),
+  );
+  return report;
+}
+
+async function sealTenant(deps: ChainDeps, tenantId: string, events: AuditEvent[]): Promise<{ sealed: number; head: ChainHead | null }> {
+  let head = await deps.chain.chainHead(tenantId);
+  let sealed = 0;
+  for (let i = 0; i < events.length; i += SEAL_BATCH) {
+    const batch = events.slice(i, i + SEAL_BATCH);
+    let seq = head?.seq ?? 0;
+    let prev = head?.hash ?? GENESIS;
+    const links = batch.map((event) => {
+      seq += 1;
+      const link: ChainLink = { seq, prev, hash: linkHash(deps.key, tenantId, seq, prev, event) };
+      prev = link.hash;
+      return { eventId: event.eventId, link };
+    });
+    const last = links.at(-1)!;
+    const next: ChainHead = { seq: last.link.seq, hash: last.link.hash, eventId: last.eventId, sealedAt: deps.clock.now().toISOString() };
+    await deps.chain.sealAudit(tenantId, head, links, next);
+    head = next;
+    sealed += links.length;
+  }
+  return { sealed, head };
+}
+
+function groupByTenant(waiting: StoredAuditEvent[]): Map<string, AuditEvent[]> {
+  const byTenant = new Map<string, AuditEvent[]>();
+  for (const { tenantId, event } of waiting) {
+    const list = byTenant.get(tenantId) ?? [];
+    list.push(event);
+    byTenant.set(tenantId, list);
+  }
+  for (const list of byTenant.values()) list.sort((a, b) => (a.at === b.at ? cmp(a.eventId, b.eventId) : cmp(a.at, b.at)));
+  return byTenant;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export type ChainProblemKind = 'altered' | 'missing' | 'broken-link' | 'duplicate' | 'head-mismatch' | 'unsealed-too-long';
+
+export interface ChainProblem {
+  problem: ChainProblemKind;
+  eventId: string | null;
+  seq: number | null;
+  detail: string;
+}
+
+export interface ChainVerification {
+  tenantId: string;
+  valid: boolean;
+  checkedAt: string;
+  events: number;
+  sealed: number;
+  unsealed: number;
+  head: ChainHead | null;
+  problems: ChainProblem[];
+}
+
+/**
+ * Checks a tenant's whole chain.
+ * 1. Read every audit event and the head.
+ * 2. Walk the sealed events by sequence: no gap or duplicate, each `prev` is the hash before it,
+ *    each hash is the HMAC of the event as stored now.
+ * 3. The head names the last link; events left unsealed for long are reported.
+ */
+export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promise<ChainVerification> {
+  const [stored, head] = await Promise.all([deps.chain.allAudit(tenantId), deps.chain.chainHead(tenantId)]);
+  const now = deps.clock.now();
+  const problems: ChainProblem[] = [];
+  const sealed = stored.filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null).sort((a, b) => a.link.seq - b.link.seq);
+  const unsealed = stored.filter((s) => s.link === null);
+
+  let expected = 1;
+  let prev = GENESIS;
+  for (const { event, link } of sealed) {
+    if (link.seq < expected) {
+      problems.push({ problem: 'duplicate', eventId: event.eventId, seq: link.seq, detail: `a second event claims position ${link.seq}` });
+      continue;
+    }
+    const gap = link.seq > expected;
+    if (gap) {
+      problems.push({ problem: 'missing', eventId: null, seq: expected, detail: missing(expected, link.seq - 1) });
+    } else if (link.prev !== prev) {
+      problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'does not link to the event before it' });
+    }
+    if (linkHash(deps.key, tenantId, link.seq, link.prev, event) !== link.hash) {
+      problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
+    }
+    expected = link.seq + 1;
+    prev = link.hash;
+  }
+
+  const lastSeq = expected - 1;
+  if (!head && lastSeq > 0) {
+    problems.push({ problem: 'head-mismatch', eventId: null, seq: null, detail: `${sealed.length} sealed events but no chain head` });
+  } else if (head) {
+    if (head.seq > lastSeq) problems.push({ problem: 'missing', eventId: null, seq: lastSeq + 1, detail: missing(lastSeq + 1, head.seq) });
+    else if (head.seq < lastSeq || head.hash !== prev) {
+      problems.push({ problem: 'head-mismatch', eventId: head.eventId, seq: head.seq, detail: `the head names link ${head.seq}, the chain ends at ${lastSeq}` });
+    }
+  }
+
+  for (const { event } of unsealed) {
+    if (now.getTime() - Date.parse(event.at) > STALE_UNSEALED_MS) {
+      problems.push({ problem: 'unsealed-too-long', eventId: event.eventId, seq: null, detail: `not sealed since ${event.at}` });
+    }
+  }
+
+  return {
+    tenantId,
+    valid: problems.length === 0,
+    checkedAt: now.toISOString(),
+    events: stored.length,
+    sealed: sealed.length,
+    unsealed: unsealed.length,
+    head,
+    problems,
+  };
+}
+
+const missing = (from: number, to: number) => (from === to ? `event ${from} is missing` : `events ${from} to ${to} are missing`);

@@ -1,0 +1,288 @@
+/**
+ * The tamper-evident audit trail: the job seals each tenant's audit events into a hash chain, and
+ * `GET /v1/tenants/{t}/audit-events/verify` finds an event edited, deleted, reordered or slipped
+ * in by someone who can write the table but does not hold the chain's key.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '../../lambdas/contract/table.ts';
+import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
+import { documentClient } from '../../lambdas/http/runtime.ts';
+import { localDynamoClient } from '../../local/dynamodb.ts';
+import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
+
+let api: TestApi;
+let doc: DynamoDBDocumentClient;
+beforeAll(async () => {
+  api = await startTestApi();
+  doc = documentClient(localDynamoClient(api.stack.dynamoEndpoint));
+});
+afterAll(async () => api?.stop());
+
+const verify = (p: People) => api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify`, { as: p.admin });
+const runJob = () => api.call('POST', '/_local/jobs/expire');
+
+/** A tenant with some history: contacts, a grant, a sign-in and a revoke, sealed by one job run. */
+async function tenantWithHistory(): Promise<{ p: People; events: { eventId: string; action: string }[] }> {
+  const p = await setupTenant(api);
+  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+    as: p.admin,
+    body: { reason: 'chain', scope: { level: 'read-only' }, durationHours: 1 },
+  });
+  await api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: p.agent, body: { reason: 'look' } });
+  await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, { as: p.admin, body: {} });
+  await runJob();
+  const list = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin });
+  return { p, events: [...list.body.items].reverse() };
+}
+
+const tableName = () => api.stack.tableName;
+const auditKey = (p: People, eventId: string) => keys.audit(p.tenantId, eventId);
+
+describe('sealing', () => {
+  it('links every event of a tenant, in order, and the verification says the chain is whole', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'r', scope: { level: 'full' }, durationHours: 2 } });
+    const before = await verify(p);
+    // Act
+    const job = await runJob();
+    const after = await verify(p);
+    const rerun = await runJob();
+    // Assess: written but not sealed, then sealed once; a rerun seals nothing of this tenant again
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ valid: true, sealed: 0, head: null });
+    expect(before.body.unsealed).toBe(before.body.events);
+    expect(job.body.audit.sealed).toBeGreaterThanOrEqual(after.body.sealed);
+    expect(after.body).toMatchObject({ tenantId: p.tenantId, valid: true, unsealed: 0, problems: [] });
+    expect(after.body.sealed).toBe(after.body.events);
+    expect(after.body.head).toMatchObject({ seq: after.body.events });
+    expect(after.body.head.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rerun.status).toBe(200);
+    expect((await verify(p)).body.head).toEqual(after.body.head);
+  });
+
+  it('keeps extending the chain: events after a seal get the next positions', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    const first = await verify(p);
+    // Act
+    await api.call('PUT', `/v1/tenants/${p.tenantId}/policy`, {
+      as: p.admin,
+      body: { maxDurationHours: 24, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: false },
+    });
+    await runJob();
+    const second = await verify(p);
+    // Assess
+    expect(second.body).toMatchObject({ valid: true, sealed: first.body.sealed + 1, unsealed: 0 });
+    expect(second.body.head.seq).toBe(first.body.head.seq + 1);
+  });
+
+  it('two sealers at once: one moves the head, the other backs off, and nothing is sealed twice', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    for (let i = 0; i < 3; i++) {
+      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 } });
+    }
+    const deps = { chain: api.stack.runtime.store, clock: api.stack.clock, key: 'local-only-audit-key' };
+    // Act
+    const reports = await Promise.all([sealAuditTrail(deps), sealAuditTrail(deps), sealAuditTrail(deps)]);
+    await runJob();
+    const result = await verify(p);
+    // Assess
+    expect(reports.reduce((n, r) => n + r.conflicts, 0)).toBeGreaterThanOrEqual(1);
+    expect(result.body).toMatchObject({ valid: true, unsealed: 0, problems: [] });
+    expect(result.body.head.seq).toBe(result.body.events);
+  });
+});
+
+describe('verification finds tampering', () => {
+  it('an edited event: its details changed in the table', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events.find((e) => e.action === 'grant.activated')!;
+    // Act: widen what the record says, as an insider with table access would
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, target.eventId),
+        UpdateExpression: 'SET details.#scope = :scope',
+        ExpressionAttributeNames: { '#scope': 'scope' },
+        ExpressionAttributeValues: { ':scope': { level: 'read-only', modules: ['billing'] } },
+      }),
+    );
+    const result = await verify(p);
+    // Assess
+    expect(result.status).toBe(200);
+    expect(result.body.valid).toBe(false);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'altered', eventId: target.eventId })]);
+  });
+
+  it('an edited actor: the event now blames someone else', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events.find((e) => e.action === 'grant.revoked')!;
+    // Act
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, target.eventId),
+        UpdateExpression: 'SET actor = :a',
+        ExpressionAttributeValues: { ':a': { id: 'someone-else', email: 'x@example.test', name: 'X' } },
+      }),
+    );
+    // Assess
+    expect((await verify(p)).body.problems).toEqual([expect.objectContaining({ problem: 'altered', eventId: target.eventId })]);
+  });
+
+  it('a deleted event in the middle: the gap is named by its position', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events.find((e) => e.action === 'session.started')!;
+    const stored = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }));
+    // Act
+    await doc.send(new DeleteCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }));
+    const result = await verify(p);
+    // Assess
+    expect(result.body.valid).toBe(false);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'missing', seq: stored.Item!.chain.seq })]);
+  });
+
+  it('the newest event deleted: the head still counts it', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    const head = (await verify(p)).body.head;
+    // Act
+    await doc.send(new DeleteCommand({ TableName: tableName(), Key: auditKey(p, head.eventId) }));
+    const result = await verify(p);
+    // Assess
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'missing', seq: head.seq })]);
+  });
+
+  it('an event re-chained by hand without the key: its hash gives it away', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events[1]!;
+    const stored = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }));
+    // Act: change the content and recompute a plain SHA-256 "hash" as someone without the key could
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, target.eventId),
+        UpdateExpression: 'SET targetId = :t, chain.#hash = :h',
+        ExpressionAttributeNames: { '#hash': 'hash' },
+        ExpressionAttributeValues: { ':t': 'another-target', ':h': 'f'.repeat(64) },
+      }),
+    );
+    const result = await verify(p);
+    // Assess
+    expect(stored.Item!.chain.seq).toBe(2);
+    expect(result.body.valid).toBe(false);
+    expect(result.body.problems.map((x: { problem: string }) => x.problem)).toContain('altered');
+  });
+
+  it('two sealed events swapped: each no longer links to the one before it', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const [a, b] = [events[1]!, events[2]!];
+    const ga = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, a.eventId) }));
+    const gb = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, b.eventId) }));
+    // Act: swap their chain positions
+    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, a.eventId), UpdateExpression: 'SET chain = :c', ExpressionAttributeValues: { ':c': gb.Item!.chain } }));
+    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, b.eventId), UpdateExpression: 'SET chain = :c', ExpressionAttributeValues: { ':c': ga.Item!.chain } }));
+    const result = await verify(p);
+    // Assess
+    expect(result.body.valid).toBe(false);
+    const altered = result.body.problems.filter((x: { problem: string }) => x.problem === 'altered').map((x: { eventId: string }) => x.eventId);
+    expect(altered.sort()).toEqual([a.eventId, b.eventId].sort());
+  });
+
+  it('an event slipped in outside the chain is reported once it has stayed unsealed too long', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    const at = new Date(api.stack.clock.now().getTime() - 60 * 60_000).toISOString();
+    // Act: an insider adds a backdated event without the sealing marker
+    await doc.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...auditKey(p, '01FORGEDEVENT000000000000'),
+          type: 'audit',
+          tenantId: p.tenantId,
+          eventId: '01FORGEDEVENT000000000000',
+          at,
+          actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
+          action: 'request.approved',
+          targetId: 'r-1',
+          details: {},
+        },
+      }),
+    );
+    const result = await verify(p);
+    // Assess
+    expect(result.body.valid).toBe(false);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'unsealed-too-long', eventId: '01FORGEDEVENT000000000000' })]);
+  });
+
+  it('an event edited into something unreadable is reported, not a 500', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events[0]!;
+    // Act
+    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, target.eventId), UpdateExpression: 'REMOVE actor, #at', ExpressionAttributeNames: { '#at': 'at' } }));
+    const result = await verify(p);
+    // Assess
+    expect(result.status).toBe(200);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'altered', eventId: target.eventId })]);
+  });
+
+  it('a rewound head: the chain runs past it', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    // Act
+    await doc.send(new UpdateCommand({ TableName: tableName(), Key: keys.chainHead(p.tenantId), UpdateExpression: 'SET seq = :s', ExpressionAttributeValues: { ':s': 1 } }));
+    const result = await verify(p);
+    // Assess
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'head-mismatch' })]);
+  });
+});
+
+describe('who may verify', () => {
+  it('the tenant admin and a support lead; a tenant user, an agent and another tenant may not', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    const other = await setupTenant(api);
+    const path = `/v1/tenants/${p.tenantId}/audit-events/verify`;
+    // Act
+    const [admin, lead, user, agent, foreign] = await Promise.all([
+      api.call('GET', path, { as: p.admin }),
+      api.call('GET', path, { as: p.lead }),
+      api.call('GET', path, { as: p.user }),
+      api.call('GET', path, { as: p.agent }),
+      api.call('GET', path, { as: other.admin }),
+    ]);
+    // Assess
+    expect([admin.status, lead.status, user.status, agent.status, foreign.status]).toEqual([200, 200, 403, 403, 404]);
+    expect(foreign.body.code).toBe('NOT_FOUND');
+  });
+
+  it('audit items stay readable in the list after sealing, without chain internals', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    // Act
+    const list = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin });
+    const raw = await doc.send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        ExpressionAttributeValues: { ':pk': keys.auditPrefix(p.tenantId).PK, ':sk': 'AUDIT#' },
+      }),
+    );
+    // Assess
+    for (const e of list.body.items) expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'details', 'eventId', 'targetId']);
+    for (const item of raw.Items ?? []) {
+      expect(item.chain).toBeDefined();
+      expect(item.GSI2PK).toBeUndefined();
+    }
+  });
+});
