@@ -168,6 +168,18 @@ function dueQuery(TableName: string, kind: DueKind, shard: number, now: string, 
   });
 }
 
+/** Every item a query matches, page after page. */
+async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const res = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    out.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
 // ---- the repository ------------------------------------------------------------------------------
 
 export interface DynamoStoreOptions {
@@ -375,25 +387,16 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       return (res.Items ?? []).map((i) => parseEntry(strip(i)));
     },
     async principalEntries(agentId) {
-      const byIndex = async (pk: string) => {
-        const out: AccessEntry[] = [];
-        let start: Item | undefined;
-        do {
-          const res = await doc.send(
-            new QueryCommand({
-              TableName,
-              IndexName: indexes.byPrincipal.name,
-              KeyConditionExpression: '#pk = :pk',
-              ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
-              ExpressionAttributeValues: { ':pk': pk },
-              ExclusiveStartKey: start,
-            }),
-          );
-          out.push(...(res.Items ?? []).map((i) => parseEntry(strip(i))));
-          start = res.LastEvaluatedKey;
-        } while (start);
-        return out;
-      };
+      const byIndex = async (pk: string) =>
+        (
+          await queryAll(doc, {
+            TableName,
+            IndexName: indexes.byPrincipal.name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+            ExpressionAttributeValues: { ':pk': pk },
+          })
+        ).map((i) => parseEntry(strip(i)));
       const [mine, team] = await Promise.all([byIndex(keys.principalIndex({ kind: 'agent', id: agentId })), byIndex(keys.principalIndex({ kind: 'team' }))]);
       return [...mine, ...team];
     },
@@ -555,23 +558,14 @@ function chainMethods(doc: DynamoDBDocumentClient, TableName: string, transact: 
     },
     async allAudit(tenantId) {
       const prefix = keys.auditPrefix(tenantId);
-      const out: StoredAuditEvent[] = [];
-      let start: Item | undefined;
-      do {
-        const res = await doc.send(
-          new QueryCommand({
-            TableName,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
-            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
-            ExpressionAttributeValues: { ':pk': prefix.PK, ':sk': prefix.SK },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-        out.push(...(res.Items ?? []).map(parseStoredAudit));
-        start = res.LastEvaluatedKey;
-      } while (start);
-      return out;
+      const items = await queryAll(doc, {
+        TableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+        ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+        ExpressionAttributeValues: { ':pk': prefix.PK, ':sk': prefix.SK },
+        ConsistentRead: true,
+      });
+      return items.map(parseStoredAudit);
     },
   };
 }
