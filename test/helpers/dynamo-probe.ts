@@ -7,7 +7,7 @@
  *   transaction) on chosen commands, before or after the request reached the table.
  * Data is never mocked: every request that is not failed on purpose goes to DynamoDB Local.
  */
-import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { ProvisionedThroughputExceededException, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -90,31 +90,31 @@ export class KeyLog {
 
 // ---- faults ----------------------------------------------------------------------------------------
 
-/** An error as the SDK raises it for a DynamoDB error answer (so its retry rules apply to it). */
-export function serviceError(name: string, opts: { status?: number; message?: string; reasons?: { Code: string }[] } = {}): Error {
-  const e = new DynamoDBServiceException({
-    name,
-    $fault: (opts.status ?? 400) >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode: opts.status ?? 400, attempts: 1 },
-    message: opts.message ?? `${name} (injected by the test)`,
-  });
-  if (opts.reasons) Object.assign(e, { CancellationReasons: opts.reasons });
-  return e;
-}
+const meta = (status: number) => ({ httpStatusCode: status, attempts: 1, totalRetryDelay: 0 });
 
-export const throttled = () => serviceError('ThrottlingException', { message: 'Rate of requests exceeds the allowed throughput.' });
-export const overProvisioned = () => serviceError('ProvisionedThroughputExceededException', { message: 'The level of configured provisioned throughput for the table was exceeded.' });
-/** What the SDK's HTTP handler raises when DynamoDB does not answer in time. */
+/** DynamoDB's answer to too many requests (the SDK retries it with backoff). */
+export const throttled = () =>
+  new ThrottlingException({ message: 'Rate of requests exceeds the allowed throughput. (injected)', $metadata: meta(400) });
+export const overProvisioned = () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded. (injected)',
+    $metadata: meta(400),
+  });
+/** What the SDK's HTTP handler raises when DynamoDB does not answer in time (retried as transient). */
 export function timedOut(): Error {
-  const e = new Error('Connection timed out after 1000 ms (injected by the test)');
+  const e = new Error('Connection timed out after 1000 ms (injected)');
   e.name = 'TimeoutError';
   return e;
 }
-/** A transaction that DynamoDB cancelled for a reason other than a condition (throttling, a conflict). */
+/**
+ * A transaction DynamoDB cancelled: `code` is the reason of its first item (`ThrottlingError`,
+ * `TransactionConflict`, `ConditionalCheckFailed`...), the others `None`. The SDK does not retry it.
+ */
 export const cancelled = (code: string, items = 2) =>
-  serviceError('TransactionCanceledException', {
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${[code, ...Array(items - 1).fill('None')].join(', ')}]`,
-    reasons: [{ Code: code }, ...Array.from({ length: items - 1 }, () => ({ Code: 'None' }))],
+  new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${[code, ...Array<string>(items - 1).fill('None')].join(', ')}] (injected)`,
+    $metadata: meta(400),
+    CancellationReasons: [{ Code: code }, ...Array.from({ length: items - 1 }, () => ({ Code: 'None' }))],
   });
 
 export interface FaultRule {
@@ -145,10 +145,8 @@ export class Faults {
   private rules: Armed[] = [];
   /** Every call the client made, with what happened to it. */
   readonly calls: { command: string; failed: boolean; at?: FaultRule['at'] }[] = [];
-  private client: DynamoDBClient | undefined;
 
   readonly attach = (client: DynamoDBClient) => {
-    this.client = client;
     const pick = (at: FaultRule['at'], command: string, input: Av) => {
       for (const r of this.rules) {
         if (r.at !== at || (r.command && r.command !== command) || (r.when && !r.when(input))) continue;
@@ -202,11 +200,6 @@ export class Faults {
 
   clear(): void {
     this.rules = [];
-  }
-
-  /** The SDK's retry settings of the client (the tests size waits by them). */
-  get maxAttempts(): unknown {
-    return this.client?.config.maxAttempts;
   }
 }
 
