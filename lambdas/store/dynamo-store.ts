@@ -194,7 +194,12 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
         const reasons = (e.CancellationReasons ?? []).map((r) => r.Code).filter((c) => c && c !== 'None');
-        throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
+        // Only a failed condition or a concurrent transaction is a lost race. A transaction
+        // cancelled for throttling (or any other reason) did not lose to anybody: it fails as
+        // itself (a 5xx), not as a 409 that tells the caller something else changed.
+        if (reasons.every((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')) {
+          throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
+        }
       }
       throw e;
     }
