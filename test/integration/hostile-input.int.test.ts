@@ -300,7 +300,7 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
             await check({ route, as: who, role, path, tenant: named.tenant, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
           },
         ),
-        fcOptions(200),
+        fcOptions(150),
       );
       expectReach();
     },
@@ -362,7 +362,7 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
             headers: { 'content-type': 'application/json', ...(idempotent && route.idempotent ? { 'idempotency-key': `fuzz-${SEED}` } : {}) },
           });
         }),
-        fcOptions(200),
+        fcOptions(150),
       );
       expectReach();
     },
@@ -407,7 +407,7 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
             });
           },
         ),
-        fcOptions(150),
+        fcOptions(100),
       );
       expectReach();
     },
