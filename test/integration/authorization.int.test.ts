@@ -342,7 +342,7 @@ describe('the order of the checks', () => {
     expectProblem(res, 403, 'FORBIDDEN');
   });
 
-  it('refuses every token the authorizer would refuse: forged, re-signed, unsigned, of another audience, expired, malformed', async () => {
+  it('refuses every token the authorizer would refuse (forged, re-signed, unsigned, of another audience, expired, malformed) and a subject that is no id', async () => {
     // Prepare
     const w = shared;
     const path = `/v1/tenants/${w.p.tenantId}/grants`;
@@ -372,6 +372,9 @@ describe('the order of the checks', () => {
       'expired a minute ago': await api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }),
       'of this issuer but for another audience (re-signed)': await signed(adminClaims(w), { aud: 'another-app' }),
       'not a JWT': 'not-a-jwt',
+      // Validly signed, but its subject would become part of keys: it must be an id.
+      'a subject with a key separator': await api.stack.issuer.issue({ ...w.p.lead, sub: `${w.p.lead.sub}#TEAM` }),
+      'a subject of 129 characters': await api.stack.issuer.issue({ ...w.p.lead, sub: 'x'.repeat(129) }),
     };
     // Act
     const answers = await Promise.all([
