@@ -8,7 +8,7 @@
  * half-written or duplicated: the tenant's stored state is consistent (`expectConsistent`), a
  * retry with the same Idempotency-Key does the work once, and the next job run finishes the rest.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { documentClient } from '../../lambdas/http/runtime.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
@@ -22,7 +22,12 @@ const faults = new Faults();
 const mailer = new FaultyMail();
 let api: TestApi;
 const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
+// The 500s log their cause, as they should; the injected ones would bury a real failure's output.
+const logError = console.error.bind(console);
 beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    if (!args.some((a) => String(a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)).includes('(injected)'))) logError(...args);
+  });
   api = await startTestApi({ onDynamoClient: faults.attach, wrapMailer: mailer.wrap });
 });
 afterAll(async () => {
