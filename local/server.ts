@@ -56,12 +56,17 @@ const compiled = (routes as readonly RouteDef[]).map((r) => ({
   pattern: new RegExp(`^${r.path.replace(/\{\w+\}/g, '([^/]+)')}$`),
 }));
 
-function match(method: string, path: string) {
+/** The route and its decoded path parameters; `malformed` when a parameter is not valid percent-encoding. */
+function match(method: string, path: string): { route: RouteDef; params: Record<string, string> } | 'malformed' | null {
   for (const c of compiled) {
     const m = c.pattern.exec(path);
     if (m && c.route.method === method) {
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      try {
+        c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      } catch {
+        return 'malformed';
+      }
       return { route: c.route, params };
     }
   }
@@ -234,6 +239,10 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         if (url.pathname.startsWith('/_local/') && (await local(req, res, url, opts))) return;
         const found = match(req.method ?? 'GET', url.pathname);
         if (!found) return send(res, problem(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`));
+        // A stray `%` (or an encoded byte that is no UTF-8) is the client's error, not the adapter's.
+        if (found === 'malformed') {
+          return send(res, problem(400, 'VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8', [{ path: 'path', message: 'is not valid percent-encoding' }]));
+        }
         const { route, params } = found;
         let claims: Record<string, string> | null = null;
         if (route.auth) {

@@ -4,6 +4,7 @@
  * the HTTP tests both use it, so the tests exercise exactly what a developer runs.
  */
 import type { Server } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
@@ -13,7 +14,7 @@ import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
-import { createLocalIssuer } from './jwt.ts';
+import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
 import { freePort } from './ports.ts';
 import { lambdaContext, loadHandler, startLocalServer } from './server.ts';
 
@@ -40,6 +41,11 @@ export interface StackOptions {
   appBaseUrl?: string;
   /** Wraps the SES mailer (tests inject faults with it). */
   wrapMailer?: (m: Mailer) => Mailer;
+  /**
+   * Sees the DynamoDB client of the handlers and jobs before first use: tests add SDK middleware
+   * to it that records the keys asked for or injects faults (throttling, timeouts, cancellations).
+   */
+  onDynamoClient?: (client: DynamoDBClient) => void;
 }
 
 export interface Stack {
@@ -49,6 +55,8 @@ export interface Stack {
   tableName: string;
   clock: LocalClock;
   runtime: Runtime;
+  /** The JWT issuer, so tests can mint tokens that `/_local/token` refuses to (already expired). */
+  issuer: LocalIssuer;
   runExpiry(): Promise<unknown>;
   deliver(): Promise<unknown>;
   stop(): Promise<void>;
@@ -81,7 +89,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const url = `http://localhost:${port}`;
     const clock = new LocalClock();
     const issuer = await createLocalIssuer(`${url}/_local`);
-    const doc = documentClient(localDynamoClient(dynamoEndpoint));
+    const dynamoClient = localDynamoClient(dynamoEndpoint);
+    opts.onDynamoClient?.(dynamoClient);
+    const doc = documentClient(dynamoClient);
     const runtime: Runtime = {
       store: createDynamoStore({ doc, tableName }),
       clock,
@@ -132,7 +142,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     every(opts.expireEveryMs, runExpiry, 'expiry job');
     every(opts.deliverEveryMs, deliver, 'mail delivery');
 
-    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, runExpiry, deliver, stop };
+    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, issuer, runExpiry, deliver, stop };
   } catch (e) {
     await stop();
     throw e;

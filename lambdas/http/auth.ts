@@ -1,6 +1,7 @@
 /** Who is calling (from the JWT claims) and whether the route lets them: one function, one table. */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { ROLES, type RouteDef, type Role } from '../contract/routes.ts';
+import { Id } from '../contract/schemas.ts';
 import type { Principal } from '../domain/ports.ts';
 import { HttpError } from './problem.ts';
 
@@ -28,6 +29,9 @@ export function principalOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Pri
   const claims = (event.requestContext?.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (!sub) throw new HttpError(401, 'UNAUTHENTICATED', 'a bearer token is required');
+  // The subject becomes part of keys (access entries, idempotency records): it must be an id as
+  // the contract validates ids, never a key separator. Cognito's are UUIDs.
+  if (!Id.safeParse(sub).success) throw new HttpError(401, 'UNAUTHENTICATED', "the token's subject is not a valid id");
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const tenantId = str(claims['custom:tenantId']);
   return {

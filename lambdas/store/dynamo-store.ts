@@ -219,7 +219,12 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     } catch (e) {
       if (e instanceof TransactionCanceledException) {
         const reasons = (e.CancellationReasons ?? []).map((r) => r.Code).filter((c) => c && c !== 'None');
-        throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
+        // Only a failed condition or a concurrent transaction is a lost race. A transaction
+        // cancelled for throttling (or any other reason) did not lose to anybody: it fails as
+        // itself (a 5xx), not as a 409 that tells the caller something else changed.
+        if (reasons.every((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')) {
+          throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
+        }
       }
       throw e;
     }
@@ -352,26 +357,47 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       return next;
     },
     async endGrant(expected, ended, sessionEnd, change) {
-      const head: TxItem[] = [
-        put(grantItem(ended), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': expected.version }, STATUS),
-        ...principalsOf(expected).map((p) => ({
-          Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
-        })),
-        ...changeItems(expected.tenantId, change),
-      ];
-      // The grant, its entries and as many sessions as fit go in the first transaction; a grant
-      // with very many open sessions ends the rest right after (each conditioned on being open).
       const pairs = expected.openSessions.map((id) => {
         const audit = sessionEnd.audit[id];
         return [endSessionItem(expected.tenantId, id, sessionEnd), ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] })];
       });
-      const room = Math.floor((MAX_TX_ITEMS - head.length) / 2);
-      await transact([...head, ...pairs.slice(0, room).flat()]);
-      for (let i = room; i < pairs.length; i += 50) {
+      const headOnly = principalsOf(expected).length + change.audit.length + change.outbox.length + 1;
+      const room = Math.floor((MAX_TX_ITEMS - headOnly) / 2);
+      // A grant with more open sessions than fit in one transaction with it first ends the extra
+      // ones, each in a transaction that also takes it off the grant, which must still be ACTIVE.
+      // Should this stop half-way (a throttled write, a job that dies), the grant is still ACTIVE
+      // with exactly its open sessions recorded, and the next try (the caller's retry, the next
+      // expiry run) finishes; no session is ever left open under an ended grant.
+      const extra = pairs.slice(room);
+      for (let i = 0; i < extra.length; i += 25) {
         await Promise.all(
-          pairs.slice(i, i + 50).map((p) => transact(p).catch((e) => (e instanceof ConcurrentUpdateError ? undefined : Promise.reject(e)))),
+          extra.slice(i, i + 25).map((pair, j) =>
+            transact([
+              ...pair,
+              {
+                Update: {
+                  TableName,
+                  Key: keys.grant(expected.tenantId, expected.grantId),
+                  UpdateExpression: 'DELETE openSessions :s ADD version :one',
+                  ConditionExpression: '#status = :active',
+                  ExpressionAttributeNames: STATUS,
+                  ExpressionAttributeValues: { ':s': new Set([expected.openSessions[room + i + j]!]), ':one': 1, ':active': 'ACTIVE' },
+                },
+              },
+            ]),
+          ),
         );
       }
+      // Then the grant, its entries, its events and the sessions left, in one transaction.
+      const version = expected.version + extra.length;
+      await transact([
+        put(grantItem({ ...ended, version: ended.version + extra.length }), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': version }, STATUS),
+        ...principalsOf(expected).map((p) => ({
+          Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
+        })),
+        ...changeItems(expected.tenantId, change),
+        ...pairs.slice(0, room).flat(),
+      ]);
     },
 
     // ---- access and sessions ----

@@ -6,7 +6,8 @@
  * A refused call that would have changed something must leave the tenant exactly as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routes, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
+import { generateKeyPair, SignJWT } from 'jose';
+import { routes, routesById, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
 import { expectProblem, pathOf, prepareWorld, tenantState, validBody, type World } from '../helpers/guard-checks.ts';
 import { startTestApi, type TestApi, type Who } from '../helpers/http.ts';
 
@@ -20,102 +21,168 @@ const ALL = routes as readonly RouteDef[];
 
 // ---- the callers ------------------------------------------------------------------------------
 
-type CallerKey =
-  | 'admin'
-  | 'contact'
-  | 'user'
-  | 'agent'
-  | 'agent2'
-  | 'lead'
-  | 'nobody'
-  | 'foreignAdmin'
-  | 'foreignUser'
-  | 'foreignContact'
-  | 'anonymous';
+/** The columns of the table below, in its order. */
+const COLUMNS = [
+  'admin',
+  'contact',
+  'user',
+  'agent',
+  'agent2',
+  'lead',
+  'nobody',
+  'anonymous',
+  'expired',
+  'otherIssuer',
+  'tampered',
+  'foreignAdmin',
+  'foreignUser',
+  'foreignContact',
+] as const;
+type CallerKey = (typeof COLUMNS)[number];
 
 interface Caller {
   key: CallerKey;
   label: string;
   /** The role the caller holds for the tenant of the world (none for other tenants' people). */
   role: Role | null;
-  foreign?: boolean;
-  who: (w: World) => Who | null;
+  /** The bearer token it sends (none: no `authorization` header). */
+  token: (w: World) => Promise<string | null>;
+  /** Its identity, when the server would know it (for the audit of `session.denied`). */
+  who?: (w: World) => Who;
 }
 
+const as = (pick: (w: World) => Who): Pick<Caller, 'token' | 'who'> => ({ who: pick, token: (w) => api.token(pick(w)) });
+
+/** A key pair of somebody else, who signs tokens as another issuer for the same audience. */
+const otherIssuer = generateKeyPair('RS256');
+
+/** The header and payload of a JWT are base64url JSON: rewriting one keeps the old signature. */
+function tamper(token: string, edit: (claims: Record<string, unknown>) => Record<string, unknown>): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+  return `${header}.${Buffer.from(JSON.stringify(edit(claims))).toString('base64url')}.${signature}`;
+}
+
+/** Claims that would make the bearer the world's tenant admin. */
+const adminClaims = (w: World) => ({ sub: w.p.admin.sub, email: w.p.admin.email, name: w.p.admin.name, 'cognito:groups': ['tenant-admin'], 'custom:tenantId': w.p.tenantId });
+
 const CALLERS: Caller[] = [
-  { key: 'admin', label: 'tenant-admin', role: 'tenant-admin', who: (w) => w.p.admin },
-  { key: 'contact', label: 'tenant-user (authorized contact)', role: 'tenant-user', who: (w) => w.p.contact },
-  { key: 'user', label: 'tenant-user (not a contact)', role: 'tenant-user', who: (w) => w.p.user },
-  { key: 'agent', label: 'support-agent (requester, grantee, session agent)', role: 'support-agent', who: (w) => w.p.agent },
-  { key: 'agent2', label: 'support-agent (none of those)', role: 'support-agent', who: (w) => w.p.agent2 },
-  { key: 'lead', label: 'support-lead (grantee)', role: 'support-lead', who: (w) => w.p.lead },
-  { key: 'nobody', label: 'token without a role', role: null, who: (w) => w.p.nobody },
-  { key: 'foreignAdmin', label: 'tenant-admin of another tenant', role: null, foreign: true, who: (w) => w.p.foreignAdmin },
-  { key: 'foreignUser', label: 'tenant-user of another tenant', role: null, foreign: true, who: (w) => w.foreignUser },
+  { key: 'admin', label: 'tenant-admin', role: 'tenant-admin', ...as((w) => w.p.admin) },
+  { key: 'contact', label: 'tenant-user (authorized contact)', role: 'tenant-user', ...as((w) => w.p.contact) },
+  { key: 'user', label: 'tenant-user (not a contact)', role: 'tenant-user', ...as((w) => w.p.user) },
+  { key: 'agent', label: 'support-agent (requester, grantee, session agent)', role: 'support-agent', ...as((w) => w.p.agent) },
+  { key: 'agent2', label: 'support-agent (none of those)', role: 'support-agent', ...as((w) => w.p.agent2) },
+  { key: 'lead', label: 'support-lead (grantee)', role: 'support-lead', ...as((w) => w.p.lead) },
+  { key: 'nobody', label: 'token without a role', role: null, ...as((w) => w.p.nobody) },
+  { key: 'anonymous', label: 'no token', role: null, token: async () => null },
   {
-    key: 'foreignContact',
-    label: "tenant-user of another tenant with a contact's email",
+    key: 'expired',
+    label: "the tenant admin's token, expired a minute ago",
     role: null,
-    foreign: true,
-    who: (w) => w.foreignContact,
+    token: (w) => api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }),
   },
-  { key: 'anonymous', label: 'no token', role: null, who: () => null },
+  {
+    key: 'otherIssuer',
+    label: 'a token of another issuer (its own key) naming the tenant admin',
+    role: null,
+    token: async (w) => {
+      const { privateKey } = await otherIssuer;
+      return new SignJWT(adminClaims(w))
+        .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
+        .setIssuer('https://issuer.attacker.test/')
+        .setAudience(api.stack.issuer.audience)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(privateKey);
+    },
+  },
+  {
+    key: 'tampered',
+    label: "a role-less caller's real token with its claims rewritten to the tenant admin's",
+    role: null,
+    token: async (w) => tamper(await api.token(w.p.nobody), (c) => ({ ...c, ...adminClaims(w) })),
+  },
+  { key: 'foreignAdmin', label: 'tenant-admin of another tenant', role: null, ...as((w) => w.p.foreignAdmin) },
+  { key: 'foreignUser', label: 'tenant-user of another tenant', role: null, ...as((w) => w.foreignUser) },
+  { key: 'foreignContact', label: "tenant-user of another tenant with a contact's email", role: null, ...as((w) => w.foreignContact) },
 ];
 
 /**
- * The data rules (`route.condition`), as outcomes for the callers who have the role but not the
- * data. In the world, `agent` asked for the request, is named on the grant and owns the session;
- * `lead` is named on the grant too; `agent2` is none of these.
+ * THE AUTHORIZATION TABLE: what each caller gets on each route, declared here as data (not derived
+ * from `routes.ts`, so a change of a route's roles must be made in both places to pass).
+ * In the world (`prepareWorld`), `agent` asked for the request, is named on the grant and owns the
+ * session; `lead` is named on the grant too; `agent2` is none of these; the admin and `contact`
+ * are authorized contacts, `user` is not. Tokens: a status with the contract's code for it (401
+ * UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND), or `403!`: 403 ACCESS_NOT_GRANTED, audited as
+ * `session.denied`. A route of `routes.ts` without a row fails this file.
  */
-const FORBIDDEN = { status: 403, code: 'FORBIDDEN' } as const;
-interface Refusal {
+// prettier-ignore
+const TABLE: Record<string, string> = {
+  //                      admin cont user agnt agt2 lead none anon expd issr tamp fAdm fUsr fCon
+  GetHealth:             '200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  GetOpenApi:            '200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  ListContacts:          '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
+  PutContact:            '201  403  403  403  403  403  403  401  401  401  401  404  404  404',
+  DeleteContact:         '204  403  403  403  403  403  403  401  401  401  401  404  404  404',
+  GetPolicy:             '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
+  PutPolicy:             '200  403  403  403  403  403  403  401  401  401  401  404  404  404',
+  CreateAccessRequest:   '403  403  403  201  201  201  403  401  401  401  401  404  404  404',
+  ListAccessRequests:    '200  200  403  200  200  200  403  401  401  401  401  404  404  404',
+  GetAccessRequest:      '200  200  403  200  200  200  403  401  401  401  401  404  404  404',
+  ApproveAccessRequest:  '200  200  403  403  403  403  403  401  401  401  401  404  404  404',
+  DenyAccessRequest:     '200  200  403  403  403  403  403  401  401  401  401  404  404  404',
+  CancelAccessRequest:   '403  403  403  200  403  403  403  401  401  401  401  404  404  404',
+  CreateGrant:           '201  403  403  403  403  201  403  401  401  401  401  404  404  404',
+  ListGrants:            '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
+  GetGrant:              '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
+  AddGrantee:            '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
+  RevokeGrant:           '200  403  403  200  403  200  403  401  401  401  401  404  404  404',
+  SignIn:                '403  403  403  201  403! 201  403  401  401  401  401  404  404  404',
+  EndSession:            '403  403  403  200  403  403  403  401  401  401  401  404  404  404',
+  ListSessions:          '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
+  GetAccess:             '403  403  403  200  200  200  403  401  401  401  401  404  404  404',
+  ListMyGrants:          '403  403  403  200  200  200  403  401  401  401  401  403  403  403',
+  ListAuditEvents:       '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
+};
+
+const CODES: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+
+interface Outcome {
   status: number;
-  code: string;
+  code?: string;
   /** The audit event that the refusal itself records (the contract's `session.denied`). */
   audits?: string;
 }
-const CONDITIONS: Record<string, Partial<Record<CallerKey, Refusal>>> = {
-  ListAccessRequests: { user: FORBIDDEN },
-  GetAccessRequest: { user: FORBIDDEN },
-  // "never the requester": the requester is support, which the role check already refuses.
-  ApproveAccessRequest: { user: FORBIDDEN },
-  DenyAccessRequest: { user: FORBIDDEN },
-  CancelAccessRequest: { agent2: FORBIDDEN, lead: FORBIDDEN },
-  RevokeGrant: { agent2: FORBIDDEN },
-  EndSession: { agent2: FORBIDDEN, lead: FORBIDDEN },
-};
-/** Not a route condition but data all the same: no grant covers `agent2`. */
-const DATA_RULES: typeof CONDITIONS = {
-  SignIn: { agent2: { status: 403, code: 'ACCESS_NOT_GRANTED', audits: 'session.denied' } },
-};
 
-const isTenantRoute = (r: RouteDef) => r.path.includes('{tenantId}');
-
-/** What the contract promises for this caller on this route. */
-function expected(route: RouteDef, caller: Caller): { status: number; code?: string; audits?: string } {
-  if (!route.auth) return { status: route.success.status };
-  if (caller.key === 'anonymous') return { status: 401, code: 'UNAUTHENTICATED' };
-  if (caller.foreign && isTenantRoute(route)) return { status: 404, code: 'NOT_FOUND' };
-  if (caller.role === null || !route.roles.includes(caller.role)) return FORBIDDEN;
-  const rule = CONDITIONS[route.id]?.[caller.key] ?? DATA_RULES[route.id]?.[caller.key];
-  return rule ?? { status: route.success.status };
+/** The declared outcome of one cell; a route without a row throws, failing its cases. */
+function expected(route: RouteDef, caller: CallerKey): Outcome {
+  const row = TABLE[route.id];
+  if (row === undefined) throw new Error(`${route.id} has no row in the authorization table of this file: declare who may call it`);
+  const cell = row.trim().split(/\s+/)[COLUMNS.indexOf(caller)];
+  if (cell === undefined) throw new Error(`${route.id}: the row has fewer cells than columns`);
+  if (cell === '403!') return { status: 403, code: 'ACCESS_NOT_GRANTED', audits: 'session.denied' };
+  const status = Number(cell);
+  return status >= 400 ? { status, code: CODES[status]! } : { status };
 }
 
 const mutates = (route: RouteDef) => route.method !== 'GET';
+const isTenantRoute = (r: RouteDef) => r.path.includes('{tenantId}');
 
-interface Case {
+interface Case extends Outcome {
   name: string;
   route: RouteDef;
   caller: Caller;
-  status: number;
-  code?: string;
-  audits?: string;
 }
 
 const cases: Case[] = ALL.flatMap((route) =>
   CALLERS.map((caller) => {
-    const e = expected(route, caller);
-    return { name: `${route.id} (${route.method} ${route.path}) as ${caller.label} → ${e.status}${e.code ? ` ${e.code}` : ''}`, route, caller, ...e };
+    let e: Outcome;
+    try {
+      e = expected(route, caller.key);
+    } catch {
+      e = { status: 0 };
+    }
+    return { name: `${route.id} (${route.method} ${route.path}) as ${caller.label} → ${e.status || 'UNDECLARED'}${e.code ? ` ${e.code}` : ''}`, route, caller, ...e };
   }),
 );
 
@@ -137,15 +204,16 @@ function worldFor(route: RouteDef, ownWorld: boolean): Promise<World> {
   return refusalWorlds.get(route.id)!;
 }
 
-describe.concurrent('every route × every caller', () => {
+describe.concurrent('every route × every caller, as the table declares', () => {
   it.each(cases)('$name', async ({ route, caller, status, code, audits }) => {
     // Prepare
+    expect(status, `${route.id} has no row in TABLE`).toBeGreaterThan(0);
     const w = await worldFor(route, status < 400 || audits !== undefined);
-    const who = caller.who(w);
+    const token = await caller.token(w);
     const before = mutates(route) && status >= 400 ? await tenantState(api, w.p) : null;
     // Act
     const body = validBody(route, caller.role, w);
-    const res = await api.call(route.method, pathOf(route, w), { ...(who ? { as: who } : {}), ...(body !== undefined ? { body } : {}) });
+    const res = await api.call(route.method, pathOf(route, w), { ...(token ? { token } : {}), ...(body !== undefined ? { body } : {}) });
     // Assess
     if (status >= 400) {
       expectProblem(res, status, code!);
@@ -154,7 +222,7 @@ describe.concurrent('every route × every caller', () => {
       if (audits) {
         // The refusal is audited, and that is the only change.
         const [first, ...rest] = (after.audit as { items: { action: string; actor: { id: string } }[] }).items;
-        expect(first).toMatchObject({ action: audits, actor: { id: who!.sub } });
+        expect(first).toMatchObject({ action: audits, actor: { id: caller.who!(w).sub } });
         after.audit = { ...(after.audit as object), items: rest };
       }
       expect(after).toEqual(before);
@@ -170,32 +238,71 @@ describe.concurrent('every route × every caller', () => {
 });
 
 describe('the authorization table itself', () => {
-  it('has an expectation for every data rule that routes.ts declares', () => {
-    // Prepare
-    const conditional = ALL.filter((r) => r.condition !== undefined).map((r) => r.id);
-    // Act
-    const covered = Object.keys(CONDITIONS);
+  it('has one row for every route of routes.ts, and none for a route that does not exist', () => {
     // Assess
-    expect(covered.sort()).toEqual(conditional.sort());
+    expect(Object.keys(TABLE).sort()).toEqual(ALL.map((r) => r.id).sort());
   });
 
-  it('exercises every route, including the two public ones', () => {
-    // Assess
-    expect(new Set(cases.map((c) => c.route.id)).size).toBe(ALL.length);
-    expect(ALL.filter((r) => !r.auth).map((r) => r.id).sort()).toEqual(['GetHealth', 'GetOpenApi']);
+  it('has one cell per caller in every row, each a status the contract allows there', () => {
+    for (const [id, row] of Object.entries(TABLE)) {
+      const cells = row.trim().split(/\s+/);
+      expect(cells, id).toHaveLength(COLUMNS.length);
+      const success = String(routesById.get(id)!.success.status);
+      for (const c of cells) expect(['401', '403', '403!', '404', success], `${id}: ${c}`).toContain(c);
+    }
   });
 
-  it('lets the qualifying caller through on every conditional route', () => {
-    // Assess: each data rule refuses somebody, and somebody with the role succeeds.
+  it('lets somebody through on every route, and refuses every failed authentication on the protected ones', () => {
+    for (const route of ALL) {
+      const outcomes = COLUMNS.map((c) => expected(route, c).status);
+      expect(outcomes.some((s) => s < 400), route.id).toBe(true);
+      if (route.auth) for (const c of ['anonymous', 'expired', 'otherIssuer', 'tampered'] as const) expect(expected(route, c).status, `${route.id} ${c}`).toBe(401);
+    }
+  });
+
+  it('refuses, on every route with a data rule, somebody who holds the role but not the data', () => {
+    // Assess: the rule is exercised (a 403 for a caller with one of the route's roles).
     for (const r of ALL.filter((x) => x.condition !== undefined)) {
-      const outcomes = CALLERS.map((c) => expected(r, c));
-      expect(outcomes.some((o) => o.status === r.success.status), r.id).toBe(true);
       expect(
-        CALLERS.some((c) => c.role !== null && r.roles.includes(c.role) && expected(r, c).status === 403),
+        CALLERS.some((c) => c.role !== null && r.roles.includes(c.role) && expected(r, c.key).status === 403),
         r.id,
       ).toBe(true);
     }
   });
+});
+
+/** The routes that name one object of the tenant in their path, and the ids of that object. */
+const OBJECT_ROUTES = ALL.filter((r) => /\{(requestId|grantId|sessionId)\}/.test(r.path));
+/** The caller who succeeds on the route in the table (the first column that does). */
+const qualifying = (route: RouteDef) => CALLERS.find((c) => expected(route, c.key).status < 400)!;
+
+describe.concurrent("another tenant's objects", () => {
+  it.each(OBJECT_ROUTES.map((r) => ({ name: r.id, route: r })))(
+    "$name: the caller who may act on its own tenant gets 404 for an id of another tenant, and neither tenant changes",
+    async ({ route }) => {
+      // Prepare: two tenants, each with a request, a grant and a session; the ids of `theirs` are
+      // put in a path of `mine`, and mine in a path of theirs (support is of no tenant: both).
+      const [mine, theirs] = await Promise.all([prepareWorld(api), prepareWorld(api)]);
+      const caller = qualifying(route);
+      const ids = (w: World) => ({ requestId: w.requestId, grantId: w.grantId, sessionId: w.sessionId });
+      const before = await Promise.all([tenantState(api, mine.p), tenantState(api, theirs.p)]);
+      // Act
+      const answers = await Promise.all(
+        [
+          { w: mine, other: theirs },
+          { w: theirs, other: mine },
+        ].map(async ({ w, other }) => {
+          // A tenant user calls their own tenant; support, of no tenant, calls both.
+          if (caller.role?.startsWith('tenant') && w !== mine) return null;
+          const body = validBody(route, caller.role, w);
+          return api.call(route.method, pathOf(route, w, ids(other)), { token: (await caller.token(w))!, ...(body !== undefined ? { body } : {}) });
+        }),
+      );
+      // Assess
+      for (const res of answers) if (res) expectProblem(res, 404, 'NOT_FOUND');
+      expect(await Promise.all([tenantState(api, mine.p), tenantState(api, theirs.p)])).toEqual(before);
+    },
+  );
 });
 
 describe('the order of the checks', () => {
@@ -235,25 +342,52 @@ describe('the order of the checks', () => {
     expectProblem(res, 403, 'FORBIDDEN');
   });
 
-  it('refuses a token signed by somebody else, a malformed header and an expired token with 401', async () => {
+  it('refuses every token the authorizer would refuse (forged, re-signed, unsigned, of another audience, expired, malformed) and a subject that is no id', async () => {
     // Prepare
     const w = shared;
     const path = `/v1/tenants/${w.p.tenantId}/grants`;
     const good = await api.token(w.p.admin);
-    const [header, payload] = good.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), 'cognito:groups': ['support-lead'] })).toString('base64url');
-    const forged = `${header}.${forgedPayload}.${good.split('.')[2]}`;
-    const shortLived = await api.token({ ...w.p.admin, sub: `${w.p.admin.sub}-short` }, 1);
-    await new Promise((r) => setTimeout(r, 2_100));
+    const { issuer, audience } = api.stack.issuer;
+    const { privateKey } = await otherIssuer;
+    const signed = (claims: Record<string, unknown>, o: { iss?: string; aud?: string; exp?: number | string } = {}) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
+        .setIssuer(o.iss ?? issuer)
+        .setAudience(o.aud ?? audience)
+        .setExpirationTime(o.exp ?? '1h')
+        .sign(privateKey);
+    const unsigned = (claims: Record<string, unknown>) =>
+      `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const bad: Record<string, string> = {
+      'claims rewritten (support-lead)': tamper(good, (c) => ({ ...c, 'cognito:groups': ['support-lead'] })),
+      'claims rewritten (another tenant)': tamper(good, (c) => ({ ...c, 'custom:tenantId': w.p.foreignAdmin.tenantId })),
+      'expiry rewritten': tamper(await api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }), (c) => ({ ...c, exp })),
+      'header rewritten to alg none': `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${good.split('.')[1]}.`,
+      'signature of another token': `${good.split('.').slice(0, 2).join('.')}.${(await api.token(w.p.lead)).split('.')[2]}`,
+      'signature stripped': `${good.split('.').slice(0, 2).join('.')}.`,
+      'unsigned (alg none)': unsigned({ ...adminClaims(w), iss: issuer, aud: audience, exp }),
+      'signed by another key as this issuer': await signed(adminClaims(w)),
+      'signed by another issuer': await signed(adminClaims(w), { iss: 'https://issuer.attacker.test/' }),
+      'expired a minute ago': await api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }),
+      'of this issuer but for another audience (re-signed)': await signed(adminClaims(w), { aud: 'another-app' }),
+      'not a JWT': 'not-a-jwt',
+      // Validly signed, but its subject would become part of keys: it must be an id.
+      'a subject with a key separator': await api.stack.issuer.issue({ ...w.p.lead, sub: `${w.p.lead.sub}#TEAM` }),
+      'a subject of 129 characters': await api.stack.issuer.issue({ ...w.p.lead, sub: 'x'.repeat(129) }),
+    };
     // Act
     const answers = await Promise.all([
-      api.call('GET', path, { token: forged }),
-      api.call('GET', path, { headers: { authorization: good } }),
-      api.call('GET', path, { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } }),
-      api.call('GET', path, { token: shortLived }),
+      ...Object.entries(bad).map(async ([name, token]) => ({ name, res: await api.call('GET', path, { token }) })),
+      { name: 'no Bearer scheme', res: await api.call('GET', path, { headers: { authorization: good } }) },
+      { name: 'Basic credentials', res: await api.call('GET', path, { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } }) },
+      { name: 'two tokens', res: await api.call('GET', path, { headers: { authorization: `Bearer ${good} ${good}` } }) },
     ]);
     // Assess
-    for (const res of answers) expectProblem(res, 401, 'UNAUTHENTICATED');
+    for (const { name, res } of answers) {
+      expect(res.status, name).toBe(401);
+      expectProblem(res, 401, 'UNAUTHENTICATED');
+    }
     expect((await api.call('GET', path, { token: good })).status).toBe(200);
   });
 });

@@ -190,6 +190,28 @@ describe('revoking', () => {
     expect(after.status).toBe(403);
   });
 
+  it('ends every open session of a grant with more than one transaction holds, each once', async () => {
+    // Prepare: 60 agents signed in under one support-team grant (one transaction ends 48 with it).
+    const p = await setupTenant(api);
+    const g = await grant(p, { reason: 'x', scope: { level: 'read-only' }, durationHours: 5 });
+    for (let i = 0; i < 60; i += 15) {
+      const batch = await Promise.all(Array.from({ length: 15 }, (_, j) => signIn(p, { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` })));
+      for (const r of batch) expect(r.status).toBe(201);
+    }
+    // Act
+    const revoked = await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, { as: p.lead, body: {} });
+    const history = await api.call('GET', `/v1/tenants/${p.tenantId}/sessions?limit=100`, { as: p.admin });
+    const audit = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin });
+    // Assess
+    expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+    expect(history.body.items).toHaveLength(60);
+    for (const s of history.body.items) expect(s).toMatchObject({ endedBy: 'revoked', signOutAt: revoked.body.endedAt });
+    const ended = audit.body.items.filter((e: { action: string }) => e.action === 'session.ended').map((e: { targetId: string }) => e.targetId);
+    expect(new Set(ended).size).toBe(60);
+    expect(ended).toHaveLength(60);
+    expect(audit.body.items.filter((e: { action: string }) => e.action === 'grant.revoked')).toHaveLength(1);
+  });
+
   it('lets a named grantee give access back, but not another agent', async () => {
     const p = await setupTenant(api);
     const g = await grant(p, { reason: 'x', scope: { level: 'full' }, durationHours: 5, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] });

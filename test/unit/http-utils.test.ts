@@ -112,6 +112,18 @@ describe('principalOf', () => {
     expect(err.status).toBe(401);
     expect(err.code).toBe('UNAUTHENTICATED');
   });
+
+  it.each(['a#b', 'TENANT#other', 'x'.repeat(129), 'has space', 'a/b', 'é'])('answers 401 for a subject that is not an id (%s), which keys could not hold safely', (sub) => {
+    // Act
+    const err = httpError(() => principalOf(event({ sub, email: 'x@example.com' })));
+    // Assess
+    expect(err.status).toBe(401);
+    expect(err.code).toBe('UNAUTHENTICATED');
+  });
+
+  it.each(['3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'auth0|5f7c8ec7c33c6c004bbafe82', 'google-oauth2|1234'])('accepts the subjects real issuers give (%s)', (sub) => {
+    expect(principalOf(event({ sub })).id).toBe(sub);
+  });
 });
 
 describe('authorize', () => {

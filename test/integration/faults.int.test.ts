@@ -1,0 +1,356 @@
+/**
+ * Infrastructure faults, injected at the DynamoDB SDK client of the local stack (`Faults`, SDK
+ * middleware; every request not failed on purpose goes to DynamoDB Local): throttling and
+ * timeouts before the table is reached, inside the SDK's retries and after a transaction
+ * committed; transactions cancelled for a reason that is not a lost race; the expiry job dying
+ * half-way; mail delivery dying after it sent. In every case the API answers a clear 5xx problem
+ * (that says nothing internal) or succeeds through a retry, and afterwards nothing is lost,
+ * half-written or duplicated: the tenant's stored state is consistent (`expectConsistent`), a
+ * retry with the same Idempotency-Key does the work once, and the next job run finishes the rest.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { inject } from 'vitest';
+import { documentClient } from '../../lambdas/http/runtime.ts';
+import { localDynamoClient } from '../../local/dynamodb.ts';
+import { cancelled, Faults, keysOf, overProvisioned, throttled, timedOut, type FaultRule } from '../helpers/dynamo-probe.ts';
+import { expectProblem } from '../helpers/guard-checks.ts';
+import { setupTenant, startTestApi, type People, type Res, type TestApi } from '../helpers/http.ts';
+import { expectConsistent, expectMailOnce, tenantItems, type Item } from '../helpers/invariants.ts';
+import { FaultyMail } from '../helpers/mail.ts';
+
+const faults = new Faults();
+const mailer = new FaultyMail();
+let api: TestApi;
+const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
+// The 500s log their cause, as they should; the injected ones would bury a real failure's output.
+const logError = console.error.bind(console);
+beforeAll(async () => {
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    if (!args.some((a) => String(a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)).includes('(injected)'))) logError(...args);
+  });
+  api = await startTestApi({ onDynamoClient: faults.attach, wrapMailer: mailer.wrap });
+});
+afterAll(async () => {
+  await api?.stop();
+  doc.destroy();
+});
+afterEach(() => faults.clear());
+
+const TX = 'TransactWriteItemsCommand';
+const state = (p: People) => tenantItems(doc, api.stack.tableName, p.tenantId);
+const grantBody = { reason: 'faults', scope: { level: 'read-only' }, durationHours: 1 };
+
+/** A tenant with a named grant for its agent and an open session under it. */
+async function world() {
+  const p = await setupTenant(api);
+  const t = `/v1/tenants/${p.tenantId}`;
+  const grant = await api.call('POST', `${t}/grants`, { as: p.admin, body: { ...grantBody, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+  expect(grant.status).toBe(201);
+  const session = await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: 'look' } });
+  expect(session.status).toBe(201);
+  const request = await api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: 'T-F', reason: 'faults', scope: { level: 'read-only' }, durationHours: 1 } });
+  expect(request.status).toBe(201);
+  return { p, t, grantId: grant.body.grantId as string, sessionId: session.body.sessionId as string, requestId: request.body.requestId as string };
+}
+type World = Awaited<ReturnType<typeof world>>;
+
+/** The writes of the contract that change state through one transaction, with a valid call each. */
+const WRITES: { name: string; call: (w: World) => Promise<Res>; status: number; action: string }[] = [
+  { name: 'CreateGrant', status: 201, action: 'grant.activated', call: (w) => api.call('POST', `${w.t}/grants`, { as: w.p.admin, body: grantBody, headers: { 'idempotency-key': 'fault-1' } }) },
+  { name: 'RevokeGrant', status: 200, action: 'grant.revoked', call: (w) => api.call('POST', `${w.t}/grants/${w.grantId}/revoke`, { as: w.p.admin, body: {} }) },
+  { name: 'ApproveAccessRequest', status: 200, action: 'request.approved', call: (w) => api.call('POST', `${w.t}/access-requests/${w.requestId}/approve`, { as: w.p.contact, body: {} }) },
+  { name: 'SignIn', status: 201, action: 'session.started', call: (w) => api.call('POST', `${w.t}/sessions`, { as: w.p.agent, body: { reason: 'again' }, headers: { 'idempotency-key': 'fault-2' } }) },
+  { name: 'AddGrantee', status: 200, action: 'grant.grantee_added', call: (w) => api.call('POST', `${w.t}/grants/${w.grantId}/grantees`, { as: w.p.lead, body: { id: 'extra-1', email: 'extra-1@vendor.test', name: 'Extra' } }) },
+  { name: 'EndSession', status: 200, action: 'session.ended', call: (w) => api.call('POST', `${w.t}/sessions/${w.sessionId}/end`, { as: w.p.agent, body: {} }) },
+  { name: 'DeleteContact', status: 204, action: 'contact.removed', call: (w) => api.call('DELETE', `${w.t}/contacts/${encodeURIComponent(w.p.contact.email)}`, { as: w.p.admin }) },
+];
+
+/** A 500 problem that names no internal detail (the cause is in the log, with the request id). */
+function expectInternal(res: Res, what: string): void {
+  expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(500);
+  expectProblem(res, 500, 'INTERNAL');
+  expect(JSON.stringify(res.body)).not.toMatch(/Throttl|Provisioned|Timeout|Transaction|Cancel|dynamo/i);
+}
+
+const count = (s: { audit: Item[] }, action: string) => s.audit.filter((e) => e.action === action).length;
+
+// First in the file: the job expires everything due in the table, so it runs while that is little.
+describe('the expiry job dying half-way', () => {
+  it('fails after some transactions; the next run finishes exactly the rest, and nobody gets an email twice', async () => {
+    // Prepare: grants and requests that fall due together, half of the grants with a session.
+    const p = await setupTenant(api, { requestTtlHours: 1 });
+    const t = `/v1/tenants/${p.tenantId}`;
+    const GRANTS = 8;
+    const REQUESTS = 4;
+    for (let i = 0; i < GRANTS; i++) {
+      const g = await api.call('POST', `${t}/grants`, { as: p.admin, body: { ...grantBody, reason: `job ${i}`, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+      expect(g.status).toBe(201);
+      if (i % 2 === 0) expect((await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: `s${i}`, grantId: g.body.grantId } })).status).toBe(201);
+    }
+    for (let i = 0; i < REQUESTS; i++) {
+      expect((await api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: `J-${i}`, reason: 'job', scope: { level: 'read-only' }, durationHours: 1 } })).status).toBe(201);
+    }
+    await api.stack.deliver();
+    await api.advance(3601);
+    const thisTenant = (input: Record<string, unknown>) => keysOf(TX, input).some((k) => k.value === `TENANT#${p.tenantId}`);
+
+    // Act: the job's transactions for this tenant fail from the fifth on, as if it died there.
+    const rule = faults.arm({ command: TX, at: 'before', when: thisTenant, skip: 5, times: Infinity, error: throttled });
+    const first = await api.call('POST', '/_local/jobs/expire');
+    await quiet(rule);
+    faults.clear();
+    const half = await state(p);
+    const second = await api.call('POST', '/_local/jobs/expire');
+    const third = await api.call('POST', '/_local/jobs/expire');
+    await api.stack.deliver();
+    const done = await state(p);
+
+    // Assess: the first run stopped part-way, with everything it did whole.
+    expect(first.status).toBe(500);
+    expectProblem(first, 500, 'INTERNAL');
+    const ended = (s: typeof half) => s.grants.filter((g) => g.status === 'EXPIRED').length + s.requests.filter((r) => r.status === 'EXPIRED').length;
+    expect(ended(half)).toBe(5);
+    expect(rule.failed).toBeGreaterThan(0);
+    expectConsistent(half);
+    // The second run did exactly the rest, the third nothing.
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expect(second.body.expiry.grantsExpired + second.body.expiry.requestsExpired).toBe(GRANTS + REQUESTS - 5);
+    expect(third.body.expiry).toMatchObject({ grantsExpired: 0, requestsExpired: 0 });
+    expect(ended(done)).toBe(GRANTS + REQUESTS);
+    expectConsistent(done);
+    expect(count(done, 'grant.expired')).toBe(GRANTS);
+    expect(count(done, 'request.expired')).toBe(REQUESTS);
+    expect(done.sessions.every((s) => s.endedBy === 'expired')).toBe(true);
+    // One "has ended" email per grant to each contact, and no other mail twice.
+    expectMailOnce(done, mailer.attempts, [p.admin.email, p.contact.email, p.agent.email]);
+    for (const c of [p.admin, p.contact]) {
+      expect(mailer.attempts.filter((a) => a.ok && a.to === c.email && /has ended/.test(a.subject))).toHaveLength(GRANTS);
+    }
+  });
+
+  it('a grant with more open sessions than fit in one transaction: the job dying between its transactions leaves none open under an ended grant, and the next run ends them', async () => {
+    // Prepare: a support-team grant with 60 open sessions (the first transaction holds 48).
+    const p = await setupTenant(api);
+    const t = `/v1/tenants/${p.tenantId}`;
+    const g = await api.call('POST', `${t}/grants`, { as: p.admin, body: grantBody });
+    for (let i = 0; i < 60; i += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, (_, j) =>
+          api.call('POST', `${t}/sessions`, { as: { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` }, body: { reason: `s${i + j}`, grantId: g.body.grantId } }),
+        ),
+      );
+      for (const r of batch) expect(r.status, JSON.stringify(r.body)).toBe(201);
+    }
+    await api.advance(3601);
+    const thisTenant = (input: Record<string, unknown>) => keysOf(TX, input).some((k) => k.value === `TENANT#${p.tenantId}`);
+    // Act: the first transaction (the grant and 48 sessions) goes through, the follow-ups fail.
+    const rule = faults.arm({ command: TX, at: 'before', when: thisTenant, skip: 1, times: Infinity, error: throttled });
+    await api.call('POST', '/_local/jobs/expire');
+    await quiet(rule);
+    faults.clear();
+    const half = await state(p);
+    for (let i = 0; i < 2; i++) await api.call('POST', '/_local/jobs/expire');
+    const s = await state(p);
+    // Assess: half-way, the grant is still ACTIVE with exactly the sessions still open.
+    expect(half.sessions.filter((x) => x.signOutAt === null).length).toBeGreaterThan(0);
+    expectConsistent(half);
+    // Then the next run finished.
+    expect(s.grants[0]!.status).toBe('EXPIRED');
+    expect(s.sessions.filter((x) => x.signOutAt === null).map((x) => x.sessionId)).toEqual([]);
+    expectConsistent(s);
+  });
+});
+
+describe('DynamoDB refusing a write (throttled, timed out, cancelled), past the SDK\'s retries', () => {
+  const FAILURES: [string, FaultRule['error']][] = [
+    ['ThrottlingException', throttled],
+    ['ProvisionedThroughputExceededException', overProvisioned],
+    ['TimeoutError', timedOut],
+    ['a transaction cancelled for throttling', () => cancelled('ThrottlingError', 3)],
+  ];
+  // Every failure on the grant's two transitions; every other write with a cancelled transaction
+  // (where a wrong mapping would answer 409 or 404) and one of the others, in turn.
+  const cases = WRITES.flatMap((w, i) =>
+    (['CreateGrant', 'RevokeGrant'].includes(w.name) ? FAILURES : [FAILURES[3]!, FAILURES[i % 3]!]).map(([fault, error]) => ({ name: `${w.name}, ${fault}`, write: w, error })),
+  );
+
+  it.each(cases)('$name: 500 INTERNAL, nothing written; then the same call succeeds once', async ({ write, error }) => {
+    // Prepare
+    const w = await world();
+    const before = await state(w.p);
+    // Act: every attempt at the transaction fails
+    faults.arm({ command: TX, at: 'before', times: Infinity, error });
+    const failed = await write.call(w);
+    faults.clear();
+    const afterFailure = await state(w.p);
+    const retried = await write.call(w);
+    const after = await state(w.p);
+    // Assess
+    expectInternal(failed, write.name);
+    expect(afterFailure.all).toEqual(before.all);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(write.status);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(count(after, write.action)).toBe(count(before, write.action) + 1);
+    expectConsistent(after);
+  });
+});
+
+describe('DynamoDB failing for a moment: the SDK retries and the call succeeds, once', () => {
+  const MOMENTARY: [string, FaultRule][] = [
+    ['a throttled transaction', { command: TX, at: 'attempt', times: 1, error: throttled }],
+    // The SDK resends the same ClientRequestToken, and DynamoDB answers the committed transaction.
+    ['a timeout after the transaction committed (the answer lost)', { command: TX, at: 'after', times: 1, error: timedOut }],
+  ];
+  const READS: [string, FaultRule][] = [
+    ['a timeout before the transaction reached the table', { command: TX, at: 'attempt', times: 1, error: timedOut }],
+    ['a throttled read', { command: 'GetItemCommand', at: 'attempt', times: 1, error: throttled }],
+    ['a throttled access check', { command: 'ExecuteStatementCommand', at: 'attempt', times: 1, error: overProvisioned }],
+  ];
+  const cases = [
+    ...WRITES.flatMap((w, i) => (i < 3 ? MOMENTARY : MOMENTARY.slice(1)).map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule }))),
+    ...WRITES.filter((w) => ['CreateGrant', 'SignIn'].includes(w.name)).flatMap((w) => READS.map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule }))),
+  ];
+
+  it.each(cases)('$name', async ({ write, rule }) => {
+    // Prepare
+    const w = await world();
+    const before = await state(w.p);
+    // Act
+    const armed = faults.arm(rule);
+    const res = await write.call(w);
+    faults.clear();
+    const after = await state(w.p);
+    // Assess
+    expect(res.status, JSON.stringify(res.body)).toBe(write.status);
+    expect(count(after, write.action)).toBe(count(before, write.action) + 1);
+    expectConsistent(after);
+    // The fault did happen where the route goes (an access check only where one is made).
+    if (rule.command === TX) expect(armed.failed).toBeGreaterThan(0);
+  });
+
+  it('a conflicting transaction is a lost race: the service reads again and applies the change once', async () => {
+    // Prepare
+    const w = await world();
+    // Act
+    faults.arm({ command: TX, at: 'before', times: 2, error: () => cancelled('TransactionConflict', 4) });
+    const res = await api.call('POST', `${w.t}/grants/${w.grantId}/revoke`, { as: w.p.lead, body: {} });
+    // Assess
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const s = await state(w.p);
+    expect(count(s, 'grant.revoked')).toBe(1);
+    expectConsistent(s);
+  });
+});
+
+describe('an answer lost after the change committed, past the SDK\'s retries', () => {
+  // KNOWN GAP (docs/security.md, "Known gaps"): the Idempotency-Key record is released when the
+  // request fails, but here the change did commit; the client's retry with the same key then makes
+  // a second grant. Fixing it means writing the idempotency record in the change's own
+  // transaction. `it.fails` keeps the gap visible: once fixed, this test fails and must become
+  // a plain `it`.
+  it.fails('a retry with the same Idempotency-Key does not make a second grant', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'lost-answer' } });
+    // Act: every attempt commits (the first) or is answered from the token (the others), and
+    // every answer is lost.
+    faults.arm({ command: TX, at: 'after', times: Infinity, error: timedOut });
+    const first = await call();
+    faults.clear();
+    const retried = await call();
+    // Assess
+    expectInternal(first, 'CreateGrant');
+    expect(retried.status).toBe(201);
+    expect((await state(p)).grants).toHaveLength(1);
+  });
+});
+
+describe('DynamoDB failing on reads: the API fails closed', () => {
+  it('the access check and sign-in answer 500, never access; the login history is unchanged', async () => {
+    // Prepare
+    const w = await world();
+    const before = await state(w.p);
+    // Act
+    faults.arm({ command: 'ExecuteStatementCommand', at: 'before', times: Infinity, error: throttled });
+    const access = await api.call('GET', `${w.t}/access`, { as: w.p.agent });
+    const signIn = await api.call('POST', `${w.t}/sessions`, { as: w.p.agent, body: { reason: 'while throttled' } });
+    faults.clear();
+    // Assess
+    expectInternal(access, 'GetAccess');
+    expectInternal(signIn, 'SignIn');
+    expect((await state(w.p)).all).toEqual(before.all);
+  });
+
+  it.each(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand'])('every read route answers a 500 problem when %s times out, and changes nothing', async (command) => {
+    // Prepare
+    const w = await world();
+    const before = await state(w.p);
+    const reads = [
+      ['/contacts', w.p.admin],
+      ['/policy', w.p.admin],
+      [`/grants/${w.grantId}`, w.p.admin],
+      ['/grants', w.p.admin],
+      [`/access-requests/${w.requestId}`, w.p.contact],
+      ['/access-requests', w.p.admin],
+      ['/sessions', w.p.lead],
+      ['/audit-events', w.p.admin],
+    ] as const;
+    // Act
+    faults.arm({ command, at: 'before', times: Infinity, error: timedOut });
+    const answers = await Promise.all([
+      ...reads.map(([path, as]) => api.call('GET', `${w.t}${path}`, { as }).then((res) => ({ path, res }))),
+      api.call('GET', '/v1/me/grants', { as: w.p.agent }).then((res) => ({ path: '/v1/me/grants', res })),
+    ]);
+    faults.clear();
+    // Assess: those that use the command fail with a problem; none answers 200 with a partial view.
+    const failed = answers.filter((a) => a.res.status !== 200);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const a of failed) expectInternal(a.res, a.path);
+    expect((await state(w.p)).all).toEqual(before.all);
+  });
+});
+
+describe('mail delivery dying after it sent', () => {
+  it('when recording the delivery fails, the next try after the lease sends nothing again', async () => {
+    // Prepare: the mail the file's other tests owe is sent first, so this grant's is the only one due.
+    await api.stack.deliver();
+    const p = await setupTenant(api);
+    expect((await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody })).status).toBe(201);
+    const sentTo = (email: string) => mailer.attempts.filter((a) => a.ok && a.to === email).length;
+    const outboxUpdate = (input: Record<string, unknown>) => keysOf('UpdateItemCommand', input).some((k) => k.value.startsWith('OUTBOX#')) && !String(input.UpdateExpression).includes('sentTo');
+    // Act: the sends go out, then marking the message sent (and putting it back in line) fails:
+    // the sender is left holding its lease, as if it had died.
+    const rule = faults.arm({ command: 'UpdateItemCommand', at: 'before', when: (i) => outboxUpdate(i) && !String(i.UpdateExpression).includes('attempts = attempts'), times: 2, error: throttled });
+    await api.stack.deliver().catch(() => undefined);
+    faults.clear();
+    const sentFirst = [p.admin, p.contact].map((c) => sentTo(c.email));
+    const early = await api.call('POST', '/_local/jobs/deliver');
+    const sentEarly = [p.admin, p.contact].map((c) => sentTo(c.email));
+    await api.advance(121);
+    const late = await api.call('POST', '/_local/jobs/deliver');
+    await api.advance(600);
+    await api.call('POST', '/_local/jobs/deliver');
+    // Assess
+    expect(rule.failed).toBe(2);
+    expect(sentFirst).toEqual([1, 1]);
+    // Within the lease nobody takes the message over; after it, it is finished without a resend.
+    expect(early.status).toBe(200);
+    expect(sentEarly).toEqual([1, 1]);
+    expect(late.status).toBe(200);
+    const s = await state(p);
+    expectMailOnce(s, mailer.attempts, [p.admin.email, p.contact.email]);
+    for (const c of [p.admin, p.contact]) expect(mailer.attempts.filter((a) => a.ok && a.to === c.email)).toHaveLength(1);
+  });
+});
+
+/**
+ * Waits until the failed run's work in flight has settled: no DynamoDB call at all for a while
+ * (the job's other shards go on after the first failure, as they would in a dying Lambda).
+ */
+async function quiet(_rule: { seen: number }): Promise<void> {
+  let last = -1;
+  while (faults.calls.length !== last) {
+    last = faults.calls.length;
+    await new Promise((r) => setTimeout(r, 600));
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Races, against DynamoDB Local through real HTTP: in each round many approvals, denials,
+ * cancellations, revokes, grantee additions, sign-ins and expiry runs hit the same requests and
+ * grants at once (in some rounds exactly as the grants fall due). After each round the table and
+ * the answers must agree on what happened:
+ * - one decision per request, and one grant per approved request (none for the others);
+ * - no session open under a grant that is not ACTIVE, none opened after its grant ended, and the
+ *   grant's record of its open sessions is exactly its open sessions;
+ * - access entries exist exactly for the ACTIVE grants;
+ * - every change has its audit event, once (counted against the stored transitions and against
+ *   the successful answers);
+ * - every change that owes mail queued it once, every message was delivered, and nobody got a
+ *   message twice.
+ * `RACE_ROUNDS` scales the rounds (CI runs the default).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { documentClient } from '../../lambdas/http/runtime.ts';
+import { localDynamoClient } from '../../local/dynamodb.ts';
+import { expectConsistent, expectMailOnce, tenantItems, type Item } from '../helpers/invariants.ts';
+import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';
+import { FaultyMail } from '../helpers/mail.ts';
+
+const mailer = new FaultyMail();
+let api: TestApi;
+const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
+beforeAll(async () => {
+  api = await startTestApi({ wrapMailer: mailer.wrap });
+});
+afterAll(async () => {
+  await api?.stop();
+  doc.destroy();
+});
+
+const REQUESTS = 4;
+const GRANTS = 3;
+/** How long before the first grant falls due the racing calls start, in an at-expiry round. */
+const EXPIRY_MARGIN_S = 0.3;
+
+interface Round {
+  name: string;
+  approvalsRequired: number;
+  /** Move the clock so that the round's first grants fall due while the calls race. */
+  atExpiry: boolean;
+}
+const BASE: Round[] = [
+  { name: 'one approval needed', approvalsRequired: 1, atExpiry: false },
+  { name: 'two approvals needed, grants falling due mid-race', approvalsRequired: 2, atExpiry: true },
+  { name: 'one approval needed, grants falling due mid-race', approvalsRequired: 1, atExpiry: true },
+  { name: 'two approvals needed', approvalsRequired: 2, atExpiry: false },
+];
+const SCALE = Math.max(1, Number(process.env.RACE_ROUNDS ?? 1));
+const ROUNDS = Array.from({ length: SCALE }, (_, i) => BASE.map((r) => ({ ...r, name: `${r.name} (#${i + 1})` }))).flat();
+
+const grantee = (w: Who) => ({ id: w.sub, email: w.email, name: w.name });
+const extra = (p: People, n: number): Who => ({ sub: `agent${n}-${p.tenantId.slice(-8)}`, email: `agent${n}-${p.tenantId.slice(-8)}@vendor.test`, name: `Extra ${n}`, groups: ['support-agent'] });
+
+async function ok(res: Promise<Res>, status: number, what: string): Promise<Res> {
+  const r = await res;
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r;
+}
+
+/** Delivers until nothing is left to send. */
+async function settleMail(): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const res = await ok(api.call('POST', '/_local/jobs/deliver'), 200, 'deliver');
+    if (res.body.sent === 0 && res.body.retry === 0 && res.body.skipped === 0) return;
+  }
+  throw new Error('mail did not settle');
+}
+
+interface Tally {
+  route: string;
+  target: string;
+  res: Res;
+}
+
+describe('races on the same objects, round after round', () => {
+  it.each(ROUNDS)('$name: the invariants hold after the round', async (round) => {
+    // Prepare: a tenant with three authorized contacts, its policy, pending requests and grants.
+    const p = await setupTenant(api, { approvalsRequired: round.approvalsRequired });
+    const t = `/v1/tenants/${p.tenantId}`;
+    await ok(api.call('PUT', `${t}/contacts/${encodeURIComponent(p.contact2.email)}`, { as: p.admin, body: { name: p.contact2.name } }), 201, 'contact2');
+    const requests = await Promise.all(
+      Array.from({ length: REQUESTS }, (_, i) =>
+        ok(api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: `T-${i}`, reason: `race ${i}`, scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'request'),
+      ),
+    );
+    const grants = await Promise.all(
+      Array.from({ length: GRANTS }, (_, i) =>
+        ok(
+          api.call('POST', `${t}/grants`, {
+            as: p.admin,
+            // The last grant covers the whole support team; the others name two agents.
+            body: { reason: `race ${i}`, scope: { level: 'read-only' }, durationHours: 1, ...(i < GRANTS - 1 ? { grantees: [grantee(p.agent), grantee(p.agent2)] } : {}) },
+          }),
+          201,
+          'grant',
+        ),
+      ),
+    );
+    const requestIds = requests.map((r) => r.body.requestId as string);
+    const grantIds = grants.map((g) => g.body.grantId as string);
+    // Tokens are minted before the race, so that the calls start together.
+    await Promise.all([p.admin, p.contact, p.contact2, p.lead, p.agent, p.agent2].map((w) => api.token(w)));
+    if (round.atExpiry) {
+      const now = Date.parse((await api.call('GET', '/_local/clock')).body.now);
+      const due = Math.min(...grants.map((g) => Date.parse(g.body.expiresAt)));
+      await api.advance(Math.max(0, (due - now) / 1000 - EXPIRY_MARGIN_S));
+    }
+
+    // Act: everything at once.
+    const call = (route: string, target: string, method: string, path: string, as: Who, body: unknown = {}) =>
+      api.call(method, path, { as, body }).then((res): Tally => ({ route, target, res }));
+    const ops: Promise<Tally>[] = [];
+    // Each object gets its own mix, so that every kind of race happens in every round (a cancel
+    // alone would win most of them): approvals among themselves, approvals against a denial or a
+    // cancellation, and everything at once; grantee additions with sign-ins, revokes with
+    // sign-ins, and everything at once.
+    requestIds.forEach((id, i) => {
+      const r = `${t}/access-requests/${id}`;
+      for (const who of [p.admin, p.contact, p.contact2]) ops.push(call('approve', id, 'POST', `${r}/approve`, who, { comment: 'yes' }));
+      if (i % 2 === 1) for (const who of [p.contact2, p.admin]) ops.push(call('deny', id, 'POST', `${r}/deny`, who, { comment: 'no' }));
+      if (i >= 2) ops.push(call('cancel', id, 'POST', `${r}/cancel`, p.agent));
+    });
+    grantIds.forEach((id, i) => {
+      const g = `${t}/grants/${id}`;
+      if (i >= 1) for (const who of [p.admin, p.lead, p.agent]) ops.push(call('revoke', id, 'POST', `${g}/revoke`, who, { reason: 'race' }));
+      if (i !== 1) {
+        ops.push(call('grantee', id, 'POST', `${g}/grantees`, p.lead, grantee(extra(p, 3))));
+        ops.push(call('grantee', id, 'POST', `${g}/grantees`, p.admin, grantee(extra(p, 4))));
+      }
+      for (const who of [p.agent, p.agent2, p.agent, p.agent2]) ops.push(call('signin', id, 'POST', `${t}/sessions`, who, { reason: 'race', grantId: id }));
+    });
+    for (let i = 0; i < 2; i++) ops.push(api.call('POST', '/_local/jobs/expire').then((res) => ({ route: 'expire', target: '', res })));
+    const answers = await Promise.all(ops);
+    await settleMail();
+    const tally: Record<string, Record<number, number>> = {};
+    for (const a of answers) (tally[a.route] ??= {})[a.res.status] = (tally[a.route]![a.res.status] ?? 0) + 1;
+    console.log(`race round "${round.name}":`, JSON.stringify(tally));
+    const s = await tenantItems(doc, api.stack.tableName, p.tenantId);
+
+    // Assess: the answers are the contract's, never a 5xx.
+    for (const a of answers) {
+      expect([200, 201, 403, 404, 409], `${a.route} ${a.target}: ${a.res.status} ${JSON.stringify(a.res.body)}`).toContain(a.res.status);
+    }
+    const wins = (route: string, target: string) => answers.filter((a) => a.route === route && a.target === target && a.res.status < 300).length;
+    const events = (action: string, targetId?: string) => s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
+
+    // The stored state is whole and consistent (one decision per request, one grant per approved
+    // request, no open session under an ended grant, an audit event and a message per change).
+    expect(s.requests).toHaveLength(REQUESTS);
+    expectConsistent(s, round.approvalsRequired);
+    const approved = s.requests.filter((r) => r.status === 'APPROVED');
+    for (const r of approved) expect(r.approvals, `request ${r.requestId}`).toHaveLength(round.approvalsRequired);
+
+    // And the answers agree with it: each winning answer is one stored transition.
+    for (const r of s.requests) {
+      const what = `request ${r.requestId} (${r.status})`;
+      expect(wins('approve', r.requestId), what).toBe(r.approvals.length);
+      expect(wins('deny', r.requestId), what).toBe(r.status === 'DENIED' ? 1 : 0);
+      expect(wins('cancel', r.requestId), what).toBe(r.status === 'CANCELLED' ? 1 : 0);
+    }
+    for (const g of s.grants.filter((x) => grantIds.includes(x.grantId))) {
+      const what = `grant ${g.grantId} (${g.status})`;
+      expect(wins('revoke', g.grantId), what).toBe(g.status === 'REVOKED' ? 1 : 0);
+      expect(wins('grantee', g.grantId), what).toBe(events('grant.grantee_added', g.grantId).length);
+    }
+    expect(answers.filter((a) => a.route === 'signin' && a.res.status === 201)).toHaveLength(s.sessions.length);
+
+    // Read through the API: a session shown open is under a grant shown ACTIVE.
+    const [history, listed] = await Promise.all([
+      ok(api.call('GET', `${t}/sessions?limit=100`, { as: p.admin }), 200, 'history'),
+      ok(api.call('GET', `${t}/grants?limit=100`, { as: p.admin }), 200, 'grants'),
+    ]);
+    const shown = new Map(listed.body.items.map((g: Item) => [g.grantId, g.status]));
+    for (const x of history.body.items) if (x.signOutAt === null) expect(shown.get(x.grantId), `session ${x.sessionId}`).toBe('ACTIVE');
+
+    // Mail: every message delivered, once to each recipient.
+    expectMailOnce(s, mailer.attempts, [p.admin, p.contact, p.contact2, p.agent].map((w) => w.email));
+    expect(mailer.attempts.filter((a) => a.ok && a.to === p.admin.email).length).toBeGreaterThan(0);
+  });
+});
