@@ -143,6 +143,7 @@ const TABLE: Record<string, string> = {
   GetAccess:             '403  403  403  200  200  200  403  401  401  401  401  404  404  404',
   ListMyGrants:          '403  403  403  200  200  200  403  401  401  401  401  403  403  403',
   ListAuditEvents:       '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
+  VerifyAuditChain:      '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
 };
 
 const CODES: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };

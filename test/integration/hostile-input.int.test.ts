@@ -165,7 +165,7 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if ((m = /^OUTBOX#(.*)$/s.exec(v))) return ULID.test(m[1]!) ? null : 'outbox id';
       return 'unknown partition';
     case 'SK':
-      if (v === 'POLICY' || v === 'OUTBOX') return null;
+      if (v === 'POLICY' || v === 'OUTBOX' || v === 'CHAIN') return null;
       if ((m = /^CONTACT#(.*)$/s.exec(v))) return m[1] === '' || isEmail(m[1]!) ? null : `email ${JSON.stringify(m[1])}`;
       if ((m = /^(GRANT|REQUEST|SESSION|AUDIT)#(.*)$/s.exec(v))) return m[2] === '' || isId(m[2]!) ? null : `id ${JSON.stringify(m[2])}`;
       if ((m = /^IDEMPOTENCY#([A-Za-z]+)#(.*)$/s.exec(v))) {
@@ -182,11 +182,13 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if ((m = /^([^#]*)#([^#]*)$/s.exec(v))) return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
       return 'GSI1 sort key';
     case 'GSI2PK':
-      return /^(EXPIRY|OUTBOX)#\d+$/.test(v) ? null : 'GSI2 partition';
+      return /^(EXPIRY|OUTBOX|SEAL)#\d+$/.test(v) ? null : 'GSI2 partition';
     case 'GSI2SK':
-      if ((m = /^([^#$]*)(\$|#(GRANT|REQUEST)#([^#]*)#([^#]*)|#([0-9A-Z]{26}))$/.exec(v))) {
+      if ((m = /^([^#$]*)(\$|#(GRANT|REQUEST)#([^#]*)#([^#]*)|#([0-9A-Z]{26})|#([^#]*)#([0-9A-Z]{26}))$/.exec(v))) {
         if (!TIME.test(m[1]!)) return 'due time';
         if (m[3]) return tenantOk(m[4]!) && isId(m[5]!) ? null : 'due ref';
+        // an audit event waiting to be sealed: `at#tenant#eventId`
+        if (m[8]) return tenantOk(m[7]!) ? null : 'seal ref';
         return null;
       }
       return 'GSI2 sort key';
