@@ -65,3 +65,15 @@ export class IdempotencyKeyReusedError extends DomainError {
 export class ConcurrentUpdateError extends DomainError {
   readonly code = 'CONFLICT';
 }
+
+/**
+ * A write whose answer was lost and whose effect could not be checked afterwards: it may or may not
+ * have been applied. Not a domain rule, so it answers 500; but an `Idempotency-Key` used with it
+ * stays claimed, so that a retry cannot apply the change a second time.
+ */
+export class WriteOutcomeUnknownError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WriteOutcomeUnknownError';
+  }
+}

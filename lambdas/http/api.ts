@@ -11,7 +11,7 @@ import type {
 } from 'aws-lambda';
 import type * as z from 'zod';
 import { type Group, groups, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
-import { IdempotencyKeyReusedError } from '../domain/errors.ts';
+import { IdempotencyKeyReusedError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import { isAdminOf } from '../domain/model.ts';
 import type { PageInput, PageKey, Principal } from '../domain/ports.ts';
 import { authorize, principalOf } from './auth.ts';
@@ -158,7 +158,8 @@ function canonical(value: unknown): string {
 /**
  * `Idempotency-Key`: the first request with a key claims it; a repeat with the same body gets the
  * first response again (no second side effect); with another body, 422; while the first is still
- * running, 409. Only successes are remembered: a failed request may be retried with its key.
+ * running, 409. Only successes are remembered: a failed request may be retried with its key,
+ * unless it failed without knowing whether its change was applied (then the key stays claimed).
  */
 const idempotency = (): MiddlewareObj<Event, Result> => {
   const claimed = new WeakMap<Event, { tenantId: string; scope: string; key: string }>();
@@ -193,7 +194,11 @@ const idempotency = (): MiddlewareObj<Event, Result> => {
           body: existing.response.body,
         };
       }
-      throw new HttpError(409, 'CONFLICT', 'a request with this Idempotency-Key is still being processed; retry shortly');
+      throw new HttpError(
+        409,
+        'CONFLICT',
+        'a request with this Idempotency-Key is still being processed, or failed without knowing whether it was applied; retry shortly, and if this persists, check whether it took effect before using a new key',
+      );
     },
     after: async (request) => {
       const c = claimed.get(request.event);
@@ -208,6 +213,9 @@ const idempotency = (): MiddlewareObj<Event, Result> => {
       } else await release(request.event);
     },
     onError: async (request) => {
+      // A change that may have been applied keeps its key claimed: a retry with it must not apply
+      // it again (it answers 409 until the record expires).
+      if (request.error instanceof WriteOutcomeUnknownError) return;
       await release(request.event).catch(() => undefined);
     },
   };

@@ -31,7 +31,7 @@ import {
   Session,
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
-import { ConcurrentUpdateError, NotFoundError } from '../domain/errors.ts';
+import { ConcurrentUpdateError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
   AuditChainStore,
@@ -225,9 +225,35 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
         if (reasons.every((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')) {
           throw new ConcurrentUpdateError(`the write lost a race (${reasons.join(', ') || 'cancelled'})`, { cause: e });
         }
+        throw e;
       }
+      if (await committedAnyway(items, e)) return;
       throw e;
     }
+  }
+
+  /**
+   * After a failure that is not a cancellation (a timeout, a dropped connection, a 5xx), the
+   * transaction may have committed and only its answer been lost: the SDK's retries reuse its
+   * `ClientRequestToken`, so a later attempt may have been told nothing new. One consistent read of
+   * an item the transaction creates (its first Put conditioned on `attribute_not_exists`, whose key
+   * holds a fresh id, such as the change's audit event) tells which. If that read fails too, the
+   * outcome is unknown, and the caller must not be told it is safe to retry.
+   */
+  async function committedAnyway(items: TxItem[], error: unknown): Promise<boolean> {
+    const creates = items.filter((i) => i.Put?.ConditionExpression === `attribute_not_exists(${attr.pk})`).map((i) => i.Put!);
+    const witness = creates.find((p) => p.Item?.[attr.type] === 'audit') ?? creates[0];
+    if (!witness) return false;
+    const key = { [attr.pk]: witness.Item![attr.pk], [attr.sk]: witness.Item![attr.sk] } as { PK: string; SK: string };
+    let found: Item | null;
+    try {
+      found = await get(key);
+    } catch (readError) {
+      throw new WriteOutcomeUnknownError('a write failed and whether it was applied could not be checked', { cause: [error, readError] });
+    }
+    if (!found) return false;
+    console.warn(JSON.stringify({ level: 'WARN', message: 'a transaction committed but its answer was lost; carrying on', key, error: String(error) }));
+    return true;
   }
 
   /**

@@ -243,25 +243,57 @@ describe('DynamoDB failing for a moment: the SDK retries and the call succeeds, 
 });
 
 describe('an answer lost after the change committed, past the SDK\'s retries', () => {
-  // KNOWN GAP (docs/security.md, "Known gaps"): the Idempotency-Key record is released when the
-  // request fails, but here the change did commit; the client's retry with the same key then makes
-  // a second grant. Fixing it means writing the idempotency record in the change's own
-  // transaction. `it.fails` keeps the gap visible: once fixed, this test fails and must become
-  // a plain `it`.
-  it.fails('a retry with the same Idempotency-Key does not make a second grant', async () => {
+  it('the store sees the change was applied and answers it; a retry with the same key replays it, one grant', async () => {
     // Prepare
     const p = await setupTenant(api);
     const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'lost-answer' } });
-    // Act: every attempt commits (the first) or is answered from the token (the others), and
-    // every answer is lost.
+    // Act: the first attempt commits, every answer (the SDK's retries are answered from the
+    // transaction's token) is lost
     faults.arm({ command: TX, at: 'after', times: Infinity, error: timedOut });
+    const first = await call();
+    faults.clear();
+    const retried = await call();
+    // Assess
+    expect(first.status).toBe(201);
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    expect(retried.body.grantId).toBe(first.body.grantId);
+    expect((await state(p)).grants).toHaveLength(1);
+  });
+
+  it('when even the check fails, the answer is a 500 and the key stays taken: the retry cannot grant twice', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'unknown-outcome' } });
+    // Act: the transaction commits, its answer is lost, and the read that would tell fails too
+    faults.arm({ command: TX, at: 'after', times: Infinity, error: timedOut });
+    faults.arm({ command: 'GetItemCommand', when: (input) => /"SK":(\{"S":)?"AUDIT#/.test(JSON.stringify(input.Key ?? {})), at: 'before', times: Infinity, error: timedOut });
+    const first = await call();
+    faults.clear();
+    const retried = await call();
+    // Assess
+    expectInternal(first, 'CreateGrant');
+    expect(retried.status).toBe(409);
+    expect(retried.body.code).toBe('CONFLICT');
+    expect(retried.body.detail).toMatch(/without knowing whether it was applied/);
+    expect((await state(p)).grants).toHaveLength(1);
+  });
+
+  it('a write that did not commit is not mistaken for one that did: 500, nothing written, the key released', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    const before = await state(p);
+    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'never-applied' } });
+    // Act
+    faults.arm({ command: TX, at: 'before', times: Infinity, error: timedOut });
     const first = await call();
     faults.clear();
     const retried = await call();
     // Assess
     expectInternal(first, 'CreateGrant');
     expect(retried.status).toBe(201);
-    expect((await state(p)).grants).toHaveLength(1);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect((await state(p)).grants).toHaveLength(before.grants.length + 1);
   });
 });
 
