@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { groups } from '../lambdas/contract/routes.ts';
+import type { SectionResult } from './results.ts';
 import { bytes, median, ms, progress, ratio, table, withTimeout } from './stats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,7 +65,7 @@ async function initTime(probe: string, module: string, env: NodeJS.ProcessEnv): 
   );
 }
 
-export async function coldStart(opts: { runs: number }): Promise<string> {
+export async function coldStart(opts: { runs: number }): Promise<SectionResult> {
   // Bundles go to a temporary directory whose node_modules points at the project's, so the
   // external `@aws-sdk/*` resolve as they do from the Lambda runtime's own copy.
   const dir = mkdtempSync(join(tmpdir(), 'support-access-bench-'));
@@ -130,10 +131,10 @@ export async function coldStart(opts: { runs: number }): Promise<string> {
       const externals = r.externals.map((e) => e.replace('@aws-sdk/', '')).join(', ') || 'none';
       rows.push([r.entry.name, bytes(r.size), bytes(r.gzip), ms(m), ratio(m, base), ms(m - sdk), externals]);
     }
-    return table(
+    return { figures: [], text: table(
       ['function (entry)', 'bundle', 'gzip', `init (median of ${opts.runs})`, 'init ÷ baseline', 'init − SDK-only row', 'external @aws-sdk/* (loaded from the runtime)'],
       rows,
-    );
+    ) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@ import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients, type MeteredClients } from './meter.ts';
 import { batchWrite, entryItems, grantItem, grantRecord, sessionItem } from './seed.ts';
+import type { SectionResult } from './results.ts';
 import { int, mib, ms, num, progress, table, timed, withTimeout } from './stats.ts';
 
 const MINUTE = 60_000;
@@ -62,7 +63,7 @@ const tenantOf = (prefix: string, n: number, perTenant: number) => `${prefix}-${
  * Table 3: the cost of one run with 100 grants due among `live` grants that are not, against the
  * same run with nothing due (the idle cost).
  */
-export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<string> {
+export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<SectionResult> {
   const tableName = 'bench-expiry-cost';
   await ensureTable(endpoint, tableName);
   const m = meteredClients(endpoint);
@@ -126,16 +127,16 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
         ` (a scan would read all ${int(opts.live * 2 + opts.due * 2)} items of grants and entries each minute).`,
       ...(idle.retries + busy.retries + rerun.retries ? [`- SDK retries (DynamoDB Local lock time-outs): ${idle.retries + busy.retries + rerun.retries}.`] : []),
     ].join('\n');
-    return (
+    return { figures: [], text: (
       table(['run', 'grants expired', 'consumed capacity (units)', 'capacity by command', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) + '\n' + summary
-    );
+    ) };
   } finally {
     m.destroy();
   }
 }
 
 /** Table 4: `count` expirations in one run, some grants with an open session to end. */
-export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<string> {
+export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<SectionResult> {
   const tableName = 'bench-expiry-bulk';
   await ensureTable(endpoint, tableName);
   const m = meteredClients(endpoint);
@@ -187,7 +188,7 @@ export async function expiryBulk(endpoint: string, opts: { count: number; sessio
       ['peak RSS of the benchmark process', `${mib(peak)} (${mib(rssBefore)} before the run, +${mib(peak - rssBefore)})`],
       ['against Lambda (15 min, ' + opts.memoryMb + ' MB)', `${num((run.wallMs / (15 * MINUTE)) * 100, 1)} % of the timeout; peak RSS ${num((peak / 1024 / 1024 / opts.memoryMb) * 100, 0)} % of ${opts.memoryMb} MB`],
     ];
-    return table(['10,000 expirations in one run', 'value'], rows);
+    return { figures: [], text: table(['10,000 expirations in one run', 'value'], rows) };
   } finally {
     m.destroy();
   }
