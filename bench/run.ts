@@ -34,7 +34,7 @@ const wanted = (name: string) => !only || only.includes(name);
 
 const config = {
   hot: { iterations: quick ? 100 : 300, warmup: quick ? 20 : 50 },
-  cold: { runs: 5 },
+  cold: { runs: quick ? 5 : 9 },
   cost: { live: quick ? 10_000 : 100_000, due: 100 },
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
 };
