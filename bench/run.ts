@@ -8,7 +8,7 @@
  *   3. the expiry job's cost with 100 due among 100,000 live grants, against an idle run;
  *   4. 10,000 expirations in one run: wall time, peak RSS, transactions.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations), --only=hot,cold,cost,bulk.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
 import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { hotPath } from './hot-path.ts';
+import { load } from './load.ts';
 import { verdict, type Figure, type SectionResult } from './results.ts';
 import { num, progress, table, withTimeout } from './stats.ts';
 
@@ -27,7 +28,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -37,6 +38,7 @@ const config = {
   cold: { runs: quick ? 5 : 9 },
   cost: { live: quick ? 10_000 : 100_000, due: 100 },
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
+  load: { seconds: quick ? 5 : 20, connections: 10 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -126,6 +128,9 @@ async function main(): Promise<void> {
   }
   if (wanted('bulk')) {
     await section(`4. ${config.bulk.count.toLocaleString('en-US')} expirations in one run`, 20 * MINUTE, () => withDynamo((endpoint) => expiryBulk(endpoint, config.bulk)));
+  }
+  if (wanted('load')) {
+    await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');
