@@ -77,8 +77,9 @@ export async function load(endpoint: string, opts: { seconds: number; connection
     let captured: { path: string; headers: Record<string, string>; body: string } | undefined;
     client.middlewareStack.add(
       (next) => async (args) => {
-        const req = args.request as { path: string; headers: Record<string, string>; body: string | Uint8Array };
-        captured = { path: req.path, headers: { ...req.headers }, body: typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8') };
+        const req = args.request as { path: string; headers: Record<string, string>; body: unknown };
+        const body = req.body instanceof Uint8Array ? new TextDecoder().decode(req.body) : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+        captured = { path: req.path, headers: { ...req.headers }, body };
         return next(args);
       },
       { step: 'finalizeRequest', name: 'captureSigned', priority: 'low' },
