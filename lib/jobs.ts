@@ -42,7 +42,7 @@ export class Jobs extends Construct {
     this.expire = props.functions.create(this, 'ExpireFunction', {
       entry: 'lambdas/jobs/expire.ts',
       description: 'support-access: expire due grants and requests, deliver due mail',
-      // Sized for 10,000 expirations in one run (about a minute, see docs/benchmarks.md); the job
+      // Sized for 10,000 expirations in one run (about a minute, see docs/performance.md); the job
       // stops taking new work a minute before its timeout and the next run finishes the rest.
       timeout: Duration.minutes(5),
       memorySize: 512,
