@@ -3,13 +3,17 @@
  * (`runExpiry` over the DynamoDB store), with a fixed clock, against a metered client that asks
  * for the consumed capacity of every request and counts the requests by command.
  */
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
-import type { Deps } from '../lambdas/domain/ports.ts';
+import { keys } from '../lambdas/contract/table.ts';
+import type { Deps, GrantRecord } from '../lambdas/domain/ports.ts';
+import { principalsOf } from '../lambdas/store/dynamo-store.ts';
 import { runExpiry, type ExpiryReport } from '../lambdas/domain/expiry.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients, type MeteredClients } from './meter.ts';
 import { batchWrite, entryItems, grantItem, grantRecord, sessionItem } from './seed.ts';
+import { figure, ratioOf, verdict, type Figure, type SectionResult } from './results.ts';
 import { int, mib, ms, num, progress, table, timed, withTimeout } from './stats.ts';
 
 const MINUTE = 60_000;
@@ -22,6 +26,8 @@ interface Run {
   requests: number;
   byCommand: string;
   capacity: number;
+  readUnits: number;
+  writeUnits: number;
   capacityByCommand: string;
   queryScanned: number;
   transactions: number;
@@ -45,6 +51,8 @@ async function measureRun(m: MeteredClients, tableName: string, at: Date, label:
       requests: m.meter.totalRequests,
       byCommand: m.meter.describeRequests(),
       capacity: m.meter.totalCapacity,
+      readUnits: m.meter.readUnits,
+      writeUnits: m.meter.writeUnits,
       capacityByCommand: m.meter.describeCapacity(),
       queryScanned: m.meter.queryScanned,
       transactions: m.meter.requests.get('TransactWriteItems') ?? 0,
@@ -58,11 +66,45 @@ async function measureRun(m: MeteredClients, tableName: string, at: Date, label:
 /** A tenant id for grant `n` when `perTenant` grants share a tenant. */
 const tenantOf = (prefix: string, n: number, perTenant: number) => `${prefix}-${String(Math.floor(n / perTenant)).padStart(5, '0')}`;
 
+/** Target: the job's read and write capacity at most this many times the items' own. */
+export const ITEMS_ALONE_TARGET = 2;
+/** Target: 10,000 expirations in one run within the job function's own timeout (5 of Lambda's 15 minutes). */
+export const BULK_LIMIT_MS = 5 * MINUTE;
+
+/**
+ * The baseline of table 3: what reading and writing the items an expiry must touch costs with
+ * plain requests, no transaction, no index: per grant one consistent `GetItem` of the grant, one
+ * `PutItem` of it as EXPIRED, one `DeleteItem` per access entry and one `PutItem` of its audit event.
+ */
+async function itemsAlone(m: MeteredClients, tableName: string, grants: GrantRecord[], at: string): Promise<{ read: number; write: number; requests: number; wallMs: number }> {
+  const ids = monotonicFactory();
+  m.meter.reset();
+  m.meter.returnCapacity = true;
+  try {
+    const { ms: wallMs } = await timed(() =>
+      Promise.all(
+        grants.map(async (g) => {
+          await m.doc.send(new GetCommand({ TableName: tableName, Key: keys.grant(g.tenantId, g.grantId), ConsistentRead: true }));
+          const ended: GrantRecord = { ...g, status: 'EXPIRED', endedAt: g.expiresAt, endedBy: null, endReason: 'expired', version: g.version + 1 };
+          const { openSessions: _o, ...record } = ended;
+          await m.doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.grant(g.tenantId, g.grantId), type: 'grant', ...record } }));
+          for (const p of principalsOf(g)) await m.doc.send(new DeleteCommand({ TableName: tableName, Key: keys.accessEntry(g.tenantId, p, g.grantId) }));
+          const event = { eventId: ids(), at, actor: { id: 'system' }, action: 'grant.expired', targetId: g.grantId, details: { expiresAt: g.expiresAt, sessionsEnded: [] } };
+          await m.doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.audit(g.tenantId, event.eventId), type: 'audit', tenantId: g.tenantId, ...event } }));
+        }),
+      ),
+    );
+    return { read: m.meter.readUnits, write: m.meter.writeUnits, requests: m.meter.totalRequests, wallMs };
+  } finally {
+    m.meter.returnCapacity = false;
+  }
+}
+
 /**
  * Table 3: the cost of one run with 100 grants due among `live` grants that are not, against the
- * same run with nothing due (the idle cost).
+ * same run with nothing due (the idle cost) and against reading and writing those items alone.
  */
-export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<string> {
+export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<SectionResult> {
   const tableName = 'bench-expiry-cost';
   await ensureTable(endpoint, tableName);
   const m = meteredClients(endpoint);
@@ -103,6 +145,12 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
     if (busy.report.grantsExpired !== opts.due) throw new Error(`expected ${opts.due} expired, got ${JSON.stringify(busy.report)}`);
     const rerun = await measureRun(m, tableName, runAt, 'rerun right after (nothing left to do)');
     if (rerun.report.grantsExpired !== 0) throw new Error(`the rerun expired ${rerun.report.grantsExpired} grants again`);
+    // The baseline: as many grants of the same shape (ending later, so the job leaves them), read
+    // and written with plain requests.
+    const laterAt = new Date(t0 + 40 * 24 * HOUR).toISOString();
+    const alike = Array.from({ length: opts.due }, (_, n) => grantRecord(tenantOf('alike', n, 5), ids(t0 - HOUR), n, created, laterAt));
+    await batchWrite(m.doc, tableName, alike.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    const alone = await itemsAlone(m, tableName, alike, runAt.toISOString());
 
     const rows = [idle, busy, rerun].map((r) => [
       r.label,
@@ -126,16 +174,38 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
         ` (a scan would read all ${int(opts.live * 2 + opts.due * 2)} items of grants and entries each minute).`,
       ...(idle.retries + busy.retries + rerun.retries ? [`- SDK retries (DynamoDB Local lock time-outs): ${idle.retries + busy.retries + rerun.retries}.`] : []),
     ].join('\n');
-    return (
-      table(['run', 'grants expired', 'consumed capacity (units)', 'capacity by command', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) + '\n' + summary
+    const readRatio = ratioOf(busy.readUnits, alone.read);
+    const writeRatio = ratioOf(busy.writeUnits, alone.write);
+    const aloneTable = table(
+      ['100 expirations', 'read units', 'write units', 'requests', 'wall time'],
+      [
+        [`items alone (baseline): GetItem + PutItem grant, DeleteItem entries, PutItem audit, ×${opts.due}`, num(alone.read), num(alone.write), int(alone.requests), ms(alone.wallMs)],
+        [`the job: ${opts.due} due among ${int(opts.live)} live`, num(busy.readUnits), num(busy.writeUnits), int(busy.requests), ms(busy.wallMs)],
+        ['job ÷ items alone', `${readRatio.toFixed(2)}× (${verdict(readRatio <= ITEMS_ALONE_TARGET)})`, `${writeRatio.toFixed(2)}× (${verdict(writeRatio <= ITEMS_ALONE_TARGET)})`, '', ''],
+      ],
     );
+    const figures: Figure[] = [
+      figure({ section: 'cost', name: `read capacity, ${opts.due} due among ${opts.live} live`, value: busy.readUnits, unit: 'RCU (DynamoDB Local)', baseline: { name: 'reading those items alone', value: alone.read }, target: `≤ ${ITEMS_ALONE_TARGET} × items alone`, pass: readRatio <= ITEMS_ALONE_TARGET }),
+      figure({ section: 'cost', name: `write capacity, ${opts.due} due among ${opts.live} live`, value: busy.writeUnits, unit: 'WCU (DynamoDB Local)', baseline: { name: 'writing those items alone', value: alone.write }, target: `≤ ${ITEMS_ALONE_TARGET} × items alone`, pass: writeRatio <= ITEMS_ALONE_TARGET }),
+      figure({ section: 'cost', name: `requests, ${opts.due} due`, value: busy.requests, unit: 'requests', baseline: { name: 'idle run (nothing due)', value: idle.requests }, note: busy.byCommand }),
+      figure({ section: 'cost', name: 'capacity, idle run (nothing due)', value: idle.capacity, unit: 'units (DynamoDB Local)', note: `${idle.requests} requests; DynamoDB bills an empty query 0.5 RCU: ${idleFloor} RCU` }),
+      figure({ section: 'cost', name: `due-index items read, ${opts.due} due among ${opts.live} live`, value: busy.queryScanned, unit: 'items', baseline: { name: 'due grants', value: opts.due }, target: 'exactly the due grants', pass: busy.queryScanned === opts.due }),
+      figure({ section: 'cost', name: `wall time, ${opts.due} due`, value: busy.wallMs, unit: 'ms', baseline: { name: 'items alone, plain requests', value: alone.wallMs } }),
+    ];
+    const text =
+      table(['run', 'grants expired', 'consumed capacity (units)', 'capacity by command', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) +
+      '\n' +
+      summary +
+      '\n\n' +
+      aloneTable;
+    return { figures, text };
   } finally {
     m.destroy();
   }
 }
 
 /** Table 4: `count` expirations in one run, some grants with an open session to end. */
-export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<string> {
+export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<SectionResult> {
   const tableName = 'bench-expiry-bulk';
   await ensureTable(endpoint, tableName);
   const m = meteredClients(endpoint);
@@ -187,7 +257,30 @@ export async function expiryBulk(endpoint: string, opts: { count: number; sessio
       ['peak RSS of the benchmark process', `${mib(peak)} (${mib(rssBefore)} before the run, +${mib(peak - rssBefore)})`],
       ['against Lambda (15 min, ' + opts.memoryMb + ' MB)', `${num((run.wallMs / (15 * MINUTE)) * 100, 1)} % of the timeout; peak RSS ${num((peak / 1024 / 1024 / opts.memoryMb) * 100, 0)} % of ${opts.memoryMb} MB`],
     ];
-    return table(['10,000 expirations in one run', 'value'], rows);
+    // The projection: at this rate, what one run gets through before Lambda's 15 minutes, and before
+    // the job's own 5-minute timeout less the minute it keeps in hand (lib/jobs.ts, runExpiry).
+    const in15 = rate * 15 * 60;
+    const inJob = rate * 4 * 60;
+    rows.push(
+      ['projection: expirations in 15 minutes at this rate', int(in15)],
+      ['projection: expirations per run of the 5-minute job (stops with 1 minute left)', int(inJob)],
+    );
+    const pass = run.wallMs <= BULK_LIMIT_MS;
+    const figures: Figure[] = [
+      figure({
+        section: 'bulk',
+        name: `wall time, ${opts.count} expirations in one run`,
+        value: run.wallMs / 1000,
+        unit: 's',
+        baseline: { name: "Lambda's 15-minute limit", value: 15 * 60 },
+        target: `≤ ${BULK_LIMIT_MS / 1000} s (the job's own timeout, a third of Lambda's 15 minutes)`,
+        pass,
+        note: `${num(rate, 0)} grants/s; projected ${int(in15)} expirations in 15 minutes, ${int(inJob)} per 5-minute run`,
+      }),
+      figure({ section: 'bulk', name: 'peak RSS of the benchmark process', value: peak / 1024 / 1024, unit: 'MiB', baseline: { name: 'function memory', value: opts.memoryMb } }),
+      figure({ section: 'bulk', name: `requests, ${opts.count} expirations`, value: run.requests, unit: 'requests', baseline: { name: 'expired grants', value: opts.count }, note: run.byCommand }),
+    ];
+    return { figures, text: table(['10,000 expirations in one run', 'value'], rows) };
   } finally {
     m.destroy();
   }

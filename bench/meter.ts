@@ -15,8 +15,13 @@ const WITH_CAPACITY = new Set([
   'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
 ]);
 
+/** The commands that read; every other metered command writes. */
+const READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems', 'ExecuteStatement', 'BatchExecuteStatement']);
+
 interface Capacity {
   CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
 }
 
 export class Meter {
@@ -28,14 +33,36 @@ export class Meter {
   queryScanned = 0;
   /** SDK retries (DynamoDB Local answers a busy lock with a retryable 500 that real DynamoDB would not). */
   retries = 0;
+  /** Read and write units, split as DynamoDB reports them (or by command when it gives only a total). */
+  readUnits = 0;
+  writeUnits = 0;
   /** Set `ReturnConsumedCapacity: 'TOTAL'` on every command that takes it. */
   returnCapacity = false;
+  /**
+   * Milliseconds in which at least one request was in the SDK (sent, not yet answered): a call's
+   * own DynamoDB time, so that what the adapter and handler add is its latency minus this.
+   */
+  busyMs = 0;
+  private inFlight = 0;
+  private busySince = 0;
 
   reset(): void {
     this.requests.clear();
     this.capacity.clear();
     this.queryScanned = 0;
     this.retries = 0;
+    this.readUnits = 0;
+    this.writeUnits = 0;
+  }
+
+  /** A request entered the SDK. */
+  enter(): void {
+    if (this.inFlight++ === 0) this.busySince = performance.now();
+  }
+
+  /** A request left the SDK (answered or failed). */
+  leave(): void {
+    if (--this.inFlight === 0) this.busyMs += performance.now() - this.busySince;
   }
 
   get totalRequests(): number {
@@ -68,6 +95,13 @@ export class Meter {
     const list = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
     const units = list.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
     if (list.length) this.capacity.set(command, (this.capacity.get(command) ?? 0) + units);
+    for (const c of list) {
+      if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+        this.readUnits += c.ReadCapacityUnits ?? 0;
+        this.writeUnits += c.WriteCapacityUnits ?? 0;
+      } else if (READS.has(command)) this.readUnits += c.CapacityUnits ?? 0;
+      else this.writeUnits += c.CapacityUnits ?? 0;
+    }
   }
 }
 
@@ -95,7 +129,13 @@ export function meteredClients(endpoint: string): MeteredClients {
       meter.count(command);
       const input = args.input as Record<string, unknown>;
       if (meter.returnCapacity && WITH_CAPACITY.has(command)) input.ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
+      meter.enter();
+      let result;
+      try {
+        result = await next(args);
+      } finally {
+        meter.leave();
+      }
       const output = result.output as { ConsumedCapacity?: Capacity | Capacity[]; ScannedCount?: number; $metadata?: { attempts?: number } };
       meter.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
       if (meter.returnCapacity) meter.addCapacity(command, output.ConsumedCapacity);

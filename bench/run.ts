@@ -8,15 +8,19 @@
  *   3. the expiry job's cost with 100 due among 100,000 live grants, against an idle run;
  *   4. 10,000 expirations in one run: wall time, peak RSS, transactions.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations), --only=hot,cold,cost,bulk.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
-import { coldStart, NODE } from './cold-start.ts';
+import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { hotPath } from './hot-path.ts';
-import { progress, withTimeout } from './stats.ts';
+import { load } from './load.ts';
+import { verdict, type Figure, type SectionResult } from './results.ts';
+import { num, progress, table, withTimeout } from './stats.ts';
 
 const MINUTE = 60_000;
 const args = process.argv.slice(2);
@@ -24,16 +28,17 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
 
 const config = {
   hot: { iterations: quick ? 100 : 300, warmup: quick ? 20 : 50 },
-  cold: { runs: 5 },
+  cold: { runs: quick ? 5 : 9 },
   cost: { live: quick ? 10_000 : 100_000, due: 100 },
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
+  load: { seconds: quick ? 5 : 20, connections: 10 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -70,24 +75,45 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Every figure of the run, for `bench/results.json`. */
+const figures: Figure[] = [];
+const sectionTimes: Record<string, number> = {};
+
 /** Runs one section under a time limit; prints its table now, or returns it for later. */
-async function section(title: string, limitMs: number, body: () => Promise<string>, print = true): Promise<string> {
+async function section(title: string, limitMs: number, body: () => Promise<SectionResult>, print = true): Promise<string> {
   progress(`${title}: starting (time limit ${limitMs / MINUTE} min)`);
   const t0 = Date.now();
-  const text = await withTimeout(body(), limitMs, title);
-  progress(`${title}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const out = `\n## ${title}\n\n${text}`;
+  const result = await withTimeout(body(), limitMs, title);
+  sectionTimes[title] = (Date.now() - t0) / 1000;
+  progress(`${title}: done in ${sectionTimes[title].toFixed(1)} s`);
+  figures.push(...result.figures);
+  const out = `\n## ${title}\n\n${result.text}`;
   if (print) console.log(out);
   return out;
+}
+
+/** The targets of the run, one line each, PASS or MISS. */
+function targetsTable(): string {
+  const held = figures.filter((f) => f.target !== undefined);
+  const rows = held.map((f) => [
+    `${f.section}: ${f.name}`,
+    `${num(f.value, 2)} ${f.unit}`,
+    f.baseline ? `${num(f.baseline.value, 2)} (${f.baseline.name})` : '—',
+    f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`,
+    f.target!,
+    verdict(f.pass),
+  ]);
+  const missed = held.filter((f) => f.pass === false).length;
+  return `${table(['figure', 'value', 'baseline', 'ratio', 'target', 'verdict'], rows)}\n\n${held.length - missed} of ${held.length} targets hold${missed ? `; ${missed} MISS` : ''}.`;
 }
 
 async function main(): Promise<void> {
   const nodeVersion = execFileSync(NODE, ['--version']).toString().trim();
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const startedAt = new Date().toISOString();
+  const machine = `${cpus().length} cores (${cpu}) · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · bench on Node ${process.version}, cold starts on ${nodeVersion} · DynamoDB Local (in memory)`;
   console.log(`# support-access benchmark${quick ? ' (--quick)' : ''}`);
-  console.log(
-    `\n${new Date().toISOString()} · ${cpus().length} cores (${cpu}) · ${(totalmem() / 2 ** 30).toFixed(0)} GiB · bench on Node ${process.version}, cold starts on ${nodeVersion} · DynamoDB Local (in memory)`,
-  );
+  console.log(`\n${startedAt} · ${machine}`);
 
   // Cold starts first, before Java is up to compete for the 2 cores; printed in its place below.
   const cold = wanted('cold') ? await section('2. Cold start: bundle size and module init per Lambda', 5 * MINUTE, () => coldStart(config.cold), false) : '';
@@ -103,6 +129,14 @@ async function main(): Promise<void> {
   if (wanted('bulk')) {
     await section(`4. ${config.bulk.count.toLocaleString('en-US')} expirations in one run`, 20 * MINUTE, () => withDynamo((endpoint) => expiryBulk(endpoint, config.bulk)));
   }
+  if (wanted('load')) {
+    await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
+  }
+  console.log(`\n## Targets\n\n${targetsTable()}`);
+  const file = join(ROOT, 'bench', 'results.json');
+  const results = { startedAt, finishedAt: new Date().toISOString(), quick, only: only ?? null, machine, config, sectionSeconds: sectionTimes, figures };
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  progress(`wrote ${file}`);
 }
 
 try {

@@ -142,7 +142,7 @@ export const bundlingDefaults: NonNullable<NodejsFunctionProps['bundling']> = {
  * Grants a function the least access to the table its mode needs.
  *
  * `read`: GetItem, Query, BatchGetItem... on the table and its indexes, plus `PartiQLSelect` on the
- * table (the access check reads two partitions in one `ExecuteStatement`). `readwrite`: the same
+ * table and its indexes (the access check and me/grants each read two partitions in one `ExecuteStatement`). `readwrite`: the same
  * plus Put/Update/Delete/BatchWrite (transactions are authorised per item by these actions).
  */
 export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess): void {
@@ -153,7 +153,8 @@ export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess)
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['dynamodb:PartiQLSelect'],
-      resources: [table.tableArn],
+      // The table (the access check) and its indexes (`GET /v1/me/grants` reads GSI1 the same way).
+      resources: [table.tableArn, `${table.tableArn}/index/*`],
     }),
   );
   Validations.of(fn.role!).acknowledge({

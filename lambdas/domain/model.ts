@@ -26,8 +26,8 @@ export const isAdminOf = (p: Principal, tenantId: string) => p.tenantId === tena
 export const isPast = (deadline: string | null, now: Date) => deadline !== null && Date.parse(deadline) <= now.getTime();
 
 /** The grant as every answer shows it: past its `expiresAt` it is EXPIRED, job or no job. */
-export function grantView(g: GrantRecord, now: Date): Grant {
-  const { version: _v, openSessions: _o, ...grant } = g;
+export function grantView(g: Grant | GrantRecord, now: Date): Grant {
+  const { version: _v, openSessions: _o, ...grant } = g as GrantRecord;
   if (grant.status === 'ACTIVE' && isPast(grant.expiresAt, now)) {
     return { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: null, endReason: 'expired' };
   }

@@ -136,8 +136,8 @@ export interface Store {
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
   accessEntries(tenantId: string, agentId: string): Promise<AccessEntry[]>;
-  /** The agent's entries and every team entry, across tenants. */
-  principalEntries(agentId: string): Promise<AccessEntry[]>;
+  /** The live grants naming the agent or the whole team, across tenants, as of their last change. */
+  grantsCovering(agentId: string): Promise<Grant[]>;
   /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
   startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */

@@ -147,16 +147,15 @@ export async function listSessions(deps: Deps, tenantId: string, page: PageInput
 }
 
 /**
- * The ACTIVE grants that cover the caller, in every tenant, newest first. The caller's entries
- * and the team's are few, so they are read whole and paged here; the position is the last
+ * The ACTIVE grants that cover the caller, in every tenant, newest first: one read. The caller's
+ * grants and the team's are few, so they are read whole and paged here; the position is the last
  * grant's `tenantId#grantId` in that order.
  */
 export async function listMyGrants(deps: Deps, caller: Principal, page: PageInput = { limit: 100 }): Promise<Page<Grant>> {
   const now = deps.clock.now();
-  const entries = (await deps.store.principalEntries(caller.id)).filter((e) => entryIsLive(e, now));
-  const unique = [...new Map(entries.map((e) => [`${e.tenantId}#${e.grantId}`, e])).values()];
-  const grants = await deps.store.getGrants(unique.map(({ tenantId, grantId }) => ({ tenantId, grantId })));
-  const sorted = grants
+  const covering = await deps.store.grantsCovering(caller.id);
+  const unique = [...new Map(covering.map((g) => [`${g.tenantId}#${g.grantId}`, g])).values()];
+  const sorted = unique
     .map((g) => grantView(g, now))
     .filter((g) => g.status === 'ACTIVE')
     .sort((a, b) => (a.grantId === b.grantId ? (a.tenantId > b.tenantId ? -1 : 1) : a.grantId > b.grantId ? -1 : 1));

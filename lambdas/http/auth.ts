@@ -14,12 +14,18 @@ export function parseGroups(raw: unknown): Role[] {
   if (Array.isArray(raw)) list = raw;
   else if (typeof raw === 'string') {
     const s = raw.trim();
-    try {
-      const parsed: unknown = JSON.parse(s);
-      list = Array.isArray(parsed) ? parsed : [parsed];
-    } catch {
-      list = s.replace(/^\[/, '').replace(/\]$/, '').split(/[\s,]+/);
+    // Only JSON-looking strings go to JSON.parse: API Gateway's `[a b]` form would throw on every
+    // request, and a thrown SyntaxError costs more than the rest of this function.
+    let parsed: unknown;
+    if (/^(\[\s*)?"/.test(s)) {
+      try {
+        parsed = JSON.parse(s);
+      } catch {
+        parsed = undefined;
+      }
     }
+    if (parsed !== undefined) list = Array.isArray(parsed) ? parsed : [parsed];
+    else list = s.replace(/^\[/, '').replace(/\]$/, '').split(/[\s,]+/);
   }
   return [...new Set(list.filter((g): g is Role => typeof g === 'string' && (ROLES as string[]).includes(g)))];
 }

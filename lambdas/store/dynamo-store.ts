@@ -107,24 +107,19 @@ export const auditItem = (tenantId: string, e: AuditEvent): Item => ({
 export const principalsOf = (g: { audience: Grant['audience']; grantees: { id: string }[] }): AccessPrincipal[] =>
   g.audience === 'support-team' ? [{ kind: 'team' }] : g.grantees.map((x) => ({ kind: 'agent', id: x.id }));
 
-/** The access entry of a live grant for one principal (read by the access check). */
+/**
+ * The access entry of a live grant for one principal. The access check reads its scope and end;
+ * it carries a copy of the whole grant (as of its last change) so that `GET /v1/me/grants` is one
+ * read of GSI1, with no second read of the grants.
+ */
 export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
-  const entry: AccessEntry = {
-    tenantId: g.tenantId,
-    grantId: g.grantId,
-    scope: g.scope,
-    expiresAt: g.expiresAt,
-    grantedBy: g.grantedBy,
-    createdAt: g.createdAt,
-    ticketId: g.ticketId,
-    reason: g.reason,
-  };
+  const { version: _v, openSessions: _o, ...grant } = g;
   return {
     ...keys.accessEntry(g.tenantId, p, g.grantId),
     [attr.gsi1pk]: keys.principalIndex(p),
     [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
     type: 'access',
-    ...entry,
+    ...grant,
   };
 };
 
@@ -378,6 +373,8 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
           },
         },
         put(entryItem(next, { kind: 'agent', id: grantee.id })),
+        // The other entries' copies of the grant name the new grantee too (rewritten, never resurrected).
+        ...principalsOf(expected).map((p) => put(entryItem(next, p), `attribute_exists(${attr.pk})`)),
         ...changeItems(expected.tenantId, change),
       ]);
       return next;
@@ -438,19 +435,25 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       );
       return (res.Items ?? []).map((i) => parseEntry(strip(i)));
     },
-    async principalEntries(agentId) {
-      const byIndex = async (pk: string) =>
-        (
-          await queryAll(doc, {
-            TableName,
-            IndexName: indexes.byPrincipal.name,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
-            ExpressionAttributeValues: { ':pk': pk },
-          })
-        ).map((i) => parseEntry(strip(i)));
-      const [mine, team] = await Promise.all([byIndex(keys.principalIndex({ kind: 'agent', id: agentId })), byIndex(keys.principalIndex({ kind: 'team' }))]);
-      return [...mine, ...team];
+    async grantsCovering(agentId) {
+      // Both GSI1 partitions (the agent's, the team's) in one request; the entries carry the grant.
+      const items: Item[] = [];
+      let NextToken: string | undefined;
+      do {
+        const res = await doc.send(
+          new ExecuteStatementCommand({
+            Statement: `SELECT * FROM "${TableName}"."${indexes.byPrincipal.name}" WHERE ${indexes.byPrincipal.pk} IN [?, ?]`,
+            Parameters: [keys.principalIndex({ kind: 'agent', id: agentId }), keys.principalIndex({ kind: 'team' })],
+            NextToken,
+          }),
+        );
+        items.push(...(res.Items ?? []));
+        NextToken = res.NextToken;
+      } while (NextToken);
+      // Entries written before they carried the grant (no `status`) are read from the grants.
+      const copied = items.filter((i) => i.status !== undefined).map((i) => Grant.parse(strip(i)));
+      const older = items.filter((i) => i.status === undefined).map((i) => parseEntry(strip(i)));
+      return older.length ? [...copied, ...(await store.getGrants(older))] : copied;
     },
     async startSession(session, now, change) {
       await transact([

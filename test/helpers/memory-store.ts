@@ -312,14 +312,15 @@ export function createMemoryStore(): MemoryStore {
           .map(([, { principal: _p, ...e }]) => copy(e)),
       );
     },
-    async principalEntries(agentId) {
+    async grantsCovering(agentId) {
       await tick();
-      const of = (principal: string) =>
-        [...entries.values()]
-          .filter((e) => e.principal === principal)
-          .sort((a, b) => (`${a.tenantId}#${a.grantId}` < `${b.tenantId}#${b.grantId}` ? -1 : 1))
-          .map(({ principal: _p, ...e }) => copy(e));
-      return [...of(`AGENT#${agentId}`), ...of('TEAM')];
+      const covered = new Set(
+        [...entries.values()].filter((e) => e.principal === `AGENT#${agentId}` || e.principal === 'TEAM').map((e) => k(e.tenantId, e.grantId)),
+      );
+      return [...covered].flatMap((key) => {
+        const g = grants.get(key);
+        return g ? [copy(g)] : [];
+      });
     },
     async startSession(session, now, change) {
       await tick();

@@ -6,12 +6,13 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
-import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { addGrantee, createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
 import { getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
@@ -25,6 +26,7 @@ let deps: Deps & { store: ReturnType<typeof createDynamoStore> };
 let clock: LocalClock;
 let requests: string[];
 let tableName: string;
+let doc: ReturnType<typeof documentClient>;
 
 beforeAll(async () => {
   tableName = freshTableName();
@@ -38,7 +40,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countRequests' },
   );
-  const doc = documentClient(client);
+  doc = documentClient(client);
   clock = new LocalClock();
   deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock) };
   requests = [];
@@ -81,16 +83,45 @@ describe('the access check', () => {
 });
 
 describe('me/grants', () => {
-  it('reads the caller\'s grants with one batch, not one request per grant', async () => {
+  it('is one DynamoDB request: the access entries carry their grant', async () => {
     // Prepare
     await tenantWithGrants(3);
     await tenantWithGrants(2);
     requests = [];
     // Act
     const page = await listMyGrants(deps, agent, { limit: 100 });
-    // Assess: the agent's and the team's index partitions, then one BatchGetItem
+    // Assess: the agent's and the team's GSI1 partitions in one statement, no read of the grants
     expect(page.items.length).toBeGreaterThanOrEqual(5);
-    expect(requests.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand', 'QueryCommand']);
+    expect(requests).toEqual(['ExecuteStatementCommand']);
+  });
+
+  it('shows a grantee added later on every grantee\'s copy of the grant', async () => {
+    // Prepare: a grant naming the agent, then a second agent added
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    await putContact(deps, admin(tenantId), tenantId, `admin@${tenantId}.test`, 'Admin');
+    const me = { id: agent.id, email: agent.email, name: agent.name };
+    const g = await createGrant(deps, admin(tenantId), tenantId, { reason: 'named', scope: { level: 'read-only' }, durationHours: 1, grantees: [me] });
+    await addGrantee(deps, admin(tenantId), tenantId, g.grantId, { id: 'agent-other', email: 'other@vendor.test', name: 'Other' });
+    // Act
+    const mine = (await listMyGrants(deps, agent, { limit: 100 })).items.find((x) => x.grantId === g.grantId);
+    // Assess
+    expect(mine?.grantees.map((x) => x.id)).toEqual([agent.id, 'agent-other']);
+  });
+
+  it('still lists grants whose entries were written before they carried the grant', async () => {
+    // Prepare: an entry as the store wrote it before, with the access check's fields only
+    const { tenantId, ids } = await tenantWithGrants(1);
+    const grant = (await deps.store.getGrant(tenantId, ids[0]!))!;
+    const key = { PK: `ACCESS#${tenantId}#TEAM`, SK: `GRANT#${grant.grantId}` };
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: key }));
+    const { status: _s, origin: _o, requestId: _r, audience: _a, grantees: _g, approvedBy: _p, endedAt: _e, endedBy: _b, endReason: _n, ...older } = Item!;
+    await doc.send(new PutCommand({ TableName: tableName, Item: older }));
+    requests = [];
+    // Act
+    const mine = (await listMyGrants(deps, agent, { limit: 100 })).items.find((x) => x.grantId === grant.grantId);
+    // Assess: found through one more read of the grant itself
+    expect(mine?.status).toBe('ACTIVE');
+    expect(requests).toEqual(['ExecuteStatementCommand', 'BatchGetItemCommand']);
   });
 });
 

@@ -1,0 +1,189 @@
+/**
+ * Table 5: load. Concurrent clients (autocannon, in a process of its own) sign in and check access
+ * through the local adapter for a fixed time, each client as its own agent at its own tenant; the
+ * ceiling is DynamoDB Local's own throughput measured the same way: the same clients replaying one
+ * signed, consistent `GetItem` straight at DynamoDB Local.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ExecuteStatementCommand, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { keys } from '../lambdas/contract/table.ts';
+import { ensureTable } from '../local/dynamodb.ts';
+import { startStack } from '../local/stack.ts';
+import { ROOT } from './cold-start.ts';
+import type { LoadConfig, LoadResult } from './load-client.ts';
+import { meteredClients } from './meter.ts';
+import { figure, verdict, type Figure, type SectionResult } from './results.ts';
+import { batchWrite, entryItems, grantItem, grantRecord } from './seed.ts';
+import { int, ms, num, progress, table, withTimeout } from './stats.ts';
+
+/** Runs the load client in its own Node process and returns what it measured. */
+async function runClient(config: LoadConfig): Promise<LoadResult> {
+  return withTimeout(
+    new Promise<LoadResult>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-client.ts'), JSON.stringify(config)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code !== 0) return reject(new Error(`the load client exited ${code}: ${err}`));
+        try {
+          resolve(JSON.parse(out) as LoadResult);
+        } catch (e) {
+          reject(new Error(`unexpected load client output ${JSON.stringify(out)}: ${err}`, { cause: e }));
+        }
+      });
+    }),
+    (config.seconds + 60) * 1000,
+    'the load client',
+  );
+}
+
+export async function load(endpoint: string, opts: { seconds: number; connections: number }): Promise<SectionResult> {
+  const tableName = 'bench-load';
+  await ensureTable(endpoint, tableName);
+  const { client, doc, destroy } = meteredClients(endpoint);
+  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName });
+  try {
+    // One agent per client, each named on a live grant at a tenant of its own: no client waits on
+    // another's grant item.
+    const ids = monotonicFactory();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + 24 * 3600_000).toISOString();
+    const clients = Array.from({ length: opts.connections }, (_, i) => {
+      const grant = grantRecord(`load-${i}`, ids(), 2 * i + 1, now.toISOString(), expiresAt);
+      return { grant, agent: grant.grantees[0]!.id, tenantId: grant.tenantId };
+    });
+    await batchWrite(doc, tableName, clients.flatMap((c) => [grantItem(c.grant), ...entryItems(c.grant)]));
+    const token = async (sub: string) => {
+      const res = await fetch(`${stack.url}/_local/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub, email: `${sub}@vendor.example`, name: sub, groups: ['support-agent'] }),
+      });
+      if (!res.ok) throw new Error(`POST /_local/token answered ${res.status}`);
+      return `Bearer ${((await res.json()) as { token: string }).token}`;
+    };
+    const auth = await Promise.all(clients.map((c) => token(c.agent)));
+
+    // The signed requests the SDK sends (one consistent GetItem; the access check's statement),
+    // captured once and replayed.
+    let captured: { path: string; headers: Record<string, string>; body: string } | undefined;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { path: string; headers: Record<string, string>; body: unknown };
+        const body = req.body instanceof Uint8Array ? new TextDecoder().decode(req.body) : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+        captured = { path: req.path, headers: { ...req.headers }, body };
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'captureSigned', priority: 'low' },
+    );
+    const replay = async (command: GetItemCommand | ExecuteStatementCommand | TransactWriteItemsCommand) => {
+      captured = undefined;
+      await client.send(command as GetItemCommand);
+      if (!captured) throw new Error('no signed request captured');
+      const c: { path: string; headers: Record<string, string>; body: string } = captured;
+      // autocannon sets host and content-length itself, to the values that were signed.
+      return { method: 'POST' as const, path: c.path || '/', headers: Object.fromEntries(Object.entries(c.headers).filter(([k]) => !['host', 'content-length'].includes(k.toLowerCase()))), body: c.body };
+    };
+    const first = clients[0]!;
+    const grantKey = keys.grant(first.tenantId, first.grant.grantId);
+    const rawGet = await replay(new GetItemCommand({ TableName: tableName, Key: { PK: { S: grantKey.PK }, SK: { S: grantKey.SK } }, ConsistentRead: true }));
+    const rawStatement = await replay(
+      new ExecuteStatementCommand({
+        Statement: `SELECT * FROM "${tableName}" WHERE PK IN [?, ?]`,
+        Parameters: [{ S: keys.accessPartition(first.tenantId, { kind: 'agent', id: first.agent }) }, { S: keys.accessPartition(first.tenantId, { kind: 'team' }) }],
+        ConsistentRead: true,
+      }),
+    );
+    // A transaction shaped like sign-in's (a conditional update of the grant, then puts of the
+    // session, its audit event and its mail), on scratch items so that replaying it is harmless.
+    const scratch = (sk: string) => ({ PK: { S: 'BENCH#LOAD' }, SK: { S: sk } });
+    const filler = { S: 'x'.repeat(400) };
+    const rawTransaction = await replay(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Update: { TableName: tableName, Key: scratch('GRANT'), UpdateExpression: 'ADD n :one', ConditionExpression: 'attribute_not_exists(gone)', ExpressionAttributeValues: { ':one': { N: '1' } } } },
+          ...['SESSION', 'AUDIT', 'OUTBOX'].map((sk) => ({ Put: { TableName: tableName, Item: { ...scratch(sk), filler } } })),
+        ],
+      }),
+    );
+
+    // Warm up first (the handlers' modules load on their first request, then the JIT), untimed.
+    for (let round = 0; round < 30; round++) {
+      await Promise.all(
+        clients.map(async (c, i) => {
+          const access = await fetch(`${stack.url}/v1/tenants/${c.tenantId}/access`, { headers: { authorization: auth[i]! } });
+          await access.text();
+          const session = await fetch(`${stack.url}/v1/tenants/${c.tenantId}/sessions`, {
+            method: 'POST',
+            headers: { authorization: auth[i]!, 'content-type': 'application/json' },
+            body: JSON.stringify({ reason: 'warm-up' }),
+          });
+          await session.text();
+        }),
+      );
+    }
+
+    const runs: { name: string; label: string; result: LoadResult }[] = [];
+    const go = async (name: string, label: string, config: LoadConfig) => {
+      progress(`load: ${label}, ${opts.connections} clients for ${opts.seconds} s`);
+      runs.push({ name, label, result: await runClient(config) });
+    };
+    await go('ceiling', 'DynamoDB Local: raw consistent GetItem (ceiling)', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawGet) });
+    await go('rawStatement', 'DynamoDB Local: the access check’s raw ExecuteStatement', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawStatement) });
+    await go('rawTransaction', 'DynamoDB Local: a raw TransactWriteItems shaped like sign-in’s', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawTransaction) });
+    await go('GetHealth', 'GET /v1/health (the adapter alone: no JWT, no DynamoDB)', { url: stack.url, seconds: opts.seconds, requests: clients.map(() => ({ method: 'GET', path: '/v1/health', headers: {} })) });
+    await go('GetAccess', 'GET /v1/tenants/{t}/access (access check)', {
+      url: stack.url,
+      seconds: opts.seconds,
+      requests: clients.map((c, i) => ({ method: 'GET', path: `/v1/tenants/${c.tenantId}/access`, headers: { authorization: auth[i]! } })),
+    });
+    await go('SignIn', 'POST /v1/tenants/{t}/sessions (sign-in)', {
+      url: stack.url,
+      seconds: opts.seconds,
+      requests: clients.map((c, i) => ({
+        method: 'POST',
+        path: `/v1/tenants/${c.tenantId}/sessions`,
+        headers: { authorization: auth[i]!, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'load' }),
+      })),
+    });
+
+    const ceiling = runs[0]!.result.rps;
+    const figures: Figure[] = [];
+    const rows = runs.map(({ name, label, result: r }) => {
+      const errors = r.errors + r.timeouts + r.non2xx;
+      const isCeiling = name === 'ceiling';
+      figures.push(
+        figure({
+          section: 'load',
+          name: `${name} requests per second`,
+          value: r.rps,
+          unit: 'req/s',
+          ...(isCeiling ? {} : { baseline: { name: 'DynamoDB Local raw GetItem req/s (ceiling)', value: ceiling } }),
+        }),
+        figure({ section: 'load', name: `${name} p99`, value: r.p99, unit: 'ms', note: `p50 ${r.p50} ms` }),
+        figure({ section: 'load', name: `${name} errors`, value: errors, unit: 'requests', target: '0', pass: errors === 0, note: `of ${r.requests}; status codes ${JSON.stringify(r.statusCodes)}` }),
+      );
+      return [label, int(r.requests), num(r.rps, 0), isCeiling ? '1.00×' : `${(r.rps / ceiling).toFixed(2)}×`, ms(r.p50), ms(r.p99), `${int(errors)} (${verdict(errors === 0)})`];
+    });
+    const text = table(['load', 'requests', 'req/s', 'of the ceiling', 'p50', 'p99', 'errors (target 0)'], rows);
+    const summary = [
+      '',
+      `- ${opts.connections} concurrent clients (autocannon, keep-alive, one request in flight each, in a Node process of their own) for ${opts.seconds} s per row; each client is its own agent with a grant at its own tenant. Sign-ins open a new session each time.`,
+      '- The ceiling replays one signed consistent `GetItem` (captured from the SDK) straight at DynamoDB Local with the same clients: what DynamoDB Local itself serves on this machine, with no adapter, handler or SDK in the way. The access check’s own `ExecuteStatement` and a transaction shaped like sign-in’s are replayed the same way: the ceilings of those two routes.',
+      '- autocannon, the Node process of the adapter and DynamoDB Local (Java) share the same cores.',
+    ].join('\n');
+    return { text: text + '\n' + summary, figures };
+  } finally {
+    await stack.stop();
+    destroy();
+  }
+}
