@@ -313,7 +313,7 @@ describe('DynamoDB failing on reads: the API fails closed', () => {
     expect((await state(w.p)).all).toEqual(before.all);
   });
 
-  it.each(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand'])('every read route answers a 500 problem when %s times out, and changes nothing', async (command) => {
+  it.each(['GetItemCommand', 'QueryCommand', 'ExecuteStatementCommand'])('every read route answers a 500 problem when %s times out, and changes nothing', async (command) => {
     // Prepare
     const w = await world();
     const before = await state(w.p);
