@@ -231,13 +231,12 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
    * After a failure that is not a cancellation (a timeout, a dropped connection, a 5xx), the
    * transaction may have committed and only its answer been lost: the SDK's retries reuse its
    * `ClientRequestToken`, so a later attempt may have been told nothing new. One consistent read of
-   * an item the transaction creates (its first Put conditioned on `attribute_not_exists`, whose key
-   * holds a fresh id, such as the change's audit event) tells which. If that read fails too, the
-   * outcome is unknown, and the caller must not be told it is safe to retry.
+   * the change's audit event (created by this transaction only: its key holds a fresh id) tells
+   * which. If that read fails too, the outcome is unknown, and the caller must not be told it is
+   * safe to retry. A transaction without an audit event (sealing) is simply retried by its caller.
    */
   async function committedAnyway(items: TxItem[], error: unknown): Promise<boolean> {
-    const creates = items.filter((i) => i.Put?.ConditionExpression === `attribute_not_exists(${attr.pk})`).map((i) => i.Put!);
-    const witness = creates.find((p) => p.Item?.[attr.type] === 'audit') ?? creates[0];
+    const witness = items.find((i) => i.Put?.Item?.[attr.type] === 'audit' && i.Put.ConditionExpression === `attribute_not_exists(${attr.pk})`)?.Put;
     if (!witness) return false;
     const key = { [attr.pk]: witness.Item![attr.pk], [attr.sk]: witness.Item![attr.sk] } as { PK: string; SK: string };
     let found: Item | null;
