@@ -1,7 +1,10 @@
-/** The link hash: one spelling per event, and every input it covers changes it. */
+/** The audit hash chain: the link hash, sealing and verification, without DynamoDB. */
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { canonicalJson, GENESIS, linkHash } from '../../lambdas/domain/audit-chain.ts';
+import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
+import type { AuditChainStore } from '../../lambdas/domain/ports.ts';
+import { createMemoryChain } from '../helpers/memory-chain.ts';
+import { FakeClock } from '../helpers/memory-store.ts';
 
 const event: AuditEvent = {
   eventId: '01JCHAIN0000000000000000001',
@@ -51,5 +54,267 @@ describe('linkHash', () => {
     ['a detail deep inside', () => linkHash('k', 't1', 1, GENESIS, { ...event, details: { ...event.details, scope: { level: 'full' } } })],
   ])('changes with %s', (_what, other) => {
     expect(other()).not.toBe(base);
+  });
+});
+
+// ---- sealing and verification, over an in-memory chain store ----------------------------------
+
+const KEY = 'unit-test-key';
+
+function setup() {
+  const clock = new FakeClock();
+  const chain = createMemoryChain();
+  const deps = { chain, clock, key: KEY };
+  let n = 0;
+  /** Appends `count` events to a tenant, one millisecond apart, as changes write them. */
+  const write = (tenantId: string, count = 1) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = clock.advanceMs(1).toISOString();
+      const eventId = `01JEVENT${String(++n).padStart(18, '0')}`;
+      chain.append(tenantId, { ...event, eventId, at, targetId: `g${n}` });
+      ids.push(eventId);
+    }
+    return ids;
+  };
+  const row = (tenantId: string, eventId: string) => chain.rows.get(`${tenantId}#${eventId}`)!;
+  return { clock, chain, deps, write, row };
+}
+
+describe('sealAuditTrail', () => {
+  it('links a tenant\'s events in time order, each to the one before, and moves the head to the last', async () => {
+    // Prepare
+    const { deps, write, row } = setup();
+    const ids = write('t1', 3);
+    // Act
+    const report = await sealAuditTrail(deps);
+    // Assess
+    const links = ids.map((id) => row('t1', id).link!);
+    expect(links.map((l) => l.seq)).toEqual([1, 2, 3]);
+    expect(links[0]!.prev).toBe(GENESIS);
+    expect(links[1]!.prev).toBe(links[0]!.hash);
+    expect(links[2]!.prev).toBe(links[1]!.hash);
+    expect(links[0]!.hash).toBe(linkHash(KEY, 't1', 1, GENESIS, row('t1', ids[0]!).event));
+    expect(report).toEqual({ sealed: 3, tenants: 1, conflicts: 0, heads: [{ tenantId: 't1', seq: 3, hash: links[2]!.hash }] });
+    expect(await deps.chain.chainHead('t1')).toEqual({ seq: 3, hash: links[2]!.hash, eventId: ids[2], sealedAt: deps.clock.now().toISOString() });
+  });
+
+  it('orders events written in the same millisecond by id', async () => {
+    // Prepare
+    const { deps, chain, row } = setup();
+    const at = deps.clock.now().toISOString();
+    for (const id of ['01JB', '01JA', '01JC']) chain.append('t1', { ...event, eventId: id, at });
+    // Act
+    await sealAuditTrail(deps);
+    // Assess
+    expect(['01JA', '01JB', '01JC'].map((id) => row('t1', id).link!.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps each tenant\'s chain apart, each from position 1', async () => {
+    // Prepare
+    const { deps, write, row } = setup();
+    const [a] = write('t1');
+    const [b] = write('t2');
+    // Act
+    const report = await sealAuditTrail(deps);
+    // Assess
+    expect(row('t1', a!).link!.seq).toBe(1);
+    expect(row('t2', b!).link!.seq).toBe(1);
+    expect(report.tenants).toBe(2);
+  });
+
+  it('continues the chain on the next run, and seals nothing twice', async () => {
+    // Prepare
+    const { deps, write, row } = setup();
+    write('t1', 2);
+    await sealAuditTrail(deps);
+    const [later] = write('t1');
+    // Act
+    const second = await sealAuditTrail(deps);
+    const third = await sealAuditTrail(deps);
+    // Assess
+    expect(row('t1', later!).link!.seq).toBe(3);
+    expect(second.sealed).toBe(1);
+    expect(third).toEqual({ sealed: 0, tenants: 0, conflicts: 0, heads: [] });
+  });
+
+  it(`seals more than ${SEAL_BATCH} events of a tenant in several transactions, as one unbroken chain`, async () => {
+    // Prepare
+    const { deps, write } = setup();
+    write('t1', SEAL_BATCH * 2 + 3);
+    // Act
+    const report = await sealAuditTrail(deps);
+    const check = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(report.sealed).toBe(SEAL_BATCH * 2 + 3);
+    expect(check).toMatchObject({ valid: true, sealed: SEAL_BATCH * 2 + 3, unsealed: 0 });
+    expect(check.head!.seq).toBe(SEAL_BATCH * 2 + 3);
+  });
+
+  it('takes no work when told to stop', async () => {
+    // Prepare
+    const { deps, write } = setup();
+    write('t1', 2);
+    // Act
+    const report = await sealAuditTrail(deps, () => false);
+    // Assess
+    expect(report.sealed).toBe(0);
+    expect((await verifyAuditChain(deps, 't1')).unsealed).toBe(2);
+  });
+
+  it('backs off a tenant whose head moved meanwhile, writing nothing for it, and the next run seals it', async () => {
+    // Prepare
+    const { deps, chain, write } = setup();
+    write('t1', 2);
+    const racing: AuditChainStore = {
+      ...chain,
+      // another sealer moves the head between this one's read and its write
+      chainHead: async (t) => {
+        const head = await chain.chainHead(t);
+        chain.heads.set(t, { seq: 99, hash: 'f'.repeat(64), eventId: 'x', sealedAt: 'y' });
+        return head;
+      },
+    };
+    // Act
+    const lost = await sealAuditTrail({ ...deps, chain: racing });
+    chain.heads.delete('t1');
+    const next = await sealAuditTrail(deps);
+    // Assess
+    expect(lost).toMatchObject({ sealed: 0, tenants: 1, conflicts: 1, heads: [] });
+    expect(next.sealed).toBe(2);
+  });
+
+  it('lets any other failure through', async () => {
+    // Prepare
+    const { deps, chain, write } = setup();
+    write('t1');
+    const broken: AuditChainStore = { ...chain, sealAudit: () => Promise.reject(new Error('table unavailable')) };
+    // Act / Assess
+    await expect(sealAuditTrail({ ...deps, chain: broken })).rejects.toThrow('table unavailable');
+  });
+});
+
+describe('verifyAuditChain', () => {
+  /** A tenant with five sealed events. */
+  async function sealed() {
+    const s = setup();
+    const ids = s.write('t1', 5);
+    await sealAuditTrail(s.deps);
+    return { ...s, ids };
+  }
+
+  it('finds an empty trail whole', async () => {
+    const { deps } = setup();
+    expect(await verifyAuditChain(deps, 't1')).toEqual({
+      tenantId: 't1', valid: true, checkedAt: deps.clock.now().toISOString(), events: 0, sealed: 0, unsealed: 0, head: null, problems: [],
+    });
+  });
+
+  it('finds a sealed trail whole, and counts what is not sealed yet', async () => {
+    // Prepare
+    const { deps, write } = await sealed();
+    write('t1');
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(result).toMatchObject({ valid: true, events: 6, sealed: 5, unsealed: 1, problems: [] });
+    expect(result.head!.seq).toBe(5);
+  });
+
+  it('reports an event left unsealed for more than 10 minutes, not before', async () => {
+    // Prepare
+    const { deps, write } = setup();
+    const [id] = write('t1');
+    // Act
+    deps.clock.advanceMs(STALE_UNSEALED_MS);
+    const atLimit = await verifyAuditChain(deps, 't1');
+    deps.clock.advanceMs(1);
+    const past = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(atLimit.valid).toBe(true);
+    expect(past.problems).toEqual([{ problem: 'unsealed-too-long', eventId: id, seq: null, detail: expect.stringContaining('not sealed since') }]);
+  });
+
+  it('reports an edited event as altered, at its position', async () => {
+    // Prepare
+    const { deps, ids, row } = await sealed();
+    row('t1', ids[2]!).event.details = { scope: { level: 'full' } };
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(result.valid).toBe(false);
+    expect(result.problems).toEqual([expect.objectContaining({ problem: 'altered', eventId: ids[2], seq: 3 })]);
+  });
+
+  it('reports every event as altered under another key', async () => {
+    const { deps } = await sealed();
+    const result = await verifyAuditChain({ ...deps, key: 'another key' }, 't1');
+    expect(result.problems.map((p) => p.problem)).toEqual(Array(5).fill('altered'));
+  });
+
+  it('names one missing event, and a run of them', async () => {
+    // Prepare
+    const one = await sealed();
+    one.chain.rows.delete(`t1#${one.ids[1]}`);
+    const run = await sealed();
+    run.chain.rows.delete(`t1#${run.ids[1]}`);
+    run.chain.rows.delete(`t1#${run.ids[2]}`);
+    // Act
+    const a = await verifyAuditChain(one.deps, 't1');
+    const b = await verifyAuditChain(run.deps, 't1');
+    // Assess: the gap only, not the event after it as well
+    expect(a.problems).toEqual([{ problem: 'missing', eventId: null, seq: 2, detail: 'event 2 is missing' }]);
+    expect(b.problems).toEqual([{ problem: 'missing', eventId: null, seq: 2, detail: 'events 2 to 3 are missing' }]);
+  });
+
+  it('names the newest events missing against the head', async () => {
+    // Prepare
+    const { deps, chain, ids } = await sealed();
+    chain.rows.delete(`t1#${ids[3]}`);
+    chain.rows.delete(`t1#${ids[4]}`);
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(result.problems).toEqual([{ problem: 'missing', eventId: null, seq: 4, detail: 'events 4 to 5 are missing' }]);
+  });
+
+  it('reports a second event claiming a position', async () => {
+    // Prepare
+    const { deps, ids, row } = await sealed();
+    row('t1', ids[3]!).link = { ...row('t1', ids[2]!).link! };
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(result.problems.map((p) => p.problem)).toContain('duplicate');
+  });
+
+  it('reports a link re-pointed and re-hashed by someone holding the key as a broken link', async () => {
+    // Prepare: event 3 now claims to follow a different event, with a valid hash for that claim
+    const { deps, ids, row } = await sealed();
+    const target = row('t1', ids[2]!);
+    const prev = 'a'.repeat(64);
+    target.link = { seq: 3, prev, hash: linkHash(KEY, 't1', 3, prev, target.event) };
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess: it breaks from 2 to 3, and 4 no longer follows 3
+    expect(result.problems).toEqual([
+      expect.objectContaining({ problem: 'broken-link', eventId: ids[2], seq: 3 }),
+      expect.objectContaining({ problem: 'broken-link', eventId: ids[3], seq: 4 }),
+    ]);
+  });
+
+  it('reports a missing head, a rewound head and a head with another hash', async () => {
+    // Prepare
+    const gone = await sealed();
+    gone.chain.heads.delete('t1');
+    const rewound = await sealed();
+    rewound.chain.heads.set('t1', { ...rewound.chain.heads.get('t1')!, seq: 4 });
+    const rehashed = await sealed();
+    rehashed.chain.heads.set('t1', { ...rehashed.chain.heads.get('t1')!, hash: 'b'.repeat(64) });
+    // Act
+    const results = await Promise.all([gone, rewound, rehashed].map((s) => verifyAuditChain(s.deps, 't1')));
+    // Assess
+    for (const r of results) expect(r.problems).toEqual([expect.objectContaining({ problem: 'head-mismatch' })]);
+    expect(results[0]!.problems[0]!.detail).toBe('5 sealed events but no chain head');
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * An in-memory `AuditChainStore` for unit tests of sealing and verification: the same conditions
+ * as the DynamoDB one (the head unchanged, no event sealed twice), nothing else.
+ */
+import { shardOf } from '../../lambdas/contract/table.ts';
+import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
+import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
+import type { AuditChainStore, ChainHead, StoredAuditEvent } from '../../lambdas/domain/ports.ts';
+
+export interface MemoryChain extends AuditChainStore {
+  /** Writes an event as a change's transaction does: unsealed. */
+  append(tenantId: string, event: AuditEvent): void;
+  /** The stored rows, to tamper with as an insider would. */
+  rows: Map<string, StoredAuditEvent>;
+  heads: Map<string, ChainHead>;
+}
+
+export function createMemoryChain(): MemoryChain {
+  const rows = new Map<string, StoredAuditEvent>();
+  const heads = new Map<string, ChainHead>();
+  const key = (tenantId: string, eventId: string) => `${tenantId}#${eventId}`;
+  const clone = <T>(v: T): T => structuredClone(v);
+  return {
+    rows,
+    heads,
+    append(tenantId, event) {
+      rows.set(key(tenantId, event.eventId), { tenantId, event: clone(event), link: null });
+    },
+    async unsealedAudit(shard, limit) {
+      return [...rows.values()]
+        .filter((r) => r.link === null && shardOf(r.tenantId) === shard)
+        .sort((a, b) => (a.event.at < b.event.at ? -1 : a.event.at > b.event.at ? 1 : 0))
+        .slice(0, limit)
+        .map(clone);
+    },
+    async chainHead(tenantId) {
+      const head = heads.get(tenantId);
+      return head ? clone(head) : null;
+    },
+    async sealAudit(tenantId, expected, links, head) {
+      const current = heads.get(tenantId) ?? null;
+      if ((current === null) !== (expected === null) || (current && (current.seq !== expected!.seq || current.hash !== expected!.hash))) {
+        throw new ConcurrentUpdateError('the chain head moved');
+      }
+      for (const { eventId } of links) {
+        const row = rows.get(key(tenantId, eventId));
+        if (!row || row.link !== null) throw new ConcurrentUpdateError('an event is gone or sealed');
+      }
+      for (const { eventId, link } of links) rows.get(key(tenantId, eventId))!.link = clone(link);
+      heads.set(tenantId, clone(head));
+    },
+    async allAudit(tenantId) {
+      return [...rows.values()].filter((r) => r.tenantId === tenantId).map(clone);
+    },
+  };
+}
