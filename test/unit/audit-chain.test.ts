@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
 import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import type { AuditChainStore } from '../../lambdas/domain/ports.ts';
+import { shardOf } from '../../lambdas/contract/table.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
 import { FakeClock } from '../helpers/memory-store.ts';
 
@@ -110,6 +111,23 @@ describe('sealAuditTrail', () => {
     expect(['01JA', '01JB', '01JC'].map((id) => row('t1', id).link!.seq)).toEqual([1, 2, 3]);
   });
 
+  it('orders by time whatever order the store returns them in, and ties by id', async () => {
+    // Prepare: ids that sort against time, read back newest first
+    const { deps, chain, row } = setup();
+    const t0 = deps.clock.now().getTime();
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    chain.append('t1', { ...event, eventId: '01JZ', at: at(1) });
+    chain.append('t1', { ...event, eventId: '01JY', at: at(2) });
+    chain.append('t1', { ...event, eventId: '01JB', at: at(3) });
+    chain.append('t1', { ...event, eventId: '01JA', at: at(3) });
+    const reversed: AuditChainStore = { ...chain, unsealedAudit: async (shard, limit) => (await chain.unsealedAudit(shard, limit)).reverse() };
+    // Act
+    await sealAuditTrail({ ...deps, chain: reversed });
+    // Assess
+    expect(['01JZ', '01JY', '01JA', '01JB'].map((id) => row('t1', id).link!.seq)).toEqual([1, 2, 3, 4]);
+    expect((await verifyAuditChain(deps, 't1')).valid).toBe(true);
+  });
+
   it('keeps each tenant\'s chain apart, each from position 1', async () => {
     // Prepare
     const { deps, write, row } = setup();
@@ -149,6 +167,26 @@ describe('sealAuditTrail', () => {
     expect(report.sealed).toBe(SEAL_BATCH * 2 + 3);
     expect(check).toMatchObject({ valid: true, sealed: SEAL_BATCH * 2 + 3, unsealed: 0 });
     expect(check.head!.seq).toBe(SEAL_BATCH * 2 + 3);
+  });
+
+  it(`seals exactly ${SEAL_BATCH} events in one transaction`, async () => {
+    const { deps, write } = setup();
+    write('t1', SEAL_BATCH);
+    expect((await sealAuditTrail(deps)).sealed).toBe(SEAL_BATCH);
+  });
+
+  it('stops between tenants when time runs short, and the next run seals the rest', async () => {
+    // Prepare: two tenants of the same shard
+    const { deps, chain, write } = setup();
+    const other = Array.from({ length: 500 }, (_, i) => `t${i + 2}`).find((t) => shardOf(t) === shardOf('t1'))!;
+    write('t1');
+    write(other);
+    // Act: time runs short as soon as one tenant is sealed
+    const first = await sealAuditTrail(deps, () => chain.heads.size === 0);
+    const second = await sealAuditTrail(deps);
+    // Assess
+    expect(first).toMatchObject({ sealed: 1, tenants: 1 });
+    expect(second).toMatchObject({ sealed: 1, tenants: 1 });
   });
 
   it('takes no work when told to stop', async () => {
@@ -219,6 +257,16 @@ describe('verifyAuditChain', () => {
     // Assess
     expect(result).toMatchObject({ valid: true, events: 6, sealed: 5, unsealed: 1, problems: [] });
     expect(result.head!.seq).toBe(5);
+  });
+
+  it('walks the chain by position, whatever order the store returns the events in', async () => {
+    // Prepare
+    const { deps, chain } = await sealed();
+    const shuffled: AuditChainStore = { ...chain, allAudit: async (t) => (await chain.allAudit(t)).reverse() };
+    // Act
+    const result = await verifyAuditChain({ ...deps, chain: shuffled }, 't1');
+    // Assess
+    expect(result).toMatchObject({ valid: true, sealed: 5 });
   });
 
   it('reports an event left unsealed for more than 10 minutes, not before', async () => {
