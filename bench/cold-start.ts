@@ -9,7 +9,6 @@
  *   tree-shaking help (`mainFields` left at esbuild's default, so CommonJS builds win), the AWS SDK
  *   bundled in, and zod imported the classic way (`import { z } from 'zod'`).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -19,7 +18,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { groups } from '../lambdas/contract/routes.ts';
 import { bundlingDefaults } from '../lib/functions.ts';
 import { figure, verdict, type Figure, type SectionResult } from './results.ts';
-import { bytes, median, ms, progress, ratio, table, withTimeout } from './stats.ts';
+import { bytes, median, ms, progress, ratio, runJson, table } from './stats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The pinned Node 24 (the `node` package), not whatever is first on PATH. */
@@ -90,26 +89,8 @@ const VARIANTS = {
 type Variant = keyof typeof VARIANTS;
 
 async function initTime(probe: string, module: string, env: NodeJS.ProcessEnv): Promise<number> {
-  return withTimeout(
-    new Promise<number>((resolve, reject) => {
-      const child = spawn(NODE, [probe, pathToFileURL(module).href], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        if (code !== 0) return reject(new Error(`importing ${basename(module)} exited ${code}: ${err}`));
-        try {
-          resolve((JSON.parse(out) as { initMs: number }).initMs);
-        } catch (e) {
-          reject(new Error(`unexpected probe output ${JSON.stringify(out)}: ${err}`, { cause: e }));
-        }
-      });
-    }),
-    30_000,
-    `importing ${basename(module)}`,
-  );
+  const { initMs } = await runJson<{ initMs: number }>(NODE, [probe, pathToFileURL(module).href], { env }, 30_000, `importing ${basename(module)}`);
+  return initMs;
 }
 
 interface Built {

@@ -4,7 +4,6 @@
  * ceiling is DynamoDB Local's own throughput measured the same way: the same clients replaying one
  * signed, consistent `GetItem` straight at DynamoDB Local.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ExecuteStatementCommand, GetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
@@ -16,33 +15,12 @@ import type { LoadConfig, LoadResult } from './load-client.ts';
 import { meteredClients } from './meter.ts';
 import { figure, verdict, type Figure, type SectionResult } from './results.ts';
 import { batchWrite, entryItems, grantItem, grantRecord } from './seed.ts';
-import { int, ms, num, progress, table, withTimeout } from './stats.ts';
+import { int, ms, num, progress, runJson, table } from './stats.ts';
 
 /** Runs the load client in its own Node process and returns what it measured. */
 async function runClient(config: LoadConfig): Promise<LoadResult> {
-  return withTimeout(
-    new Promise<LoadResult>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'load-client.ts'), JSON.stringify(config)], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        if (code !== 0) return reject(new Error(`the load client exited ${code}: ${err}`));
-        try {
-          resolve(JSON.parse(out) as LoadResult);
-        } catch (e) {
-          reject(new Error(`unexpected load client output ${JSON.stringify(out)}: ${err}`, { cause: e }));
-        }
-      });
-    }),
-    (config.seconds + 60) * 1000,
-    'the load client',
-  );
+  const args = ['--import', 'tsx', join(ROOT, 'bench', 'load-client.ts'), JSON.stringify(config)];
+  return runJson<LoadResult>(process.execPath, args, { cwd: ROOT }, (config.seconds + 60) * 1000, 'the load client');
 }
 
 export async function load(endpoint: string, opts: { seconds: number; connections: number }): Promise<SectionResult> {

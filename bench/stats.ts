@@ -1,4 +1,5 @@
 /** Small numeric and formatting helpers for the benchmark tables. */
+import { spawn, type SpawnOptions } from 'node:child_process';
 
 /** The q-quantile (0..1) by nearest rank of an unsorted sample. */
 export function quantile(sample: readonly number[], q: number): number {
@@ -52,4 +53,31 @@ export async function withTimeout<T>(p: Promise<T>, limitMs: number, what: strin
 /** Progress on stderr, so that stdout holds only the tables. */
 export function progress(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/**
+ * Runs a child process that prints one JSON document on stdout, within a time limit; a non-zero
+ * exit or output that is not JSON rejects, with the child's stderr in the message.
+ */
+export function runJson<T>(command: string, args: readonly string[], options: SpawnOptions, limitMs: number, what: string): Promise<T> {
+  return withTimeout(
+    new Promise<T>((resolve, reject) => {
+      const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code !== 0) return reject(new Error(`${what} exited ${code}: ${err}`));
+        try {
+          resolve(JSON.parse(out) as T);
+        } catch (e) {
+          reject(new Error(`unexpected output of ${what} ${JSON.stringify(out)}: ${err}`, { cause: e }));
+        }
+      });
+    }),
+    limitMs,
+    what,
+  );
 }
