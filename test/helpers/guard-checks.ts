@@ -130,16 +130,20 @@ export async function prepareWorld(api: TestApi, policy?: Record<string, unknown
   };
 }
 
-/** The route's path with the world's ids (or `override`s) in it. */
-export function pathOf(route: RouteDef, w: World, override: Record<string, string> = {}): string {
-  const values: Record<string, string> = {
+/** The world's value of every path parameter, as the route would be called on its own tenant. */
+export function paramsOf(route: RouteDef, w: World) {
+  return {
     tenantId: w.p.tenantId,
     email: route.id === 'DeleteContact' ? w.spareContact : w.newContact,
     requestId: w.requestId,
     grantId: w.grantId,
     sessionId: w.sessionId,
-    ...override,
   };
+}
+
+/** The route's path with the world's ids (or `override`s) in it. */
+export function pathOf(route: RouteDef, w: World, override: Record<string, string> = {}): string {
+  const values: Record<string, string> = { ...paramsOf(route, w), ...override };
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`no value for {${name}} in ${route.path}`);

@@ -23,7 +23,7 @@ import { Email, Id } from '../../lambdas/contract/schemas.ts';
 import { documentClient } from '../../lambdas/http/runtime.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { KeyLog, scanTable, type KeyUse } from '../helpers/dynamo-probe.ts';
-import { expectProblem, pathOf, prepareWorld, validBody, type World } from '../helpers/guard-checks.ts';
+import { expectProblem, paramsOf, pathOf, prepareWorld, validBody, type World } from '../helpers/guard-checks.ts';
 import { startTestApi, type Res, type TestApi, type Who } from '../helpers/http.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_123);
@@ -283,13 +283,7 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
             const route = byId(routeId);
             const hs = holders(route, mine);
             const { role, who } = hs[pick % hs.length]!;
-            const own: Record<Param, string> = {
-              tenantId: mine.p.tenantId,
-              email: route.id === 'DeleteContact' ? mine.spareContact : mine.newContact,
-              requestId: mine.requestId,
-              grantId: mine.grantId,
-              sessionId: mine.sessionId,
-            };
+            const own: Record<Param, string> = paramsOf(route, mine);
             const other: Record<Param, string> = { ...own, tenantId: theirs.p.tenantId, requestId: theirs.requestId, grantId: theirs.grantId, sessionId: theirs.sessionId, email: theirs.p.contact.email };
             const named: { tenant: string | null } = { tenant: null };
             const path = route.path.replace(/\{(\w+)\}/g, (_, name: Param) => {
