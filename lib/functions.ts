@@ -20,6 +20,8 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 
 /** The repository root: entries, the lock file and `package.json` "imports" resolve from here. */
@@ -184,6 +186,21 @@ export function deadLetterQueue(scope: Construct, id: string, purpose: string): 
     reason: `This queue is itself a dead-letter queue: where ${purpose} puts what failed after its retries.`,
   });
   return queue;
+}
+
+/**
+ * Runs a function every minute. A missed run is caught up by the next one a minute later, so
+ * EventBridge retries twice within two minutes, then parks the event in a dead-letter queue of its
+ * own (which the alarms watch).
+ */
+export function everyMinute(scope: Construct, id: string, fn: NodejsFunction, description: string): { rule: Rule; deadLetterQueue: Queue } {
+  const dlq = deadLetterQueue(scope, `${id}DeadLetterQueue`, `the ${id} rule`);
+  const rule = new Rule(scope, id, {
+    description: `support-access: ${description}`,
+    schedule: Schedule.rate(Duration.minutes(1)),
+    targets: [new LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(2), deadLetterQueue: dlq })],
+  });
+  return { rule, deadLetterQueue: dlq };
 }
 
 /** The logical id cdk-nag prints for a table's `Fn::GetAtt` (`<DataTable1A2B3C.Arn>`). */

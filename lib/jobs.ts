@@ -5,13 +5,12 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { bindSecret, bindTable, deadLetterQueue, type Functions } from './functions.ts';
+import { bindSecret, bindTable, everyMinute, type Functions } from './functions.ts';
 
 export interface JobsProps {
   functions: Functions;
@@ -43,19 +42,7 @@ export class Jobs extends Construct {
     bindTable(this.expire, props.table, 'readwrite');
     bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
 
-    this.deadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetterQueue', 'the expiry schedule');
-    this.schedule = new Rule(this, 'ExpirySchedule', {
-      description: 'support-access: expire due grants and requests',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [
-        new LambdaFunction(this.expire, {
-          // Reads are exact whether or not the job has run (expiry is checked at read time), and
-          // the next run a minute later catches up: retry briefly, then park the event.
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(2),
-          deadLetterQueue: this.deadLetterQueue,
-        }),
-      ],
-    });
+    // Reads are exact whether or not the job has run (expiry is checked at read time).
+    ({ rule: this.schedule, deadLetterQueue: this.deadLetterQueue } = everyMinute(this, 'ExpirySchedule', this.expire, 'expire due grants and requests'));
   }
 }

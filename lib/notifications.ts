@@ -8,8 +8,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -17,7 +16,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { attr } from '../lambdas/contract/table.ts';
-import { bindTable, deadLetterQueue, type Functions } from './functions.ts';
+import { bindTable, deadLetterQueue, everyMinute, type Functions } from './functions.ts';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 
 export interface NotificationsProps {
@@ -100,18 +99,6 @@ export class Notifications extends Construct {
     if (this.notifier.role) mapping.node.addDependency(this.notifier.role);
 
     // ---- the schedule: retries and anything the stream missed ----
-    this.scheduleDeadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetterQueue', 'the outbox drain schedule');
-    this.drainSchedule = new Rule(this, 'DrainSchedule', {
-      description: 'support-access: deliver mail whose retry is due',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [
-        new LambdaFunction(this.notifier, {
-          // A missed drain is caught up by the next one a minute later: retry briefly, then park it.
-          retryAttempts: 2,
-          maxEventAge: Duration.minutes(2),
-          deadLetterQueue: this.scheduleDeadLetterQueue,
-        }),
-      ],
-    });
+    ({ rule: this.drainSchedule, deadLetterQueue: this.scheduleDeadLetterQueue } = everyMinute(this, 'DrainSchedule', this.notifier, 'deliver mail whose retry is due'));
   }
 }
