@@ -125,8 +125,6 @@ export interface Store {
   // grants
   createGrant(grant: GrantRecord, change: Change): Promise<void>;
   getGrant(tenantId: string, grantId: string): Promise<GrantRecord | null>;
-  /** Several grants at once (absent ones are left out), in as few requests as the store allows. */
-  getGrants(refs: { tenantId: string; grantId: string }[]): Promise<GrantRecord[]>;
   listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean): Promise<Page<GrantRecord>>;
   /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
   addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;

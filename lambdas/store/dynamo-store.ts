@@ -5,8 +5,6 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   ExecuteStatementCommand,
@@ -340,21 +338,6 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       const i = await get(keys.grant(tenantId, grantId));
       return i ? parseGrant(strip(i)) : null;
     },
-    async getGrants(refs) {
-      const found: GrantRecord[] = [];
-      // BatchGetItem takes 100 keys; what DynamoDB leaves unprocessed under load is asked again.
-      for (let i = 0; i < refs.length; i += 100) {
-        let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
-          [TableName]: { Keys: refs.slice(i, i + 100).map((r) => keys.grant(r.tenantId, r.grantId)), ConsistentRead: true },
-        };
-        while (request && Object.keys(request).length > 0) {
-          const res: BatchGetCommandOutput = await doc.send(new BatchGetCommand({ RequestItems: request }));
-          found.push(...(res.Responses?.[TableName] ?? []).map((item) => parseGrant(strip(item))));
-          request = res.UnprocessedKeys as typeof request;
-        }
-      }
-      return found;
-    },
     async listGrants(tenantId, page, keep) {
       return queryPage(prefixQuery(keys.grantPrefix(tenantId)), page, (i) => parseGrant(strip(i)), baseKey, keep);
     },
@@ -449,10 +432,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
         items.push(...(res.Items ?? []));
         NextToken = res.NextToken;
       } while (NextToken);
-      // Entries written before they carried the grant (no `status`) are read from the grants.
-      const copied = items.filter((i) => i.status !== undefined).map((i) => Grant.parse(strip(i)));
-      const older = items.filter((i) => i.status === undefined).map((i) => parseEntry(strip(i)));
-      return older.length ? [...copied, ...(await store.getGrants(older))] : copied;
+      return items.map((i) => Grant.parse(strip(i)));
     },
     async startSession(session, now, change) {
       await transact([

@@ -250,13 +250,6 @@ export function createMemoryStore(): MemoryStore {
       const g = grants.get(k(tenantId, grantId));
       return g ? copy(g) : null;
     },
-    async getGrants(refs) {
-      await tick();
-      return refs.flatMap(({ tenantId, grantId }) => {
-        const g = grants.get(k(tenantId, grantId));
-        return g ? [copy(g)] : [];
-      });
-    },
     async listGrants(tenantId, page, keep) {
       await tick();
       return pageOf(ofTenant(grants, tenantId, (g) => g.grantId), page, keep);
