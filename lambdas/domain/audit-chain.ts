@@ -166,8 +166,13 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
   const [stored, head] = await Promise.all([deps.chain.allAudit(tenantId), deps.chain.chainHead(tenantId)]);
   const now = deps.clock.now();
   const problems: ChainProblem[] = [];
-  const sealed = stored.filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null).sort((a, b) => a.link.seq - b.link.seq);
+  const sealed = stored
+    .filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null && s.link !== 'malformed')
+    .sort((a, b) => a.link.seq - b.link.seq);
   const unsealed = stored.filter((s) => s.link === null);
+  for (const { event } of stored.filter((s) => s.link === 'malformed')) {
+    problems.push({ problem: 'altered', eventId: event.eventId, seq: null, detail: 'its chain link is not a link any more' });
+  }
 
   let expected = 1;
   let prev = GENESIS;

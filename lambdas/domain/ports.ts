@@ -220,7 +220,8 @@ export interface ChainHead {
 export interface StoredAuditEvent {
   tenantId: string;
   event: AuditEvent;
-  link: ChainLink | null;
+  /** null: not sealed yet; `malformed`: a `chain` field is there but is no link (edited by hand). */
+  link: ChainLink | 'malformed' | null;
 }
 
 /** The audit hash chain as the sealer and the verifier see it. */

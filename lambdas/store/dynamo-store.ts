@@ -541,7 +541,7 @@ const parseStoredAudit = (i: Item): StoredAuditEvent => {
   return {
     tenantId: String(i.tenantId),
     event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice('AUDIT#'.length) } as AuditEvent),
-    link: link === null ? null : link.success ? link.data : { seq: 0, prev: '', hash: '' },
+    link: link === null ? null : link.success ? link.data : 'malformed',
   };
 };
 

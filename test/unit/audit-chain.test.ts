@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
 import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
-import type { AuditChainStore } from '../../lambdas/domain/ports.ts';
+import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
 import { FakeClock } from '../helpers/memory-store.ts';
@@ -79,18 +79,24 @@ function setup() {
     return ids;
   };
   const row = (tenantId: string, eventId: string) => chain.rows.get(`${tenantId}#${eventId}`)!;
-  return { clock, chain, deps, write, row };
+  /** The link an event was sealed with (the test fails here if it was not). */
+  const linkOf = (tenantId: string, eventId: string): ChainLink => {
+    const link = row(tenantId, eventId).link;
+    if (link === null || link === 'malformed') throw new Error(`${eventId} is not sealed`);
+    return link;
+  };
+  return { clock, chain, deps, write, row, linkOf };
 }
 
 describe('sealAuditTrail', () => {
   it('links a tenant\'s events in time order, each to the one before, and moves the head to the last', async () => {
     // Prepare
-    const { deps, write, row } = setup();
+    const { deps, write, row, linkOf } = setup();
     const ids = write('t1', 3);
     // Act
     const report = await sealAuditTrail(deps);
     // Assess
-    const links = ids.map((id) => row('t1', id).link!);
+    const links = ids.map((id) => linkOf('t1', id));
     expect(links.map((l) => l.seq)).toEqual([1, 2, 3]);
     expect(links[0]!.prev).toBe(GENESIS);
     expect(links[1]!.prev).toBe(links[0]!.hash);
@@ -102,18 +108,18 @@ describe('sealAuditTrail', () => {
 
   it('orders events written in the same millisecond by id', async () => {
     // Prepare
-    const { deps, chain, row } = setup();
+    const { deps, chain, linkOf } = setup();
     const at = deps.clock.now().toISOString();
     for (const id of ['01JB', '01JA', '01JC']) chain.append('t1', { ...event, eventId: id, at });
     // Act
     await sealAuditTrail(deps);
     // Assess
-    expect(['01JA', '01JB', '01JC'].map((id) => row('t1', id).link!.seq)).toEqual([1, 2, 3]);
+    expect(['01JA', '01JB', '01JC'].map((id) => linkOf('t1', id).seq)).toEqual([1, 2, 3]);
   });
 
   it('orders by time whatever order the store returns them in, and ties by id', async () => {
     // Prepare: ids that sort against time, read back newest first
-    const { deps, chain, row } = setup();
+    const { deps, chain, linkOf } = setup();
     const t0 = deps.clock.now().getTime();
     const at = (ms: number) => new Date(t0 + ms).toISOString();
     chain.append('t1', { ...event, eventId: '01JZ', at: at(1) });
@@ -124,26 +130,26 @@ describe('sealAuditTrail', () => {
     // Act
     await sealAuditTrail({ ...deps, chain: reversed });
     // Assess
-    expect(['01JZ', '01JY', '01JA', '01JB'].map((id) => row('t1', id).link!.seq)).toEqual([1, 2, 3, 4]);
+    expect(['01JZ', '01JY', '01JA', '01JB'].map((id) => linkOf('t1', id).seq)).toEqual([1, 2, 3, 4]);
     expect((await verifyAuditChain(deps, 't1')).valid).toBe(true);
   });
 
   it('keeps each tenant\'s chain apart, each from position 1', async () => {
     // Prepare
-    const { deps, write, row } = setup();
+    const { deps, write, linkOf } = setup();
     const [a] = write('t1');
     const [b] = write('t2');
     // Act
     const report = await sealAuditTrail(deps);
     // Assess
-    expect(row('t1', a!).link!.seq).toBe(1);
-    expect(row('t2', b!).link!.seq).toBe(1);
+    expect(linkOf('t1', a!).seq).toBe(1);
+    expect(linkOf('t2', b!).seq).toBe(1);
     expect(report.tenants).toBe(2);
   });
 
   it('continues the chain on the next run, and seals nothing twice', async () => {
     // Prepare
-    const { deps, write, row } = setup();
+    const { deps, write, linkOf } = setup();
     write('t1', 2);
     await sealAuditTrail(deps);
     const [later] = write('t1');
@@ -151,7 +157,7 @@ describe('sealAuditTrail', () => {
     const second = await sealAuditTrail(deps);
     const third = await sealAuditTrail(deps);
     // Assess
-    expect(row('t1', later!).link!.seq).toBe(3);
+    expect(linkOf('t1', later!).seq).toBe(3);
     expect(second.sealed).toBe(1);
     expect(third).toEqual({ sealed: 0, tenants: 0, conflicts: 0, heads: [] });
   });
@@ -294,6 +300,19 @@ describe('verifyAuditChain', () => {
     expect(result.problems).toEqual([expect.objectContaining({ problem: 'altered', eventId: ids[2], seq: 3 })]);
   });
 
+  it('reports an event whose chain field was edited into something that is no link as altered', async () => {
+    // Prepare
+    const { deps, ids, row } = await sealed();
+    row('t1', ids[4]!).link = 'malformed';
+    // Act
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess: that event, and the head that still counts it
+    expect(result.problems).toEqual([
+      { problem: 'altered', eventId: ids[4], seq: null, detail: 'its chain link is not a link any more' },
+      expect.objectContaining({ problem: 'missing', seq: 5 }),
+    ]);
+  });
+
   it('reports every event as altered under another key', async () => {
     const { deps } = await sealed();
     const result = await verifyAuditChain({ ...deps, key: 'another key' }, 't1');
@@ -328,8 +347,8 @@ describe('verifyAuditChain', () => {
 
   it('reports a second event claiming a position', async () => {
     // Prepare
-    const { deps, ids, row } = await sealed();
-    row('t1', ids[3]!).link = { ...row('t1', ids[2]!).link! };
+    const { deps, ids, row, linkOf } = await sealed();
+    row('t1', ids[3]!).link = { ...linkOf('t1', ids[2]!) };
     // Act
     const result = await verifyAuditChain(deps, 't1');
     // Assess
