@@ -82,6 +82,16 @@ export const keys = {
     GSI2SK: `${dueAt}#${ref}`,
   }),
   duePartition: (kind: DueKind, shard: number) => `${kind}#${shard}`,
+  /**
+   * GSI2 keys of an audit event waiting to be sealed: sorted by tenant, then time, so the sealer
+   * can take a bounded share of each tenant and skip past a busy one (fair sealing).
+   */
+  sealQueue: (tenantId: string, at: string, eventId: string) => ({
+    GSI2PK: `SEAL#${shardOf(tenantId)}`,
+    GSI2SK: `${tenantId}#${at}#${eventId}`,
+  }),
+  /** The first GSI2 sort key after every waiting event of `tenantId` (`$` sorts after `#`). */
+  sealQueueAfter: (tenantId: string) => `${tenantId}$`,
 } as const;
 
 export type DueKind = 'EXPIRY' | 'OUTBOX' | 'SEAL';

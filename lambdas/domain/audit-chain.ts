@@ -21,8 +21,11 @@ import { DUE_SHARDS } from '../contract/table.ts';
 export const GENESIS = '0'.repeat(64);
 /** Events sealed in one transaction (DynamoDB allows 100 items; one is the head). */
 export const SEAL_BATCH = 99;
-/** Unsealed events read per shard per run; the next run takes the rest. */
-export const SEAL_READ_LIMIT = 500;
+/**
+ * The most events of one tenant sealed per run (its fair share); the next run takes the rest.
+ * Also the page size of the read of a shard's waiting events.
+ */
+export const SEAL_TENANT_SHARE = 500;
 /** An event still unsealed after this long means the job is not running, or the event was slipped in. */
 export const STALE_UNSEALED_MS = 10 * 60_000;
 
@@ -71,20 +74,23 @@ export interface SealReport {
 }
 
 /**
- * Seals what is waiting, shard by shard.
- * 1. Read up to `SEAL_READ_LIMIT` unsealed events of the shard, oldest first.
- * 2. Per tenant, in order of time: read the head, link up to `SEAL_BATCH` events, write them and
- *    the new head in one transaction conditional on the head being unchanged.
- * 3. A lost race skips the tenant for this run; nothing is half-sealed.
+ * Seals what is waiting, shard by shard, fairly across tenants.
+ * 1. Read the shard's waiting events, which come by tenant, then oldest first.
+ * 2. Take each tenant's oldest `SEAL_TENANT_SHARE` at most: read its head, link them in batches of
+ *    `SEAL_BATCH`, each written with the new head in one transaction conditional on the head being
+ *    unchanged. Then skip past that tenant's remaining events to the next tenant.
+ * 3. A lost race skips the tenant for this run; nothing is half-sealed. What is left waits for the
+ *    next run, so one busy tenant never holds back the others.
  */
 export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean = () => true): Promise<SealReport> {
   const report: SealReport = { sealed: 0, tenants: 0, conflicts: 0, heads: [] };
   await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
-      if (!keepGoing()) return;
-      const waiting = await deps.chain.unsealedAudit(shard, SEAL_READ_LIMIT);
-      for (const [tenantId, events] of groupByTenant(waiting)) {
+      for (const next of tenantsWaiting(deps, shard)) {
         if (!keepGoing()) return;
+        const found = await next();
+        if (!found) return;
+        const [tenantId, events] = found;
         report.tenants++;
         try {
           const { sealed, head } = await sealTenant(deps, tenantId, events);
@@ -98,6 +104,33 @@ export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean =
     }),
   );
   return report;
+}
+
+/**
+ * The tenants of one shard with waiting events, one after the other, each with its oldest
+ * `SEAL_TENANT_SHARE` events at most. Each call of a step reads one page of the queue that starts
+ * at the next tenant, so a tenant with 10,000 waiting events costs one read of `SEAL_TENANT_SHARE`.
+ */
+function* tenantsWaiting(deps: ChainDeps, shard: number): Generator<() => Promise<[string, AuditEvent[]] | null>> {
+  let after: string | null = null;
+  let buffered: [string, AuditEvent[]][] = [];
+  let exhausted = false;
+  for (;;) {
+    yield async () => {
+      if (buffered.length === 0 && !exhausted) {
+        const page = await deps.chain.unsealedAudit(shard, after, SEAL_TENANT_SHARE);
+        const groups = [...groupByTenant(page)];
+        // A full page may cut its last tenant short: leave that one for the next read, which
+        // starts at it, unless it is the only one (a busy tenant: it gets its share, no more).
+        exhausted = page.length < SEAL_TENANT_SHARE;
+        buffered = !exhausted && groups.length > 1 ? groups.slice(0, -1) : groups;
+      }
+      const taken = buffered.shift();
+      if (!taken) return null;
+      after = taken[0];
+      return [taken[0], taken[1].slice(0, SEAL_TENANT_SHARE)];
+    };
+  }
 }
 
 async function sealTenant(deps: ChainDeps, tenantId: string, events: AuditEvent[]): Promise<{ sealed: number; head: ChainHead | null }> {

@@ -226,8 +226,11 @@ export interface StoredAuditEvent {
 
 /** The audit hash chain as the sealer and the verifier see it. */
 export interface AuditChainStore {
-  /** Audit events not yet sealed, one shard of tenants, oldest first. */
-  unsealedAudit(shard: number, limit: number): Promise<StoredAuditEvent[]>;
+  /**
+   * Audit events not yet sealed, one shard of tenants, by tenant then oldest first, starting with
+   * the first tenant after `afterTenant` (null: from the start).
+   */
+  unsealedAudit(shard: number, afterTenant: string | null, limit: number): Promise<StoredAuditEvent[]>;
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head

@@ -95,7 +95,7 @@ function strip(item: Item): Item {
 /** An audit event, marked to be sealed into its tenant's hash chain (the sparse `SEAL#n` keys). */
 export const auditItem = (tenantId: string, e: AuditEvent): Item => ({
   ...keys.audit(tenantId, e.eventId),
-  ...keys.due('SEAL', tenantId, e.at, `${tenantId}#${e.eventId}`),
+  ...keys.sealQueue(tenantId, e.at, e.eventId),
   type: 'audit',
   tenantId,
   ...e,
@@ -547,14 +547,17 @@ const parseStoredAudit = (i: Item): StoredAuditEvent => {
 
 function chainMethods(doc: DynamoDBDocumentClient, TableName: string, transact: (items: TxItem[]) => Promise<void>): AuditChainStore {
   return {
-    async unsealedAudit(shard, limit) {
+    async unsealedAudit(shard, afterTenant, limit) {
       const res = await doc.send(
         new QueryCommand({
           TableName,
           IndexName: indexes.byDueAt.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk },
-          ExpressionAttributeValues: { ':pk': keys.duePartition('SEAL', shard) },
+          KeyConditionExpression: afterTenant === null ? '#pk = :pk' : '#pk = :pk AND #sk > :after',
+          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk, ...(afterTenant === null ? {} : { '#sk': indexes.byDueAt.sk }) },
+          ExpressionAttributeValues: {
+            ':pk': keys.duePartition('SEAL', shard),
+            ...(afterTenant === null ? {} : { ':after': keys.sealQueueAfter(afterTenant) }),
+          },
           Limit: limit,
         }),
       );

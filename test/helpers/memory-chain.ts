@@ -26,10 +26,12 @@ export function createMemoryChain(): MemoryChain {
     append(tenantId, event) {
       rows.set(key(tenantId, event.eventId), { tenantId, event: clone(event), link: null });
     },
-    async unsealedAudit(shard, limit) {
+    async unsealedAudit(shard, afterTenant, limit) {
+      // As the GSI2 sort key `tenant#at#eventId` orders them, from the first tenant after `afterTenant`.
+      const sortKey = (r: StoredAuditEvent) => `${r.tenantId}#${r.event.at}#${r.event.eventId}`;
       return [...rows.values()]
-        .filter((r) => r.link === null && shardOf(r.tenantId) === shard)
-        .sort((a, b) => (a.event.at < b.event.at ? -1 : a.event.at > b.event.at ? 1 : 0))
+        .filter((r) => r.link === null && shardOf(r.tenantId) === shard && (afterTenant === null || sortKey(r) > `${afterTenant}$`))
+        .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
         .slice(0, limit)
         .map(clone);
     },

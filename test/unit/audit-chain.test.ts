@@ -1,7 +1,7 @@
 /** The audit hash chain: the link hash, sealing and verification, without DynamoDB. */
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
+import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, SEAL_TENANT_SHARE, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
@@ -126,7 +126,7 @@ describe('sealAuditTrail', () => {
     chain.append('t1', { ...event, eventId: '01JY', at: at(2) });
     chain.append('t1', { ...event, eventId: '01JB', at: at(3) });
     chain.append('t1', { ...event, eventId: '01JA', at: at(3) });
-    const reversed: AuditChainStore = { ...chain, unsealedAudit: async (shard, limit) => (await chain.unsealedAudit(shard, limit)).reverse() };
+    const reversed: AuditChainStore = { ...chain, unsealedAudit: async (shard, after, limit) => (await chain.unsealedAudit(shard, after, limit)).reverse() };
     // Act
     await sealAuditTrail({ ...deps, chain: reversed });
     // Assess
@@ -193,6 +193,50 @@ describe('sealAuditTrail', () => {
     // Assess
     expect(first).toMatchObject({ sealed: 1, tenants: 1 });
     expect(second).toMatchObject({ sealed: 1, tenants: 1 });
+  });
+
+  it('is fair: a busy tenant gets its share, every quiet tenant of its shard is sealed in the same run', async () => {
+    // Prepare: one tenant with far more than a share waiting, and quiet tenants of the same shard,
+    // whose ids sort both before and after it
+    const { deps, write } = setup();
+    const shard = shardOf('busy');
+    const quiet = Array.from({ length: 2000 }, (_, i) => `q${i}`).filter((t) => shardOf(t) === shard).slice(0, 5);
+    write(quiet[0]!, 2);
+    write('busy', SEAL_TENANT_SHARE * 4 + 7);
+    for (const t of quiet) write(t, 3);
+    // Act
+    const first = await sealAuditTrail(deps);
+    const quietAfter = await Promise.all(quiet.map((t) => verifyAuditChain(deps, t)));
+    const busyAfter = await verifyAuditChain(deps, 'busy');
+    // Assess: every quiet tenant whole, the busy one moved by exactly its share
+    for (const v of quietAfter) expect(v).toMatchObject({ valid: true, unsealed: 0 });
+    expect(quietAfter.map((v) => v.sealed)).toEqual([5, 3, 3, 3, 3]);
+    expect(busyAfter).toMatchObject({ valid: true, sealed: SEAL_TENANT_SHARE, unsealed: SEAL_TENANT_SHARE * 3 + 7 });
+    expect(first.tenants).toBe(6);
+    // Act: the next runs take the busy tenant's rest, a share at a time
+    const runs = [await sealAuditTrail(deps), await sealAuditTrail(deps), await sealAuditTrail(deps), await sealAuditTrail(deps)];
+    // Assess
+    expect(runs.map((r) => r.sealed)).toEqual([SEAL_TENANT_SHARE, SEAL_TENANT_SHARE, SEAL_TENANT_SHARE, 7]);
+    expect(await verifyAuditChain(deps, 'busy')).toMatchObject({ valid: true, unsealed: 0, sealed: SEAL_TENANT_SHARE * 4 + 7 });
+  });
+
+  it('reads a busy tenant\'s queue once per run, a share at a time, not its whole backlog', async () => {
+    // Prepare
+    const { deps, chain, write } = setup();
+    write('busy', SEAL_TENANT_SHARE * 3);
+    const reads: number[] = [];
+    const counting: AuditChainStore = {
+      ...chain,
+      unsealedAudit: async (shard, after, limit) => {
+        const page = await chain.unsealedAudit(shard, after, limit);
+        if (shard === shardOf('busy')) reads.push(page.length);
+        return page;
+      },
+    };
+    // Act
+    await sealAuditTrail({ ...deps, chain: counting });
+    // Assess: one page of a share, then one read that skips past the tenant and finds nothing
+    expect(reads).toEqual([SEAL_TENANT_SHARE, 0]);
   });
 
   it('takes no work when told to stop', async () => {
