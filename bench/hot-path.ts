@@ -75,7 +75,7 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
     const grants = [grantRecord(T, '01HOTGRANTTEAM000000000000', 0, createdAt, expiresAt), grantRecord(T, '01HOTGRANTAGENT00000000000', 1, createdAt, expiresAt)];
     await batchWrite(doc, tableName, grants.flatMap((g) => [grantItem(g), ...entryItems(g)]));
     // The adapter's handlers use the metered client; the stack keeps its clock and cursor secret.
-    setRuntime({ ...stack.runtime, store: createDynamoStore({ doc, tableName }) });
+    setRuntime({ ...stack.runtime, store: createDynamoStore({ doc, tableName, eventKey: async () => stack.runtime.eventKey! }) });
 
     const port = Number(new URL(stack.url).port);
     const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>

@@ -93,11 +93,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     opts.onDynamoClient?.(dynamoClient);
     const doc = documentClient(dynamoClient);
     const runtime: Runtime = {
-      store: createDynamoStore({ doc, tableName }),
+      store: createDynamoStore({ doc, tableName, eventKey: async () => runtime.eventKey! }),
       clock,
       ids: ulidIds(clock),
       cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
       auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
+      eventKey: process.env.EVENT_KEY ?? 'local-only-event-key',
     };
     setRuntime(runtime);
     process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';

@@ -234,7 +234,9 @@ export const AuditChainVerification = z.object({
   head: z.object({ seq: z.int(), hash: z.string(), eventId: z.string(), sealedAt: Timestamp }).nullable(),
   problems: z.array(
     z.object({
-      problem: z.enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long']),
+      problem: z
+        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged'])
+        .describe("`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)"),
       eventId: z.string().nullable(),
       seq: z.int().nullable(),
       detail: z.string(),

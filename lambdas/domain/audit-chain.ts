@@ -16,6 +16,7 @@ import type { AuditEvent } from '../contract/schemas.ts';
 import { ConcurrentUpdateError } from './errors.ts';
 import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from './ports.ts';
 import { DUE_SHARDS } from '../contract/table.ts';
+import { eventMacValid } from './audit-integrity.ts';
 
 /** The `prev` of a tenant's first link. */
 export const GENESIS = '0'.repeat(64);
@@ -34,6 +35,8 @@ export interface ChainDeps {
   clock: Clock;
   /** The HMAC key of the links. */
   key: string;
+  /** The key of the events' write-time MACs (`audit-integrity.ts`); when given, verify checks them. */
+  eventKey?: string;
 }
 
 /** JSON with object keys sorted at every depth: one spelling per value, so one hash. */
@@ -168,7 +171,7 @@ function groupByTenant(waiting: StoredAuditEvent[]): Map<string, AuditEvent[]> {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export type ChainProblemKind = 'altered' | 'missing' | 'broken-link' | 'duplicate' | 'head-mismatch' | 'unsealed-too-long';
+export type ChainProblemKind = 'altered' | 'missing' | 'broken-link' | 'duplicate' | 'head-mismatch' | 'unsealed-too-long' | 'forged';
 
 export interface ChainProblem {
   problem: ChainProblemKind;
@@ -237,6 +240,12 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
     }
   }
 
+  if (deps.eventKey !== undefined) {
+    // An event already reported as altered by the chain is not reported a second time.
+    const altered = new Set(problems.filter((p) => p.problem === 'altered').map((p) => p.eventId));
+    problems.push(...forgedEvents(deps.eventKey, tenantId, stored.filter((s) => !altered.has(s.event.eventId))));
+  }
+
   for (const { event } of unsealed) {
     if (now.getTime() - Date.parse(event.at) > STALE_UNSEALED_MS) {
       problems.push({ problem: 'unsealed-too-long', eventId: event.eventId, seq: null, detail: `not sealed since ${event.at}` });
@@ -253,6 +262,18 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
     head,
     problems,
   };
+}
+
+/** Events whose write-time MAC is absent or wrong: written by someone other than the API, or edited. */
+function forgedEvents(eventKey: string, tenantId: string, stored: StoredAuditEvent[]): ChainProblem[] {
+  return stored
+    .filter((s) => !eventMacValid(eventKey, tenantId, s.event, s.mac))
+    .map(({ event, link }) => ({
+      problem: 'forged' as const,
+      eventId: event.eventId,
+      seq: link !== null && link !== 'malformed' ? link.seq : null,
+      detail: 'its MAC is missing or wrong: not written by the API as it stands',
+    }));
 }
 
 const missing = (from: number, to: number) => (from === to ? `event ${from} is missing` : `events ${from} to ${to} are missing`);

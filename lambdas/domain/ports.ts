@@ -222,6 +222,8 @@ export interface StoredAuditEvent {
   event: AuditEvent;
   /** null: not sealed yet; `malformed`: a `chain` field is there but is no link (edited by hand). */
   link: ChainLink | 'malformed' | null;
+  /** The MAC the API wrote with the event (see `audit-integrity.ts`); absent: none. */
+  mac?: string | null;
 }
 
 /** The audit hash chain as the sealer and the verifier see it. */

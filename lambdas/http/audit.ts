@@ -2,11 +2,14 @@
 import { listAuditEvents } from '../domain/audit.ts';
 import { verifyAuditChain } from '../domain/audit-chain.ts';
 import { api, listReply } from './api.ts';
-import { auditKey } from './runtime.ts';
+import { auditKey, eventKey } from './runtime.ts';
 
 export const handler = api('audit', {
   ListAuditEvents: async (input) => listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page)),
   VerifyAuditChain: async ({ deps, params }) => ({
-    body: await verifyAuditChain({ chain: deps.store, clock: deps.clock, key: await auditKey(deps) }, params.tenantId),
+    body: await verifyAuditChain(
+      { chain: deps.store, clock: deps.clock, key: await auditKey(deps), eventKey: await eventKey(deps) },
+      params.tenantId,
+    ),
   }),
 });

@@ -55,6 +55,8 @@ export interface Runtime extends Deps {
   cursorSecret: string;
   /** The HMAC key of the audit hash chain; empty until `auditKey()` has read it. */
   auditKey?: string;
+  /** The key of the audit events' write-time MACs; empty until `eventKey()` has read it. */
+  eventKey?: string;
 }
 
 let runtime: Runtime | undefined;
@@ -64,13 +66,16 @@ export function getRuntime(): Runtime {
   if (!runtime) {
     const clock = systemClock;
     runtime = {
-      store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME') }),
+      // Every audit event written gets its MAC under the event key, read once per container.
+      store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME'), eventKey: () => eventKey(runtime!) }),
       clock,
       ids: ulidIds(clock),
       // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
       cursorSecret: process.env.CURSOR_SECRET ?? '',
       // Likewise AUDIT_KEY_SECRET_ARN, resolved by `auditKey()`.
       auditKey: process.env.AUDIT_KEY ?? '',
+      // Likewise EVENT_KEY_SECRET_ARN, resolved by `eventKey()`.
+      eventKey: process.env.EVENT_KEY ?? '',
     };
   }
   return runtime;
@@ -123,4 +128,14 @@ export async function auditKey(runtime: Runtime): Promise<string> {
   if (runtime.auditKey) return runtime.auditKey;
   runtime.auditKey = await secretFromExtension(requiredEnv('AUDIT_KEY_SECRET_ARN'), 'audit chain key');
   return runtime.auditKey;
+}
+
+/**
+ * The key of the audit events' write-time MACs: `EVENT_KEY`, or the secret named by
+ * `EVENT_KEY_SECRET_ARN`. Every function that writes audit events, and the verifier, needs it.
+ */
+export async function eventKey(runtime: Runtime): Promise<string> {
+  if (runtime.eventKey) return runtime.eventKey;
+  runtime.eventKey = await secretFromExtension(requiredEnv('EVENT_KEY_SECRET_ARN'), 'audit event key');
+  return runtime.eventKey;
 }

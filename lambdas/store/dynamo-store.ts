@@ -29,6 +29,7 @@ import {
   Session,
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
+import { eventMac } from '../domain/audit-integrity.ts';
 import { ConcurrentUpdateError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
@@ -178,10 +179,15 @@ async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCommandInp
 export interface DynamoStoreOptions {
   doc: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * The key of the audit events' MACs (read once per container); every audit event written gets
+   * its MAC (`mac`). Without it events are written unMACed, and the verifier reports them.
+   */
+  eventKey?: () => Promise<string>;
 }
 
 /** Builds the repository over a document client and a table name. */
-export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore {
+export function createDynamoStore({ doc, tableName: TableName, eventKey }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore {
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
@@ -207,6 +213,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
 
   /** Runs a transaction; a failed condition or a conflicting transaction is a lost race. */
   async function transact(items: TxItem[]): Promise<void> {
+    if (eventKey) await macAuditPuts(items, await eventKey());
     try {
       await doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
@@ -528,6 +535,18 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
 
 // ---- the audit hash chain --------------------------------------------------------------------------
 
+/**
+ * Adds its MAC to every new audit event a transaction puts (computed in memory: no extra request).
+ * Only the puts of new events (`attribute_not_exists`) are events the API writes.
+ */
+async function macAuditPuts(items: TxItem[], key: string): Promise<void> {
+  for (const { Put } of items) {
+    if (Put?.Item?.[attr.type] !== 'audit' || Put.ConditionExpression !== `attribute_not_exists(${attr.pk})`) continue;
+    const item = Put.Item;
+    Put.Item = { ...item, mac: eventMac(key, String(item.tenantId), AuditEvent.parse(strip(item))) };
+  }
+}
+
 const ChainLinkSchema = z.object({ seq: z.int().positive(), prev: z.string(), hash: z.string() });
 const ChainHeadSchema = z.object({ seq: z.int().positive(), hash: z.string(), eventId: z.string(), sealedAt: z.string() });
 /**
@@ -542,6 +561,7 @@ const parseStoredAudit = (i: Item): StoredAuditEvent => {
     tenantId: String(i.tenantId),
     event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice('AUDIT#'.length) } as AuditEvent),
     link: link === null ? null : link.success ? link.data : 'malformed',
+    mac: typeof i.mac === 'string' ? i.mac : null,
   };
 };
 

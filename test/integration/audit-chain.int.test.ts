@@ -239,7 +239,59 @@ describe('verification finds tampering', () => {
     const result = await verify(p);
     // Assess
     expect(result.body.valid).toBe(false);
-    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'unsealed-too-long', eventId: '01FORGEDEVENT000000000000' })]);
+    expect(result.body.problems).toEqual([
+      expect.objectContaining({ problem: 'forged', eventId: '01FORGEDEVENT000000000000', seq: null }),
+      expect.objectContaining({ problem: 'unsealed-too-long', eventId: '01FORGEDEVENT000000000000' }),
+    ]);
+  });
+
+  it('an event put by hand WITH the sealing marker is sealed like any other, and reported as forged at its position', async () => {
+    // Prepare
+    const { p } = await tenantWithHistory();
+    const eventId = '01FORGEDSEALED00000000000';
+    const event = {
+      eventId,
+      at: api.stack.clock.now().toISOString(),
+      actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
+      action: 'grant.revoked',
+      targetId: 'g-1',
+      details: { reason: 'looks routine' },
+    };
+    // Act: an insider with table write access writes the item exactly as the API would, minus the MAC
+    await doc.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...auditKey(p, eventId), ...keys.sealQueue(p.tenantId, event.at, eventId), type: 'audit', tenantId: p.tenantId, ...event },
+      }),
+    );
+    await runJob();
+    const result = await verify(p);
+    // Assess: the chain took it in whole; only its MAC gives it away
+    expect(result.body.unsealed).toBe(0);
+    expect(result.body.valid).toBe(false);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'forged', eventId, seq: result.body.head.seq })]);
+  });
+
+  it("a MACed event copied to another tenant, or under another id, is reported: the MAC is bound to where it sits", async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const other = await setupTenant(api);
+    await runJob();
+    const source = (await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, events[0]!.eventId) }))).Item!;
+    const { chain: _chain, ...unsealed } = source;
+    const at = api.stack.clock.now().toISOString();
+    // Act: replay it into the other tenant's trail, unsealed and marked to seal
+    await doc.send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...unsealed, ...auditKey(other, source.eventId), ...keys.sealQueue(other.tenantId, at, source.eventId), tenantId: other.tenantId },
+      }),
+    );
+    await runJob();
+    const result = await verify(other);
+    // Assess
+    expect(source.mac).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'forged', eventId: source.eventId })]);
   });
 
   it('an event edited into something unreadable is reported, not a 500', async () => {

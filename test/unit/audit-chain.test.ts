@@ -4,6 +4,7 @@ import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
 import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, SEAL_TENANT_SHARE, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
+import { eventMac, eventMacValid } from '../../lambdas/domain/audit-integrity.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
 import { FakeClock } from '../helpers/memory-store.ts';
 
@@ -427,5 +428,52 @@ describe('verifyAuditChain', () => {
     // Assess
     for (const r of results) expect(r.problems).toEqual([expect.objectContaining({ problem: 'head-mismatch' })]);
     expect(results[0]!.problems[0]!.detail).toBe('5 sealed events but no chain head');
+  });
+});
+
+// ---- write-time MACs (audit-integrity.ts) -----------------------------------------------------
+
+describe('eventMac', () => {
+  const base = eventMac('ek', 't1', event);
+
+  it('is a hex HMAC that eventMacValid accepts, and nothing else', () => {
+    expect(base).toMatch(/^[0-9a-f]{64}$/);
+    expect(eventMacValid('ek', 't1', event, base)).toBe(true);
+    expect(eventMacValid('ek', 't1', event, null)).toBe(false);
+    expect(eventMacValid('ek', 't1', event, base.slice(1))).toBe(false);
+    expect(eventMacValid('ek', 't1', event, linkHash('ek', 't1', 1, GENESIS, event))).toBe(false);
+  });
+
+  it.each([
+    ['the key', () => eventMac('other', 't1', event)],
+    ['the tenant', () => eventMac('ek', 't2', event)],
+    ['the id (its key in the table)', () => eventMac('ek', 't1', { ...event, eventId: '01JCHAIN0000000000000000002' })],
+    ['the action', () => eventMac('ek', 't1', { ...event, action: 'grant.revoked' })],
+    ['a detail', () => eventMac('ek', 't1', { ...event, details: { ...event.details, expiresAt: '2026-12-01T00:00:00.000Z' } })],
+  ])('changes with %s', (_what, other) => {
+    expect(other()).not.toBe(base);
+  });
+});
+
+describe('verifyAuditChain with the event key', () => {
+  it('reports an event without a valid MAC as forged, sealed or not, and accepts MACed ones', async () => {
+    // Prepare: two events as the API writes them, one slipped in sealed-to-be, one edited MAC
+    const clock = new FakeClock();
+    const chain = createMemoryChain();
+    const deps = { chain, clock, key: KEY, eventKey: 'ek' };
+    const mk = (n: number): AuditEvent => ({ ...event, eventId: `01JMAC${String(n).padStart(20, '0')}`, at: clock.advanceMs(1).toISOString() });
+    const [good, slipped, edited] = [mk(1), mk(2), mk(3)];
+    for (const e of [good, slipped, edited]) chain.append('t1', e);
+    chain.rows.get(`t1#${good.eventId}`)!.mac = eventMac('ek', 't1', good);
+    chain.rows.get(`t1#${edited.eventId}`)!.mac = eventMac('ek', 't1', { ...edited, targetId: 'before' });
+    // Act
+    await sealAuditTrail(deps);
+    const result = await verifyAuditChain(deps, 't1');
+    // Assess
+    expect(result.valid).toBe(false);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ problem: 'forged', eventId: slipped.eventId, seq: 2 }),
+      expect.objectContaining({ problem: 'forged', eventId: edited.eventId, seq: 3 }),
+    ]);
   });
 });
