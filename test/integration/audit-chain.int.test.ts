@@ -7,14 +7,31 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
 import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
+import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { documentClient } from '../../lambdas/http/runtime.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 
 let api: TestApi;
 let doc: DynamoDBDocumentClient;
+/** Every write the API's client sends that puts or updates an audit item, with its condition. */
+const auditWrites: { op: string; condition: string | undefined }[] = [];
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({
+    onDynamoClient: (client) =>
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as { TransactItems?: Record<string, { Item?: Record<string, unknown>; Key?: Record<string, unknown>; ConditionExpression?: string }>[]; Item?: Record<string, unknown>; ConditionExpression?: string };
+          const isAudit = (x?: Record<string, unknown>) => JSON.stringify(x?.SK ?? '').includes('AUDIT#');
+          for (const t of input.TransactItems ?? []) {
+            for (const [op, w] of Object.entries(t)) if (isAudit(w.Item ?? w.Key)) auditWrites.push({ op, condition: w.ConditionExpression });
+          }
+          if (isAudit(input.Item)) auditWrites.push({ op: 'PutItem', condition: input.ConditionExpression });
+          return next(args);
+        },
+        { step: 'initialize' },
+      ),
+  });
   doc = documentClient(localDynamoClient(api.stack.dynamoEndpoint));
 });
 afterAll(async () => api?.stop());
@@ -329,6 +346,36 @@ describe('verification finds tampering', () => {
     const result = await verify(p);
     // Assess
     expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'head-mismatch' })]);
+  });
+});
+
+describe('no overwrite of an audit event by the API', () => {
+  it('every audit put the API sends is conditioned on the event being new; sealing only adds the link once', async () => {
+    // Prepare
+    auditWrites.length = 0;
+    // Act: a history with every kind of write: grant, sign-in, revoke (ending a session), sealing
+    await tenantWithHistory();
+    // Assess
+    const puts = auditWrites.filter((w) => w.op === 'Put' || w.op === 'PutItem');
+    const others = auditWrites.filter((w) => w.op !== 'Put' && w.op !== 'PutItem');
+    expect(puts.length).toBeGreaterThanOrEqual(4);
+    for (const w of puts) expect(w.condition).toBe('attribute_not_exists(PK)');
+    expect(others.length).toBeGreaterThan(0);
+    for (const w of others) expect(w).toEqual({ op: 'Update', condition: 'attribute_exists(PK) AND attribute_not_exists(#chain)' });
+  });
+
+  it('an audit event written again under its id is refused, and the stored one stays as it was', async () => {
+    // Prepare
+    const { p, events } = await tenantWithHistory();
+    const target = events[0]!;
+    const before = (await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }))).Item!;
+    const rewrite = { eventId: target.eventId, at: before.at, actor: { id: 'system' as const }, action: 'grant.revoked' as const, targetId: 'x', details: {} };
+    // Act
+    const attempt = api.stack.runtime.store.appendAudit(p.tenantId, { audit: [rewrite], outbox: [] });
+    // Assess
+    await expect(attempt).rejects.toThrow(ConcurrentUpdateError);
+    const after = (await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }))).Item!;
+    expect(after).toEqual(before);
   });
 });
 
