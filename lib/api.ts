@@ -29,6 +29,8 @@ export interface ApiProps {
   table: ITable;
   /** The audit chain's key, for the functions whose group asks for it (`auditKey`). */
   auditKey: ISecret;
+  /** The audit events' MAC key, for every function that writes audit events (`readwrite`) or verifies them. */
+  eventKey: ISecret;
   /** Issuer URL and audiences of the JWT authorizer. */
   jwtIssuer: string;
   jwtAudience: string[];
@@ -91,6 +93,7 @@ export class Api extends Construct {
         });
         bindTable(fn, props.table, def.data);
         if ('auditKey' in def && def.auditKey) bindSecret(fn, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
+        if (def.data === 'readwrite' || ('auditKey' in def && def.auditKey)) bindSecret(fn, props.eventKey, 'EVENT_KEY_SECRET_ARN');
         return [group, fn];
       }),
     ) as Record<Group, NodejsFunction>;

@@ -24,6 +24,8 @@ export class Data extends Construct {
   readonly cursorSecret: Secret;
   /** The HMAC key of the audit hash chain: kept outside the table so the table alone cannot forge links. */
   readonly auditKey: Secret;
+  /** The key of the audit events' write-time MACs: held by the functions that write or verify events. */
+  readonly eventKey: Secret;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -64,6 +66,18 @@ export class Data extends Construct {
       id: 'AwsSolutions-SMG4',
       reason:
         'Every sealed audit link is an HMAC under this key; rotating it would make the existing chains unverifiable. It is read only by the expiry job (sealing) and the audit function (verification).',
+    });
+
+    this.eventKey = new Secret(this, 'AuditEventKey', {
+      description: 'HMAC key of the support-access audit events (written by the API, checked by verification)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Without it, the events already written can no longer be checked.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.eventKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Every audit event carries an HMAC under this key; rotating it would make the existing events unverifiable. It is read only by the functions that write audit events and by verification.',
     });
 
     Validations.of(this.cursorSecret).acknowledge({

@@ -17,6 +17,8 @@ export interface JobsProps {
   table: ITable;
   /** The audit chain's key: the job seals new audit events. */
   auditKey: ISecret;
+  /** The audit events' MAC key: the job writes expiry events. */
+  eventKey: ISecret;
 }
 
 export class Jobs extends Construct {
@@ -41,6 +43,7 @@ export class Jobs extends Construct {
     });
     bindTable(this.expire, props.table, 'readwrite');
     bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
+    bindSecret(this.expire, props.eventKey, 'EVENT_KEY_SECRET_ARN');
 
     // Reads are exact whether or not the job has run (expiry is checked at read time).
     ({ rule: this.schedule, deadLetterQueue: this.deadLetterQueue } = everyMinute(this, 'ExpirySchedule', this.expire, 'expire due grants and requests'));

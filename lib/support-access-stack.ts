@@ -64,12 +64,13 @@ export class SupportAccessStack extends Stack {
       functions: this.functions,
       table: this.data.table,
       auditKey: this.data.auditKey,
+      eventKey: this.data.eventKey,
       jwtIssuer: this.auth.issuer,
       jwtAudience: this.auth.audience,
       corsOrigins: config.corsOrigins,
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
     });
-    this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey });
+    this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey, eventKey: this.data.eventKey });
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: this.functions.all,

@@ -235,6 +235,24 @@ describe('SupportAccess stack', () => {
     template.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit hash chain') }), DeletionPolicy: 'Retain' });
   });
 
+  it('lets every function that writes audit events, and verification, read the audit event key; no other', () => {
+    // Prepare
+    const keyId = logicalId(stack.data.eventKey);
+    const secretReads = (fn: NodejsFunction) =>
+      statementsOf(fn).filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`));
+    // Act
+    const readers = functionsOf().filter(({ fn }) => secretReads(fn).length > 0).map(({ name }) => name);
+    const fns = template.toJSON().Resources;
+    // Assess
+    expect(readers.sort()).toEqual(['audit', 'expire', 'grants', 'requests', 'sessions', 'settings']);
+    for (const { name, fn } of functionsOf()) {
+      const env = fns[logicalId(fn)].Properties.Environment.Variables;
+      if (readers.includes(name)) expect(env.EVENT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
+      else expect(env).not.toHaveProperty('EVENT_KEY_SECRET_ARN');
+    }
+    template.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit events') }), DeletionPolicy: 'Retain' });
+  });
+
   it('grants table access by the mode of each group, and PartiQLSelect for the access check', () => {
     // Prepare
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
