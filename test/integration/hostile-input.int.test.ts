@@ -184,6 +184,9 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
     case 'GSI2PK':
       return /^(EXPIRY|OUTBOX|SEAL)#\d+$/.test(v) ? null : 'GSI2 partition';
     case 'GSI2SK':
+      // an audit event waiting to be sealed: `tenant#at#eventId`; the sealer skips past a tenant with `tenant$`
+      if ((m = /^([^#$]*)#([^#]*)#([0-9A-Z]{26})$/.exec(v)) && TIME.test(m[2]!)) return tenantOk(m[1]!) ? null : 'seal ref';
+      if ((m = /^([^#$]*)\$$/.exec(v)) && !TIME.test(m[1]!)) return tenantOk(m[1]!) ? null : 'seal ref';
       if ((m = /^([^#$]*)(\$|#(GRANT|REQUEST)#([^#]*)#([^#]*)|#([0-9A-Z]{26})|#([^#]*)#([0-9A-Z]{26}))$/.exec(v))) {
         if (!TIME.test(m[1]!)) return 'due time';
         if (m[3]) return tenantOk(m[4]!) && isId(m[5]!) ? null : 'due ref';
