@@ -33,7 +33,7 @@ export const Actor = z.object({ id: z.string(), email: z.string(), name: z.strin
 export type Actor = z.infer<typeof Actor>;
 export const SystemActor = z.object({ id: z.literal('system') });
 
-export const ModuleName = text(1, 64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
+export const ModuleName = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
 export const Scope = z.strictObject({
   level: z.enum(['read-only', 'full']),
   modules: z
