@@ -16,8 +16,9 @@ afterAll(async () => api?.stop());
 const ask = { ticketId: 'T-11', reason: 'invoice totals are wrong', scope: { level: 'full' }, durationHours: 6 };
 const base = (p: People) => `/v1/tenants/${p.tenantId}`;
 
-/** The tenant's state and every email its contacts hold. */
+/** The tenant's state and every email its contacts hold (after delivering whatever is due). */
 async function everything(p: People) {
+  await api.stack.deliver();
   const mail = await Promise.all([p.admin.email, p.contact.email].map((e) => api.mailTo(e)));
   return { state: await tenantState(api, p), mail: mail.map((m) => m.length) };
 }
