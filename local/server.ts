@@ -109,6 +109,7 @@ const TokenBody = z.object({
   name: z.string().min(1),
   groups: z.array(z.string()),
   tenantId: z.string().min(1).optional(),
+  emailVerified: z.boolean().optional(),
   expiresInSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
 });
 const ClockBody = z.strictObject({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) });

@@ -11,6 +11,7 @@ import type { Mailer } from '../lambdas/domain/ports.ts';
 import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
 import { setMailer } from '../lambdas/jobs/runtime.ts';
 import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
+import { parseSupportEmailDomains } from '../lambdas/domain/identity.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
@@ -96,6 +97,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       store: createDynamoStore({ doc, tableName }),
       clock,
       ids: ulidIds(clock),
+      // The support staff of the local stack are @vendor.test (the demo's Sam and Lee).
+      supportEmailDomains: parseSupportEmailDomains(process.env.SUPPORT_EMAIL_DOMAINS ?? 'vendor.test'),
       cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
       auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
     };

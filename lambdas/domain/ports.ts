@@ -27,7 +27,10 @@ export interface Ids {
 /** Who is calling, as the JWT says. `tenantId` is set for tenant users only. */
 export interface Principal {
   id: string;
+  /** Canonical (see `canonicalEmail`). */
   email: string;
+  /** The token says the email is verified (`email_verified`); contact rights need it. */
+  emailVerified: boolean;
   name: string;
   roles: Role[];
   tenantId: string | null;
@@ -57,6 +60,9 @@ export interface AccessEntry {
   /** The grant's ticket and reason, which the sign-in email names (absent on older entries). */
   ticketId?: string | null;
   reason?: string;
+  /** Whom the grant names: sign-in under a named grant matches the grantee's `sub` and email. */
+  audience: Grant['audience'];
+  grantees: { id: string; email: string }[];
 }
 
 export interface RequestRecord extends AccessRequest {
@@ -248,4 +254,9 @@ export interface Deps {
   store: Store;
   clock: Clock;
   ids: Ids;
+  /**
+   * The deployment's support email domains (`SUPPORT_EMAIL_DOMAINS`): a grantee's email must be in
+   * one. Absent: no grantee can be named (fail closed).
+   */
+  supportEmailDomains?: readonly string[];
 }

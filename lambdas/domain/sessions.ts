@@ -3,7 +3,7 @@ import type { Access, Grant, Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
 import { mail } from './grants.ts';
 import { retrying } from './retry.ts';
-import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
+import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
@@ -29,7 +29,7 @@ function preferred(a: AccessEntry, b: AccessEntry): number {
  */
 export async function getAccess(deps: Deps, caller: Principal, tenantId: string): Promise<Access> {
   const now = deps.clock.now();
-  const live = (await deps.store.accessEntries(tenantId, caller.id)).filter((e) => entryIsLive(e, now));
+  const live = (await deps.store.accessEntries(tenantId, caller.id)).filter((e) => entryIsLive(e, now) && covers(e, caller));
   return {
     allowed: live.length > 0,
     scope: widestScope(live.map((e) => e.scope)),
@@ -40,7 +40,8 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
 
 /**
  * Signs a support person in to a tenant.
- * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one.
+ * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one. A named
+ *    grant covers its grantee by `sub` and canonical email: a token with another email is refused.
  * 2. None: audit `session.denied` and refuse with ACCESS_NOT_GRANTED.
  * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
  *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
@@ -54,7 +55,7 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
   return retrying(async () => {
     const now = deps.clock.now();
     const entries = (await deps.store.accessEntries(tenantId, caller.id))
-      .filter((e) => entryIsLive(e, now))
+      .filter((e) => entryIsLive(e, now) && covers(e, caller))
       .filter((e) => input.grantId === undefined || e.grantId === input.grantId)
       .sort(preferred);
     const entry = entries[0];
@@ -117,6 +118,16 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
 }
 
 /**
+ * A session of the caller as it is now: what an `Idempotency-Key` replay of a sign-in answers, so a
+ * session that has ended since is never shown open.
+ */
+export async function currentSession(deps: Deps, caller: Principal, tenantId: string, sessionId: string): Promise<Session> {
+  const s = await deps.store.getSession(tenantId, sessionId);
+  if (!s || s.accessedBy.id !== caller.id) throw new NotFoundError(`no session ${sessionId}`);
+  return sessionView(s, deps.clock.now());
+}
+
+/**
  * Signs out. Only the session's own agent may; a session that already ended is a conflict.
  */
 export async function endSession(deps: Deps, caller: Principal, tenantId: string, sessionId: string): Promise<Session> {
@@ -156,6 +167,7 @@ export async function listMyGrants(deps: Deps, caller: Principal, page: PageInpu
   const covering = await deps.store.grantsCovering(caller.id);
   const unique = [...new Map(covering.map((g) => [`${g.tenantId}#${g.grantId}`, g])).values()];
   const sorted = unique
+    .filter((g) => covers(g, caller))
     .map((g) => grantView(g, now))
     .filter((g) => g.status === 'ACTIVE')
     .sort((a, b) => (a.grantId === b.grantId ? (a.tenantId > b.tenantId ? -1 : 1) : a.grantId > b.grantId ? -1 : 1));

@@ -6,6 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
+import { parseSupportEmailDomains } from '../domain/identity.ts';
 import type { Clock, Deps, Ids } from '../domain/ports.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
 
@@ -67,6 +68,8 @@ export function getRuntime(): Runtime {
       store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME') }),
       clock,
       ids: ulidIds(clock),
+      // Who may be named on a grant: comma-separated domains (`vendor.test,vendor.com`).
+      supportEmailDomains: parseSupportEmailDomains(requiredEnv('SUPPORT_EMAIL_DOMAINS')),
       // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
       cursorSecret: process.env.CURSOR_SECRET ?? '',
       // Likewise AUDIT_KEY_SECRET_ARN, resolved by `auditKey()`.

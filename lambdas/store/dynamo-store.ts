@@ -71,6 +71,8 @@ const AccessEntrySchema = z.object({
   createdAt: z.string(),
   ticketId: z.string().nullable().optional(),
   reason: z.string().optional(),
+  audience: Grant.shape.audience,
+  grantees: z.array(z.object({ id: z.string(), email: z.string() })),
 });
 
 /** String sets come back as `Set`; absent when empty. */

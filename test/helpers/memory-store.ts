@@ -164,6 +164,8 @@ export function createMemoryStore(): MemoryStore {
     createdAt: g.createdAt,
     ticketId: g.ticketId,
     reason: g.reason,
+    audience: g.audience,
+    grantees: g.grantees.map((x) => ({ id: x.id, email: x.email })),
   });
   const putEntryOp = (g: GrantRecord, p: Principal): TxOp => ({
     check: () => !entries.has(entryKey(g.tenantId, p, g.grantId)),

@@ -366,6 +366,42 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
   );
 
   it(
+    'single-line fields: a control character or line separator anywhere in ticketId, reason, comment or a name is a 400 naming the field',
+    async () => {
+      const SINGLE_LINE_FIELDS = ['ticketId', 'reason', 'comment', 'name'];
+      const targets = AUTH_ROUTES.filter((r) => r.body).flatMap((route) =>
+        holders(route, mine).flatMap(({ role, who }) =>
+          Object.keys(validBody(route, role, mine) ?? {})
+            .filter((f) => SINGLE_LINE_FIELDS.includes(f))
+            .map((field) => ({ route, role, who, field })),
+        ),
+      );
+      // Cc (C0, DEL, C1) and the two Unicode line separators.
+      const control = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }), fc.constantFrom(0x2028, 0x2029)).map((c) => String.fromCharCode(c));
+      const text = fc.string({ maxLength: 20 });
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...targets), text, control, text, async ({ route, role, who, field }, pre, c, post) => {
+          const valid = validBody(route, role, mine) as Record<string, unknown>;
+          const res = await check({
+            route,
+            as: who,
+            role,
+            path: pathOf(route, mine),
+            tenant: mine.p.tenantId,
+            body: JSON.stringify({ ...valid, [field]: `x${pre}${c}${post}y` }),
+            headers: { 'content-type': 'application/json' },
+          });
+          const what = `${route.id} ${field} ${JSON.stringify(c)} as ${role} → ${res.status} ${JSON.stringify(res.body)}`;
+          expect(res.status, what).toBe(400);
+          expect(res.body.errors.map((e: { path: string }) => e.path), what).toContain(field);
+        }),
+        fcOptions(60),
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     'query strings and headers: any parameter, repeated parameters, forged cursors, any content type and idempotency key',
     async () => {
       const query = fc.oneof(

@@ -41,12 +41,12 @@ beforeAll(async () => {
   );
   doc = documentClient(client);
   clock = new LocalClock();
-  deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock) };
+  deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock), supportEmailDomains: ['vendor.test'] };
   requests = [];
 });
 
-const admin = (tenantId: string): Principal => ({ id: `admin-${tenantId}`, email: `admin@${tenantId}.test`, name: 'Admin', roles: ['tenant-admin'], tenantId });
-const agent: Principal = { id: 'agent-store', email: 'agent@vendor.test', name: 'Agent', roles: ['support-agent'], tenantId: null };
+const admin = (tenantId: string): Principal => ({ id: `admin-${tenantId}`, email: `admin@${tenantId}.test`, emailVerified: true, name: 'Admin', roles: ['tenant-admin'], tenantId });
+const agent: Principal = { id: 'agent-store', email: 'agent@vendor.test', emailVerified: true, name: 'Agent', roles: ['support-agent'], tenantId: null };
 
 async function tenantWithGrants(n: number, durationHours = 1) {
   const tenantId = `s-${ulid().toLowerCase()}`;
