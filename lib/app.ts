@@ -4,6 +4,7 @@
  * the template tests call it too, so they check exactly what is deployed.
  */
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SupportAccessStack } from './support-access-stack.ts';
 
@@ -12,6 +13,6 @@ export function createApp(props: AppProps = {}): { app: App; stack: SupportAcces
   const stack = new SupportAccessStack(app, 'SupportAccess', {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator({ controlTowerRulesEnabled: true }));
   return { app, stack };
 }
