@@ -106,7 +106,8 @@ export class Api extends Construct {
     (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
       writeRoutes.map((r) => {
         const t = props.routeThrottling?.[r.id] ?? props.writeRouteThrottle;
-        return [routeKey(r), { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }];
+        // An L1 Json property: CloudFormation's own (PascalCase) names, as the template carries them.
+        return [routeKey(r), { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
       }),
     );
     this.url = this.stage.url;
