@@ -39,7 +39,8 @@ export class Jobs extends Construct {
       // would read the same due items twice.
       reservedConcurrentExecutions: 1,
     });
-    bindTable(this.expire, props.table, 'readwrite');
+    // Deletes: an expired grant's access entries go with it.
+    bindTable(this.expire, props.table, 'readwrite', { deletes: true });
     bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
 
     // Reads are exact whether or not the job has run (expiry is checked at read time).

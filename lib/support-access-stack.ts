@@ -4,6 +4,7 @@
  * Settings come from CDK context, read and checked by `config.ts` (defaults in docs/deploy.md).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
@@ -13,6 +14,7 @@ import { readConfig, type SupportAccessConfig } from './config.ts';
 import { Data } from './data.ts';
 import { Functions } from './functions.ts';
 import { Jobs } from './jobs.ts';
+import { logsKey } from './keys.ts';
 import { Notifications } from './notifications.ts';
 
 export interface SupportAccessStackProps extends StackProps {
@@ -29,6 +31,8 @@ export class SupportAccessStack extends Stack {
   readonly api: Api;
   readonly jobs: Jobs;
   readonly alarms: Alarms;
+  /** Encrypts every log group of the stack. */
+  readonly logKey: Key;
 
   constructor(scope: Construct, id: string, props: SupportAccessStackProps = {}) {
     super(scope, id, { description: 'support-access: temporary, approved support access to tenant accounts', ...props });
@@ -42,12 +46,16 @@ export class SupportAccessStack extends Stack {
       domainPrefix: config.authDomainPrefix,
       callbackUrls: config.authCallbackUrls,
       logoutUrls: config.authLogoutUrls,
+      allowPasswordAuthFlows: config.allowPasswordAuthFlows,
+      wafRateLimit: config.wafRateLimit,
     });
 
     // ---- stateless ----
+    this.logKey = logsKey(this, 'LogKey');
     this.functions = new Functions(this, 'Functions', {
-      cursorSecret: this.data.cursorSecret,
-      logRetention: RetentionDays.ONE_MONTH,
+      logKey: this.logKey,
+      // A year: the AWS Control Tower control CT.CLOUDWATCH.PR.2 asks for at least 365 days.
+      logRetention: RetentionDays.ONE_YEAR,
       environment: {
         TABLE_NAME: this.data.table.tableName,
         APP_BASE_URL: config.appBaseUrl,
@@ -64,10 +72,15 @@ export class SupportAccessStack extends Stack {
       functions: this.functions,
       table: this.data.table,
       auditKey: this.data.auditKey,
+      cursorSecret: this.data.cursorSecret,
+      supportEmailDomains: config.supportEmailDomains,
       jwtIssuer: this.auth.issuer,
       jwtAudience: this.auth.audience,
       corsOrigins: config.corsOrigins,
+      logKey: this.logKey,
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+      writeRouteThrottle: { rateLimit: config.writeRouteRateLimit, burstLimit: config.writeRouteBurstLimit },
+      routeThrottling: config.routeThrottling,
     });
     this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey });
 

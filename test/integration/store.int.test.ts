@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
@@ -212,3 +213,39 @@ describe('the dead letter in AWS: npm run outbox', () => {
   }, 60_000);
 });
 
+
+describe('what the functions without dynamodb:DeleteItem rely on', () => {
+  it('releases an Idempotency-Key by expiring it, not deleting it: the key can be claimed again', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    const now = Math.floor(Date.now() / 1000);
+    await deps.store.beginIdempotent(tenantId, 'CreateGrant', 'k1', 'h1', now, 86_400);
+    requests = [];
+
+    // Act
+    await deps.store.releaseIdempotent(tenantId, 'CreateGrant', 'k1');
+    const released = requests;
+    const again = await deps.store.beginIdempotent(tenantId, 'CreateGrant', 'k1', 'h2', now, 86_400);
+    await deps.store.releaseIdempotent(tenantId, 'CreateGrant', 'never-claimed');
+
+    // Assess
+    expect(released).toEqual(['UpdateCommand']);
+    expect(again).toBeNull();
+  });
+
+  it('never writes over an existing audit event: a change that reuses an event id is refused whole', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    await putContact(deps, admin(tenantId), tenantId, `admin@${tenantId}.test`, 'Admin');
+    const [original] = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    const forged = { ...original!, action: 'policy.updated' as const, details: { forged: true } };
+
+    // Act
+    const attempt = deps.store.putPolicy(tenantId, { ...DEFAULT_POLICY, approvalsRequired: 2 }, { audit: [forged], outbox: [] });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items).toEqual([original]);
+    expect(await deps.store.getPolicy(tenantId)).toBeNull();
+  });
+});
