@@ -59,6 +59,7 @@ export interface Runtime extends Deps {
 }
 
 let runtime: Runtime | undefined;
+let supportEmailDomains: readonly string[] | undefined;
 
 /** The shared dependencies, built on first use from the environment. */
 export function getRuntime(): Runtime {
@@ -68,8 +69,12 @@ export function getRuntime(): Runtime {
       store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME') }),
       clock,
       ids: ulidIds(clock),
-      // Who may be named on a grant: comma-separated domains (`vendor.test,vendor.com`).
-      supportEmailDomains: parseSupportEmailDomains(requiredEnv('SUPPORT_EMAIL_DOMAINS')),
+      // Who may be named on a grant: comma-separated domains (`vendor.test,vendor.com`). Read when
+      // first needed: only the API functions have it; the jobs name no grantee and never read it.
+      get supportEmailDomains() {
+        supportEmailDomains ??= parseSupportEmailDomains(requiredEnv('SUPPORT_EMAIL_DOMAINS'));
+        return supportEmailDomains;
+      },
       // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
       cursorSecret: process.env.CURSOR_SECRET ?? '',
       // Likewise AUDIT_KEY_SECRET_ARN, resolved by `auditKey()`.
