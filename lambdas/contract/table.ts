@@ -52,6 +52,11 @@ export const keys = {
   sessionPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'SESSION#' }),
   audit: (tenantId: string, eventId: string) => ({ PK: tenantPk(tenantId), SK: `AUDIT#${eventId}` }),
   auditPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'AUDIT#' }),
+  /**
+   * How many PENDING requests an agent has at a tenant: `ADD`ed by a create (conditioned on the
+   * bound), taken back by the transition that ends the request, in the same transactions.
+   */
+  pendingCount: (tenantId: string, agentId: string) => ({ PK: tenantPk(tenantId), SK: `PENDING#${agentId}` }),
   /** The head of a tenant's audit hash chain: the last sealed link. */
   chainHead: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHAIN' }),
   idempotency: (tenantId: string, scope: string, key: string) => ({

@@ -144,7 +144,12 @@ export interface Store {
   listSessions(tenantId: string, page: PageInput): Promise<Page<SessionRecord>>;
 
   // access requests
-  createRequest(request: RequestRecord, change: Change): Promise<void>;
+  /**
+   * Writes a new PENDING request and counts it among its requester's PENDING requests at the
+   * tenant, in one transaction; `LimitReachedError` when `maxPending` are PENDING already.
+   * Leaving PENDING (`updateRequest` to any other status) takes it off the count.
+   */
+  createRequest(request: RequestRecord, change: Change, maxPending: number): Promise<void>;
   getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
   listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
   /**

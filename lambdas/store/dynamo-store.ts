@@ -29,7 +29,7 @@ import {
   Session,
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
-import { ConcurrentUpdateError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
+import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
   AuditChainStore,
@@ -204,6 +204,10 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     ...change.audit.map((e) => put(auditItem(tenantId, e))),
     ...change.outbox.map((m) => put(outboxItem(m))),
   ];
+
+  /** Whether a cancelled transaction failed the condition of its first item. */
+  const cancelledFirst = (e: ConcurrentUpdateError): boolean =>
+    e.cause instanceof TransactionCanceledException && e.cause.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
 
   /** Runs a transaction; a failed condition or a conflicting transaction is a lost race. */
   async function transact(items: TxItem[]): Promise<void> {
@@ -473,8 +477,15 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     },
 
     // ---- access requests ----
-    async createRequest(request, change) {
-      await transact([put(requestItem(request)), ...changeItems(request.tenantId, change)]);
+    async createRequest(request, change, maxPending) {
+      try {
+        await transact([pendingCountAdd(request, maxPending), put(requestItem(request)), ...changeItems(request.tenantId, change)]);
+      } catch (e) {
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) {
+          throw new LimitReachedError(`${maxPending} requests are PENDING already`, { cause: e });
+        }
+        throw e;
+      }
     },
     async getRequest(tenantId, requestId) {
       const i = await get(keys.request(tenantId, requestId));
@@ -489,6 +500,7 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
         ...changeItems(expected.tenantId, change),
       ];
       if (grant) items.push(put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))));
+      if (next.status !== 'PENDING') items.push(pendingCountAdd(expected, null));
       await transact(items);
     },
 
@@ -512,6 +524,23 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     ...idempotencyMethods(doc, TableName),
     ...chainMethods(doc, TableName, transact),
   };
+
+  /**
+   * The count of the requester's PENDING requests at the tenant: +1 conditioned on staying within
+   * `maxPending`, or -1 (`maxPending` null) when a request leaves PENDING. The transition it rides
+   * with is itself conditioned (new request, or PENDING at the version read), so each request is
+   * counted in and out exactly once, whatever runs concurrently.
+   */
+  const pendingCountAdd = (r: RequestRecord, maxPending: number | null): TxItem => ({
+    Update: {
+      TableName,
+      Key: keys.pendingCount(r.tenantId, r.requestedBy.id),
+      UpdateExpression: 'ADD #pending :delta SET #type = :type',
+      ExpressionAttributeNames: { '#pending': 'pending', '#type': attr.type },
+      ExpressionAttributeValues: { ':delta': maxPending === null ? -1 : 1, ':type': 'pendingCount', ...(maxPending === null ? {} : { ':max': maxPending }) },
+      ...(maxPending === null ? {} : { ConditionExpression: 'attribute_not_exists(#pending) OR #pending < :max' }),
+    },
+  });
 
   const endSessionItem = (tenantId: string, sessionId: string, end: SessionEnd): TxItem => ({
     Update: {
