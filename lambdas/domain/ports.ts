@@ -160,6 +160,12 @@ export interface Store {
 
   // audit and the due-at index
   appendAudit(tenantId: string, change: Change): Promise<void>;
+  /**
+   * Counts one refused sign-in into `event` (a `session.denied` with a window's fixed id): writes
+   * it with `details.count` 1 when absent, else adds 1 to its count, in one atomic write; it is
+   * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
+   */
+  countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
@@ -227,6 +233,8 @@ export interface StoredAuditEvent {
   event: AuditEvent;
   /** null: not sealed yet; `malformed`: a `chain` field is there but is no link (edited by hand). */
   link: ChainLink | 'malformed' | null;
+  /** Not to be sealed before this instant (an event that may still change until then). */
+  sealAfter?: string | undefined;
 }
 
 /** The audit hash chain as the sealer and the verifier see it. */

@@ -81,7 +81,18 @@ const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 const parseEntry = (i: Item): AccessEntry => AccessEntrySchema.parse(i);
 const parseContact = (i: Item): Contact => Contact.parse(i);
-const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(i);
+const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(withRefusals(i));
+
+/**
+ * A `session.denied` event that counts refusals keeps its count in a top-level `refusals` number
+ * (an atomic `ADD` cannot create a field inside a map the same write creates); it reads, is
+ * sealed and is verified as `details.count`.
+ */
+function withRefusals(i: Item): Item {
+  if (typeof i.refusals !== 'number' || typeof i.details !== 'object' || i.details === null) return i;
+  const { refusals, sealAfter: _s, ...rest } = i;
+  return { ...rest, details: { ...(i.details as Item), count: refusals } };
+}
 
 /** Drops the key attributes and the type tag so only the record's own fields are left. */
 function strip(item: Item): Item {
@@ -508,6 +519,30 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
     async appendAudit(tenantId, change) {
       await transact(changeItems(tenantId, change));
     },
+    async countRefusal(tenantId, event, sealAfter) {
+      const { eventId, at, actor, action, targetId, details } = event;
+      const fields: Item = { [attr.type]: 'audit', tenantId, eventId, at, actor, action, targetId, details, sealAfter, ...keys.due('SEAL', tenantId, sealAfter, `${tenantId}#${eventId}`) };
+      const names = Object.fromEntries(Object.keys(fields).map((f, n) => [`#f${n}`, f]));
+      const values = Object.fromEntries(Object.values(fields).map((v, n) => [`:f${n}`, v]));
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.audit(tenantId, eventId),
+            // The first refusal of the window writes the event; every one adds to its count.
+            UpdateExpression: `SET ${Object.keys(names).map((n, k) => `${n} = if_not_exists(${n}, :f${k})`).join(', ')} ADD #refusals :one`,
+            // Never once sealed: its hash covers the count it had then.
+            ConditionExpression: 'attribute_not_exists(#chain)',
+            ExpressionAttributeNames: { ...names, '#refusals': 'refusals', '#chain': 'chain' },
+            ExpressionAttributeValues: { ...values, ':one': 1 },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (e instanceof ConditionalCheckFailedException) return false;
+        throw e;
+      }
+    },
     async listAudit(tenantId, page) {
       return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
     },
@@ -564,13 +599,14 @@ const ChainHeadSchema = z.object({ seq: z.int().positive(), hash: z.string(), ev
  * stored (its hash will not match, so the verifier reports it), instead of failing the whole read.
  */
 const parseStoredAudit = (i: Item): StoredAuditEvent => {
-  const raw = strip(i);
+  const raw = withRefusals(strip(i));
   const event = AuditEvent.safeParse(raw);
   const link = i.chain === undefined ? null : ChainLinkSchema.safeParse(i.chain);
   return {
     tenantId: String(i.tenantId),
     event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice('AUDIT#'.length) } as AuditEvent),
     link: link === null ? null : link.success ? link.data : 'malformed',
+    ...(typeof i.sealAfter === 'string' ? { sealAfter: i.sealAfter } : {}),
   };
 };
 

@@ -409,6 +409,14 @@ export function createMemoryStore(): MemoryStore {
       await tick();
       transact(changeOps(tenantId, change));
     },
+    async countRefusal(tenantId, event, _sealAfter) {
+      await tick();
+      // Nothing here seals, so a window's event always counts on.
+      const held = audit.get(k(tenantId, event.eventId));
+      const count = typeof held?.details.count === 'number' ? held.details.count + 1 : 1;
+      audit.set(k(tenantId, event.eventId), held ? { ...held, details: { ...held.details, count } } : { ...copy(event), details: { ...event.details, count }, tenantId });
+      return true;
+    },
     async listAudit(tenantId, page) {
       await tick();
       const events = [...audit.values()].filter((e) => e.tenantId === tenantId).map(({ tenantId: _t, ...e }) => ({ id: e.eventId, item: e }));

@@ -12,7 +12,8 @@ import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
 import { addGrantee, createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
+import { sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
@@ -118,6 +119,41 @@ describe('sign-in', () => {
     // Assess
     expect(session.signOutAt).toBeNull();
     expect(requests).toEqual(['ExecuteStatementCommand', 'TransactWriteItemsCommand']);
+  });
+});
+
+describe('a refused sign-in', () => {
+  const refuse = (tenantId: string, reason: string) =>
+    signIn(deps, agent, tenantId, { reason, sourceIp: '127.0.0.1', userAgent: 'test' }).catch((e: unknown) => e);
+
+  it('is two DynamoDB requests, the second one atomic write that creates or counts the minute\'s event', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    clock.advance((DENIED_WINDOW_MS - (clock.now().getTime() % DENIED_WINDOW_MS)) / 1000 + 1);
+    requests = [];
+    // Act
+    await refuse(tenantId, 'one');
+    await refuse(tenantId, 'two');
+    // Assess
+    expect(requests).toEqual(['ExecuteStatementCommand', 'UpdateItemCommand', 'ExecuteStatementCommand', 'UpdateItemCommand']);
+    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items.map((e) => [e.action, e.details.count, e.details.reason])).toEqual([['session.denied', 2, 'one']]);
+  });
+
+  it('that comes after its minute\'s event was sealed is an event of its own, and the chain stays valid', async () => {
+    // Prepare: a refusal, its event sealed once its time came
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    const chain = { chain: deps.store, clock, key: 'test-key' };
+    await refuse(tenantId, 'first');
+    const [event] = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    clock.advance((DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS) / 1000);
+    await sealAuditTrail(chain);
+    // Act: a refusal of that same window that reached the table late
+    const late = await deps.store.countRefusal(tenantId, { ...event!, details: { reason: 'late' } }, '2000-01-01T00:00:00.000Z');
+    // Assess: the sealed event is unchanged; the domain then appends its own event
+    expect(late).toBe(false);
+    const after = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    expect(after).toEqual([event]);
+    expect(await verifyAuditChain(chain, tenantId)).toMatchObject({ valid: true, sealed: 1, events: 1 });
   });
 });
 
