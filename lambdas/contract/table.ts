@@ -38,6 +38,8 @@ export function shardOf(id: string, shards = DUE_SHARDS): number {
 }
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+/** Sorts after every ISO timestamp: the "end" of a grant without one. */
+const STANDING = '~';
 
 /** Key builders, one per entity. Every tenant-owned key starts with the tenant. */
 export const keys = {
@@ -75,6 +77,12 @@ export const keys = {
   }),
   /** GSI1 partition of an access entry: the agent's grants across tenants, or every team grant. */
   principalIndex: (principal: AccessPrincipal) => (principal.kind === 'team' ? 'TEAM' : `AGENT#${principal.id}`),
+  /**
+   * GSI1 sort key of an access entry: its grant's end first (`~`, after every timestamp, for a
+   * standing grant), so `GSI1SK > now` reads only the entries still live, whatever the expiry job
+   * has caught up with.
+   */
+  principalSort: (expiresAt: string | null, tenantId: string, grantId: string) => `${expiresAt ?? STANDING}#${tenantId}#${grantId}`,
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**

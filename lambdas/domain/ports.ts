@@ -134,8 +134,11 @@ export interface Store {
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
   accessEntries(tenantId: string, agentId: string): Promise<AccessEntry[]>;
-  /** The live grants naming the agent or the whole team, across tenants, as of their last change. */
-  grantsCovering(agentId: string): Promise<Grant[]>;
+  /**
+   * The live grants naming the agent or the whole team, across tenants, as of their last change:
+   * only those whose end is after `now` are read.
+   */
+  grantsCovering(agentId: string, now: string): Promise<Grant[]>;
   /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
   startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */

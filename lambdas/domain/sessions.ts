@@ -196,7 +196,7 @@ export async function listSessions(deps: Deps, tenantId: string, page: PageInput
  */
 export async function listMyGrants(deps: Deps, caller: Principal, page: PageInput = { limit: 100 }): Promise<Page<Grant>> {
   const now = deps.clock.now();
-  const covering = await deps.store.grantsCovering(caller.id);
+  const covering = await deps.store.grantsCovering(caller.id, iso(now));
   const unique = [...new Map(covering.map((g) => [`${g.tenantId}#${g.grantId}`, g])).values()];
   const sorted = unique
     .map((g) => grantView(g, now))

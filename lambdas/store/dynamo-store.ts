@@ -126,7 +126,7 @@ export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
   return {
     ...keys.accessEntry(g.tenantId, p, g.grantId),
     [attr.gsi1pk]: keys.principalIndex(p),
-    [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
+    [attr.gsi1sk]: keys.principalSort(g.expiresAt, g.tenantId, g.grantId),
     type: 'access',
     ...grant,
   };
@@ -432,15 +432,17 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       );
       return (res.Items ?? []).map((i) => parseEntry(strip(i)));
     },
-    async grantsCovering(agentId) {
+    async grantsCovering(agentId, now) {
       // Both GSI1 partitions (the agent's, the team's) in one request; the entries carry the grant.
       const items: Item[] = [];
       let NextToken: string | undefined;
       do {
         const res = await doc.send(
           new ExecuteStatementCommand({
-            Statement: `SELECT * FROM "${TableName}"."${indexes.byPrincipal.name}" WHERE ${indexes.byPrincipal.pk} IN [?, ?]`,
-            Parameters: [keys.principalIndex({ kind: 'agent', id: agentId }), keys.principalIndex({ kind: 'team' })],
+            // A key condition on the end: nothing ended by its time is read, job or no job.
+            Statement: `SELECT * FROM "${TableName}"."${indexes.byPrincipal.name}" WHERE ${indexes.byPrincipal.pk} IN [?, ?] AND ${indexes.byPrincipal.sk} > ?`,
+            Parameters: [keys.principalIndex({ kind: 'agent', id: agentId }), keys.principalIndex({ kind: 'team' }), now],
+            ReturnConsumedCapacity: 'TOTAL',
             NextToken,
           }),
         );

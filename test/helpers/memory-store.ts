@@ -308,10 +308,12 @@ export function createMemoryStore(): MemoryStore {
           .map(([, { principal: _p, ...e }]) => copy(e)),
       );
     },
-    async grantsCovering(agentId) {
+    async grantsCovering(agentId, now) {
       await tick();
       const covered = new Set(
-        [...entries.values()].filter((e) => e.principal === `AGENT#${agentId}` || e.principal === 'TEAM').map((e) => k(e.tenantId, e.grantId)),
+        [...entries.values()]
+          .filter((e) => (e.principal === `AGENT#${agentId}` || e.principal === 'TEAM') && (e.expiresAt === null || e.expiresAt > now))
+          .map((e) => k(e.tenantId, e.grantId)),
       );
       return [...covered].flatMap((key) => {
         const g = grants.get(key);

@@ -25,6 +25,7 @@ import { LocalClock } from '../../local/clock.ts';
 let deps: Deps & { store: ReturnType<typeof createDynamoStore> };
 let clock: LocalClock;
 let requests: string[];
+let reads: { command: string; scanned: number | undefined; items: number | undefined; capacity: number | undefined }[] = [];
 let tableName: string;
 let doc: ReturnType<typeof documentClient>;
 
@@ -39,6 +40,16 @@ beforeAll(async () => {
       return next(args);
     },
     { step: 'initialize', name: 'countRequests' },
+  );
+  // And what each answer says it read: items (a query's ScannedCount) and capacity.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const res = await next(args);
+      const out = res.output as { ScannedCount?: number; Count?: number; Items?: unknown[]; ConsumedCapacity?: { CapacityUnits?: number } };
+      reads.push({ command: String(context.commandName), scanned: out.ScannedCount, items: out.Items?.length ?? out.Count, capacity: out.ConsumedCapacity?.CapacityUnits });
+      return res;
+    },
+    { step: 'initialize', name: 'countReads' },
   );
   doc = documentClient(client);
   clock = new LocalClock();
@@ -93,6 +104,26 @@ describe('me/grants', () => {
     // Assess: the agent's and the team's GSI1 partitions in one statement, no read of the grants
     expect(page.items.length).toBeGreaterThanOrEqual(5);
     expect(requests).toEqual(['ExecuteStatementCommand']);
+  });
+
+  it('reads only live grants: team grants of other tenants past their end are not read, job or no job', async () => {
+    // Prepare: a standing-free world where team grants of many tenants are past their end (the job
+    // has not run), and one is live
+    const ended = await Promise.all(Array.from({ length: 6 }, () => tenantWithGrants(3, 1)));
+    clock.advance(3600 + 60);
+    const live = await tenantWithGrants(1, 72);
+    const before = (await listMyGrants(deps, agent, { limit: 100 })).items.length;
+    reads = [];
+    // Act
+    const page = await listMyGrants(deps, agent, { limit: 100 });
+    // Assess: the live one is listed, none of the 18 ended ones, and the statement read only what
+    // it returned (capacity: 0.5 units per 4 KB read, eventually consistent)
+    expect(page.items.map((g) => g.grantId)).toContain(live.ids[0]);
+    for (const t of ended) for (const id of t.ids) expect(page.items.map((g) => g.grantId)).not.toContain(id);
+    expect(page.items).toHaveLength(before);
+    console.log('me/grants reads', JSON.stringify(reads));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.items).toBe(page.items.length);
   });
 
   it('shows a grantee added later on every grantee\'s copy of the grant', async () => {
