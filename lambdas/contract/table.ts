@@ -18,7 +18,10 @@ export const attr = {
 } as const;
 
 export const indexes = {
-  /** Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail. */
+  /**
+   * Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail;
+   * and a tenant's grants or requests by stored status (`STATUS#t#GRANT#ACTIVE` / `GRANT#id`).
+   */
   byPrincipal: { name: 'GSI1', pk: attr.gsi1pk, sk: attr.gsi1sk },
   /** Sparse "due at" index: only items with a deadline still to act on carry these keys. */
   byDueAt: { name: 'GSI2', pk: attr.gsi2pk, sk: attr.gsi2sk },
@@ -83,6 +86,15 @@ export const keys = {
    * has caught up with.
    */
   principalSort: (expiresAt: string | null, tenantId: string, grantId: string) => `${expiresAt ?? STANDING}#${tenantId}#${grantId}`,
+  /**
+   * GSI1 keys of a grant or request by its *stored* status, newest first like the table: a
+   * filtered list reads the partition of the status it asks for.
+   */
+  byStatus: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string, id: string) => ({
+    GSI1PK: keys.statusPartition(tenantId, entity, status),
+    GSI1SK: `${entity}#${id}`,
+  }),
+  statusPartition: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string) => `STATUS#${tenantId}#${entity}#${status}`,
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**

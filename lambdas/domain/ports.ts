@@ -125,7 +125,11 @@ export interface Store {
   // grants
   createGrant(grant: GrantRecord, change: Change): Promise<void>;
   getGrant(tenantId: string, grantId: string): Promise<GrantRecord | null>;
-  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean): Promise<Page<GrantRecord>>;
+  /**
+   * Grants newest first that `keep` accepts. With `filter`, only those whose status as of `now` is
+   * `filter.status` can be kept, and the store reads by status instead of reading every grant.
+   */
+  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean, filter?: StatusFilter): Promise<Page<GrantRecord>>;
   /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
   addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;
   /** ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`. */
@@ -154,7 +158,8 @@ export interface Store {
    */
   createRequest(request: RequestRecord, change: Change, maxPending: number): Promise<void>;
   getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
-  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
+  /** Requests newest first that `keep` accepts; `filter` as for `listGrants`. */
+  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean, filter?: StatusFilter): Promise<Page<RequestRecord>>;
   /**
    * Writes the request conditioned on `expected.version` and PENDING; with `grant`, activates it
    * in the same transaction.
@@ -172,6 +177,12 @@ export interface Store {
   listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
+}
+
+/** A list asked for one status as of `now` (a grant or request past its `expiresAt` shows EXPIRED). */
+export interface StatusFilter {
+  status: string;
+  now: string;
 }
 
 /** How the open sessions of an ending grant end. */

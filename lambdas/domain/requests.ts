@@ -122,7 +122,7 @@ export async function listRequests(
   await assertMayRead(deps, caller, tenantId);
   const now = deps.clock.now();
   const keep = (r: RequestRecord) => status === undefined || requestView(r, now).status === status;
-  const result = await deps.store.listRequests(tenantId, page, keep);
+  const result = await deps.store.listRequests(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
   return { items: result.items.map((r) => requestView(r, now)), next: result.next };
 }
 

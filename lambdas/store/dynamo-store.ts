@@ -137,6 +137,7 @@ export const grantItem = (g: GrantRecord): Item => {
   const { openSessions, ...rest } = g;
   return {
     ...keys.grant(g.tenantId, g.grantId),
+    ...keys.byStatus(g.tenantId, 'GRANT', g.status, g.grantId),
     type: 'grant',
     ...rest,
     ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
@@ -149,6 +150,7 @@ export const grantItem = (g: GrantRecord): Item => {
 /** An access request; while PENDING it carries its GSI2 due keys. */
 export const requestItem = (r: RequestRecord): Item => ({
   ...keys.request(r.tenantId, r.requestId),
+  ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
   type: 'request',
   ...r,
   ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
@@ -294,6 +296,69 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
   }
 
   const baseKey = (i: Item): PageKey => ({ PK: i.PK, SK: i.SK });
+
+  /**
+   * A page of a tenant's grants or requests in one status as of `now`, newest first, read from the
+   * status partitions of GSI1 rather than from every item:
+   * - a status that storage and time agree on (REVOKED, DENIED, ...): its partition, exactly;
+   * - the live status (ACTIVE, PENDING): its partition; an item past its `expiresAt` that the
+   *   expiry job has not ended yet is read and dropped (at most what fell due since the job ran);
+   * - EXPIRED: the EXPIRED partition, merged with the live partition's items past `expiresAt` (a
+   *   filter on the live partition: it reads the tenant's live items to find those).
+   * The position is the last item's table key, as for the unfiltered list.
+   */
+  async function statusPage<T>(
+    tenantId: string,
+    entity: 'GRANT' | 'REQUEST',
+    live: string,
+    filter: { status: string; now: string },
+    page: PageInput,
+    parse: (i: Item) => T,
+    keep: (t: T) => boolean,
+  ): Promise<Page<T>> {
+    const after = typeof page.after?.SK === 'string' ? page.after.SK : undefined;
+    const sources = [{ status: filter.status, pastEnd: false }];
+    if (filter.status === 'EXPIRED') sources.push({ status: live, pastEnd: true });
+    const found = (
+      await Promise.all(
+        sources.map(async ({ status, pastEnd }) => {
+          const kept: { raw: Item; item: T }[] = [];
+          let start: Item | undefined;
+          do {
+            const res = await doc.send(
+              new QueryCommand({
+                TableName,
+                IndexName: indexes.byPrincipal.name,
+                KeyConditionExpression: `#pk = :pk${after ? ' AND #sk < :after' : ''}`,
+                ...(pastEnd ? { FilterExpression: 'expiresAt <= :now' } : {}),
+                ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk, ...(after ? { '#sk': indexes.byPrincipal.sk } : {}) },
+                ExpressionAttributeValues: {
+                  ':pk': keys.statusPartition(tenantId, entity, status),
+                  ...(after ? { ':after': after } : {}),
+                  ...(pastEnd ? { ':now': filter.now } : {}),
+                },
+                ScanIndexForward: false,
+                Limit: page.limit + 1,
+                ExclusiveStartKey: start,
+              }),
+            );
+            for (const raw of res.Items ?? []) {
+              const item = parse(raw);
+              if (keep(item)) kept.push({ raw, item });
+            }
+            start = res.LastEvaluatedKey;
+          } while (start && kept.length <= page.limit);
+          return kept;
+        }),
+      )
+    )
+      .flat()
+      .sort((a, b) => (String(a.raw.SK) < String(b.raw.SK) ? 1 : -1))
+      .slice(0, page.limit + 1);
+    const items = found.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items: items.map((f) => f.item), next: found.length > page.limit && last ? baseKey(last.raw) : null };
+  }
   const prefixQuery = (k: { PK: string; SK: string }) => ({
     KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
     ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
@@ -353,7 +418,8 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       const i = await get(keys.grant(tenantId, grantId));
       return i ? parseGrant(strip(i)) : null;
     },
-    async listGrants(tenantId, page, keep) {
+    async listGrants(tenantId, page, keep, filter) {
+      if (filter) return statusPage(tenantId, 'GRANT', 'ACTIVE', filter, page, (i) => parseGrant(strip(i)), keep);
       return queryPage(prefixQuery(keys.grantPrefix(tenantId)), page, (i) => parseGrant(strip(i)), baseKey, keep);
     },
     async addGrantee(expected, grantee: Grantee, change) {
@@ -504,7 +570,8 @@ export function createDynamoStore({ doc, tableName: TableName }: DynamoStoreOpti
       const i = await get(keys.request(tenantId, requestId));
       return i ? parseRequest(strip(i)) : null;
     },
-    async listRequests(tenantId, page, keep) {
+    async listRequests(tenantId, page, keep, filter) {
+      if (filter) return statusPage(tenantId, 'REQUEST', 'PENDING', filter, page, (i) => parseRequest(strip(i)), keep);
       return queryPage(prefixQuery(keys.requestPrefix(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
     },
     async updateRequest(expected, next, grant, change) {

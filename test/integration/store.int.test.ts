@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
-import { addGrantee, createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { cancelRequest, createRequest, denyRequest, listRequests } from '../../lambdas/domain/requests.ts';
 import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
 import { sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
@@ -279,3 +280,80 @@ describe('the dead letter in AWS: npm run outbox', () => {
   }, 60_000);
 });
 
+
+describe('filtered lists read what they return', () => {
+  /** The items DynamoDB read (ScannedCount) over every request of a call, and what it returned. */
+  const measured = async <T>(call: () => Promise<{ items: T[] }>) => {
+    reads = [];
+    const page = await call();
+    return { items: page.items, read: reads.reduce((n, r) => n + (r.scanned ?? 0), 0), requests: reads.map((r) => r.command) };
+  };
+
+  it('?status= of grants reads its status partition, not every grant; ACTIVE and EXPIRED follow the clock before the job', async () => {
+    // Prepare: 8 revoked, 4 past their end (the job not run), 2 live
+    const { tenantId, ids } = await tenantWithGrants(12, 1);
+    for (const id of ids.slice(0, 8)) await revokeGrant(deps, admin(tenantId), tenantId, id, 'done');
+    clock.advance(3600 + 1);
+    const fresh = [];
+    for (let i = 0; i < 2; i++) fresh.push((await createGrant(deps, admin(tenantId), tenantId, { reason: `live ${i}`, scope: { level: 'read-only' }, durationHours: 72 })).grantId);
+    const list = (status: 'ACTIVE' | 'EXPIRED' | 'REVOKED') => measured(() => listGrants(deps, tenantId, { limit: 100 }, status));
+    // Act
+    const revoked = await list('REVOKED');
+    const active = await list('ACTIVE');
+    const expired = await list('EXPIRED');
+    const pages = async (status: 'EXPIRED' | 'REVOKED') => {
+      const seen: string[] = [];
+      let after: Record<string, unknown> | undefined;
+      do {
+        const page = await listGrants(deps, tenantId, { limit: 3, after }, status);
+        seen.push(...page.items.map((g) => g.grantId));
+        after = page.next ?? undefined;
+      } while (after);
+      return seen;
+    };
+    const expiredPaged = await pages('EXPIRED');
+    const revokedPaged = await pages('REVOKED');
+    await runExpiry(deps);
+    const expiredAfterJob = await list('EXPIRED');
+    const activeAfterJob = await list('ACTIVE');
+    // Assess: the answers, newest first
+    expect(revoked.items.map((g) => g.grantId)).toEqual(ids.slice(0, 8).reverse());
+    expect(active.items.map((g) => g.grantId)).toEqual([...fresh].reverse());
+    expect(expired.items.map((g) => g.grantId)).toEqual(ids.slice(8).reverse());
+    expect(expired.items.every((g) => g.status === 'EXPIRED')).toBe(true);
+    expect(expiredAfterJob.items.map((g) => g.grantId)).toEqual(ids.slice(8).reverse());
+    expect(expiredPaged).toEqual(ids.slice(8).reverse());
+    expect(revokedPaged).toEqual(ids.slice(0, 8).reverse());
+    // And what was read: 14 grants are stored; each list reads its own partition
+    expect(revoked.read).toBe(8);
+    expect(active.read).toBe(2 + 4); // the live partition still holds the 4 the job has not ended
+    expect(activeAfterJob.read).toBe(2);
+    expect(expired.read).toBe(0 + 6); // none stored EXPIRED yet; the live partition filtered for those past their end
+    expect(expiredAfterJob.read).toBe(4 + 2);
+    expect(revoked.requests).toEqual(['QueryCommand']);
+  });
+
+  it('?status= of requests reads its status partition; PENDING past its end is EXPIRED at once', async () => {
+    // Prepare: 2 denied, 1 cancelled, 2 pending of which one is then past its end
+    const { tenantId } = await tenantWithGrants(0);
+    const ask = (who: Principal) => createRequest(deps, who, tenantId, { ticketId: 'T-1', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
+    const made = [];
+    for (let i = 0; i < 4; i++) made.push((await ask(agent)).requestId);
+    for (const id of made.slice(0, 2)) await denyRequest(deps, admin(tenantId), tenantId, id, 'no');
+    await cancelRequest(deps, agent, tenantId, made[2]!);
+    clock.advance(13 * 3600);
+    const fresh = (await ask(agent)).requestId;
+    const list = (status: 'PENDING' | 'EXPIRED' | 'DENIED') => measured(() => listRequests(deps, admin(tenantId), tenantId, { limit: 100 }, status));
+    // Act
+    const denied = await list('DENIED');
+    const pending = await list('PENDING');
+    const expired = await list('EXPIRED');
+    // Assess
+    expect(denied.items.map((r) => r.requestId)).toEqual(made.slice(0, 2).reverse());
+    expect(pending.items.map((r) => r.requestId)).toEqual([fresh]);
+    expect(expired.items.map((r) => [r.requestId, r.status])).toEqual([[made[3], 'EXPIRED']]);
+    expect(denied.read).toBe(2);
+    expect(pending.read).toBe(2);
+    expect(expired.read).toBe(2);
+  });
+});
