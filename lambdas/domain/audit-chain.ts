@@ -82,7 +82,9 @@ export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean =
   await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
       if (!keepGoing()) return;
-      const waiting = await deps.chain.unsealedAudit(shard, SEAL_READ_LIMIT);
+      const now = deps.clock.now().toISOString();
+      // An event that may still change (a `session.denied` still counting) waits for its time.
+      const waiting = (await deps.chain.unsealedAudit(shard, SEAL_READ_LIMIT)).filter((s) => s.sealAfter === undefined || s.sealAfter <= now);
       for (const [tenantId, events] of groupByTenant(waiting)) {
         if (!keepGoing()) return;
         report.tenants++;

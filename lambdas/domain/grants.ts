@@ -215,7 +215,7 @@ export async function listGrants(
 ): Promise<Page<Grant>> {
   const now = deps.clock.now();
   const keep = (g: GrantRecord) => status === undefined || grantView(g, now).status === status;
-  const result = await deps.store.listGrants(tenantId, page, keep);
+  const result = await deps.store.listGrants(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
   return { items: result.items.map((g) => grantView(g, now)), next: result.next };
 }
 

@@ -131,7 +131,11 @@ export interface Store {
   // grants
   createGrant(grant: GrantRecord, change: Change): Promise<void>;
   getGrant(tenantId: string, grantId: string): Promise<GrantRecord | null>;
-  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean): Promise<Page<GrantRecord>>;
+  /**
+   * Grants newest first that `keep` accepts. With `filter`, only those whose status as of `now` is
+   * `filter.status` can be kept, and the store reads by status instead of reading every grant.
+   */
+  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean, filter?: StatusFilter): Promise<Page<GrantRecord>>;
   /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
   addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;
   /** ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`. */
@@ -140,8 +144,11 @@ export interface Store {
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
   accessEntries(tenantId: string, agentId: string): Promise<AccessEntry[]>;
-  /** The live grants naming the agent or the whole team, across tenants, as of their last change. */
-  grantsCovering(agentId: string): Promise<Grant[]>;
+  /**
+   * The live grants naming the agent or the whole team, across tenants, as of their last change:
+   * only those whose end is after `now` are read.
+   */
+  grantsCovering(agentId: string, now: string): Promise<Grant[]>;
   /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
   startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
@@ -150,9 +157,15 @@ export interface Store {
   listSessions(tenantId: string, page: PageInput): Promise<Page<SessionRecord>>;
 
   // access requests
-  createRequest(request: RequestRecord, change: Change): Promise<void>;
+  /**
+   * Writes a new PENDING request and counts it among its requester's PENDING requests at the
+   * tenant, in one transaction; `LimitReachedError` when `maxPending` are PENDING already.
+   * Leaving PENDING (`updateRequest` to any other status) takes it off the count.
+   */
+  createRequest(request: RequestRecord, change: Change, maxPending: number): Promise<void>;
   getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
-  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
+  /** Requests newest first that `keep` accepts; `filter` as for `listGrants`. */
+  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean, filter?: StatusFilter): Promise<Page<RequestRecord>>;
   /**
    * Writes the request conditioned on `expected.version` and PENDING; with `grant`, activates it
    * in the same transaction.
@@ -161,9 +174,21 @@ export interface Store {
 
   // audit and the due-at index
   appendAudit(tenantId: string, change: Change): Promise<void>;
+  /**
+   * Counts one refused sign-in into `event` (a `session.denied` with a window's fixed id): writes
+   * it with `details.count` 1 when absent, else adds 1 to its count, in one atomic write; it is
+   * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
+   */
+  countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
+}
+
+/** A list asked for one status as of `now` (a grant or request past its `expiresAt` shows EXPIRED). */
+export interface StatusFilter {
+  status: string;
+  now: string;
 }
 
 /** How the open sessions of an ending grant end. */
@@ -228,6 +253,8 @@ export interface StoredAuditEvent {
   event: AuditEvent;
   /** null: not sealed yet; `malformed`: a `chain` field is there but is no link (edited by hand). */
   link: ChainLink | 'malformed' | null;
+  /** Not to be sealed before this instant (an event that may still change until then). */
+  sealAfter?: string | undefined;
 }
 
 /** The audit hash chain as the sealer and the verifier see it. */

@@ -3,6 +3,7 @@ import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contrac
 import {
   ConflictError,
   ForbiddenError,
+  LimitReachedError,
   NoAuthorizedContactError,
   NotFoundError,
   ValidationError,
@@ -67,11 +68,20 @@ function assertNotRequester(caller: Principal, r: RequestRecord, what: 'approve'
 }
 
 /**
+ * The most PENDING requests one agent may have at one tenant at a time. Every request emails all of
+ * the tenant's contacts, so this bounds the mail one support account can cause: a sixth waits until
+ * one is approved, denied, cancelled or expired.
+ */
+export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
+
+/**
  * Support asks for access.
  * 1. `durationHours` within the tenant's `maxDurationHours`.
  * 2. The tenant must have an authorized contact: somebody must be asked.
  * 3. Write the PENDING request (due to expire after `requestTtlHours`), `request.created` and the
- *    email to every contact in one transaction.
+ *    email to every contact in one transaction, which also counts the request among the caller's
+ *    PENDING requests at the tenant and fails when `MAX_PENDING_REQUESTS_PER_AGENT` are already
+ *    PENDING (409 CONFLICT: cancel one to free a slot).
  */
 export async function createRequest(
   deps: Deps,
@@ -89,35 +99,49 @@ export async function createRequest(
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
-  const request: RequestRecord = {
-    requestId: deps.ids.next(),
-    tenantId,
-    status: 'PENDING',
-    ticketId: body.ticketId,
-    reason: body.reason,
-    scope: body.scope,
-    durationHours: body.durationHours,
-    requestedBy: actorOf(caller),
-    requestedAt: iso(now),
-    expiresAt: iso(addHours(now, policy.requestTtlHours)),
-    approvals: [],
-    decidedAt: null,
-    decidedBy: null,
-    grantId: null,
-    version: 1,
-  };
-  const view = requestView(request, now);
-  await deps.store.createRequest(request, {
-    audit: [
-      auditEvent(deps.ids, now, actorOf(caller), 'request.created', request.requestId, {
-        ticketId: body.ticketId,
-        scope: body.scope,
-        durationHours: body.durationHours,
-      }),
-    ],
-    outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+  // A lost race on the count (a concurrent create or decision of the same agent) re-reads nothing
+  // and simply tries again; a full count is not a race and answers at once.
+  return retrying(async () => {
+    const request: RequestRecord = {
+      requestId: deps.ids.next(),
+      tenantId,
+      status: 'PENDING',
+      ticketId: body.ticketId,
+      reason: body.reason,
+      scope: body.scope,
+      durationHours: body.durationHours,
+      requestedBy: actorOf(caller),
+      requestedAt: iso(now),
+      expiresAt: iso(addHours(now, policy.requestTtlHours)),
+      approvals: [],
+      decidedAt: null,
+      decidedBy: null,
+      grantId: null,
+      version: 1,
+    };
+    const view = requestView(request, now);
+    const change: Change = {
+      audit: [
+        auditEvent(deps.ids, now, actorOf(caller), 'request.created', request.requestId, {
+          ticketId: body.ticketId,
+          scope: body.scope,
+          durationHours: body.durationHours,
+        }),
+      ],
+      outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+    };
+    try {
+      await deps.store.createRequest(request, change, MAX_PENDING_REQUESTS_PER_AGENT);
+    } catch (e) {
+      if (!(e instanceof LimitReachedError)) throw e;
+      throw new LimitReachedError(
+        `you already have ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING access requests at this tenant, the most one agent may have; ` +
+          `cancel one (POST /v1/tenants/${tenantId}/access-requests/{requestId}/cancel) or wait until one is decided or expires`,
+        { cause: e },
+      );
+    }
+    return view;
   });
-  return view;
 }
 
 /** Requests newest first, optionally only those in a status as of now. */
@@ -131,7 +155,7 @@ export async function listRequests(
   await assertMayRead(deps, caller, tenantId);
   const now = deps.clock.now();
   const keep = (r: RequestRecord) => status === undefined || requestView(r, now).status === status;
-  const result = await deps.store.listRequests(tenantId, page, keep);
+  const result = await deps.store.listRequests(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
   return { items: result.items.map((r) => requestView(r, now)), next: result.next };
 }
 
