@@ -5,6 +5,7 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   ExecuteStatementCommand,
   GetCommand,
@@ -939,23 +940,7 @@ function idempotencyMethods(doc: DynamoDBDocumentClient, TableName: string): Ide
       );
     },
     async releaseIdempotent(tenantId, scope, key) {
-      // Released by expiring it, not deleting it: `beginIdempotent` treats a record past its
-      // `expiresAt` as absent, and the functions that take Idempotency-Key then need no
-      // dynamodb:DeleteItem (which would let them delete any item, audit events included).
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName,
-            Key: keys.idempotency(tenantId, scope, key),
-            UpdateExpression: 'SET expiresAt = :gone, #ttl = :ttl',
-            ConditionExpression: `attribute_exists(${attr.pk})`,
-            ExpressionAttributeNames: { '#ttl': attr.ttl },
-            ExpressionAttributeValues: { ':gone': 0, ':ttl': Math.floor(Date.now() / 1000) },
-          }),
-        );
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      }
+      await doc.send(new DeleteCommand({ TableName, Key: keys.idempotency(tenantId, scope, key) }));
     },
   };
 }

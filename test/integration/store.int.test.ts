@@ -359,25 +359,8 @@ describe('filtered lists read what they return', () => {
   });
 });
 
-describe('what the functions without dynamodb:DeleteItem rely on', () => {
-  it('releases an Idempotency-Key by expiring it, not deleting it: the key can be claimed again', async () => {
-    // Prepare
-    const tenantId = `s-${ulid().toLowerCase()}`;
-    const now = Math.floor(Date.now() / 1000);
-    await deps.store.beginIdempotent(tenantId, 'CreateGrant', 'k1', 'h1', now, 86_400);
-    requests = [];
 
-    // Act
-    await deps.store.releaseIdempotent(tenantId, 'CreateGrant', 'k1');
-    const released = requests;
-    const again = await deps.store.beginIdempotent(tenantId, 'CreateGrant', 'k1', 'h2', now, 86_400);
-    await deps.store.releaseIdempotent(tenantId, 'CreateGrant', 'never-claimed');
-
-    // Assess
-    expect(released).toEqual(['UpdateCommand']);
-    expect(again).toBeNull();
-  });
-
+describe('audit events and the IAM that cannot protect them by key', () => {
   it('never writes over an existing audit event: a change that reuses an event id is refused whole', async () => {
     // Prepare
     const tenantId = `s-${ulid().toLowerCase()}`;
