@@ -1,1 +1,0 @@
-import{n as e,t}from"./header-B7GEch_6.js";var n=e();function r(e){return(0,n.jsx)(t,{variant:`h1`,children:`Grant`})}export{r as default};

@@ -1,1 +1,0 @@
-import"./header-B7GEch_6.js";function e(e,t,n,r,i){}export{e as t};
