@@ -44,8 +44,10 @@ export function ConfirmAction(props: {
           {props.label}
         </Button>
       )}
+      {/* Rendered only while open: a closed dialog's fields never clash with another's. */}
+      {open && (
       <Modal
-        visible={open}
+        visible
         onDismiss={() => setOpen(false)}
         header={props.title}
         closeAriaLabel="Close dialog"
@@ -72,6 +74,7 @@ export function ConfirmAction(props: {
           <ProblemAlert error={error} fields={props.input ? [props.input.field] : []} />
         </SpaceBetween>
       </Modal>
+      )}
     </>
   );
 }

@@ -1,8 +1,8 @@
 /** Times in the browser's zone, with a relative form ("in 3 h 12 min", "5 min ago"). */
 
 export function duration(ms: number): string {
+  if (Math.abs(ms) < 60_000) return 'less than a minute';
   const total = Math.round(Math.abs(ms) / 60_000);
-  if (total < 1) return 'less than a minute';
   const d = Math.floor(total / 1440);
   const h = Math.floor((total % 1440) / 60);
   const m = total % 60;

@@ -96,7 +96,7 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                   { label: 'Duration', value: `${r.durationHours} hours` },
                   { label: 'Requested by', value: person(r.requestedBy) },
                   { label: 'Requested', value: <Ago at={r.requestedAt} /> },
-                  { label: pending ? 'Answer before' : 'Would have expired', value: <Countdown until={r.expiresAt} /> },
+                  ...(pending ? [{ label: 'Answer before', value: <Countdown until={r.expiresAt} /> }] : []),
                   { label: 'Approvals', value: pending ? `${r.approvals.length} of ${policy.approvalsRequired} (${needed} more needed)` : `${r.approvals.length}` },
                   ...(r.decidedBy ? [{ label: 'Decided by', value: <>{person(r.decidedBy)}, <Ago at={r.decidedAt} /></> }] : []),
                   ...(r.grantId ? [{ label: 'Grant', value: <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(r.grantId)}`)}>See the grant</To> }] : []),
