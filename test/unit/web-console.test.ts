@@ -1,7 +1,7 @@
 /** The console's pure parts: PKCE for Cognito's managed login, the demo people, where sign-in leads. */
 import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../local/seed.ts';
-import { safeNext } from '../../web/src/auth.ts';
+import { safeNext } from '../../web/src/next.ts';
 import { DEMO_PEOPLE } from '../../web/src/demo.ts';
 import { authorizeUrl, codeChallenge, codeVerifier, exchangeCode, tokenRequestBody } from '../../web/src/pkce.ts';
 import { duration, relative } from '../../web/src/time.ts';

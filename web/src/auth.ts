@@ -82,11 +82,7 @@ export function homeOf(m: Me | null): string {
   return '/sign-in';
 }
 
-/** A `?next=` value is only a path inside the console (never another site). */
-export function safeNext(next: string | null): string | null {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return null;
-  return next.startsWith('/app/') ? next.slice(4) : next;
-}
+export { safeNext } from './next.ts';
 
 const PKCE_KEY = 'support-access.pkce';
 export const redirectUri = () => `${window.location.origin}${import.meta.env.BASE_URL}callback`;

@@ -134,6 +134,8 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                 <Container header={<Header variant="h2" description="For the whole support team, for a limited time. Every sign-in is logged, and the contacts are emailed.">Switch support access</Header>}>
                   <SpaceBetween size="m">
                     <ProblemAlert error={error} fields={['durationHours', 'standing', 'reason', 'scope']} />
+                    {grants.length === 0 && (
+                      <>
                     <ColumnLayout columns={3}>
                       <FormField label="Duration (hours)" constraintText={`1–${policy.maxDurationHours} hours (the policy's maximum)`} errorText={fieldError(error, 'durationHours')}>
                         <Input type="number" inputMode="numeric" value={hours} disabled={standing} onChange={(e) => setHours(e.detail.value)} />
@@ -157,16 +159,18 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                         Standing access
                       </Checkbox>
                     )}
-                    <SpaceBetween direction="horizontal" size="s">
+                      </>
+                    )}
+                    {/* A switch: one of the two buttons at a time (their names overlap, and only one makes sense). */}
+                    {grants.length === 0 ? (
                       <Button variant="primary" loading={busy} onClick={() => void activate(policy)}>
                         Activate support access
                       </Button>
-                      {grants.length > 0 && (
-                        <Button loading={busy} onClick={() => void deactivate(grants)}>
-                          Deactivate support access
-                        </Button>
-                      )}
-                    </SpaceBetween>
+                    ) : (
+                      <Button variant="primary" loading={busy} onClick={() => void deactivate(grants)}>
+                        Deactivate support access
+                      </Button>
+                    )}
                     {grants.length > 0 && <Box variant="small">Deactivate revokes every active grant ({grants.length}) and ends open sessions at once.</Box>}
                   </SpaceBetween>
                 </Container>
