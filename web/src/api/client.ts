@@ -54,12 +54,11 @@ export function api() {
   return client;
 }
 
-/** The data of an answer, or an ApiError (401 sends the person to sign in: see App). */
+/** The data of an answer, or an ApiError (a 401 also sends the person to sign in: see `auth` above and App). */
 export async function ok<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
   const r = await p;
   if (!r.response.ok) {
     const err = new ApiError(r.response.status, (r.error as Problem | undefined) ?? null);
-    if (r.response.status === 401) window.dispatchEvent(new CustomEvent('support-access:unauthenticated'));
     throw err;
   }
   return r.data as T;
