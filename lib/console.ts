@@ -239,9 +239,9 @@ export class Console extends Construct {
       destinationBucket: this.bucket,
       destinationKeyPrefix: prefix,
       exclude: ['assets/*'],
+      // No invalidation needed (and no cloudfront:CreateInvalidation on "*" for CDK's handler):
+      // `no-cache` makes CloudFront revalidate these with the bucket after the policy's 1 s minimum.
       cacheControl: [CacheControl.noCache()],
-      distribution: this.distribution,
-      distributionPaths: [`${CONSOLE_PATH}/*`],
       logGroup: deploymentLogs,
     });
     pages.node.addDependency(assets);
@@ -257,7 +257,7 @@ function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
   const why = (finding: string) => ({
     id: `AwsSolutions-IAM5[${finding}]`,
     reason:
-      "CDK's BucketDeployment handler (grantRead on the CDK asset bucket, grantReadWrite on the console bucket): it copies the build into the console bucket, deletes what a new build dropped, and invalidates the distribution (CloudFront has no resource-level permissions for that).",
+      "CDK's BucketDeployment handler (grantRead on the CDK asset bucket, grantReadWrite on the console bucket): it copies the build into the console bucket, and deletes what a new build dropped.",
   });
   Validations.of(handler).acknowledge(
     { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "CDK's BucketDeployment handler: the AWS managed basic execution role policy (writing its own logs)." },
@@ -270,7 +270,6 @@ function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
       'Action::s3:DeleteObject*',
       'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
       `Resource::${siteArn}/*`,
-      'Resource::*',
     ].map(why),
   );
 }

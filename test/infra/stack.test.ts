@@ -412,8 +412,9 @@ describe('SupportAccess stack', () => {
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
-      CallbackURLs: ['https://app.example.com/support-access/callback'],
-      LogoutURLs: ['https://app.example.com/support-access'],
+      // No appBaseUrl in cdk.json: the deployed console's address (test/infra/console.test.ts).
+      CallbackURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app/callback']] }],
+      LogoutURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] }],
       SupportedIdentityProviders: ['COGNITO'],
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2 });
