@@ -15,7 +15,7 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { api, idem, ok, type Grant, type Policy } from '../api/client.ts';
 import { isAdminOf, isSupport } from '../auth.ts';
-import { Countdown, Ago, fieldError, Loaded, person, ProblemAlert, scopeText, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import { Ago, Countdown, ErrorPage, fieldError, Loaded, person, ProblemAlert, scopeText, tenantPath, To, useLoad, useShell } from '../ui.tsx';
 
 const who = (g: Grant) => (g.audience === 'support-team' ? 'The whole support team' : g.grantees.map((x) => x.name).join(', '));
 
@@ -74,6 +74,7 @@ export default function Overview({ tenantId }: { tenantId: string }) {
     }
   };
 
+  if (state.error) return <ErrorPage error={state.error} />;
   return (
     <SpaceBetween size="l">
       <Header variant="h1" description={`Tenant ${tenantId}: who from support may get in, and who did.`}>

@@ -14,7 +14,7 @@ import { useEffect, useState } from 'react';
 import { api, ok, type Policy } from '../api/client.ts';
 import { isAdminOf } from '../auth.ts';
 import { ConfirmAction } from '../confirm.tsx';
-import { Ago, fieldError, Loaded, ProblemAlert, useLoad, useShell } from '../ui.tsx';
+import { Ago, ErrorPage, fieldError, Loaded, ProblemAlert, useLoad, useShell } from '../ui.tsx';
 
 /** Every policy field the console knows: bounds and a sentence of help. Fields the API does not answer are not shown. */
 const FIELDS: { key: string; label: string; help: string; min?: number; max?: number; kind: 'number' | 'boolean' | 'text' }[] = [
@@ -103,6 +103,7 @@ export default function Settings({ tenantId }: { tenantId: string }) {
   const [rename, setRename] = useState('');
   const put = (email: string, name: string) => ok(api().PUT('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email } }, body: { name } }));
 
+  if (state.error) return <ErrorPage error={state.error} />;
   return (
     <SpaceBetween size="l">
       <Header variant="h1" description={`Tenant ${tenantId}: who approves support access, and the rules.`}>
