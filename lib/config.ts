@@ -3,30 +3,37 @@
  * defaults, and checked before anything is built: a typo fails `cdk synth` with a plain message
  * instead of deploying a stack that cannot send mail or sign anyone in.
  */
+import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
 import { routes } from '../lambdas/contract/routes.ts';
 
 export const DEFAULT_MAIL_FROM = 'support-access@example.com';
-export const DEFAULT_APP_BASE_URL = 'https://app.example.com/support-access';
+/** The console's build, relative to the repository (`npm run web:build` writes it). */
+export const DEFAULT_CONSOLE_ASSET_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface SupportAccessConfig {
   /** The sender of every email (`From:`). */
   mailFrom: string;
   /** The SES identity the stack sends as: `mailFrom` itself or its domain. Default: `mailFrom`. */
   sesIdentity: string;
-  /** The tenant console's base URL; emails link to `{appBaseUrl}/tenants/{tenantId}`. */
-  appBaseUrl: string;
-  /** Browser origins allowed by CORS. Default: the origin of `appBaseUrl`. */
-  corsOrigins: string[];
+  /**
+   * The tenant console's base URL; emails link to `{appBaseUrl}/tenants/{tenantId}`. Default
+   * (undefined here): the deployed console, `https://{distribution domain}/app`.
+   */
+  appBaseUrl?: string;
+  /** Browser origins allowed by CORS. Default: the origin of `appBaseUrl` (undefined: the console's). */
+  corsOrigins?: string[];
+  /** The console's built files (a directory with index.html). Default: `web/dist`. */
+  consoleAssetDir: string;
   /** An existing OIDC issuer, with `jwtAudience`, instead of the stack's Cognito user pool. */
   jwtIssuer?: string;
   jwtAudience?: string[];
   /** The Cognito domain prefix of the sign-in pages (`{prefix}.auth.{region}.amazoncognito.com`). Default: `support-access-{account}`. */
   authDomainPrefix?: string;
-  /** Where Cognito may send the browser back after sign-in. Default: `{appBaseUrl}/callback`. */
-  authCallbackUrls: string[];
-  /** Where Cognito may send the browser after sign-out. Default: `appBaseUrl`. */
-  authLogoutUrls: string[];
+  /** Where Cognito may send the browser back after sign-in. Default: `{appBaseUrl}/callback` (undefined: the console's). */
+  authCallbackUrls?: string[];
+  /** Where Cognito may send the browser after sign-out. Default: `appBaseUrl` (undefined: the console's). */
+  authLogoutUrls?: string[];
   /** Subscribed (by email) to the alarm topic when given. */
   alarmEmail?: string;
   /** Stage throttling: steady requests per second and burst. */
@@ -124,17 +131,18 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
   };
 
   const mailFrom = overrides.mailFrom ?? str('mailFrom') ?? DEFAULT_MAIL_FROM;
-  const appBaseUrl = overrides.appBaseUrl ?? str('appBaseUrl') ?? DEFAULT_APP_BASE_URL;
+  const appBaseUrl = overrides.appBaseUrl ?? str('appBaseUrl');
   const config: SupportAccessConfig = {
     mailFrom,
     sesIdentity: overrides.sesIdentity ?? str('sesIdentity') ?? mailFrom,
     appBaseUrl,
-    corsOrigins: overrides.corsOrigins ?? list('corsOrigins') ?? [originOf('appBaseUrl', appBaseUrl)],
+    corsOrigins: overrides.corsOrigins ?? list('corsOrigins') ?? (appBaseUrl ? [originOf('appBaseUrl', appBaseUrl)] : undefined),
+    consoleAssetDir: overrides.consoleAssetDir ?? str('consoleAssetDir') ?? DEFAULT_CONSOLE_ASSET_DIR,
     jwtIssuer: overrides.jwtIssuer ?? str('jwtIssuer'),
     jwtAudience: overrides.jwtAudience ?? list('jwtAudience'),
     authDomainPrefix: overrides.authDomainPrefix ?? str('authDomainPrefix'),
-    authCallbackUrls: overrides.authCallbackUrls ?? list('authCallbackUrls') ?? [`${appBaseUrl.replace(/\/$/, '')}/callback`],
-    authLogoutUrls: overrides.authLogoutUrls ?? list('authLogoutUrls') ?? [appBaseUrl],
+    authCallbackUrls: overrides.authCallbackUrls ?? list('authCallbackUrls') ?? (appBaseUrl ? [`${appBaseUrl.replace(/\/$/, '')}/callback`] : undefined),
+    authLogoutUrls: overrides.authLogoutUrls ?? list('authLogoutUrls') ?? (appBaseUrl ? [appBaseUrl] : undefined),
     alarmEmail: overrides.alarmEmail ?? str('alarmEmail'),
     apiRateLimit: overrides.apiRateLimit ?? num('apiRateLimit', 50),
     apiBurstLimit: overrides.apiBurstLimit ?? num('apiBurstLimit', 100),
@@ -159,12 +167,15 @@ function validate(c: SupportAccessConfig): void {
       throw new ConfigError('sesIdentity', `mailFrom ${c.mailFrom} is not in the domain ${c.sesIdentity}, so SES would refuse to send as it`);
     }
   }
-  https('appBaseUrl', c.appBaseUrl);
-  for (const origin of c.corsOrigins) {
+  if (c.appBaseUrl !== undefined) https('appBaseUrl', c.appBaseUrl);
+  if (c.jwtIssuer && c.appBaseUrl === undefined) {
+    throw new ConfigError('appBaseUrl', 'required with jwtIssuer: the stack deploys its console only with its own Cognito user pool, so say where your console is');
+  }
+  for (const origin of c.corsOrigins ?? []) {
     if (origin !== originOf('corsOrigins', origin)) throw new ConfigError('corsOrigins', `"${origin}" is not an origin (scheme://host[:port], no path)`);
   }
-  for (const url of c.authCallbackUrls) https('authCallbackUrls', url, true);
-  for (const url of c.authLogoutUrls) https('authLogoutUrls', url, true);
+  for (const url of c.authCallbackUrls ?? []) https('authCallbackUrls', url, true);
+  for (const url of c.authLogoutUrls ?? []) https('authLogoutUrls', url, true);
   if (c.authDomainPrefix !== undefined && (!DOMAIN_PREFIX.test(c.authDomainPrefix) || /aws|amazon|cognito/.test(c.authDomainPrefix))) {
     throw new ConfigError('authDomainPrefix', 'lowercase letters, digits and hyphens, and not containing aws, amazon or cognito');
   }

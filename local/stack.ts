@@ -40,6 +40,8 @@ export interface StackOptions {
   deliverOnWrite?: boolean;
   mailFrom?: string;
   appBaseUrl?: string;
+  /** The console's built files served at `/app` (default `web/dist`). */
+  consoleDir?: string;
   /** Wraps the SES mailer (tests inject faults with it). */
   wrapMailer?: (m: Mailer) => Mailer;
   /**
@@ -127,6 +129,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         redrive: (id) => runtime.store.redriveOutbox(id, clock.now().toISOString()),
       },
       ...(opts.deliverOnWrite ? { afterWrite: deliver } : {}),
+      ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
     });
     stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
 

@@ -3,7 +3,7 @@
  * grants, the jobs, and a clean cdk-nag report. The app is synthesized (and bundled with the local
  * esbuild) once, in `beforeAll`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
@@ -21,9 +21,19 @@ import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 const SYNTH_TIMEOUT = 420_000;
 /** The context `cdk synth` uses (feature flags and defaults), so the test synthesizes the same stack. */
 const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+/** A stand-in for the console's build (`web/dist`), so these tests need no `vite build`. */
+const consoleAssetDir = mkdtempSync(join(tmpdir(), 'support-access-console-'));
+mkdirSync(join(consoleAssetDir, 'assets'));
+writeFileSync(join(consoleAssetDir, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>');
+writeFileSync(join(consoleAssetDir, 'assets', 'index-abc123.js'), 'console.log("console")');
+cdkContext.consoleAssetDir = consoleAssetDir;
+afterAll(() => rmSync(consoleAssetDir, { recursive: true, force: true }));
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+/** The project's functions: every Lambda function but CDK's own handler that copies the console's files into its bucket. */
+const ownFunctions = (template: Template) =>
+  Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')));
 
 describe('SupportAccess stack', () => {
   let outdir: string;
@@ -163,7 +173,7 @@ describe('SupportAccess stack', () => {
     const expected = Object.keys(groups).length + 2;
 
     // Act
-    const fns = template.findResources('AWS::Lambda::Function');
+    const fns = ownFunctions(template);
 
     // Assess
     expect(Object.keys(fns)).toHaveLength(expected);
@@ -208,7 +218,8 @@ describe('SupportAccess stack', () => {
     for (const { name, env } of envs) {
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: tableId },
-        APP_BASE_URL: 'https://app.example.com/support-access',
+        // No appBaseUrl in cdk.json: emails link to the deployed console.
+        APP_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] },
         MAIL_FROM: 'support-access@example.com',
         NODE_OPTIONS: '--enable-source-maps',
       });
@@ -454,8 +465,9 @@ describe('SupportAccess stack', () => {
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
-      CallbackURLs: ['https://app.example.com/support-access/callback'],
-      LogoutURLs: ['https://app.example.com/support-access'],
+      // No appBaseUrl in cdk.json: the deployed console's address (test/infra/console.test.ts).
+      CallbackURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app/callback']] }],
+      LogoutURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] }],
       SupportedIdentityProviders: ['COGNITO'],
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2 });
@@ -624,6 +636,7 @@ describe('SupportAccess stack with an existing issuer', () => {
         ...cdkContext,
         jwtIssuer: 'https://login.example.com/',
         jwtAudience: 'support-access-api,support-access-web',
+        appBaseUrl: 'https://console.example.com/app',
         // Bundling is covered above; this synth only looks at auth.
         'aws:cdk:bundling-stacks': [],
       },
@@ -635,6 +648,8 @@ describe('SupportAccess stack with an existing issuer', () => {
 
     // Assess
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    // The console signs in through the stack's own pool only: with another issuer it is not deployed.
+    template.resourceCountIs('AWS::CloudFront::Distribution', 0);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
     });
@@ -670,7 +685,7 @@ describe('SupportAccess stack configuration', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-support' });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://console.example.org/support/callback'] });
-    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    const fns = Object.values(ownFunctions(template));
     for (const fn of fns) {
       expect(fn.Properties.Environment.Variables).toMatchObject({ MAIL_FROM: 'no-reply@mail.example.org', APP_BASE_URL: 'https://console.example.org/support' });
     }
@@ -681,7 +696,9 @@ describe('SupportAccess stack configuration', () => {
     [{ mailFrom: 'a@example.com', sesIdentity: 'example.org' }, /sesIdentity.*not in the domain example.org/],
     [{ appBaseUrl: 'http://app.example.com' }, /appBaseUrl.*https:\/\//],
     [{ corsOrigins: 'https://app.example.com/path' }, /corsOrigins.*not an origin/],
-    [{ jwtIssuer: 'https://login.example.com/' }, /jwtAudience.*give both/],
+    [{ jwtIssuer: 'https://login.example.com/', appBaseUrl: 'https://console.example.com/app' }, /jwtAudience.*give both/],
+    [{ jwtIssuer: 'https://login.example.com/', jwtAudience: 'web' }, /appBaseUrl.*required with jwtIssuer/],
+    [{ consoleAssetDir: '/nonexistent/dist' }, /console's build is missing.*web:build/],
     [{ authDomainPrefix: 'My_Domain' }, /authDomainPrefix/],
     [{ alarmEmail: 'ops' }, /alarmEmail/],
     [{ apiRateLimit: 'fast' }, /apiRateLimit.*positive whole number/],

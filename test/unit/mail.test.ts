@@ -13,7 +13,7 @@ import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../he
 
 const BASE = 'https://support.example.com/app/';
 const links = linksFrom(BASE);
-const PAGE = 'https://support.example.com/app/tenants/acme/support-access';
+const PAGE = 'https://support.example.com/app/tenants/acme';
 const EVIL = '<script>alert("owned")</script>';
 
 /** The newest outbox message of a kind, rendered. */
@@ -242,7 +242,7 @@ describe('renderMail', () => {
       Scope: 'read-only, every module',
       'Ended at': '2026-11-23T18:00:00.000Z',
     });
-    expect(mail.text).toContain(PAGE);
+    expect(mail.text).toContain(`${PAGE}/sessions`);
   });
 
   it('session.started: who signed in, why, under which ticket, with what scope, until when', async () => {
@@ -268,7 +268,7 @@ describe('renderMail', () => {
       'Signed in at': '2026-11-23T15:00:00.000Z',
       From: '203.0.113.9 (Firefox)',
     });
-    expect(mail.text).toContain(PAGE);
+    expect(mail.text).toContain(`${PAGE}/sessions`);
   });
 
   it("session.started under a standing grant: 'until revoked'", async () => {
@@ -321,7 +321,9 @@ describe('renderMail', () => {
     const page = a.page('acme');
     const grant = b.grant('acme corp', 'g/1');
     // Assess
-    expect(page).toBe('https://x.example.com/base/tenants/acme/support-access');
-    expect(grant).toBe('https://x.example.com/base/tenants/acme%20corp/support-access/grants/g%2F1');
+    expect(page).toBe('https://x.example.com/base/tenants/acme');
+    expect(grant).toBe('https://x.example.com/base/tenants/acme%20corp/grants/g%2F1');
+    expect(a.request('acme', 'r1')).toBe('https://x.example.com/base/tenants/acme/requests/r1');
+    expect(a.sessions('acme')).toBe('https://x.example.com/base/tenants/acme/sessions');
   });
 });
