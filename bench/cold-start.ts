@@ -116,6 +116,7 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       TABLE_NAME: 'support-access',
+      SUPPORT_EMAIL_DOMAINS: 'vendor.test',
       CURSOR_SECRET: 'bench-cursor-secret',
       MAIL_FROM: 'support-access@example.com',
       APP_BASE_URL: 'https://support-access.example.com',

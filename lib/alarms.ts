@@ -7,17 +7,17 @@
  * - the API answers 5xx.
  * `alarmEmail` in CDK context subscribes an address; any other subscriber can be added to `topic`.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { stackKey } from './keys.ts';
 
 export interface AlarmsProps {
   /** Every function of the stack (errors and throttles of each). */
@@ -40,11 +40,7 @@ export class Alarms extends Construct {
 
     // CloudWatch cannot publish to a topic encrypted with the AWS managed key (alias/aws/sns), so
     // the topic has a key of its own that CloudWatch may use.
-    const key = new Key(this, 'TopicKey', {
-      description: 'support-access: encrypts the alarm topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const key = stackKey(this, 'TopicKey', 'support-access: encrypts the alarm topic');
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', { displayName: 'support-access alarms', masterKey: key, enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));

@@ -12,16 +12,18 @@ import {
   HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
+  type CfnStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { groups, routes, type Group } from '../lambdas/contract/routes.ts';
+import { groups, routeKey, routes, type Group } from '../lambdas/contract/routes.ts';
 import { bindSecret, bindTable, type Functions } from './functions.ts';
 
 export interface ApiProps {
@@ -31,14 +33,38 @@ export interface ApiProps {
   auditKey: ISecret;
   /** The audit events' MAC key, for every function that writes audit events (`readwrite`) or verifies them. */
   eventKey: ISecret;
+  /** The key of the list cursors, for the functions whose routes page (`pagingGroups`). */
+  cursorSecret: ISecret;
+  /** The support staff's email domains, to the functions as `SUPPORT_EMAIL_DOMAINS`. */
+  supportEmailDomains: string[];
   /** Issuer URL and audiences of the JWT authorizer. */
   jwtIssuer: string;
   jwtAudience: string[];
   /** Browser origins allowed by CORS (the web app's origin). */
   corsOrigins: string[];
+  /** Encrypts the access logs. */
+  logKey: IKey;
   /** Stage-wide steady rate (requests per second) and burst. */
   throttle: { rateLimit: number; burstLimit: number };
+  /** Each write route's (every method but GET) rate and burst, all callers together. */
+  writeRouteThrottle: { rateLimit: number; burstLimit: number };
+  /** Per-route overrides by route id. */
+  routeThrottling?: Record<string, { rateLimit: number; burstLimit: number }>;
 }
+
+/** Groups with a route that takes `?cursor=` (a `query`): only these read the cursor key. */
+export const pagingGroups: ReadonlySet<Group> = new Set(routes.filter((r) => 'query' in r && r.query).map((r) => r.group));
+
+/**
+ * Groups whose function deletes items (the store's `Delete`, alone or in a transaction): settings
+ * (a contact), grants (a revoked grant's access entries), and every group with an idempotent
+ * route (requests, grants, sessions), whose failed call releases its Idempotency-Key by deleting
+ * the record (`releaseIdempotent`). Every other function is denied `dynamodb:DeleteItem`.
+ */
+export const deletingGroups: ReadonlySet<Group> = new Set<Group>(['settings', 'grants', 'requests', 'sessions']);
+
+/** The routes that change something: every method but GET. */
+export const writeRoutes = routes.filter((r) => r.method !== 'GET');
 
 export class Api extends Construct {
   readonly httpApi: HttpApi;
@@ -66,7 +92,9 @@ export class Api extends Construct {
     });
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
+      // A year: the AWS Control Tower control CT.CLOUDWATCH.PR.2 asks for at least 365 days.
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stage = new HttpStage(this, 'DefaultStage', {
@@ -76,6 +104,15 @@ export class Api extends Construct {
       throttle: props.throttle,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
+    // Per-route limits on the writes (the HTTP API's stage route settings; the L2 stage has no
+    // property for them): one tenant's flood of requests or approvals cannot use up the stage.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      writeRoutes.map((r) => {
+        const t = props.routeThrottling?.[r.id] ?? props.writeRouteThrottle;
+        // An L1 Json property: CloudFormation's own (PascalCase) names, as the template carries them.
+        return [routeKey(r), { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
+      }),
+    );
     this.url = this.stage.url;
 
     const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
@@ -91,9 +128,11 @@ export class Api extends Construct {
           entry: def.handler,
           description: `support-access API: ${group} routes`,
         });
-        bindTable(fn, props.table, def.data);
+        bindTable(fn, props.table, def.data, { deletes: deletingGroups.has(group) });
         if ('auditKey' in def && def.auditKey) bindSecret(fn, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
         if (def.data === 'readwrite' || ('auditKey' in def && def.auditKey)) bindSecret(fn, props.eventKey, 'EVENT_KEY_SECRET_ARN');
+        if (pagingGroups.has(group)) bindSecret(fn, props.cursorSecret, 'CURSOR_SECRET_ARN');
+        fn.addEnvironment('SUPPORT_EMAIL_DOMAINS', props.supportEmailDomains.join(','));
         return [group, fn];
       }),
     ) as Record<Group, NodejsFunction>;
@@ -111,11 +150,15 @@ export class Api extends Construct {
         integration,
         ...(route.auth ? { authorizer } : {}),
       });
+      Validations.of(httpRoute).acknowledge({
+        id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
+        reason:
+          'CT.LAMBDA.PR.2: the permission lets only apigateway.amazonaws.com invoke, with SourceArn set to this API\'s execute-api ARN; the rule cannot read that ARN because CloudFormation builds it with Fn::Join.',
+      });
       if (!route.auth) {
-        Validations.of(httpRoute).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by contract (API.md): it answers without a token and reads no tenant data.`,
-        });
+        const reason = `${route.method} ${route.path} is public by contract (API.md): it answers without a token and reads no tenant data.`;
+        Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+        Validations.of(httpRoute).acknowledge({ id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check', reason: `CT.APIGATEWAY.PR.5: ${reason}` });
       }
     }
   }

@@ -4,9 +4,11 @@
  * an existing OIDC issuer. Either way the API's JWT authorizer gets an issuer URL and audiences.
  */
 import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import {
   AccountRecovery,
   CfnManagedLoginBranding,
+  type CfnUserPoolClient,
   ClientAttributes,
   FeaturePlan,
   ManagedLoginVersion,
@@ -32,7 +34,18 @@ export interface AuthProps {
   callbackUrls?: string[];
   /** Where the sign-in pages may send the browser after sign-out. */
   logoutUrls?: string[];
+  /** Also allow SRP and username/password sign-in on the web client. @default false */
+  allowPasswordAuthFlows?: boolean;
+  /** Requests per client IP per 5 minutes above which AWS WAF blocks sign-in traffic. @default no web ACL */
+  wafRateLimit?: number;
 }
+
+/**
+ * How long an ID or access token lives. The API authorizes from the token's groups, so removing
+ * someone from a group (or disabling them) takes effect within this time; refresh tokens keep
+ * sessions going (each refresh reads the user's current groups).
+ */
+export const TOKEN_VALIDITY = Duration.minutes(15);
 
 export class Auth extends Construct {
   /** Issuer URL the JWT authorizer trusts. */
@@ -43,6 +56,8 @@ export class Auth extends Construct {
   readonly userPool?: UserPool;
   readonly userPoolClient?: UserPoolClient;
   readonly userPoolDomain?: UserPoolDomain;
+  /** Only with `wafRateLimit`: the web ACL on the user pool. */
+  readonly webAcl?: CfnWebACL;
 
   constructor(scope: Construct, id: string, props: AuthProps = {}) {
     super(scope, id);
@@ -61,7 +76,12 @@ export class Auth extends Construct {
       // Users are invited by an administrator; nobody signs up into a tenant.
       selfSignUpEnabled: false,
       signInAliases: { email: true },
+      // CAROL@ACME.TEST and carol@acme.test are one user, never two.
+      signInCaseSensitive: false,
       autoVerify: { email: true },
+      // A changed email stays unverified and out of the token until the user confirms the code
+      // sent to the new address; until then the token keeps the old, verified one.
+      keepOriginal: { email: true },
       standardAttributes: {
         email: { required: true, mutable: true },
         fullname: { required: true, mutable: true },
@@ -104,7 +124,9 @@ export class Auth extends Construct {
     // code_verifier at /oauth2/token); Cognito then refuses the code without the verifier.
     const client = pool.addClient('WebClient', {
       generateSecret: false,
-      authFlows: {},
+      // Only what the setting allows; the escape hatch below pins ExplicitAuthFlows either way,
+      // because an absent list means Cognito's default (SRP and custom auth on).
+      authFlows: props.allowPasswordAuthFlows ? { userSrp: true, userPassword: true } : {},
       oAuth: {
         flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
@@ -114,20 +136,47 @@ export class Auth extends Construct {
       supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
-      idTokenValidity: Duration.hours(1),
-      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: TOKEN_VALIDITY,
+      accessTokenValidity: TOKEN_VALIDITY,
       refreshTokenValidity: Duration.days(1),
-      // The API reads custom:tenantId from the ID token; users may change their name and email only.
+      // The API reads custom:tenantId from the ID token. Name and email stay writable because
+      // Cognito requires an app client to be able to write the pool's required attributes; an
+      // email change takes effect only once verified (keepOriginal above), and tokens from this
+      // client lack the aws.cognito.signin.user.admin scope that UpdateUserAttributes needs.
       readAttributes: new ClientAttributes()
         .withStandardAttributes({ email: true, emailVerified: true, fullname: true })
         .withCustomAttributes('tenantId'),
       writeAttributes: new ClientAttributes().withStandardAttributes({ email: true, fullname: true }),
     });
+    (client.node.defaultChild as CfnUserPoolClient).explicitAuthFlows = props.allowPasswordAuthFlows
+      ? ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']
+      : ['ALLOW_REFRESH_TOKEN_AUTH'];
     new CfnManagedLoginBranding(this, 'SignInBranding', {
       userPoolId: pool.userPoolId,
       clientId: client.userPoolClientId,
       useCognitoProvidedValues: true,
     });
+
+    if (props.wafRateLimit !== undefined) {
+      // AWS WAF cannot be attached to an API Gateway HTTP API; it can to the user pool, which
+      // covers the managed login pages and the Cognito user pool API (sign-in, password reset).
+      this.webAcl = new CfnWebACL(this, 'SignInWebAcl', {
+        scope: 'REGIONAL',
+        description: 'support-access: rate limit on the Cognito sign-in, per client IP',
+        defaultAction: { allow: {} },
+        visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'support-access-sign-in', sampledRequestsEnabled: true },
+        rules: [
+          {
+            name: 'RateLimitPerIp',
+            priority: 0,
+            action: { block: {} },
+            statement: { rateBasedStatement: { limit: props.wafRateLimit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+            visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'support-access-sign-in-rate', sampledRequestsEnabled: true },
+          },
+        ],
+      });
+      new CfnWebACLAssociation(this, 'SignInWebAclAssociation', { resourceArn: pool.userPoolArn, webAclArn: this.webAcl.attrArn });
+    }
 
     this.userPool = pool;
     this.userPoolClient = client;

@@ -3,38 +3,70 @@
  * defaults, and checked before anything is built: a typo fails `cdk synth` with a plain message
  * instead of deploying a stack that cannot send mail or sign anyone in.
  */
+import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
+import { routes } from '../lambdas/contract/routes.ts';
 
 export const DEFAULT_MAIL_FROM = 'support-access@example.com';
-export const DEFAULT_APP_BASE_URL = 'https://app.example.com/support-access';
+/** The console's build, relative to the repository (`npm run web:build` writes it). */
+export const DEFAULT_CONSOLE_ASSET_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface SupportAccessConfig {
   /** The sender of every email (`From:`). */
   mailFrom: string;
   /** The SES identity the stack sends as: `mailFrom` itself or its domain. Default: `mailFrom`. */
   sesIdentity: string;
-  /** The tenant console's base URL; emails link to `{appBaseUrl}/tenants/{tenantId}`. */
-  appBaseUrl: string;
-  /** Browser origins allowed by CORS. Default: the origin of `appBaseUrl`. */
-  corsOrigins: string[];
+  /**
+   * The tenant console's base URL; emails link to `{appBaseUrl}/tenants/{tenantId}`. Default
+   * (undefined here): the deployed console, `https://{distribution domain}/app`.
+   */
+  appBaseUrl?: string;
+  /** Browser origins allowed by CORS. Default: the origin of `appBaseUrl` (undefined: the console's). */
+  corsOrigins?: string[];
+  /** The console's built files (a directory with index.html). Default: `web/dist`. */
+  consoleAssetDir: string;
   /** An existing OIDC issuer, with `jwtAudience`, instead of the stack's Cognito user pool. */
   jwtIssuer?: string;
   jwtAudience?: string[];
   /** The Cognito domain prefix of the sign-in pages (`{prefix}.auth.{region}.amazoncognito.com`). Default: `support-access-{account}`. */
   authDomainPrefix?: string;
-  /** Where Cognito may send the browser back after sign-in. Default: `{appBaseUrl}/callback`. */
-  authCallbackUrls: string[];
-  /** Where Cognito may send the browser after sign-out. Default: `appBaseUrl`. */
-  authLogoutUrls: string[];
+  /** Where Cognito may send the browser back after sign-in. Default: `{appBaseUrl}/callback` (undefined: the console's). */
+  authCallbackUrls?: string[];
+  /** Where Cognito may send the browser after sign-out. Default: `appBaseUrl` (undefined: the console's). */
+  authLogoutUrls?: string[];
   /** Subscribed (by email) to the alarm topic when given. */
   alarmEmail?: string;
   /** Stage throttling: steady requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
+  /**
+   * The email domains of the vendor's support staff (lowercase DNS names): a grantee's email must
+   * be in one of them. No default: each deployment names its own. Passed to the API functions as
+   * `SUPPORT_EMAIL_DOMAINS` (comma-separated).
+   */
+  supportEmailDomains: string[];
+  /**
+   * Let the web client also sign in with SRP and username/password (`ALLOW_USER_SRP_AUTH`,
+   * `ALLOW_USER_PASSWORD_AUTH`). Default `false`: only the managed login pages (authorization code
+   * with PKCE) and refresh tokens.
+   */
+  allowPasswordAuthFlows: boolean;
+  /** Throttling of each write route (every route that is not a GET), for all callers together. */
+  writeRouteRateLimit: number;
+  writeRouteBurstLimit: number;
+  /** Per-route throttling by route id (`CreateAccessRequest`), over the write-route defaults. */
+  routeThrottling: Record<string, { rateLimit: number; burstLimit: number }>;
+  /**
+   * When set, an AWS WAF web ACL with a rate-based rule (requests per client IP per 5 minutes)
+   * guards the Cognito sign-in (managed login and the user pool API). Off by default.
+   */
+  wafRateLimit?: number;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** A lowercase DNS name with at least two labels (`vendor.example`). */
+const LOWER_DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 class ConfigError extends Error {
@@ -68,21 +100,58 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     return n;
   };
 
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = ctx(key);
+    if (v === undefined || v === null || v === '') return fallback;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    throw new ConfigError(key, 'must be true or false');
+  };
+  const optionalNum = (key: string): number | undefined => (ctx(key) === undefined || ctx(key) === null || ctx(key) === '' ? undefined : num(key, 0));
+  const throttles = (key: string): Record<string, { rateLimit: number; burstLimit: number }> => {
+    let v = ctx(key);
+    if (v === undefined || v === null || v === '') return {};
+    if (typeof v === 'string') {
+      try {
+        v = JSON.parse(v);
+      } catch {
+        throw new ConfigError(key, 'must be an object (or its JSON) of route id to { rateLimit, burstLimit }');
+      }
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(key, 'must be an object of route id to { rateLimit, burstLimit }');
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>).map(([id, t]) => {
+        const { rateLimit, burstLimit } = (t ?? {}) as { rateLimit?: unknown; burstLimit?: unknown };
+        if (!Number.isInteger(rateLimit) || !Number.isInteger(burstLimit) || (rateLimit as number) <= 0 || (burstLimit as number) <= 0) {
+          throw new ConfigError(key, `${id}: rateLimit and burstLimit must be positive whole numbers`);
+        }
+        return [id, { rateLimit: rateLimit as number, burstLimit: burstLimit as number }];
+      }),
+    );
+  };
+
   const mailFrom = overrides.mailFrom ?? str('mailFrom') ?? DEFAULT_MAIL_FROM;
-  const appBaseUrl = overrides.appBaseUrl ?? str('appBaseUrl') ?? DEFAULT_APP_BASE_URL;
+  const appBaseUrl = overrides.appBaseUrl ?? str('appBaseUrl');
   const config: SupportAccessConfig = {
     mailFrom,
     sesIdentity: overrides.sesIdentity ?? str('sesIdentity') ?? mailFrom,
     appBaseUrl,
-    corsOrigins: overrides.corsOrigins ?? list('corsOrigins') ?? [originOf('appBaseUrl', appBaseUrl)],
+    corsOrigins: overrides.corsOrigins ?? list('corsOrigins') ?? (appBaseUrl ? [originOf('appBaseUrl', appBaseUrl)] : undefined),
+    consoleAssetDir: overrides.consoleAssetDir ?? str('consoleAssetDir') ?? DEFAULT_CONSOLE_ASSET_DIR,
     jwtIssuer: overrides.jwtIssuer ?? str('jwtIssuer'),
     jwtAudience: overrides.jwtAudience ?? list('jwtAudience'),
     authDomainPrefix: overrides.authDomainPrefix ?? str('authDomainPrefix'),
-    authCallbackUrls: overrides.authCallbackUrls ?? list('authCallbackUrls') ?? [`${appBaseUrl.replace(/\/$/, '')}/callback`],
-    authLogoutUrls: overrides.authLogoutUrls ?? list('authLogoutUrls') ?? [appBaseUrl],
+    authCallbackUrls: overrides.authCallbackUrls ?? list('authCallbackUrls') ?? (appBaseUrl ? [`${appBaseUrl.replace(/\/$/, '')}/callback`] : undefined),
+    authLogoutUrls: overrides.authLogoutUrls ?? list('authLogoutUrls') ?? (appBaseUrl ? [appBaseUrl] : undefined),
     alarmEmail: overrides.alarmEmail ?? str('alarmEmail'),
     apiRateLimit: overrides.apiRateLimit ?? num('apiRateLimit', 50),
     apiBurstLimit: overrides.apiBurstLimit ?? num('apiBurstLimit', 100),
+    supportEmailDomains: overrides.supportEmailDomains ?? list('supportEmailDomains') ?? [],
+    allowPasswordAuthFlows: overrides.allowPasswordAuthFlows ?? bool('allowPasswordAuthFlows', false),
+    writeRouteRateLimit: overrides.writeRouteRateLimit ?? num('writeRouteRateLimit', 10),
+    writeRouteBurstLimit: overrides.writeRouteBurstLimit ?? num('writeRouteBurstLimit', 20),
+    routeThrottling: overrides.routeThrottling ?? throttles('routeThrottling'),
+    wafRateLimit: overrides.wafRateLimit ?? optionalNum('wafRateLimit'),
   };
   validate(config);
   return config;
@@ -98,12 +167,15 @@ function validate(c: SupportAccessConfig): void {
       throw new ConfigError('sesIdentity', `mailFrom ${c.mailFrom} is not in the domain ${c.sesIdentity}, so SES would refuse to send as it`);
     }
   }
-  https('appBaseUrl', c.appBaseUrl);
-  for (const origin of c.corsOrigins) {
+  if (c.appBaseUrl !== undefined) https('appBaseUrl', c.appBaseUrl);
+  if (c.jwtIssuer && c.appBaseUrl === undefined) {
+    throw new ConfigError('appBaseUrl', 'required with jwtIssuer: the stack deploys its console only with its own Cognito user pool, so say where your console is');
+  }
+  for (const origin of c.corsOrigins ?? []) {
     if (origin !== originOf('corsOrigins', origin)) throw new ConfigError('corsOrigins', `"${origin}" is not an origin (scheme://host[:port], no path)`);
   }
-  for (const url of c.authCallbackUrls) https('authCallbackUrls', url, true);
-  for (const url of c.authLogoutUrls) https('authLogoutUrls', url, true);
+  for (const url of c.authCallbackUrls ?? []) https('authCallbackUrls', url, true);
+  for (const url of c.authLogoutUrls ?? []) https('authLogoutUrls', url, true);
   if (c.authDomainPrefix !== undefined && (!DOMAIN_PREFIX.test(c.authDomainPrefix) || /aws|amazon|cognito/.test(c.authDomainPrefix))) {
     throw new ConfigError('authDomainPrefix', 'lowercase letters, digits and hyphens, and not containing aws, amazon or cognito');
   }
@@ -113,6 +185,26 @@ function validate(c: SupportAccessConfig): void {
   }
   if (c.jwtIssuer) https('jwtIssuer', c.jwtIssuer);
   if (c.apiBurstLimit < c.apiRateLimit) throw new ConfigError('apiBurstLimit', 'must be at least apiRateLimit');
+  if (c.supportEmailDomains.length === 0) {
+    throw new ConfigError('supportEmailDomains', 'is required: the email domains of your support staff, e.g. -c supportEmailDomains=support.example.com,example.com');
+  }
+  for (const domain of c.supportEmailDomains) {
+    if (!LOWER_DOMAIN.test(domain)) throw new ConfigError('supportEmailDomains', `"${domain}" is not a lowercase DNS domain (like support.example.com)`);
+  }
+  if (c.writeRouteBurstLimit < c.writeRouteRateLimit) throw new ConfigError('writeRouteBurstLimit', 'must be at least writeRouteRateLimit');
+  if (c.writeRouteRateLimit > c.apiRateLimit || c.writeRouteBurstLimit > c.apiBurstLimit) {
+    throw new ConfigError('writeRouteRateLimit', 'a write route cannot be allowed more than the whole API (apiRateLimit, apiBurstLimit)');
+  }
+  const ids = new Set<string>(routes.map((r) => r.id));
+  for (const [id, t] of Object.entries(c.routeThrottling)) {
+    if (!ids.has(id)) throw new ConfigError('routeThrottling', `"${id}" is not a route id (see lambdas/contract/routes.ts)`);
+    if (t.burstLimit < t.rateLimit) throw new ConfigError('routeThrottling', `${id}: burstLimit must be at least rateLimit`);
+    if (t.rateLimit > c.apiRateLimit || t.burstLimit > c.apiBurstLimit) throw new ConfigError('routeThrottling', `${id}: cannot be allowed more than the whole API (apiRateLimit, apiBurstLimit)`);
+  }
+  if (c.wafRateLimit !== undefined) {
+    if (c.wafRateLimit < 10 || c.wafRateLimit > 2_000_000_000) throw new ConfigError('wafRateLimit', 'must be between 10 and 2,000,000,000 requests per IP per 5 minutes (AWS WAF limits)');
+    if (c.jwtIssuer) throw new ConfigError('wafRateLimit', 'guards the stack\'s Cognito sign-in; with jwtIssuer the stack has none (rate-limit your own issuer)');
+  }
 }
 
 /** `https://` only, except `http://localhost` for a developer's own frontend when `allowLocalhost`. */

@@ -41,7 +41,8 @@ export class Jobs extends Construct {
       // would read the same due items twice.
       reservedConcurrentExecutions: 1,
     });
-    bindTable(this.expire, props.table, 'readwrite');
+    // Deletes: an expired grant's access entries go with it.
+    bindTable(this.expire, props.table, 'readwrite', { deletes: true });
     bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
     bindSecret(this.expire, props.eventKey, 'EVENT_KEY_SECRET_ARN');
 

@@ -61,7 +61,8 @@ export class Notifications extends Construct {
     this.notifier.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+        // SendEmail only: SendRawEmail would let the function set any header, attachments included.
+        actions: ['ses:SendEmail'],
         resources: [this.identityArn],
       }),
     );

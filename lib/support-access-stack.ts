@@ -3,16 +3,19 @@
  * receive them as props (notifications, API, jobs), and the alarms that watch them all.
  * Settings come from CDK context, read and checked by `config.ts` (defaults in docs/deploy.md).
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Fn, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.ts';
 import { Api } from './api.ts';
 import { Auth } from './auth.ts';
 import { readConfig, type SupportAccessConfig } from './config.ts';
+import { Console } from './console.ts';
 import { Data } from './data.ts';
 import { Functions } from './functions.ts';
 import { Jobs } from './jobs.ts';
+import { logsKey } from './keys.ts';
 import { Notifications } from './notifications.ts';
 
 export interface SupportAccessStackProps extends StackProps {
@@ -29,6 +32,12 @@ export class SupportAccessStack extends Stack {
   readonly api: Api;
   readonly jobs: Jobs;
   readonly alarms: Alarms;
+  /** Encrypts every log group of the stack. */
+  readonly logKey: Key;
+  /** The deployed console; absent with an existing issuer (`jwtIssuer`), see docs/deploy.md. */
+  readonly console?: Console;
+  /** Where emails link to: `appBaseUrl`, or the console's own address. */
+  readonly appBaseUrl: string;
 
   constructor(scope: Construct, id: string, props: SupportAccessStackProps = {}) {
     super(scope, id, { description: 'support-access: temporary, approved support access to tenant accounts', ...props });
@@ -36,21 +45,43 @@ export class SupportAccessStack extends Stack {
 
     // ---- stateful ----
     this.data = new Data(this, 'Data');
+
+    // The console's distribution comes before everything that needs its address (the Cognito
+    // client's callback URLs, CORS, the links in emails) and depends on none of them.
+    const ownPool = !config.jwtIssuer;
+    const authDomainPrefix = config.authDomainPrefix ?? Fn.join('-', ['support-access', Aws.ACCOUNT_ID]);
+    // The API's exact origin is known only when the API does not name the distribution (CORS);
+    // otherwise the two would wait for each other, and the CSP names the region's API Gateway
+    // endpoints instead (docs/deploy.md, "The console").
+    const apiSource = config.corsOrigins
+      ? Lazy.string({ produce: () => this.api.url })
+      : `https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    if (ownPool) {
+      this.console = new Console(this, 'Console', {
+        assetDir: config.consoleAssetDir,
+        connectSources: [apiSource, `https://${authDomainPrefix}.auth.${Aws.REGION}.amazoncognito.com`],
+      });
+    }
+    const appBaseUrl = (this.appBaseUrl = config.appBaseUrl ?? this.console!.url);
     this.auth = new Auth(this, 'Auth', {
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
-      domainPrefix: config.authDomainPrefix,
-      callbackUrls: config.authCallbackUrls,
-      logoutUrls: config.authLogoutUrls,
+      domainPrefix: authDomainPrefix,
+      callbackUrls: config.authCallbackUrls ?? [`${appBaseUrl}/callback`],
+      logoutUrls: config.authLogoutUrls ?? [appBaseUrl],
+      allowPasswordAuthFlows: config.allowPasswordAuthFlows,
+      wafRateLimit: config.wafRateLimit,
     });
 
     // ---- stateless ----
+    this.logKey = logsKey(this, 'LogKey');
     this.functions = new Functions(this, 'Functions', {
-      cursorSecret: this.data.cursorSecret,
-      logRetention: RetentionDays.ONE_MONTH,
+      logKey: this.logKey,
+      // A year: the AWS Control Tower control CT.CLOUDWATCH.PR.2 asks for at least 365 days.
+      logRetention: RetentionDays.ONE_YEAR,
       environment: {
         TABLE_NAME: this.data.table.tableName,
-        APP_BASE_URL: config.appBaseUrl,
+        APP_BASE_URL: appBaseUrl,
         MAIL_FROM: config.mailFrom,
       },
     });
@@ -65,10 +96,15 @@ export class SupportAccessStack extends Stack {
       table: this.data.table,
       auditKey: this.data.auditKey,
       eventKey: this.data.eventKey,
+      cursorSecret: this.data.cursorSecret,
+      supportEmailDomains: config.supportEmailDomains,
       jwtIssuer: this.auth.issuer,
       jwtAudience: this.auth.audience,
-      corsOrigins: config.corsOrigins,
+      logKey: this.logKey,
+      corsOrigins: config.corsOrigins ?? [this.console!.origin],
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+      writeRouteThrottle: { rateLimit: config.writeRouteRateLimit, burstLimit: config.writeRouteBurstLimit },
+      routeThrottling: config.routeThrottling,
     });
     this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey, eventKey: this.data.eventKey });
 
@@ -84,6 +120,14 @@ export class SupportAccessStack extends Stack {
       alarmEmail: config.alarmEmail,
     });
 
+    if (this.console && this.auth.userPoolClient && this.auth.userPoolDomain) {
+      this.console.deploy({
+        apiUrl: this.api.url,
+        cognitoDomain: this.auth.userPoolDomain.baseUrl(),
+        clientId: this.auth.userPoolClient.userPoolClientId,
+      });
+      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
+    }
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (routes start with /v1)' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'JwtIssuer', { value: this.auth.issuer });

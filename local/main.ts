@@ -46,6 +46,7 @@ const token = (who: { sub: string; email: string; name: string; groups: readonly
 console.log(`
 support-access local stack is up (${((Date.now() - started) / 1000).toFixed(1)} s)
 
+  Console        ${stack.url}/app           (sign in as the demo people; emails link here)
   API            ${stack.url}/v1            (OpenAPI: ${stack.url}/v1/openapi.json)
   Mail inbox     ${inbox}             (JSON: ${inbox}/store)
   DynamoDB Local ${stack.dynamoEndpoint}     (table ${stack.tableName}${values['data-dir'] ? `, data in ${values['data-dir']}` : ', in memory'})

@@ -12,7 +12,7 @@ export const DEMO = {
 } as const;
 
 export async function seed(runtime: Runtime): Promise<void> {
-  const admin: Principal = { id: DEMO.admin.sub, email: DEMO.admin.email, name: DEMO.admin.name, roles: ['tenant-admin'], tenantId: DEMO.tenantId };
+  const admin: Principal = { id: DEMO.admin.sub, email: DEMO.admin.email, emailVerified: true, name: DEMO.admin.name, roles: ['tenant-admin'], tenantId: DEMO.tenantId };
   await putContact(runtime, admin, DEMO.tenantId, DEMO.admin.email, DEMO.admin.name);
   await putContact(runtime, admin, DEMO.tenantId, DEMO.contact.email, DEMO.contact.name);
   await putPolicy(runtime, admin, DEMO.tenantId, {
@@ -21,5 +21,6 @@ export async function seed(runtime: Runtime): Promise<void> {
     approvalsRequired: 1,
     requestTtlHours: 12,
     notifyOnSignIn: true,
+    allowUpfrontApproval: true,
   });
 }

@@ -4,8 +4,9 @@
  * invokes the route group's handler. It adds the `/_local/*` routes of the contract.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -109,6 +110,7 @@ const TokenBody = z.object({
   name: z.string().min(1),
   groups: z.array(z.string()),
   tenantId: z.string().min(1).optional(),
+  emailVerified: z.boolean().optional(),
   expiresInSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
 });
 const ClockBody = z.strictObject({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) });
@@ -126,6 +128,8 @@ export interface LocalServerOptions {
    * caller has its answer.
    */
   afterWrite?: () => Promise<unknown>;
+  /** Where the console's built files are (default `web/dist`). */
+  consoleDir?: string;
 }
 
 /** Builds the API Gateway v2 event of a request, as the HTTP API with a JWT authorizer sends it. */
@@ -229,6 +233,59 @@ async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: 
   return false;
 }
 
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** The console's built files (`npm run web:build`). */
+export const CONSOLE_DIR = join(ROOT, 'web', 'dist');
+
+/**
+ * The console at `/app`: its files from `web/dist`, `/app/config.json` (local mode on this origin),
+ * and `index.html` for every other `/app/*` address (the console routes in the browser). A path
+ * that leaves `web/dist` (`..`, encoded or not) is a 404.
+ */
+async function serveConsole(res: ServerResponse, url: URL, dir: string): Promise<void> {
+  if (url.pathname === '/app') return send(res, { statusCode: 308, headers: { location: `/app/${url.search}` } });
+  if (url.pathname === '/app/config.json') {
+    return send(res, { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ mode: 'local', apiUrl: '' }) });
+  }
+  let rel: string;
+  try {
+    rel = decodeURIComponent(url.pathname.slice('/app/'.length));
+  } catch {
+    return send(res, problem(400, 'VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8'));
+  }
+  const file = normalize(join(dir, rel));
+  if (rel.includes('\0') || (file !== dir && !file.startsWith(dir + sep))) return send(res, problem(404, 'NOT_FOUND', 'no such file'));
+  const asset = rel.startsWith('assets/') || extname(rel) !== '';
+  const target = asset ? file : join(dir, 'index.html');
+  const found = await stat(target).then((s) => s.isFile(), () => false);
+  if (!found) {
+    if (!asset) {
+      return send(res, { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'The console is not built: run `npm run web:build` (npm start does it).\n' });
+    }
+    return send(res, problem(404, 'NOT_FOUND', 'no such file'));
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
+    // Hashed assets never change; index.html must be fetched again to pick up a new build.
+    'cache-control': target.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(await readFile(target));
+}
+
 /** Serves the API (and `/_local/*`) on `port`. */
 export async function startLocalServer(port: number, host: string, opts: LocalServerOptions): Promise<Server> {
   const server = createServer((req, res) => {
@@ -237,6 +294,9 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
       try {
         if (req.method === 'OPTIONS') return send(res, { statusCode: 204 });
         if (url.pathname.startsWith('/_local/') && (await local(req, res, url, opts))) return;
+        if ((url.pathname === '/app' || url.pathname.startsWith('/app/')) && (req.method === 'GET' || req.method === 'HEAD')) {
+          return await serveConsole(res, url, opts.consoleDir ?? CONSOLE_DIR);
+        }
         const found = match(req.method ?? 'GET', url.pathname);
         if (!found) return send(res, problem(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`));
         // A stray `%` (or an encoded byte that is no UTF-8) is the client's error, not the adapter's.

@@ -11,6 +11,7 @@ import type { Mailer } from '../lambdas/domain/ports.ts';
 import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
 import { setMailer } from '../lambdas/jobs/runtime.ts';
 import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
+import { parseSupportEmailDomains } from '../lambdas/domain/identity.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
@@ -39,6 +40,8 @@ export interface StackOptions {
   deliverOnWrite?: boolean;
   mailFrom?: string;
   appBaseUrl?: string;
+  /** The console's built files served at `/app` (default `web/dist`). */
+  consoleDir?: string;
   /** Wraps the SES mailer (tests inject faults with it). */
   wrapMailer?: (m: Mailer) => Mailer;
   /**
@@ -96,6 +99,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       store: createDynamoStore({ doc, tableName, eventKey: async () => runtime.eventKey! }),
       clock,
       ids: ulidIds(clock),
+      // The support staff of the local stack are @vendor.test (the demo's Sam and Lee).
+      supportEmailDomains: parseSupportEmailDomains(process.env.SUPPORT_EMAIL_DOMAINS ?? 'vendor.test'),
       cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
       auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
       eventKey: process.env.EVENT_KEY ?? 'local-only-event-key',
@@ -125,6 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         redrive: (id) => runtime.store.redriveOutbox(id, clock.now().toISOString()),
       },
       ...(opts.deliverOnWrite ? { afterWrite: deliver } : {}),
+      ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
     });
     stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
 

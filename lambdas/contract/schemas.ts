@@ -3,18 +3,27 @@
  * `type X` below is `z.infer<typeof X>`, and the OpenAPI document is generated from the same values.
  */
 import * as z from 'zod';
+import { canonicalEmail } from '../domain/identity.ts';
 
 // ---- building blocks ------------------------------------------------------------------------
 
-const text = (min: number, max: number) => z.string().trim().min(min).max(max);
+/**
+ * One line of text: no control character (Unicode category Cc: C0, DEL, C1, so CR, LF and TAB)
+ * and no line or paragraph separator (U+2028, U+2029). These fields are printed into emails and
+ * the console, where a line break would let a sender forge text that looks like ours.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const SINGLE_LINE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/;
+const singleLine = 'must be one line: no control characters (CR, LF, TAB, ...) or line separators';
+const text = (min: number, max: number) => z.string().trim().min(min).max(max).regex(SINGLE_LINE, singleLine);
 
-/** Emails are compared case-insensitively, so they are stored lower-cased. */
+/** Emails are compared in one canonical form (`canonicalEmail`), so they are stored in it. */
 export const Email = z
   .string()
   .trim()
   .max(254)
   .pipe(z.email({ message: 'must be an email address' }))
-  .transform((e) => e.toLowerCase());
+  .transform(canonicalEmail);
 
 // Ids are not trimmed: the tenant check compares them as given, so validation must too.
 export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
@@ -24,7 +33,7 @@ export const Actor = z.object({ id: z.string(), email: z.string(), name: z.strin
 export type Actor = z.infer<typeof Actor>;
 export const SystemActor = z.object({ id: z.literal('system') });
 
-export const ModuleName = text(1, 64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
+export const ModuleName = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
 export const Scope = z.strictObject({
   level: z.enum(['read-only', 'full']),
   modules: z
@@ -51,6 +60,10 @@ export const Policy = z.strictObject({
   approvalsRequired: z.int().min(1).max(3),
   requestTtlHours: z.int().min(1).max(168),
   notifyOnSignIn: z.boolean(),
+  allowUpfrontApproval: z
+    .boolean()
+    .default(true)
+    .describe('A support lead may record an approval the contacts gave upfront (v1.1; omitted: true)'),
 });
 export type Policy = z.infer<typeof Policy>;
 export const DEFAULT_POLICY: Policy = {
@@ -59,6 +72,7 @@ export const DEFAULT_POLICY: Policy = {
   approvalsRequired: 1,
   requestTtlHours: 12,
   notifyOnSignIn: true,
+  allowUpfrontApproval: true,
 };
 
 // ---- grants ----------------------------------------------------------------------------------
@@ -129,7 +143,16 @@ export const UpfrontGrantBody = z.strictObject({
   reason: Reason,
   scope: Scope,
   durationHours: DurationHours,
-  approvedBy: Email.describe('the email of the authorized contact who approved'),
+  approvedBy: z
+    .union([
+      Email,
+      z
+        .array(Email)
+        .min(1)
+        .max(3)
+        .refine((a) => new Set(a).size === a.length, 'must not name the same contact twice'),
+    ])
+    .describe("the authorized contact(s) who approved: one email, or 1-3 different ones; at least the policy's approvalsRequired"),
   grantees: Grantees.optional().describe('No grantees: the whole support team'),
 });
 export type UpfrontGrantBody = z.infer<typeof UpfrontGrantBody>;

@@ -18,7 +18,10 @@ export const attr = {
 } as const;
 
 export const indexes = {
-  /** Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail. */
+  /**
+   * Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail;
+   * and a tenant's grants or requests by stored status (`STATUS#t#GRANT#ACTIVE` / `GRANT#id`).
+   */
   byPrincipal: { name: 'GSI1', pk: attr.gsi1pk, sk: attr.gsi1sk },
   /** Sparse "due at" index: only items with a deadline still to act on carry these keys. */
   byDueAt: { name: 'GSI2', pk: attr.gsi2pk, sk: attr.gsi2sk },
@@ -38,6 +41,8 @@ export function shardOf(id: string, shards = DUE_SHARDS): number {
 }
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+/** Sorts after every ISO timestamp: the "end" of a grant without one. */
+const STANDING = '~';
 
 /** Key builders, one per entity. Every tenant-owned key starts with the tenant. */
 export const keys = {
@@ -52,6 +57,11 @@ export const keys = {
   sessionPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'SESSION#' }),
   audit: (tenantId: string, eventId: string) => ({ PK: tenantPk(tenantId), SK: `AUDIT#${eventId}` }),
   auditPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'AUDIT#' }),
+  /**
+   * How many PENDING requests an agent has at a tenant: `ADD`ed by a create (conditioned on the
+   * bound), taken back by the transition that ends the request, in the same transactions.
+   */
+  pendingCount: (tenantId: string, agentId: string) => ({ PK: tenantPk(tenantId), SK: `PENDING#${agentId}` }),
   /** The head of a tenant's audit hash chain: the last sealed link. */
   chainHead: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHAIN' }),
   idempotency: (tenantId: string, scope: string, key: string) => ({
@@ -70,6 +80,21 @@ export const keys = {
   }),
   /** GSI1 partition of an access entry: the agent's grants across tenants, or every team grant. */
   principalIndex: (principal: AccessPrincipal) => (principal.kind === 'team' ? 'TEAM' : `AGENT#${principal.id}`),
+  /**
+   * GSI1 sort key of an access entry: its grant's end first (`~`, after every timestamp, for a
+   * standing grant), so `GSI1SK > now` reads only the entries still live, whatever the expiry job
+   * has caught up with.
+   */
+  principalSort: (expiresAt: string | null, tenantId: string, grantId: string) => `${expiresAt ?? STANDING}#${tenantId}#${grantId}`,
+  /**
+   * GSI1 keys of a grant or request by its *stored* status, newest first like the table: a
+   * filtered list reads the partition of the status it asks for.
+   */
+  byStatus: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string, id: string) => ({
+    GSI1PK: keys.statusPartition(tenantId, entity, status),
+    GSI1SK: `${entity}#${id}`,
+  }),
+  statusPartition: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string) => `STATUS#${tenantId}#${entity}#${status}`,
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**

@@ -94,6 +94,7 @@ export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean =
         const found = await next();
         if (!found) return;
         const [tenantId, events] = found;
+        if (events.length === 0) continue;
         report.tenants++;
         try {
           const { sealed, head } = await sealTenant(deps, tenantId, events);
@@ -122,7 +123,7 @@ function* tenantsWaiting(deps: ChainDeps, shard: number): Generator<() => Promis
     yield async () => {
       if (buffered.length === 0 && !exhausted) {
         const page = await deps.chain.unsealedAudit(shard, after, SEAL_TENANT_SHARE);
-        const groups = [...groupByTenant(page)];
+        const groups = [...groupByTenant(page, deps.clock.now().toISOString())];
         // A full page may cut its last tenant short: leave that one for the next read, which
         // starts at it, unless it is the only one (a busy tenant: it gets its share, no more).
         exhausted = page.length < SEAL_TENANT_SHARE;
@@ -158,11 +159,16 @@ async function sealTenant(deps: ChainDeps, tenantId: string, events: AuditEvent[
   return { sealed, head };
 }
 
-function groupByTenant(waiting: StoredAuditEvent[]): Map<string, AuditEvent[]> {
+/**
+ * The waiting events by tenant, oldest first. An event that may still change until its `sealAfter`
+ * (a `session.denied` still counting) is left out until then, but its tenant is still listed, so
+ * the reader moves past it.
+ */
+function groupByTenant(waiting: StoredAuditEvent[], now: string): Map<string, AuditEvent[]> {
   const byTenant = new Map<string, AuditEvent[]>();
-  for (const { tenantId, event } of waiting) {
+  for (const { tenantId, event, sealAfter } of waiting) {
     const list = byTenant.get(tenantId) ?? [];
-    list.push(event);
+    if (sealAfter === undefined || sealAfter <= now) list.push(event);
     byTenant.set(tenantId, list);
   }
   for (const list of byTenant.values()) list.sort((a, b) => (a.at === b.at ? cmp(a.eventId, b.eventId) : cmp(a.at, b.at)));

@@ -18,9 +18,19 @@ export function eventMac(key: string, tenantId: string, event: AuditEvent): stri
     actor: event.actor,
     action: event.action,
     targetId: event.targetId,
-    details: event.details,
+    details: event.action === 'session.denied' ? withoutCount(event.details) : event.details,
   });
   return createHmac('sha256', key).update(`ev1\n${tenantId}\nAUDIT#${event.eventId}\n${content}`).digest('hex');
+}
+
+/**
+ * A `session.denied` event counts the refusals of its minute after it is written
+ * (`sessions.ts` `recordRefusal`), so its MAC leaves the count out: the MAC proves the API wrote
+ * the event, and the hash chain, which seals it only once its minute has passed, covers the count.
+ */
+function withoutCount(details: Record<string, unknown>): Record<string, unknown> {
+  const { count: _count, ...rest } = details;
+  return rest;
 }
 
 /** Whether `mac` is the MAC of the event under `key` (constant time). */

@@ -48,6 +48,13 @@ export class ConflictError extends DomainError {
   readonly code = 'CONFLICT';
 }
 
+/**
+ * A bounded count is full (for example the PENDING requests one agent may have at a tenant). The
+ * store throws it when the count's conditional write fails; the service says which bound and how
+ * to free room.
+ */
+export class LimitReachedError extends ConflictError {}
+
 /** Access cannot be granted while nobody at the tenant would be told. */
 export class NoAuthorizedContactError extends DomainError {
   readonly code = 'NO_AUTHORIZED_CONTACT';

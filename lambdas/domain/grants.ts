@@ -17,6 +17,7 @@ import {
   NotFoundError,
   ValidationError,
 } from './errors.ts';
+import { canonicalEmail, isSupportEmail } from './identity.ts';
 import { actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM } from './model.ts';
 import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
 import { retrying } from './retry.ts';
@@ -91,12 +92,50 @@ export function mail(
 }
 
 /**
+ * Grantees are support staff: each email must be in one of the deployment's support email domains
+ * (`path` names the field of the body), else a 400 naming it.
+ */
+function assertSupportGrantees(deps: Deps, grantees: GranteeInput[], path: (i: number) => string) {
+  const domains = deps.supportEmailDomains ?? [];
+  const errors = grantees.flatMap((g, i) =>
+    isSupportEmail(g.email, domains)
+      ? []
+      : [{ path: path(i), message: `must be a support staff email (${domains.length ? domains.map((d) => `@${d}`).join(', ') : 'no support email domain is configured'})` }],
+  );
+  if (errors.length > 0) throw new ValidationError('a grantee must be support staff', errors);
+}
+
+/**
+ * An upfront approval names the contacts who approved: each on the contact list, and at least the
+ * policy's `approvalsRequired` different people (by canonical email).
+ */
+function upfrontApprovers(contacts: { email: string; name: string }[], approvedBy: string | string[], approvalsRequired: number): Actor[] {
+  const named = [...new Set((Array.isArray(approvedBy) ? approvedBy : [approvedBy]).map(canonicalEmail))];
+  const byEmail = new Map(contacts.map((c) => [canonicalEmail(c.email), c]));
+  const strangers = named.filter((e) => !byEmail.has(e));
+  if (strangers.length > 0) {
+    throw new ConflictError(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not an authorized contact' : 'are not authorized contacts'} of this tenant`);
+  }
+  if (named.length < approvalsRequired) {
+    throw new ConflictError(
+      `the tenant's policy needs ${approvalsRequired} different authorized contacts to approve; approvedBy names ${named.length}`,
+    );
+  }
+  return named.map((e) => {
+    const c = byEmail.get(e)!;
+    return { id: e, email: e, name: c.name };
+  });
+}
+
+/**
  * Switches access on. A tenant admin grants directly; a support lead records an approval that an
  * authorized contact gave upfront.
  * 1. Check the body against the tenant's policy (duration cap, standing access).
  * 2. Refuse when the tenant has no authorized contact: nobody would be told.
- * 3. For an upfront approval, `approvedBy` must be one of the contacts.
- * 4. Write the ACTIVE grant, its access entries, `grant.activated` and the email in one transaction.
+ * 3. Named grantees must have support staff emails.
+ * 4. For an upfront approval: the policy must allow it (else 403), and `approvedBy` must name at
+ *    least `approvalsRequired` different authorized contacts (else 409).
+ * 5. Write the ACTIVE grant, its access entries, `grant.activated` and the email in one transaction.
  */
 export async function createGrant(
   deps: Deps,
@@ -111,11 +150,16 @@ export async function createGrant(
       { path: 'durationHours', message: `must be at most ${policy.maxDurationHours} (the tenant's maxDurationHours)` },
     ]);
   }
+  const upfront = !isAdminOf(caller, tenantId) && hasRole(caller, 'support-lead');
+  if (upfront && !policy.allowUpfrontApproval) {
+    throw new ForbiddenError("the tenant's policy does not allow upfront approvals; ask with an access request");
+  }
   if ('standing' in body && body.standing && !policy.allowStandingAccess) {
     throw new ValidationError('standing access is not allowed', [
       { path: 'standing', message: "the tenant's policy does not allow standing access" },
     ]);
   }
+  if (body.grantees) assertSupportGrantees(deps, body.grantees, (i) => `grantees.${i}.email`);
   const contacts = await listContacts(deps, tenantId);
   if (contacts.length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact to tell; add one first');
@@ -135,20 +179,18 @@ export async function createGrant(
       approvedBy: [grantor],
       durationHours: admin.durationHours ?? null,
     });
-  } else if (hasRole(caller, 'support-lead')) {
-    const upfront = body as UpfrontGrantBody;
-    const approver = contacts.find((c) => c.email === upfront.approvedBy);
-    if (!approver) throw new ConflictError(`${upfront.approvedBy} is not an authorized contact of this tenant`);
+  } else if (upfront) {
+    const lead = body as UpfrontGrantBody;
     grant = buildGrant(deps, tenantId, now, {
       origin: 'upfront-approval',
       requestId: null,
-      ticketId: upfront.ticketId,
-      reason: upfront.reason,
-      scope: upfront.scope,
-      grantees: upfront.grantees,
+      ticketId: lead.ticketId,
+      reason: lead.reason,
+      scope: lead.scope,
+      grantees: lead.grantees,
       grantedBy: grantor,
-      approvedBy: [{ id: approver.email, email: approver.email, name: approver.name }],
-      durationHours: upfront.durationHours,
+      approvedBy: upfrontApprovers(contacts, lead.approvedBy, policy.approvalsRequired),
+      durationHours: lead.durationHours,
     });
   } else {
     throw new ForbiddenError('only a tenant admin or a support lead can grant access');
@@ -173,7 +215,7 @@ export async function listGrants(
 ): Promise<Page<Grant>> {
   const now = deps.clock.now();
   const keep = (g: GrantRecord) => status === undefined || grantView(g, now).status === status;
-  const result = await deps.store.listGrants(tenantId, page, keep);
+  const result = await deps.store.listGrants(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
   return { items: result.items.map((g) => grantView(g, now)), next: result.next };
 }
 
@@ -199,6 +241,7 @@ export async function addGrantee(
   grantId: string,
   input: GranteeInput,
 ): Promise<Grant> {
+  assertSupportGrantees(deps, [input], () => 'email');
   return retrying(async () => {
     const now = deps.clock.now();
     const g = await activeGrant(deps, tenantId, grantId, now);

@@ -31,20 +31,24 @@ const quoted = (text: string | null | undefined) => (text ? `: "${text}".` : '.'
 const people = (list: (Actor | Grantee)[]) => list.map(person).join(', ');
 const granteesOf = (g: Grant) => (g.audience === 'support-team' ? 'the whole support team' : people(g.grantees));
 
-/** Links into the tenant's support-access page. */
+/** Links into the console's pages (the addresses of the contract's "The console"). */
 export interface Links {
+  /** The tenant's support-access overview. */
   page(tenantId: string): string;
   request(tenantId: string, requestId: string): string;
   grant(tenantId: string, grantId: string): string;
+  /** The tenant's login history. */
+  sessions(tenantId: string): string;
 }
 
 export function linksFrom(baseUrl: string): Links {
   const base = baseUrl.replace(/\/+$/, '');
-  const page = (t: string) => `${base}/tenants/${encodeURIComponent(t)}/support-access`;
+  const page = (t: string) => `${base}/tenants/${encodeURIComponent(t)}`;
   return {
     page,
     request: (t, id) => `${page(t)}/requests/${encodeURIComponent(id)}`,
     grant: (t, id) => `${page(t)}/grants/${encodeURIComponent(id)}`,
+    sessions: (t) => `${page(t)}/sessions`,
   };
 }
 
@@ -140,7 +144,7 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       heading: 'Support access ended on time',
       intro: 'The time granted is up. Support can no longer sign in under this grant; open sessions were ended.',
       facts: [...grantFacts(g, true), ['Ended at', g.endedAt ?? g.expiresAt ?? '']],
-      action: { label: 'See the login history', url: links.page(g.tenantId) },
+      action: { label: 'See the login history', url: links.sessions(g.tenantId) },
     };
   },
   'session.started': (m, links) => {
@@ -162,7 +166,7 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
         ['Signed in at', s.signInAt],
         ['From', `${s.sourceIp} (${s.userAgent || 'unknown client'})`],
       ],
-      action: { label: 'See the login history or revoke access', url: links.page(s.tenantId) },
+      action: { label: 'See the login history or revoke access', url: links.sessions(s.tenantId) },
     };
   },
 };

@@ -4,6 +4,7 @@
  */
 import type { AccessRequest, Actor, AuditAction, AuditEvent, Grant, Scope, Session } from '../contract/schemas.ts';
 import type { Role } from '../contract/routes.ts';
+import { canonicalEmail, isAsciiEmail } from './identity.ts';
 import type { AccessEntry, GrantRecord, Ids, Principal, RequestRecord, SessionRecord } from './ports.ts';
 
 export const SYSTEM = { id: 'system' } as const;
@@ -21,6 +22,23 @@ export const isSupport = (p: Principal) => hasRole(p, 'support-agent', 'support-
 export const isMemberOf = (p: Principal, tenantId: string) =>
   p.tenantId === tenantId && hasRole(p, 'tenant-admin', 'tenant-user');
 export const isAdminOf = (p: Principal, tenantId: string) => p.tenantId === tenantId && hasRole(p, 'tenant-admin');
+
+/**
+ * The caller's email may carry contact rights (approve, deny, read requests as a contact): the
+ * token says it is verified, and it is ASCII after NFKC.
+ */
+export const hasVerifiedEmail = (p: Principal) => p.emailVerified && isAsciiEmail(p.email);
+
+/** Same person: the same `sub`, or the same canonical email. */
+export const samePerson = (p: Principal, a: Actor) => a.id === p.id || canonicalEmail(a.email) === p.email;
+
+/**
+ * A grant covers the caller: a support-team grant covers all support; a named grant covers each
+ * grantee by `sub` **and** canonical email, so a token whose email differs from the grantee entry's
+ * is no grantee.
+ */
+export const covers = (g: Pick<Grant, 'audience'> & { grantees: { id: string; email: string }[] }, p: Principal) =>
+  g.audience === 'support-team' || g.grantees.some((x) => x.id === p.id && canonicalEmail(x.email) === p.email);
 
 /** A deadline has passed at `now` (a standing grant has none). */
 export const isPast = (deadline: string | null, now: Date) => deadline !== null && Date.parse(deadline) <= now.getTime();

@@ -27,7 +27,10 @@ export interface Ids {
 /** Who is calling, as the JWT says. `tenantId` is set for tenant users only. */
 export interface Principal {
   id: string;
+  /** Canonical (see `canonicalEmail`). */
   email: string;
+  /** The token says the email is verified (`email_verified`); contact rights need it. */
+  emailVerified: boolean;
   name: string;
   roles: Role[];
   tenantId: string | null;
@@ -57,6 +60,9 @@ export interface AccessEntry {
   /** The grant's ticket and reason, which the sign-in email names (absent on older entries). */
   ticketId?: string | null;
   reason?: string;
+  /** Whom the grant names: sign-in under a named grant matches the grantee's `sub` and email. */
+  audience: Grant['audience'];
+  grantees: { id: string; email: string }[];
 }
 
 export interface RequestRecord extends AccessRequest {
@@ -125,7 +131,11 @@ export interface Store {
   // grants
   createGrant(grant: GrantRecord, change: Change): Promise<void>;
   getGrant(tenantId: string, grantId: string): Promise<GrantRecord | null>;
-  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean): Promise<Page<GrantRecord>>;
+  /**
+   * Grants newest first that `keep` accepts. With `filter`, only those whose status as of `now` is
+   * `filter.status` can be kept, and the store reads by status instead of reading every grant.
+   */
+  listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean, filter?: StatusFilter): Promise<Page<GrantRecord>>;
   /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
   addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;
   /** ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`. */
@@ -134,8 +144,11 @@ export interface Store {
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
   accessEntries(tenantId: string, agentId: string): Promise<AccessEntry[]>;
-  /** The live grants naming the agent or the whole team, across tenants, as of their last change. */
-  grantsCovering(agentId: string): Promise<Grant[]>;
+  /**
+   * The live grants naming the agent or the whole team, across tenants, as of their last change:
+   * only those whose end is after `now` are read.
+   */
+  grantsCovering(agentId: string, now: string): Promise<Grant[]>;
   /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
   startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
@@ -144,9 +157,15 @@ export interface Store {
   listSessions(tenantId: string, page: PageInput): Promise<Page<SessionRecord>>;
 
   // access requests
-  createRequest(request: RequestRecord, change: Change): Promise<void>;
+  /**
+   * Writes a new PENDING request and counts it among its requester's PENDING requests at the
+   * tenant, in one transaction; `LimitReachedError` when `maxPending` are PENDING already.
+   * Leaving PENDING (`updateRequest` to any other status) takes it off the count.
+   */
+  createRequest(request: RequestRecord, change: Change, maxPending: number): Promise<void>;
   getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
-  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
+  /** Requests newest first that `keep` accepts; `filter` as for `listGrants`. */
+  listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean, filter?: StatusFilter): Promise<Page<RequestRecord>>;
   /**
    * Writes the request conditioned on `expected.version` and PENDING; with `grant`, activates it
    * in the same transaction.
@@ -155,9 +174,21 @@ export interface Store {
 
   // audit and the due-at index
   appendAudit(tenantId: string, change: Change): Promise<void>;
+  /**
+   * Counts one refused sign-in into `event` (a `session.denied` with a window's fixed id): writes
+   * it with `details.count` 1 when absent, else adds 1 to its count, in one atomic write; it is
+   * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
+   */
+  countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
+}
+
+/** A list asked for one status as of `now` (a grant or request past its `expiresAt` shows EXPIRED). */
+export interface StatusFilter {
+  status: string;
+  now: string;
 }
 
 /** How the open sessions of an ending grant end. */
@@ -224,6 +255,8 @@ export interface StoredAuditEvent {
   link: ChainLink | 'malformed' | null;
   /** The MAC the API wrote with the event (see `audit-integrity.ts`); absent: none. */
   mac?: string | null;
+  /** Not to be sealed before this instant (an event that may still change until then). */
+  sealAfter?: string | undefined;
 }
 
 /** The audit hash chain as the sealer and the verifier see it. */
@@ -253,4 +286,9 @@ export interface Deps {
   store: Store;
   clock: Clock;
   ids: Ids;
+  /**
+   * The deployment's support email domains (`SUPPORT_EMAIL_DOMAINS`): a grantee's email must be in
+   * one. Absent: no grantee can be named (fail closed).
+   */
+  supportEmailDomains?: readonly string[];
 }

@@ -3,13 +3,28 @@ import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contrac
 import {
   ConflictError,
   ForbiddenError,
+  LimitReachedError,
   NoAuthorizedContactError,
   NotFoundError,
   ValidationError,
 } from './errors.ts';
 import { activationChange, buildGrant, mail } from './grants.ts';
 import { retrying } from './retry.ts';
-import { actorOf, addHours, auditEvent, hasRole, isAdminOf, isMemberOf, isPast, iso, requestView, SYSTEM } from './model.ts';
+import {
+  actorOf,
+  addHours,
+  auditEvent,
+  hasRole,
+  hasVerifiedEmail,
+  isAdminOf,
+  isMemberOf,
+  isPast,
+  iso,
+  isSupport,
+  requestView,
+  samePerson,
+  SYSTEM,
+} from './model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from './ports.ts';
 import { getPolicy, listContacts } from './settings.ts';
 
@@ -22,23 +37,51 @@ async function assertMayRead(deps: Deps, caller: Principal, tenantId: string) {
   await assertContact(deps, caller, tenantId);
 }
 
-/** An authorized contact is a tenant admin or user *of this tenant* whose email is on its list. */
+/**
+ * An authorized contact is a tenant admin or user *of this tenant* whose verified, canonical email
+ * is on its list.
+ */
 async function assertContact(deps: Deps, caller: Principal, tenantId: string) {
-  const contact = isMemberOf(caller, tenantId) ? await deps.store.getContact(tenantId, caller.email.toLowerCase()) : null;
+  if (isMemberOf(caller, tenantId) && !hasVerifiedEmail(caller)) {
+    throw new ForbiddenError('contact rights need a verified email address (ASCII); verify your email and sign in again');
+  }
+  const contact = isMemberOf(caller, tenantId) ? await deps.store.getContact(tenantId, caller.email) : null;
   if (!contact) throw new ForbiddenError('only a tenant admin or an authorized contact can do this');
 }
 
+/**
+ * Who may approve or deny: a tenant admin or an authorized contact, with a verified email (a vote
+ * is counted by email), and never anyone holding a support role, whatever else they hold.
+ */
 async function assertMayDecide(deps: Deps, caller: Principal, tenantId: string) {
+  if (isSupport(caller)) throw new ForbiddenError('support staff never approve or deny access requests');
+  if (!hasVerifiedEmail(caller)) {
+    throw new ForbiddenError('approving and denying need a verified email address (ASCII); verify your email and sign in again');
+  }
   if (isAdminOf(caller, tenantId)) return;
   await assertContact(deps, caller, tenantId);
 }
+
+/** Nobody decides on their own request, under any account: the same `sub` or the same email. */
+function assertNotRequester(caller: Principal, r: RequestRecord, what: 'approve' | 'deny') {
+  if (samePerson(caller, r.requestedBy)) throw new ForbiddenError(`the requester cannot ${what} their own request`);
+}
+
+/**
+ * The most PENDING requests one agent may have at one tenant at a time. Every request emails all of
+ * the tenant's contacts, so this bounds the mail one support account can cause: a sixth waits until
+ * one is approved, denied, cancelled or expired.
+ */
+export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
 
 /**
  * Support asks for access.
  * 1. `durationHours` within the tenant's `maxDurationHours`.
  * 2. The tenant must have an authorized contact: somebody must be asked.
  * 3. Write the PENDING request (due to expire after `requestTtlHours`), `request.created` and the
- *    email to every contact in one transaction.
+ *    email to every contact in one transaction, which also counts the request among the caller's
+ *    PENDING requests at the tenant and fails when `MAX_PENDING_REQUESTS_PER_AGENT` are already
+ *    PENDING (409 CONFLICT: cancel one to free a slot).
  */
 export async function createRequest(
   deps: Deps,
@@ -56,35 +99,49 @@ export async function createRequest(
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
-  const request: RequestRecord = {
-    requestId: deps.ids.next(),
-    tenantId,
-    status: 'PENDING',
-    ticketId: body.ticketId,
-    reason: body.reason,
-    scope: body.scope,
-    durationHours: body.durationHours,
-    requestedBy: actorOf(caller),
-    requestedAt: iso(now),
-    expiresAt: iso(addHours(now, policy.requestTtlHours)),
-    approvals: [],
-    decidedAt: null,
-    decidedBy: null,
-    grantId: null,
-    version: 1,
-  };
-  const view = requestView(request, now);
-  await deps.store.createRequest(request, {
-    audit: [
-      auditEvent(deps.ids, now, actorOf(caller), 'request.created', request.requestId, {
-        ticketId: body.ticketId,
-        scope: body.scope,
-        durationHours: body.durationHours,
-      }),
-    ],
-    outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+  // A lost race on the count (a concurrent create or decision of the same agent) re-reads nothing
+  // and simply tries again; a full count is not a race and answers at once.
+  return retrying(async () => {
+    const request: RequestRecord = {
+      requestId: deps.ids.next(),
+      tenantId,
+      status: 'PENDING',
+      ticketId: body.ticketId,
+      reason: body.reason,
+      scope: body.scope,
+      durationHours: body.durationHours,
+      requestedBy: actorOf(caller),
+      requestedAt: iso(now),
+      expiresAt: iso(addHours(now, policy.requestTtlHours)),
+      approvals: [],
+      decidedAt: null,
+      decidedBy: null,
+      grantId: null,
+      version: 1,
+    };
+    const view = requestView(request, now);
+    const change: Change = {
+      audit: [
+        auditEvent(deps.ids, now, actorOf(caller), 'request.created', request.requestId, {
+          ticketId: body.ticketId,
+          scope: body.scope,
+          durationHours: body.durationHours,
+        }),
+      ],
+      outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+    };
+    try {
+      await deps.store.createRequest(request, change, MAX_PENDING_REQUESTS_PER_AGENT);
+    } catch (e) {
+      if (!(e instanceof LimitReachedError)) throw e;
+      throw new LimitReachedError(
+        `you already have ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING access requests at this tenant, the most one agent may have; ` +
+          `cancel one (POST /v1/tenants/${tenantId}/access-requests/{requestId}/cancel) or wait until one is decided or expires`,
+        { cause: e },
+      );
+    }
+    return view;
   });
-  return view;
 }
 
 /** Requests newest first, optionally only those in a status as of now. */
@@ -98,7 +155,7 @@ export async function listRequests(
   await assertMayRead(deps, caller, tenantId);
   const now = deps.clock.now();
   const keep = (r: RequestRecord) => status === undefined || requestView(r, now).status === status;
-  const result = await deps.store.listRequests(tenantId, page, keep);
+  const result = await deps.store.listRequests(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
   return { items: result.items.map((r) => requestView(r, now)), next: result.next };
 }
 
@@ -120,10 +177,13 @@ async function pendingRequest(deps: Deps, tenantId: string, requestId: string, n
 
 /**
  * A tenant admin or an authorized contact approves.
- * 1. The request must be PENDING now; the requester never approves; nobody approves twice.
+ * 1. The caller holds no support role and has a verified email; the request must be PENDING now;
+ *    the requester (same `sub` or same canonical email) never approves; nobody approves twice
+ *    (another account with the same email is the same person).
  * 2. Record the approval. When `approvalsRequired` different people have approved, the request is
  *    APPROVED and, in the same transaction, a named grant for the requester becomes ACTIVE
- *    (`expiresAt` = now + `durationHours`) and the contacts are emailed.
+ *    (`expiresAt` = now + `durationHours`, at most the policy's current `maxDurationHours`) and the
+ *    contacts are emailed.
  * 3. The write is conditioned on the version read: concurrent decisions apply once.
  */
 export async function approveRequest(
@@ -137,12 +197,15 @@ export async function approveRequest(
   return retrying(async () => {
     const now = deps.clock.now();
     const r = await pendingRequest(deps, tenantId, requestId, now);
-    if (r.requestedBy.id === caller.id) throw new ForbiddenError('the requester cannot approve their own request');
-    if (r.approvals.some((a) => a.by.id === caller.id)) throw new ConflictError('you have already approved this request');
+    assertNotRequester(caller, r, 'approve');
+    // One person, one vote: another account under the same email is the same person.
+    if (r.approvals.some((a) => samePerson(caller, a.by))) throw new ConflictError('you have already approved this request');
     const policy = await getPolicy(deps, tenantId);
     const actor = actorOf(caller);
     const approvals = [...r.approvals, { by: actor, at: iso(now), ...(comment ? { comment } : {}) }];
     const final = approvals.length >= policy.approvalsRequired;
+    // The policy in force when access is switched on bounds it, even if it was lowered since the ask.
+    const durationHours = Math.min(r.durationHours, policy.maxDurationHours);
     let grant: GrantRecord | null = null;
     const change: Change = {
       audit: [
@@ -150,6 +213,9 @@ export async function approveRequest(
           comment: comment ?? null,
           approvals: approvals.length,
           approvalsRequired: policy.approvalsRequired,
+          ...(final && durationHours < r.durationHours
+            ? { durationHours, requestedDurationHours: r.durationHours, cappedBy: 'policy.maxDurationHours' }
+            : {}),
         }),
       ],
       outbox: [],
@@ -164,7 +230,7 @@ export async function approveRequest(
         grantees: [r.requestedBy],
         grantedBy: actor,
         approvedBy: approvals.map((a) => a.by),
-        durationHours: r.durationHours,
+        durationHours,
       });
       const activation = activationChange(deps, now, actor, grant);
       change.audit.push(...activation.audit);
@@ -193,6 +259,7 @@ export async function denyRequest(
   return retrying(async () => {
     const now = deps.clock.now();
     const r = await pendingRequest(deps, tenantId, requestId, now);
+    assertNotRequester(caller, r, 'deny');
     const actor = actorOf(caller);
     const next: RequestRecord = { ...r, status: 'DENIED', decidedAt: iso(now), decidedBy: actor, version: r.version + 1 };
     const view = requestView(next, now);

@@ -1,9 +1,10 @@
 /** Support sessions (the login history) and the access check. */
-import type { Access, Grant, Session } from '../contract/schemas.ts';
+import { createHash } from 'node:crypto';
+import type { Access, AuditEvent, Grant, Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
 import { mail } from './grants.ts';
 import { retrying } from './retry.ts';
-import { actorOf, auditEvent, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
+import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
@@ -29,7 +30,7 @@ function preferred(a: AccessEntry, b: AccessEntry): number {
  */
 export async function getAccess(deps: Deps, caller: Principal, tenantId: string): Promise<Access> {
   const now = deps.clock.now();
-  const live = (await deps.store.accessEntries(tenantId, caller.id)).filter((e) => entryIsLive(e, now));
+  const live = (await deps.store.accessEntries(tenantId, caller.id)).filter((e) => entryIsLive(e, now) && covers(e, caller));
   return {
     allowed: live.length > 0,
     scope: widestScope(live.map((e) => e.scope)),
@@ -40,8 +41,10 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
 
 /**
  * Signs a support person in to a tenant.
- * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one.
- * 2. None: audit `session.denied` and refuse with ACCESS_NOT_GRANTED.
+ * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one. A named
+ *    grant covers its grantee by `sub` and canonical email: a token with another email is refused.
+ * 2. None: count the refusal in the agent's `session.denied` event of this minute (see
+ *    `recordRefusal`) and refuse with ACCESS_NOT_GRANTED.
  * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
  *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
  * 4. Audit `session.started` and queue the sign-in email (sent only with the policy's
@@ -54,22 +57,12 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
   return retrying(async () => {
     const now = deps.clock.now();
     const entries = (await deps.store.accessEntries(tenantId, caller.id))
-      .filter((e) => entryIsLive(e, now))
+      .filter((e) => entryIsLive(e, now) && covers(e, caller))
       .filter((e) => input.grantId === undefined || e.grantId === input.grantId)
       .sort(preferred);
     const entry = entries[0];
     if (!entry) {
-      await deps.store.appendAudit(tenantId, {
-        audit: [
-          auditEvent(deps.ids, now, actor, 'session.denied', input.grantId ?? caller.id, {
-            reason: input.reason,
-            grantId: input.grantId ?? null,
-            sourceIp: input.sourceIp,
-            userAgent: input.userAgent,
-          }),
-        ],
-        outbox: [],
-      });
+      await recordRefusal(deps, now, caller, tenantId, input);
       throw new AccessNotGrantedError(
         input.grantId
           ? `grant ${input.grantId} does not give you access to this tenant now`
@@ -116,6 +109,67 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
   });
 }
 
+// ---- refused sign-ins: one counted event per agent per tenant per minute ----------------------
+
+/** Refused sign-ins of one agent at one tenant within one such window share one `session.denied`. */
+export const DENIED_WINDOW_MS = 60_000;
+/**
+ * A window's event is sealed into the chain only this long after the window ended, so that a
+ * refusal decided at the window's last instant and written a little later still counts in it
+ * (a refusal that arrives after the seal gets an event of its own, so none is ever lost).
+ */
+export const DENIED_SEAL_DELAY_MS = 60_000;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The id of an agent's `session.denied` event for a window: a ULID whose time is the window's last
+ * millisecond and whose random part is a hash of the tenant and the agent, so every refusal of the
+ * window names the same event, and the trail (newest first) lists it above the window's other
+ * events, as the summary of its minute.
+ */
+export function deniedEventId(tenantId: string, agentId: string, windowStart: number): string {
+  let time = '';
+  for (let t = windowStart + DENIED_WINDOW_MS - 1, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32]! + time;
+  const digest = createHash('sha256').update(`${tenantId}\n${agentId}`).digest();
+  let random = '';
+  for (let i = 0; i < 16; i++) random += CROCKFORD[digest[i]! % 32]!;
+  return time + random;
+}
+
+/**
+ * Records a refused sign-in without letting one agent flood the tenant's trail: the first refusal
+ * of the agent in a minute writes `session.denied` (with what that refusal said) and `count: 1`;
+ * every later one of the same minute adds one to its `count`, in one atomic write, so concurrent
+ * refusals are all counted. The event is sealed into the hash chain once its minute (and
+ * `DENIED_SEAL_DELAY_MS`) has passed, with its final count; a refusal that finds it sealed
+ * already is written as an event of its own.
+ */
+async function recordRefusal(deps: Deps, now: Date, caller: Principal, tenantId: string, input: SignInInput): Promise<void> {
+  const windowStart = Math.floor(now.getTime() / DENIED_WINDOW_MS) * DENIED_WINDOW_MS;
+  const details = { reason: input.reason, grantId: input.grantId ?? null, sourceIp: input.sourceIp, userAgent: input.userAgent };
+  const event: AuditEvent = {
+    ...auditEvent(deps.ids, now, actorOf(caller), 'session.denied', input.grantId ?? caller.id, details),
+    eventId: deniedEventId(tenantId, caller.id, windowStart),
+  };
+  const sealAfter = iso(new Date(windowStart + DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS));
+  if (await deps.store.countRefusal(tenantId, event, sealAfter)) return;
+  await deps.store.appendAudit(tenantId, {
+    audit: [{ ...auditEvent(deps.ids, now, actorOf(caller), 'session.denied', input.grantId ?? caller.id, details), details: { ...details, count: 1 } }],
+    outbox: [],
+  });
+}
+
+/**
+ * A session of the caller as it is now: what an `Idempotency-Key` replay of a sign-in answers, so a
+ * session that has ended since is never shown open.
+ */
+export async function currentSession(deps: Deps, caller: Principal, tenantId: string, sessionId: string): Promise<Session> {
+  const s = await deps.store.getSession(tenantId, sessionId);
+  if (!s || s.accessedBy.id !== caller.id) throw new NotFoundError(`no session ${sessionId}`);
+  return sessionView(s, deps.clock.now());
+}
+
 /**
  * Signs out. Only the session's own agent may; a session that already ended is a conflict.
  */
@@ -153,9 +207,10 @@ export async function listSessions(deps: Deps, tenantId: string, page: PageInput
  */
 export async function listMyGrants(deps: Deps, caller: Principal, page: PageInput = { limit: 100 }): Promise<Page<Grant>> {
   const now = deps.clock.now();
-  const covering = await deps.store.grantsCovering(caller.id);
+  const covering = await deps.store.grantsCovering(caller.id, iso(now));
   const unique = [...new Map(covering.map((g) => [`${g.tenantId}#${g.grantId}`, g])).values()];
   const sorted = unique
+    .filter((g) => covers(g, caller))
     .map((g) => grantView(g, now))
     .filter((g) => g.status === 'ACTIVE')
     .sort((a, b) => (a.grantId === b.grantId ? (a.tenantId > b.tenantId ? -1 : 1) : a.grantId > b.grantId ? -1 : 1));

@@ -53,6 +53,14 @@ export type Handlers<G extends Group> = {
   [R in GroupRoutes<G> as R['id']]: (input: Input<RouteById<R['id']>>) => Promise<Reply>;
 };
 
+/**
+ * How a route answers an `Idempotency-Key` replay when the first answer may be stale: given the
+ * first answer's body, the answer as things are now (a sign-in's session may have ended since).
+ */
+export type Replays<G extends Group> = {
+  [R in GroupRoutes<G> as R['id']]?: (input: Input<RouteById<R['id']>>, first: unknown) => Promise<Reply>;
+};
+
 interface Prepared {
   route: RouteDef;
   input: Input<unknown>;
@@ -111,7 +119,7 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
     const route = routesByKey.get(event.routeKey);
     if (!route) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey}`);
     const rawParams = event.pathParameters ?? {};
-    const principal = route.auth ? principalOf(event) : { id: 'anonymous', email: '', name: '', roles: [], tenantId: null };
+    const principal = route.auth ? principalOf(event) : { id: 'anonymous', email: '', emailVerified: false, name: '', roles: [], tenantId: null };
     if (route.auth) authorize(route, principal, rawParams.tenantId);
     const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : readBody(event, route);
     const params = route.params ? validate(route.params, rawParams, 'path') : undefined;
@@ -161,7 +169,7 @@ function canonical(value: unknown): string {
  * running, 409. Only successes are remembered: a failed request may be retried with its key,
  * unless it failed without knowing whether its change was applied (then the key stays claimed).
  */
-const idempotency = (): MiddlewareObj<Event, Result> => {
+const idempotency = (replays: Record<string, ((input: Input<unknown>, first: unknown) => Promise<Reply>) | undefined>): MiddlewareObj<Event, Result> => {
   const claimed = new WeakMap<Event, { tenantId: string; scope: string; key: string }>();
   const release = async (event: Event) => {
     const c = claimed.get(event);
@@ -188,10 +196,14 @@ const idempotency = (): MiddlewareObj<Event, Result> => {
       }
       if (existing.hash !== hash) throw new IdempotencyKeyReusedError('this Idempotency-Key was used with another request body');
       if (existing.status === 'COMPLETED' && existing.response) {
+        const replay = replays[p.route.id];
+        const body = replay
+          ? JSON.stringify((await replay(p.input, JSON.parse(existing.response.body) as unknown)).body)
+          : existing.response.body;
         return {
           statusCode: existing.response.statusCode,
           headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'idempotent-replayed': 'true' },
-          body: existing.response.body,
+          body,
         };
       }
       throw new HttpError(
@@ -231,7 +243,12 @@ const problems = (): MiddlewareObj<Event, Result> => ({
  * The Lambda handler of one route group: the middy stack, then the route's own handler, chosen by
  * API Gateway's `routeKey`.
  */
-export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, deps: () => Runtime = getRuntime) {
+export function api<G extends Group>(
+  _group: G,
+  handlers: NoInfer<Handlers<G>>,
+  deps: () => Runtime = getRuntime,
+  replays: NoInfer<Replays<G>> = {} as Replays<G>,
+) {
   const table = handlers as unknown as Record<string, (input: Input<unknown>) => Promise<Reply>>;
   // In Lambda, a missing environment variable fails the cold start, not the first request.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME && groups[_group].data !== 'none') deps();
@@ -245,7 +262,7 @@ export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, 
   return middy<Event, Result>({ timeoutEarlyInMillis: 0 })
     .use(problems())
     .use(prepare(deps))
-    .use(idempotency())
+    .use(idempotency(replays as unknown as Record<string, (input: Input<unknown>, first: unknown) => Promise<Reply>>))
     .handler(core);
 }
 

@@ -6,6 +6,7 @@ import { randomFillSync } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
+import { parseSupportEmailDomains } from '../domain/identity.ts';
 import type { Clock, Deps, Ids } from '../domain/ports.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
 
@@ -60,6 +61,7 @@ export interface Runtime extends Deps {
 }
 
 let runtime: Runtime | undefined;
+let supportEmailDomains: readonly string[] | undefined;
 
 /** The shared dependencies, built on first use from the environment. */
 export function getRuntime(): Runtime {
@@ -70,6 +72,12 @@ export function getRuntime(): Runtime {
       store: createDynamoStore({ doc: documentClient(), tableName: requiredEnv('TABLE_NAME'), eventKey: () => eventKey(runtime!) }),
       clock,
       ids: ulidIds(clock),
+      // Who may be named on a grant: comma-separated domains (`vendor.test,vendor.com`). Read when
+      // first needed: only the API functions have it; the jobs name no grantee and never read it.
+      get supportEmailDomains() {
+        supportEmailDomains ??= parseSupportEmailDomains(requiredEnv('SUPPORT_EMAIL_DOMAINS'));
+        return supportEmailDomains;
+      },
       // Deployed functions get CURSOR_SECRET_ARN instead; `cursorSecret()` resolves it once.
       cursorSecret: process.env.CURSOR_SECRET ?? '',
       // Likewise AUDIT_KEY_SECRET_ARN, resolved by `auditKey()`.

@@ -1,6 +1,7 @@
 /** The login history: `SignIn`, `EndSession`, `ListSessions`. */
-import { endSession, listSessions, signIn } from '../domain/sessions.ts';
+import { currentSession, endSession, listSessions, signIn } from '../domain/sessions.ts';
 import { api, listReply } from './api.ts';
+import { getRuntime } from './runtime.ts';
 
 export const handler = api('sessions', {
   SignIn: async ({ deps, principal, params, body, event }) => ({
@@ -14,4 +15,9 @@ export const handler = api('sessions', {
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
   ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
+}, getRuntime, {
+  // A replayed sign-in answers its session as it is now, never open after it ended.
+  SignIn: async ({ deps, principal, params }, first) => ({
+    body: await currentSession(deps, principal, params.tenantId, (first as { sessionId: string }).sessionId),
+  }),
 });

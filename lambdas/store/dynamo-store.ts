@@ -30,7 +30,7 @@ import {
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
-import { ConcurrentUpdateError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
+import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
   AuditChainStore,
@@ -72,6 +72,8 @@ const AccessEntrySchema = z.object({
   createdAt: z.string(),
   ticketId: z.string().nullable().optional(),
   reason: z.string().optional(),
+  audience: Grant.shape.audience,
+  grantees: z.array(z.object({ id: z.string(), email: z.string() })),
 });
 
 /** String sets come back as `Set`; absent when empty. */
@@ -82,7 +84,18 @@ const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 const parseEntry = (i: Item): AccessEntry => AccessEntrySchema.parse(i);
 const parseContact = (i: Item): Contact => Contact.parse(i);
-const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(i);
+const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(withRefusals(i));
+
+/**
+ * A `session.denied` event that counts refusals keeps its count in a top-level `refusals` number
+ * (an atomic `ADD` cannot create a field inside a map the same write creates); it reads, is
+ * sealed and is verified as `details.count`.
+ */
+function withRefusals(i: Item): Item {
+  if (typeof i.refusals !== 'number' || typeof i.details !== 'object' || i.details === null) return i;
+  const { refusals, sealAfter: _s, ...rest } = i;
+  return { ...rest, details: { ...(i.details as Item), count: refusals } };
+}
 
 /** Drops the key attributes and the type tag so only the record's own fields are left. */
 function strip(item: Item): Item {
@@ -116,7 +129,7 @@ export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
   return {
     ...keys.accessEntry(g.tenantId, p, g.grantId),
     [attr.gsi1pk]: keys.principalIndex(p),
-    [attr.gsi1sk]: `${g.tenantId}#${g.grantId}`,
+    [attr.gsi1sk]: keys.principalSort(g.expiresAt, g.tenantId, g.grantId),
     type: 'access',
     ...grant,
   };
@@ -127,6 +140,7 @@ export const grantItem = (g: GrantRecord): Item => {
   const { openSessions, ...rest } = g;
   return {
     ...keys.grant(g.tenantId, g.grantId),
+    ...keys.byStatus(g.tenantId, 'GRANT', g.status, g.grantId),
     type: 'grant',
     ...rest,
     ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
@@ -139,6 +153,7 @@ export const grantItem = (g: GrantRecord): Item => {
 /** An access request; while PENDING it carries its GSI2 due keys. */
 export const requestItem = (r: RequestRecord): Item => ({
   ...keys.request(r.tenantId, r.requestId),
+  ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
   type: 'request',
   ...r,
   ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
@@ -210,6 +225,10 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     ...change.audit.map((e) => put(auditItem(tenantId, e))),
     ...change.outbox.map((m) => put(outboxItem(m))),
   ];
+
+  /** Whether a cancelled transaction failed the condition of its first item. */
+  const cancelledFirst = (e: ConcurrentUpdateError): boolean =>
+    e.cause instanceof TransactionCanceledException && e.cause.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
 
   /** Runs a transaction; a failed condition or a conflicting transaction is a lost race. */
   async function transact(items: TxItem[]): Promise<void> {
@@ -286,6 +305,69 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
   }
 
   const baseKey = (i: Item): PageKey => ({ PK: i.PK, SK: i.SK });
+
+  /**
+   * A page of a tenant's grants or requests in one status as of `now`, newest first, read from the
+   * status partitions of GSI1 rather than from every item:
+   * - a status that storage and time agree on (REVOKED, DENIED, ...): its partition, exactly;
+   * - the live status (ACTIVE, PENDING): its partition; an item past its `expiresAt` that the
+   *   expiry job has not ended yet is read and dropped (at most what fell due since the job ran);
+   * - EXPIRED: the EXPIRED partition, merged with the live partition's items past `expiresAt` (a
+   *   filter on the live partition: it reads the tenant's live items to find those).
+   * The position is the last item's table key, as for the unfiltered list.
+   */
+  async function statusPage<T>(
+    tenantId: string,
+    entity: 'GRANT' | 'REQUEST',
+    live: string,
+    filter: { status: string; now: string },
+    page: PageInput,
+    parse: (i: Item) => T,
+    keep: (t: T) => boolean,
+  ): Promise<Page<T>> {
+    const after = typeof page.after?.SK === 'string' ? page.after.SK : undefined;
+    const sources = [{ status: filter.status, pastEnd: false }];
+    if (filter.status === 'EXPIRED') sources.push({ status: live, pastEnd: true });
+    const found = (
+      await Promise.all(
+        sources.map(async ({ status, pastEnd }) => {
+          const kept: { raw: Item; item: T }[] = [];
+          let start: Item | undefined;
+          do {
+            const res = await doc.send(
+              new QueryCommand({
+                TableName,
+                IndexName: indexes.byPrincipal.name,
+                KeyConditionExpression: `#pk = :pk${after ? ' AND #sk < :after' : ''}`,
+                ...(pastEnd ? { FilterExpression: 'expiresAt <= :now' } : {}),
+                ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk, ...(after ? { '#sk': indexes.byPrincipal.sk } : {}) },
+                ExpressionAttributeValues: {
+                  ':pk': keys.statusPartition(tenantId, entity, status),
+                  ...(after ? { ':after': after } : {}),
+                  ...(pastEnd ? { ':now': filter.now } : {}),
+                },
+                ScanIndexForward: false,
+                Limit: page.limit + 1,
+                ExclusiveStartKey: start,
+              }),
+            );
+            for (const raw of res.Items ?? []) {
+              const item = parse(raw);
+              if (keep(item)) kept.push({ raw, item });
+            }
+            start = res.LastEvaluatedKey;
+          } while (start && kept.length <= page.limit);
+          return kept;
+        }),
+      )
+    )
+      .flat()
+      .sort((a, b) => (String(a.raw.SK) < String(b.raw.SK) ? 1 : -1))
+      .slice(0, page.limit + 1);
+    const items = found.slice(0, page.limit);
+    const last = items.at(-1);
+    return { items: items.map((f) => f.item), next: found.length > page.limit && last ? baseKey(last.raw) : null };
+  }
   const prefixQuery = (k: { PK: string; SK: string }) => ({
     KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
     ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
@@ -345,7 +427,8 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       const i = await get(keys.grant(tenantId, grantId));
       return i ? parseGrant(strip(i)) : null;
     },
-    async listGrants(tenantId, page, keep) {
+    async listGrants(tenantId, page, keep, filter) {
+      if (filter) return statusPage(tenantId, 'GRANT', 'ACTIVE', filter, page, (i) => parseGrant(strip(i)), keep);
       return queryPage(prefixQuery(keys.grantPrefix(tenantId)), page, (i) => parseGrant(strip(i)), baseKey, keep);
     },
     async addGrantee(expected, grantee: Grantee, change) {
@@ -424,15 +507,17 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       );
       return (res.Items ?? []).map((i) => parseEntry(strip(i)));
     },
-    async grantsCovering(agentId) {
+    async grantsCovering(agentId, now) {
       // Both GSI1 partitions (the agent's, the team's) in one request; the entries carry the grant.
       const items: Item[] = [];
       let NextToken: string | undefined;
       do {
         const res = await doc.send(
           new ExecuteStatementCommand({
-            Statement: `SELECT * FROM "${TableName}"."${indexes.byPrincipal.name}" WHERE ${indexes.byPrincipal.pk} IN [?, ?]`,
-            Parameters: [keys.principalIndex({ kind: 'agent', id: agentId }), keys.principalIndex({ kind: 'team' })],
+            // A key condition on the end: nothing ended by its time is read, job or no job.
+            Statement: `SELECT * FROM "${TableName}"."${indexes.byPrincipal.name}" WHERE ${indexes.byPrincipal.pk} IN [?, ?] AND ${indexes.byPrincipal.sk} > ?`,
+            Parameters: [keys.principalIndex({ kind: 'agent', id: agentId }), keys.principalIndex({ kind: 'team' }), now],
+            ReturnConsumedCapacity: 'TOTAL',
             NextToken,
           }),
         );
@@ -480,14 +565,22 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     },
 
     // ---- access requests ----
-    async createRequest(request, change) {
-      await transact([put(requestItem(request)), ...changeItems(request.tenantId, change)]);
+    async createRequest(request, change, maxPending) {
+      try {
+        await transact([pendingCountAdd(request, maxPending), put(requestItem(request)), ...changeItems(request.tenantId, change)]);
+      } catch (e) {
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) {
+          throw new LimitReachedError(`${maxPending} requests are PENDING already`, { cause: e });
+        }
+        throw e;
+      }
     },
     async getRequest(tenantId, requestId) {
       const i = await get(keys.request(tenantId, requestId));
       return i ? parseRequest(strip(i)) : null;
     },
-    async listRequests(tenantId, page, keep) {
+    async listRequests(tenantId, page, keep, filter) {
+      if (filter) return statusPage(tenantId, 'REQUEST', 'PENDING', filter, page, (i) => parseRequest(strip(i)), keep);
       return queryPage(prefixQuery(keys.requestPrefix(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
     },
     async updateRequest(expected, next, grant, change) {
@@ -496,12 +589,39 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
         ...changeItems(expected.tenantId, change),
       ];
       if (grant) items.push(put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))));
+      if (next.status !== 'PENDING') items.push(pendingCountAdd(expected, null));
       await transact(items);
     },
 
     // ---- audit and due items ----
     async appendAudit(tenantId, change) {
       await transact(changeItems(tenantId, change));
+    },
+    async countRefusal(tenantId, event, sealAfter) {
+      const { eventId, at, actor, action, targetId, details } = event;
+      // The MAC is the first refusal's (the count is left out of it; the seal covers the final count).
+      const mac = eventKey ? { mac: eventMac(await eventKey(), tenantId, event) } : {};
+      const fields: Item = { [attr.type]: 'audit', tenantId, eventId, at, actor, action, targetId, details, sealAfter, ...mac, ...keys.due('SEAL', tenantId, sealAfter, `${tenantId}#${eventId}`) };
+      const names = Object.fromEntries(Object.keys(fields).map((f, n) => [`#f${n}`, f]));
+      const values = Object.fromEntries(Object.values(fields).map((v, n) => [`:f${n}`, v]));
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.audit(tenantId, eventId),
+            // The first refusal of the window writes the event; every one adds to its count.
+            UpdateExpression: `SET ${Object.keys(names).map((n, k) => `${n} = if_not_exists(${n}, :f${k})`).join(', ')} ADD #refusals :one`,
+            // Never once sealed: its hash covers the count it had then.
+            ConditionExpression: 'attribute_not_exists(#chain)',
+            ExpressionAttributeNames: { ...names, '#refusals': 'refusals', '#chain': 'chain' },
+            ExpressionAttributeValues: { ...values, ':one': 1 },
+          }),
+        );
+        return true;
+      } catch (e) {
+        if (e instanceof ConditionalCheckFailedException) return false;
+        throw e;
+      }
     },
     async listAudit(tenantId, page) {
       return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
@@ -519,6 +639,23 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     ...idempotencyMethods(doc, TableName),
     ...chainMethods(doc, TableName, transact),
   };
+
+  /**
+   * The count of the requester's PENDING requests at the tenant: +1 conditioned on staying within
+   * `maxPending`, or -1 (`maxPending` null) when a request leaves PENDING. The transition it rides
+   * with is itself conditioned (new request, or PENDING at the version read), so each request is
+   * counted in and out exactly once, whatever runs concurrently.
+   */
+  const pendingCountAdd = (r: RequestRecord, maxPending: number | null): TxItem => ({
+    Update: {
+      TableName,
+      Key: keys.pendingCount(r.tenantId, r.requestedBy.id),
+      UpdateExpression: 'ADD #pending :delta SET #type = :type',
+      ExpressionAttributeNames: { '#pending': 'pending', '#type': attr.type },
+      ExpressionAttributeValues: { ':delta': maxPending === null ? -1 : 1, ':type': 'pendingCount', ...(maxPending === null ? {} : { ':max': maxPending }) },
+      ...(maxPending === null ? {} : { ConditionExpression: 'attribute_not_exists(#pending) OR #pending < :max' }),
+    },
+  });
 
   const endSessionItem = (tenantId: string, sessionId: string, end: SessionEnd): TxItem => ({
     Update: {
@@ -554,7 +691,7 @@ const ChainHeadSchema = z.object({ seq: z.int().positive(), hash: z.string(), ev
  * stored (its hash will not match, so the verifier reports it), instead of failing the whole read.
  */
 const parseStoredAudit = (i: Item): StoredAuditEvent => {
-  const raw = strip(i);
+  const raw = withRefusals(strip(i));
   const event = AuditEvent.safeParse(raw);
   const link = i.chain === undefined ? null : ChainLinkSchema.safeParse(i.chain);
   return {
@@ -562,6 +699,7 @@ const parseStoredAudit = (i: Item): StoredAuditEvent => {
     event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice('AUDIT#'.length) } as AuditEvent),
     link: link === null ? null : link.success ? link.data : 'malformed',
     mac: typeof i.mac === 'string' ? i.mac : null,
+    ...(typeof i.sealAfter === 'string' ? { sealAfter: i.sealAfter } : {}),
   };
 };
 

@@ -13,14 +13,19 @@ export interface TestDeps extends Deps {
   clock: FakeClock;
 }
 
+/** The support email domain of the unit tests' deployment (support people's emails are in it). */
+export const SUPPORT_DOMAIN = 'vendor.test';
+
 /** Fresh deps: an empty store, a clock at 2026-11-23T14:00:00.000Z, ids from that clock. */
 export function testDeps(start = '2026-11-23T14:00:00.000Z'): TestDeps {
   const clock = new FakeClock(start);
-  return { store: createMemoryStore(), clock, ids: fakeIds(clock) };
+  return { store: createMemoryStore(), clock, ids: fakeIds(clock), supportEmailDomains: [SUPPORT_DOMAIN] };
 }
 
+/** A person with a verified email: `<id>@vendor.test` for support staff, `<id>@example.com` otherwise. */
 export function person(id: string, roles: Role[], tenantId: string | null = null): Principal {
-  return { id, email: `${id}@example.com`, name: id.replace(/(^|-)(\w)/g, (_, s: string, c: string) => `${s ? ' ' : ''}${c.toUpperCase()}`), roles, tenantId };
+  const support = roles.some((r) => r === 'support-agent' || r === 'support-lead');
+  return { id, email: `${id}@${support ? SUPPORT_DOMAIN : 'example.com'}`, emailVerified: true, name: id.replace(/(^|-)(\w)/g, (_, s: string, c: string) => `${s ? ' ' : ''}${c.toUpperCase()}`), roles, tenantId };
 }
 
 export interface Tenant {
@@ -64,6 +69,7 @@ export async function setupTenant(
       approvalsRequired: 1,
       requestTtlHours: 12,
       notifyOnSignIn: true,
+      allowUpfrontApproval: true,
       ...opts.policy,
     };
     await putPolicy(deps, t.admin, tenantId, policy);

@@ -12,6 +12,8 @@ export interface Who {
   name: string;
   groups: string[];
   tenantId?: string;
+  /** `email_verified` of the token (the local issuer's default: true). */
+  emailVerified?: boolean;
 }
 
 export interface Res<T = any> {

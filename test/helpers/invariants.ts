@@ -87,6 +87,14 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
     if (g!.status !== 'ACTIVE' && x.endedBy !== 'agent') expect(x.endedBy, what).toBe(g!.status === 'REVOKED' ? 'revoked' : 'expired');
   }
 
+  // The count of each agent's PENDING requests is exactly its stored PENDING requests (it is what
+  // bounds them, so it must neither drift up, locking an agent out, nor down, letting more in).
+  const agents = new Set([...s.requests.map((r) => r.requestedBy.id as string), ...s.all.filter((i) => i.type === 'pendingCount').map((i) => String(i.SK).slice('PENDING#'.length))]);
+  for (const agent of agents) {
+    const counted = s.all.find((i) => i.type === 'pendingCount' && i.SK === `PENDING#${agent}`)?.pending ?? 0;
+    expect(counted, `PENDING count of ${agent}`).toBe(s.requests.filter((r) => r.requestedBy.id === agent && r.status === 'PENDING').length);
+  }
+
   expect(outbox('request.created'), 'request.created mail').toHaveLength(s.requests.length);
   expect(outbox('request.denied'), 'request.denied mail').toHaveLength(s.requests.filter((r) => r.status === 'DENIED').length);
   expect(outbox('grant.activated'), 'grant.activated mail').toHaveLength(s.grants.length);

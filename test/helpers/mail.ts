@@ -8,7 +8,8 @@ import type { Mail, People, TestApi, Who } from './http.ts';
 
 /** The base URL of the tenant's support-access page that the mail tests configure. */
 export const APP_BASE_URL = 'https://support.example.test/app';
-export const pageUrl = (tenantId: string) => `${APP_BASE_URL}/tenants/${encodeURIComponent(tenantId)}/support-access`;
+export const pageUrl = (tenantId: string) => `${APP_BASE_URL}/tenants/${encodeURIComponent(tenantId)}`;
+export const sessionsUrl = (tenantId: string) => `${pageUrl(tenantId)}/sessions`;
 
 export interface DrainReport {
   sent: number;

@@ -10,7 +10,7 @@
 import { monotonicFactory } from 'ulid';
 import type { AuditEvent, Contact, Grantee, Policy } from '../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
-import { ConcurrentUpdateError, NotFoundError } from '../../lambdas/domain/errors.ts';
+import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/domain/errors.ts';
 import type {
   AccessEntry,
   Change,
@@ -118,6 +118,9 @@ export function createMemoryStore(): MemoryStore {
   const entries = new Map<string, AccessEntry & { principal: string }>();
   const audit = new Map<string, AuditEvent & { tenantId: string }>();
   const outbox = new Map<string, StoredOutbox>();
+  /** PENDING requests per `tenant|agent`, as the table's count item keeps them. */
+  const pendingCounts = new Map<string, number>();
+  const countOf = (r: RequestRecord) => k(r.tenantId, r.requestedBy.id);
 
   const k = (tenantId: string, id: string) => `${tenantId}|${id}`;
   const entryKey = (tenantId: string, p: Principal, grantId: string) => `${tenantId}|${principalKey(p)}|${grantId}`;
@@ -164,6 +167,8 @@ export function createMemoryStore(): MemoryStore {
     createdAt: g.createdAt,
     ticketId: g.ticketId,
     reason: g.reason,
+    audience: g.audience,
+    grantees: g.grantees.map((x) => ({ id: x.id, email: x.email })),
   });
   const putEntryOp = (g: GrantRecord, p: Principal): TxOp => ({
     check: () => !entries.has(entryKey(g.tenantId, p, g.grantId)),
@@ -305,10 +310,12 @@ export function createMemoryStore(): MemoryStore {
           .map(([, { principal: _p, ...e }]) => copy(e)),
       );
     },
-    async grantsCovering(agentId) {
+    async grantsCovering(agentId, now) {
       await tick();
       const covered = new Set(
-        [...entries.values()].filter((e) => e.principal === `AGENT#${agentId}` || e.principal === 'TEAM').map((e) => k(e.tenantId, e.grantId)),
+        [...entries.values()]
+          .filter((e) => (e.principal === `AGENT#${agentId}` || e.principal === 'TEAM') && (e.expiresAt === null || e.expiresAt > now))
+          .map((e) => k(e.tenantId, e.grantId)),
       );
       return [...covered].flatMap((key) => {
         const g = grants.get(key);
@@ -361,10 +368,17 @@ export function createMemoryStore(): MemoryStore {
     },
 
     // ---- access requests ----
-    async createRequest(request, change) {
+    async createRequest(request, change, maxPending) {
       await tick();
       const key = k(request.tenantId, request.requestId);
-      transact([{ check: () => !requests.has(key), apply: () => void requests.set(key, copy(request)) }, ...changeOps(request.tenantId, change)]);
+      const countKey = k(request.tenantId, request.requestedBy.id);
+      // The count's condition first, as the table's transaction has it.
+      if ((pendingCounts.get(countKey) ?? 0) >= maxPending) throw new LimitReachedError(`${maxPending} requests are PENDING already`);
+      transact([
+        { check: () => !requests.has(key), apply: () => void requests.set(key, copy(request)) },
+        { check: () => true, apply: () => void pendingCounts.set(countKey, (pendingCounts.get(countKey) ?? 0) + 1) },
+        ...changeOps(request.tenantId, change),
+      ]);
     },
     async getRequest(tenantId, requestId) {
       await tick();
@@ -388,6 +402,9 @@ export function createMemoryStore(): MemoryStore {
         },
         ...changeOps(expected.tenantId, change),
         ...(grant ? putNewGrantOps(grant) : []),
+        ...(next.status === 'PENDING'
+          ? []
+          : [{ check: () => true, apply: () => void pendingCounts.set(countOf(expected), (pendingCounts.get(countOf(expected)) ?? 0) - 1) }]),
       ]);
     },
 
@@ -395,6 +412,14 @@ export function createMemoryStore(): MemoryStore {
     async appendAudit(tenantId, change) {
       await tick();
       transact(changeOps(tenantId, change));
+    },
+    async countRefusal(tenantId, event, _sealAfter) {
+      await tick();
+      // Nothing here seals, so a window's event always counts on.
+      const held = audit.get(k(tenantId, event.eventId));
+      const count = typeof held?.details.count === 'number' ? held.details.count + 1 : 1;
+      audit.set(k(tenantId, event.eventId), held ? { ...held, details: { ...held.details, count } } : { ...copy(event), details: { ...event.details, count }, tenantId });
+      return true;
     },
     async listAudit(tenantId, page) {
       await tick();

@@ -3,7 +3,7 @@
  * grants, the jobs, and a clean cdk-nag report. The app is synthesized (and bundled with the local
  * esbuild) once, in `beforeAll`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
@@ -13,15 +13,27 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groups, routeKey, routes, type Group } from '../../lambdas/contract/routes.ts';
 import { attr, indexes } from '../../lambdas/contract/table.ts';
+import { deletingGroups, pagingGroups, writeRoutes } from '../../lib/api.ts';
 import { createApp } from '../../lib/app.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 
-const SYNTH_TIMEOUT = 180_000;
+/** Generous: the build machine is shared, and a synth with bundling can take minutes there. */
+const SYNTH_TIMEOUT = 420_000;
 /** The context `cdk synth` uses (feature flags and defaults), so the test synthesizes the same stack. */
 const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+/** A stand-in for the console's build (`web/dist`), so these tests need no `vite build`. */
+const consoleAssetDir = mkdtempSync(join(tmpdir(), 'support-access-console-'));
+mkdirSync(join(consoleAssetDir, 'assets'));
+writeFileSync(join(consoleAssetDir, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>');
+writeFileSync(join(consoleAssetDir, 'assets', 'index-abc123.js'), 'console.log("console")');
+cdkContext.consoleAssetDir = consoleAssetDir;
+afterAll(() => rmSync(consoleAssetDir, { recursive: true, force: true }));
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+/** The project's functions: every Lambda function but CDK's own handler that copies the console's files into its bucket. */
+const ownFunctions = (template: Template) =>
+  Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')));
 
 describe('SupportAccess stack', () => {
   let outdir: string;
@@ -49,7 +61,8 @@ describe('SupportAccess stack', () => {
   beforeAll(() => {
     // Prepare
     outdir = mkdtempSync(join(tmpdir(), 'support-access-infra-'));
-    const { app, stack: built } = createApp({ outdir, context: cdkContext });
+    // The Control Tower rules run in their own test below (they cost about 15 s of CPU).
+    const { app, stack: built } = createApp({ outdir, context: cdkContext }, { controlTower: false });
     stack = built;
 
     // Act
@@ -160,7 +173,7 @@ describe('SupportAccess stack', () => {
     const expected = Object.keys(groups).length + 2;
 
     // Act
-    const fns = template.findResources('AWS::Lambda::Function');
+    const fns = ownFunctions(template);
 
     // Assess
     expect(Object.keys(fns)).toHaveLength(expected);
@@ -193,25 +206,48 @@ describe('SupportAccess stack', () => {
     expect(first.length / first.split('\n').length).toBeGreaterThan(200);
   });
 
-  it('gives every function the runtime environment, and the cursor key only by reference', () => {
+  it('gives every function the runtime environment, and the API functions the support email domains', () => {
     // Prepare
-    const secretId = logicalId(stack.data.cursorSecret);
     const tableId = logicalId(stack.data.table);
+    const resources = template.toJSON().Resources;
 
     // Act
-    const fns = template.findResources('AWS::Lambda::Function');
+    const envs = functionsOf().map(({ name, fn }) => ({ name, env: resources[logicalId(fn)].Properties.Environment.Variables }));
 
     // Assess
-    for (const fn of Object.values(fns)) {
-      const env = fn.Properties.Environment.Variables;
+    for (const { name, env } of envs) {
       expect(env).toMatchObject({
         TABLE_NAME: { Ref: tableId },
-        CURSOR_SECRET_ARN: { Ref: secretId },
-        APP_BASE_URL: 'https://app.example.com/support-access',
+        // No appBaseUrl in cdk.json: emails link to the deployed console.
+        APP_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] },
         MAIL_FROM: 'support-access@example.com',
         NODE_OPTIONS: '--enable-source-maps',
       });
       expect(env).not.toHaveProperty('CURSOR_SECRET');
+      if (name in groups) expect(env.SUPPORT_EMAIL_DOMAINS, name).toBe('example.com');
+    }
+  });
+
+  it('lets only the functions whose routes page read the cursor key, by reference', () => {
+    // Prepare
+    const secretId = logicalId(stack.data.cursorSecret);
+    const resources = template.toJSON().Resources;
+    const reads = (fn: NodejsFunction) =>
+      statementsOf(fn).some((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${secretId}"`));
+    const paging = (Object.keys(groups) as Group[]).filter((g) => routes.some((r) => r.group === g && 'query' in r && r.query));
+
+    // Act
+    const readers = functionsOf().filter(({ fn }) => reads(fn)).map(({ name }) => name);
+    const withArn = functionsOf().filter(({ fn }) => resources[logicalId(fn)].Properties.Environment.Variables.CURSOR_SECRET_ARN).map(({ name }) => name);
+
+    // Assess
+    expect(readers.sort()).toEqual([...paging].sort());
+    expect(readers.sort()).toEqual(['access', 'audit', 'grants', 'requests', 'sessions']);
+    expect([...pagingGroups].sort()).toEqual(readers);
+    expect(withArn.sort()).toEqual(readers);
+    for (const name of withArn) {
+      const fn = functionsOf().find((f) => f.name === name)!.fn;
+      expect(resources[logicalId(fn)].Properties.Environment.Variables.CURSOR_SECRET_ARN).toEqual({ Ref: secretId });
     }
   });
 
@@ -256,9 +292,10 @@ describe('SupportAccess stack', () => {
   it('grants table access by the mode of each group, and PartiQLSelect for the access check', () => {
     // Prepare
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const allowed = (fn: NodejsFunction) => statementsOf(fn).filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
 
     // Act
-    const byName = new Map(functionsOf().map(({ name, fn }) => [name, actionsOf(fn)]));
+    const byName = new Map(functionsOf().map(({ name, fn }) => [name, allowed(fn)]));
 
     // Assess
     for (const [group, def] of Object.entries(groups)) {
@@ -270,10 +307,34 @@ describe('SupportAccess stack', () => {
         expect(dynamo.filter((a) => writes.includes(a))).toEqual([]);
       }
       if (def.data === 'readwrite') {
-        expect(dynamo).toEqual(expect.arrayContaining([...writes, 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
+        expect(dynamo).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
       }
       expect(actions.filter((a) => a.startsWith('ses:'))).toEqual([]);
     }
+  });
+
+  it('lets only the functions that delete (contacts, access entries, released idempotency keys) delete, and none write in bulk or scan', () => {
+    // Prepare
+    const tableId = logicalId(stack.data.table);
+    const onTable = (s: Statement) => JSON.stringify(s.Resource).includes(`"${tableId}"`);
+    const allows = (fn: NodejsFunction, action: string) => statementsOf(fn).some((s) => s.Effect === 'Allow' && asArray(s.Action).includes(action));
+    const denies = (fn: NodejsFunction, action: string) => statementsOf(fn).some((s) => s.Effect === 'Deny' && onTable(s) && asArray(s.Action).includes(action));
+    const tableUsers = functionsOf().filter(({ fn }) => allows(fn, 'dynamodb:Query'));
+
+    // Act
+    const deleters = functionsOf().filter(({ fn }) => allows(fn, 'dynamodb:DeleteItem')).map(({ name }) => name);
+    const deniedDelete = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:DeleteItem')).map(({ name }) => name);
+    const bulk = functionsOf().filter(({ fn }) => ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLInsert'].some((a) => allows(fn, a)));
+    const bulkDenied = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:BatchWriteItem') && denies(fn, 'dynamodb:PartiQLDelete'));
+
+    // Assess
+    expect(deleters.sort()).toEqual(['expire', 'grants', 'requests', 'sessions', 'settings']);
+    expect([...deletingGroups].sort()).toEqual(['grants', 'requests', 'sessions', 'settings']);
+    // Every other function that touches the table is denied DeleteItem outright (a later grant cannot undo a Deny).
+    expect(deniedDelete.sort()).toEqual(tableUsers.map(({ name }) => name).filter((n) => !deleters.includes(n)).sort());
+    expect(deniedDelete.sort()).toEqual(['access', 'audit', 'notifier']);
+    expect(bulk.map(({ name }) => name)).toEqual([]);
+    expect(bulkDenied).toHaveLength(tableUsers.length);
   });
 
   it('lets no policy grant dynamodb:* or any DynamoDB action on Resource "*"', () => {
@@ -318,10 +379,13 @@ describe('SupportAccess stack', () => {
     expect(senders.map((s) => s.name)).toEqual(['notifier']);
     expect(sesStatements).toHaveLength(1);
     for (const s of sesStatements) {
-      expect(asArray(s.Action).sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      // SendEmail only: no SendRawEmail (free-form headers and attachments) anywhere.
+      expect(asArray(s.Action)).toEqual(['ses:SendEmail']);
       expect(s.Resource).toEqual(identityArn);
     }
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'support-access@example.com' });
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:SendRawEmail');
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:*');
   });
 
   it('runs the expiry job every minute, with retries and a dead-letter queue', () => {
@@ -419,15 +483,49 @@ describe('SupportAccess stack', () => {
       AllowedOAuthFlowsUserPoolClient: true,
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
-      CallbackURLs: ['https://app.example.com/support-access/callback'],
-      LogoutURLs: ['https://app.example.com/support-access'],
+      // No appBaseUrl in cdk.json: the deployed console's address (test/infra/console.test.ts).
+      CallbackURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app/callback']] }],
+      LogoutURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] }],
       SupportedIdentityProviders: ['COGNITO'],
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { ManagedLoginVersion: 2 });
+    // No WAF unless wafRateLimit is set.
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'JWT',
       JwtConfiguration: { Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] } },
     });
+  });
+
+  it('signs in case-insensitively and keeps a changed email out of tokens until it is verified', () => {
+    // Act
+    const [pool] = Object.values(template.findResources('AWS::Cognito::UserPool'));
+
+    // Assess
+    expect(pool!.Properties).toMatchObject({
+      UsernameConfiguration: { CaseSensitive: false },
+      UsernameAttributes: ['email'],
+      AutoVerifiedAttributes: ['email'],
+      UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
+    });
+  });
+
+  it('allows only refresh tokens besides the managed login (no SRP, no password flows), with 15-minute ID and access tokens', () => {
+    // Act
+    const [client] = Object.values(template.findResources('AWS::Cognito::UserPoolClient'));
+
+    // Assess
+    expect(client!.Properties.ExplicitAuthFlows).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']);
+    expect(client!.Properties).toMatchObject({
+      IdTokenValidity: 15,
+      AccessTokenValidity: 15,
+      TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes' },
+    });
+    // Tokens of this client cannot call UpdateUserAttributes (that needs aws.cognito.signin.user.admin).
+    expect(client!.Properties.AllowedOAuthScopes).not.toContain('aws.cognito.signin.user.admin');
+    expect(client!.Properties.WriteAttributes).not.toContain('custom:tenantId');
+    expect(client!.Properties.WriteAttributes.length).toBeGreaterThan(0);
   });
 
   it('logs access on the default stage and throttles it', () => {
@@ -438,6 +536,46 @@ describe('SupportAccess stack', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
+  });
+
+  it('throttles every write route on its own (10/s, burst 20 by default) and leaves the reads to the stage limit', () => {
+    // Prepare
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+
+    // Act
+    const settings = stage!.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+
+    // Assess
+    expect(writeRoutes.length).toBeGreaterThan(5);
+    expect(Object.keys(settings).sort()).toEqual(routes.filter((r) => r.method !== 'GET').map(routeKey).sort());
+    for (const key of Object.keys(settings)) expect(settings[key], key).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
+    expect(settings['POST /v1/tenants/{tenantId}/access-requests']).toBeDefined();
+    expect(settings['POST /v1/tenants/{tenantId}/access-requests/{requestId}/approve']).toBeDefined();
+  });
+
+  it('encrypts every log group with the stack\'s log key and keeps logs for a year', () => {
+    // Prepare
+    const keyId = logicalId(stack.logKey);
+
+    // Act
+    const groupsOfLogs = Object.values(template.findResources('AWS::Logs::LogGroup'));
+
+    // Assess
+    expect(groupsOfLogs.length).toBe(functionsOf().length + 1);
+    for (const g of groupsOfLogs) expect(g.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
+    // CT.KMS.PR.3 on every key of the stack: grants only for AWS services.
+    for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      expect(key.Properties.KeyPolicy.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 'kms:CreateGrant',
+            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+          }),
+        ]),
+      );
+    }
   });
 
   it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or the API answers 5xx', () => {
@@ -482,6 +620,32 @@ describe('SupportAccess stack', () => {
   });
 });
 
+describe('SupportAccess stack under the AWS Control Tower proactive controls', () => {
+  it('passes every CfnGuard rule of @cdklabs/cdk-validator-cfnguard, or acknowledges it with a reason (WAF on too)', () => {
+    // Prepare: the app as `npm run synth` builds it, with the optional web ACL so it is checked too
+    // (bundling is covered above and changes only asset hashes).
+    const outdir = mkdtempSync(join(tmpdir(), 'support-access-guard-'));
+    const { app } = createApp({ outdir, context: { ...cdkContext, wafRateLimit: 300, 'aws:cdk:bundling-stacks': [] } });
+    let error: unknown;
+
+    // Act
+    try {
+      app.synth();
+    } catch (e) {
+      error = e;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    rmSync(outdir, { recursive: true, force: true });
+
+    // Assess
+    expect(error).toBeUndefined();
+    expect(report.pluginReports.map((p) => p.pluginName)).toContain('cdk-validator-cfnguard');
+    expect(report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName} ${v.ruleName}`))).toEqual([]);
+  }, 600_000);
+});
+
 describe('SupportAccess stack with an existing issuer', () => {
   it('creates no user pool and points the authorizer at the given issuer and audience', () => {
     // Prepare
@@ -490,6 +654,7 @@ describe('SupportAccess stack with an existing issuer', () => {
         ...cdkContext,
         jwtIssuer: 'https://login.example.com/',
         jwtAudience: 'support-access-api,support-access-web',
+        appBaseUrl: 'https://console.example.com/app',
         // Bundling is covered above; this synth only looks at auth.
         'aws:cdk:bundling-stacks': [],
       },
@@ -501,6 +666,8 @@ describe('SupportAccess stack with an existing issuer', () => {
 
     // Assess
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    // The console signs in through the stack's own pool only: with another issuer it is not deployed.
+    template.resourceCountIs('AWS::CloudFront::Distribution', 0);
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
     });
@@ -536,7 +703,7 @@ describe('SupportAccess stack configuration', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-support' });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://console.example.org/support/callback'] });
-    const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+    const fns = Object.values(ownFunctions(template));
     for (const fn of fns) {
       expect(fn.Properties.Environment.Variables).toMatchObject({ MAIL_FROM: 'no-reply@mail.example.org', APP_BASE_URL: 'https://console.example.org/support' });
     }
@@ -547,12 +714,81 @@ describe('SupportAccess stack configuration', () => {
     [{ mailFrom: 'a@example.com', sesIdentity: 'example.org' }, /sesIdentity.*not in the domain example.org/],
     [{ appBaseUrl: 'http://app.example.com' }, /appBaseUrl.*https:\/\//],
     [{ corsOrigins: 'https://app.example.com/path' }, /corsOrigins.*not an origin/],
-    [{ jwtIssuer: 'https://login.example.com/' }, /jwtAudience.*give both/],
+    [{ jwtIssuer: 'https://login.example.com/', appBaseUrl: 'https://console.example.com/app' }, /jwtAudience.*give both/],
+    [{ jwtIssuer: 'https://login.example.com/', jwtAudience: 'web' }, /appBaseUrl.*required with jwtIssuer/],
+    [{ consoleAssetDir: '/nonexistent/dist' }, /console's build is missing.*web:build/],
     [{ authDomainPrefix: 'My_Domain' }, /authDomainPrefix/],
     [{ alarmEmail: 'ops' }, /alarmEmail/],
     [{ apiRateLimit: 'fast' }, /apiRateLimit.*positive whole number/],
+    [{ supportEmailDomains: null }, /supportEmailDomains.*is required/],
+    [{ supportEmailDomains: ' , ' }, /supportEmailDomains.*is required/],
+    [{ supportEmailDomains: 'Vendor.Example' }, /supportEmailDomains.*"Vendor.Example" is not a lowercase DNS domain/],
+    [{ supportEmailDomains: 'vendor.example,@vendor.example' }, /supportEmailDomains.*"@vendor.example"/],
+    [{ supportEmailDomains: ['localhost'] }, /supportEmailDomains.*"localhost"/],
+    [{ allowPasswordAuthFlows: 'yes' }, /allowPasswordAuthFlows.*true or false/],
+    [{ writeRouteRateLimit: 30, writeRouteBurstLimit: 20 }, /writeRouteBurstLimit.*at least writeRouteRateLimit/],
+    [{ writeRouteRateLimit: 60, writeRouteBurstLimit: 60 }, /writeRouteRateLimit.*more than the whole API/],
+    [{ routeThrottling: { NoSuchRoute: { rateLimit: 1, burstLimit: 2 } } }, /routeThrottling.*"NoSuchRoute" is not a route id/],
+    [{ routeThrottling: { SignIn: { rateLimit: 0, burstLimit: 2 } } }, /routeThrottling.*SignIn.*positive whole numbers/],
+    [{ routeThrottling: '{not json' }, /routeThrottling.*must be an object/],
+    [{ wafRateLimit: 5 }, /wafRateLimit.*between 10/],
+    [{ wafRateLimit: 100, jwtIssuer: 'https://login.example.com/', jwtAudience: 'a' }, /wafRateLimit.*jwtIssuer/],
   ])('refuses %j with a message that names the setting', (context, message) => {
     // Act / Assess
     expect(() => synth(context)).toThrow(message);
+  });
+
+  it('passes SUPPORT_EMAIL_DOMAINS to every API function, comma-separated, from a list or a string', () => {
+    // Act
+    const fromList = synth({ supportEmailDomains: ['support.example.org', 'example.org'] }).template;
+    const fromString = synth({ supportEmailDomains: ' support.example.org, example.org ' }).template;
+
+    // Assess
+    for (const template of [fromList, fromString]) {
+      const apiFns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => String(f.Properties.Description).startsWith('support-access API'));
+      expect(apiFns).toHaveLength(Object.keys(groups).length);
+      for (const fn of apiFns) expect(fn.Properties.Environment.Variables.SUPPORT_EMAIL_DOMAINS).toBe('support.example.org,example.org');
+    }
+  });
+
+  it('turns SRP and password sign-in on only when allowPasswordAuthFlows is true', () => {
+    // Act
+    const { template } = synth({ allowPasswordAuthFlows: 'true' });
+
+    // Assess
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+    });
+  });
+
+  it('takes per-route throttles over the write-route defaults', () => {
+    // Act
+    const { template } = synth({ writeRouteRateLimit: 4, writeRouteBurstLimit: 8, routeThrottling: '{"CreateAccessRequest":{"rateLimit":1,"burstLimit":2}}' });
+
+    // Assess
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    const settings = stage!.Properties.RouteSettings;
+    expect(settings['POST /v1/tenants/{tenantId}/access-requests']).toEqual({ ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 });
+    expect(settings['POST /v1/tenants/{tenantId}/sessions']).toEqual({ ThrottlingRateLimit: 4, ThrottlingBurstLimit: 8 });
+  });
+
+  it('puts a WAF rate-based rule on the Cognito sign-in when wafRateLimit is set', () => {
+    // Act
+    const { stack, template } = synth({ wafRateLimit: 300 });
+
+    // Assess
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: { Limit: 300, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { 'Fn::GetAtt': [stack.getLogicalId(stack.auth.userPool!.node.defaultChild as CfnResource), 'Arn'] },
+    });
   });
 });

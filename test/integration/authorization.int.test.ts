@@ -37,6 +37,8 @@ const COLUMNS = [
   'foreignAdmin',
   'foreignUser',
   'foreignContact',
+  'unverified',
+  'adminSupport',
 ] as const;
 type CallerKey = (typeof COLUMNS)[number];
 
@@ -105,7 +107,15 @@ const CALLERS: Caller[] = [
   { key: 'foreignAdmin', label: 'tenant-admin of another tenant', role: null, ...as((w) => w.p.foreignAdmin) },
   { key: 'foreignUser', label: 'tenant-user of another tenant', role: null, ...as((w) => w.foreignUser) },
   { key: 'foreignContact', label: "tenant-user of another tenant with a contact's email", role: null, ...as((w) => w.foreignContact) },
+  { key: 'unverified', label: 'the authorized contact with email_verified false', role: 'tenant-user', ...as((w) => ({ ...w.p.contact, emailVerified: false })) },
+  { key: 'adminSupport', label: 'tenant-admin of the tenant who is also a support-agent', role: 'tenant-admin', ...as(adminSupport) },
 ];
+
+/** One person holding both sides: a tenant admin of the world's tenant and a support agent. */
+function adminSupport(w: World): Who {
+  const tag = w.p.tenantId.slice(-8);
+  return { sub: `adminsup-${tag}`, email: `adminsup@${w.p.tenantId}.test`, name: 'Ada Both', groups: ['tenant-admin', 'support-agent'], tenantId: w.p.tenantId };
+}
 
 /**
  * THE AUTHORIZATION TABLE: what each caller gets on each route, declared here as data (not derived
@@ -114,36 +124,38 @@ const CALLERS: Caller[] = [
  * session; `lead` is named on the grant too; `agent2` is none of these; the admin and `contact`
  * are authorized contacts, `user` is not. Tokens: a status with the contract's code for it (401
  * UNAUTHENTICATED, 403 FORBIDDEN, 404 NOT_FOUND), or `403!`: 403 ACCESS_NOT_GRANTED, audited as
- * `session.denied`. A route of `routes.ts` without a row fails this file.
+ * `session.denied`. A route of `routes.ts` without a row fails this file. `unvf` is `contact` with an
+ * unverified email (no contact rights); `adSp` holds tenant-admin of the tenant and support-agent
+ * (an admin everywhere, but never a decision on a request).
  */
 // prettier-ignore
 const TABLE: Record<string, string> = {
-  //                      admin cont user agnt agt2 lead none anon expd issr tamp fAdm fUsr fCon
-  GetHealth:             '200  200  200  200  200  200  200  200  200  200  200  200  200  200',
-  GetOpenApi:            '200  200  200  200  200  200  200  200  200  200  200  200  200  200',
-  ListContacts:          '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
-  PutContact:            '201  403  403  403  403  403  403  401  401  401  401  404  404  404',
-  DeleteContact:         '204  403  403  403  403  403  403  401  401  401  401  404  404  404',
-  GetPolicy:             '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
-  PutPolicy:             '200  403  403  403  403  403  403  401  401  401  401  404  404  404',
-  CreateAccessRequest:   '403  403  403  201  201  201  403  401  401  401  401  404  404  404',
-  ListAccessRequests:    '200  200  403  200  200  200  403  401  401  401  401  404  404  404',
-  GetAccessRequest:      '200  200  403  200  200  200  403  401  401  401  401  404  404  404',
-  ApproveAccessRequest:  '200  200  403  403  403  403  403  401  401  401  401  404  404  404',
-  DenyAccessRequest:     '200  200  403  403  403  403  403  401  401  401  401  404  404  404',
-  CancelAccessRequest:   '403  403  403  200  403  403  403  401  401  401  401  404  404  404',
-  CreateGrant:           '201  403  403  403  403  201  403  401  401  401  401  404  404  404',
-  ListGrants:            '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
-  GetGrant:              '200  200  200  200  200  200  403  401  401  401  401  404  404  404',
-  AddGrantee:            '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
-  RevokeGrant:           '200  403  403  200  403  200  403  401  401  401  401  404  404  404',
-  SignIn:                '403  403  403  201  403! 201  403  401  401  401  401  404  404  404',
-  EndSession:            '403  403  403  200  403  403  403  401  401  401  401  404  404  404',
-  ListSessions:          '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
-  GetAccess:             '403  403  403  200  200  200  403  401  401  401  401  404  404  404',
-  ListMyGrants:          '403  403  403  200  200  200  403  401  401  401  401  403  403  403',
-  ListAuditEvents:       '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
-  VerifyAuditChain:      '200  403  403  403  403  200  403  401  401  401  401  404  404  404',
+  //                      admin cont user agnt agt2 lead none anon expd issr tamp fAdm fUsr fCon unvf adSp
+  GetHealth:             '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  GetOpenApi:            '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  ListContacts:          '200  200  200  200  200  200  403  401  401  401  401  404  404  404  200  200',
+  PutContact:            '201  403  403  403  403  403  403  401  401  401  401  404  404  404  403  201',
+  DeleteContact:         '204  403  403  403  403  403  403  401  401  401  401  404  404  404  403  204',
+  GetPolicy:             '200  200  200  200  200  200  403  401  401  401  401  404  404  404  200  200',
+  PutPolicy:             '200  403  403  403  403  403  403  401  401  401  401  404  404  404  403  200',
+  CreateAccessRequest:   '403  403  403  201  201  201  403  401  401  401  401  404  404  404  403  201',
+  ListAccessRequests:    '200  200  403  200  200  200  403  401  401  401  401  404  404  404  403  200',
+  GetAccessRequest:      '200  200  403  200  200  200  403  401  401  401  401  404  404  404  403  200',
+  ApproveAccessRequest:  '200  200  403  403  403  403  403  401  401  401  401  404  404  404  403  403',
+  DenyAccessRequest:     '200  200  403  403  403  403  403  401  401  401  401  404  404  404  403  403',
+  CancelAccessRequest:   '403  403  403  200  403  403  403  401  401  401  401  404  404  404  403  403',
+  CreateGrant:           '201  403  403  403  403  201  403  401  401  401  401  404  404  404  403  201',
+  ListGrants:            '200  200  200  200  200  200  403  401  401  401  401  404  404  404  200  200',
+  GetGrant:              '200  200  200  200  200  200  403  401  401  401  401  404  404  404  200  200',
+  AddGrantee:            '200  403  403  403  403  200  403  401  401  401  401  404  404  404  403  200',
+  RevokeGrant:           '200  403  403  200  403  200  403  401  401  401  401  404  404  404  403  200',
+  SignIn:                '403  403  403  201  403! 201  403  401  401  401  401  404  404  404  403  403!',
+  EndSession:            '403  403  403  200  403  403  403  401  401  401  401  404  404  404  403  403',
+  ListSessions:          '200  403  403  403  403  200  403  401  401  401  401  404  404  404  403  200',
+  GetAccess:             '403  403  403  200  200  200  403  401  401  401  401  404  404  404  403  200',
+  ListMyGrants:          '403  403  403  200  200  200  403  401  401  401  401  403  403  403  403  200',
+  ListAuditEvents:       '200  403  403  403  403  200  403  401  401  401  401  404  404  404  403  200',
+  VerifyAuditChain:      '200  403  403  403  403  200  403  401  401  401  401  404  404  404  403  200',
 };
 
 const CODES: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };

@@ -3,6 +3,7 @@
  * that is exact at read time, the expiry job catching up, and races that must apply once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS } from '../../lambdas/domain/sessions.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 
 let api: TestApi;
@@ -360,5 +361,48 @@ describe('lists page newest first with signed cursors', () => {
     // Assess
     expect(pages).toBe(3);
     expect(seen).toEqual([...made].reverse());
+  });
+});
+
+describe('refused sign-ins cannot flood the trail', () => {
+  type Event = { eventId: string; action: string; actor: { id: string }; details: Record<string, unknown> };
+  const denied = async (p: People) =>
+    ((await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin })).body.items as Event[]).filter((e) => e.action === 'session.denied');
+  /** Moves the local clock to one second past the start of the next window. */
+  const toNextWindow = async () => {
+    const now = Date.parse((await api.call('GET', '/_local/clock')).body.now);
+    await api.advance((DENIED_WINDOW_MS - (now % DENIED_WINDOW_MS)) / 1000 + 1);
+  };
+
+  it('counts 50 refusals of one agent in one minute in one session.denied, and the next minute in a new one; the chain seals and verifies them', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    await Promise.all([api.token(p.agent), api.token(p.agent2)]);
+    await toNextWindow();
+    // Act
+    const first = await Promise.all(Array.from({ length: 50 }, (_, i) => signIn(p, p.agent, { reason: `try ${i}` })));
+    const other = await signIn(p, p.agent2, { reason: 'me too' });
+    await api.call('POST', '/_local/jobs/expire');
+    const during = await denied(p);
+    const verifyDuring = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify`, { as: p.admin });
+    await toNextWindow();
+    const second = await Promise.all(Array.from({ length: 3 }, () => signIn(p, p.agent, { reason: 'again' })));
+    await api.advance((DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS) / 1000);
+    await api.call('POST', '/_local/jobs/expire');
+    const after = await denied(p);
+    const verifyAfter = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify`, { as: p.admin });
+    // Assess: every refusal answered 403 and counted; one event per agent per minute.
+    for (const r of [...first, ...second, other]) expect(r.body.code).toBe('ACCESS_NOT_GRANTED');
+    const mine = during.filter((e) => e.actor.id === p.agent.sub);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.details).toMatchObject({ count: 50, grantId: null, reason: expect.stringMatching(/^try \d+$/) });
+    expect(during.filter((e) => e.actor.id === p.agent2.sub).map((e) => e.details.count)).toEqual([1]);
+    // Still counting, so not sealed yet: the chain is valid around it.
+    expect(verifyDuring.body).toMatchObject({ valid: true, problems: [] });
+    expect(verifyDuring.body.unsealed).toBeGreaterThanOrEqual(2);
+    expect(after.filter((e) => e.actor.id === p.agent.sub).map((e) => e.details.count)).toEqual([3, 50]);
+    // Sealed with their final counts, and verified.
+    expect(verifyAfter.body).toMatchObject({ valid: true, problems: [], unsealed: 0 });
+    expect(verifyAfter.body.sealed).toBe(verifyAfter.body.events);
   });
 });

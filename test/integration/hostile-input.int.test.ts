@@ -15,6 +15,7 @@
  * (`FC_RUNS` scales them), so the file stays within seconds.
  */
 import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import * as z from 'zod';
@@ -145,6 +146,7 @@ const isId = (s: string) => Id.safeParse(s).success;
 const isEmail = (s: string) => Email.safeParse(s).success && s === s.toLowerCase();
 const isSub = (s: string) => knownSubs().includes(s);
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const STATUSES = new Set(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED', 'ACTIVE', 'REVOKED']);
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const routeIds = new Set(ALL.map((r) => r.id));
 
@@ -168,6 +170,8 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if (v === 'POLICY' || v === 'OUTBOX' || v === 'CHAIN') return null;
       if ((m = /^CONTACT#(.*)$/s.exec(v))) return m[1] === '' || isEmail(m[1]!) ? null : `email ${JSON.stringify(m[1])}`;
       if ((m = /^(GRANT|REQUEST|SESSION|AUDIT)#(.*)$/s.exec(v))) return m[2] === '' || isId(m[2]!) ? null : `id ${JSON.stringify(m[2])}`;
+      // the count of an agent's PENDING requests at the tenant
+      if ((m = /^PENDING#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'pending count';
       if ((m = /^IDEMPOTENCY#([A-Za-z]+)#(.*)$/s.exec(v))) {
         const rest = m[2]!;
         const sub = knownSubs().find((s) => rest.startsWith(`${s}#`));
@@ -177,8 +181,13 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
     case 'GSI1PK':
       if (v === 'TEAM' || v === 'OUTBOX#FAILED') return null;
       if ((m = /^AGENT#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'agent';
+      // a tenant's grants or requests by stored status
+      if ((m = /^STATUS#([^#]*)#(GRANT|REQUEST)#(.*)$/s.exec(v))) return tenantOk(m[1]!) && STATUSES.has(m[3]!) ? null : 'status partition';
       return 'unknown GSI1 partition';
     case 'GSI1SK':
+      if ((m = /^(GRANT|REQUEST)#(.*)$/s.exec(v))) return isId(m[2]!) ? null : 'status sort key';
+      // an access entry: `expiresAt#tenant#grantId` (`~` for a standing grant)
+      if ((m = /^([^#]*)#([^#]*)#([^#]*)$/s.exec(v))) return (m[1] === '~' || TIME.test(m[1]!)) && tenantOk(m[2]!) && isId(m[3]!) ? null : 'GSI1 sort key';
       if ((m = /^([^#]*)#([^#]*)$/s.exec(v))) return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
       return 'GSI1 sort key';
     case 'GSI2PK':
@@ -243,12 +252,17 @@ async function check(h: Hostile): Promise<Res> {
     expectProblem(res, res.status, res.body.code as string);
     // A refusal changes nothing, but for the sign-in refusal's own audit event.
     let after = await scanTable(doc, api.stack.tableName);
+    let unchanged = before;
     if (res.body.code === 'ACCESS_NOT_GRANTED') {
-      const added = after.filter((i) => !before.some((b) => b.PK === i.PK && b.SK === i.SK));
-      expect(added.map((i) => [i.type, i.action]), what).toEqual([['audit', 'session.denied']]);
-      after = after.filter((i) => i !== added[0]);
+      // A new `session.denied`, or one more refusal counted in the agent's event of this minute.
+      const changed = after.filter((i) => !before.some((b) => isDeepStrictEqual(b, i)));
+      expect(changed.map((i) => [i.type, i.action]), what).toEqual([['audit', 'session.denied']]);
+      const was = before.find((b) => b.PK === changed[0]!.PK && b.SK === changed[0]!.SK);
+      expect(changed[0]!.refusals ?? 1, what).toBe(((was?.refusals as number | undefined) ?? 0) + 1);
+      after = after.filter((i) => i !== changed[0]);
+      unchanged = before.filter((b) => b !== was);
     }
-    expect(after, what).toEqual(before);
+    expect(after, what).toEqual(unchanged);
   } else {
     expect(res.status, what).toSatisfy((s: number) => s === h.route.success.status || s === h.route.success.also?.status);
     if (h.route.success.schema) {
@@ -364,6 +378,42 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
         fcOptions(150),
       );
       expectReach();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'single-line fields: a control character or line separator anywhere in ticketId, reason, comment or a name is a 400 naming the field',
+    async () => {
+      const SINGLE_LINE_FIELDS = ['ticketId', 'reason', 'comment', 'name'];
+      const targets = AUTH_ROUTES.filter((r) => r.body).flatMap((route) =>
+        holders(route, mine).flatMap(({ role, who }) =>
+          Object.keys(validBody(route, role, mine) ?? {})
+            .filter((f) => SINGLE_LINE_FIELDS.includes(f))
+            .map((field) => ({ route, role, who, field })),
+        ),
+      );
+      // Cc (C0, DEL, C1) and the two Unicode line separators.
+      const control = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }), fc.constantFrom(0x2028, 0x2029)).map((c) => String.fromCharCode(c));
+      const text = fc.string({ maxLength: 20 });
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...targets), text, control, text, async ({ route, role, who, field }, pre, c, post) => {
+          const valid = validBody(route, role, mine) as Record<string, unknown>;
+          const res = await check({
+            route,
+            as: who,
+            role,
+            path: pathOf(route, mine),
+            tenant: mine.p.tenantId,
+            body: JSON.stringify({ ...valid, [field]: `x${pre}${c}${post}y` }),
+            headers: { 'content-type': 'application/json' },
+          });
+          const what = `${route.id} ${field} ${JSON.stringify(c)} as ${role} → ${res.status} ${JSON.stringify(res.body)}`;
+          expect(res.status, what).toBe(400);
+          expect(res.body.errors.map((e: { path: string }) => e.path), what).toContain(field);
+        }),
+        fcOptions(60),
+      );
     },
     TIMEOUT,
   );

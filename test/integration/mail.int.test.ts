@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, setupTenant, startTestApi, type Mail, type People, type TestApi, type Who } from '../helpers/http.ts';
-import { addContact, APP_BASE_URL, asGrantee, contactsOf, deliver, mailOf, onlyMail, pageUrl } from '../helpers/mail.ts';
+import { addContact, APP_BASE_URL, asGrantee, contactsOf, deliver, mailOf, onlyMail, pageUrl, sessionsUrl } from '../helpers/mail.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -259,7 +259,7 @@ describe('access switched off', () => {
       const m = await onlyMail(api, c, ENDED);
       expectWellFormed(m, c);
       expect(m.subject).toBe(`Support access to ${p.tenantId} has ended`);
-      expectNames(m, p, { reason: 'one hour only', scope: 'read-only', link: pageUrl(p.tenantId) });
+      expectNames(m, p, { reason: 'one hour only', scope: 'read-only', link: sessionsUrl(p.tenantId) });
       expect(m.body.text).toContain(g.body.expiresAt);
       expect(m.body.text).toContain(person(p.agent));
     }
@@ -284,7 +284,7 @@ describe('support signs in', () => {
       const m = await onlyMail(api, c, SIGNED_IN);
       expectWellFormed(m, c);
       expect(m.subject).toBe(`${p.agent.name} from support signed in to ${p.tenantId}`);
-      expectNames(m, p, { reason: 'reproducing "slow" <report>', scope: 'read-only', link: pageUrl(p.tenantId), ticket: 'TCK-5' });
+      expectNames(m, p, { reason: 'reproducing "slow" <report>', scope: 'read-only', link: sessionsUrl(p.tenantId), ticket: 'TCK-5' });
       expect(m.body.text).toContain('slow reports');
       expect(m.body.text).toMatch(new RegExp(`Who:\\s+${escapeRe(person(p.agent))}`));
       expect(m.body.text).toContain(g.body.expiresAt);

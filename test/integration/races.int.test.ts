@@ -4,6 +4,8 @@
  * grants at once (in some rounds exactly as the grants fall due). After each round the table and
  * the answers must agree on what happened:
  * - one decision per request, and one grant per approved request (none for the others);
+ * - the agent, asking for more while its requests are decided, never has more PENDING requests
+ *   than its bound, and the count that bounds them is exactly its PENDING requests;
  * - no session open under a grant that is not ACTIVE, none opened after its grant ended, and the
  *   grant's record of its open sessions is exactly its open sessions;
  * - access entries exist exactly for the ACTIVE grants;
@@ -15,6 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/domain/requests.ts';
 import { documentClient } from '../../lambdas/http/runtime.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, expectMailOnce, tenantItems, type Item } from '../helpers/invariants.ts';
@@ -34,6 +37,8 @@ afterAll(async () => {
 
 const REQUESTS = 4;
 const GRANTS = 3;
+/** Requests the agent adds during the race: with the REQUESTS still open, more than its bound. */
+const ASKS = MAX_PENDING_REQUESTS_PER_AGENT - REQUESTS + 3;
 /** How long before the first grant falls due the racing calls start, in an at-expiry round. */
 const EXPIRY_MARGIN_S = 0.3;
 
@@ -133,6 +138,10 @@ describe('races on the same objects, round after round', () => {
       }
       for (const who of [p.agent, p.agent2, p.agent, p.agent2]) ops.push(call('signin', id, 'POST', `${t}/sessions`, who, { reason: 'race', grantId: id }));
     });
+    // More requests by the same agent while its requests are decided: the PENDING bound holds.
+    for (let i = 0; i < ASKS; i++) {
+      ops.push(call('ask', '', 'POST', `${t}/access-requests`, p.agent, { ticketId: `T-more-${i}`, reason: 'more', scope: { level: 'read-only' }, durationHours: 1 }));
+    }
     for (let i = 0; i < 2; i++) ops.push(api.call('POST', '/_local/jobs/expire').then((res) => ({ route: 'expire', target: '', res })));
     const answers = await Promise.all(ops);
     await settleMail();
@@ -150,7 +159,8 @@ describe('races on the same objects, round after round', () => {
 
     // The stored state is whole and consistent (one decision per request, one grant per approved
     // request, no open session under an ended grant, an audit event and a message per change).
-    expect(s.requests).toHaveLength(REQUESTS);
+    expect(s.requests).toHaveLength(REQUESTS + wins('ask', ''));
+    expect(s.requests.filter((r) => r.status === 'PENDING').length).toBeLessThanOrEqual(MAX_PENDING_REQUESTS_PER_AGENT);
     expectConsistent(s, round.approvalsRequired);
     const approved = s.requests.filter((r) => r.status === 'APPROVED');
     for (const r of approved) expect(r.approvals, `request ${r.requestId}`).toHaveLength(round.approvalsRequired);

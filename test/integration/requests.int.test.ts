@@ -2,13 +2,22 @@
  * Access requests end to end: support asks, contacts decide, and the decision applies once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/domain/requests.ts';
+import { documentClient } from '../../lambdas/http/runtime.ts';
+import { localDynamoClient } from '../../local/dynamodb.ts';
+import { expectConsistent, tenantItems } from '../helpers/invariants.ts';
 import { setupTenant, startTestApi, type People, type TestApi, type Who } from '../helpers/http.ts';
 
 let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
 });
-afterAll(async () => api?.stop());
+const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
+afterAll(async () => {
+  await api?.stop();
+  doc.destroy();
+});
 
 const ask = (p: People, as: Who = p.agent, body: Record<string, unknown> = {}) =>
   api.call('POST', `/v1/tenants/${p.tenantId}/access-requests`, {
@@ -151,5 +160,55 @@ describe('lists', () => {
     const all = await api.call('GET', `/v1/tenants/${p.tenantId}/access-requests`, { as: p.contact });
     expect(pending.body.items.map((r: { requestId: string }) => r.requestId)).toEqual([b.body.requestId]);
     expect(all.body.items.map((r: { requestId: string }) => r.requestId)).toEqual([b.body.requestId, a.body.requestId]);
+  });
+});
+
+describe('the PENDING bound: at most MAX_PENDING_REQUESTS_PER_AGENT per agent per tenant', () => {
+  it('lets exactly the bound through when 10 ask at once, refuses the rest with a problem that says how to free a slot', async () => {
+    // Prepare
+    const p = await setupTenant(api);
+    await api.token(p.agent);
+    // Act
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ask(p, p.agent, { ticketId: `T-${i}` })));
+    const other = await ask(p, p.agent2);
+    const s = await tenantItems(doc, api.stack.tableName, p.tenantId);
+    // Assess
+    expect(MAX_PENDING_REQUESTS_PER_AGENT).toBe(5);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(MAX_PENDING_REQUESTS_PER_AGENT);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(10 - MAX_PENDING_REQUESTS_PER_AGENT);
+    for (const r of refused) {
+      expect(r.status).toBe(409);
+      expect(r.body).toMatchObject({ code: 'CONFLICT', detail: expect.stringContaining(`${MAX_PENDING_REQUESTS_PER_AGENT} PENDING access requests`) });
+      expect(r.body.detail).toContain('cancel one');
+    }
+    // Another agent has a bound of its own; nothing was written for the refused ones (no mail either).
+    expect(other.status).toBe(201);
+    expect(s.requests).toHaveLength(MAX_PENDING_REQUESTS_PER_AGENT + 1);
+    expect(s.outbox.filter((m) => m.kind === 'request.created')).toHaveLength(MAX_PENDING_REQUESTS_PER_AGENT + 1);
+    expectConsistent(s);
+  });
+
+  it('frees a slot when a request is cancelled, denied, approved or expired by the job', async () => {
+    // Prepare
+    const p = await setupTenant(api, { requestTtlHours: 1 });
+    const made = [];
+    for (let i = 0; i < MAX_PENDING_REQUESTS_PER_AGENT; i++) made.push((await ask(p, p.agent, { ticketId: `T-${i}` })).body.requestId as string);
+    const full = await ask(p);
+    // Act / Assess: each way out of PENDING frees exactly one slot.
+    expect(full.status).toBe(409);
+    expect((await act(p, made[0]!, 'cancel', p.agent)).status).toBe(200);
+    expect((await ask(p)).status).toBe(201);
+    expect((await ask(p)).status).toBe(409);
+    expect((await act(p, made[1]!, 'deny', p.contact)).status).toBe(200);
+    expect((await ask(p)).status).toBe(201);
+    expect((await act(p, made[2]!, 'approve', p.contact)).status).toBe(200);
+    expect((await ask(p)).status).toBe(201);
+    expect((await ask(p)).status).toBe(409);
+    await api.advance(3600);
+    await api.call('POST', '/_local/jobs/expire');
+    const after = await Promise.all(Array.from({ length: MAX_PENDING_REQUESTS_PER_AGENT + 1 }, () => ask(p)));
+    expect(after.filter((r) => r.status === 201)).toHaveLength(MAX_PENDING_REQUESTS_PER_AGENT);
+    expectConsistent(await tenantItems(doc, api.stack.tableName, p.tenantId));
   });
 });

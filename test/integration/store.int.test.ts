@@ -9,10 +9,13 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
+import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
-import { addGrantee, createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
+import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { cancelRequest, createRequest, denyRequest, listRequests } from '../../lambdas/domain/requests.ts';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
+import { sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
@@ -24,6 +27,7 @@ import { LocalClock } from '../../local/clock.ts';
 let deps: Deps & { store: ReturnType<typeof createDynamoStore> };
 let clock: LocalClock;
 let requests: string[];
+let reads: { command: string; scanned: number | undefined; items: number | undefined; capacity: number | undefined }[] = [];
 let tableName: string;
 let doc: ReturnType<typeof documentClient>;
 
@@ -39,14 +43,24 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countRequests' },
   );
+  // And what each answer says it read: items (a query's ScannedCount) and capacity.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const res = await next(args);
+      const out = res.output as { ScannedCount?: number; Count?: number; Items?: unknown[]; ConsumedCapacity?: { CapacityUnits?: number } };
+      reads.push({ command: String(context.commandName), scanned: out.ScannedCount, items: out.Items?.length ?? out.Count, capacity: out.ConsumedCapacity?.CapacityUnits });
+      return res;
+    },
+    { step: 'initialize', name: 'countReads' },
+  );
   doc = documentClient(client);
   clock = new LocalClock();
-  deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock) };
+  deps = { store: createDynamoStore({ doc, tableName }), clock, ids: ulidIds(clock), supportEmailDomains: ['vendor.test'] };
   requests = [];
 });
 
-const admin = (tenantId: string): Principal => ({ id: `admin-${tenantId}`, email: `admin@${tenantId}.test`, name: 'Admin', roles: ['tenant-admin'], tenantId });
-const agent: Principal = { id: 'agent-store', email: 'agent@vendor.test', name: 'Agent', roles: ['support-agent'], tenantId: null };
+const admin = (tenantId: string): Principal => ({ id: `admin-${tenantId}`, email: `admin@${tenantId}.test`, emailVerified: true, name: 'Admin', roles: ['tenant-admin'], tenantId });
+const agent: Principal = { id: 'agent-store', email: 'agent@vendor.test', emailVerified: true, name: 'Agent', roles: ['support-agent'], tenantId: null };
 
 async function tenantWithGrants(n: number, durationHours = 1) {
   const tenantId = `s-${ulid().toLowerCase()}`;
@@ -94,6 +108,26 @@ describe('me/grants', () => {
     expect(requests).toEqual(['ExecuteStatementCommand']);
   });
 
+  it('reads only live grants: team grants of other tenants past their end are not read, job or no job', async () => {
+    // Prepare: a standing-free world where team grants of many tenants are past their end (the job
+    // has not run), and one is live
+    const ended = await Promise.all(Array.from({ length: 6 }, () => tenantWithGrants(3, 1)));
+    clock.advance(3600 + 60);
+    const live = await tenantWithGrants(1, 72);
+    const before = (await listMyGrants(deps, agent, { limit: 100 })).items.length;
+    reads = [];
+    // Act
+    const page = await listMyGrants(deps, agent, { limit: 100 });
+    // Assess: the live one is listed, none of the 18 ended ones, and the statement read only what
+    // it returned (capacity: 0.5 units per 4 KB read, eventually consistent)
+    expect(page.items.map((g) => g.grantId)).toContain(live.ids[0]);
+    for (const t of ended) for (const id of t.ids) expect(page.items.map((g) => g.grantId)).not.toContain(id);
+    expect(page.items).toHaveLength(before);
+    console.log('me/grants reads', JSON.stringify(reads));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.items).toBe(page.items.length);
+  });
+
   it('shows a grantee added later on every grantee\'s copy of the grant', async () => {
     // Prepare: a grant naming the agent, then a second agent added
     const tenantId = `s-${ulid().toLowerCase()}`;
@@ -118,6 +152,41 @@ describe('sign-in', () => {
     // Assess
     expect(session.signOutAt).toBeNull();
     expect(requests).toEqual(['ExecuteStatementCommand', 'TransactWriteItemsCommand']);
+  });
+});
+
+describe('a refused sign-in', () => {
+  const refuse = (tenantId: string, reason: string) =>
+    signIn(deps, agent, tenantId, { reason, sourceIp: '127.0.0.1', userAgent: 'test' }).catch((e: unknown) => e);
+
+  it('is two DynamoDB requests, the second one atomic write that creates or counts the minute\'s event', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    clock.advance((DENIED_WINDOW_MS - (clock.now().getTime() % DENIED_WINDOW_MS)) / 1000 + 1);
+    requests = [];
+    // Act
+    await refuse(tenantId, 'one');
+    await refuse(tenantId, 'two');
+    // Assess
+    expect(requests).toEqual(['ExecuteStatementCommand', 'UpdateItemCommand', 'ExecuteStatementCommand', 'UpdateItemCommand']);
+    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items.map((e) => [e.action, e.details.count, e.details.reason])).toEqual([['session.denied', 2, 'one']]);
+  });
+
+  it('that comes after its minute\'s event was sealed is an event of its own, and the chain stays valid', async () => {
+    // Prepare: a refusal, its event sealed once its time came
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    const chain = { chain: deps.store, clock, key: 'test-key' };
+    await refuse(tenantId, 'first');
+    const [event] = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    clock.advance((DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS) / 1000);
+    await sealAuditTrail(chain);
+    // Act: a refusal of that same window that reached the table late
+    const late = await deps.store.countRefusal(tenantId, { ...event!, details: { reason: 'late' } }, '2000-01-01T00:00:00.000Z');
+    // Assess: the sealed event is unchanged; the domain then appends its own event
+    expect(late).toBe(false);
+    const after = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    expect(after).toEqual([event]);
+    expect(await verifyAuditChain(chain, tenantId)).toMatchObject({ valid: true, sealed: 1, events: 1 });
   });
 });
 
@@ -212,3 +281,99 @@ describe('the dead letter in AWS: npm run outbox', () => {
   }, 60_000);
 });
 
+
+describe('filtered lists read what they return', () => {
+  /** The items DynamoDB read (ScannedCount) over every request of a call, and what it returned. */
+  const measured = async <T>(call: () => Promise<{ items: T[] }>) => {
+    reads = [];
+    const page = await call();
+    return { items: page.items, read: reads.reduce((n, r) => n + (r.scanned ?? 0), 0), requests: reads.map((r) => r.command) };
+  };
+
+  it('?status= of grants reads its status partition, not every grant; ACTIVE and EXPIRED follow the clock before the job', async () => {
+    // Prepare: 8 revoked, 4 past their end (the job not run), 2 live
+    const { tenantId, ids } = await tenantWithGrants(12, 1);
+    for (const id of ids.slice(0, 8)) await revokeGrant(deps, admin(tenantId), tenantId, id, 'done');
+    clock.advance(3600 + 1);
+    const fresh = [];
+    for (let i = 0; i < 2; i++) fresh.push((await createGrant(deps, admin(tenantId), tenantId, { reason: `live ${i}`, scope: { level: 'read-only' }, durationHours: 72 })).grantId);
+    const list = (status: 'ACTIVE' | 'EXPIRED' | 'REVOKED') => measured(() => listGrants(deps, tenantId, { limit: 100 }, status));
+    // Act
+    const revoked = await list('REVOKED');
+    const active = await list('ACTIVE');
+    const expired = await list('EXPIRED');
+    const pages = async (status: 'EXPIRED' | 'REVOKED') => {
+      const seen: string[] = [];
+      let after: Record<string, unknown> | undefined;
+      do {
+        const page = await listGrants(deps, tenantId, { limit: 3, after }, status);
+        seen.push(...page.items.map((g) => g.grantId));
+        after = page.next ?? undefined;
+      } while (after);
+      return seen;
+    };
+    const expiredPaged = await pages('EXPIRED');
+    const revokedPaged = await pages('REVOKED');
+    await runExpiry(deps);
+    const expiredAfterJob = await list('EXPIRED');
+    const activeAfterJob = await list('ACTIVE');
+    // Assess: the answers, newest first
+    expect(revoked.items.map((g) => g.grantId)).toEqual(ids.slice(0, 8).reverse());
+    expect(active.items.map((g) => g.grantId)).toEqual([...fresh].reverse());
+    expect(expired.items.map((g) => g.grantId)).toEqual(ids.slice(8).reverse());
+    expect(expired.items.every((g) => g.status === 'EXPIRED')).toBe(true);
+    expect(expiredAfterJob.items.map((g) => g.grantId)).toEqual(ids.slice(8).reverse());
+    expect(expiredPaged).toEqual(ids.slice(8).reverse());
+    expect(revokedPaged).toEqual(ids.slice(0, 8).reverse());
+    // And what was read: 14 grants are stored; each list reads its own partition
+    expect(revoked.read).toBe(8);
+    expect(active.read).toBe(2 + 4); // the live partition still holds the 4 the job has not ended
+    expect(activeAfterJob.read).toBe(2);
+    expect(expired.read).toBe(0 + 6); // none stored EXPIRED yet; the live partition filtered for those past their end
+    expect(expiredAfterJob.read).toBe(4 + 2);
+    expect(revoked.requests).toEqual(['QueryCommand']);
+  });
+
+  it('?status= of requests reads its status partition; PENDING past its end is EXPIRED at once', async () => {
+    // Prepare: 2 denied, 1 cancelled, 2 pending of which one is then past its end
+    const { tenantId } = await tenantWithGrants(0);
+    const ask = (who: Principal) => createRequest(deps, who, tenantId, { ticketId: 'T-1', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
+    const made = [];
+    for (let i = 0; i < 4; i++) made.push((await ask(agent)).requestId);
+    for (const id of made.slice(0, 2)) await denyRequest(deps, admin(tenantId), tenantId, id, 'no');
+    await cancelRequest(deps, agent, tenantId, made[2]!);
+    clock.advance(13 * 3600);
+    const fresh = (await ask(agent)).requestId;
+    const list = (status: 'PENDING' | 'EXPIRED' | 'DENIED') => measured(() => listRequests(deps, admin(tenantId), tenantId, { limit: 100 }, status));
+    // Act
+    const denied = await list('DENIED');
+    const pending = await list('PENDING');
+    const expired = await list('EXPIRED');
+    // Assess
+    expect(denied.items.map((r) => r.requestId)).toEqual(made.slice(0, 2).reverse());
+    expect(pending.items.map((r) => r.requestId)).toEqual([fresh]);
+    expect(expired.items.map((r) => [r.requestId, r.status])).toEqual([[made[3], 'EXPIRED']]);
+    expect(denied.read).toBe(2);
+    expect(pending.read).toBe(2);
+    expect(expired.read).toBe(2);
+  });
+});
+
+
+describe('audit events and the IAM that cannot protect them by key', () => {
+  it('never writes over an existing audit event: a change that reuses an event id is refused whole', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    await putContact(deps, admin(tenantId), tenantId, `admin@${tenantId}.test`, 'Admin');
+    const [original] = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    const forged = { ...original!, action: 'policy.updated' as const, details: { forged: true } };
+
+    // Act
+    const attempt = deps.store.putPolicy(tenantId, { ...DEFAULT_POLICY, approvalsRequired: 2 }, { audit: [forged], outbox: [] });
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items).toEqual([original]);
+    expect(await deps.store.getPolicy(tenantId)).toBeNull();
+  });
+});

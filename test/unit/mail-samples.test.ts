@@ -77,7 +77,7 @@ const samples: [string, MailKind, Record<string, unknown>, string[]?][] = [
 
 describe('the email catalogue', () => {
   it('docs/email-samples.md shows what each kind of email says', async () => {
-    const links = linksFrom('https://app.example.com/support-access');
+    const links = linksFrom('https://app.example.com/app');
     const doc = [
       '# Email samples',
       '',

@@ -13,7 +13,7 @@ import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../he
 
 const BASE = 'https://support.example.com/app/';
 const links = linksFrom(BASE);
-const PAGE = 'https://support.example.com/app/tenants/acme/support-access';
+const PAGE = 'https://support.example.com/app/tenants/acme';
 const EVIL = '<script>alert("owned")</script>';
 
 /** The newest outbox message of a kind, rendered. */
@@ -59,7 +59,7 @@ describe('renderMail', () => {
     expect(mail.subject).toBe('Support asks for access to acme (ticket T-7)');
     expect(facts(mail.text)).toMatchObject({
       Tenant: 'acme',
-      'Requested by': 'Agent Ann <agent-ann@example.com>',
+      'Requested by': 'Agent Ann <agent-ann@vendor.test>',
       Ticket: 'T-7',
       Reason: 'invoice totals are wrong',
       Scope: 'full access, modules: billing, invoices',
@@ -151,8 +151,8 @@ describe('renderMail', () => {
     const { mail } = rendered(deps, t, 'grant.activated');
     // Assess
     expect(facts(mail.text)).toMatchObject({
-      'Who has access': 'Agent Ann <agent-ann@example.com>',
-      'Granted by': 'Lead Lee <lead-lee@example.com>',
+      'Who has access': 'Agent Ann <agent-ann@vendor.test>',
+      'Granted by': 'Lead Lee <lead-lee@vendor.test>',
       'Approved by': 'Acme Carol <acme-carol@example.com>',
       Until: '2026-11-23T16:00:00.000Z',
     });
@@ -171,7 +171,7 @@ describe('renderMail', () => {
     expect(facts(mail.text)).toMatchObject({
       Ticket: 'T-3',
       Reason: 'slow page',
-      'Who has access': 'Agent Ann <agent-ann@example.com>',
+      'Who has access': 'Agent Ann <agent-ann@vendor.test>',
       'Approved by': 'Acme Dave <acme-dave@example.com>',
       Until: '2026-11-23T15:00:00.000Z',
     });
@@ -188,15 +188,15 @@ describe('renderMail', () => {
     // Assess
     expect(mail.subject).toBe('Agent Bob added to support access on acme');
     expect(facts(mail.text)).toMatchObject({
-      Added: 'Agent Bob <agent-bob@example.com>',
+      Added: 'Agent Bob <agent-bob@vendor.test>',
       Tenant: 'acme',
-      'Who has access': 'Agent Ann <agent-ann@example.com>, Agent Bob <agent-bob@example.com>',
+      'Who has access': 'Agent Ann <agent-ann@vendor.test>, Agent Bob <agent-bob@vendor.test>',
       Ticket: 'T-1',
       Reason: 'billing bug',
       Scope: 'read-only, every module',
       Until: '2026-11-23T18:00:00.000Z',
     });
-    expect(mail.text).toContain('Lead Lee <lead-lee@example.com> added Agent Bob <agent-bob@example.com>');
+    expect(mail.text).toContain('Lead Lee <lead-lee@vendor.test> added Agent Bob <agent-bob@vendor.test>');
     expect(mail.text).toContain(`${PAGE}/grants/${g.grantId}`);
   });
 
@@ -242,7 +242,7 @@ describe('renderMail', () => {
       Scope: 'read-only, every module',
       'Ended at': '2026-11-23T18:00:00.000Z',
     });
-    expect(mail.text).toContain(PAGE);
+    expect(mail.text).toContain(`${PAGE}/sessions`);
   });
 
   it('session.started: who signed in, why, under which ticket, with what scope, until when', async () => {
@@ -258,7 +258,7 @@ describe('renderMail', () => {
     expect(mail.subject).toBe('Agent Ann from support signed in to acme');
     expect(facts(mail.text)).toMatchObject({
       Tenant: 'acme',
-      Who: 'Agent Ann <agent-ann@example.com>',
+      Who: 'Agent Ann <agent-ann@vendor.test>',
       Ticket: 'T-1',
       Reason: 'reproducing the bug',
       'Access granted for': 'billing bug',
@@ -268,7 +268,7 @@ describe('renderMail', () => {
       'Signed in at': '2026-11-23T15:00:00.000Z',
       From: '203.0.113.9 (Firefox)',
     });
-    expect(mail.text).toContain(PAGE);
+    expect(mail.text).toContain(`${PAGE}/sessions`);
   });
 
   it("session.started under a standing grant: 'until revoked'", async () => {
@@ -307,8 +307,8 @@ describe('renderMail', () => {
       expect(mail.subject).not.toMatch(/[\r\n]/);
       expect(mail.text).toContain(EVIL); // plain text shows what was typed, as typed
     }
-    expect(created.html).toContain('Mallory &quot;the&quot; &lt;b&gt;bold&lt;/b&gt; &lt;agent-mallory@example.com&gt;');
-    expect(created.html).not.toContain('<agent-mallory@example.com>');
+    expect(created.html).toContain('Mallory &quot;the&quot; &lt;b&gt;bold&lt;/b&gt; &lt;agent-mallory@vendor.test&gt;');
+    expect(created.html).not.toContain('<agent-mallory@vendor.test>');
     expect(denied.html).toContain('&quot;quoted&quot; &amp; &lt;script&gt;');
     expect(created.html).toContain('<table>');
   });
@@ -321,7 +321,9 @@ describe('renderMail', () => {
     const page = a.page('acme');
     const grant = b.grant('acme corp', 'g/1');
     // Assess
-    expect(page).toBe('https://x.example.com/base/tenants/acme/support-access');
-    expect(grant).toBe('https://x.example.com/base/tenants/acme%20corp/support-access/grants/g%2F1');
+    expect(page).toBe('https://x.example.com/base/tenants/acme');
+    expect(grant).toBe('https://x.example.com/base/tenants/acme%20corp/grants/g%2F1');
+    expect(a.request('acme', 'r1')).toBe('https://x.example.com/base/tenants/acme/requests/r1');
+    expect(a.sessions('acme')).toBe('https://x.example.com/base/tenants/acme/sessions');
   });
 });

@@ -4,6 +4,7 @@ import type { CreateRequestBody } from '../../lambdas/contract/schemas.ts';
 import {
   ConflictError,
   ForbiddenError,
+  LimitReachedError,
   NoAuthorizedContactError,
   ValidationError,
 } from '../../lambdas/domain/errors.ts';
@@ -14,6 +15,7 @@ import {
   cancelRequest,
   createRequest,
   denyRequest,
+  MAX_PENDING_REQUESTS_PER_AGENT,
   expireRequest,
   getRequest,
   listRequests,
@@ -31,6 +33,24 @@ const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({
 const actor = (p: { id: string; email: string; name: string }) => ({ id: p.id, email: p.email, name: p.name });
 
 describe('createRequest', () => {
+  it(`refuses a request beyond ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING ones of the agent at the tenant, writing nothing`, async () => {
+    // Prepare
+    const deps = testDeps();
+    const t = await setupTenant(deps);
+    for (let i = 0; i < MAX_PENDING_REQUESTS_PER_AGENT; i++) await createRequest(deps, t.agent, t.tenantId, body());
+    const before = deps.store.outboxOf(t.tenantId).length;
+    // Act
+    const err = await createRequest(deps, t.agent, t.tenantId, body()).catch((e: unknown) => e);
+    const other = await createRequest(deps, t.agent2, t.tenantId, body());
+    // Assess
+    expect(err).toBeInstanceOf(LimitReachedError);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as Error).message).toMatch(/5 PENDING access requests at this tenant.*cancel one/);
+    expect(other.status).toBe('PENDING');
+    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before + 1);
+  });
+
+
   it('opens a PENDING request that ends after the policy TTL, audited, and emails every contact', async () => {
     // Prepare
     const deps = testDeps();

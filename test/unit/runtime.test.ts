@@ -63,3 +63,26 @@ describe('the cursor key in Lambda', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('the environment each function is deployed with', () => {
+  it('builds the jobs’ runtime without SUPPORT_EMAIL_DOMAINS (only API functions get it), and reads it when a grantee is checked', async () => {
+    // Prepare: a job's environment (lib/jobs.ts gives TABLE_NAME, not the support domains)
+    const { getRuntime, setRuntime } = await import('../../lambdas/http/runtime.ts');
+    const saved = { table: process.env.TABLE_NAME, domains: process.env.SUPPORT_EMAIL_DOMAINS };
+    process.env.TABLE_NAME = 'any-table';
+    delete process.env.SUPPORT_EMAIL_DOMAINS;
+    setRuntime(undefined as unknown as Runtime);
+    try {
+      // Act / Assess: loading works; the setting is required once it is used
+      const rt = getRuntime();
+      expect(() => rt.supportEmailDomains).toThrow(/SUPPORT_EMAIL_DOMAINS is required/);
+      process.env.SUPPORT_EMAIL_DOMAINS = 'vendor.test,Vendor.COM';
+      expect(rt.supportEmailDomains).toEqual(['vendor.test', 'vendor.com']);
+    } finally {
+      process.env.TABLE_NAME = saved.table;
+      if (saved.domains === undefined) delete process.env.SUPPORT_EMAIL_DOMAINS;
+      else process.env.SUPPORT_EMAIL_DOMAINS = saved.domains;
+      setRuntime(undefined as unknown as Runtime);
+    }
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * The web console, deployed: the built single-page app (`web/dist`) in a private S3 bucket behind
+ * CloudFront (origin access control, HTTPS only), served under `/app` with security headers and a
+ * strict Content-Security-Policy, SPA routing by a CloudFront Function, and the runtime settings
+ * (API URL, Cognito domain, client id) written as `/app/config.json` at deploy.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLevel,
+  AllowedMethods,
+  CachePolicy,
+  Distribution,
+  Function as CloudFrontFunction,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+
+/** The path the console is served under (Vite's `base` in web/vite.config.ts). */
+export const CONSOLE_PATH = '/app';
+
+export interface ConsoleSettings {
+  /** The API's base URL (`https://{id}.execute-api.{region}.amazonaws.com/`). */
+  apiUrl: string;
+  /** The Cognito managed login domain (`https://{prefix}.auth.{region}.amazoncognito.com`). */
+  cognitoDomain: string;
+  /** The public web client (authorization code + PKCE). */
+  clientId: string;
+}
+
+export interface ConsoleProps {
+  /** The built app: a directory with `index.html` (`npm run web:build` writes `web/dist`). */
+  assetDir: string;
+  /**
+   * The origins the console's scripts may call (CSP `connect-src`, besides `'self'`): the API and
+   * the Cognito domain. Give exact origins; see docs/deploy.md for why the API may be a pattern.
+   */
+  connectSources: string[];
+  /** How long the access logs are kept. @default 90 days */
+  logRetention?: Duration;
+}
+
+/** The Content-Security-Policy of every console response. Exported for the browser tests. */
+export function contentSecurityPolicy(connectSources: string[]): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    // Cloudscape sets styles on elements at run time and may add <style> elements (theming);
+    // inline styles cannot run code, inline scripts stay forbidden.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src ${["'self'", ...connectSources].join(' ')}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    'upgrade-insecure-requests',
+  ].join('; ');
+}
+
+/**
+ * The viewer-request function (cloudfront-js-2.0): `/` goes to `/app/`; under `/app`, the app's
+ * own files (`/app/assets/...` and single files like `/app/config.json`) are fetched as they are,
+ * so a missing one is a real 404; every other path is a page of the app and gets `index.html`.
+ * Tenant ids may contain dots, so "has an extension" is not the test for a file.
+ */
+export const SPA_ROUTING_CODE = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (uri === '/' || uri === '') {
+    return { statusCode: 302, statusDescription: 'Found', headers: { location: { value: '${CONSOLE_PATH}/' } } };
+  }
+  if (uri !== '${CONSOLE_PATH}' && uri.indexOf('${CONSOLE_PATH}/') !== 0) return request;
+  var rest = uri.substring(${CONSOLE_PATH.length + 1});
+  var isFile = rest.indexOf('assets/') === 0 || (rest.indexOf('/') === -1 && rest.indexOf('.') !== -1);
+  if (!isFile) request.uri = '${CONSOLE_PATH}/index.html';
+  return request;
+}
+`;
+
+export class Console extends Construct {
+  readonly bucket: Bucket;
+  readonly logBucket: Bucket;
+  readonly distribution: Distribution;
+  readonly headers: ResponseHeadersPolicy;
+  readonly routing: CloudFrontFunction;
+  /** `https://{distribution domain}` */
+  readonly origin: string;
+  /** `https://{distribution domain}/app`: the console's base URL (appBaseUrl when not set). */
+  readonly url: string;
+  private readonly assetDir: string;
+
+  constructor(scope: Construct, id: string, props: ConsoleProps) {
+    super(scope, id);
+    if (!existsSync(join(props.assetDir, 'index.html'))) {
+      throw new Error(`The console's build is missing: ${props.assetDir}/index.html does not exist. Run \`npm run web:build\` first (\`npm run synth\` does).`);
+    }
+    const logDays = (props.logRetention ?? Duration.days(90)).toDays();
+
+    // CloudFront standard logs need ACLs on their bucket (object writer); the site bucket's own
+    // access logs go to the same bucket under another prefix.
+    this.logBucket = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.OBJECT_WRITER,
+      lifecycleRules: [{ expiration: Duration.days(logDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.logBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access log bucket of the console (CloudFront and the site bucket log into it); logging it into itself would loop.',
+    });
+
+    this.bucket = new Bucket(this, 'Site', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 's3/',
+      // The files are a build output, redeployed by every `cdk deploy`.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.headers = new ResponseHeadersPolicy(this, 'Headers', {
+      comment: 'support-access console: security headers and CSP',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.connectSources), override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+        // The legacy XSS auditor is off in every current browser; "0" keeps old ones from misusing it.
+        xssProtection: { protection: false, override: true },
+      },
+      customHeadersBehavior: {
+        customHeaders: [
+          { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=(), usb=()', override: true },
+          { header: 'Cross-Origin-Opener-Policy', value: 'same-origin', override: true },
+        ],
+      },
+      removeHeaders: ['Server'],
+    });
+
+    this.routing = new CloudFrontFunction(this, 'SpaRouting', {
+      comment: 'support-access console: pages of the app get /app/index.html',
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(SPA_ROUTING_CODE),
+    });
+
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'support-access console',
+      defaultBehavior: {
+        // Read and list: a missing file is a 404 instead of S3's 403.
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessLevels: [AccessLevel.READ, AccessLevel.LIST] }),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy: CachePolicy.CACHING_OPTIMIZED,
+        compress: true,
+        responseHeadersPolicy: this.headers,
+        functionAssociations: [{ function: this.routing, eventType: FunctionEventType.VIEWER_REQUEST }],
+      },
+      // The routing function already sends `/` to `/app/`; a root object keeps S3's listing (LIST
+      // access) unreachable even without it.
+      defaultRootObject: 'app/index.html',
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+    });
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'Support staff and tenant people sign in from anywhere; who may do what is decided by sign-in (Cognito, MFA) and the API, not by country.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason: 'The distribution serves static files only; the API has its own throttling. A WAF web ACL (about $5 a month plus requests) is the operator\'s choice, see docs/deploy.md.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason: 'The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS policy; a custom domain with its own ACM certificate (and TLSv1.2_2021) is described in docs/deploy.md.',
+      },
+    );
+
+    Validations.of(this.distribution).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk',
+      reason: "LIST makes a missing file a 404 instead of S3's 403. The bucket's listing is never reachable: the routing function sends `/` to `/app/` (and the root object is app/index.html), and no query string reaches the origin (CachingOptimized forwards none).",
+    });
+
+    this.origin = `https://${this.distribution.distributionDomainName}`;
+    this.url = `${this.origin}${CONSOLE_PATH}`;
+
+    this.assetDir = props.assetDir;
+  }
+
+  /**
+   * Copies the built app into the bucket and writes the runtime settings as `/app/config.json`
+   * (a separate step: the settings name the API and the Cognito client, which are built after the
+   * distribution because they need its address).
+   */
+  deploy(settings: ConsoleSettings): void {
+    // Content-hashed files: cached for a year; never pruned, so a browser still holding the old
+    // index.html during a deploy finds its chunks.
+    const deploymentLogs = new LogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const prefix = `${CONSOLE_PATH.slice(1)}/`;
+    const assets = new BucketDeployment(this, 'DeployAssets', {
+      sources: [Source.asset(this.assetDir)],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: prefix,
+      exclude: ['*'],
+      include: ['assets/*'],
+      prune: false,
+      cacheControl: [CacheControl.fromString('public, max-age=31536000, immutable')],
+      logGroup: deploymentLogs,
+    });
+    // index.html, the other top-level files and the runtime settings: revalidated on every load.
+    const pages = new BucketDeployment(this, 'DeployPages', {
+      sources: [
+        Source.asset(this.assetDir, { exclude: ['assets/*', 'config.json'] }),
+        Source.jsonData('config.json', { mode: 'cognito', ...settings }),
+      ],
+      destinationBucket: this.bucket,
+      destinationKeyPrefix: prefix,
+      exclude: ['assets/*'],
+      // No invalidation needed (and no cloudfront:CreateInvalidation on "*" for CDK's handler):
+      // `no-cache` makes CloudFront revalidate these with the bucket after the policy's 1 s minimum.
+      cacheControl: [CacheControl.noCache()],
+      logGroup: deploymentLogs,
+    });
+    pages.node.addDependency(assets);
+    acknowledgeDeploymentHandler(Stack.of(this), this.bucket);
+  }
+}
+
+/** The BucketDeployment's handler is one function per stack, created by CDK at the stack's root. */
+function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
+  const handler = stack.node.tryFindChild('Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C');
+  if (!handler) throw new Error('BucketDeployment handler not found: has aws-cdk-lib renamed it?');
+  const siteArn = `<${stack.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
+  const why = (finding: string) => ({
+    id: `AwsSolutions-IAM5[${finding}]`,
+    reason:
+      "CDK's BucketDeployment handler (grantRead on the CDK asset bucket, grantReadWrite on the console bucket): it copies the build into the console bucket, and deletes what a new build dropped.",
+  });
+  Validations.of(handler).acknowledge(
+    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "CDK's BucketDeployment handler: the AWS managed basic execution role policy (writing its own logs)." },
+    { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment handler: its Python runtime is chosen by aws-cdk-lib and moves with it." },
+    ...[
+      'Action::s3:GetBucket*',
+      'Action::s3:GetObject*',
+      'Action::s3:List*',
+      'Action::s3:Abort*',
+      'Action::s3:DeleteObject*',
+      'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+      `Resource::${siteArn}/*`,
+    ].map(why),
+  );
+}

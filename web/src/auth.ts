@@ -1,0 +1,103 @@
+/** Who is signed in: the token (sessionStorage), its claims, and the runtime settings. */
+import { authorizeUrl, codeChallenge, codeVerifier, type CognitoSettings } from './pkce.ts';
+
+export interface Settings {
+  apiUrl: string;
+  mode: 'local' | 'cognito';
+  cognitoDomain?: string;
+  clientId?: string;
+}
+
+let settings: Settings = { apiUrl: '', mode: 'local' };
+
+/** Reads `/app/config.json` (written at deploy; answered by the local stack). */
+export async function loadSettings(): Promise<Settings> {
+  try {
+    const res = await fetch(`${import.meta.env.BASE_URL}config.json`, { cache: 'no-store' });
+    if (res.ok) settings = { ...settings, ...((await res.json()) as Partial<Settings>) };
+  } catch {
+    // no settings file: local mode on the same origin
+  }
+  return settings;
+}
+export const getSettings = () => settings;
+
+const KEY = 'support-access.token';
+
+export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';
+export interface Me {
+  sub: string;
+  email: string;
+  name: string;
+  roles: Role[];
+  tenantId: string | null;
+  exp: number;
+}
+
+function decode(token: string): Record<string, unknown> | null {
+  try {
+    const part = token.split('.')[1];
+    if (!part) return null;
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    return JSON.parse(decodeURIComponent(escape(json))) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** The signed-in person, or null (no token, or an expired one). */
+export function me(): Me | null {
+  const token = getToken();
+  if (!token) return null;
+  const c = decode(token);
+  if (!c) return null;
+  const exp = typeof c.exp === 'number' ? c.exp : 0;
+  if (exp * 1000 < Date.now()) return null;
+  const g = c['cognito:groups'];
+  const roles = (Array.isArray(g) ? g : typeof g === 'string' ? g.replace(/^\[|\]$/g, '').split(/[\s,]+/) : []).filter(Boolean) as Role[];
+  return {
+    sub: String(c.sub ?? ''),
+    email: String(c.email ?? ''),
+    name: String(c.name ?? c.email ?? c.sub ?? ''),
+    roles,
+    tenantId: typeof c['custom:tenantId'] === 'string' ? c['custom:tenantId'] : null,
+    exp,
+  };
+}
+
+export const getToken = () => sessionStorage.getItem(KEY);
+export const setToken = (t: string) => sessionStorage.setItem(KEY, t);
+export const clearToken = () => sessionStorage.removeItem(KEY);
+
+export const isSupport = (m: Me | null) => !!m && m.roles.some((r) => r === 'support-agent' || r === 'support-lead');
+export const isLead = (m: Me | null) => !!m && m.roles.includes('support-lead');
+export const isAdminOf = (m: Me | null, t: string) => !!m && m.roles.includes('tenant-admin') && m.tenantId === t;
+export const isTenantPerson = (m: Me | null, t: string) => !!m && m.tenantId === t && m.roles.some((r) => r === 'tenant-admin' || r === 'tenant-user');
+
+/** Where a person lands after sign-in when no page asked for it. */
+export function homeOf(m: Me | null): string {
+  if (!m) return '/sign-in';
+  if (isSupport(m)) return '/support';
+  if (m.tenantId) return `/tenants/${encodeURIComponent(m.tenantId)}`;
+  return '/sign-in';
+}
+
+export { safeNext } from './next.ts';
+
+const PKCE_KEY = 'support-access.pkce';
+export const redirectUri = () => `${window.location.origin}${import.meta.env.BASE_URL}callback`;
+
+/** Deployed mode: off to Cognito's managed login with a fresh verifier and state. */
+export async function startCognitoSignIn(next: string | null): Promise<void> {
+  const s = settings as CognitoSettings & Settings;
+  const verifier = codeVerifier();
+  const state = codeVerifier();
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, next }));
+  window.location.assign(authorizeUrl(s, redirectUri(), await codeChallenge(verifier), state));
+}
+
+export function takePkce(): { verifier: string; state: string; next: string | null } | null {
+  const raw = sessionStorage.getItem(PKCE_KEY);
+  sessionStorage.removeItem(PKCE_KEY);
+  return raw ? (JSON.parse(raw) as { verifier: string; state: string; next: string | null }) : null;
+}

@@ -1,0 +1,201 @@
+/** `/tenants/{t}/settings`: the authorized contacts and the policy (each field with its bounds and help). */
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Table from '@cloudscape-design/components/table';
+import Toggle from '@cloudscape-design/components/toggle';
+import { useEffect, useState } from 'react';
+import { api, ok, type Policy } from '../api/client.ts';
+import { isAdminOf } from '../auth.ts';
+import { ConfirmAction } from '../confirm.tsx';
+import { Ago, ErrorPage, fieldError, Loaded, ProblemAlert, useLoad, useShell } from '../ui.tsx';
+
+/** Every policy field the console knows: bounds and a sentence of help. Fields the API does not answer are not shown. */
+const FIELDS: { key: string; label: string; help: string; min?: number; max?: number; kind: 'number' | 'boolean' | 'text' }[] = [
+  { key: 'maxDurationHours', label: 'Longest access (hours)', help: 'No request or grant may last longer than this.', min: 1, max: 720, kind: 'number' },
+  { key: 'approvalsRequired', label: 'Approvals needed', help: 'How many different contacts must approve a request before access starts.', min: 1, max: 3, kind: 'number' },
+  { key: 'requestTtlHours', label: 'Request expires after (hours)', help: 'A request nobody answered within this time expires.', min: 1, max: 168, kind: 'number' },
+  { key: 'allowStandingAccess', label: 'Allow standing access', help: 'Lets an admin switch access on with no end time, until someone turns it off.', kind: 'boolean' },
+  { key: 'notifyOnSignIn', label: 'Email on every sign-in', help: 'The contacts are emailed each time someone from support signs in.', kind: 'boolean' },
+  { key: 'allowUpfrontApproval', label: 'Allow upfront approvals', help: 'Lets a support lead record an approval a contact gave by phone or in a ticket.', kind: 'boolean' },
+  { key: 'expiryWarningMinutes', label: 'Warn before access ends (minutes)', help: 'The people inside are emailed this long before their access ends; 0 turns it off.', min: 0, max: 1440, kind: 'number' },
+  { key: 'escalateAfterMinutes', label: 'Escalate after (minutes)', help: 'A request still waiting this long is emailed to the backup contacts; 0 turns it off.', min: 0, max: 10080, kind: 'number' },
+  { key: 'timeZone', label: 'Time zone', help: 'Emails show times in this zone next to UTC (an IANA name such as Europe/Prague).', kind: 'text' },
+];
+
+function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; policy: Policy; admin: boolean; onSaved: () => void }) {
+  const { flash } = useShell();
+  const [draft, setDraft] = useState<Record<string, unknown>>(policy);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => setDraft(policy), [policy]);
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await ok(api().PUT('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId } }, body: draft as Policy }));
+      flash('success', 'The policy is saved.');
+      onSaved();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = FIELDS.filter((f) => f.key in policy);
+  return (
+    <form onSubmit={(e) => e.preventDefault()}>
+      <Form
+        header={<Header variant="h2" description={admin ? 'What support may ask for, and who must agree.' : 'Only a tenant admin changes the policy.'}>Policy</Header>}
+        actions={
+          admin && (
+            <Button variant="primary" loading={busy} onClick={() => void save()}>
+              Save policy
+            </Button>
+          )
+        }
+      >
+        <Container>
+          <SpaceBetween size="m">
+            <ProblemAlert error={error} fields={shown.map((f) => f.key)} />
+            <ColumnLayout columns={2}>
+              {shown.map((f) => (
+                <FormField key={f.key} label={f.label} description={f.help} constraintText={f.kind === 'number' ? `${f.min}–${f.max}` : undefined} errorText={fieldError(error, f.key)}>
+                  {f.kind === 'boolean' ? (
+                    <Toggle checked={draft[f.key] === true} disabled={!admin} onChange={(e) => setDraft({ ...draft, [f.key]: e.detail.checked })}>
+                      {draft[f.key] === true ? 'On' : 'Off'}
+                    </Toggle>
+                  ) : (
+                    <Input
+                      type={f.kind === 'number' ? 'number' : 'text'}
+                      readOnly={!admin}
+                      value={String(draft[f.key] ?? '')}
+                      onChange={(e) => setDraft({ ...draft, [f.key]: f.kind === 'number' ? (e.detail.value === '' ? '' : Number(e.detail.value)) : e.detail.value })}
+                    />
+                  )}
+                </FormField>
+              ))}
+            </ColumnLayout>
+          </SpaceBetween>
+        </Container>
+      </Form>
+    </form>
+  );
+}
+
+export default function Settings({ tenantId }: { tenantId: string }) {
+  const { me, flash } = useShell();
+  const admin = isAdminOf(me, tenantId);
+  const state = useLoad(async () => {
+    const [contacts, policy] = await Promise.all([
+      ok(api().GET('/v1/tenants/{tenantId}/contacts', { params: { path: { tenantId } } })),
+      ok(api().GET('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId } } })),
+    ]);
+    return { contacts: contacts.items, policy };
+  }, [tenantId]);
+  const [nc, setNc] = useState({ email: '', name: '' });
+  const [rename, setRename] = useState('');
+  const put = (email: string, name: string) => ok(api().PUT('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email } }, body: { name } }));
+
+  if (state.error) return <ErrorPage error={state.error} />;
+  return (
+    <SpaceBetween size="l">
+      <Header variant="h1" description={`Tenant ${tenantId}: who approves support access, and the rules.`}>
+        Settings
+      </Header>
+      <Loaded state={state}>
+        {({ contacts, policy }) => (
+          <SpaceBetween size="l">
+            <Table
+              variant="container"
+              items={contacts}
+              trackBy="email"
+              header={
+                <Header
+                  variant="h2"
+                  counter={`(${contacts.length})`}
+                  description="They approve requests and are emailed whenever support gets or uses access."
+                  actions={
+                    admin && (
+                      <ConfirmAction
+                        label="Add contact"
+                        title="Add an authorized contact"
+                        onConfirm={async () => {
+                          await put(nc.email.trim(), nc.name.trim());
+                          flash('success', `${nc.name.trim()} <${nc.email.trim()}> is now an authorized contact.`);
+                          setNc({ email: '', name: '' });
+                          state.reload();
+                        }}
+                      >
+                        <ColumnLayout columns={2}>
+                          <FormField label="Email">
+                            <Input type="email" value={nc.email} onChange={(e) => setNc({ ...nc, email: e.detail.value })} />
+                          </FormField>
+                          <FormField label="Name">
+                            <Input value={nc.name} onChange={(e) => setNc({ ...nc, name: e.detail.value })} />
+                          </FormField>
+                        </ColumnLayout>
+                      </ConfirmAction>
+                    )
+                  }
+                >
+                  Authorized contacts
+                </Header>
+              }
+              empty={<Box>No contacts: nobody can approve, and support cannot be let in.</Box>}
+              columnDefinitions={[
+                { id: 'name', header: 'Name', cell: (c) => c.name },
+                { id: 'email', header: 'Email', cell: (c) => c.email },
+                { id: 'added', header: 'Added', cell: (c) => <>{<Ago at={c.addedAt} />} by {c.addedBy.name}</> },
+                ...(admin
+                  ? [
+                      {
+                        id: 'actions',
+                        header: 'Actions',
+                        cell: (c: (typeof contacts)[number]) => (
+                          <SpaceBetween direction="horizontal" size="xs">
+                            <ConfirmAction
+                              label="Rename"
+                              title={`Rename ${c.email}`}
+                              onConfirm={async () => {
+                                await put(c.email, rename.trim());
+                                flash('success', `${c.email} is now called ${rename.trim()}.`);
+                                setRename('');
+                                state.reload();
+                              }}
+                            >
+                              <FormField label="Name">
+                                <Input value={rename} placeholder={c.name} onChange={(e) => setRename(e.detail.value)} />
+                              </FormField>
+                            </ConfirmAction>
+                            <ConfirmAction
+                              label="Remove"
+                              title={`Remove ${c.name}?`}
+                              onConfirm={async () => {
+                                await ok(api().DELETE('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email: c.email } } }));
+                                flash('success', `${c.name} <${c.email}> is no longer an authorized contact.`);
+                                state.reload();
+                              }}
+                            >
+                              <Box>They will no longer approve requests or be emailed.</Box>
+                            </ConfirmAction>
+                          </SpaceBetween>
+                        ),
+                      },
+                    ]
+                  : []),
+              ]}
+            />
+            <PolicyForm tenantId={tenantId} policy={policy} admin={admin} onSaved={state.reload} />
+          </SpaceBetween>
+        )}
+      </Loaded>
+    </SpaceBetween>
+  );
+}

@@ -1,0 +1,364 @@
+/** `/support`: my access across tenants, sign in and out, request access, my requests; leads record upfront approvals. */
+import Box from '@cloudscape-design/components/box';
+import Button from '@cloudscape-design/components/button';
+import ColumnLayout from '@cloudscape-design/components/column-layout';
+import Container from '@cloudscape-design/components/container';
+import Form from '@cloudscape-design/components/form';
+import FormField from '@cloudscape-design/components/form-field';
+import Header from '@cloudscape-design/components/header';
+import Input from '@cloudscape-design/components/input';
+import RadioGroup from '@cloudscape-design/components/radio-group';
+import SpaceBetween from '@cloudscape-design/components/space-between';
+import Table from '@cloudscape-design/components/table';
+import { useEffect, useState } from 'react';
+import { api, idem, ok, type AccessRequest, type Grant, type Policy } from '../api/client.ts';
+import { isLead, isSupport } from '../auth.ts';
+import { ConfirmAction } from '../confirm.tsx';
+import { Ago, Countdown, ErrorPage, fieldError, Loaded, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import { ApiError } from '../api/client.ts';
+
+const TENANTS_KEY = 'support-access.tenants';
+const SESSIONS_KEY = 'support-access.sessions';
+/** Tenants this browser asked for access to: "my requests" lists them (there is no cross-tenant route). */
+const knownTenants = (): string[] => JSON.parse(localStorage.getItem(TENANTS_KEY) ?? '[]') as string[];
+const rememberTenant = (t: string) => localStorage.setItem(TENANTS_KEY, JSON.stringify([...new Set([t, ...knownTenants()])].slice(0, 20)));
+type OpenSession = { tenantId: string; sessionId: string; signInAt: string };
+const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESSIONS_KEY) ?? '[]') as OpenSession[];
+const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
+
+const parseModules = (s: string) => s.split(',').map((m) => m.trim()).filter(Boolean);
+
+function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants: Grant[]; onChange: () => void }) {
+  const { flash } = useShell();
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [sessions, setSessions] = useState(openSessions().filter((s) => s.tenantId === tenantId));
+  const latest = grants.reduce<string | null>((m, g) => (g.expiresAt === null || m === null ? (g.expiresAt === null ? null : m ?? g.expiresAt) : g.expiresAt > m ? g.expiresAt : m), grants[0]?.expiresAt ?? null);
+
+  const signIn = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await ok(api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }));
+      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt }];
+      saveSessions(all);
+      setSessions(all.filter((x) => x.tenantId === tenantId));
+      setReason('');
+      flash('success', `Signed in to ${tenantId}. The sign-in is in the tenant's login history.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const end = async (id: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await ok(api().POST('/v1/tenants/{tenantId}/sessions/{sessionId}/end', { params: { path: { tenantId, sessionId: id } } }));
+      flash('success', `Signed out of ${tenantId}.`);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) setError(e);
+    } finally {
+      const rest = openSessions().filter((x) => x.sessionId !== id);
+      saveSessions(rest);
+      setSessions(rest.filter((x) => x.tenantId === tenantId));
+      setBusy(false);
+      onChange();
+    }
+  };
+
+  return (
+    <Container header={<Header variant="h2" description={<>Until <Countdown until={latest} /></>}>Tenant {tenantId}</Header>}>
+      <SpaceBetween size="m">
+        <Table
+          variant="embedded"
+          items={grants}
+          trackBy="grantId"
+          columnDefinitions={[
+            { id: 'grant', header: 'Grant', cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To> },
+            { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
+            { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
+            { id: 'by', header: 'Granted by', cell: (g) => g.grantedBy.name },
+          ]}
+        />
+        <ProblemAlert error={error} fields={['reason']} />
+        {sessions.map((s) => (
+          <SpaceBetween key={s.sessionId} direction="horizontal" size="s" alignItems="center">
+            <Box>
+              Signed in <Ago at={s.signInAt} />
+            </Box>
+            <Button loading={busy} onClick={() => void end(s.sessionId)}>
+              End session
+            </Button>
+          </SpaceBetween>
+        ))}
+        <form onSubmit={(e) => (e.preventDefault(), void signIn())}>
+          <SpaceBetween direction="horizontal" size="s" alignItems="end">
+            <FormField label="Reason for signing in" errorText={fieldError(error, 'reason')}>
+              <Input value={reason} onChange={(e) => setReason(e.detail.value)} />
+            </FormField>
+            <Button variant="primary" loading={busy} formAction="submit">
+              Sign in
+            </Button>
+          </SpaceBetween>
+        </form>
+      </SpaceBetween>
+    </Container>
+  );
+}
+
+function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
+  const { flash } = useShell();
+  const [f, setF] = useState({ tenantId: knownTenants()[0] ?? '', ticketId: '', reason: '', level: 'read-only', modules: '', hours: '2' });
+  const [policy, setPolicy] = useState<Policy | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setPolicy(null);
+    const t = f.tenantId.trim();
+    if (!t) return;
+    const timer = setTimeout(() => {
+      ok(api().GET('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId: t } } })).then(setPolicy, () => setPolicy(null));
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [f.tenantId]);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const tenantId = f.tenantId.trim();
+      const modules = parseModules(f.modules);
+      const r = await ok(
+        api().POST('/v1/tenants/{tenantId}/access-requests', {
+          params: { path: { tenantId }, header: idem() },
+          body: { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level as 'read-only' | 'full', ...(modules.length ? { modules } : {}) }, durationHours: Number(f.hours) },
+        }),
+      );
+      rememberTenant(tenantId);
+      flash('success', `Access requested at ${tenantId} for ticket ${r.ticketId}; its contacts are emailed to approve.`);
+      setF({ ...f, ticketId: '', reason: '' });
+      onDone(tenantId);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={(e) => e.preventDefault()}>
+      <Form
+        header={<Header variant="h2" description="The tenant's contacts are emailed to approve or deny.">Request access</Header>}
+        actions={
+          <Button variant="primary" loading={busy} onClick={() => void submit()}>
+            Request access
+          </Button>
+        }
+      >
+        <Container>
+          <SpaceBetween size="m">
+            <ProblemAlert error={error} fields={['ticketId', 'reason', 'scope', 'durationHours', 'tenantId']} />
+            <ColumnLayout columns={3}>
+              <FormField label="Tenant" errorText={fieldError(error, 'tenantId')}>
+                <Input value={f.tenantId} onChange={(e) => setF({ ...f, tenantId: e.detail.value })} />
+              </FormField>
+              <FormField label="Ticket" errorText={fieldError(error, 'ticketId')}>
+                <Input value={f.ticketId} onChange={(e) => setF({ ...f, ticketId: e.detail.value })} />
+              </FormField>
+              <FormField label="Reason" errorText={fieldError(error, 'reason')}>
+                <Input value={f.reason} onChange={(e) => setF({ ...f, reason: e.detail.value })} />
+              </FormField>
+              <FormField label="Scope" errorText={fieldError(error, 'scope.level')}>
+                <RadioGroup
+                  value={f.level}
+                  onChange={(e) => setF({ ...f, level: e.detail.value })}
+                  items={[
+                    { value: 'read-only', label: 'Read-only' },
+                    { value: 'full', label: 'Full' },
+                  ]}
+                />
+              </FormField>
+              <FormField label="Modules" description="Comma-separated; empty: every module." errorText={fieldError(error, 'scope.modules') ?? fieldError(error, 'scope')}>
+                <Input value={f.modules} onChange={(e) => setF({ ...f, modules: e.detail.value })} />
+              </FormField>
+              <FormField
+                label="Duration (hours)"
+                constraintText={policy ? `1–${policy.maxDurationHours} hours at ${f.tenantId.trim()}` : 'The tenant sets the maximum.'}
+                errorText={fieldError(error, 'durationHours')}
+              >
+                <Input type="number" inputMode="numeric" value={f.hours} onChange={(e) => setF({ ...f, hours: e.detail.value })} />
+              </FormField>
+            </ColumnLayout>
+            {policy && (
+              <Box variant="p">
+                {f.tenantId.trim()}'s policy: at most {policy.maxDurationHours} hours; {policy.approvalsRequired} approval{policy.approvalsRequired === 1 ? '' : 's'} needed; an
+                unanswered request expires after {policy.requestTtlHours} hours.
+              </Box>
+            )}
+          </SpaceBetween>
+        </Container>
+      </Form>
+    </form>
+  );
+}
+
+function MyRequests({ tenants, version }: { tenants: string[]; version: number }) {
+  const { me, flash } = useShell();
+  const state = useLoad(async () => {
+    const lists = await Promise.all(
+      tenants.map((tenantId) =>
+        ok(api().GET('/v1/tenants/{tenantId}/access-requests', { params: { path: { tenantId }, query: { limit: 100 } } })).then(
+          (l) => l.items,
+          () => [] as AccessRequest[],
+        ),
+      ),
+    );
+    return lists.flat().filter((r) => r.requestedBy.id === me?.sub).sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+  }, [tenants.join(','), version]);
+  return (
+    <Loaded state={state}>
+      {(items) => (
+        <Table
+          header={<Header variant="h2" counter={`(${items.length})`} description={`Your requests at ${tenants.length ? tenants.join(', ') : 'the tenants you asked'} (the last 100 of each).`}>My requests</Header>}
+          items={items}
+          trackBy="requestId"
+          variant="container"
+          empty={<Box>No requests yet.</Box>}
+          columnDefinitions={[
+            { id: 'tenant', header: 'Tenant', cell: (r) => r.tenantId },
+            { id: 'ticket', header: 'Ticket', cell: (r) => <To path={tenantPath(r.tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To> },
+            { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
+            { id: 'scope', header: 'Scope', cell: (r) => scopeText(r.scope) },
+            { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
+            { id: 'at', header: 'Requested', cell: (r) => <Ago at={r.requestedAt} /> },
+            {
+              id: 'actions',
+              header: 'Actions',
+              cell: (r) =>
+                r.status === 'PENDING' ? (
+                  <ConfirmAction
+                    label="Cancel request"
+                    title={`Cancel the request for ${r.ticketId}?`}
+                    onConfirm={async () => {
+                      await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', { params: { path: { tenantId: r.tenantId, requestId: r.requestId } } }));
+                      flash('success', `Request for ${r.ticketId} cancelled.`);
+                      state.reload();
+                    }}
+                  />
+                ) : (
+                  '—'
+                ),
+            },
+          ]}
+        />
+      )}
+    </Loaded>
+  );
+}
+
+function UpfrontApproval({ onDone }: { onDone: (t: string) => void }) {
+  const { flash } = useShell();
+  const [f, setF] = useState({ tenantId: '', ticketId: '', reason: '', level: 'read-only', approvedBy: '', hours: '2' });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const tenantId = f.tenantId.trim();
+      const emails = parseModules(f.approvedBy);
+      const body = { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level as 'read-only' | 'full' }, durationHours: Number(f.hours), approvedBy: (emails.length === 1 ? emails[0] : emails) as string };
+      const g = await ok(api().POST('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, header: idem() }, body }));
+      rememberTenant(tenantId);
+      flash('success', `Approval recorded: the support team has access to ${tenantId} ${g.expiresAt ? `until ${new Date(g.expiresAt).toLocaleString()}` : ''}. The contacts are emailed.`);
+      onDone(tenantId);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={(e) => e.preventDefault()}>
+      <Form
+        header={<Header variant="h2" description="A contact approved by phone or ticket: record it; the contacts are emailed.">Record an upfront approval</Header>}
+        actions={
+          <Button variant="primary" loading={busy} onClick={() => void submit()}>
+            Record approval
+          </Button>
+        }
+      >
+        <Container>
+          <SpaceBetween size="m">
+            <ProblemAlert error={error} fields={['ticketId', 'reason', 'scope', 'durationHours', 'approvedBy']} />
+            <ColumnLayout columns={3}>
+              <FormField label="Tenant">
+                <Input value={f.tenantId} onChange={(e) => setF({ ...f, tenantId: e.detail.value })} />
+              </FormField>
+              <FormField label="Ticket" errorText={fieldError(error, 'ticketId')}>
+                <Input value={f.ticketId} onChange={(e) => setF({ ...f, ticketId: e.detail.value })} />
+              </FormField>
+              <FormField label="Reason" errorText={fieldError(error, 'reason')}>
+                <Input value={f.reason} onChange={(e) => setF({ ...f, reason: e.detail.value })} />
+              </FormField>
+              <FormField label="Approved by (contact emails)" description="Comma-separated." errorText={fieldError(error, 'approvedBy')}>
+                <Input value={f.approvedBy} onChange={(e) => setF({ ...f, approvedBy: e.detail.value })} />
+              </FormField>
+              <FormField label="Scope" errorText={fieldError(error, 'scope')}>
+                <RadioGroup
+                  value={f.level}
+                  onChange={(e) => setF({ ...f, level: e.detail.value })}
+                  items={[
+                    { value: 'read-only', label: 'Read-only' },
+                    { value: 'full', label: 'Full' },
+                  ]}
+                />
+              </FormField>
+              <FormField label="Duration (hours)" errorText={fieldError(error, 'durationHours')}>
+                <Input type="number" inputMode="numeric" value={f.hours} onChange={(e) => setF({ ...f, hours: e.detail.value })} />
+              </FormField>
+            </ColumnLayout>
+          </SpaceBetween>
+        </Container>
+      </Form>
+    </form>
+  );
+}
+
+export default function Support() {
+  const { me } = useShell();
+  const [version, setVersion] = useState(0);
+  const state = useLoad(() => ok(api().GET('/v1/me/grants', { params: { query: { limit: 100 } } })), [version]);
+  if (!isSupport(me)) return <ErrorPage error={new ApiError(403, null)} />;
+  const bump = () => setVersion((v) => v + 1);
+  return (
+    <SpaceBetween size="l">
+      <Header variant="h1" description="Your access to tenants now, your sign-ins, and your requests.">
+        My access
+      </Header>
+      <Loaded state={state}>
+        {({ items }) => {
+          const byTenant = new Map<string, Grant[]>();
+          for (const g of items) byTenant.set(g.tenantId, [...(byTenant.get(g.tenantId) ?? []), g]);
+          const tenants = [...new Set([...byTenant.keys(), ...knownTenants()])];
+          return (
+            <SpaceBetween size="l">
+              {byTenant.size === 0 && (
+                <Container header={<Header variant="h2">No access now</Header>}>
+                  <Box>No tenant lets you in at the moment. Request access below.</Box>
+                </Container>
+              )}
+              {[...byTenant].map(([t, gs]) => (
+                <TenantAccess key={t} tenantId={t} grants={gs} onChange={bump} />
+              ))}
+              <RequestAccess onDone={bump} />
+              <MyRequests tenants={tenants} version={version} />
+              {isLead(me) && <UpfrontApproval onDone={bump} />}
+            </SpaceBetween>
+          );
+        }}
+      </Loaded>
+    </SpaceBetween>
+  );
+}

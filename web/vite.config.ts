@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+/** The console: served at `/app/` by the local stack (local/server.ts) and by CloudFront when deployed. */
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/app/',
+  plugins: [react()],
+  build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2000 },
+  // `npm run web:dev`: the API of a running `npm start` on the same origin.
+  server: { proxy: { '/v1': 'http://localhost:3000', '/_local': 'http://localhost:3000' } },
+});
