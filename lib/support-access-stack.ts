@@ -125,7 +125,7 @@ export class SupportAccessStack extends Stack {
         apiUrl: this.api.url,
         cognitoDomain: this.auth.userPoolDomain.baseUrl(),
         clientId: this.auth.userPoolClient.userPoolClientId,
-      });
+      }, this.logKey);
       new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
     }
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (routes start with /v1)' });

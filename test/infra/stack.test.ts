@@ -561,7 +561,8 @@ describe('SupportAccess stack', () => {
     const groupsOfLogs = Object.values(template.findResources('AWS::Logs::LogGroup'));
 
     // Assess
-    expect(groupsOfLogs.length).toBe(functionsOf().length + 1);
+    // One per function, the API's access log, and the console deployment handler's.
+    expect(groupsOfLogs.length).toBe(functionsOf().length + 2);
     for (const g of groupsOfLogs) expect(g.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
     // CT.KMS.PR.3 on every key of the stack: grants only for AWS services.
     for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
@@ -732,7 +733,7 @@ describe('SupportAccess stack configuration', () => {
     [{ routeThrottling: { SignIn: { rateLimit: 0, burstLimit: 2 } } }, /routeThrottling.*SignIn.*positive whole numbers/],
     [{ routeThrottling: '{not json' }, /routeThrottling.*must be an object/],
     [{ wafRateLimit: 5 }, /wafRateLimit.*between 10/],
-    [{ wafRateLimit: 100, jwtIssuer: 'https://login.example.com/', jwtAudience: 'a' }, /wafRateLimit.*jwtIssuer/],
+    [{ wafRateLimit: 100, jwtIssuer: 'https://login.example.com/', jwtAudience: 'a', appBaseUrl: 'https://console.example.com/app' }, /wafRateLimit.*jwtIssuer/],
   ])('refuses %j with a message that names the setting', (context, message) => {
     // Act / Assess
     expect(() => synth(context)).toThrow(message);
