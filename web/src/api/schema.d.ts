@@ -3284,8 +3284,11 @@ export interface operations {
                             sealedAt: string;
                         } | null;
                         problems: {
-                            /** @enum {string} */
-                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long";
+                            /**
+                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)
+                             * @enum {string}
+                             */
+                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged";
                             eventId: string | null;
                             seq: number | null;
                             detail: string;
