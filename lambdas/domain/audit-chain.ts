@@ -51,16 +51,15 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** What a hash or MAC of an event covers: its contract fields, in canonical JSON. */
+export function eventContent(event: AuditEvent): string {
+  const { eventId, at, actor, action, targetId, details } = event;
+  return canonicalJson({ eventId, at, actor, action, targetId, details });
+}
+
 /** The link hash of one event: HMAC-SHA256 over version, tenant, sequence, previous hash and content. */
 export function linkHash(key: string, tenantId: string, seq: number, prev: string, event: AuditEvent): string {
-  const content = canonicalJson({
-    eventId: event.eventId,
-    at: event.at,
-    actor: event.actor,
-    action: event.action,
-    targetId: event.targetId,
-    details: event.details,
-  });
+  const content = eventContent(event);
   return createHmac('sha256', key).update(`v1\n${tenantId}\n${seq}\n${prev}\n${content}`).digest('hex');
 }
 

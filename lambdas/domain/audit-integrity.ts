@@ -8,19 +8,13 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuditEvent } from '../contract/schemas.ts';
-import { canonicalJson } from './audit-chain.ts';
+import { keys } from '../contract/table.ts';
+import { eventContent } from './audit-chain.ts';
 
 /** The MAC of one audit event as written by the API: HMAC-SHA256, hex. */
 export function eventMac(key: string, tenantId: string, event: AuditEvent): string {
-  const content = canonicalJson({
-    eventId: event.eventId,
-    at: event.at,
-    actor: event.actor,
-    action: event.action,
-    targetId: event.targetId,
-    details: event.action === 'session.denied' ? withoutCount(event.details) : event.details,
-  });
-  return createHmac('sha256', key).update(`ev1\n${tenantId}\nAUDIT#${event.eventId}\n${content}`).digest('hex');
+  const content = eventContent(event.action === 'session.denied' ? { ...event, details: withoutCount(event.details) } : event);
+  return createHmac('sha256', key).update(`ev1\n${tenantId}\n${keys.audit(tenantId, event.eventId).SK}\n${content}`).digest('hex');
 }
 
 /**
