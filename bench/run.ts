@@ -60,7 +60,8 @@ const stopAll = async () => {
  */
 async function withDynamo<T>(fn: (endpoint: string) => Promise<T>): Promise<T> {
   progress('starting DynamoDB Local');
-  const dynamo = await startDynamoLocal();
+  // On a busy machine Java can take more than the tests' 30 s to come up; the benchmark waits longer.
+  const dynamo = await startDynamoLocal({ startTimeoutMs: 150_000 });
   running.add(dynamo);
   progress(`DynamoDB Local at ${dynamo.endpoint}`);
   try {
