@@ -208,6 +208,10 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         name: 'CreateAccessRequest',
         label: 'POST /v1/tenants/{t}/access-requests',
         prepare: fixed(call('POST', `/v1/tenants/${T}/access-requests`, 'requester', 201, requestBody)),
+        // An agent may have 5 pending requests at a tenant: withdraw each new one, untimed.
+        after: async (r) => {
+          await http(call('POST', `/v1/tenants/${T}/access-requests/${String(r.requestId)}/cancel`, 'requester', 200, {}));
+        },
       },
       { name: 'ListAccessRequests', label: 'GET /v1/tenants/{t}/access-requests', prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests`, 'admin', 200)) },
       { name: 'GetAccessRequest', label: 'GET …/access-requests/{id}', prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests/${aRequest}`, 'admin', 200)) },
