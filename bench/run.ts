@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
   }
   if (wanted('first')) {
-    await section('6. First call of a fresh process, next to a warm call', 5 * MINUTE, () => withDynamo((endpoint) => firstCall(endpoint, config.first)));
+    await section('6. First call of a fresh process, next to a warm call', 10 * MINUTE, () => withDynamo((endpoint) => firstCall(endpoint, config.first)));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');
