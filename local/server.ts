@@ -22,6 +22,16 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 type LambdaHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 const handlers = new Map<string, Promise<LambdaHandler>>();
 
+let cpuObserver: ((routeId: string, cpuMs: number) => void) | undefined;
+
+/**
+ * The benchmark's CPU meter (`bench/hot-path.ts`): told the CPU time (`process.cpuUsage`, user +
+ * system) of every handler invocation, by route id. `undefined` stops it.
+ */
+export function observeHandlerCpu(observer: ((routeId: string, cpuMs: number) => void) | undefined): void {
+  cpuObserver = observer;
+}
+
 /** Loads a route group's Lambda module once, as a warm container would keep it. */
 export function loadHandler(file: string): Promise<LambdaHandler> {
   let h = handlers.get(file);
@@ -316,7 +326,13 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
         const handler = await loadHandler(groups[route.group].handler);
         const event = gatewayEvent(req, url, route, params, body, claims);
+        const observer = cpuObserver;
+        const cpu0 = observer ? process.cpuUsage() : undefined;
         const result = await handler(event, lambdaContext(`support-access-${route.group}`));
+        if (observer && cpu0) {
+          const cpu = process.cpuUsage(cpu0);
+          observer(route.id, (cpu.user + cpu.system) / 1000);
+        }
         // Only a write that succeeded can owe mail; a refused one wrote at most an audit event.
         if (route.method !== 'GET' && (result.statusCode ?? 200) < 400 && opts.afterWrite) {
           await opts.afterWrite().catch((e: unknown) => console.error('delivery after a write failed', e));

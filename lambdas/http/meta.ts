@@ -1,10 +1,11 @@
 /** `GetHealth` and `GetOpenApi`: no token, no data. */
-import { openApiDocument } from '../contract/openapi.ts';
 import { api } from './api.ts';
 
 let document: Record<string, unknown> | undefined;
 
 export const handler = api('meta', {
   GetHealth: async () => ({ body: { status: 'ok' } }),
-  GetOpenApi: async () => ({ body: (document ??= openApiDocument()) }),
+  // The OpenAPI builder (zod's JSON Schema conversion) loads on the first request for the document,
+  // not at every cold start of the health check (docs/performance.md, "Loading on first use").
+  GetOpenApi: async () => ({ body: (document ??= (await import('../contract/openapi.ts')).openApiDocument()) }),
 });

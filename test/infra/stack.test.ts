@@ -15,6 +15,7 @@ import { groups, routeKey, routes, type Group } from '../../lambdas/contract/rou
 import { attr, indexes } from '../../lambdas/contract/table.ts';
 import { deletingGroups, pagingGroups, writeRoutes } from '../../lib/api.ts';
 import { createApp } from '../../lib/app.ts';
+import { bundlingDefaults, LAMBDA_CREDENTIALS_MODULE, repoRoot } from '../../lib/functions.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 
 /** Generous: the build machine is shared, and a synth with bundling can take minutes there. */
@@ -187,13 +188,17 @@ describe('SupportAccess stack', () => {
     }
   });
 
-  it('bundles every function as a minified ESM file with a source map', () => {
-    // Prepare
-    const bundles = functionsOf().map(({ name, fn }) => {
+  /** Where each function's bundle was written by the synth (its asset directory). */
+  const bundlesOf = () =>
+    functionsOf().map(({ name, fn }) => {
       const code = (fn.node.defaultChild as CfnFunction).code as { s3Key?: string };
       const hash = String(stack.resolve(code.s3Key)).replace(/\.zip$/, '');
       return { name, dir: join(outdir, `asset.${hash}`) };
     });
+
+  it('bundles every function as a minified ESM file with a source map', () => {
+    // Prepare
+    const bundles = bundlesOf();
 
     // Act
     const missing = bundles.filter((b) => !existsSync(join(b.dir, 'index.mjs')) || !existsSync(join(b.dir, 'index.mjs.map')));
@@ -204,6 +209,39 @@ describe('SupportAccess stack', () => {
     expect(first.startsWith("import { createRequire as __cjsRequire } from 'node:module';")).toBe(true);
     // Minified: long lines (zod's code-generating template literals keep a few short ones).
     expect(first.length / first.split('\n').length).toBeGreaterThan(200);
+  });
+
+  it('bundles the AWS SDK clients each function uses, with the environment credential provider and no other', () => {
+    // Prepare
+    const code = bundlesOf().map(({ name, dir }) => ({ name, text: readFileSync(join(dir, 'index.mjs'), 'utf8') }));
+    // The SDK's providers each log their name when asked; the default chain's ones must be absent.
+    const chain = ['credential-provider-node - defaultProvider', 'credential-provider-ini - fromIni', 'credential-provider-sso - fromSSO', 'credential-provider-process - fromProcess', 'credential-provider-web-identity - fromTokenFile', 'credential-provider-imds'];
+
+    // Act
+    const external = code.filter(({ text }) => /(from|import)\s*\(?\s*["']@aws-sdk\//.test(text)).map((c) => c.name);
+    const withoutDynamo = code.filter(({ text }) => !text.includes('DynamoDB_20120810')).map((c) => c.name);
+    const withoutEnvProvider = code.filter(({ text }) => !text.includes('credential-provider-env - fromEnv')).map((c) => c.name);
+    const withChain = code.flatMap(({ name, text }) => chain.filter((c) => text.includes(c)).map((c) => `${name}: ${c}`));
+    const withSes = code.filter(({ text }) => text.includes('SimpleEmailService')).map((c) => c.name);
+    const sizes = code.map(({ name, text }) => ({ name, kib: Math.ceil(Buffer.byteLength(text) / 1024) }));
+
+    // Assess
+    expect(external).toEqual([]);
+    expect(withoutDynamo).toEqual([]);
+    expect(withoutEnvProvider).toEqual([]);
+    expect(withChain).toEqual([]);
+    expect(withSes).toEqual(['notifier']);
+    expect(sizes.filter((s) => s.kib > 600)).toEqual([]);
+  });
+
+  it('builds every function with the bundling the benchmark measures: SDK inside, minified ESM, module fields first, the credential alias', () => {
+    // Act
+    const b = bundlingDefaults;
+
+    // Assess
+    expect(b).toMatchObject({ format: 'esm', minify: true, mainFields: ['module', 'main'], externalModules: [], sourceMap: true, sourcesContent: false });
+    expect(b.esbuildArgs).toEqual({ '--alias': `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}` });
+    expect(existsSync(join(repoRoot, LAMBDA_CREDENTIALS_MODULE))).toBe(true);
   });
 
   it('gives every function the runtime environment, and the API functions the support email domains', () => {
@@ -221,8 +259,9 @@ describe('SupportAccess stack', () => {
         // No appBaseUrl in cdk.json: emails link to the deployed console.
         APP_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] },
         MAIL_FROM: 'support-access@example.com',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // Source maps ship in the asset, but decoding them at every cold start is not paid for.
+      expect(env).not.toHaveProperty('NODE_OPTIONS');
       expect(env).not.toHaveProperty('CURSOR_SECRET');
       if (name in groups) expect(env.SUPPORT_EMAIL_DOMAINS, name).toBe('example.com');
     }
