@@ -30,10 +30,12 @@ import {
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
+import { auditVerifyMethods } from './audit-verify-store.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
   AuditChainStore,
+  AuditVerifyStore,
   Change,
   ChainHead,
   ChainLink,
@@ -202,7 +204,7 @@ export interface DynamoStoreOptions {
 }
 
 /** Builds the repository over a document client and a table name. */
-export function createDynamoStore({ doc, tableName: TableName, eventKey }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore {
+export function createDynamoStore({ doc, tableName: TableName, eventKey }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore {
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
@@ -381,7 +383,7 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
   }
 
 
-  const store: Store & OutboxStore & IdempotencyStore & AuditChainStore = {
+  const store: Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore = {
     // ---- contacts and policy ----
     async listContacts(tenantId) {
       const res = await doc.send(new QueryCommand({ TableName, ...prefixQuery(keys.contactPrefix(tenantId)), ScanIndexForward: true }));
@@ -638,6 +640,8 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     ...outboxMethods(doc, TableName),
     ...idempotencyMethods(doc, TableName),
     ...chainMethods(doc, TableName, transact),
+    // Incremental verification (checkpoints, grant states): lambdas/store/audit-verify-store.ts.
+    ...auditVerifyMethods(doc, TableName, parseStoredAudit),
   };
 
   /**
