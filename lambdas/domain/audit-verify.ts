@@ -23,12 +23,14 @@ import {
   forgedEvents,
   GENESIS,
   headProblems,
+  linkHash,
   STALE_UNSEALED_MS,
   staleUnsealed,
   walkChain,
   type ChainDeps,
   type ChainProblem,
   type ChainVerification,
+  type ChainWalk,
 } from './audit-chain.ts';
 import { eventMacValid } from './audit-integrity.ts';
 import type { AuditChainStore, AuditCheckpoint, AuditVerifyStore, StoredAuditEvent, StoredGrantState } from './ports.ts';
@@ -70,7 +72,7 @@ export interface TrailVerification extends ChainVerification {
 
 /** The MAC of a checkpoint: HMAC-SHA256 under the chain key, bound to the tenant. */
 export function checkpointMac(key: string, tenantId: string, c: Omit<AuditCheckpoint, 'mac'>): string {
-  return createHmac('sha256', key).update(`cp1\n${tenantId}\n${c.seq}\n${c.hash}\n${c.fromEventId}\n${c.at}`).digest('hex');
+  return createHmac('sha256', key).update(`cp1\n${tenantId}\n${c.seq}\n${c.hash}\n${c.eventId}\n${c.fromEventId}\n${c.at}`).digest('hex');
 }
 
 function checkpointValid(key: string, tenantId: string, c: AuditCheckpoint): boolean {
@@ -111,17 +113,23 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
     } else checkpoint = stored;
   }
 
-  // 2. The head, then the events: an event sealed in between is read sealed, never missed.
-  const head = await deps.chain.chainHead(tenantId);
+  // 2. The head, then the events.
+  let head = await deps.chain.chainHead(tenantId);
   const { items: stored, more } = await deps.chain.auditFrom(tenantId, checkpoint?.fromEventId ?? null, max);
   const complete = !more;
 
   // 3. The chain from the checkpoint.
   const start = checkpoint ? { seq: checkpoint.seq, hash: checkpoint.hash } : { seq: 0, hash: GENESIS };
   const walk = walkChain(deps.key, tenantId, stored, start, !complete);
+  // Sealed while we read: the head read before is behind the events; read it again.
+  if (head && walk.lastSeq > head.seq) head = await deps.chain.chainHead(tenantId);
   problems.push(...walk.problems);
+  const anchor = checkpoint ? await anchorProblems(deps, tenantId, checkpoint, stored) : [];
+  problems.push(...anchor);
   if (complete) {
     if (checkpoint && head && head.seq < checkpoint.seq) {
+      // The chain was cut back behind the checkpoint: one finding, the anchor's if it named it.
+      if (anchor.length === 0)
       problems.push({
         problem: 'missing',
         eventId: null,
@@ -129,7 +137,7 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
         detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; it now ends at ${head.seq}: its newest events were removed`,
       });
     } else if (checkpoint && !head && checkpoint.seq > 0) {
-      problems.push({ problem: 'head-mismatch', eventId: null, seq: null, detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; its head is gone` });
+      if (anchor.length === 0) problems.push({ problem: 'head-mismatch', eventId: null, seq: null, detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; its head is gone` });
     } else problems.push(...headProblems(head, walk));
   }
   let forged: Set<string> = new Set();
@@ -141,11 +149,13 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
   }
   problems.push(...staleUnsealed(walk.unsealed, now));
 
-  // 4. The grants, against the events that are the API's own.
+  // 4. The grants, against the events that are the API's own (a grant with an event reported
+  // above is not compared: that event is the finding).
   let grantsChecked = 0;
   if (complete) {
+    const suspect = new Set(stored.filter((s) => forged.has(s.event.eventId)).map((s) => s.event.targetId));
     const trusted = stored.filter((s) => !forged.has(s.event.eventId)).map((s) => s.event);
-    const checked = await grantProblems(deps.chain, tenantId, trusted, checkpoint === null ? null : checkpoint.fromEventId, now);
+    const checked = await grantProblems(deps.chain, tenantId, trusted, checkpoint === null ? null : checkpoint.fromEventId, now, suspect);
     grantsChecked = checked.checked;
     problems.push(...checked.problems);
   } else {
@@ -161,7 +171,7 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
   let saved: TrailVerification['saved'] = null;
   const clean = problems.every((p) => p.problem === 'incomplete');
   if (clean) {
-    const next = nextCheckpoint(stored, walk.lastSeq, walk.prev, more, now);
+    const next = nextCheckpoint(stored, walk, checkpoint, more, now);
     const mac = checkpointMac(deps.key, tenantId, next);
     await deps.chain.putAuditCheckpoint(tenantId, { ...next, mac });
     saved = { seq: next.seq, fromEventId: next.fromEventId, at: next.at };
@@ -191,14 +201,39 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
  * `CHECKPOINT_MARGIN_MS` ago (events still being written); when it was cut, never later than the
  * last event read (the rest is not read yet).
  */
-function nextCheckpoint(stored: StoredAuditEvent[], seq: number, hash: string, cut: boolean, now: Date): Omit<AuditCheckpoint, 'mac'> {
+function nextCheckpoint(
+  stored: StoredAuditEvent[],
+  walk: ChainWalk,
+  previous: AuditCheckpoint | null,
+  cut: boolean,
+  now: Date,
+): Omit<AuditCheckpoint, 'mac'> {
+  const seq = walk.lastSeq;
   const last = stored.at(-1)?.event.eventId;
   let from = cut && last !== undefined ? last : idFloor(now.getTime() - CHECKPOINT_MARGIN_MS);
   for (const s of stored) {
     const pending = s.link === null || s.link === 'malformed' || s.link.seq > seq;
     if (pending && s.event.eventId < from) from = s.event.eventId;
   }
-  return { seq, hash, fromEventId: from, at: now.toISOString() };
+  const at = walk.sealed.find((s) => s.link.seq === seq)?.event.eventId ?? (previous && previous.seq === seq ? previous.eventId : '');
+  return { seq, hash: walk.prev, eventId: at, fromEventId: from, at: now.toISOString() };
+}
+
+/**
+ * The checkpoint's own event must still be where it was verified: read it if the read did not
+ * reach back to it. This is what shows the newest events deleted down to the checkpoint.
+ */
+async function anchorProblems(deps: VerifyDeps, tenantId: string, checkpoint: AuditCheckpoint, stored: StoredAuditEvent[]): Promise<ChainProblem[]> {
+  if (checkpoint.seq === 0 || stored.some((s) => s.event.eventId === checkpoint.eventId)) return [];
+  const found = (await deps.chain.auditFrom(tenantId, checkpoint.eventId, 1)).items[0];
+  if (!found || found.event.eventId !== checkpoint.eventId) {
+    return [{ problem: 'missing', eventId: checkpoint.eventId, seq: checkpoint.seq, detail: `event ${checkpoint.seq}, verified on ${checkpoint.at}, is gone` }];
+  }
+  const link = found.link;
+  if (link === null || link === 'malformed' || link.seq !== checkpoint.seq || link.hash !== checkpoint.hash || linkHash(deps.key, tenantId, link.seq, link.prev, found.event) !== link.hash) {
+    return [{ problem: 'altered', eventId: checkpoint.eventId, seq: checkpoint.seq, detail: 'its content or link differs from what was sealed and verified' }];
+  }
+  return [];
 }
 
 /** What a grant's events say its state is. */
@@ -243,6 +278,7 @@ async function grantProblems(
   events: AuditEvent[],
   fromEventId: string | null,
   now: Date,
+  suspect: Set<string>,
 ): Promise<{ checked: number; problems: ChainProblem[] }> {
   const byGrant = new Map<string, AuditEvent[]>();
   for (const e of [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : 1))) {
@@ -261,6 +297,7 @@ async function grantProblems(
   const problems: ChainProblem[] = [];
   const iso = now.toISOString();
   for (const g of grants.values()) {
+    if (suspect.has(g.grantId)) continue;
     const expected = stateFromEvents(byGrant.get(g.grantId) ?? []);
     if (!expected) {
       problems.push({ problem: 'grant-state', eventId: null, seq: null, grantId: g.grantId, fields: ['grant'], detail: `grant ${g.grantId} is stored but no event of the API activated it` });

@@ -284,6 +284,8 @@ export interface AuditChainStore {
 export interface AuditCheckpoint {
   seq: number;
   hash: string;
+  /** The event at `seq` ('' at 0): the next verification finds it still in place. */
+  eventId: string;
   fromEventId: string;
   at: string;
   mac: string;

@@ -10,7 +10,7 @@ import type { AuditCheckpoint, AuditVerifyStore, StoredAuditEvent, StoredGrantSt
 
 type Item = Record<string, unknown>;
 
-const CheckpointSchema = z.object({ seq: z.int().nonnegative(), hash: z.string(), fromEventId: z.string(), at: z.string(), mac: z.string() });
+const CheckpointSchema = z.object({ seq: z.int().nonnegative(), hash: z.string(), eventId: z.string(), fromEventId: z.string(), at: z.string(), mac: z.string() });
 
 /** `AUDIT$` sorts after every `AUDIT#…` key: the end of a tenant's events. */
 const AUDIT_END = 'AUDIT$';
