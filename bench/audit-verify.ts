@@ -16,7 +16,7 @@ import type { AuditEvent } from '../lambdas/contract/schemas.ts';
 import { keys } from '../lambdas/contract/table.ts';
 import { GENESIS, linkHash } from '../lambdas/domain/audit-chain.ts';
 import { eventMac } from '../lambdas/domain/audit-integrity.ts';
-import { VERIFY_MAX_EVENTS, verifyAuditTrail, type TrailVerification } from '../lambdas/domain/audit-verify.ts';
+import { VERIFY_MAX_EVENTS, VERIFY_READ_BUDGET_MS, verifyAuditTrail, type TrailVerification } from '../lambdas/domain/audit-verify.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients, type MeteredClients } from './meter.ts';
@@ -92,6 +92,10 @@ interface Measured {
   readUnits: number;
   writeUnits: number;
   calls: number;
+  /** The longest single call: what must fit in the function's timeout. */
+  longestCallMs: number;
+  /** Time with a DynamoDB request in flight. */
+  dynamoMs: number;
 }
 
 /** Verifies until complete (a full pass takes several bounded calls), metered. */
@@ -100,16 +104,22 @@ async function measure(m: MeteredClients, tableName: string, tenantId: string, n
   m.meter.reset();
   m.meter.returnCapacity = true;
   let calls = 0;
+  let longestCallMs = 0;
+  const busy0 = m.meter.busyMs;
   const { ms: wallMs, value: result } = await timed(async () => {
     for (;;) {
       calls++;
-      const r = await verifyAuditTrail(deps, tenantId, { full: full && calls === 1 });
+      // As the route runs it: reading stops after its time budget, the next call goes on.
+      const until = Date.now() + VERIFY_READ_BUDGET_MS;
+      const t0 = performance.now();
+      const r = await verifyAuditTrail(deps, tenantId, { full: full && calls === 1, keepGoing: () => Date.now() < until });
+      longestCallMs = Math.max(longestCallMs, performance.now() - t0);
       if (r.complete) return r;
     }
   });
   if (!result.valid) throw new Error(`${label}: the seeded trail did not verify: ${JSON.stringify(result.problems.slice(0, 3))}`);
   const requests = [...m.meter.requests.values()].reduce((a, b) => a + b, 0);
-  return { label, wallMs, result, requests, readUnits: m.meter.readUnits, writeUnits: m.meter.writeUnits, calls };
+  return { label, wallMs, result, requests, readUnits: m.meter.readUnits, writeUnits: m.meter.writeUnits, calls, longestCallMs, dynamoMs: m.meter.busyMs - busy0 };
 }
 
 export async function auditVerify(endpoint: string, config: AuditVerifyConfig): Promise<SectionResult> {
@@ -161,17 +171,17 @@ export async function auditVerify(endpoint: string, config: AuditVerifyConfig): 
         }),
       );
     }
-    const maxCallMs = VERIFY_MAX_EVENTS / rate * 1000;
+    const longest = Math.max(...rows.map((r) => r.longestCallMs));
     figures.push(
       figure({
         section: 'audit',
-        name: `one bounded call (${int(VERIFY_MAX_EVENTS)} events) at the measured rate`,
-        value: maxCallMs,
+        name: 'longest single verify call (full passes included)',
+        value: longest,
         unit: 'ms',
         baseline: { name: 'the audit function timeout', value: FUNCTION_TIMEOUT_MS },
         target: "under the audit function's 10 s timeout",
-        pass: maxCallMs < FUNCTION_TIMEOUT_MS,
-        note: `rate ${num(rate, 0)} events/s, DynamoDB Local on this machine`,
+        pass: longest < FUNCTION_TIMEOUT_MS,
+        note: `full pass rate ${num(rate, 0)} events/s on DynamoDB Local here; reading stops after ${VERIFY_READ_BUDGET_MS / 1000} s or ${int(VERIFY_MAX_EVENTS)} events`,
       }),
     );
 
@@ -179,13 +189,14 @@ export async function auditVerify(endpoint: string, config: AuditVerifyConfig): 
       `Seeded ${int(config.long + config.short)} sealed events (BatchWriteItem, items as the API and the sealer write them) in ${ms(seeding.ms)}.`,
       '',
       table(
-        ['verification', 'calls', 'events read', 'wall', 'requests', 'read units', 'write units'],
-        rows.map((r) => [r.label, String(r.calls), int(r.result.events), ms(r.wallMs), int(r.requests), num(r.readUnits, 1), num(r.writeUnits, 1)]),
+        ['verification', 'calls', 'events read (last call)', 'wall', 'longest call', 'in DynamoDB', 'requests', 'read units', 'write units'],
+        rows.map((r) => [r.label, String(r.calls), int(r.result.events), ms(r.wallMs), ms(r.longestCallMs), ms(r.dynamoMs), int(r.requests), num(r.readUnits, 1), num(r.writeUnits, 1)]),
       ),
       '',
-      `Full pass rate: ${num(rate, 0)} events/s. At that rate a call bounded to ${int(VERIFY_MAX_EVENTS)} events takes ${ms(maxCallMs)}; ` +
-        `a first full pass over 1,000,000 events would take ${num(1_000_000 / rate, 0)} s over ${Math.ceil(1_000_000 / VERIFY_MAX_EVENTS)} calls, ` +
-        `and afterwards each verification reads only the events since its checkpoint (extrapolated: 1,000,000 events were not seeded here).`,
+      `Full pass rate: ${num(rate, 0)} events/s (DynamoDB Local on this machine; real DynamoDB reads a 1 MB page, about 2,500 of these events, per request). ` +
+        `A verification call stops reading after ${VERIFY_READ_BUDGET_MS / 1000} s or ${int(VERIFY_MAX_EVENTS)} events and saves its checkpoint, so every call fits the function's 10 s; ` +
+        `at this rate a first full pass over 1,000,000 events would take ${num(1_000_000 / rate, 0)} s of calls, ` +
+        `after which each verification reads only the events since its checkpoint, as the rows above show (extrapolated: 1,000,000 events were not seeded here).`,
     ].join('\n');
     return { text, figures };
   } finally {
