@@ -265,6 +265,13 @@ async function check(h: Hostile): Promise<Res> {
       after = after.filter((i) => i !== changed[0]);
       unchanged = before.filter((b) => b !== was);
     }
+    // An Idempotency-Key claimed by a call that was then refused is left released: an inert
+    // marker (status RELEASED, expired), not deleted, because the function holds no DeleteItem.
+    const released = after.filter((i) => i.type === 'idempotency' && !before.some((b) => isDeepStrictEqual(b, i)));
+    for (const r of released) expect([r.status, r.expiresAt], what).toEqual(['RELEASED', 0]);
+    const releasedKey = (i: Record<string, unknown>) => released.some((r) => r.PK === i.PK && r.SK === i.SK);
+    after = after.filter((i) => !releasedKey(i));
+    unchanged = unchanged.filter((b) => !(b.type === 'idempotency' && b.status === 'RELEASED' && releasedKey(b)));
     expect(after, what).toEqual(unchanged);
   } else {
     expect(res.status, what).toSatisfy((s: number) => s === h.route.success.status || s === h.route.success.also?.status);
