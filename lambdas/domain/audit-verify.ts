@@ -32,8 +32,7 @@ import {
   type ChainVerification,
   type ChainWalk,
 } from './audit-chain.ts';
-import { eventMacValid } from './audit-integrity.ts';
-import type { AuditChainStore, AuditCheckpoint, AuditVerifyStore, StoredAuditEvent, StoredGrantState } from './ports.ts';
+import type { AuditChainStore, AuditCheckpoint, AuditVerifyStore, StoredAuditEvent } from './ports.ts';
 
 /** The most events one verification reads (a bound on its memory). */
 export const VERIFY_MAX_EVENTS = 10_000;
