@@ -8,9 +8,10 @@
  *   3. the expiry job's cost with 100 due among 100,000 live grants, against an idle run;
  *   4. 10,000 expirations in one run: wall time, peak RSS, transactions;
  *   5. load: concurrent clients against DynamoDB Local's raw rates;
- *   6. the first call of a fresh process (init + first request) next to a warm call.
+ *   6. the first call of a fresh process (init + first request) next to a warm call;
+ *   7. audit verification from a checkpoint: a long trail against a short one (`bench/audit-verify.ts`).
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
 import { coldStart, NODE, ROOT } from './cold-start.ts';
+import { auditVerify } from './audit-verify.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { firstCall } from './first-call.ts';
 import { hotPath } from './hot-path.ts';
@@ -33,7 +35,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -45,6 +47,7 @@ const config = {
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
   load: { seconds: quick ? 5 : 20, connections: 10 },
   first: { runs: quick ? 5 : 9, warm: quick ? 50 : 100 },
+  audit: { long: quick ? 20_000 : 100_000, short: 1_000, tails: quick ? [100, 1_000] : [100, 1_000, 10_000] },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -141,6 +144,11 @@ async function main(): Promise<void> {
   }
   if (wanted('first')) {
     await section('6. First call of a fresh process, next to a warm call', 10 * MINUTE, () => withDynamo((endpoint) => firstCall(endpoint, config.first)));
+  }
+  if (wanted('audit')) {
+    await section(`7. Audit verification from a checkpoint: ${config.audit.long.toLocaleString('en-US')}-event trail`, 15 * MINUTE, () =>
+      withDynamo((endpoint) => auditVerify(endpoint, config.audit)),
+    );
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');

@@ -20,7 +20,8 @@ export const groups = {
   sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite' },
   access: { handler: 'lambdas/http/access.ts', data: 'read' },
   // `auditKey`: the function may read the audit chain's HMAC key (the verify route needs it).
-  audit: { handler: 'lambdas/http/audit.ts', data: 'read', auditKey: true },
+  // `readwrite`: verification saves its checkpoint (PutItem of the CHECKPOINT item; no DeleteItem).
+  audit: { handler: 'lambdas/http/audit.ts', data: 'readwrite', auditKey: true },
 } as const;
 export type Group = keyof typeof groups;
 
@@ -184,8 +185,8 @@ export const routes = [
   },
   {
     id: 'VerifyAuditChain', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events/verify', group: 'audit', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams,
-    summary: "Checks the tenant's audit hash chain: no event edited, removed or reordered since it was sealed",
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.VerifyQuery,
+    summary: "Checks the tenant's audit hash chain from its last checkpoint: no event edited, removed, reordered or forged, no grant's state edited",
     success: { status: 200, schema: s.AuditChainVerification, description: 'The verification (valid or not: read `valid` and `problems`)' },
   },
 ] as const satisfies readonly RouteDef[];

@@ -246,25 +246,43 @@ export const AuditEvent = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 
-/** What `VerifyAuditChain` found: the tenant's hash chain checked end to end. */
+/** What `VerifyAuditChain` found: the tenant's hash chain checked from its checkpoint (or end to end). */
+const CheckpointRef = z.object({
+  seq: z.int().describe('the chain was verified whole up to this position'),
+  fromEventId: z.string().describe('every event after that position has an id from this one on'),
+  at: Timestamp,
+});
 export const AuditChainVerification = z.object({
   tenantId: z.string(),
-  valid: z.boolean().describe('true when every sealed event is intact, in place, and the head names the last one'),
+  valid: z.boolean().describe('true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail'),
   checkedAt: Timestamp,
-  events: z.int().describe('audit events read'),
-  sealed: z.int().describe('events linked into the chain'),
+  events: z.int().describe('audit events read (in incremental mode: those from the checkpoint on)'),
+  sealed: z.int().describe('events read that are linked into the chain'),
   unsealed: z.int().describe('events written but not sealed yet (sealing runs every minute)'),
   head: z.object({ seq: z.int(), hash: z.string(), eventId: z.string(), sealedAt: Timestamp }).nullable(),
   problems: z.array(
     z.object({
       problem: z
-        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged'])
-        .describe("`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)"),
+        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged', 'checkpoint', 'grant-state', 'incomplete'])
+        .describe(
+          "`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)",
+        ),
       eventId: z.string().nullable(),
       seq: z.int().nullable(),
       detail: z.string(),
+      grantId: z.string().optional().describe('`grant-state`: the grant'),
+      fields: z.array(z.string()).optional().describe('`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it)'),
     }),
   ),
+  mode: z.enum(['incremental', 'full']).describe('incremental: from the checkpoint; full: from the first event'),
+  checkpoint: CheckpointRef.nullable().describe('the checkpoint this verification started from'),
+  complete: z.boolean().describe('whether the check reached the end of the trail'),
+  saved: CheckpointRef.nullable().describe('the checkpoint this verification saved (none when it found a problem)'),
+  grantsChecked: z.int().describe("grants whose stored state was compared with their events"),
+});
+/** `?full=true`: verify from the first event, ignoring the checkpoint. */
+export const VerifyQuery = z.strictObject({
+  full: z.enum(['true', 'false']).optional().describe('`true`: ignore the checkpoint and verify from the first event'),
 });
 export type AuditChainVerification = z.infer<typeof AuditChainVerification>;
 

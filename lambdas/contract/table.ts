@@ -64,6 +64,8 @@ export const keys = {
   pendingCount: (tenantId: string, agentId: string) => ({ PK: tenantPk(tenantId), SK: `PENDING#${agentId}` }),
   /** The head of a tenant's audit hash chain: the last sealed link. */
   chainHead: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHAIN' }),
+  /** The tenant's audit verification checkpoint: how far the chain was last verified whole. */
+  auditCheckpoint: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHECKPOINT' }),
   idempotency: (tenantId: string, scope: string, key: string) => ({
     PK: tenantPk(tenantId),
     SK: `IDEMPOTENCY#${scope}#${key}`,

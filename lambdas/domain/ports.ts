@@ -276,6 +276,44 @@ export interface AuditChainStore {
   allAudit(tenantId: string): Promise<StoredAuditEvent[]>;
 }
 
+/**
+ * A verification checkpoint as stored: the chain was verified whole up to `seq` (link hash
+ * `hash`) at `at`, and every event after it has an id of at least `fromEventId`. Its `mac` (under
+ * the chain key) is what makes it trusted (see `audit-verify.ts`).
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** The event at `seq` ('' at 0): the next verification finds it still in place. */
+  eventId: string;
+  fromEventId: string;
+  at: string;
+  mac: string;
+}
+
+/** A grant's state as stored, read leniently (a hand-edited item still reads), for verification. */
+export interface StoredGrantState {
+  grantId: string;
+  status: string;
+  expiresAt: string | null;
+  grantees: { id: string; email: string; addedAt: string }[];
+  endedAt: string | null;
+}
+
+/** What incremental verification reads and writes besides the chain (`audit-verify.ts`). */
+export interface AuditVerifyStore {
+  /**
+   * A tenant's audit events with ids from `fromEventId` on (null: from the first), in id order, at
+   * most `limit`; `more` tells whether the read stopped before the end of the trail.
+   */
+  auditFrom(tenantId: string, fromEventId: string | null, limit: number): Promise<{ items: StoredAuditEvent[]; more: boolean }>;
+  /** The tenant's checkpoint: null when none, `malformed` when the item is no checkpoint. */
+  auditCheckpoint(tenantId: string): Promise<AuditCheckpoint | 'malformed' | null>;
+  putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint): Promise<void>;
+  /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
+  grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
+}
+
 /** Sends one email. Throws when the provider refused or failed. */
 export interface Mailer {
   send(mail: { to: string[]; subject: string; text: string; html: string }): Promise<{ providerId: string }>;

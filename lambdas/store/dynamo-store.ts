@@ -5,7 +5,6 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   ExecuteStatementCommand,
   GetCommand,
@@ -30,10 +29,12 @@ import {
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
+import { auditVerifyMethods } from './audit-verify-store.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
   AuditChainStore,
+  AuditVerifyStore,
   Change,
   ChainHead,
   ChainLink,
@@ -202,7 +203,7 @@ export interface DynamoStoreOptions {
 }
 
 /** Builds the repository over a document client and a table name. */
-export function createDynamoStore({ doc, tableName: TableName, eventKey }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore {
+export function createDynamoStore({ doc, tableName: TableName, eventKey }: DynamoStoreOptions): Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore {
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
@@ -381,7 +382,7 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
   }
 
 
-  const store: Store & OutboxStore & IdempotencyStore & AuditChainStore = {
+  const store: Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore = {
     // ---- contacts and policy ----
     async listContacts(tenantId) {
       const res = await doc.send(new QueryCommand({ TableName, ...prefixQuery(keys.contactPrefix(tenantId)), ScanIndexForward: true }));
@@ -638,6 +639,8 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     ...outboxMethods(doc, TableName),
     ...idempotencyMethods(doc, TableName),
     ...chainMethods(doc, TableName, transact),
+    // Incremental verification (checkpoints, grant states): lambdas/store/audit-verify-store.ts.
+    ...auditVerifyMethods(doc, TableName, parseStoredAudit),
   };
 
   /**
@@ -930,28 +933,32 @@ function idempotencyMethods(doc: DynamoDBDocumentClient, TableName: string): Ide
   return {
     async beginIdempotent(tenantId, scope, key, hash, nowSeconds, ttlSeconds) {
       const Key = keys.idempotency(tenantId, scope, key);
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: { ...Key, type: 'idempotency', status: 'IN_PROGRESS', hash, expiresAt: nowSeconds + ttlSeconds, [attr.ttl]: nowSeconds + ttlSeconds },
-            // A record past its 24 h is as good as absent, whether or not TTL has removed it.
-            ConditionExpression: `attribute_not_exists(${attr.pk}) OR expiresAt < :now`,
-            ExpressionAttributeValues: { ':now': nowSeconds },
-          }),
-        );
-        return null;
-      } catch (e) {
-        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      // Twice at most: a record released between the failed claim and the read is claimed again.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          await doc.send(
+            new PutCommand({
+              TableName,
+              Item: { ...Key, type: 'idempotency', status: 'IN_PROGRESS', hash, expiresAt: nowSeconds + ttlSeconds, [attr.ttl]: nowSeconds + ttlSeconds },
+              // A record past its 24 h, or released, is as good as absent, whether or not TTL has removed it.
+              ConditionExpression: `attribute_not_exists(${attr.pk}) OR expiresAt < :now`,
+              ExpressionAttributeValues: { ':now': nowSeconds },
+            }),
+          );
+          return null;
+        } catch (e) {
+          if (!(e instanceof ConditionalCheckFailedException)) throw e;
+        }
+        const res = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+        if (!res.Item || Number(res.Item.expiresAt) < nowSeconds) continue;
+        return {
+          status: res.Item.status as IdempotencyRecord['status'],
+          hash: String(res.Item.hash),
+          expiresAt: Number(res.Item.expiresAt),
+          ...(res.Item.response ? { response: res.Item.response as IdempotencyRecord['response'] } : {}),
+        } as IdempotencyRecord;
       }
-      const res = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
-      if (!res.Item) return null;
-      return {
-        status: res.Item.status as IdempotencyRecord['status'],
-        hash: String(res.Item.hash),
-        expiresAt: Number(res.Item.expiresAt),
-        ...(res.Item.response ? { response: res.Item.response as IdempotencyRecord['response'] } : {}),
-      } as IdempotencyRecord;
+      return null;
     },
     async completeIdempotent(tenantId, scope, key, response) {
       await doc.send(
@@ -964,8 +971,26 @@ function idempotencyMethods(doc: DynamoDBDocumentClient, TableName: string): Ide
         }),
       );
     },
+    /**
+     * Releases a claim by marking it expired, not by deleting it: the functions that take
+     * Idempotency-Keys then need no DeleteItem, which could delete an audit event. Only a claim
+     * still in progress is released (never a completed one, never another kind of item).
+     */
     async releaseIdempotent(tenantId, scope, key) {
-      await doc.send(new DeleteCommand({ TableName, Key: keys.idempotency(tenantId, scope, key) }));
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: keys.idempotency(tenantId, scope, key),
+            UpdateExpression: 'SET #status = :released, expiresAt = :zero',
+            ConditionExpression: '#type = :idempotency AND #status = :progress',
+            ExpressionAttributeNames: { '#status': 'status', '#type': attr.type },
+            ExpressionAttributeValues: { ':released': 'RELEASED', ':zero': 0, ':idempotency': 'idempotency', ':progress': 'IN_PROGRESS' },
+          }),
+        );
+      } catch (e) {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      }
     },
   };
 }

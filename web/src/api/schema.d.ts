@@ -359,7 +359,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checks the tenant's audit hash chain: no event edited, removed or reordered since it was sealed */
+        /** Checks the tenant's audit hash chain from its last checkpoint: no event edited, removed, reordered or forged, no grant's state edited */
         get: operations["VerifyAuditChain"];
         put?: never;
         post?: never;
@@ -3243,7 +3243,9 @@ export interface operations {
     };
     VerifyAuditChain: {
         parameters: {
-            query?: never;
+            query?: {
+                full?: "true" | "false";
+            };
             header?: never;
             path: {
                 tenantId: string;
@@ -3260,16 +3262,16 @@ export interface operations {
                 content: {
                     "application/json": {
                         tenantId: string;
-                        /** @description true when every sealed event is intact, in place, and the head names the last one */
+                        /** @description true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail */
                         valid: boolean;
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
                          */
                         checkedAt: string;
-                        /** @description audit events read */
+                        /** @description audit events read (in incremental mode: those from the checkpoint on) */
                         events: number;
-                        /** @description events linked into the chain */
+                        /** @description events read that are linked into the chain */
                         sealed: number;
                         /** @description events written but not sealed yet (sealing runs every minute) */
                         unsealed: number;
@@ -3285,14 +3287,51 @@ export interface operations {
                         } | null;
                         problems: {
                             /**
-                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)
+                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)
                              * @enum {string}
                              */
-                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged";
+                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged" | "checkpoint" | "grant-state" | "incomplete";
                             eventId: string | null;
                             seq: number | null;
                             detail: string;
+                            /** @description `grant-state`: the grant */
+                            grantId?: string;
+                            /** @description `grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it) */
+                            fields?: string[];
                         }[];
+                        /**
+                         * @description incremental: from the checkpoint; full: from the first event
+                         * @enum {string}
+                         */
+                        mode: "incremental" | "full";
+                        /** @description the checkpoint this verification started from */
+                        checkpoint: {
+                            /** @description the chain was verified whole up to this position */
+                            seq: number;
+                            /** @description every event after that position has an id from this one on */
+                            fromEventId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                        } | null;
+                        /** @description whether the check reached the end of the trail */
+                        complete: boolean;
+                        /** @description the checkpoint this verification saved (none when it found a problem) */
+                        saved: {
+                            /** @description the chain was verified whole up to this position */
+                            seq: number;
+                            /** @description every event after that position has an id from this one on */
+                            fromEventId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                        } | null;
+                        /** @description grants whose stored state was compared with their events */
+                        grantsChecked: number;
                     };
                 };
             };
