@@ -15,6 +15,7 @@ const lee = { id: 'lee', email: 'lee@vendor.test', name: 'Lee Lead' };
 const request: AccessRequest = {
   requestId: '01KREQUEST0000000000000000',
   tenantId: 'acme',
+  kind: 'access',
   status: 'PENDING',
   ticketId: 'T-1001',
   reason: 'Invoice export fails',
