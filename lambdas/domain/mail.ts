@@ -222,9 +222,9 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       subject: `Support access to ${g.tenantId} revoked: ${sessionsLine(digest)}`,
       heading: 'Support access was revoked',
       intro: `${person(g.endedBy ?? { id: 'system' })} revoked support access${quoted(g.endReason)} Open support sessions were ended. Here is everything support did under it.`,
-      facts: [...grantFacts(g, true), ['How it ended', `revoked by ${person(g.endedBy ?? { id: 'system' })}`], ['Revoked at', at(g.endedAt)], ...digestFacts(digest)],
+      facts: [...grantFacts(g, true), ['How it ended', 'revoked'], ['Revoked by', person(g.endedBy ?? { id: 'system' })], ['Revoked at', at(g.endedAt)], ...digestFacts(digest)],
       ...digestTable(digest),
-      action: { label: 'See the login history', url: links.sessions(g.tenantId) },
+      action: { label: 'See the grant and its sessions', url: links.grant(g.tenantId, g.grantId) },
     };
   },
   'grant.expired': (m, links) => {
