@@ -175,8 +175,8 @@ export const routes = [
   },
   {
     id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The login history, newest first', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
+    summary: 'The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {
     id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,
@@ -191,8 +191,8 @@ export const routes = [
   },
   {
     id: 'ListAuditEvents', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events', group: 'audit', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The audit trail, newest first', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
+    summary: 'The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
   },
   {
     id: 'VerifyAuditChain', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events/verify', group: 'audit', auth: true,
