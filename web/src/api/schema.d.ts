@@ -290,7 +290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The login history, newest first */
+        /** The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged) */
         get: operations["ListSessions"];
         put?: never;
         /** Sign in to the tenant under an ACTIVE grant that covers the caller */
@@ -362,7 +362,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first */
+        /** The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged) */
         get: operations["ListAuditEvents"];
         put?: never;
         post?: never;
@@ -3069,6 +3069,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
             };
             header?: never;
             path: {
@@ -3633,6 +3635,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
             };
             header?: never;
             path: {
