@@ -39,6 +39,13 @@ describe('the README walkthrough', () => {
     expect(stdout).toContain('Sam Support: Reproduce the export bug');
     expect(stdout).toMatch(/Support access granted to acme/);
     expect(stdout).toMatch(/Sam Support from support signed in to acme/);
+    expect(stdout).toContain('{"grantsWarned":1}');
+    expect(stdout).toMatch(/Your support access to acme ends .* UTC \(.* Europe\/Prague\)/);
+    expect(stdout).toContain('{"kind":"extension","status":"APPROVED","grantId":');
+    expect(stdout).toMatch(/sessionId,grantId,accessedById,accessedByEmail,.*\r?\n.*,sam,sam@vendor\.test,Sam Support,Reproduce the export bug,/);
+    expect(stdout).toMatch(/Sessions: +1\n/);
+    expect(stdout).toContain('Reproduce the export bug');
+    expect(stdout).toContain('How it ended: its time ran out');
     expect(lines).toContain('EXPIRED');
     expect(stdout).toContain('"endedBy":"expired"');
     expect(stdout).toMatch(/grant\.expired/);
