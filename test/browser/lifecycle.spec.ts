@@ -33,7 +33,10 @@ test('an agent asks for more time; the contact approves from the email; the same
   const mail = await mailTo(p.contact.email, /asks for 2 hours more/);
   const link = linksIn(mail).find((l) => l.includes('/requests/'))!;
   await contact.goto(link);
+  // Not signed in yet: the sign-in page, which comes back to the link afterwards.
+  await expect(contact).toHaveURL(/\/app\/sign-in\?next=/);
   await signIn(contact, p.contact);
+  await expect(contact).toHaveURL(link);
   await expect(contact.getByRole('heading', { level: 1, name: /^Extension request/ })).toBeVisible();
   await expect(contact.getByText('More time on an active grant')).toBeVisible();
   await contact.getByRole('button', { name: 'Approve', exact: true }).click();

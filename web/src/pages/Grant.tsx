@@ -78,7 +78,7 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                           const res = await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/extensions', { params: p, body: { hours: Number(hours), reason: reason ?? '' } }));
                           flash(
                             'success',
-                            'requestId' in res
+                            'kind' in res
                               ? 'Asked: the contacts are emailed; this grant ends later once they approve.'
                               : `Extended by ${hours} hour${hours === '1' ? '' : 's'}; the contacts are emailed.`,
                           );
