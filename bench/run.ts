@@ -22,6 +22,7 @@ import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { auditVerify } from './audit-verify.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { firstCall } from './first-call.ts';
+import { csvExportCost, lifecycleDueCost } from './lifecycle.ts';
 import { hotPath } from './hot-path.ts';
 import { load } from './load.ts';
 import { verdict, type Figure, type SectionResult } from './results.ts';
@@ -135,6 +136,12 @@ async function main(): Promise<void> {
     await section(`3. Expiry cost: ${config.cost.due} due among ${config.cost.live.toLocaleString('en-US')} live grants`, 25 * MINUTE, () =>
       withDynamo((endpoint) => expiryCost(endpoint, config.cost)),
     );
+  }
+  if (wanted('cost')) {
+    await section(`3b. Warnings and escalations: ${config.cost.due} of each due among ${config.cost.live.toLocaleString('en-US')} live grants`, 25 * MINUTE, () =>
+      withDynamo((endpoint) => lifecycleDueCost(endpoint, config.cost)),
+    );
+    await section(`3c. CSV export of ${config.cost.live.toLocaleString('en-US')} sessions`, 15 * MINUTE, () => withDynamo((endpoint) => csvExportCost(endpoint, { rows: config.cost.live })));
   }
   if (wanted('bulk')) {
     await section(`4. ${config.bulk.count.toLocaleString('en-US')} expirations in one run`, 20 * MINUTE, () => withDynamo((endpoint) => expiryBulk(endpoint, config.bulk)));

@@ -152,6 +152,18 @@ export const routes = [
     summary: 'End a grant now; its open sessions end', success: { status: 200, schema: s.Grant, description: 'The REVOKED grant' },
   },
   {
+    id: 'ExtendGrant', method: 'POST', path: '/v1/tenants/{tenantId}/grants/{grantId}/extensions', group: 'grants', auth: true,
+    roles: ['tenant-admin', 'support-lead', 'support-agent'], condition: 'a support-agent must be a named grantee; the grant ACTIVE with an end',
+    params: s.GrantParams, body: s.ExtensionBody, idempotent: true,
+    summary: "More time on an ACTIVE grant: a tenant admin extends it at once (200, the Grant); a grantee or a support lead asks (201, an AccessRequest of kind extension, decided like any request)",
+    success: {
+      status: 201,
+      schema: s.ExtensionResult,
+      description: 'support: the PENDING extension request (`kind: "extension"`, `grantId` set)',
+      also: { status: 200, description: 'tenant admin: the same grant, its `expiresAt` moved by `hours`' },
+    },
+  },
+  {
     id: 'SignIn', method: 'POST', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
     roles: SUPPORT, params: s.TenantParams, body: s.SignInBody, idempotent: true,
     summary: 'Sign in to the tenant under an ACTIVE grant that covers the caller',
@@ -164,8 +176,8 @@ export const routes = [
   },
   {
     id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The login history, newest first', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
+    summary: 'The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {
     id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,
@@ -180,8 +192,8 @@ export const routes = [
   },
   {
     id: 'ListAuditEvents', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events', group: 'audit', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The audit trail, newest first', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
+    summary: 'The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
   },
   {
     id: 'VerifyAuditChain', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events/verify', group: 'audit', auth: true,

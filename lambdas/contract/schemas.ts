@@ -48,10 +48,29 @@ export type Scope = z.infer<typeof Scope>;
 
 // ---- contacts and policy -------------------------------------------------------------------
 
-export const Contact = z.object({ email: z.string(), name: z.string(), addedAt: Timestamp, addedBy: Actor });
+/** The IANA zones this runtime knows (its ICU data), and UTC, which `supportedValuesOf` leaves out. */
+export const TIME_ZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+export const TimeZone = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((zone) => TIME_ZONES.has(zone), 'must be an IANA time zone name, such as "Europe/Prague" or "UTC"');
+
+export const ContactTier = z
+  .enum(['primary', 'backup'])
+  .describe('primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made');
+export type ContactTier = z.infer<typeof ContactTier>;
+export const Contact = z.object({
+  email: z.string(),
+  name: z.string(),
+  // Contacts stored before v1.1 have no tier: they read as primary.
+  tier: ContactTier.default('primary'),
+  addedAt: Timestamp,
+  addedBy: Actor,
+});
 export type Contact = z.infer<typeof Contact>;
 export const ContactList = z.object({ items: z.array(Contact) });
-export const PutContactBody = z.strictObject({ name: text(1, 100) });
+export const PutContactBody = z.strictObject({ name: text(1, 100), tier: ContactTier.optional().describe('omitted: primary for a new contact, unchanged for an existing one') });
 export type PutContactBody = z.infer<typeof PutContactBody>;
 
 export const Policy = z.strictObject({
@@ -64,6 +83,19 @@ export const Policy = z.strictObject({
     .boolean()
     .default(true)
     .describe('A support lead may record an approval the contacts gave upfront (v1.1; omitted: true)'),
+  expiryWarningMinutes: z
+    .int()
+    .min(0)
+    .max(1440)
+    .default(30)
+    .describe("How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)"),
+  escalateAfterMinutes: z
+    .int()
+    .min(0)
+    .max(10080)
+    .default(0)
+    .describe('A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)'),
+  timeZone: TimeZone.default('UTC').describe('IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")'),
 });
 export type Policy = z.infer<typeof Policy>;
 export const DEFAULT_POLICY: Policy = {
@@ -73,6 +105,9 @@ export const DEFAULT_POLICY: Policy = {
   requestTtlHours: 12,
   notifyOnSignIn: true,
   allowUpfrontApproval: true,
+  expiryWarningMinutes: 30,
+  escalateAfterMinutes: 0,
+  timeZone: 'UTC',
 };
 
 // ---- grants ----------------------------------------------------------------------------------
@@ -194,9 +229,14 @@ export type Access = z.infer<typeof Access>;
 
 export const RequestStatus = z.enum(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED']);
 export type RequestStatus = z.infer<typeof RequestStatus>;
+export const RequestKind = z
+  .enum(['access', 'extension'])
+  .describe('access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)');
 export const AccessRequest = z.object({
   requestId: z.string(),
   tenantId: z.string(),
+  // Requests stored before v1.1 have no kind: they asked for access.
+  kind: RequestKind.default('access'),
   status: RequestStatus,
   ticketId: z.string(),
   reason: z.string(),
@@ -208,13 +248,19 @@ export const AccessRequest = z.object({
   approvals: z.array(z.object({ by: Actor, at: Timestamp, comment: z.string().optional() })),
   decidedAt: Timestamp.nullable(),
   decidedBy: Actor.nullable(),
-  grantId: z.string().nullable(),
+  grantId: z.string().nullable().describe('access: the grant its approval made; extension: the grant it would extend (set at creation)'),
 });
 export type AccessRequest = z.infer<typeof AccessRequest>;
 export const CreateRequestBody = z.strictObject({ ticketId: TicketId, reason: Reason, scope: Scope, durationHours: DurationHours });
 export type CreateRequestBody = z.infer<typeof CreateRequestBody>;
 export const DecisionBody = z.strictObject({ comment: text(1, 500).optional() });
 export type DecisionBody = z.infer<typeof DecisionBody>;
+
+/** More time on an ACTIVE grant (v1.1); `hours` is also capped by the policy's `maxDurationHours`. */
+export const ExtensionBody = z.strictObject({ hours: DurationHours, reason: Reason });
+export type ExtensionBody = z.infer<typeof ExtensionBody>;
+/** A tenant admin's extension answers the extended grant; anyone else's asks, with a request. */
+export const ExtensionResult = z.union([Grant, AccessRequest]);
 
 // ---- audit -----------------------------------------------------------------------------------
 
@@ -227,7 +273,9 @@ export const AuditAction = z.enum([
   'request.denied',
   'request.cancelled',
   'request.expired',
+  'request.escalated',
   'grant.activated',
+  'grant.extended',
   'grant.grantee_added',
   'grant.revoked',
   'grant.expired',
@@ -303,6 +351,23 @@ export const ContactParams = TenantParams.extend({ email: Email });
 export const GrantParams = TenantParams.extend({ grantId: Id });
 export const SessionParams = TenantParams.extend({ sessionId: Id });
 export const RequestParams = TenantParams.extend({ requestId: Id });
+
+/**
+ * The export window of `Accept: text/csv` (v1.1): both ends required for CSV, at most
+ * `MAX_EXPORT_DAYS` apart. JSON lists take them too, to narrow what they page through.
+ */
+export const MAX_EXPORT_DAYS = 366;
+export const ExportQuery = ListQuery.extend({
+  from: z.iso.datetime().optional().describe('inclusive start (ISO 8601 UTC); required with Accept: text/csv'),
+  to: z.iso.datetime().optional().describe('exclusive end (ISO 8601 UTC); required with Accept: text/csv'),
+}).superRefine((q, ctx) => {
+  if (q.from !== undefined && q.to !== undefined) {
+    const span = Date.parse(q.to) - Date.parse(q.from);
+    if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    else if (span > MAX_EXPORT_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_EXPORT_DAYS} days after from` });
+  }
+});
+export type ExportQuery = z.infer<typeof ExportQuery>;
 
 export const ProblemCode = z.enum([
   'VALIDATION_FAILED',

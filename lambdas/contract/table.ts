@@ -97,6 +97,15 @@ export const keys = {
     GSI1SK: `${entity}#${id}`,
   }),
   statusPartition: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string) => `STATUS#${tenantId}#${entity}#${status}`,
+  /**
+   * GSI1 keys of a session by its grant, so that the end-of-access digest reads exactly the
+   * sessions of the grant that ended (sessions written before v1.1 lack them).
+   */
+  byGrant: (tenantId: string, grantId: string, sessionId: string) => ({
+    GSI1PK: keys.grantSessionsPartition(tenantId, grantId),
+    GSI1SK: `SESSION#${sessionId}`,
+  }),
+  grantSessionsPartition: (tenantId: string, grantId: string) => `SESSIONS#${tenantId}#GRANT#${grantId}`,
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**

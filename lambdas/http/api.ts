@@ -46,6 +46,11 @@ export interface Input<R> {
 export interface Reply {
   status?: number;
   body?: unknown;
+  /** A body that is not JSON (a CSV export), sent as is with its content type. */
+  raw?: string;
+  contentType?: string;
+  /** Suggested file name of a download (`content-disposition: attachment`). */
+  filename?: string;
 }
 
 type GroupRoutes<G extends Group> = Extract<Routes, { group: G }>;
@@ -257,6 +262,17 @@ export function api<G extends Group>(
     const fn = table[route.id];
     if (!fn) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey} in this function`);
     const reply = await fn(input);
+    if (reply.raw !== undefined) {
+      return {
+        statusCode: reply.status ?? 200,
+        headers: {
+          'content-type': reply.contentType ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+          ...(reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {}),
+        },
+        body: reply.raw,
+      };
+    }
     return json(reply.status ?? route.success.status, reply.body);
   };
   return middy<Event, Result>({ timeoutEarlyInMillis: 0 })

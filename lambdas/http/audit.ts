@@ -1,11 +1,16 @@
 /** The audit trail: `ListAuditEvents`, `VerifyAuditChain`. */
 import { listAuditEvents } from '../domain/audit.ts';
 import { VERIFY_READ_BUDGET_MS, verifyAuditTrail } from '../domain/audit-verify.ts';
+import { exportAudit } from '../domain/export.ts';
 import { api, listReply } from './api.ts';
+import { csvRange, csvReply, wantsCsv, windowOf } from './csv.ts';
 import { auditKey, eventKey } from './runtime.ts';
 
 export const handler = api('audit', {
-  ListAuditEvents: async (input) => listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page)),
+  ListAuditEvents: async (input) =>
+    wantsCsv(input)
+      ? csvReply(exportAudit(input.deps, input.params.tenantId, csvRange(input.query)), `audit-${input.params.tenantId}.csv`)
+      : listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page, windowOf(input.query))),
   VerifyAuditChain: async ({ deps, params, query }) => {
     // Real time, not the domain clock: the budget is the function's own.
     const until = Date.now() + VERIFY_READ_BUDGET_MS;

@@ -1,6 +1,7 @@
-/** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`. */
+/** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`, `ExtendGrant`. */
 import type { AdminGrantBody, UpfrontGrantBody } from '../contract/schemas.ts';
 import { addGrantee, createGrant, getGrant, listGrants, revokeGrant } from '../domain/grants.ts';
+import { extendGrant } from '../domain/lifecycle.ts';
 import { api, listReply } from './api.ts';
 
 export const handler = api('grants', {
@@ -18,4 +19,8 @@ export const handler = api('grants', {
   RevokeGrant: async ({ deps, principal, params, body }) => ({
     body: await revokeGrant(deps, principal, params.tenantId, params.grantId, body.reason),
   }),
+  ExtendGrant: async ({ deps, principal, params, body }) => {
+    const outcome = await extendGrant(deps, principal, params.tenantId, params.grantId, body);
+    return outcome.kind === 'extended' ? { status: 200, body: outcome.grant } : { status: 201, body: outcome.request };
+  },
 });

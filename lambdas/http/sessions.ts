@@ -1,6 +1,8 @@
 /** The login history: `SignIn`, `EndSession`, `ListSessions`. */
 import { currentSession, endSession, listSessions, signIn } from '../domain/sessions.ts';
+import { exportSessions } from '../domain/export.ts';
 import { api, listReply } from './api.ts';
+import { csvRange, csvReply, wantsCsv, windowOf } from './csv.ts';
 import { getRuntime } from './runtime.ts';
 
 export const handler = api('sessions', {
@@ -14,7 +16,10 @@ export const handler = api('sessions', {
     }),
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
-  ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
+  ListSessions: async (input) =>
+    wantsCsv(input)
+      ? csvReply(exportSessions(input.deps, input.params.tenantId, csvRange(input.query)), `login-history-${input.params.tenantId}.csv`)
+      : listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, windowOf(input.query))),
 }, getRuntime, {
   // A replayed sign-in answers its session as it is now, never open after it ended.
   SignIn: async ({ deps, principal, params }, first) => ({

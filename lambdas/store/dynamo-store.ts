@@ -15,6 +15,7 @@ import {
   UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
 import * as z from 'zod';
 import {
   AccessRequest,
@@ -51,6 +52,7 @@ import type {
   SessionRecord,
   Store,
   StoredAuditEvent,
+  TimeRange,
 } from '../domain/ports.ts';
 
 type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -61,9 +63,15 @@ const MAX_TX_ITEMS = 100;
 
 // ---- parsing items back into records (zod, not casts) ----------------------------------------
 
-const GrantRecordSchema = Grant.extend({ version: z.int(), openSessions: z.array(z.string()) });
+const GrantRecordSchema = Grant.extend({
+  version: z.int(),
+  openSessions: z.array(z.string()),
+  pendingExtensions: z.array(z.string()).optional(),
+  warnAt: z.string().nullable().optional(),
+  warned: z.boolean().optional(),
+});
 const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
-const RequestRecordSchema = AccessRequest.extend({ version: z.int() });
+const RequestRecordSchema = AccessRequest.extend({ version: z.int(), escalateAt: z.string().nullable().optional(), escalated: z.boolean().optional() });
 const AccessEntrySchema = z.object({
   tenantId: z.string(),
   grantId: z.string(),
@@ -80,7 +88,8 @@ const AccessEntrySchema = z.object({
 /** String sets come back as `Set`; absent when empty. */
 const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
 
-const parseGrant = (i: Item): GrantRecord => GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions) });
+const parseGrant = (i: Item): GrantRecord =>
+  GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions), ...(i.pendingExtensions ? { pendingExtensions: toArray(i.pendingExtensions) } : {}) });
 const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 const parseEntry = (i: Item): AccessEntry => AccessEntrySchema.parse(i);
@@ -126,7 +135,7 @@ export const principalsOf = (g: { audience: Grant['audience']; grantees: { id: s
  * read of GSI1, with no second read of the grants.
  */
 export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
-  const { version: _v, openSessions: _o, ...grant } = g;
+  const { version: _v, openSessions: _o, pendingExtensions: _p, warnAt: _w, warned: _d, ...grant } = g;
   return {
     ...keys.accessEntry(g.tenantId, p, g.grantId),
     [attr.gsi1pk]: keys.principalIndex(p),
@@ -136,31 +145,49 @@ export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
   };
 };
 
-/** A grant; while ACTIVE with an end it carries its GSI2 due keys. */
+/**
+ * When the expiry job next has something to do for a grant: its warning while that is owed, else
+ * its end. One due entry per item, always the next action, keeps the index sparse.
+ */
+export const grantDueAt = (g: GrantRecord): string | null =>
+  g.status !== 'ACTIVE' || !g.expiresAt ? null : g.warnAt && !g.warned && g.warnAt < g.expiresAt ? g.warnAt : g.expiresAt;
+/** When the expiry job next has something to do for a request: its escalation, else its lapse. */
+export const requestDueAt = (r: RequestRecord): string | null =>
+  r.status !== 'PENDING' ? null : r.escalateAt && !r.escalated && r.escalateAt < r.expiresAt ? r.escalateAt : r.expiresAt;
+
+/** A grant; while ACTIVE with an end it carries its GSI2 due keys (see `grantDueAt`). */
 export const grantItem = (g: GrantRecord): Item => {
-  const { openSessions, ...rest } = g;
+  const { openSessions, pendingExtensions, ...rest } = g;
+  const dueAt = grantDueAt(g);
   return {
     ...keys.grant(g.tenantId, g.grantId),
     ...keys.byStatus(g.tenantId, 'GRANT', g.status, g.grantId),
     type: 'grant',
     ...rest,
     ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
-    ...(g.status === 'ACTIVE' && g.expiresAt
-      ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`)
-      : {}),
+    ...(pendingExtensions?.length ? { pendingExtensions: new Set(pendingExtensions) } : {}),
+    ...(dueAt ? keys.due('EXPIRY', g.grantId, dueAt, `GRANT#${g.tenantId}#${g.grantId}`) : {}),
   };
 };
 
-/** An access request; while PENDING it carries its GSI2 due keys. */
-export const requestItem = (r: RequestRecord): Item => ({
-  ...keys.request(r.tenantId, r.requestId),
-  ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
-  type: 'request',
-  ...r,
-  ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
-});
+/** An access request; while PENDING it carries its GSI2 due keys (see `requestDueAt`). */
+export const requestItem = (r: RequestRecord): Item => {
+  const dueAt = requestDueAt(r);
+  return {
+    ...keys.request(r.tenantId, r.requestId),
+    ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
+    type: 'request',
+    ...r,
+    ...(dueAt ? keys.due('EXPIRY', r.requestId, dueAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
+  };
+};
 
-export const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), type: 'session', ...s });
+export const sessionItem = (s: SessionRecord): Item => ({
+  ...keys.session(s.tenantId, s.sessionId),
+  ...keys.byGrant(s.tenantId, s.grantId, s.sessionId),
+  type: 'session',
+  ...s,
+});
 
 /**
  * One shard of the sparse due-at index, up to `now` inclusive (`$` sorts after the `#` that follows
@@ -376,6 +403,23 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     ScanIndexForward: false,
   });
 
+  /**
+   * Items of a prefix whose ULID id was made in `[from, to)`, newest first: ids are stamped with
+   * the time they were made (sessions at sign-in, events when they happened), so the window is a
+   * key range and nothing outside it is read.
+   */
+  const rangeQuery = (k: { PK: string; SK: string }, range: TimeRange) => ({
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+    ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+    ExpressionAttributeValues: {
+      ':pk': k.PK,
+      ':lo': `${k.SK}${encodeTime(Date.parse(range.from), 10)}`,
+      // The last id made before `to`: its time is `to` - 1 ms, then the highest random part.
+      ':hi': `${k.SK}${encodeTime(Date.parse(range.to) - 1, 10)}~`,
+    },
+    ScanIndexForward: false,
+  });
+
   async function get(key: { PK: string; SK: string }): Promise<Item | null> {
     const res = await doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
     return res.Item ?? null;
@@ -452,12 +496,17 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       ]);
       return next;
     },
-    async endGrant(expected, ended, sessionEnd, change) {
+    async endGrant(expected, ended, sessionEnd, change, lapsed = []) {
       const pairs = expected.openSessions.map((id) => {
         const audit = sessionEnd.audit[id];
         return [endSessionItem(expected.tenantId, id, sessionEnd), ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] })];
       });
-      const headOnly = principalsOf(expected).length + change.audit.length + change.outbox.length + 1;
+      // Its PENDING extensions lapse with it (each: the request and its requester's count).
+      const lapsedItems = lapsed.flatMap((r) => [
+        put(requestItem(r), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': r.version - 1 }, STATUS),
+        pendingCountAdd(r, null),
+      ]);
+      const headOnly = principalsOf(expected).length + change.audit.length + change.outbox.length + lapsedItems.length + 1;
       const room = Math.floor((MAX_TX_ITEMS - headOnly) / 2);
       // A grant with more open sessions than fit in one transaction with it first ends the extra
       // ones, each in a transaction that also takes it off the grant, which must still be ACTIVE.
@@ -492,8 +541,73 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
           Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
         })),
         ...changeItems(expected.tenantId, change),
+        ...lapsedItems,
         ...pairs.slice(0, room).flat(),
       ]);
+    },
+    async extendGrant(expected, next, now, change, request) {
+      await transact([
+        put(grantItem(next), '#status = :active AND version = :v AND expiresAt > :now', { ':active': 'ACTIVE', ':v': expected.version, ':now': now }, STATUS),
+        // The entries carry the grant's end in their sort key: rewritten, never resurrected.
+        ...principalsOf(next).map((p) => put(entryItem(next, p), `attribute_exists(${attr.pk})`)),
+        // Its open sessions keep the grant's end, which the login history shows them ending at.
+        ...expected.openSessions.map((id) => ({
+          Update: {
+            TableName,
+            Key: keys.session(expected.tenantId, id),
+            UpdateExpression: 'SET grantExpiresAt = :end',
+            ConditionExpression: `attribute_exists(${attr.pk})`,
+            ExpressionAttributeValues: { ':end': next.expiresAt },
+          },
+        })),
+        ...(request
+          ? [
+              put(requestItem(request.next), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': request.expected.version }, STATUS),
+              ...(request.next.status === 'PENDING' ? [] : [pendingCountAdd(request.expected, null)]),
+            ]
+          : []),
+        ...changeItems(expected.tenantId, change),
+      ]);
+    },
+    async createExtensionRequest(request, now, change, maxPending) {
+      try {
+        await transact([
+          pendingCountAdd(request, maxPending),
+          put(requestItem(request)),
+          {
+            Update: {
+              TableName,
+              Key: keys.grant(request.tenantId, request.grantId!),
+              UpdateExpression: 'ADD pendingExtensions :r, version :one',
+              ConditionExpression: '#status = :active AND expiresAt > :now',
+              ExpressionAttributeNames: STATUS,
+              ExpressionAttributeValues: { ':r': new Set([request.requestId]), ':one': 1, ':active': 'ACTIVE', ':now': now },
+            },
+          },
+          ...changeItems(request.tenantId, change),
+        ]);
+      } catch (e) {
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) {
+          throw new LimitReachedError(`${maxPending} requests are PENDING already`, { cause: e });
+        }
+        throw e;
+      }
+    },
+    async saveGrant(expected, next, change) {
+      await transact([
+        put(grantItem(next), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': expected.version }, STATUS),
+        ...changeItems(expected.tenantId, change),
+      ]);
+    },
+    async grantSessions(tenantId, grantId) {
+      const items = await queryAll(doc, {
+        TableName,
+        IndexName: indexes.byPrincipal.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+        ExpressionAttributeValues: { ':pk': keys.grantSessionsPartition(tenantId, grantId) },
+      });
+      return items.map((i) => parseSession(strip(i)));
     },
 
     // ---- access and sessions ----
@@ -561,8 +675,9 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       const i = await get(keys.session(tenantId, sessionId));
       return i ? parseSession(strip(i)) : null;
     },
-    async listSessions(tenantId, page) {
-      return queryPage(prefixQuery(keys.sessionPrefix(tenantId)), page, (i) => parseSession(strip(i)), baseKey);
+    async listSessions(tenantId, page, range) {
+      const q = range ? rangeQuery(keys.sessionPrefix(tenantId), range) : prefixQuery(keys.sessionPrefix(tenantId));
+      return queryPage(q, page, (i) => parseSession(strip(i)), baseKey);
     },
 
     // ---- access requests ----
@@ -591,6 +706,19 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       ];
       if (grant) items.push(put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))));
       if (next.status !== 'PENDING') items.push(pendingCountAdd(expected, null));
+      // An extension that ends undecided for its grant (denied, cancelled, lapsed) leaves the
+      // grant's list of PENDING extensions; the version bump makes a racing end of the grant re-read.
+      if (next.kind === 'extension' && next.status !== 'PENDING' && next.grantId) {
+        items.push({
+          Update: {
+            TableName,
+            Key: keys.grant(expected.tenantId, next.grantId),
+            UpdateExpression: 'DELETE pendingExtensions :r ADD version :one',
+            ConditionExpression: `attribute_exists(${attr.pk})`,
+            ExpressionAttributeValues: { ':r': new Set([expected.requestId]), ':one': 1 },
+          },
+        });
+      }
       await transact(items);
     },
 
@@ -624,8 +752,9 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
         throw e;
       }
     },
-    async listAudit(tenantId, page) {
-      return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
+    async listAudit(tenantId, page, range) {
+      const q = range ? rangeQuery(keys.auditPrefix(tenantId), range) : prefixQuery(keys.auditPrefix(tenantId));
+      return queryPage(q, page, (i) => parseAudit(strip(i)), baseKey);
     },
     async dueItems(shard, now, page) {
       const res = await doc.send(dueQuery(TableName, 'EXPIRY', shard, now, page.limit, page.after));
@@ -792,6 +921,7 @@ const OutboxRecordSchema = z.object({
   createdAt: z.string(),
   payload: z.record(z.string(), z.unknown()),
   to: z.array(z.string()).optional(),
+  toTier: z.enum(['primary', 'backup']).optional(),
   status: z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']),
   attempts: z.int(),
   nextAttemptAt: z.string(),

@@ -65,6 +65,9 @@ export async function setupTenant(
   if (opts.policy) {
     const policy: Policy = {
       maxDurationHours: 72,
+      expiryWarningMinutes: 30,
+      escalateAfterMinutes: 0,
+      timeZone: 'UTC',
       allowStandingAccess: false,
       approvalsRequired: 1,
       requestTtlHours: 12,

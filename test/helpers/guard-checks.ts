@@ -175,6 +175,8 @@ export function validBody(route: RouteDef, role: Role | null, w: World): Record<
       return { id: `agent3-${w.p.tenantId.slice(-8)}`, email: 'agent3@vendor.test', name: 'Ari Agent' };
     case 'RevokeGrant':
       return { reason: 'done' };
+    case 'ExtendGrant':
+      return { hours: 2, reason: 'the export needs another run' };
     case 'SignIn':
       return { reason: 'follow up' };
     default:

@@ -32,6 +32,9 @@ const upfront = (t: Tenant, over: Partial<UpfrontGrantBody> = {}): UpfrontGrantB
 const grantee = (p: Principal) => ({ id: p.id, email: p.email, name: p.name });
 const policy = (over: Partial<Policy>): Policy => ({
   maxDurationHours: 72,
+  expiryWarningMinutes: 30,
+  escalateAfterMinutes: 0,
+  timeZone: 'UTC',
   allowStandingAccess: false,
   approvalsRequired: 1,
   requestTtlHours: 12,

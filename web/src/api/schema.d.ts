@@ -263,6 +263,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/grants/{grantId}/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * More time on an ACTIVE grant: a tenant admin extends it at once (200, the Grant); a grantee or a support lead asks (201, an AccessRequest of kind extension, decided like any request)
+         * @description Also: a support-agent must be a named grantee; the grant ACTIVE with an end.
+         */
+        post: operations["ExtendGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/sessions": {
         parameters: {
             query?: never;
@@ -270,7 +290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The login history, newest first */
+        /** The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged) */
         get: operations["ListSessions"];
         put?: never;
         /** Sign in to the tenant under an ACTIVE grant that covers the caller */
@@ -342,7 +362,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first */
+        /** The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged) */
         get: operations["ListAuditEvents"];
         put?: never;
         post?: never;
@@ -457,6 +477,12 @@ export interface operations {
                             email: string;
                             name: string;
                             /**
+                             * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                             * @default primary
+                             * @enum {string}
+                             */
+                            tier: "primary" | "backup";
+                            /**
                              * Format: date-time
                              * @description ISO 8601 UTC with milliseconds
                              */
@@ -531,6 +557,11 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /**
+                     * @description omitted: primary for a new contact, unchanged for an existing one
+                     * @enum {string}
+                     */
+                    tier?: "primary" | "backup";
                 };
             };
         };
@@ -544,6 +575,12 @@ export interface operations {
                     "application/json": {
                         email: string;
                         name: string;
+                        /**
+                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @default primary
+                         * @enum {string}
+                         */
+                        tier: "primary" | "backup";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -566,6 +603,12 @@ export interface operations {
                     "application/json": {
                         email: string;
                         name: string;
+                        /**
+                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @default primary
+                         * @enum {string}
+                         */
+                        tier: "primary" | "backup";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -774,6 +817,21 @@ export interface operations {
                          * @default true
                          */
                         allowUpfrontApproval: boolean;
+                        /**
+                         * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                         * @default 30
+                         */
+                        expiryWarningMinutes: number;
+                        /**
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @default 0
+                         */
+                        escalateAfterMinutes: number;
+                        /**
+                         * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                         * @default UTC
+                         */
+                        timeZone: string;
                     };
                 };
             };
@@ -846,6 +904,21 @@ export interface operations {
                      * @default true
                      */
                     allowUpfrontApproval?: boolean;
+                    /**
+                     * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                     * @default 30
+                     */
+                    expiryWarningMinutes?: number;
+                    /**
+                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                     * @default 0
+                     */
+                    escalateAfterMinutes?: number;
+                    /**
+                     * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                     * @default UTC
+                     */
+                    timeZone?: string;
                 };
             };
         };
@@ -867,6 +940,21 @@ export interface operations {
                          * @default true
                          */
                         allowUpfrontApproval: boolean;
+                        /**
+                         * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                         * @default 30
+                         */
+                        expiryWarningMinutes: number;
+                        /**
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @default 0
+                         */
+                        escalateAfterMinutes: number;
+                        /**
+                         * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                         * @default UTC
+                         */
+                        timeZone: string;
                     };
                 };
             };
@@ -969,6 +1057,12 @@ export interface operations {
                         items: {
                             requestId: string;
                             tenantId: string;
+                            /**
+                             * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                             * @default access
+                             * @enum {string}
+                             */
+                            kind: "access" | "extension";
                             /** @enum {string} */
                             status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                             ticketId: string;
@@ -1014,6 +1108,7 @@ export interface operations {
                                 email: string;
                                 name: string;
                             } | null;
+                            /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                             grantId: string | null;
                         }[];
                         nextCursor: string | null;
@@ -1104,6 +1199,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1149,6 +1250,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1257,6 +1359,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1302,6 +1410,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1380,6 +1489,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1425,6 +1540,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1530,6 +1646,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1575,6 +1697,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1678,6 +1801,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1723,6 +1852,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -2583,11 +2713,364 @@ export interface operations {
             };
         };
     };
+    ExtendGrant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The same key with the same body within 24 h answers the first response again; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                tenantId: string;
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    hours: number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description tenant admin: the same grant, its `expiresAt` moved by `hours` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        grantId: string;
+                        tenantId: string;
+                        /** @enum {string} */
+                        status: "ACTIVE" | "REVOKED" | "EXPIRED";
+                        /** @enum {string} */
+                        origin: "tenant-admin" | "access-request" | "upfront-approval";
+                        requestId: string | null;
+                        ticketId: string | null;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        /** @enum {string} */
+                        audience: "support-team" | "named";
+                        grantees: {
+                            id: string;
+                            email: string;
+                            name: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            addedAt: string;
+                            addedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                        }[];
+                        grantedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        approvedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        createdAt: string;
+                        /** @description null: standing access */
+                        expiresAt: string | null;
+                        endedAt: string | null;
+                        /** @description who revoked it; null while ACTIVE and when it expired */
+                        endedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        endReason: string | null;
+                    } | {
+                        requestId: string;
+                        tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
+                        /** @enum {string} */
+                        status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+                        ticketId: string;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        durationHours: number;
+                        requestedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        requestedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        expiresAt: string;
+                        approvals: {
+                            by: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                            comment?: string;
+                        }[];
+                        decidedAt: string | null;
+                        decidedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
+                        grantId: string | null;
+                    };
+                };
+            };
+            /** @description support: the PENDING extension request (`kind: "extension"`, `grantId` set) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        grantId: string;
+                        tenantId: string;
+                        /** @enum {string} */
+                        status: "ACTIVE" | "REVOKED" | "EXPIRED";
+                        /** @enum {string} */
+                        origin: "tenant-admin" | "access-request" | "upfront-approval";
+                        requestId: string | null;
+                        ticketId: string | null;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        /** @enum {string} */
+                        audience: "support-team" | "named";
+                        grantees: {
+                            id: string;
+                            email: string;
+                            name: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            addedAt: string;
+                            addedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                        }[];
+                        grantedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        approvedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        createdAt: string;
+                        /** @description null: standing access */
+                        expiresAt: string | null;
+                        endedAt: string | null;
+                        /** @description who revoked it; null while ACTIVE and when it expired */
+                        endedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        endReason: string | null;
+                    } | {
+                        requestId: string;
+                        tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
+                        /** @enum {string} */
+                        status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+                        ticketId: string;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        durationHours: number;
+                        requestedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        requestedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        expiresAt: string;
+                        approvals: {
+                            by: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                            comment?: string;
+                        }[];
+                        decidedAt: string | null;
+                        decidedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
+                        grantId: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: absent, or of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT or NO_AUTHORIZED_CONTACT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ListSessions: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
             };
             header?: never;
             path: {
@@ -3152,6 +3635,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
             };
             header?: never;
             path: {
@@ -3184,7 +3669,7 @@ export interface operations {
                                 id: "system";
                             };
                             /** @enum {string} */
-                            action: "contact.added" | "contact.removed" | "policy.updated" | "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.grantee_added" | "grant.revoked" | "grant.expired" | "session.started" | "session.ended" | "session.denied";
+                            action: "contact.added" | "contact.removed" | "policy.updated" | "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.expired" | "request.escalated" | "grant.activated" | "grant.extended" | "grant.grantee_added" | "grant.revoked" | "grant.expired" | "session.started" | "session.ended" | "session.denied";
                             targetId: string;
                             details: {
                                 [key: string]: unknown;

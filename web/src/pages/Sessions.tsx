@@ -8,6 +8,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { api, ok } from '../api/client.ts';
+import { DownloadCsv } from '../download.tsx';
 import { usePaged } from '../paged.tsx';
 import { duration } from '../time.ts';
 import { Ago, ErrorPage, person, tenantPath, To, useLoad } from '../ui.tsx';
@@ -36,7 +37,7 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
   const items = list.items.filter((s) => (!q || `${s.accessedBy.name} ${s.accessedBy.email}`.toLowerCase().includes(q)) && inRange(s.signInAt, range));
   return (
     <SpaceBetween size="l">
-      <Header variant="h1" description={`Tenant ${tenantId}: every sign-in by support, newest first.`}>
+      <Header variant="h1" description={`Tenant ${tenantId}: every sign-in by support, newest first.`} actions={<DownloadCsv tenantId={tenantId} what="sessions" />}>
         Login history
       </Header>
       <Table
