@@ -41,6 +41,28 @@ async function eventsOf(p: People): Promise<{ eventId: string; action: string; t
   return [...list.body.items].reverse();
 }
 
+describe('grants checked against their events', () => {
+  it('an extended grant (at once by an admin, and by an approved request) verifies valid: its events say its new end', async () => {
+    // Prepare: a named grant extended twice, by both paths, then sealed
+    const p = await setupTenant(api);
+    const t = `/v1/tenants/${p.tenantId}`;
+    const g = await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'extend me', scope: { level: 'read-only' }, durationHours: 1, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+    expect(g.status).toBe(201);
+    expect((await api.call('POST', `${t}/grants/${g.body.grantId}/extensions`, { as: p.admin, body: { hours: 1, reason: 'at once' } })).status).toBe(200);
+    const asked = await api.call('POST', `${t}/grants/${g.body.grantId}/extensions`, { as: p.agent, body: { hours: 2, reason: 'asked' } });
+    expect(asked.status).toBe(201);
+    expect((await api.call('POST', `${t}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} })).status).toBe(200);
+    await runJob();
+    // Act
+    const result = await verify(p, true);
+    // Assess: three hours more on the same grant, and verify finds its state where its events put it
+    const grant = await api.call('GET', `${t}/grants/${g.body.grantId}`, { as: p.admin });
+    expect(Date.parse(grant.body.expiresAt) - Date.parse(g.body.expiresAt)).toBe(3 * 3_600_000);
+    expect(result.body).toMatchObject({ valid: true, problems: [] });
+    expect(result.body.grantsChecked).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('verification from a checkpoint', () => {
   it('saves a checkpoint, then reads only the events since it, and says from where', async () => {
     // Prepare: a history verified once, then older than the checkpoint's margin, then more history
