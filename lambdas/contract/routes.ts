@@ -163,8 +163,8 @@ export const routes = [
   },
   {
     id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The login history, newest first', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.SessionListQuery,
+    summary: 'The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {
     id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,

@@ -279,6 +279,17 @@ export const ListQuery = z.strictObject({
 export const GrantListQuery = ListQuery.extend({ status: GrantStatus.optional() });
 export const RequestListQuery = ListQuery.extend({ status: RequestStatus.optional() });
 export type ListQuery = z.infer<typeof ListQuery>;
+/**
+ * The login history's filters, each answered by a key condition (never a filter over every item):
+ * `from`/`to` bound the sign-in time (inclusive), `accessedBy` is the email of the person who
+ * signed in. Paging keeps them: a cursor is bound to the filters it was given with.
+ */
+export const SessionListQuery = ListQuery.extend({
+  from: z.iso.datetime().optional().describe('Signed in at or after this time (ISO 8601 UTC)'),
+  to: z.iso.datetime().optional().describe('Signed in at or before this time (ISO 8601 UTC)'),
+  accessedBy: Email.optional().describe('Only the sign-ins of the person with this email'),
+}).refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), { path: ['to'], message: 'must not be before from' });
+export type SessionListQuery = z.infer<typeof SessionListQuery>;
 
 export const TenantParams = z.strictObject({ tenantId: Id });
 export const ContactParams = TenantParams.extend({ email: Email });

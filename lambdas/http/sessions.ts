@@ -14,7 +14,10 @@ export const handler = api('sessions', {
     }),
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
-  ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
+  ListSessions: async (input) => {
+    const { from, to, accessedBy } = input.query;
+    return listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, { from, to, accessedBy }));
+  },
 }, getRuntime, {
   // A replayed sign-in answers its session as it is now, never open after it ended.
   SignIn: async ({ deps, principal, params }, first) => ({

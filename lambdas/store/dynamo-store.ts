@@ -30,6 +30,7 @@ import {
 } from '../contract/schemas.ts';
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
+import { canonicalEmail } from '../domain/identity.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
@@ -159,7 +160,12 @@ export const requestItem = (r: RequestRecord): Item => ({
   ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
 });
 
-export const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), type: 'session', ...s });
+export const sessionItem = (s: SessionRecord): Item => ({
+  ...keys.session(s.tenantId, s.sessionId),
+  ...keys.sessionByPerson(s.tenantId, canonicalEmail(s.accessedBy.email), s.sessionId),
+  type: 'session',
+  ...s,
+});
 
 /**
  * One shard of the sparse due-at index, up to `now` inclusive (`$` sorts after the `#` that follows
@@ -560,8 +566,41 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       const i = await get(keys.session(tenantId, sessionId));
       return i ? parseSession(strip(i)) : null;
     },
-    async listSessions(tenantId, page) {
-      return queryPage(prefixQuery(keys.sessionPrefix(tenantId)), page, (i) => parseSession(strip(i)), baseKey);
+    async listSessions(tenantId, page, filter = {}) {
+      // Dates bound the sort key (session ids are ULIDs of the sign-in time); a person is a GSI1
+      // partition. Either way a key condition: nothing is read that the answer leaves out.
+      const { low, high } = keys.sessionRange(filter.from, filter.to);
+      // The range is exact but for the id's moment after `signInAt` (see `sessionRange`).
+      const [from, to] = [filter.from, filter.to].map((t) => (t === undefined ? undefined : new Date(t).toISOString()));
+      const keep = (s: SessionRecord) => (from === undefined || s.signInAt >= from) && (to === undefined || s.signInAt <= to);
+      if (filter.accessedBy === undefined) {
+        return queryPage(
+          {
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+            ExpressionAttributeValues: { ':pk': keys.sessionPrefix(tenantId).PK, ':low': low, ':high': high },
+            ScanIndexForward: false,
+          },
+          page,
+          (i) => parseSession(strip(i)),
+          baseKey,
+          keep,
+        );
+      }
+      const index = indexes.byPrincipal;
+      return queryPage(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': keys.sessionPersonPartition(tenantId, canonicalEmail(filter.accessedBy)), ':low': low, ':high': high },
+          ScanIndexForward: false,
+        },
+        page,
+        (i) => parseSession(strip(i)),
+        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        keep,
+      );
     },
 
     // ---- access requests ----

@@ -11,6 +11,7 @@ import { monotonicFactory } from 'ulid';
 import type { AuditEvent, Contact, Grantee, Policy } from '../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/domain/errors.ts';
+import { canonicalEmail } from '../../lambdas/domain/identity.ts';
 import type {
   AccessEntry,
   Change,
@@ -362,9 +363,13 @@ export function createMemoryStore(): MemoryStore {
       const s = sessions.get(k(tenantId, sessionId));
       return s ? copy(s) : null;
     },
-    async listSessions(tenantId, page) {
+    async listSessions(tenantId, page, filter = {}) {
       await tick();
-      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page);
+      const keep = (s: SessionRecord) =>
+        (!filter.from || s.signInAt >= new Date(filter.from).toISOString()) &&
+        (!filter.to || s.signInAt <= new Date(filter.to).toISOString()) &&
+        (!filter.accessedBy || canonicalEmail(s.accessedBy.email) === canonicalEmail(filter.accessedBy));
+      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page, keep);
     },
 
     // ---- access requests ----

@@ -270,7 +270,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The login history, newest first */
+        /** The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person */
         get: operations["ListSessions"];
         put?: never;
         /** Sign in to the tenant under an ACTIVE grant that covers the caller */
@@ -2588,6 +2588,9 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
+                accessedBy?: string;
             };
             header?: never;
             path: {
