@@ -6,9 +6,10 @@
  *   1. the hot path (access check, sign-in) against a raw DynamoDB Local GetItem, with requests;
  *   2. cold start: bundle bytes and module init time per Lambda, against an empty module;
  *   3. the expiry job's cost with 100 due among 100,000 live grants, against an idle run;
- *   4. 10,000 expirations in one run: wall time, peak RSS, transactions.
+ *   4. 10,000 expirations in one run: wall time, peak RSS, transactions;
+ *   6. the console: JavaScript on first load (gzip) and the request page's time to data in Chromium.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,console.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
 import { coldStart, NODE, ROOT } from './cold-start.ts';
+import { consoleSection } from './console.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { hotPath } from './hot-path.ts';
 import { load } from './load.ts';
@@ -28,7 +30,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,console]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -39,6 +41,7 @@ const config = {
   cost: { live: quick ? 10_000 : 100_000, due: 100 },
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
   load: { seconds: quick ? 5 : 20, connections: 10 },
+  console: { rounds: quick ? 5 : 15 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
   }
   if (wanted('load')) {
     await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
+  }
+  if (wanted('console')) {
+    await section('6. Console: first load and the request page in Chromium', 10 * MINUTE, () => consoleSection(config.console));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');
