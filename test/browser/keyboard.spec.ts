@@ -44,11 +44,12 @@ async function keyboardSignIn(page: Page, who: Person): Promise<void> {
   const roles = page.getByRole('button', { name: /Groups|Choose roles/ });
   await tabTo(page, roles);
   await page.keyboard.press('Enter');
-  const options = ['tenant-admin', 'tenant-user', 'support-agent', 'support-lead'];
-  // The list opens with nothing highlighted: ArrowDown to each role, Enter to choose it.
-  let at = -1;
-  for (const g of [...who.groups].sort((a, b) => options.indexOf(a) - options.indexOf(b))) {
-    for (; at < options.indexOf(g); at++) await page.keyboard.press('ArrowDown');
+  // Arrow keys move the highlight (the list's active descendant); Enter chooses the highlighted role.
+  const highlighted = () =>
+    page.evaluate(`(() => { const id = document.activeElement && document.activeElement.getAttribute('aria-activedescendant'); const el = id && document.getElementById(id); return el ? (el.textContent || '').trim() : ''; })()`);
+  for (const g of who.groups) {
+    for (let i = 0; i < 8 && (await highlighted()) !== g; i++) await page.keyboard.press('ArrowDown');
+    expect(await highlighted()).toBe(g);
     await page.keyboard.press('Enter');
     await expect(page.getByRole('option', { name: g })).toHaveAttribute('aria-selected', 'true');
   }
