@@ -29,14 +29,12 @@ async function api(stack: Stack, who: Who, method: string, path: string, body?: 
 async function realisticState(stack: Stack) {
   const t = `/v1/tenants/${DEMO.tenantId}`;
   const { admin, contact, agent, lead } = DEMO;
-  // Yesterday: a migration under full access, with a sign-in, then revoked.
+  // Earlier: a migration under full access, with a sign-in and sign-out, then revoked.
   const old = await api(stack, admin, 'POST', `${t}/grants`, { reason: 'Data migration to the new plan', scope: { level: 'full' }, durationHours: 4 });
   const s1 = await api(stack, agent, 'POST', `${t}/sessions`, { reason: 'Run the migration script' });
-  await fetch(`${stack.url}/_local/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: 5400 }) });
   await api(stack, agent, 'POST', `${t}/sessions/${s1.sessionId}/end`, {});
   await api(stack, admin, 'POST', `${t}/grants/${old.grantId}/revoke`, { reason: 'Migration done' });
-  await fetch(`${stack.url}/_local/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: 20 * 3600 }) });
-  // This morning: Lee records an approval Carol gave on the phone; Lee signs in under it.
+  // Then: Lee records an approval Carol gave on the phone, and signs in under it.
   const upfront = await api(stack, lead, 'POST', `${t}/grants`, { ticketId: 'T-1002', reason: 'Payroll run stuck', scope: { level: 'read-only', modules: ['payroll'] }, durationHours: 8, approvedBy: contact.email });
   await api(stack, lead, 'POST', `${t}/sessions`, { reason: 'Look at the stuck payroll run', grantId: upfront.grantId });
   // Now: Sam asks for access to billing; it waits for a contact.
