@@ -84,7 +84,7 @@ try {
   await alice.getByRole('button', { name: 'Approve', exact: true }).click();
   await alice.getByRole('dialog').getByLabel('Comment (optional)').fill('OK, read-only billing for the March export');
   await shoot(alice, stack, 'request-approve-dialog', null, 'Access request T-1001');
-  await shoot(alice, stack, 'grants', `${t}/grants`, 'Grants', 'Payroll run stuck');
+  await shoot(alice, stack, 'grants', `${t}/grants`, 'Grants', 'T-1002');
   await shoot(alice, stack, 'grant', `${t}/grants/${grantId}`, 'Grant', 'Look at the stuck payroll run');
   await shoot(alice, stack, 'login-history', `${t}/sessions`, 'Login history', 'Run the migration script');
   await alice.goto(`${stack.url}/app${t}/audit`);
