@@ -9,9 +9,10 @@
  *   4. 10,000 expirations in one run: wall time, peak RSS, transactions;
  *   5. load: concurrent clients against DynamoDB Local's raw rates;
  *   6. the first call of a fresh process (init + first request) next to a warm call;
- *   7. audit verification from a checkpoint: a long trail against a short one (`bench/audit-verify.ts`).
+ *   7. audit verification from a checkpoint: a long trail against a short one (`bench/audit-verify.ts`);
+ *   8. the console: JavaScript on first load (gzip) and the request page's time to data in Chromium.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit,console.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
 import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { auditVerify } from './audit-verify.ts';
+import { consoleSection } from './console.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { firstCall } from './first-call.ts';
 import { csvExportCost, lifecycleDueCost } from './lifecycle.ts';
@@ -36,7 +38,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -49,6 +51,7 @@ const config = {
   load: { seconds: quick ? 5 : 20, connections: 10 },
   first: { runs: quick ? 5 : 9, warm: quick ? 50 : 100 },
   audit: { long: quick ? 20_000 : 100_000, short: 1_000, tails: quick ? [100, 1_000] : [100, 1_000, 10_000] },
+  console: { rounds: quick ? 5 : 15 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -156,6 +159,9 @@ async function main(): Promise<void> {
     await section(`7. Audit verification from a checkpoint: ${config.audit.long.toLocaleString('en-US')}-event trail`, 15 * MINUTE, () =>
       withDynamo((endpoint) => auditVerify(endpoint, config.audit)),
     );
+  }
+  if (wanted('console')) {
+    await section('8. Console: first load and the request page in Chromium', 10 * MINUTE, () => consoleSection(config.console));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');

@@ -176,8 +176,8 @@ export const routes = [
   },
   {
     id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
-    summary: 'The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.SessionListQuery,
+    summary: 'The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {
     id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,

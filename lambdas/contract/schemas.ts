@@ -345,7 +345,11 @@ export const ListQuery = z.strictObject({
 export const GrantListQuery = ListQuery.extend({ status: GrantStatus.optional() });
 export const RequestListQuery = ListQuery.extend({ status: RequestStatus.optional() });
 export type ListQuery = z.infer<typeof ListQuery>;
-
+/**
+ * The login history's filters, each answered by a key condition (never a filter over every item):
+ * `from`/`to` bound the sign-in time (inclusive), `accessedBy` is the email of the person who
+ * signed in. Paging keeps them: a cursor is bound to the filters it was given with.
+ */
 export const TenantParams = z.strictObject({ tenantId: Id });
 export const ContactParams = TenantParams.extend({ email: Email });
 export const GrantParams = TenantParams.extend({ grantId: Id });
@@ -357,17 +361,26 @@ export const RequestParams = TenantParams.extend({ requestId: Id });
  * `MAX_EXPORT_DAYS` apart. JSON lists take them too, to narrow what they page through.
  */
 export const MAX_EXPORT_DAYS = 366;
-export const ExportQuery = ListQuery.extend({
+const exportWindow = {
   from: z.iso.datetime().optional().describe('inclusive start (ISO 8601 UTC); required with Accept: text/csv'),
   to: z.iso.datetime().optional().describe('exclusive end (ISO 8601 UTC); required with Accept: text/csv'),
-}).superRefine((q, ctx) => {
+};
+function checkWindow(q: { from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx): void {
   if (q.from !== undefined && q.to !== undefined) {
     const span = Date.parse(q.to) - Date.parse(q.from);
     if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
     else if (span > MAX_EXPORT_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_EXPORT_DAYS} days after from` });
   }
-});
+}
+export const ExportQuery = ListQuery.extend(exportWindow).superRefine(checkWindow);
 export type ExportQuery = z.infer<typeof ExportQuery>;
+
+/** The login history's query: the export window (signed in within it), and optionally one person. */
+export const SessionListQuery = ListQuery.extend({
+  ...exportWindow,
+  accessedBy: Email.optional().describe('Only the sign-ins of the person with this email'),
+}).superRefine(checkWindow);
+export type SessionListQuery = z.infer<typeof SessionListQuery>;
 
 export const ProblemCode = z.enum([
   'VALIDATION_FAILED',

@@ -120,6 +120,13 @@ export interface Page<T> {
   items: T[];
   next: PageKey | null;
 }
+/** The login history's filters: sign-in time between `from` and `to` (inclusive), the person's email. */
+export interface SessionFilter {
+  from?: string | undefined;
+  to?: string | undefined;
+  accessedBy?: string | undefined;
+}
+
 export interface PageInput {
   limit: number;
   after?: PageKey | undefined;
@@ -196,7 +203,8 @@ export interface Store {
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
   endSession(session: SessionRecord, change: Change): Promise<void>;
   getSession(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
-  listSessions(tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<SessionRecord>>;
+  /** The login history, newest first; `filter` narrows it by a key condition (see `SessionFilter`). */
+  listSessions(tenantId: string, page: PageInput, filter?: SessionFilter): Promise<Page<SessionRecord>>;
 
   // access requests
   /**

@@ -5,7 +5,7 @@ import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenE
 import { mail } from './grants.ts';
 import { retrying } from './retry.ts';
 import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
-import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord, TimeRange } from './ports.ts';
+import type { AccessEntry, Deps, Page, PageInput, Principal, SessionFilter, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
   reason: string;
@@ -193,10 +193,10 @@ export async function endSession(deps: Deps, caller: Principal, tenantId: string
   return sessionView(ended, now);
 }
 
-/** The login history, newest first. */
-export async function listSessions(deps: Deps, tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<Session>> {
+/** The login history, newest first; optionally only sign-ins between two times, or of one person. */
+export async function listSessions(deps: Deps, tenantId: string, page: PageInput, filter: SessionFilter = {}): Promise<Page<Session>> {
   const now = deps.clock.now();
-  const result = await deps.store.listSessions(tenantId, page, range);
+  const result = await deps.store.listSessions(tenantId, page, filter);
   return { items: result.items.map((s) => sessionView(s, now)), next: result.next };
 }
 

@@ -132,12 +132,14 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
     if (!route.query && Object.keys(queryIn).length > 0) {
       throw new HttpError(400, 'VALIDATION_FAILED', 'this route takes no query parameters', Object.keys(queryIn).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })));
     }
-    const query = route.query ? (validate(route.query, queryIn, 'query') as { limit?: number; cursor?: string; status?: string }) : undefined;
+    const query = route.query ? (validate(route.query, queryIn, 'query') as { limit?: number; cursor?: string } & Record<string, unknown>) : undefined;
     const schema = bodySchema(route, principal, rawParams.tenantId);
     const parsedBody = schema && body !== undefined ? validate(schema, body, 'body') : undefined;
     // Health and the OpenAPI document need no table (their function gets none).
     const runtime = groups[route.group].data === 'none' ? ({} as Runtime) : deps();
-    const binding = [route.id, rawParams.tenantId ?? '', principal.id, query?.status ?? ''].join('|');
+    // A cursor belongs to its list's filters (status, dates, person): another filter's position is a 400.
+    const filters = Object.entries(query ?? {}).filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const binding = [route.id, rawParams.tenantId ?? '', principal.id, filters.map(([k, v]) => `${k}=${String(v)}`).join('&')].join('|');
     const secret = route.query ? await cursorSecret(runtime) : '';
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
     prepared.set(event, {

@@ -31,6 +31,7 @@ import {
 import { attr, indexes, keys, type AccessPrincipal, type DueKind } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
 import { auditVerifyMethods } from './audit-verify-store.ts';
+import { canonicalEmail } from '../domain/identity.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import type {
   AccessEntry,
@@ -185,6 +186,7 @@ export const requestItem = (r: RequestRecord): Item => {
 export const sessionItem = (s: SessionRecord): Item => ({
   ...keys.session(s.tenantId, s.sessionId),
   ...keys.byGrant(s.tenantId, s.grantId, s.sessionId),
+  ...keys.sessionByPerson(s.tenantId, canonicalEmail(s.accessedBy.email), s.sessionId),
   type: 'session',
   ...s,
 });
@@ -602,9 +604,9 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
     async grantSessions(tenantId, grantId) {
       const items = await queryAll(doc, {
         TableName,
-        IndexName: indexes.byPrincipal.name,
+        IndexName: indexes.byDueAt.name,
         KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+        ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk },
         ExpressionAttributeValues: { ':pk': keys.grantSessionsPartition(tenantId, grantId) },
       });
       return items.map((i) => parseSession(strip(i)));
@@ -675,9 +677,41 @@ export function createDynamoStore({ doc, tableName: TableName, eventKey }: Dynam
       const i = await get(keys.session(tenantId, sessionId));
       return i ? parseSession(strip(i)) : null;
     },
-    async listSessions(tenantId, page, range) {
-      const q = range ? rangeQuery(keys.sessionPrefix(tenantId), range) : prefixQuery(keys.sessionPrefix(tenantId));
-      return queryPage(q, page, (i) => parseSession(strip(i)), baseKey);
+    async listSessions(tenantId, page, filter = {}) {
+      // Dates bound the sort key (session ids are ULIDs of the sign-in time); a person is a GSI1
+      // partition. Either way a key condition: nothing is read that the answer leaves out.
+      const { low, high } = keys.sessionRange(filter.from, filter.to);
+      // The range is exact but for the id's moment after `signInAt` (see `sessionRange`); `to` is exclusive.
+      const [from, to] = [filter.from, filter.to].map((t) => (t === undefined ? undefined : new Date(t).toISOString()));
+      const keep = (s: SessionRecord) => (from === undefined || s.signInAt >= from) && (to === undefined || s.signInAt < to);
+      if (filter.accessedBy === undefined) {
+        return queryPage(
+          {
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+            ExpressionAttributeValues: { ':pk': keys.sessionPrefix(tenantId).PK, ':low': low, ':high': high },
+            ScanIndexForward: false,
+          },
+          page,
+          (i) => parseSession(strip(i)),
+          baseKey,
+          keep,
+        );
+      }
+      const index = indexes.byPrincipal;
+      return queryPage(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': keys.sessionPersonPartition(tenantId, canonicalEmail(filter.accessedBy)), ':low': low, ':high': high },
+          ScanIndexForward: false,
+        },
+        page,
+        (i) => parseSession(strip(i)),
+        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        keep,
+      );
     },
 
     // ---- access requests ----

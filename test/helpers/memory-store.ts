@@ -12,6 +12,7 @@ import type { AuditEvent, Contact, Grantee, Policy } from '../../lambdas/contrac
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { grantDueAt, requestDueAt } from '../../lambdas/store/dynamo-store.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/domain/errors.ts';
+import { canonicalEmail } from '../../lambdas/domain/identity.ts';
 import type {
   AccessEntry,
   Change,
@@ -445,9 +446,13 @@ export function createMemoryStore(): MemoryStore {
       const s = sessions.get(k(tenantId, sessionId));
       return s ? copy(s) : null;
     },
-    async listSessions(tenantId, page) {
+    async listSessions(tenantId, page, filter = {}) {
       await tick();
-      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page);
+      const keep = (s: SessionRecord) =>
+        (!filter.from || s.signInAt >= new Date(filter.from).toISOString()) &&
+        (!filter.to || s.signInAt <= new Date(filter.to).toISOString()) &&
+        (!filter.accessedBy || canonicalEmail(s.accessedBy.email) === canonicalEmail(filter.accessedBy));
+      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page, keep);
     },
 
     // ---- access requests ----

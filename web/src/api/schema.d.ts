@@ -290,7 +290,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The login history, newest first; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged) */
+        /** The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged) */
         get: operations["ListSessions"];
         put?: never;
         /** Sign in to the tenant under an ACTIVE grant that covers the caller */
@@ -3071,6 +3071,7 @@ export interface operations {
                 cursor?: string;
                 from?: string;
                 to?: string;
+                accessedBy?: string;
             };
             header?: never;
             path: {
