@@ -47,16 +47,18 @@ const reasons = (res: { body: { items: { reason: string }[] } }) => res.body.ite
 const hour = (iso: string, hours: number) => new Date(Date.parse(iso) + hours * 3600_000).toISOString();
 
 describe('the login history filtered', () => {
-  it('by sign-in time: from and to are inclusive bounds, either may be left out', async () => {
+  it('by sign-in time: from is inclusive and to exclusive (as the CSV export), either may be left out', async () => {
     // Act
     const middle = await history(`?from=${hour(at[1]!, -1)}&to=${hour(at[1]!, 1)}`);
-    const exact = await history(`?from=${at[1]}&to=${at[1]}`);
+    const exact = await history(`?from=${at[1]}&to=${hour(at[1]!, 1 / 3600_000)}`);
+    const endsAt = await history(`?from=${hour(at[1]!, -1)}&to=${at[1]}`);
     const since = await history(`?from=${hour(at[1]!, -1)}`);
     const until = await history(`?to=${hour(at[1]!, 1)}`);
     // Assess
     expect(middle.status).toBe(200);
     expect(reasons(middle)).toEqual(['day 1']);
     expect(reasons(exact)).toEqual(['day 1']);
+    expect(reasons(endsAt)).toEqual([]);
     expect(reasons(since)).toEqual(['day 2', 'day 1']);
     expect(reasons(until)).toEqual(['day 1', 'day 0']);
   });
