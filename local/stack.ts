@@ -13,6 +13,8 @@ import { setMailer } from '../lambdas/jobs/runtime.ts';
 import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
 import { parseSupportEmailDomains } from '../lambdas/domain/identity.ts';
 import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { createLocalKeySet, type LocalKeySet } from '../lambdas/keys/local-keys.ts';
+import { setSessionKeys } from '../lambdas/keys/runtime.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
@@ -60,6 +62,8 @@ export interface Stack {
   runtime: Runtime;
   /** The JWT issuer, so tests can mint tokens that `/_local/token` refuses to (already expired). */
   issuer: LocalIssuer;
+  /** The support-session token keys, made at start (tests rotate them). */
+  sessionKeys: LocalKeySet;
   runExpiry(): Promise<unknown>;
   deliver(): Promise<unknown>;
   stop(): Promise<void>;
@@ -106,6 +110,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       eventKey: process.env.EVENT_KEY ?? 'local-only-event-key',
     };
     setRuntime(runtime);
+    // Support-session tokens: a key made now, the API's address as issuer (as deployed).
+    const sessionKeys = await createLocalKeySet();
+    setSessionKeys(sessionKeys, { issuer: url, audience: process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local' });
     process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';
     process.env.APP_BASE_URL ??= opts.appBaseUrl ?? `http://localhost:${port}/app`;
     const sesMailer = createSesMailer(
@@ -149,7 +156,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     every(opts.expireEveryMs, runExpiry, 'expiry job');
     every(opts.deliverEveryMs, deliver, 'mail delivery');
 
-    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, issuer, runExpiry, deliver, stop };
+    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, issuer, sessionKeys, runExpiry, deliver, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -46,6 +46,8 @@ export interface Input<R> {
 export interface Reply {
   status?: number;
   body?: unknown;
+  /** Headers beyond the defaults (a cacheable answer sets its own `cache-control`). */
+  headers?: Record<string, string>;
 }
 
 type GroupRoutes<G extends Group> = Extract<Routes, { group: G }>;
@@ -257,7 +259,8 @@ export function api<G extends Group>(
     const fn = table[route.id];
     if (!fn) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey} in this function`);
     const reply = await fn(input);
-    return json(reply.status ?? route.success.status, reply.body);
+    const result = json(reply.status ?? route.success.status, reply.body);
+    return reply.headers ? { ...result, headers: { ...result.headers, ...reply.headers } } : result;
   };
   return middy<Event, Result>({ timeoutEarlyInMillis: 0 })
     .use(problems())

@@ -147,7 +147,7 @@ describe.concurrent('every route that takes a body', () => {
   const needsBody = (t: Target) => !((t.role && t.route.bodyByRole?.[t.role]) || t.route.body)!.safeParse({}).success;
   it('knows which bodies have a required field', () => {
     expect(BODY_TARGETS.filter((t) => !needsBody(t)).map((t) => t.route.id).sort()).toEqual(
-      ['ApproveAccessRequest', 'CancelAccessRequest', 'DenyAccessRequest', 'EndSession', 'RevokeGrant'],
+      ['ApproveAccessRequest', 'CancelAccessRequest', 'DenyAccessRequest', 'EndSession', 'RefreshSessionToken', 'RevokeGrant'],
     );
   });
 
