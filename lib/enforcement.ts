@@ -95,8 +95,10 @@ export class Enforcement extends Construct {
       batchSize: 25,
       maxBatchingWindow: Duration.seconds(1),
       bisectBatchOnError: true,
-      retryAttempts: 10,
-      maxRecordAge: Duration.hours(6),
+      // An EventBridge outage holds the events back, in order, for up to a day (the stream's
+      // retention); only then does a record go to the dead-letter queue (alarmed).
+      retryAttempts: 10_000,
+      maxRecordAge: Duration.hours(24),
       reportBatchItemFailures: true,
       onFailure: new SqsDlq(this.deadLetterQueue),
       // Only new audit items (one per committed change) reach the function.
