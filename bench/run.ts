@@ -8,7 +8,8 @@
  *   3. the expiry job's cost with 100 due among 100,000 live grants, against an idle run;
  *   4. 10,000 expirations in one run: wall time, peak RSS, transactions.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load.
+ *   6. enforcement: offline token verifications vs access checks per second, revoke → refusal.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,enforce.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { hotPath } from './hot-path.ts';
 import { load } from './load.ts';
+import { enforcement } from './enforcement.ts';
 import { verdict, type Figure, type SectionResult } from './results.ts';
 import { num, progress, table, withTimeout } from './stats.ts';
 
@@ -28,7 +30,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,enforce]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -39,6 +41,7 @@ const config = {
   cost: { live: quick ? 10_000 : 100_000, due: 100 },
   bulk: { count: 10_000, sessionEvery: 10, memoryMb: 512 },
   load: { seconds: quick ? 5 : 20, connections: 10 },
+  enforce: { seconds: quick ? 2 : 5, revokes: quick ? 5 : 20 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
   }
   if (wanted('load')) {
     await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
+  }
+  if (wanted('enforce')) {
+    await section('6. Enforcement: offline verification vs the access check, revoke → refusal', 5 * MINUTE, () => withDynamo((endpoint) => enforcement(endpoint, config.enforce)));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');
