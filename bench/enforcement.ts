@@ -25,15 +25,15 @@ export async function enforcement(endpoint: string, opts: { seconds: number; rev
     const call = async (method: string, path: string, auth: string, body?: unknown) => {
       const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
       if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-      return (await res.json()) as Record<string, any>;
+      return (await res.json()) as Record<string, unknown>;
     };
     const token = async (who: Record<string, unknown>) =>
       ((await (await fetch(`${stack.url}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })).json()) as { token: string }).token;
     const admin = await token({ sub: 'bench-admin', email: 'admin@bench.test', name: 'Bench Admin', groups: ['tenant-admin'], tenantId });
     const agent = await token({ sub: 'bench-agent', email: 'agent@vendor.test', name: 'Bench Agent', groups: ['support-agent'] });
     await call('PUT', `/v1/tenants/${tenantId}/contacts/admin%40bench.test`, admin, { name: 'Bench Admin' });
-    const grant = async () => (await call('POST', `/v1/tenants/${tenantId}/grants`, admin, { reason: 'bench', scope: { level: 'read-only' }, durationHours: 2 })).grantId as string;
-    const signIn = async () => (await call('POST', `/v1/tenants/${tenantId}/sessions`, agent, { reason: 'bench' })).token as string;
+    const grant = async () => String((await call('POST', `/v1/tenants/${tenantId}/grants`, admin, { reason: 'bench', scope: { level: 'read-only' }, durationHours: 2 })).grantId);
+    const signIn = async () => String((await call('POST', `/v1/tenants/${tenantId}/sessions`, agent, { reason: 'bench' })).token);
 
     // ---- verifications per second vs access checks per second, one core ----
     const firstGrant = await grant();
