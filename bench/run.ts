@@ -12,7 +12,8 @@
  *   7. audit verification from a checkpoint: a long trail against a short one (`bench/audit-verify.ts`);
  *   8. the console: JavaScript on first load (gzip) and the request page's time to data in Chromium.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit,console.
+ *   9. enforcement: offline token verifications vs access checks per second, revoke → refusal.
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit,console,enforce.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -22,11 +23,13 @@ import { startDynamoLocal, type DynamoLocal } from '../local/dynamodb.ts';
 import { coldStart, NODE, ROOT } from './cold-start.ts';
 import { auditVerify } from './audit-verify.ts';
 import { consoleSection } from './console.ts';
+import { enforcement } from './enforcement.ts';
 import { expiryBulk, expiryCost } from './expiry.ts';
 import { firstCall } from './first-call.ts';
 import { csvExportCost, lifecycleDueCost } from './lifecycle.ts';
 import { hotPath } from './hot-path.ts';
 import { load } from './load.ts';
+
 import { verdict, type Figure, type SectionResult } from './results.ts';
 import { num, progress, table, withTimeout } from './stats.ts';
 
@@ -38,7 +41,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console]`);
+  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console,enforce]`);
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -52,6 +55,7 @@ const config = {
   first: { runs: quick ? 5 : 9, warm: quick ? 50 : 100 },
   audit: { long: quick ? 20_000 : 100_000, short: 1_000, tails: quick ? [100, 1_000] : [100, 1_000, 10_000] },
   console: { rounds: quick ? 5 : 15 },
+  enforce: { seconds: quick ? 2 : 5, revokes: quick ? 5 : 20 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -162,6 +166,9 @@ async function main(): Promise<void> {
   }
   if (wanted('console')) {
     await section('8. Console: first load and the request page in Chromium', 10 * MINUTE, () => consoleSection(config.console));
+  }
+  if (wanted('enforce')) {
+    await section('9. Enforcement: offline verification vs the access check, revoke → refusal', 5 * MINUTE, () => withDynamo((endpoint) => enforcement(endpoint, config.enforce)));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');

@@ -138,6 +138,8 @@ export interface LocalServerOptions {
    * caller has its answer.
    */
   afterWrite?: () => Promise<unknown>;
+  /** The events published so far, oldest first (null: events are off). */
+  events?: () => unknown[] | null;
   /** Where the console's built files are (default `web/dist`). */
   consoleDir?: string;
 }
@@ -229,6 +231,12 @@ async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     case 'GET /_local/.well-known/jwks.json':
       sendJson(res, 200, await opts.issuer.jwks());
       return true;
+    case 'GET /_local/events': {
+      const items = opts.events?.() ?? null;
+      if (items) sendJson(res, 200, { items });
+      else send(res, problem(404, 'NOT_FOUND', 'events are off: the table has no stream'));
+      return true;
+    }
     case 'GET /_local/outbox/failed':
       sendJson(res, 200, { items: await opts.outbox.failed() });
       return true;

@@ -22,7 +22,11 @@ export const groups = {
   // `auditKey`: the function may read the audit chain's HMAC key (the verify route needs it).
   // `readwrite`: verification saves its checkpoint (PutItem of the CHECKPOINT item; no DeleteItem).
   audit: { handler: 'lambdas/http/audit.ts', data: 'readwrite', auditKey: true },
+  // `sessionKeys`: what the function may do with the session-token keys (KMS): only sessions sign.
+  keys: { handler: 'lambdas/http/jwks.ts', data: 'none', sessionKeys: 'verify' },
 } as const;
+/** The groups that sign support-session tokens (the only ones granted `kms:Sign`). */
+export const signingGroups: readonly Group[] = ['sessions'];
 export type Group = keyof typeof groups;
 
 export interface RouteDef {
@@ -60,6 +64,10 @@ export const routes = [
   {
     id: 'GetOpenApi', method: 'GET', path: '/v1/openapi.json', group: 'meta', auth: false, roles: [],
     summary: 'This OpenAPI 3.1 document', success: { status: 200, schema: null, description: 'The OpenAPI document' },
+  },
+  {
+    id: 'GetJwks', method: 'GET', path: '/v1/.well-known/jwks.json', group: 'keys', auth: false, roles: [],
+    summary: 'The public keys of the support-session tokens (cacheable)', success: { status: 200, schema: s.Jwks, description: 'The JSON Web Key Set' },
   },
   {
     id: 'ListContacts', method: 'GET', path: '/v1/tenants/{tenantId}/contacts', group: 'settings', auth: true,
@@ -167,7 +175,13 @@ export const routes = [
     id: 'SignIn', method: 'POST', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
     roles: SUPPORT, params: s.TenantParams, body: s.SignInBody, idempotent: true,
     summary: 'Sign in to the tenant under an ACTIVE grant that covers the caller',
-    success: { status: 201, schema: s.Session, description: 'The open session' },
+    success: { status: 201, schema: s.SessionWithToken, description: 'The open session and its support-session token' },
+  },
+  {
+    id: 'RefreshSessionToken', method: 'POST', path: '/v1/tenants/{tenantId}/sessions/{sessionId}/refresh', group: 'sessions', auth: true,
+    roles: SUPPORT, condition: "only the session's agent; the session open and its grant ACTIVE", params: s.SessionParams, body: s.EmptyBody,
+    summary: 'A fresh support-session token (409 when the session ended, 403 ACCESS_NOT_GRANTED when its grant no longer admits the caller)',
+    success: { status: 200, schema: s.SessionWithToken, description: 'The session and a fresh token' },
   },
   {
     id: 'EndSession', method: 'POST', path: '/v1/tenants/{tenantId}/sessions/{sessionId}/end', group: 'sessions', auth: true,

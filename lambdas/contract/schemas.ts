@@ -216,6 +216,21 @@ export type Session = z.infer<typeof Session>;
 export const SignInBody = z.strictObject({ reason: Reason, grantId: Id.optional() });
 export type SignInBody = z.infer<typeof SignInBody>;
 export const EmptyBody = z.strictObject({});
+/**
+ * A sign-in's (and a token refresh's) answer: the session plus its support-session token, an ES256
+ * JWT the vendor's application verifies offline against `GET /v1/.well-known/jwks.json`. An
+ * `Idempotency-Key` replay of a sign-in whose session has ended since answers no token.
+ */
+export const SessionWithToken = Session.extend({
+  token: z.string().optional().describe('The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp'),
+  tokenExpiresAt: Timestamp.optional().describe("The token's exp: the earlier of the grant's end and 15 minutes after it was issued"),
+});
+export type SessionWithToken = z.infer<typeof SessionWithToken>;
+/** The public keys that sign support-session tokens (RFC 7517), each with its `kid`. */
+export const Jwks = z.object({
+  keys: z.array(z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string(), kid: z.string(), alg: z.literal('ES256'), use: z.literal('sig') })),
+});
+export type Jwks = z.infer<typeof Jwks>;
 
 export const Access = z.object({
   allowed: z.boolean(),

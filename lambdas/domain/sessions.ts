@@ -51,6 +51,11 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  *    `notifyOnSignIn`, decided at delivery).
  */
 export async function signIn(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<Session> {
+  return (await openSession(deps, caller, tenantId, input)).session;
+}
+
+/** `signIn`, also answering the grant entry it signed in under (its scope and end make the session token). */
+export async function openSession(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<{ session: Session; entry: AccessEntry }> {
   const actor = actorOf(caller);
   // A lost race means the grant ended between the read and the write: look again, which denies
   // if nothing is left.
@@ -105,7 +110,7 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
       ],
     };
     await deps.store.startSession(session, iso(now), change);
-    return view;
+    return { session: view, entry };
   });
 }
 

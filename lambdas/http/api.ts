@@ -51,6 +51,8 @@ export interface Reply {
   contentType?: string;
   /** Suggested file name of a download (`content-disposition: attachment`). */
   filename?: string;
+  /** Headers beyond the defaults (a cacheable answer sets its own `cache-control`). */
+  headers?: Record<string, string>;
 }
 
 type GroupRoutes<G extends Group> = Extract<Routes, { group: G }>;
@@ -271,11 +273,13 @@ export function api<G extends Group>(
           'content-type': reply.contentType ?? 'application/octet-stream',
           'cache-control': 'no-store',
           ...(reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {}),
+          ...reply.headers,
         },
         body: reply.raw,
       };
     }
-    return json(reply.status ?? route.success.status, reply.body);
+    const result = json(reply.status ?? route.success.status, reply.body);
+    return reply.headers ? { ...result, headers: { ...result.headers, ...reply.headers } } : result;
   };
   return middy<Event, Result>({ timeoutEarlyInMillis: 0 })
     .use(problems())

@@ -15,13 +15,14 @@ import { ActionForm, ScopeRadios, TextField, useAction, type Level } from '../fo
 import { absolute } from '../time.ts';
 import { Ago, Countdown, ErrorPage, fieldError, Loaded, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
 import { ApiError } from '../api/client.ts';
+import { rememberToken, SessionToken } from './SessionToken.tsx';
 
 const TENANTS_KEY = 'support-access.tenants';
 const SESSIONS_KEY = 'support-access.sessions';
 /** Tenants this browser asked for access to: "my requests" lists them (there is no cross-tenant route). */
 const knownTenants = (): string[] => JSON.parse(localStorage.getItem(TENANTS_KEY) ?? '[]') as string[];
 const rememberTenant = (t: string) => localStorage.setItem(TENANTS_KEY, JSON.stringify([...new Set([t, ...knownTenants()])].slice(0, 20)));
-type OpenSession = { tenantId: string; sessionId: string; signInAt: string };
+type OpenSession = { tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
 const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESSIONS_KEY) ?? '[]') as OpenSession[];
 const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
 
@@ -41,7 +42,8 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
     setError(null);
     try {
       const s = await ok(api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }));
-      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt }];
+      rememberToken(s.sessionId, s.token, s.tokenExpiresAt);
+      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt }];
       saveSessions(all);
       setSessions(all.filter((x) => x.tenantId === tenantId));
       setReason('');
@@ -92,6 +94,7 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
             <Button loading={busy} onClick={() => void end(s.sessionId)}>
               End session
             </Button>
+            <SessionToken tenantId={tenantId} sessionId={s.sessionId} expiresAt={s.tokenExpiresAt} />
           </SpaceBetween>
         ))}
         <form onSubmit={(e) => (e.preventDefault(), void signIn())}>
