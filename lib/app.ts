@@ -16,12 +16,18 @@ export interface CreateAppOptions {
    * checks them. @default true
    */
   controlTower?: boolean;
+  /**
+   * The stack's region. `cdk synth` passes the CLI's default region (`CDK_DEFAULT_REGION`), which
+   * turns some ARNs from tokens into strings; the tests pass one to check that form too.
+   * @default process.env.CDK_DEFAULT_REGION
+   */
+  region?: string | undefined;
 }
 
 export function createApp(props: AppProps = {}, options: CreateAppOptions = {}): { app: App; stack: SupportAccessStack } {
   const app = new App(props);
   const stack = new SupportAccessStack(app, 'SupportAccess', {
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: options.region ?? process.env.CDK_DEFAULT_REGION },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   if (options.controlTower ?? true) Validations.of(app).addPlugins(new CfnGuardValidator({ controlTowerRulesEnabled: true }));

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLevel,
   AllowedMethods,
@@ -278,6 +278,10 @@ function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
   const handler = stack.node.tryFindChild('Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C');
   if (!handler) throw new Error('BucketDeployment handler not found: has aws-cdk-lib renamed it?');
   const siteArn = `<${stack.getLogicalId(bucket.node.defaultChild as CfnElement)}.Arn>`;
+  // The CDK asset bucket's ARN as cdk-nag prints it: with the stack's region and partition when the
+  // CLI gives them (`cdk synth` with a default region), else their tokens (an environment-agnostic stack).
+  const known = (value: string, token: string) => (Token.isUnresolved(value) ? token : value);
+  const assetBucket = `arn:${known(stack.partition, '<AWS::Partition>')}:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${known(stack.region, '<AWS::Region>')}/*`;
   const why = (finding: string) => ({
     id: `AwsSolutions-IAM5[${finding}]`,
     reason:
@@ -293,7 +297,7 @@ function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
       'Action::s3:List*',
       'Action::s3:Abort*',
       'Action::s3:DeleteObject*',
-      'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+      `Resource::${assetBucket}`,
       `Resource::${siteArn}/*`,
     ].map(why),
   );

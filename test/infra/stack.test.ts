@@ -711,10 +711,11 @@ describe('SupportAccess stack', () => {
 
 describe('SupportAccess stack under the AWS Control Tower proactive controls', () => {
   it('passes every CfnGuard rule of @cdklabs/cdk-validator-cfnguard, or acknowledges it with a reason (WAF on too)', () => {
-    // Prepare: the app as `npm run synth` builds it, with the optional web ACL so it is checked too
-    // (bundling is covered above and changes only asset hashes).
+    // Prepare: the app as `npm run synth` builds it (with the CLI's default region, which turns the
+    // CDK asset bucket's ARN into a string that cdk-nag's acknowledgements must match), with the
+    // optional web ACL so it is checked too (bundling is covered above and changes only asset hashes).
     const outdir = mkdtempSync(join(tmpdir(), 'support-access-guard-'));
-    const { app } = createApp({ outdir, context: { ...cdkContext, wafRateLimit: 300, 'aws:cdk:bundling-stacks': [] } });
+    const { app } = createApp({ outdir, context: { ...cdkContext, wafRateLimit: 300, 'aws:cdk:bundling-stacks': [] } }, { region: 'us-east-1' });
     let error: unknown;
 
     // Act
