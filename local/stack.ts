@@ -5,14 +5,11 @@
  */
 import type { Server } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
-import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
-import { setMailer } from '../lambdas/jobs/runtime.ts';
-import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
-import { parseSupportEmailDomains } from '../lambdas/domain/identity.ts';
-import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { buildDeps, createSesMailer, documentClient, type AppDeps, type Settings } from '../lambdas/runtime/index.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
@@ -49,6 +46,13 @@ export interface StackOptions {
    * to it that records the keys asked for or injects faults (throttling, timeouts, cancellations).
    */
   onDynamoClient?: (client: DynamoDBClient) => void;
+  /** The document client of the handlers and jobs instead of the stack's own (the bench meters its calls). */
+  doc?: DynamoDBDocumentClient;
+  /**
+   * Settings instead of the local ones (`npm start` passes those the environment gives:
+   * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`).
+   */
+  settings?: Partial<Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey'>>;
 }
 
 export interface Stack {
@@ -57,7 +61,8 @@ export interface Stack {
   dynamoEndpoint: string;
   tableName: string;
   clock: LocalClock;
-  runtime: Runtime;
+  /** The dependencies the handlers and jobs of this stack are given. */
+  runtime: AppDeps;
   /** The JWT issuer, so tests can mint tokens that `/_local/token` refuses to (already expired). */
   issuer: LocalIssuer;
   runExpiry(): Promise<unknown>;
@@ -94,34 +99,38 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const issuer = await createLocalIssuer(`${url}/_local`);
     const dynamoClient = localDynamoClient(dynamoEndpoint);
     opts.onDynamoClient?.(dynamoClient);
-    const doc = documentClient(dynamoClient);
-    const runtime: Runtime = {
-      store: createDynamoStore({ doc, tableName, eventKey: async () => runtime.eventKey! }),
-      clock,
-      ids: ulidIds(clock),
+    const mailFrom = opts.mailFrom ?? 'support-access@example.com';
+    const sesMailer = createSesMailer(new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }), mailFrom);
+    const local = (name: string, value: string) => ({ name, arnName: `${name}_SECRET_ARN`, value });
+    const settings: Settings = {
+      tableName,
       // The support staff of the local stack are @vendor.test (the demo's Sam and Lee).
-      supportEmailDomains: parseSupportEmailDomains(process.env.SUPPORT_EMAIL_DOMAINS ?? 'vendor.test'),
-      cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
-      auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
-      eventKey: process.env.EVENT_KEY ?? 'local-only-event-key',
+      supportEmailDomains: 'vendor.test',
+      cursorSecret: local('CURSOR_SECRET', 'local-only-cursor-secret'),
+      auditKey: local('AUDIT_KEY', 'local-only-audit-key'),
+      eventKey: local('EVENT_KEY', 'local-only-event-key'),
+      mailFrom,
+      appBaseUrl: opts.appBaseUrl ?? `http://localhost:${port}/app`,
+      secretsExtension: { port: '', sessionToken: '' },
+      inLambda: false,
+      ...opts.settings,
     };
-    setRuntime(runtime);
-    process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';
-    process.env.APP_BASE_URL ??= opts.appBaseUrl ?? `http://localhost:${port}/app`;
-    const sesMailer = createSesMailer(
-      new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
-      process.env.MAIL_FROM,
-    );
-    setMailer(opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer);
+    const runtime = buildDeps(settings, {
+      doc: opts.doc ?? documentClient(dynamoClient),
+      clock,
+      mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
+    });
+    const deps = () => runtime;
 
-    const expireJob = await loadHandler('lambdas/jobs/expire.ts');
+    const expireJob = await loadHandler('lambdas/jobs/expire.ts', deps);
     const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
     // The notifier's scheduled trigger: what EventBridge sends it every minute in AWS.
-    const notifier = await loadHandler('lambdas/jobs/deliver.ts');
+    const notifier = await loadHandler('lambdas/jobs/deliver.ts', deps);
     const deliver = () =>
       notifier({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-notifier', 60_000)) as Promise<DrainReport>;
 
     const server = await startLocalServer(port, host, {
+      deps,
       clock,
       issuer,
       jobs: { expire: runExpiry, drainOutbox: deliver },

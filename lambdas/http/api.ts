@@ -17,7 +17,7 @@ import type { PageInput, PageKey, Principal } from '../domain/ports.ts';
 import { authorize, principalOf } from './auth.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fieldErrors, HttpError, toProblem } from './problem.ts';
-import { cursorSecret, getRuntime, type Runtime } from './runtime.ts';
+import type { AppDeps, DepsSource } from '../runtime/index.ts';
 
 /** Bodies above this are refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -35,7 +35,7 @@ export interface Input<R> {
   params: Field<R, 'params'>;
   query: Field<R, 'query'>;
   body: Field<R, 'body'>;
-  deps: Runtime;
+  deps: AppDeps;
   event: Event;
   /** The page the query asks for (limit and the decoded cursor). */
   page: PageInput;
@@ -113,7 +113,7 @@ function bodySchema(route: RouteDef, principal: Principal, tenantId: string | un
 }
 
 /** Authenticates, authorizes and validates, in the contract's order: 401, 404/403, 413/415, 400. */
-const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
+const prepare = (deps: DepsSource | null): MiddlewareObj<Event, Result> => ({
   before: async (request) => {
     const event = request.event;
     const route = routesByKey.get(event.routeKey);
@@ -131,9 +131,9 @@ const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
     const schema = bodySchema(route, principal, rawParams.tenantId);
     const parsedBody = schema && body !== undefined ? validate(schema, body, 'body') : undefined;
     // Health and the OpenAPI document need no table (their function gets none).
-    const runtime = groups[route.group].data === 'none' ? ({} as Runtime) : deps();
+    const runtime = deps === null || groups[route.group].data === 'none' ? ({} as AppDeps) : deps();
     const binding = [route.id, rawParams.tenantId ?? '', principal.id, query?.status ?? ''].join('|');
-    const secret = route.query ? await cursorSecret(runtime) : '';
+    const secret = route.query ? await runtime.secrets.cursor() : '';
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
     prepared.set(event, {
       route,
@@ -246,12 +246,10 @@ const problems = (): MiddlewareObj<Event, Result> => ({
 export function api<G extends Group>(
   _group: G,
   handlers: NoInfer<Handlers<G>>,
-  deps: () => Runtime = getRuntime,
+  deps: DepsSource | null,
   replays: NoInfer<Replays<G>> = {} as Replays<G>,
 ) {
   const table = handlers as unknown as Record<string, (input: Input<unknown>) => Promise<Reply>>;
-  // In Lambda, a missing environment variable fails the cold start, not the first request.
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME && groups[_group].data !== 'none') deps();
   const core = async (event: Event, _context: Context): Promise<Result> => {
     const { route, input } = prepared.get(event)!;
     const fn = table[route.id];

@@ -1,9 +1,10 @@
 /** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`. */
 import type { AdminGrantBody, UpfrontGrantBody } from '../contract/schemas.ts';
 import { addGrantee, createGrant, getGrant, listGrants, revokeGrant } from '../domain/grants.ts';
-import { api, listReply } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers, listReply } from './api.ts';
 
-export const handler = api('grants', {
+const routes: Handlers<'grants'> = {
   CreateGrant: async ({ deps, principal, params, body }) => ({
     status: 201,
     // The middleware validated the body with the caller's role's schema (see `bodyByRole`).
@@ -18,4 +19,8 @@ export const handler = api('grants', {
   RevokeGrant: async ({ deps, principal, params, body }) => ({
     body: await revokeGrant(deps, principal, params.tenantId, params.grantId, body.reason),
   }),
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('grants', routes, deps);
+export const handler = createHandler(lambdaDeps());

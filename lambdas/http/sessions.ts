@@ -1,9 +1,9 @@
 /** The login history: `SignIn`, `EndSession`, `ListSessions`. */
 import { currentSession, endSession, listSessions, signIn } from '../domain/sessions.ts';
-import { api, listReply } from './api.ts';
-import { getRuntime } from './runtime.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers, listReply, type Replays } from './api.ts';
 
-export const handler = api('sessions', {
+const routes: Handlers<'sessions'> = {
   SignIn: async ({ deps, principal, params, body, event }) => ({
     status: 201,
     body: await signIn(deps, principal, params.tenantId, {
@@ -15,9 +15,15 @@ export const handler = api('sessions', {
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
   ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
-}, getRuntime, {
+};
+
+const replays: Replays<'sessions'> = {
   // A replayed sign-in answers its session as it is now, never open after it ended.
   SignIn: async ({ deps, principal, params }, first) => ({
     body: await currentSession(deps, principal, params.tenantId, (first as { sessionId: string }).sessionId),
   }),
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('sessions', routes, deps, replays);
+export const handler = createHandler(lambdaDeps());

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
 import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 

@@ -21,7 +21,7 @@ import { inject } from 'vitest';
 import * as z from 'zod';
 import { routes, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
 import { Email, Id } from '../../lambdas/contract/schemas.ts';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { KeyLog, scanTable, type KeyUse } from '../helpers/dynamo-probe.ts';
 import { expectProblem, paramsOf, pathOf, prepareWorld, validBody, type World } from '../helpers/guard-checks.ts';

@@ -1,0 +1,75 @@
+/**
+ * The composition root: `buildDeps(settings)` wires the ports the domain is given (the store, the
+ * clock, the ids, the mailer, the links, the secrets) from the settings. Every Lambda entry, the
+ * local stack, the scripts and the tests build their dependencies here.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeliveryDeps } from '../domain/delivery.ts';
+import { parseSupportEmailDomains } from '../domain/identity.ts';
+import { linksFrom, type Links } from '../domain/mail.ts';
+import type { AuditChainStore, Clock, Deps, Ids, Mailer, OutboxStore, Store } from '../domain/ports.ts';
+import { createDynamoStore, type IdempotencyStore } from '../store/dynamo-store.ts';
+import { documentClient, dynamoClient, sesClient } from './clients.ts';
+import { systemClock, ulidIds } from './ids.ts';
+import { secretsFrom, type Secrets } from './secrets.ts';
+import { createSesMailer } from './ses-mailer.ts';
+import { required, type Settings } from './settings.ts';
+
+/** Every port of the table. */
+export type StorePorts = Store & OutboxStore & IdempotencyStore & AuditChainStore;
+
+/** What the functions are given: the domain's `Deps`, the whole store, the secrets, mail. */
+export interface AppDeps extends Deps {
+  store: StorePorts;
+  /** The deployment's support email domains; reading them without the setting throws. */
+  readonly supportEmailDomains: readonly string[];
+  secrets: Secrets;
+  /** The mailer (SES); without `MAIL_FROM`, reading it throws. */
+  readonly mailer: Mailer;
+  /** Links into the console, for emails; without `APP_BASE_URL`, reading them throws. */
+  readonly links: Links;
+}
+
+/** Parts the caller brings instead of those the settings describe (the local stack, tests). */
+export interface Wiring {
+  doc?: DynamoDBDocumentClient;
+  clock?: Clock;
+  ids?: Ids;
+  mailer?: Mailer;
+}
+
+/** Memoizes a value made on first use. */
+function lazy<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
+  const clock = wiring.clock ?? systemClock;
+  const secrets = secretsFrom(settings);
+  const doc = wiring.doc ?? documentClient(dynamoClient(settings.dynamoEndpoint));
+  // Every audit event written gets its MAC under the event key, read once per container.
+  const store = createDynamoStore({ doc, tableName: required(settings.tableName, 'TABLE_NAME'), eventKey: secrets.eventKey });
+  // Who may be named on a grant: read when first needed; only the API functions have it.
+  const domains = lazy(() => parseSupportEmailDomains(required(settings.supportEmailDomains, 'SUPPORT_EMAIL_DOMAINS')));
+  const mailer = lazy(() => wiring.mailer ?? createSesMailer(sesClient(settings.sesEndpoint), required(settings.mailFrom, 'MAIL_FROM')));
+  const links = lazy(() => linksFrom(required(settings.appBaseUrl, 'APP_BASE_URL')));
+  return {
+    store,
+    clock,
+    ids: wiring.ids ?? ulidIds(clock),
+    secrets,
+    get supportEmailDomains() {
+      return domains();
+    },
+    get mailer() {
+      return mailer();
+    },
+    get links() {
+      return links();
+    },
+  };
+}
+
+/** What the notifier's domain functions take. */
+export const deliveryDeps = (deps: AppDeps): DeliveryDeps => ({ store: deps.store, outbox: deps.store, mailer: deps.mailer, clock: deps.clock, links: deps.links });
