@@ -13,6 +13,7 @@ import type {
   Scope,
   Session,
 } from '../contract/schemas.ts';
+import type { IdempotencyRecord } from '../contract/records.ts';
 import type { Role } from '../contract/routes.ts';
 
 export interface Clock {
@@ -274,6 +275,16 @@ export interface AuditChainStore {
   sealAudit(tenantId: string, expected: ChainHead | null, links: { eventId: string; link: ChainLink }[], head: ChainHead): Promise<void>;
   /** Every audit event of a tenant, sealed or not (the verifier reads them all). */
   allAudit(tenantId: string): Promise<StoredAuditEvent[]>;
+}
+
+export type { IdempotencyRecord };
+
+/** The records of `Idempotency-Key`s (see `lambdas/http/api.ts`). */
+export interface IdempotencyStore {
+  /** Claims the key; returns the existing record when there is a live one. */
+  beginIdempotent(tenantId: string, scope: string, key: string, hash: string, nowSeconds: number, ttlSeconds: number): Promise<IdempotencyRecord | null>;
+  completeIdempotent(tenantId: string, scope: string, key: string, response: { statusCode: number; body: string }): Promise<void>;
+  releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
 }
 
 /** Sends one email. Throws when the provider refused or failed. */
