@@ -39,17 +39,9 @@ export interface ChainDeps {
   eventKey?: string;
 }
 
-/** JSON with object keys sorted at every depth: one spelling per value, so one hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+import { canonicalJson } from './canonical-json.ts';
+
+export { canonicalJson };
 
 /** What a hash or MAC of an event covers: its contract fields, in canonical JSON. */
 export function eventContent(event: AuditEvent): string {

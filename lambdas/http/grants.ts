@@ -1,14 +1,13 @@
 /** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`. */
-import type { AdminGrantBody, UpfrontGrantBody } from '../contract/schemas.ts';
-import { addGrantee, createGrant, getGrant, listGrants, revokeGrant } from '../domain/grants.ts';
+import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from '../domain/grants.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
 
 const routes: Handlers<'grants'> = {
   CreateGrant: async ({ deps, principal, params, body }) => ({
     status: 201,
-    // The middleware validated the body with the caller's role's schema (see `bodyByRole`).
-    body: await createGrant(deps, principal, params.tenantId, body as AdminGrantBody | UpfrontGrantBody),
+    // The body was read with the schema of the role the caller acts in, and comes tagged with it.
+    body: await placeGrant(deps, principal, params.tenantId, body),
   }),
   ListGrants: async (input) =>
     listReply(input, await listGrants(input.deps, input.params.tenantId, input.page, input.query.status)),

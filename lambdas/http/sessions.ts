@@ -1,7 +1,11 @@
 /** The login history: `SignIn`, `EndSession`, `ListSessions`. */
 import { currentSession, endSession, listSessions, signIn } from '../domain/sessions.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import * as z from 'zod';
 import { api, type Handlers, listReply, type Replays } from './api.ts';
+
+/** What a replay needs of the first sign-in's answer. */
+const FirstSignIn = z.object({ sessionId: z.string() });
 
 const routes: Handlers<'sessions'> = {
   SignIn: async ({ deps, principal, params, body, event }) => ({
@@ -20,7 +24,7 @@ const routes: Handlers<'sessions'> = {
 const replays: Replays<'sessions'> = {
   // A replayed sign-in answers its session as it is now, never open after it ended.
   SignIn: async ({ deps, principal, params }, first) => ({
-    body: await currentSession(deps, principal, params.tenantId, (first as { sessionId: string }).sessionId),
+    body: await currentSession(deps, principal, params.tenantId, FirstSignIn.parse(first).sessionId),
   }),
 };
 
