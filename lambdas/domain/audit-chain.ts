@@ -12,7 +12,7 @@
  * rebuild the chain without `verifyAuditChain` noticing.
  */
 import { createHmac } from 'node:crypto';
-import type { AuditEvent } from '../contract/schemas.ts';
+import type { AuditChainVerification, AuditEvent } from '../contract/schemas.ts';
 import { ConcurrentUpdateError } from './errors.ts';
 import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from './ports.ts';
 import { DUE_SHARDS } from '../contract/table.ts';
@@ -168,25 +168,10 @@ function groupByTenant(waiting: StoredAuditEvent[], now: string): Map<string, Au
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export type ChainProblemKind = 'altered' | 'missing' | 'broken-link' | 'duplicate' | 'head-mismatch' | 'unsealed-too-long' | 'forged';
-
-export interface ChainProblem {
-  problem: ChainProblemKind;
-  eventId: string | null;
-  seq: number | null;
-  detail: string;
-}
-
-export interface ChainVerification {
-  tenantId: string;
-  valid: boolean;
-  checkedAt: string;
-  events: number;
-  sealed: number;
-  unsealed: number;
-  head: ChainHead | null;
-  problems: ChainProblem[];
-}
+/** What a verification found (the contract's schema is the one source of these types). */
+export type ChainVerification = AuditChainVerification;
+export type ChainProblem = ChainVerification['problems'][number];
+export type ChainProblemKind = ChainProblem['problem'];
 
 /**
  * Checks a tenant's whole chain.

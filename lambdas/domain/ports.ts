@@ -4,16 +4,14 @@
  */
 import type {
   AccessRequest,
-  Actor,
   AuditEvent,
   Contact,
   Grant,
   Grantee,
   Policy,
-  Scope,
   Session,
 } from '../contract/schemas.ts';
-import type { IdempotencyRecord } from '../contract/records.ts';
+import type { AccessEntry, IdempotencyRecord, MailKind } from '../contract/records.ts';
 import type { Role } from '../contract/routes.ts';
 
 export interface Clock {
@@ -50,21 +48,7 @@ export interface SessionRecord extends Session {
   grantExpiresAt: string | null;
 }
 
-/** A live grant as seen from one principal (an agent, or the whole support team). */
-export interface AccessEntry {
-  tenantId: string;
-  grantId: string;
-  scope: Scope;
-  expiresAt: string | null;
-  grantedBy: Actor;
-  createdAt: string;
-  /** The grant's ticket and reason, which the sign-in email names (absent on older entries). */
-  ticketId?: string | null;
-  reason?: string;
-  /** Whom the grant names: sign-in under a named grant matches the grantee's `sub` and email. */
-  audience: Grant['audience'];
-  grantees: { id: string; email: string }[];
-}
+export type { AccessEntry };
 
 export interface RequestRecord extends AccessRequest {
   version: number;
@@ -82,14 +66,7 @@ export interface OutboxMessage {
   to?: string[];
 }
 
-export type MailKind =
-  | 'request.created'
-  | 'request.denied'
-  | 'grant.activated'
-  | 'grant.grantee_added'
-  | 'grant.revoked'
-  | 'grant.expired'
-  | 'session.started';
+export type { MailKind };
 
 /** Opaque position in a list; the HTTP layer signs it into a cursor. */
 export type PageKey = Record<string, unknown>;

@@ -3,9 +3,10 @@
  * item parsed with zod when read, never cast). Key attribute names come from `contract/table.ts`.
  */
 import * as z from 'zod';
-import { AccessRequest, Actor, AuditEvent, Contact, Grant, Scope, Session } from '../contract/schemas.ts';
+import { AccessEntry, MailKind } from '../contract/records.ts';
+import { AccessRequest, AuditEvent, Contact, Grant, Session } from '../contract/schemas.ts';
 import { attr, keyAttributes, keys, type AccessPrincipal } from '../contract/table.ts';
-import type { AccessEntry, GrantRecord, OutboxMessage, OutboxRecord, RequestRecord, SessionRecord, StoredAuditEvent } from '../domain/ports.ts';
+import type { GrantRecord, OutboxMessage, OutboxRecord, RequestRecord, SessionRecord, StoredAuditEvent } from '../domain/ports.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -14,18 +15,6 @@ export type Item = Record<string, unknown>;
 const GrantRecordSchema = Grant.extend({ version: z.int(), openSessions: z.array(z.string()) });
 const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
 const RequestRecordSchema = AccessRequest.extend({ version: z.int() });
-const AccessEntrySchema = z.object({
-  tenantId: z.string(),
-  grantId: z.string(),
-  scope: Scope,
-  expiresAt: z.string().nullable(),
-  grantedBy: Actor,
-  createdAt: z.string(),
-  ticketId: z.string().nullable().optional(),
-  reason: z.string().optional(),
-  audience: Grant.shape.audience,
-  grantees: z.array(z.object({ id: z.string(), email: z.string() })),
-});
 
 /** String sets come back as `Set`; absent when empty. */
 export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
@@ -33,7 +22,7 @@ export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as S
 export const parseGrant = (i: Item): GrantRecord => GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions) });
 export const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 export const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
-export const parseEntry = (i: Item): AccessEntry => AccessEntrySchema.parse(i);
+export const parseEntry = (i: Item): AccessEntry => AccessEntry.parse(i);
 export const parseContact = (i: Item): Contact => Contact.parse(i);
 export const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(withRefusals(i));
 
@@ -151,7 +140,7 @@ export function outboxItem(m: OutboxMessage): Item {
 const OutboxRecordSchema = z.object({
   messageId: z.string(),
   tenantId: z.string(),
-  kind: z.string(),
+  kind: MailKind,
   createdAt: z.string(),
   payload: z.record(z.string(), z.unknown()),
   to: z.array(z.string()).optional(),
@@ -164,5 +153,5 @@ const OutboxRecordSchema = z.object({
   leaseUntil: z.string().nullable().default(null),
   sentTo: z.array(z.string()),
 });
-export const parseOutbox = (i: Item) => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) }) as OutboxRecord;
+export const parseOutbox = (i: Item): OutboxRecord => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) });
 
