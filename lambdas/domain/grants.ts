@@ -1,5 +1,5 @@
 /** Grants: switching access on, widening it, reading it and ending it. */
-import { AdminGrantBody as AdminGrantBodySchema, MAX_GRANTEES, UpfrontGrantBody as UpfrontGrantBodySchema } from '../contract/schemas.ts';
+import { MAX_GRANTEES } from '../contract/schemas.ts';
 import type {
   Actor,
   AdminGrantBody,
@@ -134,14 +134,18 @@ export const GRANTING_ROLES = ['tenant-admin', 'support-lead'] as const;
 export type GrantOrder = { as: 'tenant-admin'; body: AdminGrantBody } | { as: 'support-lead'; body: UpfrontGrantBody };
 
 /**
- * The order a caller's grant body makes: the body read with the schema of the role the caller acts
- * in. A caller in neither role is refused (403).
+ * The order a caller's grant body makes: tagged with the role the caller acts in. A caller in
+ * neither role is refused (403); a body that is not the one of that role (an upfront approval's
+ * `approvedBy` from an admin, or its absence from a lead) is a 400.
  */
-export function grantOrder(caller: Principal, tenantId: string, body: unknown): GrantOrder {
+export function grantOrder(caller: Principal, tenantId: string, body: AdminGrantBody | UpfrontGrantBody): GrantOrder {
   const role = actingRole(caller, tenantId, GRANTING_ROLES);
-  if (role === 'tenant-admin') return { as: role, body: AdminGrantBodySchema.parse(body) };
-  if (role === 'support-lead') return { as: role, body: UpfrontGrantBodySchema.parse(body) };
-  throw new ForbiddenError('only a tenant admin or a support lead can grant access');
+  if (role === null) throw new ForbiddenError('only a tenant admin or a support lead can grant access');
+  if (role === 'tenant-admin' && !('approvedBy' in body)) return { as: role, body };
+  if (role === 'support-lead' && 'approvedBy' in body) return { as: role, body };
+  throw new ValidationError(`this is not the body of a ${role}'s grant`, [
+    { path: 'approvedBy', message: role === 'support-lead' ? 'required: the contacts who approved upfront' : 'only a support lead records an upfront approval' },
+  ]);
 }
 
 /**
