@@ -47,6 +47,14 @@ export default tseslint.config(
     ),
   },
   {
+    // The session-token keys: signing and the JWKS over a port; the KMS client is the runtime's.
+    files: ['lambdas/keys/**/*.ts'],
+    rules: restrict(
+      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store (the KMS client: runtime/kms.ts)' },
+      { group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the keys are an adapter below the functions; they import no layer above them' },
+    ),
+  },
+  {
     // The store is an adapter: it implements the domain's ports and knows nothing above it.
     files: ['lambdas/store/**/*.ts'],
     rules: restrict({ group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the store implements the ports; it imports no layer above it' }),

@@ -57,11 +57,11 @@ export const pagingGroups: ReadonlySet<Group> = new Set(routes.filter((r) => 'qu
 
 /**
  * Groups whose function deletes items (the store's `Delete`, alone or in a transaction): settings
- * (a contact), grants (a revoked grant's access entries), and every group with an idempotent
- * route (requests, grants, sessions), whose failed call releases its Idempotency-Key by deleting
- * the record (`releaseIdempotent`). Every other function is denied `dynamodb:DeleteItem`.
+ * (a contact) and grants (a revoked grant's access entries). A failed call's Idempotency-Key is
+ * released by an update, not a delete (`releaseIdempotent`), so the requests and sessions
+ * functions hold no DeleteItem. Every other function is denied `dynamodb:DeleteItem`.
  */
-export const deletingGroups: ReadonlySet<Group> = new Set<Group>(['settings', 'grants', 'requests', 'sessions']);
+export const deletingGroups: ReadonlySet<Group> = new Set<Group>(['settings', 'grants']);
 
 /** The routes that change something: every method but GET. */
 export const writeRoutes = routes.filter((r) => r.method !== 'GET');

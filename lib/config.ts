@@ -61,6 +61,14 @@ export interface SupportAccessConfig {
    * guards the Cognito sign-in (managed login and the user pool API). Off by default.
    */
   wafRateLimit?: number;
+  /** The `aud` of support-session tokens: what the vendor's application checks. Default `support-access`. */
+  sessionTokenAudience: string;
+  /**
+   * The support-session signing keys, by name, oldest first: the stack makes one asymmetric KMS
+   * key per name, the last one signs, and every one is listed in the JWKS. A rotation adds a name,
+   * then (at least 15 minutes after that deploy) removes the old one (docs/deploy.md). Default `["1"]`.
+   */
+  sessionKeys: string[];
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -152,12 +160,19 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     writeRouteBurstLimit: overrides.writeRouteBurstLimit ?? num('writeRouteBurstLimit', 20),
     routeThrottling: overrides.routeThrottling ?? throttles('routeThrottling'),
     wafRateLimit: overrides.wafRateLimit ?? optionalNum('wafRateLimit'),
+    sessionTokenAudience: overrides.sessionTokenAudience ?? str('sessionTokenAudience') ?? 'support-access',
+    sessionKeys: overrides.sessionKeys ?? list('sessionKeys') ?? ['1'],
   };
   validate(config);
   return config;
 }
 
 function validate(c: SupportAccessConfig): void {
+  for (const name of c.sessionKeys) {
+    if (!/^[A-Za-z0-9]{1,20}$/.test(name)) throw new ConfigError('sessionKeys', `"${name}" must be 1-20 letters or digits`);
+  }
+  if (new Set(c.sessionKeys).size !== c.sessionKeys.length) throw new ConfigError('sessionKeys', 'names a key twice');
+  if (c.sessionKeys.length > 2) throw new ConfigError('sessionKeys', 'lists at most two keys (the current one and, during a rotation, the previous one)');
   if (!EMAIL.test(c.mailFrom)) throw new ConfigError('mailFrom', `"${c.mailFrom}" is not an email address`);
   const senderDomain = c.mailFrom.split('@')[1]!.toLowerCase();
   const identity = c.sesIdentity.toLowerCase();

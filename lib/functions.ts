@@ -107,9 +107,9 @@ export class Functions extends Construct {
       paramsAndSecrets: ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
         cacheEnabled: true,
       }),
+      // No NODE_OPTIONS=--enable-source-maps: decoding the map costs every cold start (see bundlingDefaults).
       environment: {
         ...this.props.environment,
-        NODE_OPTIONS: '--enable-source-maps',
         ...options.environment,
       },
       bundling: bundlingDefaults,
@@ -129,7 +129,27 @@ export class Functions extends Construct {
   }
 }
 
-/** esbuild options shared by every function: small ESM bundles with source maps, the AWS SDK from the runtime. */
+/**
+ * The module that stands in for the SDK's default credential chain in every bundle: Lambda passes
+ * the role's credentials in the environment, so the environment provider is all a function needs.
+ */
+export const LAMBDA_CREDENTIALS_MODULE = './lambdas/runtime/lambda-credentials.ts';
+
+/**
+ * esbuild options shared by every function (docs/performance.md, "Bundling"): one minified ESM file
+ * per function that carries the AWS SDK clients it uses, tree-shaken to the commands it sends.
+ *
+ * - `externalModules: []`: the SDK is bundled, not loaded from the runtime's copy. Loading the
+ *   runtime's CommonJS SDK from an ES module was most of every cold start (Node scans it for its
+ *   named exports); bundled, only what the function calls is there, and it is parsed once.
+ * - `mainFields: module, main`: the SDK's and zod's ES builds, which tree-shake.
+ * - the alias: `@aws-sdk/credential-provider-node` (SSO, STS, ini, process, metadata providers and
+ *   the STS/SSO clients) becomes the environment provider alone (`LAMBDA_CREDENTIALS_MODULE`).
+ * - `banner`: ESM bundles have no `require`; the SDK's CommonJS leftovers call it for builtins.
+ * - `sourceMap` without `sourcesContent`: the map ships next to the bundle in the asset (a stack
+ *   trace from the logs can be decoded against the asset of that version), but the functions run
+ *   without `--enable-source-maps`, whose decoding cost every cold start (measured by the bench).
+ */
 export const bundlingDefaults: NonNullable<NodejsFunctionProps['bundling']> = {
   format: OutputFormat.ESM,
   target: 'node24',
@@ -138,8 +158,9 @@ export const bundlingDefaults: NonNullable<NodejsFunctionProps['bundling']> = {
   minify: true,
   sourceMap: true,
   sourcesContent: false,
-  // The Node.js runtime ships AWS SDK v3; leaving it out keeps bundles (and cold starts) small.
-  externalModules: ['@aws-sdk/*'],
+  // NodejsFunction leaves `@aws-sdk/*` out by default on Node 18+ runtimes; here it is bundled.
+  externalModules: [],
+  esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}` },
   banner: ESM_REQUIRE_SHIM,
   // Local esbuild only: synth must work offline and without Docker.
   forceDockerBundling: false,

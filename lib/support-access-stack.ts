@@ -13,6 +13,7 @@ import { Auth } from './auth.ts';
 import { readConfig, type SupportAccessConfig } from './config.ts';
 import { Console } from './console.ts';
 import { Data } from './data.ts';
+import { Enforcement } from './enforcement.ts';
 import { Functions } from './functions.ts';
 import { Jobs } from './jobs.ts';
 import { logsKey } from './keys.ts';
@@ -32,6 +33,8 @@ export class SupportAccessStack extends Stack {
   readonly api: Api;
   readonly jobs: Jobs;
   readonly alarms: Alarms;
+  /** Session-token keys, the event bus and its publisher. */
+  readonly enforcement: Enforcement;
   /** Encrypts every log group of the stack. */
   readonly logKey: Key;
   /** The deployed console; absent with an existing issuer (`jwtIssuer`), see docs/deploy.md. */
@@ -106,6 +109,9 @@ export class SupportAccessStack extends Stack {
       writeRouteThrottle: { rateLimit: config.writeRouteRateLimit, burstLimit: config.writeRouteBurstLimit },
       routeThrottling: config.routeThrottling,
     });
+    this.enforcement = new Enforcement(this, 'Enforcement', { functions: this.functions, table: this.data.table, sessionKeys: config.sessionKeys });
+    this.enforcement.bindSigner(this.api.handlers.sessions, { issuer: this.api.httpApi.apiEndpoint, audience: config.sessionTokenAudience });
+    this.enforcement.bindJwks(this.api.handlers.keys);
     this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey, eventKey: this.data.eventKey });
 
     this.alarms = new Alarms(this, 'Alarms', {
@@ -114,6 +120,7 @@ export class SupportAccessStack extends Stack {
         MailStreamDeadLetters: this.notifications.streamDeadLetterQueue,
         MailScheduleDeadLetters: this.notifications.scheduleDeadLetterQueue,
         ExpiryScheduleDeadLetters: this.jobs.deadLetterQueue,
+        EventStreamDeadLetters: this.enforcement.deadLetterQueue,
       },
       notifier: this.notifications.notifier,
       httpApi: this.api.httpApi,
@@ -130,6 +137,8 @@ export class SupportAccessStack extends Stack {
     }
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (routes start with /v1)' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.enforcement.bus.eventBusName, description: 'Every state change (source support-access): add your rules here' });
+    new CfnOutput(this, 'JwksUrl', { value: `${this.api.httpApi.apiEndpoint}/v1/.well-known/jwks.json`, description: 'The public keys of the support-session tokens' });
     new CfnOutput(this, 'JwtIssuer', { value: this.auth.issuer });
     new CfnOutput(this, 'MailStreamDeadLetterQueueUrl', { value: this.notifications.streamDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe your paging to this topic' });

@@ -33,7 +33,7 @@ function jarDir(): string {
 }
 
 /** Starts DynamoDB Local; `dataDir` keeps data between runs, otherwise it is in memory. */
-export async function startDynamoLocal(opts: { port?: number; dataDir?: string } = {}): Promise<DynamoLocal> {
+export async function startDynamoLocal(opts: { port?: number; dataDir?: string; startTimeoutMs?: number } = {}): Promise<DynamoLocal> {
   const port = opts.port ?? (await freePort());
   const dir = jarDir();
   const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
@@ -59,7 +59,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
     await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
       await client.send(new ListTablesCommand({}));
-    }, 30_000, 'DynamoDB Local');
+    }, opts.startTimeoutMs ?? 30_000, 'DynamoDB Local');
   } catch (e) {
     proc.kill('SIGTERM');
     throw e;

@@ -22,5 +22,8 @@ export async function seed(runtime: AppDeps): Promise<void> {
     requestTtlHours: 12,
     notifyOnSignIn: true,
     allowUpfrontApproval: true,
+    expiryWarningMinutes: 30,
+    escalateAfterMinutes: 0,
+    timeZone: 'Europe/Prague',
   });
 }

@@ -22,6 +22,16 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
+let cpuObserver: ((routeId: string, cpuMs: number) => void) | undefined;
+
+/**
+ * The benchmark's CPU meter (`bench/hot-path.ts`): told the CPU time (`process.cpuUsage`, user +
+ * system) of every handler invocation, by route id. `undefined` stops it.
+ */
+export function observeHandlerCpu(observer: ((routeId: string, cpuMs: number) => void) | undefined): void {
+  cpuObserver = observer;
+}
+
 /** A Lambda module's handler over the given dependencies (`createHandler`, as every entry exports it). */
 export async function loadHandler(file: string, deps: DepsSource): Promise<LambdaHandler> {
   const m = (await import(pathToFileURL(join(ROOT, file)).href)) as { createHandler: (deps: DepsSource) => LambdaHandler };
@@ -126,6 +136,8 @@ export interface LocalServerOptions {
    * caller has its answer.
    */
   afterWrite?: () => Promise<unknown>;
+  /** The events published so far, oldest first (null: events are off). */
+  events?: () => unknown[] | null;
   /** Where the console's built files are (default `web/dist`). */
   consoleDir?: string;
 }
@@ -217,6 +229,12 @@ async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     case 'GET /_local/.well-known/jwks.json':
       sendJson(res, 200, await opts.issuer.jwks());
       return true;
+    case 'GET /_local/events': {
+      const items = opts.events?.() ?? null;
+      if (items) sendJson(res, 200, { items });
+      else send(res, problem(404, 'NOT_FOUND', 'events are off: the table has no stream'));
+      return true;
+    }
     case 'GET /_local/outbox/failed':
       sendJson(res, 200, { items: await opts.outbox.failed() });
       return true;
@@ -321,7 +339,13 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
         const handler = await handlerOf(groups[route.group].handler);
         const event = gatewayEvent(req, url, route, params, body, claims);
+        const observer = cpuObserver;
+        const cpu0 = observer ? process.cpuUsage() : undefined;
         const result = await handler(event, lambdaContext(`support-access-${route.group}`));
+        if (observer && cpu0) {
+          const cpu = process.cpuUsage(cpu0);
+          observer(route.id, (cpu.user + cpu.system) / 1000);
+        }
         // Only a write that succeeded can owe mail; a refused one wrote at most an audit event.
         if (route.method !== 'GET' && (result.statusCode ?? 200) < 400 && opts.afterWrite) {
           await opts.afterWrite().catch((e: unknown) => console.error('delivery after a write failed', e));

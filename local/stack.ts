@@ -4,17 +4,22 @@
  * the HTTP tests both use it, so the tests exercise exactly what a developer runs.
  */
 import type { Server } from 'node:http';
+import type { DynamoDBBatchResponse } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
-import { buildDeps, createSesMailer, documentClient, type AppDeps, type Settings } from '../lambdas/runtime/index.ts';
+import { buildDeps, documentClient, type AppDeps, type Settings } from '../lambdas/runtime/index.ts';
+import { createSesMailer } from '../lambdas/runtime/ses-mailer.ts';
+import { createLocalKeySet, type LocalKeySet } from '../lambdas/keys/local-keys.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
 import { freePort } from './ports.ts';
 import { lambdaContext, loadHandler, startLocalServer } from './server.ts';
+import { createLocalBus, createStreamPoller, type LocalBus } from './events.ts';
+import type { EventBus } from '../lambdas/domain/events.ts';
 
 export interface StackOptions {
   /** API port (0: any free port). */
@@ -39,6 +44,15 @@ export interface StackOptions {
   appBaseUrl?: string;
   /** The console's built files served at `/app` (default `web/dist`). */
   consoleDir?: string;
+  /**
+   * Publish every state change as an event (the table's stream read by the publisher, onto a bus
+   * kept in memory: `GET /_local/events`). Default: when the table has its stream.
+   */
+  events?: boolean;
+  /** Read the stream this often (ms) besides after every write; default 250, 0: only when asked. */
+  eventsEveryMs?: number;
+  /** Wraps the local bus (tests make EventBridge fail with it). */
+  wrapEventBus?: (b: EventBus) => EventBus;
   /** Wraps the SES mailer (tests inject faults with it). */
   wrapMailer?: (m: Mailer) => Mailer;
   /**
@@ -52,7 +66,7 @@ export interface StackOptions {
    * Settings instead of the local ones (`npm start` passes those the environment gives:
    * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`).
    */
-  settings?: Partial<Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey'>>;
+  settings?: Partial<Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey' | 'sessionTokenAudience'>>;
 }
 
 export interface Stack {
@@ -65,8 +79,13 @@ export interface Stack {
   runtime: AppDeps;
   /** The JWT issuer, so tests can mint tokens that `/_local/token` refuses to (already expired). */
   issuer: LocalIssuer;
+  /** The support-session token keys, made at start (tests rotate them). */
+  sessionKeys: LocalKeySet;
   runExpiry(): Promise<unknown>;
   deliver(): Promise<unknown>;
+  /** The local bus (null: events off) and a read of the stream now. */
+  events: LocalBus | null;
+  publishEvents(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,15 +134,37 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       inLambda: false,
       ...opts.settings,
     };
-    const runtime = buildDeps(settings, {
-      doc: opts.doc ?? documentClient(dynamoClient),
-      clock,
-      mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
-    });
+    // Support-session tokens: a key made now, the API's address as issuer (as deployed).
+    const sessionKeys = await createLocalKeySet();
+    // ---- events: the stream, the publisher, the bus ----
+    const eventsOn = opts.events ?? opts.tableStream ?? true;
+    const events: LocalBus | null = eventsOn ? createLocalBus() : null;
+    const runtime = buildDeps(
+      { ...settings, sessionTokenIssuer: url, sessionTokenAudience: settings.sessionTokenAudience ?? process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local' },
+      {
+        doc: opts.doc ?? documentClient(dynamoClient),
+        clock,
+        mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
+        sessionKeys,
+        ...(events ? { bus: opts.wrapEventBus ? opts.wrapEventBus(events) : events } : {}),
+      },
+    );
     const deps = () => runtime;
 
+    let publishEvents = async () => undefined as void;
+    if (eventsOn) {
+      const publisher = await loadHandler('lambdas/jobs/publish.ts', deps);
+      const poller = await createStreamPoller(dynamoEndpoint, tableName, (ev) => publisher(ev, lambdaContext('support-access-publisher', 60_000)) as unknown as Promise<DynamoDBBatchResponse>);
+      publishEvents = () => poller.poll();
+    }
+
     const expireJob = await loadHandler('lambdas/jobs/expire.ts', deps);
-    const runExpiry = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
+    const runExpiryOnly = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
+    const runExpiry = async () => {
+      const report = await runExpiryOnly();
+      await publishEvents().catch((e: unknown) => console.error('publishing events failed', e));
+      return report;
+    };
     // The notifier's scheduled trigger: what EventBridge sends it every minute in AWS.
     const notifier = await loadHandler('lambdas/jobs/deliver.ts', deps);
     const deliver = () =>
@@ -138,7 +179,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         failed: () => runtime.store.listFailedOutbox(100),
         redrive: (id) => runtime.store.redriveOutbox(id, clock.now().toISOString()),
       },
-      ...(opts.deliverOnWrite ? { afterWrite: deliver } : {}),
+      ...(opts.deliverOnWrite || eventsOn
+        ? {
+            afterWrite: async () => {
+              if (opts.deliverOnWrite) await deliver();
+              await publishEvents();
+            },
+          }
+        : {}),
+      events: () => events?.items ?? null,
       ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
     });
     stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
@@ -157,8 +206,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     };
     every(opts.expireEveryMs, runExpiry, 'expiry job');
     every(opts.deliverEveryMs, deliver, 'mail delivery');
+    if (eventsOn) every(opts.eventsEveryMs ?? 250, publishEvents, 'event publishing');
 
-    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, issuer, runExpiry, deliver, stop };
+    return { url, sesUrl, dynamoEndpoint, tableName, clock, runtime, issuer, sessionKeys, runExpiry, deliver, events, publishEvents, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -16,7 +16,21 @@ export const IdempotencyRecord = z.object({
 export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
 
 /** The emails the outbox carries, one template each (`domain/mail.ts`). */
-export const MailKind = z.enum(['request.created', 'request.denied', 'grant.activated', 'grant.grantee_added', 'grant.revoked', 'grant.expired', 'session.started']);
+export const MailKind = z.enum([
+  'request.created',
+  'request.denied',
+  'request.approved',
+  'request.expired',
+  'request.decided',
+  'request.escalated',
+  'grant.extended',
+  'grant.expiring',
+  'grant.activated',
+  'grant.grantee_added',
+  'grant.revoked',
+  'grant.expired',
+  'session.started',
+]);
 export type MailKind = z.infer<typeof MailKind>;
 
 /** A live grant as seen from one principal (an agent, or the whole support team). */

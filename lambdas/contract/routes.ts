@@ -20,8 +20,13 @@ export const groups = {
   sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite' },
   access: { handler: 'lambdas/http/access.ts', data: 'read' },
   // `auditKey`: the function may read the audit chain's HMAC key (the verify route needs it).
-  audit: { handler: 'lambdas/http/audit.ts', data: 'read', auditKey: true },
+  // `readwrite`: verification saves its checkpoint (PutItem of the CHECKPOINT item; no DeleteItem).
+  audit: { handler: 'lambdas/http/audit.ts', data: 'readwrite', auditKey: true },
+  // `sessionKeys`: what the function may do with the session-token keys (KMS): only sessions sign.
+  keys: { handler: 'lambdas/http/jwks.ts', data: 'none', sessionKeys: 'verify' },
 } as const;
+/** The groups that sign support-session tokens (the only ones granted `kms:Sign`). */
+export const signingGroups: readonly Group[] = ['sessions'];
 export type Group = keyof typeof groups;
 
 export interface RouteDef {
@@ -59,6 +64,10 @@ export const routes = [
   {
     id: 'GetOpenApi', method: 'GET', path: '/v1/openapi.json', group: 'meta', auth: false, roles: [],
     summary: 'This OpenAPI 3.1 document', success: { status: 200, schema: null, description: 'The OpenAPI document' },
+  },
+  {
+    id: 'GetJwks', method: 'GET', path: '/v1/.well-known/jwks.json', group: 'keys', auth: false, roles: [],
+    summary: 'The public keys of the support-session tokens (cacheable)', success: { status: 200, schema: s.Jwks, description: 'The JSON Web Key Set' },
   },
   {
     id: 'ListContacts', method: 'GET', path: '/v1/tenants/{tenantId}/contacts', group: 'settings', auth: true,
@@ -151,10 +160,28 @@ export const routes = [
     summary: 'End a grant now; its open sessions end', success: { status: 200, schema: s.Grant, description: 'The REVOKED grant' },
   },
   {
+    id: 'ExtendGrant', method: 'POST', path: '/v1/tenants/{tenantId}/grants/{grantId}/extensions', group: 'grants', auth: true,
+    roles: ['tenant-admin', 'support-lead', 'support-agent'], condition: 'a support-agent must be a named grantee; the grant ACTIVE with an end',
+    params: s.GrantParams, body: s.ExtensionBody, idempotent: true,
+    summary: "More time on an ACTIVE grant: a tenant admin extends it at once (200, the Grant); a grantee or a support lead asks (201, an AccessRequest of kind extension, decided like any request)",
+    success: {
+      status: 201,
+      schema: s.ExtensionResult,
+      description: 'support: the PENDING extension request (`kind: "extension"`, `grantId` set)',
+      also: { status: 200, description: 'tenant admin: the same grant, its `expiresAt` moved by `hours`' },
+    },
+  },
+  {
     id: 'SignIn', method: 'POST', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
     roles: SUPPORT, params: s.TenantParams, body: s.SignInBody, idempotent: true,
     summary: 'Sign in to the tenant under an ACTIVE grant that covers the caller',
-    success: { status: 201, schema: s.Session, description: 'The open session' },
+    success: { status: 201, schema: s.SessionWithToken, description: 'The open session and its support-session token' },
+  },
+  {
+    id: 'RefreshSessionToken', method: 'POST', path: '/v1/tenants/{tenantId}/sessions/{sessionId}/refresh', group: 'sessions', auth: true,
+    roles: SUPPORT, condition: "only the session's agent; the session open and its grant ACTIVE", params: s.SessionParams, body: s.EmptyBody,
+    summary: 'A fresh support-session token (409 when the session ended, 403 ACCESS_NOT_GRANTED when its grant no longer admits the caller)',
+    success: { status: 200, schema: s.SessionWithToken, description: 'The session and a fresh token' },
   },
   {
     id: 'EndSession', method: 'POST', path: '/v1/tenants/{tenantId}/sessions/{sessionId}/end', group: 'sessions', auth: true,
@@ -163,8 +190,8 @@ export const routes = [
   },
   {
     id: 'ListSessions', method: 'GET', path: '/v1/tenants/{tenantId}/sessions', group: 'sessions', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The login history, newest first', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.SessionListQuery,
+    summary: 'The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {
     id: 'GetAccess', method: 'GET', path: '/v1/tenants/{tenantId}/access', group: 'access', auth: true,
@@ -179,13 +206,13 @@ export const routes = [
   },
   {
     id: 'ListAuditEvents', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events', group: 'audit', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ListQuery,
-    summary: 'The audit trail, newest first', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.ExportQuery,
+    summary: 'The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged)', success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
   },
   {
     id: 'VerifyAuditChain', method: 'GET', path: '/v1/tenants/{tenantId}/audit-events/verify', group: 'audit', auth: true,
-    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams,
-    summary: "Checks the tenant's audit hash chain: no event edited, removed or reordered since it was sealed",
+    roles: ['tenant-admin', 'support-lead'], params: s.TenantParams, query: s.VerifyQuery,
+    summary: "Checks the tenant's audit hash chain from its last checkpoint: no event edited, removed, reordered or forged, no grant's state edited",
     success: { status: 200, schema: s.AuditChainVerification, description: 'The verification (valid or not: read `valid` and `problems`)' },
   },
 ] as const satisfies readonly RouteDef[];

@@ -48,10 +48,29 @@ export type Scope = z.infer<typeof Scope>;
 
 // ---- contacts and policy -------------------------------------------------------------------
 
-export const Contact = z.object({ email: z.string(), name: z.string(), addedAt: Timestamp, addedBy: Actor });
+/** The IANA zones this runtime knows (its ICU data), and UTC, which `supportedValuesOf` leaves out. */
+export const TIME_ZONES: ReadonlySet<string> = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+export const TimeZone = z
+  .string()
+  .trim()
+  .max(64)
+  .refine((zone) => TIME_ZONES.has(zone), 'must be an IANA time zone name, such as "Europe/Prague" or "UTC"');
+
+export const ContactTier = z
+  .enum(['primary', 'backup'])
+  .describe('primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made');
+export type ContactTier = z.infer<typeof ContactTier>;
+export const Contact = z.object({
+  email: z.string(),
+  name: z.string(),
+  // Contacts stored before v1.1 have no tier: they read as primary.
+  tier: ContactTier.default('primary'),
+  addedAt: Timestamp,
+  addedBy: Actor,
+});
 export type Contact = z.infer<typeof Contact>;
 export const ContactList = z.object({ items: z.array(Contact) });
-export const PutContactBody = z.strictObject({ name: text(1, 100) });
+export const PutContactBody = z.strictObject({ name: text(1, 100), tier: ContactTier.optional().describe('omitted: primary for a new contact, unchanged for an existing one') });
 export type PutContactBody = z.infer<typeof PutContactBody>;
 
 export const Policy = z.strictObject({
@@ -64,6 +83,19 @@ export const Policy = z.strictObject({
     .boolean()
     .default(true)
     .describe('A support lead may record an approval the contacts gave upfront (v1.1; omitted: true)'),
+  expiryWarningMinutes: z
+    .int()
+    .min(0)
+    .max(1440)
+    .default(30)
+    .describe("How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)"),
+  escalateAfterMinutes: z
+    .int()
+    .min(0)
+    .max(10080)
+    .default(0)
+    .describe('A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)'),
+  timeZone: TimeZone.default('UTC').describe('IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")'),
 });
 export type Policy = z.infer<typeof Policy>;
 export const DEFAULT_POLICY: Policy = {
@@ -73,6 +105,9 @@ export const DEFAULT_POLICY: Policy = {
   requestTtlHours: 12,
   notifyOnSignIn: true,
   allowUpfrontApproval: true,
+  expiryWarningMinutes: 30,
+  escalateAfterMinutes: 0,
+  timeZone: 'UTC',
 };
 
 // ---- grants ----------------------------------------------------------------------------------
@@ -181,6 +216,21 @@ export type Session = z.infer<typeof Session>;
 export const SignInBody = z.strictObject({ reason: Reason, grantId: Id.optional() });
 export type SignInBody = z.infer<typeof SignInBody>;
 export const EmptyBody = z.strictObject({});
+/**
+ * A sign-in's (and a token refresh's) answer: the session plus its support-session token, an ES256
+ * JWT the vendor's application verifies offline against `GET /v1/.well-known/jwks.json`. An
+ * `Idempotency-Key` replay of a sign-in whose session has ended since answers no token.
+ */
+export const SessionWithToken = Session.extend({
+  token: z.string().optional().describe('The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp'),
+  tokenExpiresAt: Timestamp.optional().describe("The token's exp: the earlier of the grant's end and 15 minutes after it was issued"),
+});
+export type SessionWithToken = z.infer<typeof SessionWithToken>;
+/** The public keys that sign support-session tokens (RFC 7517), each with its `kid`. */
+export const Jwks = z.object({
+  keys: z.array(z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string(), kid: z.string(), alg: z.literal('ES256'), use: z.literal('sig') })),
+});
+export type Jwks = z.infer<typeof Jwks>;
 
 export const Access = z.object({
   allowed: z.boolean(),
@@ -194,9 +244,14 @@ export type Access = z.infer<typeof Access>;
 
 export const RequestStatus = z.enum(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED']);
 export type RequestStatus = z.infer<typeof RequestStatus>;
+export const RequestKind = z
+  .enum(['access', 'extension'])
+  .describe('access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)');
 export const AccessRequest = z.object({
   requestId: z.string(),
   tenantId: z.string(),
+  // Requests stored before v1.1 have no kind: they asked for access.
+  kind: RequestKind.default('access'),
   status: RequestStatus,
   ticketId: z.string(),
   reason: z.string(),
@@ -208,13 +263,19 @@ export const AccessRequest = z.object({
   approvals: z.array(z.object({ by: Actor, at: Timestamp, comment: z.string().optional() })),
   decidedAt: Timestamp.nullable(),
   decidedBy: Actor.nullable(),
-  grantId: z.string().nullable(),
+  grantId: z.string().nullable().describe('access: the grant its approval made; extension: the grant it would extend (set at creation)'),
 });
 export type AccessRequest = z.infer<typeof AccessRequest>;
 export const CreateRequestBody = z.strictObject({ ticketId: TicketId, reason: Reason, scope: Scope, durationHours: DurationHours });
 export type CreateRequestBody = z.infer<typeof CreateRequestBody>;
 export const DecisionBody = z.strictObject({ comment: text(1, 500).optional() });
 export type DecisionBody = z.infer<typeof DecisionBody>;
+
+/** More time on an ACTIVE grant (v1.1); `hours` is also capped by the policy's `maxDurationHours`. */
+export const ExtensionBody = z.strictObject({ hours: DurationHours, reason: Reason });
+export type ExtensionBody = z.infer<typeof ExtensionBody>;
+/** A tenant admin's extension answers the extended grant; anyone else's asks, with a request. */
+export const ExtensionResult = z.union([Grant, AccessRequest]);
 
 // ---- audit -----------------------------------------------------------------------------------
 
@@ -227,7 +288,9 @@ export const AuditAction = z.enum([
   'request.denied',
   'request.cancelled',
   'request.expired',
+  'request.escalated',
   'grant.activated',
+  'grant.extended',
   'grant.grantee_added',
   'grant.revoked',
   'grant.expired',
@@ -246,25 +309,43 @@ export const AuditEvent = z.object({
 });
 export type AuditEvent = z.infer<typeof AuditEvent>;
 
-/** What `VerifyAuditChain` found: the tenant's hash chain checked end to end. */
+/** What `VerifyAuditChain` found: the tenant's hash chain checked from its checkpoint (or end to end). */
+const CheckpointRef = z.object({
+  seq: z.int().describe('the chain was verified whole up to this position'),
+  fromEventId: z.string().describe('every event after that position has an id from this one on'),
+  at: Timestamp,
+});
 export const AuditChainVerification = z.object({
   tenantId: z.string(),
-  valid: z.boolean().describe('true when every sealed event is intact, in place, and the head names the last one'),
+  valid: z.boolean().describe('true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail'),
   checkedAt: Timestamp,
-  events: z.int().describe('audit events read'),
-  sealed: z.int().describe('events linked into the chain'),
+  events: z.int().describe('audit events read (in incremental mode: those from the checkpoint on)'),
+  sealed: z.int().describe('events read that are linked into the chain'),
   unsealed: z.int().describe('events written but not sealed yet (sealing runs every minute)'),
   head: z.object({ seq: z.int(), hash: z.string(), eventId: z.string(), sealedAt: Timestamp }).nullable(),
   problems: z.array(
     z.object({
       problem: z
-        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged'])
-        .describe("`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)"),
+        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged', 'checkpoint', 'grant-state', 'incomplete'])
+        .describe(
+          "`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)",
+        ),
       eventId: z.string().nullable(),
       seq: z.int().nullable(),
       detail: z.string(),
+      grantId: z.string().optional().describe('`grant-state`: the grant'),
+      fields: z.array(z.string()).optional().describe('`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it)'),
     }),
   ),
+  mode: z.enum(['incremental', 'full']).describe('incremental: from the checkpoint; full: from the first event'),
+  checkpoint: CheckpointRef.nullable().describe('the checkpoint this verification started from'),
+  complete: z.boolean().describe('whether the check reached the end of the trail'),
+  saved: CheckpointRef.nullable().describe('the checkpoint this verification saved (none when it found a problem)'),
+  grantsChecked: z.int().describe("grants whose stored state was compared with their events"),
+});
+/** `?full=true`: verify from the first event, ignoring the checkpoint. */
+export const VerifyQuery = z.strictObject({
+  full: z.enum(['true', 'false']).optional().describe('`true`: ignore the checkpoint and verify from the first event'),
 });
 export type AuditChainVerification = z.infer<typeof AuditChainVerification>;
 
@@ -279,12 +360,42 @@ export const ListQuery = z.strictObject({
 export const GrantListQuery = ListQuery.extend({ status: GrantStatus.optional() });
 export const RequestListQuery = ListQuery.extend({ status: RequestStatus.optional() });
 export type ListQuery = z.infer<typeof ListQuery>;
-
+/**
+ * The login history's filters, each answered by a key condition (never a filter over every item):
+ * `from`/`to` bound the sign-in time (inclusive), `accessedBy` is the email of the person who
+ * signed in. Paging keeps them: a cursor is bound to the filters it was given with.
+ */
 export const TenantParams = z.strictObject({ tenantId: Id });
 export const ContactParams = TenantParams.extend({ email: Email });
 export const GrantParams = TenantParams.extend({ grantId: Id });
 export const SessionParams = TenantParams.extend({ sessionId: Id });
 export const RequestParams = TenantParams.extend({ requestId: Id });
+
+/**
+ * The export window of `Accept: text/csv` (v1.1): both ends required for CSV, at most
+ * `MAX_EXPORT_DAYS` apart. JSON lists take them too, to narrow what they page through.
+ */
+export const MAX_EXPORT_DAYS = 366;
+const exportWindow = {
+  from: z.iso.datetime().optional().describe('inclusive start (ISO 8601 UTC); required with Accept: text/csv'),
+  to: z.iso.datetime().optional().describe('exclusive end (ISO 8601 UTC); required with Accept: text/csv'),
+};
+function checkWindow(q: { from?: string | undefined; to?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (q.from !== undefined && q.to !== undefined) {
+    const span = Date.parse(q.to) - Date.parse(q.from);
+    if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    else if (span > MAX_EXPORT_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_EXPORT_DAYS} days after from` });
+  }
+}
+export const ExportQuery = ListQuery.extend(exportWindow).superRefine(checkWindow);
+export type ExportQuery = z.infer<typeof ExportQuery>;
+
+/** The login history's query: the export window (signed in within it), and optionally one person. */
+export const SessionListQuery = ListQuery.extend({
+  ...exportWindow,
+  accessedBy: Email.optional().describe('Only the sign-ins of the person with this email'),
+}).superRefine(checkWindow);
+export type SessionListQuery = z.infer<typeof SessionListQuery>;
 
 export const ProblemCode = z.enum([
   'VALIDATION_FAILED',

@@ -53,6 +53,20 @@ export function shardOf(id: string, shards = DUE_SHARDS): number {
 }
 
 const tenantPk = (tenantId: string) => `TENANT#${tenantId}`;
+
+/** How much later than its `signInAt` a session id's time may be (the id is made right after). */
+export const SESSION_ID_SLACK_MS = 1000;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** The 10-character time prefix of a ULID made at `iso` (ULID's Crockford base32, 48-bit ms). */
+export function ulidTime(iso: string): string {
+  let ms = Math.max(0, Date.parse(iso));
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[ms % 32]! + out;
+    ms = Math.floor(ms / 32);
+  }
+  return out;
+}
 /** Sorts after every ISO timestamp: the "end" of a grant without one. */
 const STANDING = '~';
 
@@ -67,6 +81,25 @@ export const keys = {
   requestPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'REQUEST#' }),
   session: (tenantId: string, sessionId: string) => ({ PK: tenantPk(tenantId), SK: `SESSION#${sessionId}` }),
   sessionPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'SESSION#' }),
+  /**
+   * GSI1 keys of a session by the person who signed in (canonical email): the login history
+   * filtered by person reads that partition only, its sort key bounded by the dates.
+   */
+  sessionByPerson: (tenantId: string, email: string, sessionId: string) => ({
+    GSI1PK: keys.sessionPersonPartition(tenantId, email),
+    GSI1SK: `SESSION#${sessionId}`,
+  }),
+  sessionPersonPartition: (tenantId: string, email: string) => `SESSIONS#${tenantId}#PERSON#${email}`,
+  /**
+   * Sort-key bounds of the sessions signed in between `from` and `to`: session ids are ULIDs
+   * stamped by the clock just after it read the sign-in time, so an id's time is at or a moment
+   * after `signInAt` (its first 10 characters encode that millisecond). The upper bound allows
+   * `SESSION_ID_SLACK_MS` for that moment; the reader drops the few it catches past `to`.
+   */
+  sessionRange: (from: string | undefined, to: string | undefined) => ({
+    low: `SESSION#${from ? ulidTime(from) : ''}`,
+    high: `SESSION#${to ? `${ulidTime(new Date(Date.parse(to) + SESSION_ID_SLACK_MS).toISOString())}~` : '~'}`,
+  }),
   audit: (tenantId: string, eventId: string) => ({ PK: tenantPk(tenantId), SK: `AUDIT#${eventId}` }),
   auditPrefix: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'AUDIT#' }),
   /**
@@ -76,6 +109,8 @@ export const keys = {
   pendingCount: (tenantId: string, agentId: string) => ({ PK: tenantPk(tenantId), SK: `PENDING#${agentId}` }),
   /** The head of a tenant's audit hash chain: the last sealed link. */
   chainHead: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHAIN' }),
+  /** The tenant's audit verification checkpoint: how far the chain was last verified whole. */
+  auditCheckpoint: (tenantId: string) => ({ PK: tenantPk(tenantId), SK: 'CHECKPOINT' }),
   idempotency: (tenantId: string, scope: string, key: string) => ({
     PK: tenantPk(tenantId),
     SK: `IDEMPOTENCY#${scope}#${key}`,
@@ -107,6 +142,17 @@ export const keys = {
     GSI1SK: `${entity}#${id}`,
   }),
   statusPartition: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string) => `STATUS#${tenantId}#${entity}#${status}`,
+  /**
+   * GSI2 keys of a session by its grant, so that the end-of-access digest reads exactly the
+   * sessions of the grant that ended (sessions written before v1.1 lack them). On GSI2 because a
+   * session's GSI1 keys are its person's partition (the login history's filter) and a session is
+   * never due: its partition is apart from the due shards, which are the only ones the jobs read.
+   */
+  byGrant: (tenantId: string, grantId: string, sessionId: string) => ({
+    GSI2PK: keys.grantSessionsPartition(tenantId, grantId),
+    GSI2SK: `SESSION#${sessionId}`,
+  }),
+  grantSessionsPartition: (tenantId: string, grantId: string) => `SESSIONS#${tenantId}#GRANT#${grantId}`,
   outbox: (messageId: string) => ({ PK: `OUTBOX#${messageId}`, SK: 'OUTBOX' }),
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**

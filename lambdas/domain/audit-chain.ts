@@ -169,7 +169,8 @@ function groupByTenant(waiting: StoredAuditEvent[], now: string): Map<string, Au
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What a verification found (the contract's schema is the one source of these types). */
-export type ChainVerification = AuditChainVerification;
+// The whole-chain part of it: the checkpoint's fields are incremental verification's (`audit-verify.ts`).
+export type ChainVerification = Omit<AuditChainVerification, 'mode' | 'checkpoint' | 'complete' | 'saved' | 'grantsChecked'>;
 export type ChainProblem = ChainVerification['problems'][number];
 export type ChainProblemKind = ChainProblem['problem'];
 
@@ -183,44 +184,9 @@ export type ChainProblemKind = ChainProblem['problem'];
 export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promise<ChainVerification> {
   const [stored, head] = await Promise.all([deps.chain.allAudit(tenantId), deps.chain.chainHead(tenantId)]);
   const now = deps.clock.now();
-  const problems: ChainProblem[] = [];
-  const sealed = stored
-    .filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null && s.link !== 'malformed')
-    .sort((a, b) => a.link.seq - b.link.seq);
-  const unsealed = stored.filter((s) => s.link === null);
-  for (const { event } of stored.filter((s) => s.link === 'malformed')) {
-    problems.push({ problem: 'altered', eventId: event.eventId, seq: null, detail: 'its chain link is not a link any more' });
-  }
-
-  let expected = 1;
-  let prev = GENESIS;
-  for (const { event, link } of sealed) {
-    if (link.seq < expected) {
-      problems.push({ problem: 'duplicate', eventId: event.eventId, seq: link.seq, detail: `a second event claims position ${link.seq}` });
-      continue;
-    }
-    const gap = link.seq > expected;
-    if (gap) {
-      problems.push({ problem: 'missing', eventId: null, seq: expected, detail: missing(expected, link.seq - 1) });
-    } else if (link.prev !== prev) {
-      problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'does not link to the event before it' });
-    }
-    if (linkHash(deps.key, tenantId, link.seq, link.prev, event) !== link.hash) {
-      problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
-    }
-    expected = link.seq + 1;
-    prev = link.hash;
-  }
-
-  const lastSeq = expected - 1;
-  if (!head && lastSeq > 0) {
-    problems.push({ problem: 'head-mismatch', eventId: null, seq: null, detail: `${sealed.length} sealed events but no chain head` });
-  } else if (head) {
-    if (head.seq > lastSeq) problems.push({ problem: 'missing', eventId: null, seq: lastSeq + 1, detail: missing(lastSeq + 1, head.seq) });
-    else if (head.seq < lastSeq || head.hash !== prev) {
-      problems.push({ problem: 'head-mismatch', eventId: head.eventId, seq: head.seq, detail: `the head names link ${head.seq}, the chain ends at ${lastSeq}` });
-    }
-  }
+  const walk = walkChain(deps.key, tenantId, stored);
+  const problems = [...walk.problems, ...headProblems(head, walk)];
+  const { sealed, unsealed } = walk;
 
   if (deps.eventKey !== undefined) {
     // An event already reported as altered by the chain is not reported a second time.
@@ -228,11 +194,7 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
     problems.push(...forgedEvents(deps.eventKey, tenantId, stored.filter((s) => !altered.has(s.event.eventId))));
   }
 
-  for (const { event } of unsealed) {
-    if (now.getTime() - Date.parse(event.at) > STALE_UNSEALED_MS) {
-      problems.push({ problem: 'unsealed-too-long', eventId: event.eventId, seq: null, detail: `not sealed since ${event.at}` });
-    }
-  }
+  problems.push(...staleUnsealed(unsealed, now));
 
   return {
     tenantId,
@@ -246,8 +208,90 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
   };
 }
 
+/** Where a walk starts: after the link `seq` whose hash is `hash` (0 and `GENESIS`: the start). */
+export interface WalkStart {
+  seq: number;
+  hash: string;
+}
+
+export interface ChainWalk {
+  /** The last position reached without a gap, and its hash. */
+  lastSeq: number;
+  prev: string;
+  sealed: (StoredAuditEvent & { link: ChainLink })[];
+  unsealed: StoredAuditEvent[];
+  problems: ChainProblem[];
+  /** Whether a gap ended the walk early (`stopAtGap`). */
+  stopped: boolean;
+}
+
+/**
+ * Walks the sealed events by sequence from `start`: no gap or duplicate, each `prev` is the hash
+ * before it, each hash is the HMAC of the event as stored now. Events at or before `start` (a
+ * checkpoint) are only checked on their own (hash), not for their place. With `stopAtGap` (a
+ * read cut short: the next events may simply not be read yet) a gap ends the walk unreported.
+ */
+export function walkChain(key: string, tenantId: string, stored: StoredAuditEvent[], start: WalkStart = { seq: 0, hash: GENESIS }, stopAtGap = false): ChainWalk {
+  const problems: ChainProblem[] = [];
+  const sealed = stored
+    .filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null && s.link !== 'malformed')
+    .sort((a, b) => a.link.seq - b.link.seq);
+  const unsealed = stored.filter((s) => s.link === null);
+  for (const { event } of stored.filter((s) => s.link === 'malformed')) {
+    problems.push({ problem: 'altered', eventId: event.eventId, seq: null, detail: 'its chain link is not a link any more' });
+  }
+
+  let expected = start.seq + 1;
+  let prev = start.hash;
+  let stopped = false;
+  for (const { event, link } of sealed) {
+    const intact = linkHash(key, tenantId, link.seq, link.prev, event) === link.hash;
+    if (link.seq <= start.seq) {
+      // Before the checkpoint: its place was verified then; its content is checked again now.
+      if (!intact) problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
+      else if (link.seq === start.seq && link.hash !== start.hash) {
+        problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'differs from the link the checkpoint verified at this position' });
+      }
+      continue;
+    }
+    if (stopped) continue;
+    if (link.seq < expected) {
+      problems.push({ problem: 'duplicate', eventId: event.eventId, seq: link.seq, detail: `a second event claims position ${link.seq}` });
+      continue;
+    }
+    const gap = link.seq > expected;
+    if (gap && stopAtGap) {
+      stopped = true;
+      continue;
+    }
+    if (gap) {
+      problems.push({ problem: 'missing', eventId: null, seq: expected, detail: missing(expected, link.seq - 1) });
+    } else if (link.prev !== prev) {
+      problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'does not link to the event before it' });
+    }
+    if (!intact) problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
+    expected = link.seq + 1;
+    prev = link.hash;
+  }
+  return { lastSeq: expected - 1, prev, sealed, unsealed, problems, stopped };
+}
+
+/** What the head says against where the walk ended: a head past the end means events were cut. */
+export function headProblems(head: ChainHead | null, walk: Pick<ChainWalk, 'lastSeq' | 'prev' | 'sealed'>): ChainProblem[] {
+  const { lastSeq, prev } = walk;
+  if (!head && lastSeq > 0) {
+    return [{ problem: 'head-mismatch', eventId: null, seq: null, detail: `${walk.sealed.length} sealed events but no chain head` }];
+  }
+  if (!head) return [];
+  if (head.seq > lastSeq) return [{ problem: 'missing', eventId: null, seq: lastSeq + 1, detail: missing(lastSeq + 1, head.seq) }];
+  if (head.seq < lastSeq || head.hash !== prev) {
+    return [{ problem: 'head-mismatch', eventId: head.eventId, seq: head.seq, detail: `the head names link ${head.seq}, the chain ends at ${lastSeq}` }];
+  }
+  return [];
+}
+
 /** Events whose write-time MAC is absent or wrong: written by someone other than the API, or edited. */
-function forgedEvents(eventKey: string, tenantId: string, stored: StoredAuditEvent[]): ChainProblem[] {
+export function forgedEvents(eventKey: string, tenantId: string, stored: StoredAuditEvent[]): ChainProblem[] {
   return stored
     .filter((s) => !eventMacValid(eventKey, tenantId, s.event, s.mac))
     .map(({ event, link }) => ({
@@ -256,6 +300,13 @@ function forgedEvents(eventKey: string, tenantId: string, stored: StoredAuditEve
       seq: link !== null && link !== 'malformed' ? link.seq : null,
       detail: 'its MAC is missing or wrong: not written by the API as it stands',
     }));
+}
+
+/** Events left unsealed longer than the sealer ever leaves them. */
+export function staleUnsealed(unsealed: StoredAuditEvent[], now: Date): ChainProblem[] {
+  return unsealed
+    .filter(({ event }) => now.getTime() - Date.parse(event.at) > STALE_UNSEALED_MS)
+    .map(({ event }) => ({ problem: 'unsealed-too-long' as const, eventId: event.eventId, seq: null, detail: `not sealed since ${event.at}` }));
 }
 
 const missing = (from: number, to: number) => (from === to ? `event ${from} is missing` : `events ${from} to ${to} are missing`);

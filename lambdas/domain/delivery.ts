@@ -2,7 +2,7 @@
 import { DUE_SHARDS } from '../contract/table.ts';
 import { type Links, renderMail } from './mail.ts';
 import { iso } from './model.ts';
-import { DEFAULT_POLICY } from '../contract/schemas.ts';
+import { type Contact, DEFAULT_POLICY, type Policy } from '../contract/schemas.ts';
 import type { Clock, Mailer, OutboxMessage, OutboxStore, Store } from './ports.ts';
 
 /** Tries before a message is kept as FAILED (the dead letter), and the first backoff. */
@@ -40,8 +40,9 @@ export async function deliver(deps: DeliveryDeps, messageId: string): Promise<De
   const claimed = await deps.outbox.claimOutbox(messageId, iso(now), iso(new Date(now.getTime() + LEASE_SECONDS * 1000)));
   if (!claimed) return 'skipped';
   try {
-    const to = (await wanted(deps, claimed)) ? (claimed.to ?? (await deps.store.listContacts(claimed.tenantId)).map((c) => c.email)) : [];
-    const mail = renderMail(claimed, deps.links);
+    const policy = (await deps.store.getPolicy(claimed.tenantId)) ?? DEFAULT_POLICY;
+    const to = wanted(policy, claimed) ? (claimed.to ?? recipients(await deps.store.listContacts(claimed.tenantId), claimed.toTier)) : [];
+    const mail = renderMail(claimed, deps.links, { timeZone: policy.timeZone });
     // One email per recipient: nobody sees the others' addresses, and a retry after a partial
     // failure sends only to those who did not get it yet.
     for (const recipient of to.filter((r) => !claimed.sentTo.includes(r))) {
@@ -61,9 +62,21 @@ export async function deliver(deps: DeliveryDeps, messageId: string): Promise<De
 }
 
 /** Sign-in mail goes out only where the tenant's policy asks for it (`notifyOnSignIn`). */
-async function wanted(deps: DeliveryDeps, m: OutboxMessage): Promise<boolean> {
-  if (m.kind !== 'session.started') return true;
-  return ((await deps.store.getPolicy(m.tenantId)) ?? DEFAULT_POLICY).notifyOnSignIn;
+function wanted(policy: Policy, m: OutboxMessage): boolean {
+  return m.kind !== 'session.started' || policy.notifyOnSignIn;
+}
+
+/**
+ * The contacts a message is for: `primary` the primary ones (every contact when none is primary,
+ * so a request is never asked of nobody), `backup` the backup ones, else all of them.
+ */
+export function recipients(contacts: Contact[], tier: OutboxMessage['toTier']): string[] {
+  if (tier === 'backup') return contacts.filter((c) => c.tier === 'backup').map((c) => c.email);
+  if (tier === 'primary') {
+    const primary = contacts.filter((c) => c.tier !== 'backup');
+    return (primary.length ? primary : contacts).map((c) => c.email);
+  }
+  return contacts.map((c) => c.email);
 }
 
 export interface DrainReport {

@@ -17,8 +17,9 @@ import {
   NotFoundError,
   ValidationError,
 } from './errors.ts';
+import { digestOf, lapsedExtensions } from './endings.ts';
 import { canonicalEmail, isSupportEmail } from './identity.ts';
-import { actingRole, actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM } from './model.ts';
+import { actingRole, actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM, warnAtFor } from './model.ts';
 import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
 import { retrying } from './retry.ts';
 import { getPolicy, listContacts } from './settings.ts';
@@ -33,10 +34,13 @@ export interface NewGrant {
   grantedBy: Actor;
   approvedBy: Actor[];
   durationHours: number | null;
+  /** The policy's `expiryWarningMinutes` (absent: no warning). */
+  warningMinutes?: number;
 }
 
 /** Builds an ACTIVE grant record from a decision, stamped `now`. */
 export function buildGrant(deps: Deps, tenantId: string, now: Date, g: NewGrant): GrantRecord {
+  const expiresAt = g.durationHours === null ? null : iso(addHours(now, g.durationHours));
   return {
     grantId: deps.ids.next(),
     tenantId,
@@ -51,12 +55,14 @@ export function buildGrant(deps: Deps, tenantId: string, now: Date, g: NewGrant)
     grantedBy: g.grantedBy,
     approvedBy: g.approvedBy,
     createdAt: iso(now),
-    expiresAt: g.durationHours === null ? null : iso(addHours(now, g.durationHours)),
+    expiresAt,
     endedAt: null,
     endedBy: null,
     endReason: null,
     version: 1,
     openSessions: [],
+    warnAt: warnAtFor(expiresAt, now, g.warningMinutes ?? 0),
+    warned: false,
   };
 }
 
@@ -203,6 +209,7 @@ export async function placeGrant(deps: Deps, caller: Principal, tenantId: string
           grantedBy: grantor,
           approvedBy: [grantor],
           durationHours: order.body.durationHours ?? null,
+          warningMinutes: policy.expiryWarningMinutes,
         })
       : buildGrant(deps, tenantId, now, {
           origin: 'upfront-approval',
@@ -214,6 +221,7 @@ export async function placeGrant(deps: Deps, caller: Principal, tenantId: string
           grantedBy: grantor,
           approvedBy: upfrontApprovers(contacts, order.body.approvedBy, policy.approvalsRequired),
           durationHours: order.body.durationHours,
+          warningMinutes: policy.expiryWarningMinutes,
         });
   await deps.store.createGrant(grant, activationChange(deps, now, grantor, grant));
   return grantView(grant, now);
@@ -240,7 +248,7 @@ export async function listGrants(
 }
 
 /** Reads a grant that must be ACTIVE now; `ConflictError` otherwise. */
-async function activeGrant(deps: Deps, tenantId: string, grantId: string, now: Date): Promise<GrantRecord> {
+export async function activeGrant(deps: Deps, tenantId: string, grantId: string, now: Date): Promise<GrantRecord> {
   const g = await deps.store.getGrant(tenantId, grantId);
   if (!g) throw new NotFoundError(`no grant ${grantId}`);
   const view = grantView(g, now);
@@ -284,7 +292,7 @@ export async function addGrantee(
  * What ending a grant writes: the ended record, how its open sessions end, and the change (the
  * grant's audit event, one `session.ended` per open session, the email).
  */
-function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; reason: string | null } | 'expired') {
+async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; reason: string | null } | 'expired') {
   const revoked = how !== 'expired';
   const at = revoked ? iso(now) : (g.expiresAt as string);
   const by = revoked ? how.revokedBy : SYSTEM;
@@ -297,8 +305,12 @@ function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; 
     endReason: revoked ? how.reason : 'expired',
     version: g.version + 1,
     openSessions: [],
+    pendingExtensions: [],
   };
   const endedBy = revoked ? 'revoked' : 'expired';
+  // The contacts' one email about the end is the digest of every session under the grant.
+  const digest = digestOf(await deps.store.grantSessions(g.tenantId, g.grantId), at, endedBy);
+  const extensions = await lapsedExtensions(deps, g, now);
   // The grant's event first, so the trail reads grant, then the sessions it ended.
   const grantEvent = revoked
     ? auditEvent(deps.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
@@ -311,14 +323,15 @@ function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; 
     ),
   };
   const change: Change = {
-    audit: [grantEvent],
+    audit: [grantEvent, ...extensions.change.audit],
     outbox: [
       revoked
-        ? mail(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by })
-        : mail(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now) }),
+        ? mail(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by, digest })
+        : mail(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now), digest }),
+      ...extensions.change.outbox,
     ],
   };
-  return { ended, sessionEnd, change };
+  return { ended, sessionEnd, change, lapsed: extensions.lapsed };
 }
 
 /**
@@ -343,8 +356,8 @@ export async function revokeGrant(
       hasRole(caller, 'support-lead') ||
       (hasRole(caller, 'support-agent') && g.grantees.some((x) => x.id === caller.id));
     if (!mayRevoke) throw new ForbiddenError('only a tenant admin, a support lead or a grantee can revoke this grant');
-    const { ended, sessionEnd, change } = ending(deps, g, now, { revokedBy: actorOf(caller), reason: reason ?? null });
-    await deps.store.endGrant(g, ended, sessionEnd, change);
+    const { ended, sessionEnd, change, lapsed } = await ending(deps, g, now, { revokedBy: actorOf(caller), reason: reason ?? null });
+    await deps.store.endGrant(g, ended, sessionEnd, change, lapsed);
     return grantView(ended, now);
   });
 }
@@ -359,8 +372,8 @@ export async function expireGrant(deps: Deps, tenantId: string, grantId: string)
     const now = deps.clock.now();
     const g = await deps.store.getGrant(tenantId, grantId);
     if (!g || g.status !== 'ACTIVE' || !isPast(g.expiresAt, now)) return null;
-    const { ended, sessionEnd, change } = ending(deps, g, now, 'expired');
-    await deps.store.endGrant(g, ended, sessionEnd, change);
+    const { ended, sessionEnd, change, lapsed } = await ending(deps, g, now, 'expired');
+    await deps.store.endGrant(g, ended, sessionEnd, change, lapsed);
     return g.openSessions.length;
   });
 }

@@ -56,7 +56,7 @@ export const isPast = (deadline: string | null, now: Date) => deadline !== null 
 
 /** The grant as every answer shows it: past its `expiresAt` it is EXPIRED, job or no job. */
 export function grantView(g: Grant | GrantRecord, now: Date): Grant {
-  const { version: _v, openSessions: _o, ...grant } = g as GrantRecord;
+  const { version: _v, openSessions: _o, pendingExtensions: _p, warnAt: _w, warned: _d, ...grant } = g as GrantRecord;
   if (grant.status === 'ACTIVE' && isPast(grant.expiresAt, now)) {
     return { ...grant, status: 'EXPIRED', endedAt: grant.expiresAt, endedBy: null, endReason: 'expired' };
   }
@@ -74,12 +74,26 @@ export function sessionView(s: SessionRecord, now: Date): Session {
 
 /** The request as every answer shows it: PENDING past its `expiresAt` is EXPIRED. */
 export function requestView(r: RequestRecord, now: Date): AccessRequest {
-  const { version: _v, ...request } = r;
+  const { version: _v, escalateAt: _e, escalated: _d, ...request } = r;
   if (request.status === 'PENDING' && isPast(request.expiresAt, now)) {
     return { ...request, status: 'EXPIRED' };
   }
   return request;
 }
+
+/**
+ * When a grant ending at `expiresAt` warns its grantees: `minutes` before its end; null when the
+ * warning is off, or when that point is not after `now` (a grant shorter than the warning window
+ * is not warned the moment it starts).
+ */
+export function warnAtFor(expiresAt: string | null, now: Date, minutes: number): string | null {
+  if (expiresAt === null || minutes <= 0) return null;
+  const at = Date.parse(expiresAt) - minutes * 60_000;
+  return at > now.getTime() ? iso(new Date(at)) : null;
+}
+
+/** When a request made at `now` escalates to the backup contacts; null when escalation is off. */
+export const escalateAtFor = (now: Date, minutes: number): string | null => (minutes > 0 ? iso(new Date(now.getTime() + minutes * 60_000)) : null);
 
 export const entryIsLive = (e: AccessEntry, now: Date) => !isPast(e.expiresAt, now);
 

@@ -41,6 +41,15 @@ export interface GrantRecord extends Grant {
   version: number;
   /** Sessions open under this grant, so that ending it ends them in the same transaction. */
   openSessions: string[];
+  /**
+   * Its extension requests still PENDING, so that ending the grant expires them in the same
+   * transaction (absent: none).
+   */
+  pendingExtensions?: string[];
+  /** When its grantees are to be warned that it ends (null or absent: never; see `lifecycle.ts`). */
+  warnAt?: string | null;
+  /** The warning was sent for the current `expiresAt` (an extension clears it). */
+  warned?: boolean;
 }
 
 /** A session as stored: the grant's end is kept so a read can tell a session ended by expiry. */
@@ -52,6 +61,10 @@ export type { AccessEntry };
 
 export interface RequestRecord extends AccessRequest {
   version: number;
+  /** When the backup contacts are to be told it is still PENDING (null or absent: never). */
+  escalateAt?: string | null;
+  /** The escalation was sent. */
+  escalated?: boolean;
 }
 
 /** An email owed by a change, written in the same transaction as the change (the outbox). */
@@ -64,6 +77,11 @@ export interface OutboxMessage {
   payload: Record<string, unknown>;
   /** Explicit recipients; absent: the tenant's authorized contacts when the mail is sent. */
   to?: string[];
+  /**
+   * Which contacts, when `to` is absent: `primary` (every contact when none is primary), `backup`,
+   * or (absent) all of them.
+   */
+  toTier?: 'primary' | 'backup';
 }
 
 export type { MailKind };
@@ -74,6 +92,13 @@ export interface Page<T> {
   items: T[];
   next: PageKey | null;
 }
+/** The login history's filters: sign-in time between `from` and `to` (inclusive), the person's email. */
+export interface SessionFilter {
+  from?: string | undefined;
+  to?: string | undefined;
+  accessedBy?: string | undefined;
+}
+
 export interface PageInput {
   limit: number;
   after?: PageKey | undefined;
@@ -116,8 +141,26 @@ export interface Store {
   listGrants(tenantId: string, page: PageInput, keep: (g: GrantRecord) => boolean, filter?: StatusFilter): Promise<Page<GrantRecord>>;
   /** Conditioned on `expected.version` and ACTIVE; throws `ConcurrentUpdateError` when it lost. */
   addGrantee(expected: GrantRecord, grantee: Grantee, change: Change): Promise<GrantRecord>;
-  /** ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`. */
-  endGrant(expected: GrantRecord, ended: GrantRecord, sessionEnd: SessionEnd, change: Change): Promise<void>;
+  /**
+   * ACTIVE → REVOKED or EXPIRED, with its open sessions ended; conditioned on `expected.version`.
+   * `lapsed`: its PENDING extension requests as they end (EXPIRED), written in the same transaction.
+   */
+  endGrant(expected: GrantRecord, ended: GrantRecord, sessionEnd: SessionEnd, change: Change, lapsed?: RequestRecord[]): Promise<void>;
+  /**
+   * Moves an ACTIVE grant's end (an extension): the grant and its access entries rewritten,
+   * conditioned on `expected.version`, ACTIVE and not yet expired at `now`; with `request`, that
+   * extension request's decision in the same transaction. A lost race: `ConcurrentUpdateError`.
+   */
+  extendGrant(expected: GrantRecord, next: GrantRecord, now: string, change: Change, request?: { expected: RequestRecord; next: RequestRecord }): Promise<void>;
+  /**
+   * Writes a new PENDING extension request (counted like `createRequest`) and records it on its
+   * grant, which must still be ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`.
+   */
+  createExtensionRequest(request: RequestRecord, now: string, change: Change, maxPending: number): Promise<void>;
+  /** Rewrites an ACTIVE grant's bookkeeping (the warning sent), conditioned on `expected.version`. */
+  saveGrant(expected: GrantRecord, next: GrantRecord, change: Change): Promise<void>;
+  /** The sessions opened under a grant (any state), oldest first. */
+  grantSessions(tenantId: string, grantId: string): Promise<SessionRecord[]>;
 
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
@@ -132,7 +175,8 @@ export interface Store {
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
   endSession(session: SessionRecord, change: Change): Promise<void>;
   getSession(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
-  listSessions(tenantId: string, page: PageInput): Promise<Page<SessionRecord>>;
+  /** The login history, newest first; `filter` narrows it by a key condition (see `SessionFilter`). */
+  listSessions(tenantId: string, page: PageInput, filter?: SessionFilter): Promise<Page<SessionRecord>>;
 
   // access requests
   /**
@@ -158,9 +202,15 @@ export interface Store {
    * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
    */
   countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
-  listAudit(tenantId: string, page: PageInput): Promise<Page<AuditEvent>>;
+  listAudit(tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
+}
+
+/** Items made in `[from, to)` (sessions by sign-in, audit events by time). */
+export interface TimeRange {
+  from: string;
+  to: string;
 }
 
 /** A list asked for one status as of `now` (a grant or request past its `expiresAt` shows EXPIRED). */
@@ -262,6 +312,44 @@ export interface IdempotencyStore {
   beginIdempotent(tenantId: string, scope: string, key: string, hash: string, nowSeconds: number, ttlSeconds: number): Promise<IdempotencyRecord | null>;
   completeIdempotent(tenantId: string, scope: string, key: string, response: { statusCode: number; body: string }): Promise<void>;
   releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
+}
+
+/**
+ * A verification checkpoint as stored: the chain was verified whole up to `seq` (link hash
+ * `hash`) at `at`, and every event after it has an id of at least `fromEventId`. Its `mac` (under
+ * the chain key) is what makes it trusted (see `audit-verify.ts`).
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** The event at `seq` ('' at 0): the next verification finds it still in place. */
+  eventId: string;
+  fromEventId: string;
+  at: string;
+  mac: string;
+}
+
+/** A grant's state as stored, read leniently (a hand-edited item still reads), for verification. */
+export interface StoredGrantState {
+  grantId: string;
+  status: string;
+  expiresAt: string | null;
+  grantees: { id: string; email: string; addedAt: string }[];
+  endedAt: string | null;
+}
+
+/** What incremental verification reads and writes besides the chain (`audit-verify.ts`). */
+export interface AuditVerifyStore {
+  /**
+   * A tenant's audit events with ids from `fromEventId` on (null: from the first), in id order, at
+   * most `limit`; `more` tells whether the read stopped before the end of the trail.
+   */
+  auditFrom(tenantId: string, fromEventId: string | null, limit: number): Promise<{ items: StoredAuditEvent[]; more: boolean }>;
+  /** The tenant's checkpoint: null when none, `malformed` when the item is no checkpoint. */
+  auditCheckpoint(tenantId: string): Promise<AuditCheckpoint | 'malformed' | null>;
+  putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint): Promise<void>;
+  /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
+  grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
 }
 
 /** Sends one email. Throws when the provider refused or failed. */

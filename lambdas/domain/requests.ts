@@ -9,11 +9,13 @@ import {
   ValidationError,
 } from './errors.ts';
 import { activationChange, buildGrant, mail } from './grants.ts';
+import { applyExtension } from './lifecycle.ts';
 import { retrying } from './retry.ts';
 import {
   actorOf,
   addHours,
   auditEvent,
+  escalateAtFor,
   hasRole,
   hasVerifiedEmail,
   isAdminOf,
@@ -105,6 +107,7 @@ export async function createRequest(
     const request: RequestRecord = {
       requestId: deps.ids.next(),
       tenantId,
+      kind: 'access',
       status: 'PENDING',
       ticketId: body.ticketId,
       reason: body.reason,
@@ -118,6 +121,8 @@ export async function createRequest(
       decidedBy: null,
       grantId: null,
       version: 1,
+      escalateAt: escalateAtFor(now, policy.escalateAfterMinutes),
+      escalated: false,
     };
     const view = requestView(request, now);
     const change: Change = {
@@ -128,7 +133,9 @@ export async function createRequest(
           durationHours: body.durationHours,
         }),
       ],
-      outbox: [mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired })],
+      // The primary contacts are asked first (every contact when none is primary); the backups
+      // when it escalates.
+      outbox: [{ ...mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired }), toTier: 'primary' }],
     };
     try {
       await deps.store.createRequest(request, change, MAX_PENDING_REQUESTS_PER_AGENT);
@@ -207,6 +214,7 @@ export async function approveRequest(
     // The policy in force when access is switched on bounds it, even if it was lowered since the ask.
     const durationHours = Math.min(r.durationHours, policy.maxDurationHours);
     let grant: GrantRecord | null = null;
+    const extension = r.kind === 'extension';
     const change: Change = {
       audit: [
         auditEvent(deps.ids, now, actor, 'request.approved', requestId, {
@@ -220,6 +228,13 @@ export async function approveRequest(
       ],
       outbox: [],
     };
+    if (final && extension) {
+      // The request's decision, and the requester's email; `applyExtension` adds the grant's.
+      const next: RequestRecord = { ...r, approvals, version: r.version + 1, status: 'APPROVED', decidedAt: iso(now), decidedBy: actor };
+      change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
+      await applyExtension(deps, now, actor, r, next, policy, change);
+      return requestView(next, now);
+    }
     if (final) {
       grant = buildGrant(deps, tenantId, now, {
         origin: 'access-request',
@@ -231,6 +246,7 @@ export async function approveRequest(
         grantedBy: actor,
         approvedBy: approvals.map((a) => a.by),
         durationHours,
+        warningMinutes: policy.expiryWarningMinutes,
       });
       const activation = activationChange(deps, now, actor, grant);
       change.audit.push(...activation.audit);
@@ -242,6 +258,7 @@ export async function approveRequest(
       version: r.version + 1,
       ...(final && grant ? { status: 'APPROVED', decidedAt: iso(now), decidedBy: actor, grantId: grant.grantId } : {}),
     };
+    if (final) change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
     await deps.store.updateRequest(r, next, grant, change);
     return requestView(next, now);
   });
@@ -265,7 +282,11 @@ export async function denyRequest(
     const view = requestView(next, now);
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, actor, 'request.denied', requestId, { comment: comment ?? null })],
-      outbox: [mail(deps, now, tenantId, 'request.denied', { request: view, comment: comment ?? null }, [r.requestedBy.email])],
+      outbox: [
+        mail(deps, now, tenantId, 'request.denied', { request: view, comment: comment ?? null }, [r.requestedBy.email]),
+        // Every contact learns who decided, so nobody acts on the stale request email.
+        mail(deps, now, tenantId, 'request.decided', { request: view, comment: comment ?? null }),
+      ],
     });
     return view;
   });
@@ -297,9 +318,13 @@ export async function expireRequest(deps: Deps, tenantId: string, requestId: str
     const r = await deps.store.getRequest(tenantId, requestId);
     if (!r || r.status !== 'PENDING' || !isPast(r.expiresAt, now)) return false;
     const next: RequestRecord = { ...r, status: 'EXPIRED', version: r.version + 1 };
+    const view = requestView(next, now);
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, SYSTEM, 'request.expired', requestId, { expiresAt: r.expiresAt })],
-      outbox: [],
+      outbox: [
+        mail(deps, now, tenantId, 'request.expired', { request: view, because: 'unanswered' }, [r.requestedBy.email]),
+        mail(deps, now, tenantId, 'request.decided', { request: view, comment: null }),
+      ],
     });
     return true;
   });

@@ -5,7 +5,7 @@ import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenE
 import { mail } from './grants.ts';
 import { retrying } from './retry.ts';
 import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
-import type { AccessEntry, Deps, Page, PageInput, Principal, SessionRecord } from './ports.ts';
+import type { AccessEntry, Deps, Page, PageInput, Principal, SessionFilter, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
   reason: string;
@@ -51,6 +51,11 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  *    `notifyOnSignIn`, decided at delivery).
  */
 export async function signIn(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<Session> {
+  return (await openSession(deps, caller, tenantId, input)).session;
+}
+
+/** `signIn`, also answering the grant entry it signed in under (its scope and end make the session token). */
+export async function openSession(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<{ session: Session; entry: AccessEntry }> {
   const actor = actorOf(caller);
   // A lost race means the grant ended between the read and the write: look again, which denies
   // if nothing is left.
@@ -105,7 +110,7 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
       ],
     };
     await deps.store.startSession(session, iso(now), change);
-    return view;
+    return { session: view, entry };
   });
 }
 
@@ -193,10 +198,10 @@ export async function endSession(deps: Deps, caller: Principal, tenantId: string
   return sessionView(ended, now);
 }
 
-/** The login history, newest first. */
-export async function listSessions(deps: Deps, tenantId: string, page: PageInput): Promise<Page<Session>> {
+/** The login history, newest first; optionally only sign-ins between two times, or of one person. */
+export async function listSessions(deps: Deps, tenantId: string, page: PageInput, filter: SessionFilter = {}): Promise<Page<Session>> {
   const now = deps.clock.now();
-  const result = await deps.store.listSessions(tenantId, page);
+  const result = await deps.store.listSessions(tenantId, page, filter);
   return { items: result.items.map((s) => sessionView(s, now)), next: result.next };
 }
 

@@ -1,5 +1,5 @@
 /** Authorized contacts and the tenant's policy. */
-import { DEFAULT_POLICY, type Contact, type Policy } from '../contract/schemas.ts';
+import { DEFAULT_POLICY, type Contact, type ContactTier, type Policy } from '../contract/schemas.ts';
 import { actorOf, auditEvent, iso } from './model.ts';
 import type { Deps, Principal } from './ports.ts';
 import { retrying } from './retry.ts';
@@ -23,14 +23,19 @@ export async function putContact(
   tenantId: string,
   email: string,
   name: string,
+  tier?: ContactTier,
 ): Promise<{ created: boolean; contact: Contact }> {
   return retrying(async () => {
     const now = clock.now();
     const existing = await store.getContact(tenantId, email);
+    // An omitted tier keeps the one on file (primary for a new contact).
+    const wanted = tier ?? existing?.tier ?? 'primary';
     // Putting what is already there changes nothing, so there is nothing to write or audit.
-    if (existing?.name === name) return { created: false, contact: existing };
-    const contact: Contact = existing ? { ...existing, name } : { email, name, addedAt: iso(now), addedBy: actorOf(caller) };
-    const details = existing ? { email, name, renamed: true, previousName: existing.name } : { email, name };
+    if (existing?.name === name && existing.tier === wanted) return { created: false, contact: existing };
+    const contact: Contact = existing ? { ...existing, name, tier: wanted } : { email, name, tier: wanted, addedAt: iso(now), addedBy: actorOf(caller) };
+    const details = existing
+      ? { email, name, tier: wanted, ...(existing.name !== name ? { renamed: true, previousName: existing.name } : {}), ...(existing.tier !== wanted ? { previousTier: existing.tier } : {}) }
+      : { email, name, tier: wanted };
     const audit = auditEvent(ids, now, actorOf(caller), 'contact.added', email, details);
     await store.saveContact(tenantId, contact, existing, { audit: [audit], outbox: [] });
     return { created: existing === null, contact };

@@ -52,6 +52,13 @@ export interface Input<R> {
 export interface Reply {
   status?: number;
   body?: unknown;
+  /** A body that is not JSON (a CSV export), sent as is with its content type. */
+  raw?: string;
+  contentType?: string;
+  /** Suggested file name of a download (`content-disposition: attachment`). */
+  filename?: string;
+  /** Headers beyond the defaults (a cacheable answer sets its own `cache-control`). */
+  headers?: Record<string, string>;
 }
 
 type GroupRoutes<G extends Group> = Extract<Routes, { group: G }>;
@@ -76,7 +83,7 @@ interface LooseInput extends Omit<Input<unknown>, 'params' | 'query' | 'body' | 
 }
 
 /** The paging fields of a list's validated query. */
-const PageQuery = z.object({ limit: z.number().optional(), cursor: z.string().optional(), status: z.string().optional() });
+const PageQuery = z.object({ limit: z.number().optional(), cursor: z.string().optional() });
 
 /** Every route's input, by route id; a handler table over any group is a part of it. */
 type Inputs = { [K in RouteId]: Input<RouteById<K>> };
@@ -199,7 +206,11 @@ const prepare = (deps: DepsSource | null): MiddlewareObj<Event, Result, Error, R
     const parsedBody = reader && body !== undefined ? reader.tag(validate(reader.schema, body, 'body')) : undefined;
     // Health and the OpenAPI document need no table (their function gets none).
     const runtime = deps === null || groups[route.group].data === 'none' ? null : deps();
-    const binding = [route.id, rawParams.tenantId ?? '', principal.id, query?.status ?? ''].join('|');
+    // A cursor belongs to its list's filters (status, dates, person): another filter's position is a 400.
+    const filters = Object.entries((queryOut ?? {}) as Record<string, unknown>)
+      .filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const binding = [route.id, rawParams.tenantId ?? '', principal.id, filters.map(([k, v]) => `${k}=${String(v)}`).join('&')].join('|');
     const secret = route.query && runtime ? await runtime.secrets.cursor() : '';
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
     const input: LooseInput = {
@@ -315,7 +326,20 @@ export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, 
   const core = async (event: Event, context: RouteContext): Promise<Result> => {
     const checked = checkedOf({ context });
     const reply = await run(table, checked, event.routeKey);
-    return json(reply.status ?? checked.input.route.success.status, reply.body);
+    if (reply.raw !== undefined) {
+      return {
+        statusCode: reply.status ?? 200,
+        headers: {
+          'content-type': reply.contentType ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+          ...(reply.filename ? { 'content-disposition': `attachment; filename="${reply.filename}"` } : {}),
+          ...reply.headers,
+        },
+        body: reply.raw,
+      };
+    }
+    const result = json(reply.status ?? checked.input.route.success.status, reply.body);
+    return reply.headers ? { ...result, headers: { ...result.headers, ...reply.headers } } : result;
   };
   return middy<Event, Result, Error, RouteContext>({ timeoutEarlyInMillis: 0 })
     .use(problems())

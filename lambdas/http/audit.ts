@@ -1,17 +1,27 @@
 /** The audit trail: `ListAuditEvents`, `VerifyAuditChain`. */
 import { listAuditEvents } from '../domain/audit.ts';
-import { verifyAuditChain } from '../domain/audit-chain.ts';
+import { VERIFY_READ_BUDGET_MS, verifyAuditTrail } from '../domain/audit-verify.ts';
+import { exportAudit } from '../domain/export.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
+import { csvRange, csvReply, wantsCsv, windowOf } from './csv.ts';
 
 const routes: Handlers<'audit'> = {
-  ListAuditEvents: async (input) => listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page)),
-  VerifyAuditChain: async ({ deps, params }) => ({
-    body: await verifyAuditChain(
-      { chain: deps.store, clock: deps.clock, key: await deps.secrets.auditKey(), eventKey: await deps.secrets.eventKey() },
-      params.tenantId,
-    ),
-  }),
+  ListAuditEvents: async (input) =>
+    wantsCsv(input)
+      ? csvReply(exportAudit(input.deps, input.params.tenantId, csvRange(input.query)), `audit-${input.params.tenantId}.csv`)
+      : listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page, windowOf(input.query))),
+  VerifyAuditChain: async ({ deps, params, query }) => {
+    // Real time, not the domain clock: the budget is the function's own.
+    const until = Date.now() + VERIFY_READ_BUDGET_MS;
+    return {
+      body: await verifyAuditTrail(
+        { chain: deps.store, clock: deps.clock, key: await deps.secrets.auditKey(), eventKey: await deps.secrets.eventKey() },
+        params.tenantId,
+        { full: query.full === 'true', keepGoing: () => Date.now() < until },
+      ),
+    };
+  },
 };
 
 /** The function over the given dependencies (the local stack and tests bring their own). */

@@ -1,5 +1,6 @@
-/** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`. */
+/** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`, `ExtendGrant`. */
 import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from '../domain/grants.ts';
+import { extendGrant } from '../domain/lifecycle.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
 
@@ -18,6 +19,10 @@ const routes: Handlers<'grants'> = {
   RevokeGrant: async ({ deps, principal, params, body }) => ({
     body: await revokeGrant(deps, principal, params.tenantId, params.grantId, body.reason),
   }),
+  ExtendGrant: async ({ deps, principal, params, body }) => {
+    const outcome = await extendGrant(deps, principal, params.tenantId, params.grantId, body);
+    return outcome.kind === 'extended' ? { status: 200, body: outcome.grant } : { status: 201, body: outcome.request };
+  },
 };
 
 /** The function over the given dependencies (the local stack and tests bring their own). */

@@ -1,33 +1,48 @@
-/** The login history: `SignIn`, `EndSession`, `ListSessions`. */
-import { currentSession, endSession, listSessions, signIn } from '../domain/sessions.ts';
-import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+/** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`. */
 import * as z from 'zod';
+import type { Session } from '../contract/schemas.ts';
+import { exportSessions } from '../domain/export.ts';
+import { refreshSessionToken, replaySignIn, withToken } from '../domain/session-token.ts';
+import { currentSession, endSession, listSessions, openSession } from '../domain/sessions.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { kmsWiring } from '../runtime/kms.ts';
 import { api, type Handlers, listReply, type Replays } from './api.ts';
+import { csvRange, csvReply, wantsCsv } from './csv.ts';
 
 /** What a replay needs of the first sign-in's answer. */
 const FirstSignIn = z.object({ sessionId: z.string() });
 
 const routes: Handlers<'sessions'> = {
-  SignIn: async ({ deps, principal, params, body, event }) => ({
-    status: 201,
-    body: await signIn(deps, principal, params.tenantId, {
+  SignIn: async ({ deps, principal, params, body, event }) => {
+    const { session, entry } = await openSession(deps, principal, params.tenantId, {
       reason: body.reason,
       grantId: body.grantId,
       sourceIp: event.requestContext.http.sourceIp,
       userAgent: event.requestContext.http.userAgent ?? '',
-    }),
+    });
+    return { status: 201, body: await withToken(deps, session, entry) };
+  },
+  RefreshSessionToken: async ({ deps, principal, params }) => ({
+    body: await refreshSessionToken(deps, principal, params.tenantId, params.sessionId),
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
-  ListSessions: async (input) => listReply(input, await listSessions(input.deps, input.params.tenantId, input.page)),
+  ListSessions: async (input) => {
+    const { from, to, accessedBy } = input.query;
+    return wantsCsv(input)
+      ? csvReply(exportSessions(input.deps, input.params.tenantId, csvRange(input.query)), `login-history-${input.params.tenantId}.csv`)
+      : listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, { from, to, accessedBy }));
+  },
 };
 
 const replays: Replays<'sessions'> = {
-  // A replayed sign-in answers its session as it is now, never open after it ended.
-  SignIn: async ({ deps, principal, params }, first) => ({
-    body: await currentSession(deps, principal, params.tenantId, FirstSignIn.parse(first).sessionId),
-  }),
+  // A replayed sign-in answers its session as it is now, never open after it ended; a fresh token
+  // only while it is open (see `replaySignIn`).
+  SignIn: async ({ deps, principal, params }, first) => {
+    const now: Session = await currentSession(deps, principal, params.tenantId, FirstSignIn.parse(first).sessionId);
+    return { body: await replaySignIn(deps, principal, params.tenantId, now) };
+  },
 };
 
 /** The function over the given dependencies (the local stack and tests bring their own). */
 export const createHandler = (deps: DepsSource) => api('sessions', routes, deps, replays);
-export const handler = createHandler(lambdaDeps());
+export const handler = createHandler(lambdaDeps(kmsWiring));

@@ -6,7 +6,7 @@ import { api, type Handlers } from './api.ts';
 const routes: Handlers<'settings'> = {
   ListContacts: async ({ deps, params }) => ({ body: { items: await listContacts(deps, params.tenantId) } }),
   PutContact: async ({ deps, principal, params, body }) => {
-    const { created, contact } = await putContact(deps, principal, params.tenantId, params.email, body.name);
+    const { created, contact } = await putContact(deps, principal, params.tenantId, params.email, body.name, body.tier);
     return { status: created ? 201 : 200, body: contact };
   },
   DeleteContact: async ({ deps, principal, params }) => {

@@ -10,6 +10,7 @@ import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { deliver, drainOutbox, type DrainReport } from '../domain/delivery.ts';
 import { type AppDeps, deliveryDeps, type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { sesWiring } from '../runtime/mailer.ts';
 
 const isStream = (event: DynamoDBStreamEvent | ScheduledEvent): event is DynamoDBStreamEvent =>
   Array.isArray((event as Partial<DynamoDBStreamEvent>).Records);
@@ -44,4 +45,4 @@ export const createHandler = (deps: DepsSource) =>
   middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | DrainReport>({ timeoutEarlyInMillis: 0 }).handler((event) =>
     isStream(event) ? fromStream(deps(), event) : drain(deps()),
   );
-export const handler = createHandler(lambdaDeps());
+export const handler = createHandler(lambdaDeps(sesWiring));

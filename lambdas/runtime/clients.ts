@@ -1,6 +1,5 @@
 /** The AWS SDK clients, made one way for every part of the project. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -16,9 +15,4 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
 /** A DynamoDB client, at another endpoint when one is given (DynamoDB Local). */
 export function dynamoClient(endpoint?: string): DynamoDBClient {
   return new DynamoDBClient(endpoint ? { endpoint } : {});
-}
-
-export function sesClient(endpoint?: string): SESClient {
-  // Retries are the outbox's job (with backoff and a dead letter), not the SDK's.
-  return new SESClient(endpoint ? { endpoint, maxAttempts: 1 } : { maxAttempts: 1 });
 }

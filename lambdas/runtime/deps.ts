@@ -5,18 +5,20 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryDeps } from '../domain/delivery.ts';
+import type { EventBus } from '../domain/events.ts';
+import type { SessionTokens } from '../domain/session-token.ts';
+import type { KeySet } from '../keys/key-set.ts';
 import { parseSupportEmailDomains } from '../domain/identity.ts';
 import { linksFrom, type Links } from '../domain/mail.ts';
-import type { AuditChainStore, Clock, Deps, IdempotencyStore, Ids, Mailer, OutboxStore, Store } from '../domain/ports.ts';
+import type { AuditChainStore, AuditVerifyStore, Clock, Deps, IdempotencyStore, Ids, Mailer, OutboxStore, Store } from '../domain/ports.ts';
 import { createDynamoStore } from '../store/dynamo-store.ts';
-import { documentClient, dynamoClient, sesClient } from './clients.ts';
+import { documentClient, dynamoClient } from './clients.ts';
 import { systemClock, ulidIds } from './ids.ts';
 import { secretsFrom, type Secrets } from './secrets.ts';
-import { createSesMailer } from './ses-mailer.ts';
 import { required, type Settings } from './settings.ts';
 
 /** Every port of the table. */
-export type StorePorts = Store & OutboxStore & IdempotencyStore & AuditChainStore;
+export type StorePorts = Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore;
 
 /** What the functions are given: the domain's `Deps`, the whole store, the secrets, mail. */
 export interface AppDeps extends Deps {
@@ -24,8 +26,14 @@ export interface AppDeps extends Deps {
   /** The deployment's support email domains; reading them without the setting throws. */
   readonly supportEmailDomains: readonly string[];
   secrets: Secrets;
-  /** The mailer (SES); without `MAIL_FROM`, reading it throws. */
+  /** The mailer (the notifier's SES, `runtime/mailer.ts`); where none is wired, reading it throws. */
   readonly mailer: Mailer;
+  /** The session-token keys (KMS deployed, `runtime/kms.ts`); where none are wired, reading them throws. */
+  readonly sessionKeys: KeySet;
+  /** What the domain needs to issue session tokens: the signer, the issuer and the audience. */
+  readonly tokens: SessionTokens;
+  /** The events' bus (the publisher's EventBridge, `runtime/eventbridge-bus.ts`); where none is wired, reading it throws. */
+  readonly bus: EventBus;
   /** Links into the console, for emails; without `APP_BASE_URL`, reading them throws. */
   readonly links: Links;
 }
@@ -36,7 +44,13 @@ export interface Wiring {
   clock?: Clock;
   ids?: Ids;
   mailer?: Mailer;
+  sessionKeys?: KeySet;
+  bus?: EventBus;
 }
+
+const unwired = (what: string, where: string): never => {
+  throw new Error(`this function has no ${what} (${where})`);
+};
 
 /** Memoizes a value made on first use. */
 function lazy<T>(make: () => T): () => T {
@@ -52,7 +66,16 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
   const store = createDynamoStore({ doc, tableName: required(settings.tableName, 'TABLE_NAME'), eventKey: secrets.eventKey });
   // Who may be named on a grant: read when first needed; only the API functions have it.
   const domains = lazy(() => parseSupportEmailDomains(required(settings.supportEmailDomains, 'SUPPORT_EMAIL_DOMAINS')));
-  const mailer = lazy(() => wiring.mailer ?? createSesMailer(sesClient(settings.sesEndpoint), required(settings.mailFrom, 'MAIL_FROM')));
+  const mailer = lazy(() => wiring.mailer ?? unwired('mailer', 'only the notifier sends mail'));
+  const sessionKeys = lazy(() => wiring.sessionKeys ?? unwired('session-token keys', 'only the sessions and keys functions have them'));
+  const tokens = lazy(
+    (): SessionTokens => ({
+      signer: sessionKeys().signer,
+      issuer: required(settings.sessionTokenIssuer, 'SESSION_TOKEN_ISSUER'),
+      audience: required(settings.sessionTokenAudience, 'SESSION_TOKEN_AUDIENCE'),
+    }),
+  );
+  const bus = lazy(() => wiring.bus ?? unwired('event bus', 'only the publisher puts events'));
   const links = lazy(() => linksFrom(required(settings.appBaseUrl, 'APP_BASE_URL')));
   return {
     store,
@@ -67,6 +90,15 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
     },
     get links() {
       return links();
+    },
+    get sessionKeys() {
+      return sessionKeys();
+    },
+    get tokens() {
+      return tokens();
+    },
+    get bus() {
+      return bus();
     },
   };
 }

@@ -4,13 +4,13 @@
  * `createHandler` with their own `buildDeps(...)` instead (no global state to set).
  */
 import { buildDeps, type AppDeps } from './deps.ts';
-import { settingsFromEnv } from './settings.ts';
+import type { Wiring } from './deps.ts';
+import { settingsFromEnv, type Settings } from './settings.ts';
 
 export { buildDeps, deliveryDeps, type AppDeps, type StorePorts, type Wiring } from './deps.ts';
-export { documentClient, dynamoClient, sesClient } from './clients.ts';
+export { documentClient, dynamoClient } from './clients.ts';
 export { pooledRandom, systemClock, ulidIds } from './ids.ts';
 export { secretReader, type Secrets } from './secrets.ts';
-export { createSesMailer } from './ses-mailer.ts';
 export { required, settingsFromEnv, type Settings } from './settings.ts';
 
 /** Where a function's dependencies come from: built on first call, then kept. */
@@ -25,7 +25,19 @@ export const fromEnvironment: DepsSource = () => (fromEnv ??= buildDeps(settings
  * The deployed function's dependencies. In Lambda they are built at load, so a missing setting
  * fails the cold start rather than the first request; elsewhere on first use.
  */
-export function lambdaDeps(): DepsSource {
-  if (settingsFromEnv().inLambda) fromEnvironment();
-  return fromEnvironment;
+export function lambdaDeps(wire?: (settings: Settings) => Wiring): DepsSource {
+  if (!wire) {
+    if (settingsFromEnv().inLambda) fromEnvironment();
+    return fromEnvironment;
+  }
+  // A function with parts of its own (the notifier's SES, the sessions' KMS keys, the publisher's
+  // bus): only its module imports them, so only its bundle carries their SDK clients.
+  let made: AppDeps | undefined;
+  const source: DepsSource = () => {
+    if (made) return made;
+    const settings = settingsFromEnv();
+    return (made = buildDeps(settings, wire(settings)));
+  };
+  if (settingsFromEnv().inLambda) source();
+  return source;
 }

@@ -19,3 +19,8 @@ export function createSesMailer(ses: SESClient, from: string): Mailer {
     },
   };
 }
+
+export function sesClient(endpoint?: string): SESClient {
+  // Retries are the outbox's job (with backoff and a dead letter), not the SDK's.
+  return new SESClient(endpoint ? { endpoint, maxAttempts: 1 } : { maxAttempts: 1 });
+}

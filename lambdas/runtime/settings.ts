@@ -34,6 +34,13 @@ export interface Settings {
   sesEndpoint?: string | undefined;
   /** `DYNAMODB_ENDPOINT`: another DynamoDB endpoint (none in AWS; scripts use it locally). */
   dynamoEndpoint?: string | undefined;
+  /** `SESSION_KEY_ARNS`: the session-token signing keys in KMS, comma-separated (the last signs). */
+  sessionKeyArns?: string | undefined;
+  /** `SESSION_TOKEN_ISSUER` and `SESSION_TOKEN_AUDIENCE`: the session tokens' `iss` and `aud`. */
+  sessionTokenIssuer?: string | undefined;
+  sessionTokenAudience?: string | undefined;
+  /** `EVENT_BUS_NAME`: the publisher's EventBridge bus. */
+  eventBusName?: string | undefined;
   /** The Parameters and Secrets Lambda Extension: its port and the session token it requires. */
   secretsExtension: { port: string; sessionToken: string };
   /** Running in Lambda (`AWS_LAMBDA_FUNCTION_NAME`): a missing setting fails the cold start. */
@@ -56,6 +63,10 @@ export function settingsFromEnv(env: Env = process.env): Settings {
     appBaseUrl: env.APP_BASE_URL || undefined,
     sesEndpoint: env.SES_ENDPOINT || undefined,
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    sessionKeyArns: env.SESSION_KEY_ARNS || undefined,
+    sessionTokenIssuer: env.SESSION_TOKEN_ISSUER || undefined,
+    sessionTokenAudience: env.SESSION_TOKEN_AUDIENCE || undefined,
+    eventBusName: env.EVENT_BUS_NAME || undefined,
     secretsExtension: { port: env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || '2773', sessionToken: env.AWS_SESSION_TOKEN ?? '' },
     inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
   };

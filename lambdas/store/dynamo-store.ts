@@ -4,20 +4,28 @@
  * every transition is a conditional write; every change and its audit events and outbox messages
  * go in one `TransactWriteItems`.
  */
-import type { AuditChainStore, IdempotencyStore, OutboxStore, Store } from '../domain/ports.ts';
+import type { AuditChainStore, AuditVerifyStore, IdempotencyStore, OutboxStore, Store } from '../domain/ports.ts';
 import { createAuditChainStore } from './audit-chain.ts';
+import { createAuditVerifyStore } from './audit-verify-store.ts';
 import { createEntityStore } from './entities.ts';
 import { createIdempotencyStore } from './idempotency.ts';
 import { createOutboxStore } from './outbox.ts';
 import type { StoreOptions } from './table.ts';
 
-export { auditItem, entryItem, grantItem, outboxItem, principalsOf, requestItem, sessionItem } from './items.ts';
+export { auditItem, entryItem, grantDueAt, grantItem, outboxItem, principalsOf, requestDueAt, requestItem, sessionItem } from './items.ts';
 export type { StoreOptions as DynamoStoreOptions } from './table.ts';
 
 /** Every port over one table. */
-export type DynamoStore = Store & OutboxStore & IdempotencyStore & AuditChainStore;
+export type DynamoStore = Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore;
 
 /** Builds the repository over a document client and a table name. */
 export function createDynamoStore(options: StoreOptions): DynamoStore {
-  return { ...createEntityStore(options), ...createOutboxStore(options), ...createIdempotencyStore(options), ...createAuditChainStore(options) };
+  return {
+    ...createEntityStore(options),
+    ...createOutboxStore(options),
+    ...createIdempotencyStore(options),
+    ...createAuditChainStore(options),
+    // Incremental verification (checkpoints, grant states): lambdas/store/audit-verify-store.ts.
+    ...createAuditVerifyStore(options),
+  };
 }

@@ -5,12 +5,13 @@ import { Grant, type Grantee, Policy } from '../contract/schemas.ts';
 import { attr, indexes, keys } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../domain/errors.ts';
-import type { DueItem, GrantRecord, PageKey, RequestRecord, SessionEnd, Store } from '../domain/ports.ts';
+import { canonicalEmail } from '../domain/identity.ts';
+import type { DueItem, GrantRecord, PageKey, RequestRecord, SessionEnd, SessionRecord, Store } from '../domain/ports.ts';
 import { entryItem, grantItem, type Item, parseAudit, parseContact, parseEntry, parseGrant, parseRequest, parseSession, principalsOf, requestItem, sessionItem, strip } from './items.ts';
-import { dueQuery, MAX_TX_ITEMS, type StoreOptions, tableAccess, type TxItem } from './table.ts';
+import { dueQuery, MAX_TX_ITEMS, queryAll, type StoreOptions, tableAccess, type TxItem } from './table.ts';
 
 export function createEntityStore(options: StoreOptions): Store {
-  const { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, get } = tableAccess(options);
+  const { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, rangeQuery, get } = tableAccess(options);
   const { eventKey } = options;
   const store: Store = {
     // ---- contacts and policy ----
@@ -82,12 +83,17 @@ export function createEntityStore(options: StoreOptions): Store {
       ]);
       return next;
     },
-    async endGrant(expected, ended, sessionEnd, change) {
+    async endGrant(expected, ended, sessionEnd, change, lapsed = []) {
       const pairs = expected.openSessions.map((id) => {
         const audit = sessionEnd.audit[id];
         return [endSessionItem(expected.tenantId, id, sessionEnd), ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] })];
       });
-      const headOnly = principalsOf(expected).length + change.audit.length + change.outbox.length + 1;
+      // Its PENDING extensions lapse with it (each: the request and its requester's count).
+      const lapsedItems = lapsed.flatMap((r) => [
+        put(requestItem(r), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': r.version - 1 }, STATUS),
+        pendingCountAdd(r, null),
+      ]);
+      const headOnly = principalsOf(expected).length + change.audit.length + change.outbox.length + lapsedItems.length + 1;
       const room = Math.floor((MAX_TX_ITEMS - headOnly) / 2);
       // A grant with more open sessions than fit in one transaction with it first ends the extra
       // ones, each in a transaction that also takes it off the grant, which must still be ACTIVE.
@@ -122,8 +128,73 @@ export function createEntityStore(options: StoreOptions): Store {
           Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
         })),
         ...changeItems(expected.tenantId, change),
+        ...lapsedItems,
         ...pairs.slice(0, room).flat(),
       ]);
+    },
+    async extendGrant(expected, next, now, change, request) {
+      await transact([
+        put(grantItem(next), '#status = :active AND version = :v AND expiresAt > :now', { ':active': 'ACTIVE', ':v': expected.version, ':now': now }, STATUS),
+        // The entries carry the grant's end in their sort key: rewritten, never resurrected.
+        ...principalsOf(next).map((p) => put(entryItem(next, p), `attribute_exists(${attr.pk})`)),
+        // Its open sessions keep the grant's end, which the login history shows them ending at.
+        ...expected.openSessions.map((id) => ({
+          Update: {
+            TableName,
+            Key: keys.session(expected.tenantId, id),
+            UpdateExpression: 'SET grantExpiresAt = :end',
+            ConditionExpression: `attribute_exists(${attr.pk})`,
+            ExpressionAttributeValues: { ':end': next.expiresAt },
+          },
+        })),
+        ...(request
+          ? [
+              put(requestItem(request.next), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': request.expected.version }, STATUS),
+              ...(request.next.status === 'PENDING' ? [] : [pendingCountAdd(request.expected, null)]),
+            ]
+          : []),
+        ...changeItems(expected.tenantId, change),
+      ]);
+    },
+    async createExtensionRequest(request, now, change, maxPending) {
+      try {
+        await transact([
+          pendingCountAdd(request, maxPending),
+          put(requestItem(request)),
+          {
+            Update: {
+              TableName,
+              Key: keys.grant(request.tenantId, request.grantId!),
+              UpdateExpression: 'ADD pendingExtensions :r, version :one',
+              ConditionExpression: '#status = :active AND expiresAt > :now',
+              ExpressionAttributeNames: STATUS,
+              ExpressionAttributeValues: { ':r': new Set([request.requestId]), ':one': 1, ':active': 'ACTIVE', ':now': now },
+            },
+          },
+          ...changeItems(request.tenantId, change),
+        ]);
+      } catch (e) {
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) {
+          throw new LimitReachedError(`${maxPending} requests are PENDING already`, { cause: e });
+        }
+        throw e;
+      }
+    },
+    async saveGrant(expected, next, change) {
+      await transact([
+        put(grantItem(next), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': expected.version }, STATUS),
+        ...changeItems(expected.tenantId, change),
+      ]);
+    },
+    async grantSessions(tenantId, grantId) {
+      const items = await queryAll(doc, {
+        TableName,
+        IndexName: indexes.byDueAt.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk },
+        ExpressionAttributeValues: { ':pk': keys.grantSessionsPartition(tenantId, grantId) },
+      });
+      return items.map((i) => parseSession(strip(i)));
     },
 
     // ---- access and sessions ----
@@ -191,8 +262,41 @@ export function createEntityStore(options: StoreOptions): Store {
       const i = await get(keys.session(tenantId, sessionId));
       return i ? parseSession(strip(i)) : null;
     },
-    async listSessions(tenantId, page) {
-      return queryPage(prefixQuery(keys.sessionPrefix(tenantId)), page, (i) => parseSession(strip(i)), baseKey);
+    async listSessions(tenantId, page, filter = {}) {
+      // Dates bound the sort key (session ids are ULIDs of the sign-in time); a person is a GSI1
+      // partition. Either way a key condition: nothing is read that the answer leaves out.
+      const { low, high } = keys.sessionRange(filter.from, filter.to);
+      // The range is exact but for the id's moment after `signInAt` (see `sessionRange`); `to` is exclusive.
+      const [from, to] = [filter.from, filter.to].map((t) => (t === undefined ? undefined : new Date(t).toISOString()));
+      const keep = (s: SessionRecord) => (from === undefined || s.signInAt >= from) && (to === undefined || s.signInAt < to);
+      if (filter.accessedBy === undefined) {
+        return queryPage(
+          {
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+            ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+            ExpressionAttributeValues: { ':pk': keys.sessionPrefix(tenantId).PK, ':low': low, ':high': high },
+            ScanIndexForward: false,
+          },
+          page,
+          (i) => parseSession(strip(i)),
+          baseKey,
+          keep,
+        );
+      }
+      const index = indexes.byPrincipal;
+      return queryPage(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
+          ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
+          ExpressionAttributeValues: { ':pk': keys.sessionPersonPartition(tenantId, canonicalEmail(filter.accessedBy)), ':low': low, ':high': high },
+          ScanIndexForward: false,
+        },
+        page,
+        (i) => parseSession(strip(i)),
+        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        keep,
+      );
     },
 
     // ---- access requests ----
@@ -221,6 +325,19 @@ export function createEntityStore(options: StoreOptions): Store {
       ];
       if (grant) items.push(put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))));
       if (next.status !== 'PENDING') items.push(pendingCountAdd(expected, null));
+      // An extension that ends undecided for its grant (denied, cancelled, lapsed) leaves the
+      // grant's list of PENDING extensions; the version bump makes a racing end of the grant re-read.
+      if (next.kind === 'extension' && next.status !== 'PENDING' && next.grantId) {
+        items.push({
+          Update: {
+            TableName,
+            Key: keys.grant(expected.tenantId, next.grantId),
+            UpdateExpression: 'DELETE pendingExtensions :r ADD version :one',
+            ConditionExpression: `attribute_exists(${attr.pk})`,
+            ExpressionAttributeValues: { ':r': new Set([expected.requestId]), ':one': 1 },
+          },
+        });
+      }
       await transact(items);
     },
 
@@ -254,8 +371,9 @@ export function createEntityStore(options: StoreOptions): Store {
         throw e;
       }
     },
-    async listAudit(tenantId, page) {
-      return queryPage(prefixQuery(keys.auditPrefix(tenantId)), page, (i) => parseAudit(strip(i)), baseKey);
+    async listAudit(tenantId, page, range) {
+      const q = range ? rangeQuery(keys.auditPrefix(tenantId), range) : prefixQuery(keys.auditPrefix(tenantId));
+      return queryPage(q, page, (i) => parseAudit(strip(i)), baseKey);
     },
     async dueItems(shard, now, page) {
       const res = await doc.send(dueQuery(TableName, 'EXPIRY', shard, now, page.limit, page.after));

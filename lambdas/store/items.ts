@@ -6,20 +6,28 @@ import * as z from 'zod';
 import { AccessEntry, MailKind } from '../contract/records.ts';
 import { AccessRequest, AuditEvent, Contact, Grant, Session } from '../contract/schemas.ts';
 import { attr, keyAttributes, keys, type AccessPrincipal } from '../contract/table.ts';
+import { canonicalEmail } from '../domain/identity.ts';
 import type { GrantRecord, OutboxMessage, OutboxRecord, RequestRecord, SessionRecord, StoredAuditEvent } from '../domain/ports.ts';
 
 export type Item = Record<string, unknown>;
 
 // ---- parsing items back into records (zod, not casts) ----------------------------------------
 
-const GrantRecordSchema = Grant.extend({ version: z.int(), openSessions: z.array(z.string()) });
+const GrantRecordSchema = Grant.extend({
+  version: z.int(),
+  openSessions: z.array(z.string()),
+  pendingExtensions: z.array(z.string()).optional(),
+  warnAt: z.string().nullable().optional(),
+  warned: z.boolean().optional(),
+});
 const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
-const RequestRecordSchema = AccessRequest.extend({ version: z.int() });
+const RequestRecordSchema = AccessRequest.extend({ version: z.int(), escalateAt: z.string().nullable().optional(), escalated: z.boolean().optional() });
 
 /** String sets come back as `Set`; absent when empty. */
 export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
 
-export const parseGrant = (i: Item): GrantRecord => GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions) });
+export const parseGrant = (i: Item): GrantRecord =>
+  GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions), ...(i.pendingExtensions ? { pendingExtensions: toArray(i.pendingExtensions) } : {}) });
 export const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 export const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 export const parseEntry = (i: Item): AccessEntry => AccessEntry.parse(i);
@@ -63,7 +71,7 @@ export const principalsOf = (g: { audience: Grant['audience']; grantees: { id: s
  * read of GSI1, with no second read of the grants.
  */
 export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
-  const { version: _v, openSessions: _o, ...grant } = g;
+  const { version: _v, openSessions: _o, pendingExtensions: _p, warnAt: _w, warned: _d, ...grant } = g;
   return {
     ...keys.accessEntry(g.tenantId, p, g.grantId),
     [attr.gsi1pk]: keys.principalIndex(p),
@@ -73,31 +81,50 @@ export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
   };
 };
 
-/** A grant; while ACTIVE with an end it carries its GSI2 due keys. */
+/**
+ * When the expiry job next has something to do for a grant: its warning while that is owed, else
+ * its end. One due entry per item, always the next action, keeps the index sparse.
+ */
+export const grantDueAt = (g: GrantRecord): string | null =>
+  g.status !== 'ACTIVE' || !g.expiresAt ? null : g.warnAt && !g.warned && g.warnAt < g.expiresAt ? g.warnAt : g.expiresAt;
+/** When the expiry job next has something to do for a request: its escalation, else its lapse. */
+export const requestDueAt = (r: RequestRecord): string | null =>
+  r.status !== 'PENDING' ? null : r.escalateAt && !r.escalated && r.escalateAt < r.expiresAt ? r.escalateAt : r.expiresAt;
+
+/** A grant; while ACTIVE with an end it carries its GSI2 due keys (see `grantDueAt`). */
 export const grantItem = (g: GrantRecord): Item => {
-  const { openSessions, ...rest } = g;
+  const { openSessions, pendingExtensions, ...rest } = g;
+  const dueAt = grantDueAt(g);
   return {
     ...keys.grant(g.tenantId, g.grantId),
     ...keys.byStatus(g.tenantId, 'GRANT', g.status, g.grantId),
     [attr.type]: 'grant',
     ...rest,
     ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
-    ...(g.status === 'ACTIVE' && g.expiresAt
-      ? keys.due('EXPIRY', g.grantId, g.expiresAt, `GRANT#${g.tenantId}#${g.grantId}`)
-      : {}),
+    ...(pendingExtensions?.length ? { pendingExtensions: new Set(pendingExtensions) } : {}),
+    ...(dueAt ? keys.due('EXPIRY', g.grantId, dueAt, `GRANT#${g.tenantId}#${g.grantId}`) : {}),
   };
 };
 
-/** An access request; while PENDING it carries its GSI2 due keys. */
-export const requestItem = (r: RequestRecord): Item => ({
-  ...keys.request(r.tenantId, r.requestId),
-  ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
-  [attr.type]: 'request',
-  ...r,
-  ...(r.status === 'PENDING' ? keys.due('EXPIRY', r.requestId, r.expiresAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
-});
+/** An access request; while PENDING it carries its GSI2 due keys (see `requestDueAt`). */
+export const requestItem = (r: RequestRecord): Item => {
+  const dueAt = requestDueAt(r);
+  return {
+    ...keys.request(r.tenantId, r.requestId),
+    ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
+    [attr.type]: 'request',
+    ...r,
+    ...(dueAt ? keys.due('EXPIRY', r.requestId, dueAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
+  };
+};
 
-export const sessionItem = (s: SessionRecord): Item => ({ ...keys.session(s.tenantId, s.sessionId), [attr.type]: 'session', ...s });
+export const sessionItem = (s: SessionRecord): Item => ({
+  ...keys.session(s.tenantId, s.sessionId),
+  ...keys.byGrant(s.tenantId, s.grantId, s.sessionId),
+  ...keys.sessionByPerson(s.tenantId, canonicalEmail(s.accessedBy.email), s.sessionId),
+  [attr.type]: 'session',
+  ...s,
+});
 
 // ---- the audit hash chain ----
 
@@ -144,6 +171,7 @@ const OutboxRecordSchema = z.object({
   createdAt: z.string(),
   payload: z.record(z.string(), z.unknown()),
   to: z.array(z.string()).optional(),
+  toTier: z.enum(['primary', 'backup']).optional(),
   status: z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']),
   attempts: z.int(),
   nextAttemptAt: z.string(),

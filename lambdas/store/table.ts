@@ -5,11 +5,12 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { encodeTime } from 'ulid';
 import { AuditEvent } from '../contract/schemas.ts';
 import { attr, indexes, keys, tableKeyOf, type DueKind, type TableKey } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
 import { ConcurrentUpdateError, WriteOutcomeUnknownError } from '../domain/errors.ts';
-import type { Change, Page, PageInput, PageKey } from '../domain/ports.ts';
+import type { Change, Page, PageInput, PageKey, TimeRange } from '../domain/ports.ts';
 import { auditItem, type Item, outboxItem, strip } from './items.ts';
 
 export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -244,12 +245,29 @@ export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOption
     ScanIndexForward: false,
   });
 
+  /**
+   * Items of a prefix whose ULID id was made in `[from, to)`, newest first: ids are stamped with
+   * the time they were made (sessions at sign-in, events when they happened), so the window is a
+   * key range and nothing outside it is read.
+   */
+  const rangeQuery = (k: TableKey, range: TimeRange) => ({
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+    ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+    ExpressionAttributeValues: {
+      ':pk': k.PK,
+      ':lo': `${k.SK}${encodeTime(Date.parse(range.from), 10)}`,
+      // The last id made before `to`: its time is `to` - 1 ms, then the highest random part.
+      ':hi': `${k.SK}${encodeTime(Date.parse(range.to) - 1, 10)}~`,
+    },
+    ScanIndexForward: false,
+  });
+
   async function get(key: TableKey): Promise<Item | null> {
     const res = await doc.send(new GetCommand({ TableName, Key: key, ConsistentRead: true }));
     return res.Item ?? null;
   }
 
 
-  return { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, get };
+  return { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, rangeQuery, get };
 }
 export type TableAccess = ReturnType<typeof tableAccess>;

@@ -39,6 +39,20 @@ test('an admin turns support access on for 2 hours, sees the agent sign in, turn
   await expect(row).toContainText(p.agent.name);
   await expect(row).toContainText('Still inside');
 
+  // Act: filter by person, through the API (so it holds across pages): someone else, then the agent
+  const personFilter = admin.getByRole('combobox', { name: 'Person' });
+  await personFilter.fill(`nobody@vendor.test`);
+  // Assess
+  await expect(admin.getByText('No sign-ins match the filters.')).toBeVisible();
+  // Act
+  await personFilter.fill(p.agent.email.toUpperCase());
+  // Assess
+  await expect(row).toContainText(p.agent.name);
+  // Act: not an email yet: the API's answer shows on the field
+  await personFilter.fill('sam@');
+  // Assess
+  await expect(admin.getByText('must be an email address')).toBeVisible();
+
   // Act: off again
   await admin.goto(appUrl(`/tenants/${p.tenantId}`));
   await admin.getByRole('button', { name: 'Deactivate support access' }).click();

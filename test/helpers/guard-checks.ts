@@ -166,6 +166,7 @@ export function validBody(route: RouteDef, role: Role | null, w: World): Record<
       return { comment: 'decided' };
     case 'CancelAccessRequest':
     case 'EndSession':
+    case 'RefreshSessionToken':
       return {};
     case 'CreateGrant':
       return role === 'support-lead'
@@ -175,6 +176,8 @@ export function validBody(route: RouteDef, role: Role | null, w: World): Record<
       return { id: `agent3-${w.p.tenantId.slice(-8)}`, email: 'agent3@vendor.test', name: 'Ari Agent' };
     case 'RevokeGrant':
       return { reason: 'done' };
+    case 'ExtendGrant':
+      return { hours: 2, reason: 'the export needs another run' };
     case 'SignIn':
       return { reason: 'follow up' };
     default:

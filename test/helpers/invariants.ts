@@ -39,7 +39,50 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
   const events = (action: string, targetId?: string) => s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
   const outbox = (kind: string) => s.outbox.filter((m) => m.kind === kind);
 
-  for (const r of s.requests) {
+  const grantById = new Map(s.grants.map((g) => [g.grantId as string, g]));
+  for (const r of s.requests.filter((x) => x.kind === 'extension')) {
+    // An extension never makes a grant: approved, it moved its grant's end, once.
+    const what = `extension ${r.requestId} (${r.status}) of grant ${r.grantId}`;
+    expect(events('request.created', r.requestId), what).toHaveLength(1);
+    const g = grantById.get(r.grantId);
+    expect(g, what).toBeDefined();
+    expect(s.grants.filter((x) => x.requestId === r.requestId), what).toEqual([]);
+    const approvers = r.approvals.map((a: Item) => a.by.id);
+    expect(new Set(approvers).size, what).toBe(approvers.length);
+    expect(approvers, what).not.toContain(r.requestedBy.id);
+    expect(events('request.approved', r.requestId), what).toHaveLength(approvers.length);
+    const moved = events('grant.extended', r.grantId).filter((e) => e.details.requestId === r.requestId);
+    const decisions = ['request.denied', 'request.cancelled', 'request.expired'].flatMap((a) => events(a, r.requestId));
+    expect(moved, what).toHaveLength(r.status === 'APPROVED' ? 1 : 0);
+    if (r.status === 'APPROVED') {
+      expect(approvers.length, what).toBeGreaterThanOrEqual(approvalsRequired);
+      expect(decisions, what).toEqual([]);
+    } else {
+      expect(approvers.length, what).toBeLessThan(approvalsRequired);
+      expect(decisions.map((e) => e.action), what).toEqual(r.status === 'PENDING' ? [] : [`request.${String(r.status).toLowerCase()}`]);
+    }
+    // The grant knows exactly its PENDING extensions; an ended grant has none.
+    const pending = [...((g?.pendingExtensions as Set<string> | undefined) ?? [])];
+    expect(pending.includes(r.requestId), what).toBe(r.status === 'PENDING');
+    if (r.status === 'PENDING') expect(g!.status, what).toBe('ACTIVE');
+  }
+  for (const g of s.grants) {
+    // Its end is where it started plus every extension, each recorded once.
+    const what = `grant ${g.grantId} (${g.status})`;
+    const extensions = events('grant.extended', g.grantId).sort((a, b) => (a.eventId < b.eventId ? -1 : 1));
+    const start = events('grant.activated', g.grantId)[0]?.details.expiresAt as string | null | undefined;
+    if (start) {
+      const hours = extensions.reduce((sum, e) => sum + Number(e.details.hours), 0);
+      expect(g.expiresAt, what).toBe(new Date(Date.parse(start) + hours * 3_600_000).toISOString());
+      let end = start;
+      for (const e of extensions) {
+        expect(e.details.previousExpiresAt, `${what}: extension ${e.eventId} moved the end it read`).toBe(end);
+        end = e.details.expiresAt as string;
+      }
+    } else expect(extensions, what).toEqual([]);
+  }
+
+  for (const r of s.requests.filter((x) => x.kind !== 'extension')) {
     const what = `request ${r.requestId} (${r.status})`;
     expect(events('request.created', r.requestId), what).toHaveLength(1);
     const approvers = r.approvals.map((a: Item) => a.by.id);
@@ -101,6 +144,7 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
   expect(outbox('grant.activated'), 'grant.activated mail').toHaveLength(s.grants.length);
   expect(outbox('grant.revoked'), 'grant.revoked mail').toHaveLength(s.grants.filter((g) => g.status === 'REVOKED').length);
   expect(outbox('grant.expired'), 'grant.expired mail').toHaveLength(s.grants.filter((g) => g.status === 'EXPIRED').length);
+  expect(outbox('grant.extended'), 'grant.extended mail').toHaveLength(events('grant.extended').length);
   expect(outbox('grant.grantee_added'), 'grant.grantee_added mail').toHaveLength(events('grant.grantee_added').length);
   expect(outbox('session.started'), 'session.started mail').toHaveLength(s.sessions.length);
 }

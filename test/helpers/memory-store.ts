@@ -10,7 +10,9 @@
 import { monotonicFactory } from 'ulid';
 import type { AuditEvent, Contact, Grantee, Policy } from '../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
+import { grantDueAt, requestDueAt } from '../../lambdas/store/dynamo-store.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/domain/errors.ts';
+import { canonicalEmail } from '../../lambdas/domain/identity.ts';
 import type {
   AccessEntry,
   Change,
@@ -279,10 +281,17 @@ export function createMemoryStore(): MemoryStore {
       ]);
       return copy(next);
     },
-    async endGrant(expected, ended, sessionEnd, change) {
+    async endGrant(expected, ended, sessionEnd, change, lapsed = []) {
       await tick();
       const key = k(expected.tenantId, expected.grantId);
       transact([
+        ...lapsed.map((r) => ({
+          check: () => requests.get(k(r.tenantId, r.requestId))?.status === 'PENDING',
+          apply: () => {
+            requests.set(k(r.tenantId, r.requestId), copy(r));
+            pendingCounts.set(countOf(r), (pendingCounts.get(countOf(r)) ?? 0) - 1);
+          },
+        })),
         {
           check: () => {
             const g = grants.get(key);
@@ -297,6 +306,81 @@ export function createMemoryStore(): MemoryStore {
         ...expected.openSessions.map((id) => endSessionOp(expected.tenantId, id, sessionEnd)),
         ...changeOps(expected.tenantId, { audit: [...change.audit, ...Object.values(sessionEnd.audit)], outbox: change.outbox }),
       ]);
+    },
+
+    async extendGrant(expected, next, now, change, request) {
+      await tick();
+      const key = k(expected.tenantId, expected.grantId);
+      transact([
+        {
+          check: () => {
+            const g = grants.get(key);
+            return g?.status === 'ACTIVE' && g.version === expected.version && g.expiresAt !== null && g.expiresAt > now;
+          },
+          apply: () => {
+            grants.set(key, copy(next));
+            for (const p of principalsOf(next)) entries.set(entryKey(next.tenantId, p, next.grantId), { ...entryOf(next), principal: principalKey(p) });
+            for (const id of expected.openSessions) {
+              const s = sessions.get(k(expected.tenantId, id));
+              if (s) sessions.set(k(expected.tenantId, id), { ...s, grantExpiresAt: next.expiresAt });
+            }
+          },
+        },
+        ...(request
+          ? [
+              {
+                check: () => {
+                  const r = requests.get(k(request.expected.tenantId, request.expected.requestId));
+                  return r?.status === 'PENDING' && r.version === request.expected.version;
+                },
+                apply: () => {
+                  requests.set(k(request.expected.tenantId, request.expected.requestId), copy(request.next));
+                  if (request.next.status !== 'PENDING') pendingCounts.set(countOf(request.expected), (pendingCounts.get(countOf(request.expected)) ?? 0) - 1);
+                },
+              },
+            ]
+          : []),
+        ...changeOps(expected.tenantId, change),
+      ]);
+    },
+    async createExtensionRequest(request, now, change, maxPending) {
+      await tick();
+      const countKey = k(request.tenantId, request.requestedBy.id);
+      if ((pendingCounts.get(countKey) ?? 0) >= maxPending) throw new LimitReachedError(`${maxPending} requests are PENDING already`);
+      const gkey = k(request.tenantId, request.grantId!);
+      transact([
+        {
+          check: () => {
+            const g = grants.get(gkey);
+            return g?.status === 'ACTIVE' && g.expiresAt !== null && g.expiresAt > now;
+          },
+          apply: () => {
+            const g = grants.get(gkey)!;
+            grants.set(gkey, { ...g, pendingExtensions: [...(g.pendingExtensions ?? []), request.requestId], version: g.version + 1 });
+          },
+        },
+        { check: () => !requests.has(k(request.tenantId, request.requestId)), apply: () => void requests.set(k(request.tenantId, request.requestId), copy(request)) },
+        { check: () => true, apply: () => void pendingCounts.set(countKey, (pendingCounts.get(countKey) ?? 0) + 1) },
+        ...changeOps(request.tenantId, change),
+      ]);
+    },
+    async saveGrant(expected, next, change) {
+      await tick();
+      const key = k(expected.tenantId, expected.grantId);
+      transact([
+        {
+          check: () => {
+            const g = grants.get(key);
+            return g?.status === 'ACTIVE' && g.version === expected.version;
+          },
+          apply: () => void grants.set(key, copy(next)),
+        },
+        ...changeOps(expected.tenantId, change),
+      ]);
+    },
+    async grantSessions(tenantId, grantId) {
+      await tick();
+      return [...sessions.values()].filter((x) => x.tenantId === tenantId && x.grantId === grantId).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)).map(copy);
     },
 
     // ---- access and sessions ----
@@ -362,9 +446,13 @@ export function createMemoryStore(): MemoryStore {
       const s = sessions.get(k(tenantId, sessionId));
       return s ? copy(s) : null;
     },
-    async listSessions(tenantId, page) {
+    async listSessions(tenantId, page, filter = {}) {
       await tick();
-      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page);
+      const keep = (s: SessionRecord) =>
+        (!filter.from || s.signInAt >= new Date(filter.from).toISOString()) &&
+        (!filter.to || s.signInAt <= new Date(filter.to).toISOString()) &&
+        (!filter.accessedBy || canonicalEmail(s.accessedBy.email) === canonicalEmail(filter.accessedBy));
+      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page, keep);
     },
 
     // ---- access requests ----
@@ -405,6 +493,18 @@ export function createMemoryStore(): MemoryStore {
         ...(next.status === 'PENDING'
           ? []
           : [{ check: () => true, apply: () => void pendingCounts.set(countOf(expected), (pendingCounts.get(countOf(expected)) ?? 0) - 1) }]),
+        ...(next.kind === 'extension' && next.status !== 'PENDING' && next.grantId
+          ? [
+              {
+                check: () => true,
+                apply: () => {
+                  const gkey = k(expected.tenantId, next.grantId!);
+                  const g = grants.get(gkey);
+                  if (g) grants.set(gkey, { ...g, pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== expected.requestId), version: g.version + 1 });
+                },
+              },
+            ]
+          : []),
       ]);
     },
 
@@ -431,11 +531,11 @@ export function createMemoryStore(): MemoryStore {
       // The sparse index: ACTIVE grants with an end, PENDING requests; keyed `${dueAt}#${ref}`.
       const all: { sk: string; item: DueItem }[] = [
         ...[...grants.values()]
-          .filter((g) => g.status === 'ACTIVE' && g.expiresAt !== null && shardOf(g.grantId) === shard)
-          .map((g) => ({ sk: `${g.expiresAt}#GRANT#${g.tenantId}#${g.grantId}`, item: { kind: 'grant' as const, tenantId: g.tenantId, id: g.grantId } })),
+          .filter((g) => grantDueAt(g) !== null && shardOf(g.grantId) === shard)
+          .map((g) => ({ sk: `${grantDueAt(g)}#GRANT#${g.tenantId}#${g.grantId}`, item: { kind: 'grant' as const, tenantId: g.tenantId, id: g.grantId } })),
         ...[...requests.values()]
-          .filter((r) => r.status === 'PENDING' && shardOf(r.requestId) === shard)
-          .map((r) => ({ sk: `${r.expiresAt}#REQUEST#${r.tenantId}#${r.requestId}`, item: { kind: 'request' as const, tenantId: r.tenantId, id: r.requestId } })),
+          .filter((r) => requestDueAt(r) !== null && shardOf(r.requestId) === shard)
+          .map((r) => ({ sk: `${requestDueAt(r)}#REQUEST#${r.tenantId}#${r.requestId}`, item: { kind: 'request' as const, tenantId: r.tenantId, id: r.requestId } })),
       ];
       const after = page.after?.sk as string | undefined;
       const found = all

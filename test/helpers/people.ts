@@ -26,7 +26,16 @@ export interface Mail {
 }
 
 /** The policy of a test tenant, before what a test changes. */
-export const TEST_POLICY = { maxDurationHours: 72, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true } as const;
+export const TEST_POLICY = {
+  maxDurationHours: 72,
+  expiryWarningMinutes: 30,
+  escalateAfterMinutes: 0,
+  timeZone: 'UTC',
+  allowStandingAccess: false,
+  approvalsRequired: 1,
+  requestTtlHours: 12,
+  notifyOnSignIn: true,
+} as const;
 
 /** A token for `who` from the local stack's issuer (`POST /_local/token`). */
 export async function localToken(stackUrl: string, who: Who, expiresInSeconds?: number): Promise<string> {

@@ -15,6 +15,7 @@ import { groups, routeKey, routes, type Group } from '../../lambdas/contract/rou
 import { attr, indexes } from '../../lambdas/contract/table.ts';
 import { deletingGroups, pagingGroups, writeRoutes } from '../../lib/api.ts';
 import { createApp } from '../../lib/app.ts';
+import { bundlingDefaults, LAMBDA_CREDENTIALS_MODULE, repoRoot } from '../../lib/functions.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 
 /** Generous: the build machine is shared, and a synth with bundling can take minutes there. */
@@ -47,6 +48,7 @@ describe('SupportAccess stack', () => {
     ...(Object.keys(groups) as Group[]).map((g) => ({ name: g, fn: stack.api.handlers[g] })),
     { name: 'expire', fn: stack.jobs.expire },
     { name: 'notifier', fn: stack.notifications.notifier },
+    { name: 'publisher', fn: stack.enforcement.publisher },
   ];
   /** The statements of the one policy attached to a function's role. */
   const statementsOf = (fn: NodejsFunction): Statement[] => {
@@ -168,9 +170,9 @@ describe('SupportAccess stack', () => {
     expect(wrong.map((r) => r.id)).toEqual([]);
   });
 
-  it('has one function per group plus the expiry job and the notifier, all Node.js 24 (or 22) on arm64 with tracing', () => {
+  it('has one function per group plus the expiry job, the notifier and the event publisher, all Node.js 24 (or 22) on arm64 with tracing', () => {
     // Prepare
-    const expected = Object.keys(groups).length + 2;
+    const expected = Object.keys(groups).length + 3;
 
     // Act
     const fns = ownFunctions(template);
@@ -187,13 +189,17 @@ describe('SupportAccess stack', () => {
     }
   });
 
-  it('bundles every function as a minified ESM file with a source map', () => {
-    // Prepare
-    const bundles = functionsOf().map(({ name, fn }) => {
+  /** Where each function's bundle was written by the synth (its asset directory). */
+  const bundlesOf = () =>
+    functionsOf().map(({ name, fn }) => {
       const code = (fn.node.defaultChild as CfnFunction).code as { s3Key?: string };
       const hash = String(stack.resolve(code.s3Key)).replace(/\.zip$/, '');
       return { name, dir: join(outdir, `asset.${hash}`) };
     });
+
+  it('bundles every function as a minified ESM file with a source map', () => {
+    // Prepare
+    const bundles = bundlesOf();
 
     // Act
     const missing = bundles.filter((b) => !existsSync(join(b.dir, 'index.mjs')) || !existsSync(join(b.dir, 'index.mjs.map')));
@@ -204,6 +210,39 @@ describe('SupportAccess stack', () => {
     expect(first.startsWith("import { createRequire as __cjsRequire } from 'node:module';")).toBe(true);
     // Minified: long lines (zod's code-generating template literals keep a few short ones).
     expect(first.length / first.split('\n').length).toBeGreaterThan(200);
+  });
+
+  it('bundles the AWS SDK clients each function uses, with the environment credential provider and no other', () => {
+    // Prepare
+    const code = bundlesOf().map(({ name, dir }) => ({ name, text: readFileSync(join(dir, 'index.mjs'), 'utf8') }));
+    // The SDK's providers each log their name when asked; the default chain's ones must be absent.
+    const chain = ['credential-provider-node - defaultProvider', 'credential-provider-ini - fromIni', 'credential-provider-sso - fromSSO', 'credential-provider-process - fromProcess', 'credential-provider-web-identity - fromTokenFile', 'credential-provider-imds'];
+
+    // Act
+    const external = code.filter(({ text }) => /(from|import)\s*\(?\s*["']@aws-sdk\//.test(text)).map((c) => c.name);
+    const withoutDynamo = code.filter(({ text }) => !text.includes('DynamoDB_20120810')).map((c) => c.name);
+    const withoutEnvProvider = code.filter(({ text }) => !text.includes('credential-provider-env - fromEnv')).map((c) => c.name);
+    const withChain = code.flatMap(({ name, text }) => chain.filter((c) => text.includes(c)).map((c) => `${name}: ${c}`));
+    const withSes = code.filter(({ text }) => text.includes('SimpleEmailService')).map((c) => c.name);
+    const sizes = code.map(({ name, text }) => ({ name, kib: Math.ceil(Buffer.byteLength(text) / 1024) }));
+
+    // Assess
+    expect(external).toEqual([]);
+    expect(withoutDynamo).toEqual([]);
+    expect(withoutEnvProvider).toEqual([]);
+    expect(withChain).toEqual([]);
+    expect(withSes).toEqual(['notifier']);
+    expect(sizes.filter((s) => s.kib > 600)).toEqual([]);
+  });
+
+  it('builds every function with the bundling the benchmark measures: SDK inside, minified ESM, module fields first, the credential alias', () => {
+    // Act
+    const b = bundlingDefaults;
+
+    // Assess
+    expect(b).toMatchObject({ format: 'esm', minify: true, mainFields: ['module', 'main'], externalModules: [], sourceMap: true, sourcesContent: false });
+    expect(b.esbuildArgs).toEqual({ '--alias': `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}` });
+    expect(existsSync(join(repoRoot, LAMBDA_CREDENTIALS_MODULE))).toBe(true);
   });
 
   it('gives every function the runtime environment, and the API functions the support email domains', () => {
@@ -221,8 +260,9 @@ describe('SupportAccess stack', () => {
         // No appBaseUrl in cdk.json: emails link to the deployed console.
         APP_BASE_URL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] },
         MAIL_FROM: 'support-access@example.com',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // Source maps ship in the asset, but decoding them at every cold start is not paid for.
+      expect(env).not.toHaveProperty('NODE_OPTIONS');
       expect(env).not.toHaveProperty('CURSOR_SECRET');
       if (name in groups) expect(env.SUPPORT_EMAIL_DOMAINS, name).toBe('example.com');
     }
@@ -313,7 +353,7 @@ describe('SupportAccess stack', () => {
     }
   });
 
-  it('lets only the functions that delete (contacts, access entries, released idempotency keys) delete, and none write in bulk or scan', () => {
+  it('lets only the functions that delete (contacts, access entries) delete, and none write in bulk or scan', () => {
     // Prepare
     const tableId = logicalId(stack.data.table);
     const onTable = (s: Statement) => JSON.stringify(s.Resource).includes(`"${tableId}"`);
@@ -328,11 +368,11 @@ describe('SupportAccess stack', () => {
     const bulkDenied = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:BatchWriteItem') && denies(fn, 'dynamodb:PartiQLDelete'));
 
     // Assess
-    expect(deleters.sort()).toEqual(['expire', 'grants', 'requests', 'sessions', 'settings']);
-    expect([...deletingGroups].sort()).toEqual(['grants', 'requests', 'sessions', 'settings']);
+    expect(deleters.sort()).toEqual(['expire', 'grants', 'settings']);
+    expect([...deletingGroups].sort()).toEqual(['grants', 'settings']);
     // Every other function that touches the table is denied DeleteItem outright (a later grant cannot undo a Deny).
     expect(deniedDelete.sort()).toEqual(tableUsers.map(({ name }) => name).filter((n) => !deleters.includes(n)).sort());
-    expect(deniedDelete.sort()).toEqual(['access', 'audit', 'notifier']);
+    expect(deniedDelete.sort()).toEqual(['access', 'audit', 'notifier', 'publisher', 'requests', 'sessions']);
     expect(bulk.map(({ name }) => name)).toEqual([]);
     expect(bulkDenied).toHaveLength(tableUsers.length);
   });
@@ -388,6 +428,52 @@ describe('SupportAccess stack', () => {
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:*');
   });
 
+  it('holds the session-token key in KMS (ECC_NIST_P256, sign/verify); only the sessions function signs, with it only; the JWKS function reads its public key', () => {
+    // Prepare
+    const keyArn = stack.resolve(stack.enforcement.signingKey.keyArn);
+    const kmsStatements = (fn: NodejsFunction) => statementsOf(fn).filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
+
+    // Act
+    const signers = functionsOf().filter(({ fn }) => actionsOf(fn).includes('kms:Sign'));
+    const readers = functionsOf().filter(({ fn }) => actionsOf(fn).includes('kms:GetPublicKey'));
+
+    // Assess
+    template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    expect(signers.map((s) => s.name)).toEqual(['sessions']);
+    expect(kmsStatements(stack.api.handlers.sessions)).toEqual([{ Effect: 'Allow', Action: 'kms:Sign', Resource: keyArn }]);
+    expect(readers.map((s) => s.name)).toEqual(['keys']);
+    expect(kmsStatements(stack.api.handlers.keys)).toEqual([{ Effect: 'Allow', Action: 'kms:GetPublicKey', Resource: keyArn }]);
+    const env = (fn: NodejsFunction) => template.findResources('AWS::Lambda::Function')[logicalId(fn)]!.Properties.Environment.Variables;
+    expect(env(stack.api.handlers.sessions)).toMatchObject({ SESSION_KEY_ARNS: keyArn, SESSION_TOKEN_AUDIENCE: 'support-access', SESSION_TOKEN_ISSUER: { 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] } });
+    expect(env(stack.api.handlers.keys)).toMatchObject({ SESSION_KEY_ARNS: keyArn });
+    // The API answers the JWKS without a token.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/.well-known/jwks.json', AuthorizationType: 'NONE' });
+  });
+
+  it('lets only the publisher put events, on the stack\'s bus only, fed new audit items by the stream with bisect, retries and an alarmed dead-letter queue', () => {
+    // Prepare
+    const busArn = stack.resolve(stack.enforcement.bus.eventBusArn);
+
+    // Act
+    const putters = functionsOf().filter(({ fn }) => actionsOf(fn).some((a) => a.startsWith('events:')));
+    const statements = statementsOf(stack.enforcement.publisher).filter((s) => asArray(s.Action).some((a) => a.startsWith('events:')));
+
+    // Assess
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    expect(putters.map((p) => p.name)).toEqual(['publisher']);
+    expect(statements).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }]);
+    expect(actionsOf(stack.enforcement.publisher)).not.toContain('dynamodb:PutItem');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack.enforcement.publisher) },
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10000,
+      MaximumRecordAgeInSeconds: 86400,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.enforcement.deadLetterQueue), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { [attr.type]: { S: ['audit'] } } } }) }] },
+    });
+  });
+
   it('runs the expiry job every minute, with retries and a dead-letter queue', () => {
     // Prepare
     const expireId = logicalId(stack.jobs.expire);
@@ -433,7 +519,8 @@ describe('SupportAccess stack', () => {
     const tableId = logicalId(stack.data.table);
 
     // Act
-    const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+    // The notifier's mapping (the event publisher has one of its own, tested with it).
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalId(stack.notifications.notifier) } } });
     const [mapping] = Object.values(mappings);
     const pattern = JSON.parse(mapping?.Properties.FilterCriteria.Filters[0].Pattern);
 
@@ -564,9 +651,10 @@ describe('SupportAccess stack', () => {
     // One per function, the API's access log, and the console deployment handler's.
     expect(groupsOfLogs.length).toBe(functionsOf().length + 2);
     for (const g of groupsOfLogs) expect(g.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] }, RetentionInDays: 365 });
-    // CT.KMS.PR.3 on every key of the stack: grants only for AWS services.
+    // CT.KMS.PR.3 on every key of the stack: grants only for AWS services. KMS rotates only the
+    // symmetric keys; the session-token signing keys are rotated by configuration (docs/deploy.md).
     for (const key of Object.values(template.findResources('AWS::KMS::Key'))) {
-      expect(key.Properties.EnableKeyRotation).toBe(true);
+      if (key.Properties.KeyUsage !== 'SIGN_VERIFY') expect(key.Properties.EnableKeyRotation).toBe(true);
       expect(key.Properties.KeyPolicy.Statement).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
@@ -590,7 +678,7 @@ describe('SupportAccess stack', () => {
 
     // Act
     const fns = functionsOf();
-    const queues = [stack.notifications.streamDeadLetterQueue, stack.notifications.scheduleDeadLetterQueue, stack.jobs.deadLetterQueue];
+    const queues = [stack.notifications.streamDeadLetterQueue, stack.notifications.scheduleDeadLetterQueue, stack.jobs.deadLetterQueue, stack.enforcement.deadLetterQueue];
 
     // Assess
     for (const { name, fn } of fns) {

@@ -187,7 +187,11 @@ describe('DynamoDB refusing a write (throttled, timed out, cancelled), past the 
     const after = await state(w.p);
     // Assess
     expectInternal(failed, write.name);
-    expect(afterFailure.all).toEqual(before.all);
+    // Nothing of the change; its Idempotency-Key claim is left released (marked, not deleted: the
+    // function holds no DeleteItem), inert until TTL removes it.
+    const released = afterFailure.all.filter((i) => i.type === 'idempotency' && !before.all.some((b) => b.SK === i.SK));
+    expect(released.map((i) => [i.status, i.expiresAt])).toEqual(write.name === 'CreateGrant' || write.name === 'SignIn' ? [['RELEASED', 0]] : []);
+    expect(afterFailure.all.filter((i) => !released.includes(i))).toEqual(before.all);
     expect(retried.status, JSON.stringify(retried.body)).toBe(write.status);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     expect(count(after, write.action)).toBe(count(before, write.action) + 1);

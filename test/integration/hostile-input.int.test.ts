@@ -142,7 +142,9 @@ const PROBLEM_CODES: Record<number, string[]> = {
   422: ['IDEMPOTENCY_KEY_REUSED'],
 };
 
-const knownSubs = () => [mine, theirs].flatMap((w) => Object.values(w.p).filter((v): v is Who => typeof v === 'object').map((x) => x.sub));
+/** Subjects of callers made up by a property (identity variants), besides the worlds' people. */
+const extraSubs: string[] = [];
+const knownSubs = () => [...[mine, theirs].flatMap((w) => Object.values(w.p).filter((v): v is Who => typeof v === 'object').map((x) => x.sub)), ...extraSubs];
 const isId = (s: string) => Id.safeParse(s).success;
 const isEmail = (s: string) => Email.safeParse(s).success && s === s.toLowerCase();
 const isSub = (s: string) => knownSubs().includes(s);
@@ -168,7 +170,8 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if ((m = /^OUTBOX#(.*)$/s.exec(v))) return ULID.test(m[1]!) ? null : 'outbox id';
       return 'unknown partition';
     case K.sk:
-      if (v === 'POLICY' || v === 'OUTBOX' || v === 'CHAIN') return null;
+      // `CHECKPOINT`: audit verification's checkpoint; `AUDIT$`/`GRANT$`: the end of a range it reads.
+      if (v === 'POLICY' || v === 'OUTBOX' || v === 'CHAIN' || v === 'CHECKPOINT' || v === 'AUDIT$' || v === 'GRANT$') return null;
       if ((m = /^CONTACT#(.*)$/s.exec(v))) return m[1] === '' || isEmail(m[1]!) ? null : `email ${JSON.stringify(m[1])}`;
       if ((m = /^(GRANT|REQUEST|SESSION|AUDIT)#(.*)$/s.exec(v))) return m[2] === '' || isId(m[2]!) ? null : `id ${JSON.stringify(m[2])}`;
       // the count of an agent's PENDING requests at the tenant
@@ -263,6 +266,13 @@ async function check(h: Hostile): Promise<Res> {
       after = after.filter((i) => i !== changed[0]);
       unchanged = before.filter((b) => b !== was);
     }
+    // An Idempotency-Key claimed by a call that was then refused is left released: an inert
+    // marker (status RELEASED, expired), not deleted, because the function holds no DeleteItem.
+    const released = after.filter((i) => i.type === 'idempotency' && !before.some((b) => isDeepStrictEqual(b, i)));
+    for (const r of released) expect([r.status, r.expiresAt], what).toEqual(['RELEASED', 0]);
+    const releasedKey = (i: Record<string, unknown>) => released.some((r) => r.PK === i.PK && r.SK === i.SK);
+    after = after.filter((i) => !releasedKey(i));
+    unchanged = unchanged.filter((b) => !(b.type === 'idempotency' && b.status === 'RELEASED' && releasedKey(b)));
     expect(after, what).toEqual(unchanged);
   } else {
     expect(res.status, what).toSatisfy((s: number) => s === h.route.success.status || s === h.route.success.also?.status);
@@ -460,6 +470,96 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
         fcOptions(100),
       );
       expectReach();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'identity variants: an email that is the same person (case, fullwidth, ligatures, surrounding spaces) is one vote; one that is not ASCII after NFKC, unverified, or a group that is not exactly a role, has no rights; each refused, nothing changed',
+    async () => {
+      // Prepare: two approvals needed; a request of `agent`, approved once by a contact whose
+      // address has ligature-able letters; the agent's own address on the contact list too.
+      const t = `/v1/tenants/${mine.p.tenantId}`;
+      const tag = mine.p.tenantId.slice(-8);
+      const fiona: Who = { sub: `fiona-${tag}`, email: `fiona.ffl@${mine.p.tenantId}.test`, name: 'Fiona', groups: ['tenant-user'], tenantId: mine.p.tenantId };
+      extraSubs.push(fiona.sub);
+      for (const email of [fiona.email, mine.p.agent.email]) {
+        expect((await api.call('PUT', `${t}/contacts/${encodeURIComponent(email)}`, { as: mine.p.admin, body: { name: 'Variant Target' } })).status).toBe(201);
+      }
+      const policy = { maxDurationHours: 72, allowStandingAccess: true, approvalsRequired: 2, requestTtlHours: 12, notifyOnSignIn: true };
+      expect((await api.call('PUT', `${t}/policy`, { as: mine.p.admin, body: policy })).status).toBe(200);
+      const request = await api.call('POST', `${t}/access-requests`, { as: mine.p.agent, body: { ticketId: 'T-id', reason: 'variants', scope: { level: 'read-only' }, durationHours: 1 } });
+      expect(request.status).toBe(201);
+      expect((await api.call('POST', `${t}/access-requests/${request.body.requestId}/approve`, { as: fiona, body: {} })).status).toBe(200);
+      const approve = byId('ApproveAccessRequest');
+      const putContact = byId('PutContact');
+
+      // The same person written another way: per letter its case and width, `ff`/`fi`/`fl` as ligatures, spaces around.
+      const LIGATURES: Record<string, string> = { ff: '\ufb00', fi: '\ufb01', fl: '\ufb02' };
+      const spelled = (email: string) =>
+        fc
+          .tuple(
+            fc.array(fc.constantFrom('lower', 'upper', 'wide', 'wideUpper', 'liga'), { minLength: email.length, maxLength: email.length }),
+            fc.constantFrom('', ' ', '  ', '\u3000'),
+            fc.constantFrom('', ' ', '\u00a0'),
+          )
+          .map(([how, pre, post]) => {
+            let out = '';
+            for (let i = 0; i < email.length; i++) {
+              const c = email[i]!;
+              const pair = email.slice(i, i + 2);
+              if (how[i] === 'liga' && LIGATURES[pair]) {
+                out += LIGATURES[pair];
+                i++;
+                continue;
+              }
+              const letter = /[a-z]/.test(c);
+              const wide = (x: string) => String.fromCodePoint(x.codePointAt(0)! + 0xfee0);
+              out += !letter ? c : how[i] === 'upper' ? c.toUpperCase() : how[i] === 'wide' ? wide(c) : how[i] === 'wideUpper' ? wide(c.toUpperCase()) : c;
+            }
+            return `${pre}${out}${post}`;
+          })
+          .filter((v) => v.normalize('NFKC').trim().toLowerCase() === email);
+      // Letters that NFKC leaves outside ASCII (homoglyphs and accents).
+      const NOT_ASCII = ['\u0430', '\u0435', '\u043e', '\u0441', '\u0131', '\u00e9', '\u00df', '\u0250'];
+      const foreignLetter = fc.tuple(fc.nat(), fc.constantFrom(...NOT_ASCII)).map(([i, c]) => {
+        const at = i % fiona.email.indexOf('@');
+        return `${fiona.email.slice(0, at)}${c}${fiona.email.slice(at + 1)}`;
+      });
+      const BAD_GROUPS = ['tenant-admin (backup)', 'Tenant-Admin', 'TENANT-USER', ' tenant-user', 'tenant-user ', 'tenant_user', 'tenant-admin,tenant-user', '[tenant-admin]', 'tenant-admin\u200b', 'tenant\u2011admin', 'ｔｅｎａｎｔ-admin', 'admin', 'tenant-admin tenant-user'];
+      const variant = fc.oneof(
+        spelled(fiona.email).map((email) => ({ kind: 'twin' as const, email, groups: ['tenant-user'], verified: true })),
+        spelled(mine.p.agent.email).map((email) => ({ kind: 'requester' as const, email, groups: ['tenant-user'], verified: true })),
+        foreignLetter.map((email) => ({ kind: 'not-ascii' as const, email, groups: ['tenant-user'], verified: true })),
+        fc.constantFrom(...BAD_GROUPS).map((g) => ({ kind: 'group' as const, email: fiona.email, groups: [g], verified: true })),
+        spelled(fiona.email).map((email) => ({ kind: 'unverified' as const, email, groups: ['tenant-user'], verified: false })),
+      );
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(variant, async (v) => {
+          const who: Who = { sub: `variant-${tag}-${n++}`, email: v.email, name: 'Variant', groups: v.groups, tenantId: mine.p.tenantId, emailVerified: v.verified };
+          extraSubs.push(who.sub);
+          const res = await check({ route: approve, as: who, role: 'tenant-user', path: `${t}/access-requests/${request.body.requestId}/approve`, tenant: mine.p.tenantId, body: '{}', headers: { 'content-type': 'application/json' } });
+          const what = `${v.kind} ${JSON.stringify(v)} → ${res.status} ${JSON.stringify(res.body)}`;
+          if (v.kind === 'twin') {
+            // Recognized as Fiona, who has voted: a 409, the request still waiting for a second person.
+            expect(res.status, what).toBe(409);
+            expect(res.body.code, what).toBe('CONFLICT');
+          } else {
+            expect(res.status, what).toBe(403);
+            expect(res.body.code, what).toBe('FORBIDDEN');
+          }
+          if (v.kind === 'group') {
+            // A group that is not exactly a role grants nothing anywhere, an admin route included.
+            const admin = await check({ route: putContact, as: who, role: 'tenant-admin', path: `${t}/contacts/${encodeURIComponent(`x-${n}@${mine.p.tenantId}.test`)}`, tenant: mine.p.tenantId, body: '{"name":"X"}', headers: { 'content-type': 'application/json' } });
+            expect(admin.status, what).toBe(403);
+          }
+        }),
+        fcOptions(60),
+      );
+      const after = await api.call('GET', `${t}/access-requests/${request.body.requestId}`, { as: mine.p.admin });
+      expect(after.body).toMatchObject({ status: 'PENDING', approvals: [expect.objectContaining({ by: expect.objectContaining({ email: fiona.email }) })] });
+      expect(after.body.approvals).toHaveLength(1);
     },
     TIMEOUT,
   );

@@ -192,3 +192,54 @@ describe('races on the same objects, round after round', () => {
     expect(mailer.attempts.filter((a) => a.ok && a.to === p.admin.email).length).toBeGreaterThan(0);
   });
 });
+
+/**
+ * One person, one vote, raced: the same canonical email under several `sub`s (the same spelling,
+ * another case, fullwidth letters that NFKC folds) approves the same request at the same instant.
+ * Exactly one of them counts; the others answer 409 and change nothing.
+ */
+describe('one person, one vote, under concurrent approvals', () => {
+  const fullwidth = (s: string) => [...s].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! - 0x61 + 0xff41) : c)).join('');
+  const twins = (p: People): Who[] => [
+    p.contact,
+    { ...p.user, sub: `twin-a-${p.tenantId.slice(-8)}`, email: p.contact.email },
+    { ...p.user, sub: `twin-b-${p.tenantId.slice(-8)}`, email: p.contact.email.toUpperCase() },
+    { ...p.user, sub: `twin-c-${p.tenantId.slice(-8)}`, email: `  ${fullwidth(p.contact.email.split('@')[0]!)}@${p.contact.email.split('@')[1]}  ` },
+  ];
+
+  it.each([
+    { name: 'two approvals needed, only the twins vote', approvalsRequired: 2, alsoAdmin: false },
+    { name: 'two approvals needed, the admin votes too', approvalsRequired: 2, alsoAdmin: true },
+    { name: 'three approvals needed, the admin votes too', approvalsRequired: 3, alsoAdmin: true },
+  ])('$name: one twin counts, the others 409, the invariants hold', async ({ approvalsRequired, alsoAdmin }) => {
+    // Prepare
+    const p = await setupTenant(api, { approvalsRequired });
+    const t = `/v1/tenants/${p.tenantId}`;
+    const request = await ok(
+      api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: 'T-vote', reason: 'one vote each', scope: { level: 'read-only' }, durationHours: 1 } }),
+      201,
+      'request',
+    );
+    const voters = [...twins(p), ...(alsoAdmin ? [p.admin] : [])];
+    await Promise.all(voters.map((w) => api.token(w)));
+    // Act: every approval at once
+    const answers = await Promise.all(voters.map((as) => api.call('POST', `${t}/access-requests/${request.body.requestId}/approve`, { as, body: {} })));
+    const s = await tenantItems(doc, api.stack.tableName, p.tenantId);
+    // Assess: one twin's approval and the admin's count; every other twin is a 409 CONFLICT
+    const twinAnswers = answers.slice(0, 4);
+    expect(twinAnswers.filter((a) => a.status === 200)).toHaveLength(1);
+    for (const a of twinAnswers.filter((x) => x.status !== 200)) {
+      expect(a.status).toBe(409);
+      expect(a.body.code).toBe('CONFLICT');
+    }
+    if (alsoAdmin) expect(answers.at(-1)!.status).toBe(200);
+    const stored = s.requests[0]!;
+    const counted = alsoAdmin ? 2 : 1;
+    expect(stored.approvals).toHaveLength(counted);
+    expect(new Set(stored.approvals.map((a: Item) => a.by.email.toLowerCase())).size).toBe(counted);
+    expect(stored.status).toBe(counted >= approvalsRequired ? 'APPROVED' : 'PENDING');
+    expect(s.audit.filter((e) => e.action === 'request.approved')).toHaveLength(counted);
+    expect(s.grants).toHaveLength(stored.status === 'APPROVED' ? 1 : 0);
+    expectConsistent(s, approvalsRequired);
+  });
+});

@@ -51,8 +51,8 @@ describe('runExpiry', () => {
     const report = await runExpiry(deps);
     const rerun = await runExpiry(deps);
     // Assess
-    expect(report).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 2, requestsExpired: 0, sessionsEnded: 3, skipped: 0, incomplete: false });
-    expect(rerun).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 0, requestsExpired: 0, sessionsEnded: 0, skipped: 0, incomplete: false });
+    expect(report).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 2, requestsExpired: 0, grantsWarned: 0, requestsEscalated: 0, sessionsEnded: 3, skipped: 0, incomplete: false });
+    expect(rerun).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 0, requestsExpired: 0, grantsWarned: 0, requestsEscalated: 0, sessionsEnded: 0, skipped: 0, incomplete: false });
     const status = async (id: string) => (await deps.store.getGrant(t.tenantId, id))!.status;
     expect(await status(due.grantId)).toBe('EXPIRED');
     expect(await status(dueToo.grantId)).toBe('EXPIRED');

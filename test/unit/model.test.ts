@@ -54,6 +54,7 @@ function request(over: Partial<RequestRecord> = {}): RequestRecord {
   return {
     requestId: 'r1',
     tenantId: 'acme',
+    kind: 'access',
     status: 'PENDING',
     ticketId: 'T-1',
     reason: 'billing bug',

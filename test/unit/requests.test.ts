@@ -60,6 +60,7 @@ describe('createRequest', () => {
     // Assess
     expect(r).toEqual({
       requestId: expect.any(String),
+      kind: 'access',
       tenantId: t.tenantId,
       status: 'PENDING',
       ticketId: 'T-7',
@@ -142,7 +143,8 @@ describe('approveRequest', () => {
       ['request.approved', r.requestId],
       ['grant.activated', grant.grantId],
     ]);
-    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'grant.activated', payload: { grant } });
+    expect(deps.store.outboxOf(t.tenantId).find((m) => m.kind === 'grant.activated')).toMatchObject({ payload: { grant } });
+    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.approved', to: [t.agent.email] });
     // The requester, and only the requester, can now sign in.
     await expect(signIn(deps, t.agent, t.tenantId, { reason: 'fixing', sourceIp: '1.2.3.4', userAgent: 'x' })).resolves.toMatchObject({ grantId: grant.grantId });
     expect((await getAccess(deps, t.agent2, t.tenantId)).allowed).toBe(false);
@@ -279,7 +281,10 @@ describe('denyRequest', () => {
     // Assess
     expect(denied).toMatchObject({ status: 'DENIED', decidedAt: '2026-11-23T15:00:00.000Z', decidedBy: actor(t.contact), grantId: null });
     expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'request.denied', details: { comment: 'not now' } });
-    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.denied', to: [t.agent.email], payload: { request: denied, comment: 'not now' } });
+    expect(deps.store.outboxOf(t.tenantId).at(-2)).toMatchObject({ kind: 'request.denied', to: [t.agent.email], payload: { request: denied, comment: 'not now' } });
+    // Every contact learns who decided.
+    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.decided', payload: { request: denied } });
+    expect(deps.store.outboxOf(t.tenantId).at(-1)!.to).toBeUndefined();
     await expect(approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(ConflictError);
   });
 });

@@ -20,7 +20,7 @@ describe('contacts', () => {
     expect(added.created).toBe(true);
     expect(renamed).toEqual({
       created: false,
-      contact: { email: 'pat@example.com', name: 'Pat Smith', addedAt: '2026-11-23T14:00:00.000Z', addedBy: { id: t.admin.id, email: t.admin.email, name: t.admin.name } },
+      contact: { email: 'pat@example.com', name: 'Pat Smith', tier: 'primary', addedAt: '2026-11-23T14:00:00.000Z', addedBy: { id: t.admin.id, email: t.admin.email, name: t.admin.name } },
     });
     expect(await listContacts(deps, t.tenantId)).toEqual([renamed.contact]);
     const audit = deps.store.auditOf(t.tenantId);

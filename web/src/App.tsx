@@ -4,7 +4,7 @@ import Flashbar, { type FlashbarProps } from '@cloudscape-design/components/flas
 import SideNavigation, { type SideNavigationProps } from '@cloudscape-design/components/side-navigation';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { clearToken, homeOf, isAdminOf, isLead, isSupport, me as currentMe, type Me } from './auth.ts';
 import { followLink, href, match, navigate, useLocation } from './router.tsx';
 import { ErrorPage, ShellContext, tenantPath } from './ui.tsx';
@@ -61,6 +61,25 @@ function navItems(m: Me | null, tenant: string | undefined): SideNavigationProps
 
 let flashId = 0;
 
+/**
+ * A flash message's text, focused when it appears: the action that caused it may have removed the
+ * button that had focus (Approve once the request is decided), and a keyboard user continues from
+ * the message that says what happened, at the top of the page.
+ */
+function FlashText({ text }: { text: string }) {
+  const ref = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    // After the dialog that asked for it has closed and given focus back.
+    const t = setTimeout(() => ref.current?.focus({ preventScroll: false }), 50);
+    return () => clearTimeout(t);
+  }, []);
+  return (
+    <span ref={ref} tabIndex={-1} className="flash-text">
+      {text}
+    </span>
+  );
+}
+
 export function App() {
   const { path, search } = useLocation();
   const [me, setMe] = useState<Me | null>(currentMe());
@@ -68,7 +87,8 @@ export function App() {
 
   const flash = useCallback((type: FlashbarProps.Type, content: string) => {
     const id = `f${++flashId}`;
-    setFlashes((f) => [{ id, type, content, dismissible: true, dismissLabel: 'Dismiss message', onDismiss: () => setFlashes((x) => x.filter((y) => y.id !== id)) }, ...f].slice(0, 3));
+    const message = <FlashText text={content} />;
+    setFlashes((f) => [{ id, type, content: message, dismissible: true, dismissLabel: 'Dismiss message', onDismiss: () => setFlashes((x) => x.filter((y) => y.id !== id)) }, ...f].slice(0, 3));
   }, []);
 
   const page = route(path);

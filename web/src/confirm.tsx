@@ -5,7 +5,7 @@ import FormField from '@cloudscape-design/components/form-field';
 import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { fieldError, ProblemAlert } from './ui.tsx';
 
 export function ConfirmAction(props: {
@@ -23,6 +23,20 @@ export function ConfirmAction(props: {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // Closing without acting returns focus to the page's button (a new element: it is hidden while
+  // the dialog is open). After acting, the flash message that says what happened takes focus.
+  const pageButton = useRef<ButtonProps.Ref>(null);
+  const [refocus, setRefocus] = useState(false);
+  useEffect(() => {
+    if (open || !refocus) return;
+    setRefocus(false);
+    pageButton.current?.focus();
+  }, [open, refocus]);
+  const close = () => {
+    setOpen(false);
+    setError(null);
+    setRefocus(true);
+  };
   const run = async () => {
     setBusy(true);
     setError(null);
@@ -40,7 +54,7 @@ export function ConfirmAction(props: {
     <>
       {/* While the dialog is open only its button carries the name, so "click Approve" is never ambiguous. */}
       {!open && (
-        <Button variant={props.variant ?? 'normal'} disabled={props.disabled} onClick={() => setOpen(true)}>
+        <Button ref={pageButton} variant={props.variant ?? 'normal'} disabled={props.disabled} onClick={() => setOpen(true)}>
           {props.label}
         </Button>
       )}
@@ -48,13 +62,13 @@ export function ConfirmAction(props: {
       {open && (
       <Modal
         visible
-        onDismiss={() => setOpen(false)}
+        onDismiss={close}
         header={props.title}
         closeAriaLabel="Close dialog"
         footer={
           <Box float="right">
             <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" onClick={() => setOpen(false)}>
+              <Button variant="link" onClick={close}>
                 Cancel
               </Button>
               <Button variant="primary" loading={busy} onClick={() => void run()}>

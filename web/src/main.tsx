@@ -1,4 +1,5 @@
 import '@cloudscape-design/global-styles/index.css';
+import './focus.css';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { loadSettings } from './auth.ts';

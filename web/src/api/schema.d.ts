@@ -37,6 +37,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys of the support-session tokens (cacheable) */
+        get: operations["GetJwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/contacts": {
         parameters: {
             query?: never;
@@ -263,6 +280,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenantId}/grants/{grantId}/extensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * More time on an ACTIVE grant: a tenant admin extends it at once (200, the Grant); a grantee or a support lead asks (201, an AccessRequest of kind extension, decided like any request)
+         * @description Also: a support-agent must be a named grantee; the grant ACTIVE with an end.
+         */
+        post: operations["ExtendGrant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/sessions": {
         parameters: {
             query?: never;
@@ -270,11 +307,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The login history, newest first */
+        /** The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged) */
         get: operations["ListSessions"];
         put?: never;
         /** Sign in to the tenant under an ACTIVE grant that covers the caller */
         post: operations["SignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/sessions/{sessionId}/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A fresh support-session token (409 when the session ended, 403 ACCESS_NOT_GRANTED when its grant no longer admits the caller)
+         * @description Also: only the session's agent; the session open and its grant ACTIVE.
+         */
+        post: operations["RefreshSessionToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -342,7 +399,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The audit trail, newest first */
+        /** The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged) */
         get: operations["ListAuditEvents"];
         put?: never;
         post?: never;
@@ -359,7 +416,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Checks the tenant's audit hash chain: no event edited, removed or reordered since it was sealed */
+        /** Checks the tenant's audit hash chain from its last checkpoint: no event edited, removed, reordered or forged, no grant's state edited */
         get: operations["VerifyAuditChain"];
         put?: never;
         post?: never;
@@ -435,6 +492,40 @@ export interface operations {
             };
         };
     };
+    GetJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JSON Web Key Set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: {
+                            /** @constant */
+                            kty: "EC";
+                            /** @constant */
+                            crv: "P-256";
+                            x: string;
+                            y: string;
+                            kid: string;
+                            /** @constant */
+                            alg: "ES256";
+                            /** @constant */
+                            use: "sig";
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     ListContacts: {
         parameters: {
             query?: never;
@@ -456,6 +547,12 @@ export interface operations {
                         items: {
                             email: string;
                             name: string;
+                            /**
+                             * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                             * @default primary
+                             * @enum {string}
+                             */
+                            tier: "primary" | "backup";
                             /**
                              * Format: date-time
                              * @description ISO 8601 UTC with milliseconds
@@ -531,6 +628,11 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /**
+                     * @description omitted: primary for a new contact, unchanged for an existing one
+                     * @enum {string}
+                     */
+                    tier?: "primary" | "backup";
                 };
             };
         };
@@ -544,6 +646,12 @@ export interface operations {
                     "application/json": {
                         email: string;
                         name: string;
+                        /**
+                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @default primary
+                         * @enum {string}
+                         */
+                        tier: "primary" | "backup";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -566,6 +674,12 @@ export interface operations {
                     "application/json": {
                         email: string;
                         name: string;
+                        /**
+                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @default primary
+                         * @enum {string}
+                         */
+                        tier: "primary" | "backup";
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
@@ -774,6 +888,21 @@ export interface operations {
                          * @default true
                          */
                         allowUpfrontApproval: boolean;
+                        /**
+                         * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                         * @default 30
+                         */
+                        expiryWarningMinutes: number;
+                        /**
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @default 0
+                         */
+                        escalateAfterMinutes: number;
+                        /**
+                         * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                         * @default UTC
+                         */
+                        timeZone: string;
                     };
                 };
             };
@@ -846,6 +975,21 @@ export interface operations {
                      * @default true
                      */
                     allowUpfrontApproval?: boolean;
+                    /**
+                     * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                     * @default 30
+                     */
+                    expiryWarningMinutes?: number;
+                    /**
+                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                     * @default 0
+                     */
+                    escalateAfterMinutes?: number;
+                    /**
+                     * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                     * @default UTC
+                     */
+                    timeZone?: string;
                 };
             };
         };
@@ -867,6 +1011,21 @@ export interface operations {
                          * @default true
                          */
                         allowUpfrontApproval: boolean;
+                        /**
+                         * @description How long before a grant's end its grantees are warned, once (v1.1; 0: never; omitted: 30)
+                         * @default 30
+                         */
+                        expiryWarningMinutes: number;
+                        /**
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @default 0
+                         */
+                        escalateAfterMinutes: number;
+                        /**
+                         * @description IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")
+                         * @default UTC
+                         */
+                        timeZone: string;
                     };
                 };
             };
@@ -969,6 +1128,12 @@ export interface operations {
                         items: {
                             requestId: string;
                             tenantId: string;
+                            /**
+                             * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                             * @default access
+                             * @enum {string}
+                             */
+                            kind: "access" | "extension";
                             /** @enum {string} */
                             status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                             ticketId: string;
@@ -1014,6 +1179,7 @@ export interface operations {
                                 email: string;
                                 name: string;
                             } | null;
+                            /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                             grantId: string | null;
                         }[];
                         nextCursor: string | null;
@@ -1104,6 +1270,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1149,6 +1321,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1257,6 +1430,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1302,6 +1481,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1380,6 +1560,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1425,6 +1611,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1530,6 +1717,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1575,6 +1768,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -1678,6 +1872,12 @@ export interface operations {
                     "application/json": {
                         requestId: string;
                         tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
                         /** @enum {string} */
                         status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
                         ticketId: string;
@@ -1723,6 +1923,7 @@ export interface operations {
                             email: string;
                             name: string;
                         } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
                         grantId: string | null;
                     };
                 };
@@ -2583,11 +2784,365 @@ export interface operations {
             };
         };
     };
+    ExtendGrant: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The same key with the same body within 24 h answers the first response again; with another body, 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                tenantId: string;
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    hours: number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description tenant admin: the same grant, its `expiresAt` moved by `hours` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        grantId: string;
+                        tenantId: string;
+                        /** @enum {string} */
+                        status: "ACTIVE" | "REVOKED" | "EXPIRED";
+                        /** @enum {string} */
+                        origin: "tenant-admin" | "access-request" | "upfront-approval";
+                        requestId: string | null;
+                        ticketId: string | null;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        /** @enum {string} */
+                        audience: "support-team" | "named";
+                        grantees: {
+                            id: string;
+                            email: string;
+                            name: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            addedAt: string;
+                            addedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                        }[];
+                        grantedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        approvedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        createdAt: string;
+                        /** @description null: standing access */
+                        expiresAt: string | null;
+                        endedAt: string | null;
+                        /** @description who revoked it; null while ACTIVE and when it expired */
+                        endedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        endReason: string | null;
+                    } | {
+                        requestId: string;
+                        tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
+                        /** @enum {string} */
+                        status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+                        ticketId: string;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        durationHours: number;
+                        requestedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        requestedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        expiresAt: string;
+                        approvals: {
+                            by: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                            comment?: string;
+                        }[];
+                        decidedAt: string | null;
+                        decidedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
+                        grantId: string | null;
+                    };
+                };
+            };
+            /** @description support: the PENDING extension request (`kind: "extension"`, `grantId` set) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        grantId: string;
+                        tenantId: string;
+                        /** @enum {string} */
+                        status: "ACTIVE" | "REVOKED" | "EXPIRED";
+                        /** @enum {string} */
+                        origin: "tenant-admin" | "access-request" | "upfront-approval";
+                        requestId: string | null;
+                        ticketId: string | null;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        /** @enum {string} */
+                        audience: "support-team" | "named";
+                        grantees: {
+                            id: string;
+                            email: string;
+                            name: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            addedAt: string;
+                            addedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                        }[];
+                        grantedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        approvedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        createdAt: string;
+                        /** @description null: standing access */
+                        expiresAt: string | null;
+                        endedAt: string | null;
+                        /** @description who revoked it; null while ACTIVE and when it expired */
+                        endedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        endReason: string | null;
+                    } | {
+                        requestId: string;
+                        tenantId: string;
+                        /**
+                         * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                         * @default access
+                         * @enum {string}
+                         */
+                        kind: "access" | "extension";
+                        /** @enum {string} */
+                        status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+                        ticketId: string;
+                        reason: string;
+                        scope: {
+                            /** @enum {string} */
+                            level: "read-only" | "full";
+                            /** @description No modules: every module */
+                            modules?: string[];
+                        };
+                        durationHours: number;
+                        requestedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        requestedAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        expiresAt: string;
+                        approvals: {
+                            by: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                            comment?: string;
+                        }[];
+                        decidedAt: string | null;
+                        decidedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        } | null;
+                        /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
+                        grantId: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: absent, or of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT or NO_AUTHORIZED_CONTACT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ListSessions: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
+                accessedBy?: string;
             };
             header?: never;
             path: {
@@ -2701,7 +3256,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The open session */
+            /** @description The open session and its support-session token */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2731,6 +3286,13 @@ export interface operations {
                         };
                         sourceIp: string;
                         userAgent: string;
+                        /** @description The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp */
+                        token?: string;
+                        /**
+                         * Format: date-time
+                         * @description The token's exp: the earlier of the grant's end and 15 minutes after it was issued
+                         */
+                        tokenExpiresAt?: string;
                     };
                 };
             };
@@ -2799,6 +3361,136 @@ export interface operations {
             };
             /** @description IDEMPOTENCY_KEY_REUSED */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RefreshSessionToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description The session and a fresh token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        sessionId: string;
+                        tenantId: string;
+                        grantId: string;
+                        accessedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        reason: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 UTC with milliseconds
+                         */
+                        signInAt: string;
+                        signOutAt: string | null;
+                        endedBy: ("agent" | "revoked" | "expired") | null;
+                        grantedBy: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        sourceIp: string;
+                        userAgent: string;
+                        /** @description The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp */
+                        token?: string;
+                        /**
+                         * Format: date-time
+                         * @description The token's exp: the earlier of the grant's end and 15 minutes after it was issued
+                         */
+                        tokenExpiresAt?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: absent, or of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description CONFLICT or NO_AUTHORIZED_CONTACT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3152,6 +3844,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                from?: string;
+                to?: string;
             };
             header?: never;
             path: {
@@ -3184,7 +3878,7 @@ export interface operations {
                                 id: "system";
                             };
                             /** @enum {string} */
-                            action: "contact.added" | "contact.removed" | "policy.updated" | "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.grantee_added" | "grant.revoked" | "grant.expired" | "session.started" | "session.ended" | "session.denied";
+                            action: "contact.added" | "contact.removed" | "policy.updated" | "request.created" | "request.approved" | "request.denied" | "request.cancelled" | "request.expired" | "request.escalated" | "grant.activated" | "grant.extended" | "grant.grantee_added" | "grant.revoked" | "grant.expired" | "session.started" | "session.ended" | "session.denied";
                             targetId: string;
                             details: {
                                 [key: string]: unknown;
@@ -3243,7 +3937,9 @@ export interface operations {
     };
     VerifyAuditChain: {
         parameters: {
-            query?: never;
+            query?: {
+                full?: "true" | "false";
+            };
             header?: never;
             path: {
                 tenantId: string;
@@ -3260,16 +3956,16 @@ export interface operations {
                 content: {
                     "application/json": {
                         tenantId: string;
-                        /** @description true when every sealed event is intact, in place, and the head names the last one */
+                        /** @description true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail */
                         valid: boolean;
                         /**
                          * Format: date-time
                          * @description ISO 8601 UTC with milliseconds
                          */
                         checkedAt: string;
-                        /** @description audit events read */
+                        /** @description audit events read (in incremental mode: those from the checkpoint on) */
                         events: number;
-                        /** @description events linked into the chain */
+                        /** @description events read that are linked into the chain */
                         sealed: number;
                         /** @description events written but not sealed yet (sealing runs every minute) */
                         unsealed: number;
@@ -3285,14 +3981,51 @@ export interface operations {
                         } | null;
                         problems: {
                             /**
-                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited)
+                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)
                              * @enum {string}
                              */
-                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged";
+                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged" | "checkpoint" | "grant-state" | "incomplete";
                             eventId: string | null;
                             seq: number | null;
                             detail: string;
+                            /** @description `grant-state`: the grant */
+                            grantId?: string;
+                            /** @description `grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it) */
+                            fields?: string[];
                         }[];
+                        /**
+                         * @description incremental: from the checkpoint; full: from the first event
+                         * @enum {string}
+                         */
+                        mode: "incremental" | "full";
+                        /** @description the checkpoint this verification started from */
+                        checkpoint: {
+                            /** @description the chain was verified whole up to this position */
+                            seq: number;
+                            /** @description every event after that position has an id from this one on */
+                            fromEventId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                        } | null;
+                        /** @description whether the check reached the end of the trail */
+                        complete: boolean;
+                        /** @description the checkpoint this verification saved (none when it found a problem) */
+                        saved: {
+                            /** @description the chain was verified whole up to this position */
+                            seq: number;
+                            /** @description every event after that position has an id from this one on */
+                            fromEventId: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            at: string;
+                        } | null;
+                        /** @description grants whose stored state was compared with their events */
+                        grantsChecked: number;
                     };
                 };
             };

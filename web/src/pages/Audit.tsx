@@ -7,6 +7,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { api, ok, type Verification } from '../api/client.ts';
+import { DownloadCsv } from '../download.tsx';
 import { usePaged } from '../paged.tsx';
 import { Ago, ErrorPage, ProblemAlert, useShell } from '../ui.tsx';
 
@@ -65,7 +66,7 @@ export default function Audit({ tenantId }: { tenantId: string }) {
         items={list.items}
         trackBy="eventId"
         variant="container"
-        header={<Header variant="h2">Events</Header>}
+        header={<Header variant="h2" actions={<DownloadCsv tenantId={tenantId} what="audit-events" />}>Events</Header>}
         pagination={list.pagination}
         empty={<Box>No events.</Box>}
         wrapLines

@@ -1,4 +1,4 @@
-/** `/tenants/{t}/grants/{id}`: who, why, approved by whom, until when, its sessions; Revoke; Add grantee. */
+/** `/tenants/{t}/grants/{id}`: who, why, approved by whom, until when, its sessions; Revoke; Add grantee; Extend / Ask for more time. */
 import Box from '@cloudscape-design/components/box';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
@@ -26,6 +26,7 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
     return { grant, sessions };
   }, [tenantId, grantId, admin, lead]);
   const [g2, setG2] = useState({ id: '', email: '', name: '' });
+  const [hours, setHours] = useState('2');
   const p = { path: { tenantId, grantId } };
 
   return (
@@ -34,6 +35,8 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
         const active = g.status === 'ACTIVE';
         const grantee = g.grantees.some((x) => x.id === me?.sub);
         const mayRevoke = admin || lead || grantee;
+        // A tenant admin extends at once; a grantee or a support lead asks the contacts for more time.
+        const mayExtend = active && g.expiresAt !== null && (admin || lead || grantee);
         return (
           <SpaceBetween size="l">
             <Header
@@ -64,6 +67,27 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                             <Input value={g2.name} onChange={(e) => setG2({ ...g2, name: e.detail.value })} />
                           </FormField>
                         </ColumnLayout>
+                      </ConfirmAction>
+                    )}
+                    {mayExtend && (
+                      <ConfirmAction
+                        label={admin ? 'Extend' : 'Ask for more time'}
+                        title={admin ? 'Extend this access' : 'Ask the contacts for more time'}
+                        input={{ label: admin ? 'Why more time' : 'Why you need more time', field: 'reason', required: true }}
+                        onConfirm={async (reason) => {
+                          const res = await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/extensions', { params: p, body: { hours: Number(hours), reason: reason ?? '' } }));
+                          flash(
+                            'success',
+                            'kind' in res
+                              ? 'Asked: the contacts are emailed; this grant ends later once they approve.'
+                              : `Extended by ${hours} hour${hours === '1' ? '' : 's'}; the contacts are emailed.`,
+                          );
+                          state.reload();
+                        }}
+                      >
+                        <FormField label="More hours" constraintText="At most the tenant's longest access">
+                          <Input type="number" value={hours} onChange={(e) => setHours(e.detail.value)} />
+                        </FormField>
                       </ConfirmAction>
                     )}
                     {mayRevoke && (

@@ -1,4 +1,5 @@
 /** `/tenants/{t}`: is support inside right now, under which grants, until when; switch access on and off. */
+import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import Checkbox from '@cloudscape-design/components/checkbox';
@@ -85,8 +86,23 @@ export default function Overview({ tenantId }: { tenantId: string }) {
           const open = sessions?.filter((s) => s.signOutAt === null) ?? [];
           const last = sessions?.[0];
           const waiting = pending.filter((r) => r.requestedBy.id !== me?.sub && !r.approvals.some((a) => a.by.id === me?.sub || a.by.email === me?.email));
+          // Grants inside the policy's warning window (at least the next hour when the warning is off).
+          const soonMs = Math.max(policy.expiryWarningMinutes ?? 0, 60) * 60_000;
+          const ending = grants.filter((g) => g.expiresAt !== null && Date.parse(g.expiresAt) - Date.now() <= soonMs);
           return (
             <SpaceBetween size="l">
+              {ending.length > 0 && (
+                <Alert type="warning" header={`${ending.length} grant${ending.length === 1 ? '' : 's'} about to end`}>
+                  <SpaceBetween size="xxs">
+                    {ending.map((g) => (
+                      <Box key={g.grantId}>
+                        <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To>: ends <Countdown until={g.expiresAt} />
+                        {admin ? ' (open it to extend)' : support ? ' (open it to ask for more time)' : ''}
+                      </Box>
+                    ))}
+                  </SpaceBetween>
+                </Alert>
+              )}
               <Container header={<Header variant="h2">Status</Header>}>
                 <ColumnLayout columns={3} variant="text-grid">
                   <KeyValuePairs

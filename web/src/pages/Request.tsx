@@ -29,6 +29,8 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
         const already = r.approvals.some((a) => a.by.id === me?.sub || a.by.email === me?.email);
         const needed = Math.max(0, policy.approvalsRequired - r.approvals.length);
         const pending = r.status === 'PENDING';
+        // An extension asks for more time on an existing grant; it never makes a new one.
+        const extension = r.kind === 'extension';
         return (
           <SpaceBetween size="l">
             <Header
@@ -41,16 +43,25 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                       <ConfirmAction
                         label="Approve"
                         variant="primary"
-                        title={`Approve ${r.requestedBy.name}'s access?`}
+                        title={extension ? `Give ${r.requestedBy.name} ${r.durationHours} more hours?` : `Approve ${r.requestedBy.name}'s access?`}
                         input={{ label: 'Comment (optional)', field: 'comment' }}
                         onConfirm={async (comment) => {
                           const after = await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/approve', { params: p, body: comment ? { comment } : {} }));
-                          flash('success', after.status === 'APPROVED' ? `Approved: ${r.requestedBy.name} has access for ${r.durationHours} h.` : `Your approval is recorded; ${Math.max(0, policy.approvalsRequired - after.approvals.length)} more needed.`);
+                          flash(
+                            'success',
+                            after.status === 'APPROVED'
+                              ? extension
+                                ? `Approved: the grant now ends ${r.durationHours} h later.`
+                                : `Approved: ${r.requestedBy.name} has access for ${r.durationHours} h.`
+                              : `Your approval is recorded; ${Math.max(0, policy.approvalsRequired - after.approvals.length)} more needed.`,
+                          );
                           state.reload();
                         }}
                       >
                         <Box>
-                          {r.requestedBy.name} asks for {scopeText(r.scope).toLowerCase()} access for {r.durationHours} h: “{r.reason}”.
+                          {extension
+                            ? `${r.requestedBy.name} asks for ${r.durationHours} more hours on an active grant: “${r.reason}”.`
+                            : `${r.requestedBy.name} asks for ${scopeText(r.scope).toLowerCase()} access for ${r.durationHours} h: “${r.reason}”.`}
                         </Box>
                       </ConfirmAction>
                     )}
@@ -83,7 +94,7 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                 )
               }
             >
-              Access request {r.ticketId}
+              {extension ? `Extension request ${r.ticketId}` : `Access request ${r.ticketId}`}
             </Header>
             <Container header={<Header variant="h2">Details</Header>}>
               <KeyValuePairs
@@ -93,13 +104,14 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                   { label: 'Ticket', value: r.ticketId },
                   { label: 'Reason', value: r.reason },
                   { label: 'Scope', value: scopeText(r.scope) },
-                  { label: 'Duration', value: `${r.durationHours} hours` },
+                  { label: 'Kind', value: extension ? 'More time on an active grant' : 'New access' },
+                  { label: extension ? 'More time' : 'Duration', value: `${r.durationHours} hours` },
                   { label: 'Requested by', value: person(r.requestedBy) },
                   { label: 'Requested', value: <Ago at={r.requestedAt} /> },
                   ...(pending ? [{ label: 'Answer before', value: <Countdown until={r.expiresAt} /> }] : []),
                   { label: 'Approvals', value: pending ? `${r.approvals.length} of ${policy.approvalsRequired} (${needed} more needed)` : `${r.approvals.length}` },
                   ...(r.decidedBy ? [{ label: 'Decided by', value: <>{person(r.decidedBy)}, <Ago at={r.decidedAt} /></> }] : []),
-                  ...(r.grantId ? [{ label: 'Grant', value: <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(r.grantId)}`)}>See the grant</To> }] : []),
+                  ...(r.grantId ? [{ label: extension ? 'Grant to extend' : 'Grant', value: <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(r.grantId)}`)}>See the grant</To> }] : []),
                 ]}
               />
               {pending && mine && <Box margin={{ top: 'm' }}>You made this request: someone else at {tenantId} approves it.</Box>}

@@ -3,40 +3,62 @@ import Box from '@cloudscape-design/components/box';
 import DateRangePicker, { type DateRangePickerProps } from '@cloudscape-design/components/date-range-picker';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
-import Input from '@cloudscape-design/components/input';
+import Autosuggest from '@cloudscape-design/components/autosuggest';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
-import { useState } from 'react';
-import { api, ok } from '../api/client.ts';
+import { useEffect, useState } from 'react';
+import { api, ApiError, ok } from '../api/client.ts';
+import { DownloadCsv } from '../download.tsx';
 import { usePaged } from '../paged.tsx';
 import { duration } from '../time.ts';
-import { Ago, ErrorPage, person, tenantPath, To, useLoad } from '../ui.tsx';
+import { Ago, ErrorPage, fieldError, person as personText, tenantPath, To, useLoad } from '../ui.tsx';
 
 const ENDED: Record<string, string> = { agent: 'Signed out', revoked: 'Access revoked', expired: 'Access expired' };
+const DAY = 864e5;
 
-function inRange(at: string, range: DateRangePickerProps.Value | null): boolean {
-  if (!range) return true;
-  const t = new Date(at).getTime();
-  if (range.type === 'relative') {
-    const unit = { second: 1e3, minute: 6e4, hour: 36e5, day: 864e5, week: 6048e5, month: 2592e6, year: 31536e6 }[range.unit];
-    return t >= Date.now() - range.amount * unit;
-  }
-  return t >= new Date(range.startDate).getTime() && t <= new Date(range.endDate).getTime() + (range.endDate.length <= 10 ? 864e5 : 0);
+/** The API's `from`/`to` of a picked range: whole days in the browser's time zone, or the last n days. */
+export function rangeQuery(range: DateRangePickerProps.Value | null, now = Date.now()): { from?: string; to?: string } {
+  if (!range) return {};
+  if (range.type === 'relative') return { from: new Date(now - range.amount * (range.unit === 'week' ? 7 * DAY : DAY)).toISOString() };
+  const start = new Date(`${range.startDate.slice(0, 10)}T00:00:00`);
+  const end = new Date(`${range.endDate.slice(0, 10)}T00:00:00`);
+  // `to` is exclusive: the first moment after the last picked day.
+  return { from: start.toISOString(), to: new Date(end.getTime() + DAY).toISOString() };
 }
 
+/** A person filter worth sending: empty, or something with an `@` (the API says what is wrong with it). */
+const emailish = (v: string) => v === '' || v.includes('@');
+
 export default function Sessions({ tenantId }: { tenantId: string }) {
-  const [personFilter, setPersonFilter] = useState('');
+  const [personDraft, setPersonDraft] = useState('');
+  const [person, setPerson] = useState('');
   const [range, setRange] = useState<DateRangePickerProps.Value | null>(null);
-  const list = usePaged((cursor) => ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [tenantId]);
+  // Computed when the range is picked: "last 7 days" counts from then, not from every render.
+  const [dates, setDates] = useState<{ from?: string; to?: string }>({});
+  // The filter follows the field after a pause in typing, so each keystroke is not a request.
+  useEffect(() => {
+    const v = personDraft.trim();
+    if (!emailish(v)) return;
+    const t = setTimeout(() => setPerson(v), 400);
+    return () => clearTimeout(t);
+  }, [personDraft]);
+  const filters = { ...dates, ...(person ? { accessedBy: person } : {}) };
+  const list = usePaged(
+    (cursor) => ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 25, ...filters, ...(cursor ? { cursor } : {}) } } })),
+    [tenantId, JSON.stringify(filters)],
+  );
   // The ticket of each session's grant (the latest 100 grants).
   const grants = useLoad(() => ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 100 } } })), [tenantId]);
-  if (list.error) return <ErrorPage error={list.error} />;
+  // A filter the API refuses is shown on its field; anything else is the page's error.
+  const badFilter = list.error instanceof ApiError && list.error.status === 400 ? list.error : null;
+  if (list.error && !badFilter) return <ErrorPage error={list.error} />;
   const ticketOf = new Map((grants.data?.items ?? []).map((g) => [g.grantId, g.ticketId]));
-  const q = personFilter.trim().toLowerCase();
-  const items = list.items.filter((s) => (!q || `${s.accessedBy.name} ${s.accessedBy.email}`.toLowerCase().includes(q)) && inRange(s.signInAt, range));
+  const seen = [...new Map(list.items.map((s) => [s.accessedBy.email, s.accessedBy])).values()];
+  const items = list.items;
+  const filtered = Boolean(person || range);
   return (
     <SpaceBetween size="l">
-      <Header variant="h1" description={`Tenant ${tenantId}: every sign-in by support, newest first.`}>
+      <Header variant="h1" description={`Tenant ${tenantId}: every sign-in by support, newest first.`} actions={<DownloadCsv tenantId={tenantId} what="sessions" />}>
         Login history
       </Header>
       <Table
@@ -49,13 +71,26 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
         pagination={list.pagination}
         filter={
           <SpaceBetween direction="horizontal" size="m">
-            <FormField label="Person">
-              <Input type="search" placeholder="Name or email" value={personFilter} onChange={(e) => setPersonFilter(e.detail.value)} />
+            <FormField
+              label="Person"
+              constraintText={emailish(personDraft.trim()) ? 'The email of who signed in.' : 'Type the whole email, or pick a person.'}
+              errorText={fieldError(badFilter, 'query.accessedBy')}
+            >
+              <Autosuggest
+                value={personDraft}
+                onChange={(e) => setPersonDraft(e.detail.value)}
+                options={seen.map((a) => ({ value: a.email, label: a.name, description: a.email }))}
+                placeholder="Anyone"
+                enteredTextLabel={(v) => `Use: ${v}`}
+                ariaLabel="Person"
+                empty="Nobody in this list yet"
+              />
             </FormField>
-            <FormField label="Signed in between">
+            <FormField label="Signed in between" errorText={fieldError(badFilter, 'query.from') ?? fieldError(badFilter, 'query.to')}>
               <DateRangePicker
                 value={range}
-                onChange={(e) => setRange(e.detail.value)}
+                dateOnly
+                onChange={(e) => (setRange(e.detail.value), setDates(rangeQuery(e.detail.value)))}
                 placeholder="Any time"
                 relativeOptions={[
                   { key: '1d', amount: 1, unit: 'day', type: 'relative' },
@@ -63,20 +98,20 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
                   { key: '30d', amount: 30, unit: 'day', type: 'relative' },
                 ]}
                 isValidRange={(r) => (r && r.type === 'absolute' && (!r.startDate || !r.endDate) ? { valid: false, errorMessage: 'Choose a start and an end.' } : { valid: true })}
-                i18nStrings={{ clearButtonLabel: 'Clear', applyButtonLabel: 'Apply', cancelButtonLabel: 'Cancel', relativeModeTitle: 'Relative', absoluteModeTitle: 'Absolute', relativeRangeSelectionHeading: 'Choose a range', customRelativeRangeOptionLabel: 'Custom range', customRelativeRangeOptionDescription: 'Set a custom range', customRelativeRangeDurationLabel: 'Duration', customRelativeRangeUnitLabel: 'Unit', startDateLabel: 'Start date', endDateLabel: 'End date', startTimeLabel: 'Start time', endTimeLabel: 'End time', formatRelativeRange: (r) => `Last ${r.amount} ${r.unit}${r.amount === 1 ? '' : 's'}`, formatUnit: (u, n) => (n === 1 ? u : `${u}s`), dateTimeConstraintText: 'Dates as YYYY/MM/DD.' }}
+                i18nStrings={{ clearButtonLabel: 'Clear', applyButtonLabel: 'Apply', cancelButtonLabel: 'Cancel', relativeModeTitle: 'Relative', absoluteModeTitle: 'Absolute', relativeRangeSelectionHeading: 'Choose a range', customRelativeRangeOptionLabel: 'Custom range', customRelativeRangeOptionDescription: 'Set a custom range', customRelativeRangeDurationLabel: 'Duration', customRelativeRangeUnitLabel: 'Unit', startDateLabel: 'Start date', endDateLabel: 'End date', startTimeLabel: 'Start time', endTimeLabel: 'End time', formatRelativeRange: (r) => `Last ${r.amount} ${r.unit}${r.amount === 1 ? '' : 's'}`, formatUnit: (u, n) => (n === 1 ? u : `${u}s`), dateConstraintText: 'Dates as YYYY/MM/DD, in your time zone.' }}
               />
             </FormField>
           </SpaceBetween>
         }
-        empty={<Box>No sign-ins{q || range ? ' match the filters' : ' yet'}.</Box>}
+        empty={<Box>No sign-ins{filtered ? ' match the filters' : ' yet'}.</Box>}
         columnDefinitions={[
-          { id: 'who', header: 'Who', cell: (s) => person(s.accessedBy) },
+          { id: 'who', header: 'Who', cell: (s) => personText(s.accessedBy) },
           { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
           { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
           { id: 'len', header: 'How long', cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()) },
           { id: 'reason', header: 'Reason', cell: (s) => s.reason },
           { id: 'ticket', header: 'Ticket', cell: (s) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(s.grantId)}`)}>{ticketOf.get(s.grantId) ?? 'See the grant'}</To> },
-          { id: 'by', header: 'Granted by', cell: (s) => person(s.grantedBy) },
+          { id: 'by', header: 'Granted by', cell: (s) => personText(s.grantedBy) },
           { id: 'from', header: 'From', cell: (s) => `${s.sourceIp} · ${s.userAgent || 'unknown client'}` },
           { id: 'ended', header: 'How it ended', cell: (s) => (s.endedBy ? ENDED[s.endedBy] ?? s.endedBy : '—') },
         ]}

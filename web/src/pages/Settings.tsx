@@ -99,9 +99,10 @@ export default function Settings({ tenantId }: { tenantId: string }) {
     ]);
     return { contacts: contacts.items, policy };
   }, [tenantId]);
-  const [nc, setNc] = useState({ email: '', name: '' });
+  const [nc, setNc] = useState({ email: '', name: '', backup: false });
   const [rename, setRename] = useState('');
-  const put = (email: string, name: string) => ok(api().PUT('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email } }, body: { name } }));
+  const put = (email: string, name: string, tier?: 'primary' | 'backup') =>
+    ok(api().PUT('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email } }, body: { name, ...(tier ? { tier } : {}) } }));
 
   if (state.error) return <ErrorPage error={state.error} />;
   return (
@@ -127,9 +128,9 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                         label="Add contact"
                         title="Add an authorized contact"
                         onConfirm={async () => {
-                          await put(nc.email.trim(), nc.name.trim());
-                          flash('success', `${nc.name.trim()} <${nc.email.trim()}> is now an authorized contact.`);
-                          setNc({ email: '', name: '' });
+                          await put(nc.email.trim(), nc.name.trim(), nc.backup ? 'backup' : 'primary');
+                          flash('success', `${nc.name.trim()} <${nc.email.trim()}> is now ${nc.backup ? 'a backup' : 'an'} authorized contact.`);
+                          setNc({ email: '', name: '', backup: false });
                           state.reload();
                         }}
                       >
@@ -139,6 +140,11 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                           </FormField>
                           <FormField label="Name">
                             <Input value={nc.name} onChange={(e) => setNc({ ...nc, name: e.detail.value })} />
+                          </FormField>
+                          <FormField label="Backup contact" description="Asked only when a request is still waiting after the policy's escalation time.">
+                            <Toggle checked={nc.backup} onChange={(e) => setNc({ ...nc, backup: e.detail.checked })}>
+                              {nc.backup ? 'Backup' : 'Primary'}
+                            </Toggle>
                           </FormField>
                         </ColumnLayout>
                       </ConfirmAction>
@@ -152,6 +158,7 @@ export default function Settings({ tenantId }: { tenantId: string }) {
               columnDefinitions={[
                 { id: 'name', header: 'Name', cell: (c) => c.name },
                 { id: 'email', header: 'Email', cell: (c) => c.email },
+                { id: 'tier', header: 'Tier', cell: (c) => (c.tier === 'backup' ? 'Backup' : 'Primary') },
                 { id: 'added', header: 'Added', cell: (c) => <>{<Ago at={c.addedAt} />} by {c.addedBy.name}</> },
                 ...(admin
                   ? [
@@ -173,6 +180,22 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                               <FormField label="Name">
                                 <Input value={rename} placeholder={c.name} onChange={(e) => setRename(e.detail.value)} />
                               </FormField>
+                            </ConfirmAction>
+                            <ConfirmAction
+                              label={c.tier === 'backup' ? 'Make primary' : 'Make backup'}
+                              title={`Make ${c.name} a ${c.tier === 'backup' ? 'primary' : 'backup'} contact?`}
+                              onConfirm={async () => {
+                                const tier = c.tier === 'backup' ? 'primary' : 'backup';
+                                await put(c.email, c.name, tier);
+                                flash('success', `${c.name} is now a ${tier} contact.`);
+                                state.reload();
+                              }}
+                            >
+                              <Box>
+                                {c.tier === 'backup'
+                                  ? 'They will be asked about every new request.'
+                                  : 'They will be asked only about requests still waiting after the escalation time.'}
+                              </Box>
                             </ConfirmAction>
                             <ConfirmAction
                               label="Remove"

@@ -3,10 +3,8 @@ import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
-import Input from '@cloudscape-design/components/input';
 import Multiselect from '@cloudscape-design/components/multiselect';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
@@ -14,7 +12,8 @@ import { ApiError, type Problem } from '../api/client.ts';
 import { getSettings, homeOf, me, safeNext, setToken, startCognitoSignIn } from '../auth.ts';
 import { DEMO_PEOPLE } from '../demo.ts';
 import { navigate } from '../router.tsx';
-import { fieldError, ProblemAlert, useShell } from '../ui.tsx';
+import { ActionForm, TextField } from '../form.tsx';
+import { fieldError, useShell } from '../ui.tsx';
 
 const ROLES = ['tenant-admin', 'tenant-user', 'support-agent', 'support-lead'].map((r) => ({ label: r, value: r }));
 
@@ -84,53 +83,33 @@ export default function SignIn() {
           ))}
         </ColumnLayout>
       </Container>
-      <form onSubmit={(e) => e.preventDefault()}>
-        <Form
-          header={<Header variant="h2">Any other person</Header>}
-          actions={
-            <Button
-              variant="primary"
-              loading={busy === 'form'}
-              onClick={() =>
-                void signInWith(
-                  { sub: form.sub.trim(), email: form.email.trim(), name: form.name.trim(), groups: form.groups, ...(form.tenantId.trim() ? { tenantId: form.tenantId.trim() } : {}) },
-                  'form',
-                )
-              }
-            >
-              Sign in
-            </Button>
-          }
-        >
-          <Container>
-            <SpaceBetween size="m">
-              <ProblemAlert error={error} fields={['sub', 'email', 'name', 'groups', 'tenantId']} />
-              <ColumnLayout columns={2}>
-                <FormField label="User id (sub)" errorText={fieldError(error, 'sub')}>
-                  <Input value={form.sub} onChange={(e) => setForm({ ...form, sub: e.detail.value })} />
-                </FormField>
-                <FormField label="Email" errorText={fieldError(error, 'email')}>
-                  <Input type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.detail.value })} />
-                </FormField>
-                <FormField label="Name" errorText={fieldError(error, 'name')}>
-                  <Input value={form.name} onChange={(e) => setForm({ ...form, name: e.detail.value })} />
-                </FormField>
-                <FormField label="Tenant id" description="For tenant admins and users." errorText={fieldError(error, 'tenantId')}>
-                  <Input value={form.tenantId} onChange={(e) => setForm({ ...form, tenantId: e.detail.value })} />
-                </FormField>
-                <FormField label="Groups" errorText={fieldError(error, 'groups')}>
-                  <Multiselect
-                    selectedOptions={ROLES.filter((r) => form.groups.includes(r.value))}
-                    options={ROLES}
-                    placeholder="Choose roles"
-                    onChange={(e) => setForm({ ...form, groups: e.detail.selectedOptions.map((o) => o.value!) })}
-                  />
-                </FormField>
-              </ColumnLayout>
-            </SpaceBetween>
-          </Container>
-        </Form>
-      </form>
+      <ActionForm
+        title="Any other person"
+        action="Sign in"
+        busy={busy === 'form'}
+        error={error}
+        fields={['sub', 'email', 'name', 'groups', 'tenantId']}
+        columns={2}
+        onSubmit={() =>
+          void signInWith(
+            { sub: form.sub.trim(), email: form.email.trim(), name: form.name.trim(), groups: form.groups, ...(form.tenantId.trim() ? { tenantId: form.tenantId.trim() } : {}) },
+            'form',
+          )
+        }
+      >
+        <TextField label="User id (sub)" value={form.sub} onChange={(v) => setForm({ ...form, sub: v })} error={error} path="sub" />
+        <TextField label="Email" type="email" value={form.email} onChange={(v) => setForm({ ...form, email: v })} error={error} path="email" />
+        <TextField label="Name" value={form.name} onChange={(v) => setForm({ ...form, name: v })} error={error} path="name" />
+        <TextField label="Tenant id" description="For tenant admins and users." value={form.tenantId} onChange={(v) => setForm({ ...form, tenantId: v })} error={error} path="tenantId" />
+        <FormField label="Groups" errorText={fieldError(error, 'groups')}>
+          <Multiselect
+            selectedOptions={ROLES.filter((r) => form.groups.includes(r.value))}
+            options={ROLES}
+            placeholder="Choose roles"
+            onChange={(e) => setForm({ ...form, groups: e.detail.selectedOptions.map((o) => o.value!) })}
+          />
+        </FormField>
+      </ActionForm>
     </SpaceBetween>
   );
 }

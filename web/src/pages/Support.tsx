@@ -1,32 +1,33 @@
 /** `/support`: my access across tenants, sign in and out, request access, my requests; leads record upfront approvals. */
 import Box from '@cloudscape-design/components/box';
 import Button from '@cloudscape-design/components/button';
-import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
-import Form from '@cloudscape-design/components/form';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
-import RadioGroup from '@cloudscape-design/components/radio-group';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useEffect, useState } from 'react';
 import { api, idem, ok, type AccessRequest, type Grant, type Policy } from '../api/client.ts';
 import { isLead, isSupport } from '../auth.ts';
 import { ConfirmAction } from '../confirm.tsx';
+import { ActionForm, ScopeRadios, TextField, useAction, type Level } from '../form.tsx';
+import { absolute } from '../time.ts';
 import { Ago, Countdown, ErrorPage, fieldError, Loaded, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
 import { ApiError } from '../api/client.ts';
+import { rememberToken, SessionToken } from './SessionToken.tsx';
 
 const TENANTS_KEY = 'support-access.tenants';
 const SESSIONS_KEY = 'support-access.sessions';
 /** Tenants this browser asked for access to: "my requests" lists them (there is no cross-tenant route). */
 const knownTenants = (): string[] => JSON.parse(localStorage.getItem(TENANTS_KEY) ?? '[]') as string[];
 const rememberTenant = (t: string) => localStorage.setItem(TENANTS_KEY, JSON.stringify([...new Set([t, ...knownTenants()])].slice(0, 20)));
-type OpenSession = { tenantId: string; sessionId: string; signInAt: string };
+type OpenSession = { tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
 const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESSIONS_KEY) ?? '[]') as OpenSession[];
 const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
 
-const parseModules = (s: string) => s.split(',').map((m) => m.trim()).filter(Boolean);
+/** A comma-separated list's entries (modules, contact emails). */
+const splitList = (s: string) => s.split(',').map((m) => m.trim()).filter(Boolean);
 
 function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants: Grant[]; onChange: () => void }) {
   const { flash } = useShell();
@@ -41,7 +42,8 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
     setError(null);
     try {
       const s = await ok(api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }));
-      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt }];
+      rememberToken(s.sessionId, s.token, s.tokenExpiresAt);
+      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt }];
       saveSessions(all);
       setSessions(all.filter((x) => x.tenantId === tenantId));
       setReason('');
@@ -92,6 +94,7 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
             <Button loading={busy} onClick={() => void end(s.sessionId)}>
               End session
             </Button>
+            <SessionToken tenantId={tenantId} sessionId={s.sessionId} expiresAt={s.tokenExpiresAt} />
           </SpaceBetween>
         ))}
         <form onSubmit={(e) => (e.preventDefault(), void signIn())}>
@@ -111,10 +114,9 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
 
 function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
   const { flash } = useShell();
-  const [f, setF] = useState({ tenantId: knownTenants()[0] ?? '', ticketId: '', reason: '', level: 'read-only', modules: '', hours: '2' });
+  const [f, setF] = useState({ tenantId: knownTenants()[0] ?? '', ticketId: '', reason: '', level: 'read-only' as Level, modules: '', hours: '2' });
   const [policy, setPolicy] = useState<Policy | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   useEffect(() => {
     setPolicy(null);
     const t = f.tenantId.trim();
@@ -124,82 +126,54 @@ function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
     }, 300);
     return () => clearTimeout(timer);
   }, [f.tenantId]);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const submit = () =>
+    run(async () => {
       const tenantId = f.tenantId.trim();
-      const modules = parseModules(f.modules);
+      const modules = splitList(f.modules);
       const r = await ok(
         api().POST('/v1/tenants/{tenantId}/access-requests', {
           params: { path: { tenantId }, header: idem() },
-          body: { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level as 'read-only' | 'full', ...(modules.length ? { modules } : {}) }, durationHours: Number(f.hours) },
+          body: { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level, ...(modules.length ? { modules } : {}) }, durationHours: Number(f.hours) },
         }),
       );
       rememberTenant(tenantId);
       flash('success', `Access requested at ${tenantId} for ticket ${r.ticketId}; its contacts are emailed to approve.`);
       setF({ ...f, ticketId: '', reason: '' });
       onDone(tenantId);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
-    <form onSubmit={(e) => e.preventDefault()}>
-      <Form
-        header={<Header variant="h2" description="The tenant's contacts are emailed to approve or deny.">Request access</Header>}
-        actions={
-          <Button variant="primary" loading={busy} onClick={() => void submit()}>
-            Request access
-          </Button>
-        }
+    <ActionForm
+      title="Request access"
+      description="The tenant's contacts are emailed to approve or deny."
+      action="Request access"
+      busy={busy}
+      error={error}
+      fields={['ticketId', 'reason', 'scope', 'durationHours', 'tenantId']}
+      onSubmit={() => void submit()}
+    >
+      <TextField label="Tenant" value={f.tenantId} onChange={(v) => setF({ ...f, tenantId: v })} error={error} path="tenantId" />
+      <TextField label="Ticket" value={f.ticketId} onChange={(v) => setF({ ...f, ticketId: v })} error={error} path="ticketId" />
+      <TextField label="Reason" value={f.reason} onChange={(v) => setF({ ...f, reason: v })} error={error} path="reason" />
+      <FormField label="Scope" errorText={fieldError(error, 'scope.level')}>
+        <ScopeRadios value={f.level} onChange={(level) => setF({ ...f, level })} />
+      </FormField>
+      <FormField label="Modules" description="Comma-separated; empty: every module." errorText={fieldError(error, 'scope.modules') ?? fieldError(error, 'scope')}>
+        <Input value={f.modules} onChange={(e) => setF({ ...f, modules: e.detail.value })} />
+      </FormField>
+      <FormField
+        label="Duration (hours)"
+        constraintText={policy ? `1–${policy.maxDurationHours} hours at ${f.tenantId.trim()}` : 'The tenant sets the maximum.'}
+        errorText={fieldError(error, 'durationHours')}
       >
-        <Container>
-          <SpaceBetween size="m">
-            <ProblemAlert error={error} fields={['ticketId', 'reason', 'scope', 'durationHours', 'tenantId']} />
-            <ColumnLayout columns={3}>
-              <FormField label="Tenant" errorText={fieldError(error, 'tenantId')}>
-                <Input value={f.tenantId} onChange={(e) => setF({ ...f, tenantId: e.detail.value })} />
-              </FormField>
-              <FormField label="Ticket" errorText={fieldError(error, 'ticketId')}>
-                <Input value={f.ticketId} onChange={(e) => setF({ ...f, ticketId: e.detail.value })} />
-              </FormField>
-              <FormField label="Reason" errorText={fieldError(error, 'reason')}>
-                <Input value={f.reason} onChange={(e) => setF({ ...f, reason: e.detail.value })} />
-              </FormField>
-              <FormField label="Scope" errorText={fieldError(error, 'scope.level')}>
-                <RadioGroup
-                  value={f.level}
-                  onChange={(e) => setF({ ...f, level: e.detail.value })}
-                  items={[
-                    { value: 'read-only', label: 'Read-only' },
-                    { value: 'full', label: 'Full' },
-                  ]}
-                />
-              </FormField>
-              <FormField label="Modules" description="Comma-separated; empty: every module." errorText={fieldError(error, 'scope.modules') ?? fieldError(error, 'scope')}>
-                <Input value={f.modules} onChange={(e) => setF({ ...f, modules: e.detail.value })} />
-              </FormField>
-              <FormField
-                label="Duration (hours)"
-                constraintText={policy ? `1–${policy.maxDurationHours} hours at ${f.tenantId.trim()}` : 'The tenant sets the maximum.'}
-                errorText={fieldError(error, 'durationHours')}
-              >
-                <Input type="number" inputMode="numeric" value={f.hours} onChange={(e) => setF({ ...f, hours: e.detail.value })} />
-              </FormField>
-            </ColumnLayout>
-            {policy && (
-              <Box variant="p">
-                {f.tenantId.trim()}'s policy: at most {policy.maxDurationHours} hours; {policy.approvalsRequired} approval{policy.approvalsRequired === 1 ? '' : 's'} needed; an
-                unanswered request expires after {policy.requestTtlHours} hours.
-              </Box>
-            )}
-          </SpaceBetween>
-        </Container>
-      </Form>
-    </form>
+        <Input type="number" inputMode="numeric" value={f.hours} onChange={(e) => setF({ ...f, hours: e.detail.value })} />
+      </FormField>
+      {policy && (
+        <Box variant="p">
+          {f.tenantId.trim()}'s policy: at most {policy.maxDurationHours} hours; {policy.approvalsRequired} approval{policy.approvalsRequired === 1 ? '' : 's'} needed; an
+          unanswered request expires after {policy.requestTtlHours} hours.
+        </Box>
+      )}
+    </ActionForm>
   );
 }
 
@@ -259,70 +233,37 @@ function MyRequests({ tenants, version }: { tenants: string[]; version: number }
 
 function UpfrontApproval({ onDone }: { onDone: (t: string) => void }) {
   const { flash } = useShell();
-  const [f, setF] = useState({ tenantId: '', ticketId: '', reason: '', level: 'read-only', approvedBy: '', hours: '2' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const [f, setF] = useState({ tenantId: '', ticketId: '', reason: '', level: 'read-only' as Level, approvedBy: '', hours: '2' });
+  const { busy, error, run } = useAction();
+  const submit = () =>
+    run(async () => {
       const tenantId = f.tenantId.trim();
-      const emails = parseModules(f.approvedBy);
-      const body = { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level as 'read-only' | 'full' }, durationHours: Number(f.hours), approvedBy: (emails.length === 1 ? emails[0] : emails) as string };
+      const emails = splitList(f.approvedBy);
+      const body = { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level }, durationHours: Number(f.hours), approvedBy: (emails.length === 1 ? emails[0] : emails) as string };
       const g = await ok(api().POST('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, header: idem() }, body }));
       rememberTenant(tenantId);
-      flash('success', `Approval recorded: the support team has access to ${tenantId} ${g.expiresAt ? `until ${new Date(g.expiresAt).toLocaleString()}` : ''}. The contacts are emailed.`);
+      flash('success', `Approval recorded: the support team has access to ${tenantId} ${g.expiresAt ? `until ${absolute(g.expiresAt)}` : ''}. The contacts are emailed.`);
       onDone(tenantId);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
-    <form onSubmit={(e) => e.preventDefault()}>
-      <Form
-        header={<Header variant="h2" description="A contact approved by phone or ticket: record it; the contacts are emailed.">Record an upfront approval</Header>}
-        actions={
-          <Button variant="primary" loading={busy} onClick={() => void submit()}>
-            Record approval
-          </Button>
-        }
-      >
-        <Container>
-          <SpaceBetween size="m">
-            <ProblemAlert error={error} fields={['ticketId', 'reason', 'scope', 'durationHours', 'approvedBy']} />
-            <ColumnLayout columns={3}>
-              <FormField label="Tenant">
-                <Input value={f.tenantId} onChange={(e) => setF({ ...f, tenantId: e.detail.value })} />
-              </FormField>
-              <FormField label="Ticket" errorText={fieldError(error, 'ticketId')}>
-                <Input value={f.ticketId} onChange={(e) => setF({ ...f, ticketId: e.detail.value })} />
-              </FormField>
-              <FormField label="Reason" errorText={fieldError(error, 'reason')}>
-                <Input value={f.reason} onChange={(e) => setF({ ...f, reason: e.detail.value })} />
-              </FormField>
-              <FormField label="Approved by (contact emails)" description="Comma-separated." errorText={fieldError(error, 'approvedBy')}>
-                <Input value={f.approvedBy} onChange={(e) => setF({ ...f, approvedBy: e.detail.value })} />
-              </FormField>
-              <FormField label="Scope" errorText={fieldError(error, 'scope')}>
-                <RadioGroup
-                  value={f.level}
-                  onChange={(e) => setF({ ...f, level: e.detail.value })}
-                  items={[
-                    { value: 'read-only', label: 'Read-only' },
-                    { value: 'full', label: 'Full' },
-                  ]}
-                />
-              </FormField>
-              <FormField label="Duration (hours)" errorText={fieldError(error, 'durationHours')}>
-                <Input type="number" inputMode="numeric" value={f.hours} onChange={(e) => setF({ ...f, hours: e.detail.value })} />
-              </FormField>
-            </ColumnLayout>
-          </SpaceBetween>
-        </Container>
-      </Form>
-    </form>
+    <ActionForm
+      title="Record an upfront approval"
+      description="A contact approved by phone or ticket: record it; the contacts are emailed."
+      action="Record approval"
+      busy={busy}
+      error={error}
+      fields={['ticketId', 'reason', 'scope', 'durationHours', 'approvedBy']}
+      onSubmit={() => void submit()}
+    >
+      <TextField label="Tenant" value={f.tenantId} onChange={(v) => setF({ ...f, tenantId: v })} />
+      <TextField label="Ticket" value={f.ticketId} onChange={(v) => setF({ ...f, ticketId: v })} error={error} path="ticketId" />
+      <TextField label="Reason" value={f.reason} onChange={(v) => setF({ ...f, reason: v })} error={error} path="reason" />
+      <TextField label="Approved by (contact emails)" description="Comma-separated." value={f.approvedBy} onChange={(v) => setF({ ...f, approvedBy: v })} error={error} path="approvedBy" />
+      <FormField label="Scope" errorText={fieldError(error, 'scope')}>
+        <ScopeRadios value={f.level} onChange={(level) => setF({ ...f, level })} />
+      </FormField>
+      <TextField label="Duration (hours)" type="number" value={f.hours} onChange={(v) => setF({ ...f, hours: v })} error={error} path="durationHours" />
+    </ActionForm>
   );
 }
 

@@ -1,0 +1,91 @@
+/**
+ * An example vendor application: a tenant's "billing" and "settings" data, served only to a valid
+ * support session. The support-session token is verified offline (`@support-access/verify`);
+ * revocation arrives as events: polled from `GET /_local/events` locally, or posted to
+ * `POST /support-access/events` by an EventBridge API destination when deployed (docs/integrate.md).
+ *
+ *   npx tsx examples/vendor-app/server.ts        (beside `npm start`; http://localhost:4000)
+ */
+import { createServer, type Server } from 'node:http';
+import { createVerifier, SessionRefusedError, type SupportAccessEvent } from '../../packages/verify/src/index.ts';
+
+export interface VendorAppOptions {
+  port: number;
+  /** The support-access API (issuer, JWKS and, locally, the events). */
+  apiUrl: string;
+  audience: string;
+  /** Poll `GET /_local/events` this often (ms); 0: no polling (events come by POST). */
+  eventsPollMs?: number;
+  /** Required in `x-events-secret` on `POST /support-access/events`; unset: that route is off. */
+  eventsSecret?: string;
+  now?: () => Date;
+}
+
+const data = (tenant: string): Record<string, Record<string, unknown>> => ({
+  billing: { tenant, plan: 'Business', invoices: [{ id: 'INV-1', amount: 420, currency: 'EUR' }] },
+  settings: { tenant, timeZone: 'Europe/Prague', sso: true },
+});
+
+export async function startVendorApp(o: VendorAppOptions) {
+  const verifier = createVerifier({ jwksUrl: `${o.apiUrl}/v1/.well-known/jwks.json`, issuer: o.apiUrl, audience: o.audience, ...(o.now ? { now: o.now } : {}) });
+  let seen = 0;
+  const poll = async () => {
+    const { items } = (await (await fetch(`${o.apiUrl}/_local/events`)).json()) as { items: SupportAccessEvent[] };
+    for (const e of items.slice(seen)) verifier.handleEvent(e);
+    seen = items.length;
+  };
+  const timer = o.eventsPollMs ? setInterval(() => void poll().catch(() => undefined), o.eventsPollMs) : undefined;
+
+  const server: Server = createServer((req, res) => {
+    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    void (async () => {
+      if (req.method === 'POST' && req.url === '/support-access/events') {
+        if (!o.eventsSecret || req.headers['x-events-secret'] !== o.eventsSecret) return reply(403, { error: 'forbidden' });
+        let raw = '';
+        for await (const chunk of req) raw += chunk;
+        verifier.handleEvent(JSON.parse(raw) as SupportAccessEvent);
+        return reply(204, null);
+      }
+      const m = /^\/tenants\/([^/]+)\/(billing|settings)$/.exec(req.url ?? '');
+      if (!m) return reply(404, { error: 'not found' });
+      const [, tenant, module] = m as unknown as [string, string, string];
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!token) return reply(401, { error: 'a support session token is required' });
+      try {
+        const s = await verifier.verify(token);
+        if (s.tenantId !== tenant || !s.canRead(module)) return reply(403, { error: `no access to ${module} of ${tenant}` });
+        if (req.method === 'GET') return reply(200, data(tenant)[module]);
+        if (req.method !== 'PUT') return reply(405, { error: 'GET or PUT' });
+        if (!s.canWrite(module)) return reply(403, { error: 'this support session is read-only' });
+        return reply(200, { ...data(tenant)[module], updatedBy: s.agent.email });
+      } catch (e) {
+        if (e instanceof SessionRefusedError) return reply(401, { error: e.message, reason: e.reason });
+        return reply(500, { error: 'internal' });
+      }
+    })();
+  });
+  await new Promise<void>((r) => server.listen(o.port, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    verifier,
+    pollEvents: poll,
+    /** Stops taking events (the events-down scenario). */
+    stopEvents: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = await startVendorApp({
+    port: Number(process.env.VENDOR_PORT ?? 4000),
+    apiUrl: process.env.API_URL ?? 'http://localhost:3000',
+    audience: process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local',
+    eventsPollMs: Number(process.env.EVENTS_POLL_MS ?? 250),
+    ...(process.env.EVENTS_SECRET ? { eventsSecret: process.env.EVENTS_SECRET } : {}),
+  });
+  console.log(`vendor app on ${app.url}: GET|PUT /tenants/{tenantId}/billing|settings with Authorization: Bearer <support-session token>`);
+}

@@ -1,0 +1,88 @@
+/**
+ * The DynamoDB side of incremental audit verification (`lambdas/domain/audit-verify.ts`): the
+ * tenant's events from an id on, its verification checkpoint, and its grants' stored state read
+ * leniently (a grant edited by hand into something that no longer parses is still compared).
+ */
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { attr, keys } from '../contract/table.ts';
+import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../domain/ports.ts';
+import { type Item, parseStoredAudit } from './items.ts';
+import type { StoreOptions } from './table.ts';
+
+const CheckpointSchema = z.object({ seq: z.int().nonnegative(), hash: z.string(), eventId: z.string(), fromEventId: z.string(), at: z.string(), mac: z.string() });
+
+/** `AUDIT$` sorts after every `AUDIT#…` key: the end of a tenant's events. */
+const AUDIT_END = 'AUDIT$';
+const GRANT_END = 'GRANT$';
+
+/** Reads a grant's state leniently: missing or mistyped fields read as what they would mean. */
+function grantState(i: Item): StoredGrantState {
+  const grantees = Array.isArray(i.grantees) ? (i.grantees as Item[]) : [];
+  return {
+    grantId: String(i.grantId ?? String(i[attr.sk]).slice('GRANT#'.length)),
+    status: String(i.status),
+    expiresAt: typeof i.expiresAt === 'string' ? i.expiresAt : null,
+    grantees: grantees.map((g) => ({ id: String(g?.id), email: String(g?.email), addedAt: String(g?.addedAt ?? '') })),
+    endedAt: typeof i.endedAt === 'string' ? i.endedAt : null,
+  };
+}
+
+/** The `AuditVerifyStore` port (audit items read leniently with `parseStoredAudit`). */
+export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptions): AuditVerifyStore {
+  /** Items of the tenant's partition with sort keys in [from, to), page after page, at most `limit`. */
+  async function range(tenantId: string, from: string, to: string, limit: number): Promise<{ items: Item[]; more: boolean }> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+          ExpressionAttributeValues: { ':pk': keys.auditPrefix(tenantId).PK, ':from': from, ':to': to },
+          ConsistentRead: true,
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start && items.length < limit);
+    // A full read may have stopped exactly at the end: `more` is then a harmless extra call.
+    return { items: items.filter((i) => String(i[attr.sk]) !== to), more: start !== undefined };
+  }
+
+  return {
+    async auditFrom(tenantId, fromEventId, limit) {
+      const from = fromEventId === null ? keys.auditPrefix(tenantId).SK : keys.audit(tenantId, fromEventId).SK;
+      const { items, more } = await range(tenantId, from, AUDIT_END, limit);
+      return { items: items.map(parseStoredAudit), more };
+    },
+    async auditCheckpoint(tenantId) {
+      const res = await doc.send(new GetCommand({ TableName, Key: keys.auditCheckpoint(tenantId), ConsistentRead: true }));
+      if (!res.Item) return null;
+      const parsed = CheckpointSchema.safeParse(res.Item);
+      return parsed.success ? (parsed.data as AuditCheckpoint) : 'malformed';
+    },
+    async putAuditCheckpoint(tenantId, checkpoint) {
+      await doc.send(new PutCommand({ TableName, Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint } }));
+    },
+    async grantStates(tenantId, which) {
+      if ('ids' in which) {
+        // GetItem each, 25 at a time (the store never uses batch reads: its role is not granted them).
+        const found: Item[] = [];
+        for (let i = 0; i < which.ids.length; i += 25) {
+          const got = await Promise.all(
+            which.ids.slice(i, i + 25).map(async (id) => (await doc.send(new GetCommand({ TableName, Key: keys.grant(tenantId, id), ConsistentRead: true }))).Item),
+          );
+          found.push(...got.filter((x): x is Item => x !== undefined));
+        }
+        return found.map(grantState);
+      }
+      const from = which.fromGrantId === null ? keys.grantPrefix(tenantId).SK : keys.grant(tenantId, which.fromGrantId).SK;
+      const { items } = await range(tenantId, from, GRANT_END, 1_000_000);
+      return items.map(grantState);
+    },
+  };
+}
