@@ -47,6 +47,19 @@ export async function addContact(api: TestApi, p: People, who: Who): Promise<voi
   expect(res.status).toBe(201);
 }
 
+/**
+ * A time as the v1.1 emails show it to a tenant on the default zone (UTC):
+ * `Tue 1 Dec 2026, 10:26 UTC`. Written here on its own, not taken from the templates, so a test
+ * that expects it checks what the reader sees.
+ */
+export function shownTime(isoTime: string): string {
+  const d = new Date(isoTime);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${day} ${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, ${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
+}
+
 export const asGrantee = (w: Who) => ({ id: w.sub, email: w.email, name: w.name });
 
 /** An error shaped like the one the SES client throws when the sending rate is exceeded. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, setupTenant, startTestApi, type Mail, type People, type TestApi, type Who } from '../helpers/http.ts';
-import { addContact, APP_BASE_URL, asGrantee, contactsOf, deliver, mailOf, onlyMail, pageUrl, sessionsUrl } from '../helpers/mail.ts';
+import { addContact, APP_BASE_URL, asGrantee, contactsOf, deliver, mailOf, onlyMail, pageUrl, sessionsUrl, shownTime } from '../helpers/mail.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -20,6 +20,8 @@ const REVOKED = /revoked/;
 const ENDED = /has ended/;
 const SIGNED_IN = /signed in/;
 const DENIED = /denied/;
+const APPROVED = /approved/;
+const CLOSED = /^Closed:/;
 
 const tenantPath = (p: People) => `/v1/tenants/${p.tenantId}`;
 const requestAccess = (p: People, body: Record<string, unknown> = {}, as: Who = p.agent) =>
@@ -79,7 +81,7 @@ describe('a new access request', () => {
       expectNames(m, p, { reason: 'totals are off for <b>March</b> "Q1"', scope: 'full access, modules: billing, invoices', link, ticket: 'TCK-42' });
       expect(m.body.text).toContain(person(p.agent));
       expect(m.body.text).toContain('6 hours from approval');
-      expect(m.body.text).toContain(req.body.expiresAt);
+      expect(m.body.text).toMatch(new RegExp(`Request open until:\\s+${escapeRe(shownTime(req.body.expiresAt))}`));
       expect(m.body.text).toMatch(/approve/i);
       expect(link.startsWith(`${APP_BASE_URL}/`)).toBe(true);
     }
@@ -136,11 +138,17 @@ describe('access switched on', () => {
       expect(m.subject).toBe(`Support access granted to ${p.tenantId} (ticket TCK-7)`);
       expectNames(m, p, { reason: 'export fails', scope: 'read-only, modules: reports', link, ticket: 'TCK-7' });
       expect(m.body.text).toMatch(new RegExp(`Who has access:\\s+${escapeRe(person(p.agent))}`));
-      expect(m.body.text).toMatch(new RegExp(`Until:\\s+${escapeRe(g.body.expiresAt)}`));
+      expect(m.body.text).toMatch(new RegExp(`Until:\\s+${escapeRe(shownTime(g.body.expiresAt))}`));
       expect(m.body.text).toMatch(new RegExp(`Granted by:\\s+${escapeRe(person(p.contact))}`));
       expect(m.body.text).toMatch(new RegExp(`Approved by:\\s+${escapeRe(person(p.contact))}`));
       expect(m.body.text).toMatch(/revoke/i);
     }
+    // v1.1: the requester is told of the approval, and by whom
+    const mine = await onlyMail(api, p.agent, APPROVED);
+    expectWellFormed(mine, p.agent);
+    expect(mine.subject).toBe(`Access on ${p.tenantId} approved (ticket TCK-7)`);
+    expect(mine.body.text).toMatch(new RegExp(`Approved by:\\s+${escapeRe(person(p.contact))}`));
+    expect(await mailOf(api, p.agent)).toHaveLength(1);
   });
 
   it('by a tenant admin directly emails the contacts: the whole support team, until when, granted by the admin', async () => {
@@ -158,7 +166,7 @@ describe('access switched on', () => {
       expect(m.subject).toBe(`Support access granted to ${p.tenantId}`);
       expectNames(m, p, { reason: 'migration check', scope: 'full access, every module', link });
       expect(m.body.text).toMatch(/Who has access:\s+the whole support team/);
-      expect(m.body.text).toMatch(new RegExp(`Until:\\s+${escapeRe(g.body.expiresAt)}`));
+      expect(m.body.text).toMatch(new RegExp(`Until:\\s+${escapeRe(shownTime(g.body.expiresAt))}`));
       expect(m.body.text).toMatch(new RegExp(`Granted by:\\s+${escapeRe(person(p.admin))}`));
     }
   });
@@ -217,7 +225,7 @@ describe('access switched on', () => {
       expectNames(m, p, { reason: 'data fix', scope: 'full access', link: `${pageUrl(p.tenantId)}/grants/${g.body.grantId}` });
       expect(m.body.text).toMatch(new RegExp(`Added:\\s+${escapeRe(person(p.agent2))}`));
       expect(m.body.text).toContain(`${person(p.lead)} added ${person(p.agent2)}`);
-      expect(m.body.text).toContain(g.body.expiresAt);
+      expect(m.body.text).toMatch(new RegExp(`Until:\\s+${escapeRe(shownTime(g.body.expiresAt))}`));
     }
   });
 });
@@ -235,12 +243,14 @@ describe('access switched off', () => {
     for (const c of contactsOf(p)) {
       const m = await onlyMail(api, c, REVOKED);
       expectWellFormed(m, c);
-      expect(m.subject).toBe(`Support access to ${p.tenantId} revoked`);
+      // v1.1: the one end-of-access digest; nobody signed in under this grant
+      expect(m.subject).toBe(`Support access to ${p.tenantId} revoked: 0 sessions, 0 s`);
       expectNames(m, p, { reason: 'short look', scope: 'read-only', link: `${pageUrl(p.tenantId)}/grants/${g.body.grantId}` });
       expect(m.body.text).toMatch(new RegExp(`Revoked by:\\s+${escapeRe(person(p.admin))}`));
       expect(m.body.text).toContain('ticket <closed>');
       expect(m.body.html).toContain('ticket &lt;closed&gt;');
-      expect(m.body.text).toContain(res.body.endedAt);
+      expect(m.body.text).toMatch(new RegExp(`Revoked at:\\s+${escapeRe(shownTime(res.body.endedAt))}`));
+      expect(m.body.text).toMatch(/Sessions:\s+nobody signed in under it/);
     }
   });
 
@@ -258,10 +268,11 @@ describe('access switched off', () => {
     for (const c of contactsOf(p)) {
       const m = await onlyMail(api, c, ENDED);
       expectWellFormed(m, c);
-      expect(m.subject).toBe(`Support access to ${p.tenantId} has ended`);
+      // v1.1: the one end-of-access digest; nobody signed in under this grant
+      expect(m.subject).toBe(`Support access to ${p.tenantId} has ended: 0 sessions, 0 s`);
       expectNames(m, p, { reason: 'one hour only', scope: 'read-only', link: sessionsUrl(p.tenantId) });
-      expect(m.body.text).toContain(g.body.expiresAt);
-      expect(m.body.text).toContain(person(p.agent));
+      expect(m.body.text).toMatch(new RegExp(`Ended at:\\s+${escapeRe(shownTime(g.body.expiresAt))}`));
+      expect(m.body.text).toMatch(new RegExp(`Who had access:\\s+${escapeRe(person(p.agent))}`));
     }
     // a rerun of the job emails nothing more
     await api.call('POST', '/_local/jobs/expire');
@@ -287,7 +298,7 @@ describe('support signs in', () => {
       expectNames(m, p, { reason: 'reproducing "slow" <report>', scope: 'read-only', link: sessionsUrl(p.tenantId), ticket: 'TCK-5' });
       expect(m.body.text).toContain('slow reports');
       expect(m.body.text).toMatch(new RegExp(`Who:\\s+${escapeRe(person(p.agent))}`));
-      expect(m.body.text).toContain(g.body.expiresAt);
+      expect(m.body.text).toMatch(new RegExp(`Access until:\\s+${escapeRe(shownTime(g.body.expiresAt))}`));
       expect(m.body.text).toMatch(new RegExp(`Granted by:\\s+${escapeRe(person(p.admin))}`));
       expect(m.body.html).toContain('reproducing &quot;slow&quot; &lt;report&gt;');
     }
@@ -311,7 +322,7 @@ describe('support signs in', () => {
 });
 
 describe('a denied request', () => {
-  it('emails the requester only, with who denied it and the comment', async () => {
+  it('emails the requester who denied it and the comment, and tells every contact who decided', async () => {
     // Prepare
     const p = await setupTenant(api);
     const req = await requestAccess(p, { ticketId: 'TCK-3', reason: 'need a look' });
@@ -328,9 +339,17 @@ describe('a denied request', () => {
     expect(m.body.text).toContain('not <now>');
     expect(m.body.html).toContain('not &lt;now&gt;');
     expect(await mailOf(api, p.agent)).toHaveLength(1);
+    // v1.1: every contact learns who decided, so nobody acts on the request email
     for (const c of contactsOf(p)) {
-      expect(await mailOf(api, c, DENIED)).toEqual([]);
-      expect(await mailOf(api, c)).toHaveLength(1); // the request.created one only
+      const closed = await onlyMail(api, c, DENIED);
+      expectWellFormed(closed, c);
+      expect(closed.subject).toBe(`Closed: support's access request to ${p.tenantId} (ticket TCK-3) was denied`);
+      expect(closed.body.text).toMatch(new RegExp(`Outcome:\\s+denied by ${escapeRe(person(p.contact))}`));
+      expect(closed.body.text).toContain('not <now>');
+      expect(closed.body.html).toContain('not &lt;now&gt;');
+      expect(closed.body.html).toContain(`href="${pageUrl(p.tenantId)}/requests/${req.body.requestId}"`);
+      expect(await mailOf(api, c, REQUESTED)).toHaveLength(1);
+      expect(await mailOf(api, c)).toHaveLength(2); // request.created, then request.decided
     }
   });
 });
@@ -453,9 +472,13 @@ describe('delivery runs in parallel', () => {
       expect(await mailOf(api, c, REQUESTED)).toHaveLength(2);
       expect(await mailOf(api, c, GRANTED)).toHaveLength(2);
       expect(await mailOf(api, c, REVOKED)).toHaveLength(1);
-      expect(await mailOf(api, c)).toHaveLength(5);
+      expect(await mailOf(api, c, CLOSED)).toHaveLength(1); // v1.1: who denied the second request
+      expect(await mailOf(api, c)).toHaveLength(6);
     }
-    expect(await mailOf(api, p.agent)).toHaveLength(1);
+    // v1.1: the requester hears of the approval as well as the denial
+    expect(await mailOf(api, p.agent, APPROVED)).toHaveLength(1);
+    expect(await mailOf(api, p.agent, DENIED)).toHaveLength(1);
+    expect(await mailOf(api, p.agent)).toHaveLength(2);
   });
 });
 

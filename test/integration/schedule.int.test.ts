@@ -31,7 +31,8 @@ describe('the schedule', () => {
     expect(audit[0].actor).toEqual({ id: 'system' });
     await eventually(async () => {
       const mail = await api.mailTo(p.contact.email);
-      expect(mail.map((m) => m.subject)).toContain(`Support access to ${p.tenantId} has ended`);
+      // v1.1: the end-of-access digest (nobody signed in under this grant)
+      expect(mail.map((m) => m.subject)).toContain(`Support access to ${p.tenantId} has ended: 0 sessions, 0 s`);
     });
   });
 });

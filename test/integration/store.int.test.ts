@@ -213,10 +213,11 @@ describe('the due-at index', () => {
     requests = [];
     // Act
     const report = await runExpiry(deps);
-    // Assess: one index query per shard, then per due grant a read and one transaction
+    // Assess: one index query per shard, then per due grant a read, one query of its sessions (the
+    // v1.1 end-of-access digest reads them through SESSIONS#t#GRANT#g) and one transaction
     expect(report.grantsExpired).toBe(3);
     const queries = requests.filter((r) => r === 'QueryCommand').length;
-    expect(queries).toBe(DUE_SHARDS);
+    expect(queries).toBe(DUE_SHARDS + due.ids.length);
     expect(requests.filter((r) => r === 'TransactWriteItemsCommand')).toHaveLength(3);
     for (const id of due.ids) expect((await deps.store.getGrant(due.tenantId, id))?.status).toBe('EXPIRED');
   });
