@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** `no-restricted-imports` with these groups of patterns, each with why. */
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'web/dist/', 'cdk.out/', '.local/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
@@ -16,11 +19,44 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  // The layers' boundaries (docs/architecture.md): who may import whom.
   {
     // The domain is pure: it never learns that AWS (or the local stack) exists.
     files: ['lambdas/domain/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '#store/*', '#http/*', '../store/*', '../http/*', '../../local/*'] }],
-    },
+    rules: restrict(
+      { group: ['@aws-sdk/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*', '@middy/*'], message: 'the domain imports nothing from AWS; declare a port in domain/ports.ts' },
+      { group: ['../store/*', '../http/*', '../jobs/*', '../runtime/*', '../../local/*', '#store/*', '#http/*'], message: 'the domain imports only the contract and itself' },
+    ),
+  },
+  {
+    files: ['lambdas/contract/**/*.ts'],
+    rules: restrict({ group: ['@aws-sdk/*', '../store/*', '../http/*', '../jobs/*', '../runtime/*'], message: 'the contract is data: routes, schemas, keys' }),
+  },
+  {
+    files: ['lambdas/http/**/*.ts'],
+    rules: restrict(
+      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies' },
+      { group: ['../jobs/*'], message: 'the HTTP functions do not import the jobs' },
+    ),
+  },
+  {
+    files: ['lambdas/jobs/**/*.ts'],
+    rules: restrict(
+      { group: ['../http/*'], message: 'jobs never import http; shared wiring lives in lambdas/runtime/' },
+      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies' },
+    ),
+  },
+  {
+    // The session-token keys: signing and the JWKS over a port; the KMS client is the runtime's.
+    files: ['lambdas/keys/**/*.ts'],
+    rules: restrict(
+      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store (the KMS client: runtime/kms.ts)' },
+      { group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the keys are an adapter below the functions; they import no layer above them' },
+    ),
+  },
+  {
+    // The store is an adapter: it implements the domain's ports and knows nothing above it.
+    files: ['lambdas/store/**/*.ts'],
+    rules: restrict({ group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the store implements the ports; it imports no layer above it' }),
   },
 );

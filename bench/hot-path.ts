@@ -9,8 +9,6 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { ExecuteStatementCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { keys } from '../lambdas/contract/table.ts';
-import { setRuntime } from '../lambdas/http/runtime.ts';
-import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { observeHandlerCpu } from '../local/server.ts';
 import { startStack } from '../local/stack.ts';
@@ -69,7 +67,8 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
   const tableName = 'bench-hot';
   await ensureTable(endpoint, tableName);
   const { client, doc, meter, destroy } = meteredClients(endpoint);
-  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName });
+  // The adapter's handlers use the metered client.
+  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName, doc });
   // A lean keep-alive client: Node's fetch adds 0.1-0.3 ms of its own to every call.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -79,8 +78,6 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
     const expiresAt = new Date(now.getTime() + 24 * 3600_000).toISOString();
     const grants = [grantRecord(T, '01HOTGRANTTEAM000000000000', 0, createdAt, expiresAt), grantRecord(T, '01HOTGRANTAGENT00000000000', 1, createdAt, expiresAt)];
     await batchWrite(doc, tableName, grants.flatMap((g) => [grantItem(g), ...entryItems(g)]));
-    // The adapter's handlers use the metered client; the stack keeps its clock and cursor secret.
-    setRuntime({ ...stack.runtime, store: createDynamoStore({ doc, tableName, eventKey: async () => stack.runtime.eventKey! }) });
 
     const port = Number(new URL(stack.url).port);
     const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>

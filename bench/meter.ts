@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../lambdas/http/runtime.ts';
+import { documentClient } from '../lambdas/runtime/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb.ts';
 
 /** The commands whose input takes `ReturnConsumedCapacity`. */
@@ -144,7 +144,7 @@ export function meteredClients(endpoint: string): MeteredClients {
     },
     { step: 'initialize', name: 'benchMeter', priority: 'high' },
   );
-  // The same options as the Lambda runtime's document client (`lambdas/http/runtime.ts`).
+  // The same options as the Lambda runtime's document client (`lambdas/runtime/index.ts`).
   const doc = documentClient(client);
   return { client, doc, meter, destroy: () => client.destroy() };
 }

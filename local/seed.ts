@@ -1,5 +1,5 @@
 /** A demo tenant for `npm start -- --seed`: contacts, a policy and the people to sign in as. */
-import type { Runtime } from '../lambdas/http/runtime.ts';
+import type { AppDeps } from '../lambdas/runtime/index.ts';
 import { putContact, putPolicy } from '../lambdas/domain/settings.ts';
 import type { Principal } from '../lambdas/domain/ports.ts';
 
@@ -11,7 +11,7 @@ export const DEMO = {
   lead: { sub: 'lee', email: 'lee@vendor.test', name: 'Lee Lead', groups: ['support-lead'] },
 } as const;
 
-export async function seed(runtime: Runtime): Promise<void> {
+export async function seed(runtime: AppDeps): Promise<void> {
   const admin: Principal = { id: DEMO.admin.sub, email: DEMO.admin.email, emailVerified: true, name: DEMO.admin.name, roles: ['tenant-admin'], tenantId: DEMO.tenantId };
   await putContact(runtime, admin, DEMO.tenantId, DEMO.admin.email, DEMO.admin.name);
   await putContact(runtime, admin, DEMO.tenantId, DEMO.contact.email, DEMO.contact.name);

@@ -12,6 +12,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import * as z from 'zod';
 import { groups, routeKey, routes, type RouteDef } from '../lambdas/contract/routes.ts';
 import { fieldErrors, problem } from '../lambdas/http/problem.ts';
+import type { DepsSource } from '../lambdas/runtime/index.ts';
 import type { LocalClock } from './clock.ts';
 import { gatewayClaims, type LocalIssuer } from './jwt.ts';
 
@@ -19,8 +20,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway's own limit on a request body. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
-type LambdaHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-const handlers = new Map<string, Promise<LambdaHandler>>();
+export type LambdaHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 let cpuObserver: ((routeId: string, cpuMs: number) => void) | undefined;
 
@@ -32,14 +32,10 @@ export function observeHandlerCpu(observer: ((routeId: string, cpuMs: number) =>
   cpuObserver = observer;
 }
 
-/** Loads a route group's Lambda module once, as a warm container would keep it. */
-export function loadHandler(file: string): Promise<LambdaHandler> {
-  let h = handlers.get(file);
-  if (!h) {
-    h = import(pathToFileURL(join(ROOT, file)).href).then((m: { handler: LambdaHandler }) => m.handler);
-    handlers.set(file, h);
-  }
-  return h;
+/** A Lambda module's handler over the given dependencies (`createHandler`, as every entry exports it). */
+export async function loadHandler(file: string, deps: DepsSource): Promise<LambdaHandler> {
+  const m = (await import(pathToFileURL(join(ROOT, file)).href)) as { createHandler: (deps: DepsSource) => LambdaHandler };
+  return m.createHandler(deps);
 }
 
 /** A Lambda context; `timeoutMs` is the function's timeout, as the deployed one has it. */
@@ -126,6 +122,8 @@ const TokenBody = z.object({
 const ClockBody = z.strictObject({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) });
 
 export interface LocalServerOptions {
+  /** What the handlers are given (the stack's table, clock, mailer and keys). */
+  deps: DepsSource;
   clock: LocalClock;
   issuer: LocalIssuer;
   /** The jobs, run on demand by `/_local/jobs/*`. */
@@ -306,6 +304,13 @@ async function serveConsole(res: ServerResponse, url: URL, dir: string): Promise
 
 /** Serves the API (and `/_local/*`) on `port`. */
 export async function startLocalServer(port: number, host: string, opts: LocalServerOptions): Promise<Server> {
+  // Each route group's handler is made once, as a warm container would keep it.
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const handlerOf = (file: string) => {
+    let h = handlers.get(file);
+    if (!h) handlers.set(file, (h = loadHandler(file, opts.deps)));
+    return h;
+  };
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -332,7 +337,7 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         }
         const body = await readBody(req);
         if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
-        const handler = await loadHandler(groups[route.group].handler);
+        const handler = await handlerOf(groups[route.group].handler);
         const event = gatewayEvent(req, url, route, params, body, claims);
         const observer = cpuObserver;
         const cpu0 = observer ? process.cpuUsage() : undefined;

@@ -6,16 +6,13 @@
 import type { Server } from 'node:http';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
-import { documentClient, setRuntime, ulidIds, type Runtime } from '../lambdas/http/runtime.ts';
-import { setMailer } from '../lambdas/jobs/runtime.ts';
-import { createSesMailer } from '../lambdas/jobs/ses-mailer.ts';
-import { parseSupportEmailDomains } from '../lambdas/domain/identity.ts';
-import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { buildDeps, documentClient, type AppDeps, type Settings } from '../lambdas/runtime/index.ts';
+import { createSesMailer } from '../lambdas/runtime/ses-mailer.ts';
 import { createLocalKeySet, type LocalKeySet } from '../lambdas/keys/local-keys.ts';
-import { setSessionKeys } from '../lambdas/keys/runtime.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
@@ -23,7 +20,6 @@ import { freePort } from './ports.ts';
 import { lambdaContext, loadHandler, startLocalServer } from './server.ts';
 import { createLocalBus, createStreamPoller, type LocalBus } from './events.ts';
 import type { EventBus } from '../lambdas/domain/events.ts';
-import { setEventBus } from '../lambdas/jobs/publish.ts';
 
 export interface StackOptions {
   /** API port (0: any free port). */
@@ -64,6 +60,13 @@ export interface StackOptions {
    * to it that records the keys asked for or injects faults (throttling, timeouts, cancellations).
    */
   onDynamoClient?: (client: DynamoDBClient) => void;
+  /** The document client of the handlers and jobs instead of the stack's own (the bench meters its calls). */
+  doc?: DynamoDBDocumentClient;
+  /**
+   * Settings instead of the local ones (`npm start` passes those the environment gives:
+   * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`).
+   */
+  settings?: Partial<Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey' | 'sessionTokenAudience'>>;
 }
 
 export interface Stack {
@@ -72,7 +75,8 @@ export interface Stack {
   dynamoEndpoint: string;
   tableName: string;
   clock: LocalClock;
-  runtime: Runtime;
+  /** The dependencies the handlers and jobs of this stack are given. */
+  runtime: AppDeps;
   /** The JWT issuer, so tests can mint tokens that `/_local/token` refuses to (already expired). */
   issuer: LocalIssuer;
   /** The support-session token keys, made at start (tests rotate them). */
@@ -114,42 +118,47 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const issuer = await createLocalIssuer(`${url}/_local`);
     const dynamoClient = localDynamoClient(dynamoEndpoint);
     opts.onDynamoClient?.(dynamoClient);
-    const doc = documentClient(dynamoClient);
-    const runtime: Runtime = {
-      store: createDynamoStore({ doc, tableName, eventKey: async () => runtime.eventKey! }),
-      clock,
-      ids: ulidIds(clock),
+    const mailFrom = opts.mailFrom ?? 'support-access@example.com';
+    const sesMailer = createSesMailer(new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }), mailFrom);
+    const local = (name: string, value: string) => ({ name, arnName: `${name}_SECRET_ARN`, value });
+    const settings: Settings = {
+      tableName,
       // The support staff of the local stack are @vendor.test (the demo's Sam and Lee).
-      supportEmailDomains: parseSupportEmailDomains(process.env.SUPPORT_EMAIL_DOMAINS ?? 'vendor.test'),
-      cursorSecret: process.env.CURSOR_SECRET ?? 'local-only-cursor-secret',
-      auditKey: process.env.AUDIT_KEY ?? 'local-only-audit-key',
-      eventKey: process.env.EVENT_KEY ?? 'local-only-event-key',
+      supportEmailDomains: 'vendor.test',
+      cursorSecret: local('CURSOR_SECRET', 'local-only-cursor-secret'),
+      auditKey: local('AUDIT_KEY', 'local-only-audit-key'),
+      eventKey: local('EVENT_KEY', 'local-only-event-key'),
+      mailFrom,
+      appBaseUrl: opts.appBaseUrl ?? `http://localhost:${port}/app`,
+      secretsExtension: { port: '', sessionToken: '' },
+      inLambda: false,
+      ...opts.settings,
     };
-    setRuntime(runtime);
     // Support-session tokens: a key made now, the API's address as issuer (as deployed).
     const sessionKeys = await createLocalKeySet();
-    setSessionKeys(sessionKeys, { issuer: url, audience: process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local' });
-    process.env.MAIL_FROM ??= opts.mailFrom ?? 'support-access@example.com';
-    process.env.APP_BASE_URL ??= opts.appBaseUrl ?? `http://localhost:${port}/app`;
-    const sesMailer = createSesMailer(
-      new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
-      process.env.MAIL_FROM,
-    );
-    setMailer(opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer);
-
     // ---- events: the stream, the publisher, the bus ----
     const eventsOn = opts.events ?? opts.tableStream ?? true;
-    let events: LocalBus | null = null;
+    const events: LocalBus | null = eventsOn ? createLocalBus() : null;
+    const runtime = buildDeps(
+      { ...settings, sessionTokenIssuer: url, sessionTokenAudience: settings.sessionTokenAudience ?? process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local' },
+      {
+        doc: opts.doc ?? documentClient(dynamoClient),
+        clock,
+        mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
+        sessionKeys,
+        ...(events ? { bus: opts.wrapEventBus ? opts.wrapEventBus(events) : events } : {}),
+      },
+    );
+    const deps = () => runtime;
+
     let publishEvents = async () => undefined as void;
     if (eventsOn) {
-      const bus = (events = createLocalBus());
-      setEventBus(opts.wrapEventBus ? opts.wrapEventBus(bus) : bus);
-      const publisher = await loadHandler('lambdas/jobs/publish.ts');
+      const publisher = await loadHandler('lambdas/jobs/publish.ts', deps);
       const poller = await createStreamPoller(dynamoEndpoint, tableName, (ev) => publisher(ev, lambdaContext('support-access-publisher', 60_000)) as unknown as Promise<DynamoDBBatchResponse>);
       publishEvents = () => poller.poll();
     }
 
-    const expireJob = await loadHandler('lambdas/jobs/expire.ts');
+    const expireJob = await loadHandler('lambdas/jobs/expire.ts', deps);
     const runExpiryOnly = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
     const runExpiry = async () => {
       const report = await runExpiryOnly();
@@ -157,11 +166,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       return report;
     };
     // The notifier's scheduled trigger: what EventBridge sends it every minute in AWS.
-    const notifier = await loadHandler('lambdas/jobs/deliver.ts');
+    const notifier = await loadHandler('lambdas/jobs/deliver.ts', deps);
     const deliver = () =>
       notifier({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-notifier', 60_000)) as Promise<DrainReport>;
 
     const server = await startLocalServer(port, host, {
+      deps,
       clock,
       issuer,
       jobs: { expire: runExpiry, drainOutbox: deliver },

@@ -4,10 +4,8 @@
  * already served are still skipped). Against AWS it uses TABLE_NAME and the usual AWS credentials;
  * DYNAMODB_ENDPOINT points it at DynamoDB Local. Locally, `/_local/outbox/*` does the same.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { OutboxStore } from '../lambdas/domain/ports.ts';
-import { documentClient, requiredEnv } from '../lambdas/http/runtime.ts';
-import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
+import { buildDeps, settingsFromEnv } from '../lambdas/runtime/index.ts';
 
 /** Runs one command; returns the lines to print and the exit code. */
 export async function outboxCommand(outbox: OutboxStore, args: string[], now: Date): Promise<{ lines: string[]; code: number }> {
@@ -30,11 +28,7 @@ export async function outboxCommand(outbox: OutboxStore, args: string[], now: Da
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const endpoint = process.env.DYNAMODB_ENDPOINT;
-  const store = createDynamoStore({
-    doc: documentClient(new DynamoDBClient(endpoint ? { endpoint } : {})),
-    tableName: requiredEnv('TABLE_NAME'),
-  });
+  const { store } = buildDeps(settingsFromEnv());
   const { lines, code } = await outboxCommand(store, process.argv.slice(2), new Date());
   console.log(lines.join('\n'));
   process.exitCode = code;

@@ -17,6 +17,18 @@ export const attr = {
   type: 'type',
 } as const;
 
+/** An item's table key. */
+export interface TableKey {
+  PK: string;
+  SK: string;
+}
+
+/** The table key of an item. */
+export const tableKeyOf = (item: Record<string, unknown>): TableKey => ({ PK: String(item[attr.pk]), SK: String(item[attr.sk]) });
+
+/** Every attribute the key design adds to an item (keys, index keys, TTL, type tag). */
+export const keyAttributes: readonly string[] = Object.values(attr);
+
 export const indexes = {
   /**
    * Caller-centric look-ups: the grants that name an agent, every support-team grant, failed mail;

@@ -12,7 +12,7 @@
  * rebuild the chain without `verifyAuditChain` noticing.
  */
 import { createHmac } from 'node:crypto';
-import type { AuditEvent } from '../contract/schemas.ts';
+import type { AuditChainVerification, AuditEvent } from '../contract/schemas.ts';
 import { ConcurrentUpdateError } from './errors.ts';
 import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from './ports.ts';
 import { DUE_SHARDS } from '../contract/table.ts';
@@ -39,17 +39,9 @@ export interface ChainDeps {
   eventKey?: string;
 }
 
-/** JSON with object keys sorted at every depth: one spelling per value, so one hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+import { canonicalJson } from './canonical-json.ts';
+
+export { canonicalJson };
 
 /** What a hash or MAC of an event covers: its contract fields, in canonical JSON. */
 export function eventContent(event: AuditEvent): string {
@@ -176,38 +168,11 @@ function groupByTenant(waiting: StoredAuditEvent[], now: string): Map<string, Au
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-export type ChainProblemKind =
-  | 'altered'
-  | 'missing'
-  | 'broken-link'
-  | 'duplicate'
-  | 'head-mismatch'
-  | 'unsealed-too-long'
-  | 'forged'
-  | 'checkpoint'
-  | 'grant-state'
-  | 'incomplete';
-
-export interface ChainProblem {
-  problem: ChainProblemKind;
-  eventId: string | null;
-  seq: number | null;
-  detail: string;
-  /** `grant-state`: the grant, and which of its stored fields differ from its events. */
-  grantId?: string;
-  fields?: string[];
-}
-
-export interface ChainVerification {
-  tenantId: string;
-  valid: boolean;
-  checkedAt: string;
-  events: number;
-  sealed: number;
-  unsealed: number;
-  head: ChainHead | null;
-  problems: ChainProblem[];
-}
+/** What a verification found (the contract's schema is the one source of these types). */
+// The whole-chain part of it: the checkpoint's fields are incremental verification's (`audit-verify.ts`).
+export type ChainVerification = Omit<AuditChainVerification, 'mode' | 'checkpoint' | 'complete' | 'saved' | 'grantsChecked'>;
+export type ChainProblem = ChainVerification['problems'][number];
+export type ChainProblemKind = ChainProblem['problem'];
 
 /**
  * Checks a tenant's whole chain.

@@ -19,7 +19,7 @@ import {
 } from './errors.ts';
 import { digestOf, lapsedExtensions } from './endings.ts';
 import { canonicalEmail, isSupportEmail } from './identity.ts';
-import { actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM, warnAtFor } from './model.ts';
+import { actingRole, actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM, warnAtFor } from './model.ts';
 import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
 import { retrying } from './retry.ts';
 import { getPolicy, listContacts } from './settings.ts';
@@ -133,6 +133,27 @@ function upfrontApprovers(contacts: { email: string; name: string }[], approvedB
   });
 }
 
+/** The roles whose grant body differs: a tenant admin's direct grant, a support lead's upfront approval. */
+export const GRANTING_ROLES = ['tenant-admin', 'support-lead'] as const;
+
+/** A CreateGrant, its body decided by the caller's role once (`actingRole`), then handed on tagged. */
+export type GrantOrder = { as: 'tenant-admin'; body: AdminGrantBody } | { as: 'support-lead'; body: UpfrontGrantBody };
+
+/**
+ * The order a caller's grant body makes: tagged with the role the caller acts in. A caller in
+ * neither role is refused (403); a body that is not the one of that role (an upfront approval's
+ * `approvedBy` from an admin, or its absence from a lead) is a 400.
+ */
+export function grantOrder(caller: Principal, tenantId: string, body: AdminGrantBody | UpfrontGrantBody): GrantOrder {
+  const role = actingRole(caller, tenantId, GRANTING_ROLES);
+  if (role === null) throw new ForbiddenError('only a tenant admin or a support lead can grant access');
+  if (role === 'tenant-admin' && !('approvedBy' in body)) return { as: role, body };
+  if (role === 'support-lead' && 'approvedBy' in body) return { as: role, body };
+  throw new ValidationError(`this is not the body of a ${role}'s grant`, [
+    { path: 'approvedBy', message: role === 'support-lead' ? 'required: the contacts who approved upfront' : 'only a support lead records an upfront approval' },
+  ]);
+}
+
 /**
  * Switches access on. A tenant admin grants directly; a support lead records an approval that an
  * authorized contact gave upfront.
@@ -149,18 +170,23 @@ export async function createGrant(
   tenantId: string,
   body: AdminGrantBody | UpfrontGrantBody,
 ): Promise<Grant> {
+  return placeGrant(deps, caller, tenantId, grantOrder(caller, tenantId, body));
+}
+
+/** Creates the grant an order asks for (see `createGrant`). */
+export async function placeGrant(deps: Deps, caller: Principal, tenantId: string, order: GrantOrder): Promise<Grant> {
   const now = deps.clock.now();
   const policy = await getPolicy(deps, tenantId);
+  const { body } = order;
   if (body.durationHours !== undefined && body.durationHours > policy.maxDurationHours) {
     throw new ValidationError('durationHours is over the tenant policy', [
       { path: 'durationHours', message: `must be at most ${policy.maxDurationHours} (the tenant's maxDurationHours)` },
     ]);
   }
-  const upfront = !isAdminOf(caller, tenantId) && hasRole(caller, 'support-lead');
-  if (upfront && !policy.allowUpfrontApproval) {
+  if (order.as === 'support-lead' && !policy.allowUpfrontApproval) {
     throw new ForbiddenError("the tenant's policy does not allow upfront approvals; ask with an access request");
   }
-  if ('standing' in body && body.standing && !policy.allowStandingAccess) {
+  if (order.as === 'tenant-admin' && order.body.standing && !policy.allowStandingAccess) {
     throw new ValidationError('standing access is not allowed', [
       { path: 'standing', message: "the tenant's policy does not allow standing access" },
     ]);
@@ -171,38 +197,32 @@ export async function createGrant(
     throw new NoAuthorizedContactError('the tenant has no authorized contact to tell; add one first');
   }
   const grantor = actorOf(caller);
-  let grant: GrantRecord;
-  if (isAdminOf(caller, tenantId)) {
-    const admin = body as AdminGrantBody;
-    grant = buildGrant(deps, tenantId, now, {
-      origin: 'tenant-admin',
-      requestId: null,
-      ticketId: admin.ticketId ?? null,
-      reason: admin.reason,
-      scope: admin.scope,
-      grantees: admin.grantees,
-      grantedBy: grantor,
-      approvedBy: [grantor],
-      durationHours: admin.durationHours ?? null,
-      warningMinutes: policy.expiryWarningMinutes,
-    });
-  } else if (upfront) {
-    const lead = body as UpfrontGrantBody;
-    grant = buildGrant(deps, tenantId, now, {
-      origin: 'upfront-approval',
-      requestId: null,
-      ticketId: lead.ticketId,
-      reason: lead.reason,
-      scope: lead.scope,
-      grantees: lead.grantees,
-      grantedBy: grantor,
-      approvedBy: upfrontApprovers(contacts, lead.approvedBy, policy.approvalsRequired),
-      durationHours: lead.durationHours,
-      warningMinutes: policy.expiryWarningMinutes,
-    });
-  } else {
-    throw new ForbiddenError('only a tenant admin or a support lead can grant access');
-  }
+  const grant: GrantRecord =
+    order.as === 'tenant-admin'
+      ? buildGrant(deps, tenantId, now, {
+          origin: 'tenant-admin',
+          requestId: null,
+          ticketId: order.body.ticketId ?? null,
+          reason: order.body.reason,
+          scope: order.body.scope,
+          grantees: order.body.grantees,
+          grantedBy: grantor,
+          approvedBy: [grantor],
+          durationHours: order.body.durationHours ?? null,
+          warningMinutes: policy.expiryWarningMinutes,
+        })
+      : buildGrant(deps, tenantId, now, {
+          origin: 'upfront-approval',
+          requestId: null,
+          ticketId: order.body.ticketId,
+          reason: order.body.reason,
+          scope: order.body.scope,
+          grantees: order.body.grantees,
+          grantedBy: grantor,
+          approvedBy: upfrontApprovers(contacts, order.body.approvedBy, policy.approvalsRequired),
+          durationHours: order.body.durationHours,
+          warningMinutes: policy.expiryWarningMinutes,
+        });
   await deps.store.createGrant(grant, activationChange(deps, now, grantor, grant));
   return grantView(grant, now);
 }

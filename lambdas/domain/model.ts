@@ -24,6 +24,17 @@ export const isMemberOf = (p: Principal, tenantId: string) =>
 export const isAdminOf = (p: Principal, tenantId: string) => p.tenantId === tenantId && hasRole(p, 'tenant-admin');
 
 /**
+ * Which of `roles` a caller acts in at a tenant, for a route whose body differs by role: the
+ * tenant's admin first (a tenant role counts only for its own tenant), else the caller's first
+ * other role among them; null if none.
+ */
+export function actingRole<R extends Role>(p: Principal, tenantId: string | null, roles: readonly R[]): R | null {
+  const admin = roles.find((r) => r === 'tenant-admin');
+  if (admin && tenantId !== null && isAdminOf(p, tenantId)) return admin;
+  return roles.find((r) => r !== 'tenant-admin' && p.roles.includes(r)) ?? null;
+}
+
+/**
  * The caller's email may carry contact rights (approve, deny, read requests as a contact): the
  * token says it is verified, and it is ASCII after NFKC.
  */

@@ -4,15 +4,14 @@
  */
 import type {
   AccessRequest,
-  Actor,
   AuditEvent,
   Contact,
   Grant,
   Grantee,
   Policy,
-  Scope,
   Session,
 } from '../contract/schemas.ts';
+import type { AccessEntry, IdempotencyRecord, MailKind } from '../contract/records.ts';
 import type { Role } from '../contract/routes.ts';
 
 export interface Clock {
@@ -58,21 +57,7 @@ export interface SessionRecord extends Session {
   grantExpiresAt: string | null;
 }
 
-/** A live grant as seen from one principal (an agent, or the whole support team). */
-export interface AccessEntry {
-  tenantId: string;
-  grantId: string;
-  scope: Scope;
-  expiresAt: string | null;
-  grantedBy: Actor;
-  createdAt: string;
-  /** The grant's ticket and reason, which the sign-in email names (absent on older entries). */
-  ticketId?: string | null;
-  reason?: string;
-  /** Whom the grant names: sign-in under a named grant matches the grantee's `sub` and email. */
-  audience: Grant['audience'];
-  grantees: { id: string; email: string }[];
-}
+export type { AccessEntry };
 
 export interface RequestRecord extends AccessRequest {
   version: number;
@@ -99,20 +84,7 @@ export interface OutboxMessage {
   toTier?: 'primary' | 'backup';
 }
 
-export type MailKind =
-  | 'request.created'
-  | 'request.denied'
-  | 'request.approved'
-  | 'request.expired'
-  | 'request.decided'
-  | 'request.escalated'
-  | 'grant.extended'
-  | 'grant.expiring'
-  | 'grant.activated'
-  | 'grant.grantee_added'
-  | 'grant.revoked'
-  | 'grant.expired'
-  | 'session.started';
+export type { MailKind };
 
 /** Opaque position in a list; the HTTP layer signs it into a cursor. */
 export type PageKey = Record<string, unknown>;
@@ -330,6 +302,16 @@ export interface AuditChainStore {
   sealAudit(tenantId: string, expected: ChainHead | null, links: { eventId: string; link: ChainLink }[], head: ChainHead): Promise<void>;
   /** Every audit event of a tenant, sealed or not (the verifier reads them all). */
   allAudit(tenantId: string): Promise<StoredAuditEvent[]>;
+}
+
+export type { IdempotencyRecord };
+
+/** The records of `Idempotency-Key`s (see `lambdas/http/api.ts`). */
+export interface IdempotencyStore {
+  /** Claims the key; returns the existing record when there is a live one. */
+  beginIdempotent(tenantId: string, scope: string, key: string, hash: string, nowSeconds: number, ttlSeconds: number): Promise<IdempotencyRecord | null>;
+  completeIdempotent(tenantId: string, scope: string, key: string, response: { statusCode: number; body: string }): Promise<void>;
+  releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
 }
 
 /**

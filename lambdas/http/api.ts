@@ -9,24 +9,30 @@ import type {
   APIGatewayProxyStructuredResultV2 as Result,
   Context,
 } from 'aws-lambda';
-import type * as z from 'zod';
-import { type Group, groups, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
-import { IdempotencyKeyReusedError, WriteOutcomeUnknownError } from '../domain/errors.ts';
-import { isAdminOf } from '../domain/model.ts';
+import * as z from 'zod';
+import { type Group, groups, type Role, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
+import { canonicalJson } from '../domain/canonical-json.ts';
+import { ForbiddenError, IdempotencyKeyReusedError, WriteOutcomeUnknownError } from '../domain/errors.ts';
+import { actingRole } from '../domain/model.ts';
 import type { PageInput, PageKey, Principal } from '../domain/ports.ts';
 import { authorize, principalOf } from './auth.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fieldErrors, HttpError, toProblem } from './problem.ts';
-import { cursorSecret, getRuntime, type Runtime } from './runtime.ts';
+import type { AppDeps, DepsSource } from '../runtime/index.ts';
 
 /** Bodies above this are refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 type Routes = (typeof routes)[number];
+type RouteId = Routes['id'];
 type RouteById<Id> = Extract<Routes, { id: Id }>;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 type Field<R, K extends string> = R extends { [P in K]: infer S } ? Out<S> : undefined;
+/** A body that differs by role arrives tagged with the role it was read for (`{ as, body }`). */
+type BodyOf<R> = R extends { bodyByRole: infer B } ? { [K in keyof B]: { as: K; body: Out<B[K]> } }[keyof B] : Field<R, 'body'>;
+/** What a route's function is given: nothing for the groups without data (meta). */
+type DepsOf<R> = R extends { group: infer G extends Group } ? ((typeof groups)[G]['data'] extends 'none' ? null : AppDeps) : AppDeps;
 
 /** What a route handler receives: everything already checked. */
 export interface Input<R> {
@@ -34,8 +40,8 @@ export interface Input<R> {
   principal: Principal;
   params: Field<R, 'params'>;
   query: Field<R, 'query'>;
-  body: Field<R, 'body'>;
-  deps: Runtime;
+  body: BodyOf<R>;
+  deps: DepsOf<R>;
   event: Event;
   /** The page the query asks for (limit and the decoded cursor). */
   page: PageInput;
@@ -68,11 +74,56 @@ export type Replays<G extends Group> = {
   [R in GroupRoutes<G> as R['id']]?: (input: Input<RouteById<R['id']>>, first: unknown) => Promise<Reply>;
 };
 
-interface Prepared {
-  route: RouteDef;
-  input: Input<unknown>;
+/** An input before it meets its route's static types (see `checked`). */
+interface LooseInput extends Omit<Input<unknown>, 'params' | 'query' | 'body' | 'deps'> {
+  params: unknown;
+  query: unknown;
+  body: unknown;
+  deps: AppDeps | null;
 }
-const prepared = new WeakMap<Event, Prepared>();
+
+/** The paging fields of a list's validated query. */
+const PageQuery = z.object({ limit: z.number().optional(), cursor: z.string().optional() });
+
+/** Every route's input, by route id; a handler table over any group is a part of it. */
+type Inputs = { [K in RouteId]: Input<RouteById<K>> };
+type AnyHandlers = { [K in RouteId]?: (input: Inputs[K]) => Promise<Reply> };
+type AnyReplays = { [K in RouteId]?: (input: Inputs[K], first: unknown) => Promise<Reply> };
+
+/** A request once checked: its route's id with that route's input (one of `Inputs`). */
+type Checked = { [K in RouteId]: { id: K; input: Inputs[K] } }[RouteId];
+
+/** The idempotency key a request claimed (released unless the request succeeds). */
+interface Claim {
+  tenantId: string;
+  scope: string;
+  key: string;
+}
+
+/**
+ * The request's state in the middy pipeline, on its `context`: what `prepare` checked, and the
+ * claim `idempotency` made. The handler and the later middlewares read it from there.
+ */
+interface RequestState {
+  checked?: Checked;
+  claim?: Claim;
+  /** The tenant in the path, if any (the idempotency records are kept per tenant). */
+  tenantId?: string | undefined;
+}
+export type RouteContext = Context & { state?: RequestState };
+type Request = middy.Request<Event, Result, Error, RouteContext>;
+
+/** The request's checked input; only `prepare` makes one. */
+function checkedOf(request: { context: RouteContext }): Checked {
+  const checked = request.context.state?.checked;
+  if (!checked) throw new Error('the request was not prepared');
+  return checked;
+}
+
+// Every idempotent route is under a tenant (its records are kept in the tenant's partition).
+type IdempotentOutsideTenant = Exclude<Extract<Routes, { idempotent: true }>, { params: z.ZodType<{ tenantId: string }> }>;
+const everyIdempotentRouteHasATenant: [IdempotentOutsideTenant] extends [never] ? true : never = true;
+void everyIdempotentRouteHasATenant;
 
 const json = (statusCode: number, body: unknown): Result =>
   body === undefined
@@ -111,66 +162,71 @@ function readBody(event: Event, route: RouteDef): unknown {
   }
 }
 
-/** CreateGrant takes another body from a tenant admin than from a support lead. */
-function bodySchema(route: RouteDef, principal: Principal, tenantId: string | undefined): z.ZodType | undefined {
-  if (!route.bodyByRole) return route.body;
-  if (tenantId !== undefined && isAdminOf(principal, tenantId) && route.bodyByRole['tenant-admin']) return route.bodyByRole['tenant-admin'];
-  const role = principal.roles.find((r) => r !== 'tenant-admin' && route.bodyByRole?.[r]);
-  return role ? route.bodyByRole[role] : route.body;
+/**
+ * The body's schema and how it is handed on. A route whose body differs by role (CreateGrant)
+ * reads it with the schema of the role the caller acts in (`actingRole`, decided here once) and
+ * hands it on tagged with that role.
+ */
+function bodyReader(route: RouteDef, principal: Principal, tenantId: string | null): { schema: z.ZodType; tag: (body: unknown) => unknown } | undefined {
+  if (!route.bodyByRole) return route.body ? { schema: route.body, tag: (body) => body } : undefined;
+  const byRole = route.bodyByRole;
+  const role = actingRole(principal, tenantId, Object.keys(byRole) as Role[]);
+  const schema = role ? byRole[role] : undefined;
+  if (!role || !schema) throw new ForbiddenError('no body of this route is for your role');
+  return { schema, tag: (body) => ({ as: role, body }) };
+}
+
+/**
+ * The route's input from what was checked. The route table's schemas made each part, so this is
+ * the input of `route.id` (the one place where the checked values meet their static types).
+ */
+function checked(route: RouteDef, input: LooseInput): Checked {
+  return { id: route.id, input } as Checked;
 }
 
 /** Authenticates, authorizes and validates, in the contract's order: 401, 404/403, 413/415, 400. */
-const prepare = (deps: () => Runtime): MiddlewareObj<Event, Result> => ({
+const prepare = (deps: DepsSource | null): MiddlewareObj<Event, Result, Error, RouteContext> => ({
   before: async (request) => {
     const event = request.event;
     const route = routesByKey.get(event.routeKey);
     if (!route) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey}`);
     const rawParams = event.pathParameters ?? {};
-    const principal = route.auth ? principalOf(event) : { id: 'anonymous', email: '', emailVerified: false, name: '', roles: [], tenantId: null };
+    const principal: Principal = route.auth ? principalOf(event) : { id: 'anonymous', email: '', emailVerified: false, name: '', roles: [], tenantId: null };
     if (route.auth) authorize(route, principal, rawParams.tenantId);
     const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : readBody(event, route);
-    const params = route.params ? validate(route.params, rawParams, 'path') : undefined;
+    const params: unknown = route.params ? validate(route.params, rawParams, 'path') : undefined;
     const queryIn = event.queryStringParameters ?? {};
     if (!route.query && Object.keys(queryIn).length > 0) {
       throw new HttpError(400, 'VALIDATION_FAILED', 'this route takes no query parameters', Object.keys(queryIn).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })));
     }
-    const query = route.query ? (validate(route.query, queryIn, 'query') as { limit?: number; cursor?: string } & Record<string, unknown>) : undefined;
-    const schema = bodySchema(route, principal, rawParams.tenantId);
-    const parsedBody = schema && body !== undefined ? validate(schema, body, 'body') : undefined;
+    const queryOut: unknown = route.query ? validate(route.query, queryIn, 'query') : undefined;
+    const query = queryOut === undefined ? undefined : PageQuery.parse(queryOut);
+    const tenantId = rawParams.tenantId ?? null;
+    const reader = body === undefined ? undefined : bodyReader(route, principal, tenantId);
+    const parsedBody = reader && body !== undefined ? reader.tag(validate(reader.schema, body, 'body')) : undefined;
     // Health and the OpenAPI document need no table (their function gets none).
-    const runtime = groups[route.group].data === 'none' ? ({} as Runtime) : deps();
+    const runtime = deps === null || groups[route.group].data === 'none' ? null : deps();
     // A cursor belongs to its list's filters (status, dates, person): another filter's position is a 400.
-    const filters = Object.entries(query ?? {}).filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const filters = Object.entries((queryOut ?? {}) as Record<string, unknown>)
+      .filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     const binding = [route.id, rawParams.tenantId ?? '', principal.id, filters.map(([k, v]) => `${k}=${String(v)}`).join('&')].join('|');
-    const secret = route.query ? await cursorSecret(runtime) : '';
+    const secret = route.query && runtime ? await runtime.secrets.cursor() : '';
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
-    prepared.set(event, {
+    const input: LooseInput = {
       route,
-      input: {
-        route,
-        principal,
-        params: params as never,
-        query: query as never,
-        body: parsedBody as never,
-        deps: runtime,
-        event,
-        page,
-        cursor: (next) => encodeCursor(secret, binding, next),
-      },
-    });
+      principal,
+      params,
+      query: queryOut,
+      body: parsedBody,
+      deps: runtime,
+      event,
+      page,
+      cursor: (next) => encodeCursor(secret, binding, next),
+    };
+    request.context.state = { checked: checked(route, input), tenantId: rawParams.tenantId };
   },
 });
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /**
  * `Idempotency-Key`: the first request with a key claims it; a repeat with the same body gets the
@@ -178,41 +234,40 @@ function canonical(value: unknown): string {
  * running, 409. Only successes are remembered: a failed request may be retried with its key,
  * unless it failed without knowing whether its change was applied (then the key stays claimed).
  */
-const idempotency = (replays: Record<string, ((input: Input<unknown>, first: unknown) => Promise<Reply>) | undefined>): MiddlewareObj<Event, Result> => {
-  const claimed = new WeakMap<Event, { tenantId: string; scope: string; key: string }>();
-  const release = async (event: Event) => {
-    const c = claimed.get(event);
-    if (c) await prepared.get(event)!.input.deps.store.releaseIdempotent(c.tenantId, c.scope, c.key);
+const idempotency = (replays: AnyReplays): MiddlewareObj<Event, Result, Error, RouteContext> => {
+  const release = async (request: Request) => {
+    const claim = request.context.state?.claim;
+    const deps = request.context.state?.checked?.input.deps;
+    if (claim && deps) await deps.store.releaseIdempotent(claim.tenantId, claim.scope, claim.key);
   };
   return {
     before: async (request) => {
-      const p = prepared.get(request.event)!;
+      const { id, input } = checkedOf(request);
       const key = header(request.event, 'idempotency-key');
-      if (!p.route.idempotent || key === undefined) return undefined;
+      if (!input.route.idempotent || key === undefined) return undefined;
       if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
         throw new HttpError(400, 'VALIDATION_FAILED', 'the Idempotency-Key header is not valid', [
           { path: 'header.idempotency-key', message: 'must be 1-255 visible ASCII characters' },
         ]);
       }
-      const tenantId = (p.input.params as unknown as { tenantId: string }).tenantId;
-      const scope = `${p.route.id}#${p.input.principal.id}`;
-      const hash = createHash('sha256').update(canonical({ params: p.input.params, body: p.input.body })).digest('base64url');
-      const nowSeconds = Math.floor(p.input.deps.clock.now().getTime() / 1000);
-      const existing = await p.input.deps.store.beginIdempotent(tenantId, scope, key, hash, nowSeconds, IDEMPOTENCY_TTL_SECONDS);
+      const { deps } = input;
+      const tenantId = request.context.state?.tenantId;
+      if (!deps || tenantId === undefined) throw new Error(`route ${id} is idempotent but has no tenant or no table`);
+      const scope = `${id}#${input.principal.id}`;
+      const hash = createHash('sha256').update(canonicalJson({ params: input.params, body: input.body })).digest('base64url');
+      const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
+      const existing = await deps.store.beginIdempotent(tenantId, scope, key, hash, nowSeconds, IDEMPOTENCY_TTL_SECONDS);
       if (!existing) {
-        claimed.set(request.event, { tenantId, scope, key });
+        request.context.state = { ...request.context.state, claim: { tenantId, scope, key } };
         return undefined;
       }
       if (existing.hash !== hash) throw new IdempotencyKeyReusedError('this Idempotency-Key was used with another request body');
       if (existing.status === 'COMPLETED' && existing.response) {
-        const replay = replays[p.route.id];
-        const body = replay
-          ? JSON.stringify((await replay(p.input, JSON.parse(existing.response.body) as unknown)).body)
-          : existing.response.body;
+        const replayed = await replay(replays, checkedOf(request), JSON.parse(existing.response.body) as unknown);
         return {
           statusCode: existing.response.statusCode,
           headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'idempotent-replayed': 'true' },
-          body,
+          body: replayed === undefined ? existing.response.body : JSON.stringify(replayed.body),
         };
       }
       throw new HttpError(
@@ -222,27 +277,41 @@ const idempotency = (replays: Record<string, ((input: Input<unknown>, first: unk
       );
     },
     after: async (request) => {
-      const c = claimed.get(request.event);
+      const claim = request.context.state?.claim;
+      const deps = request.context.state?.checked?.input.deps;
       const response = request.response;
-      if (!c || !response) return;
+      if (!claim || !deps || !response) return;
       const status = response.statusCode ?? 200;
       if (status >= 200 && status < 300) {
-        await prepared.get(request.event)!.input.deps.store.completeIdempotent(c.tenantId, c.scope, c.key, {
+        await deps.store.completeIdempotent(claim.tenantId, claim.scope, claim.key, {
           statusCode: status,
           body: typeof response.body === 'string' ? response.body : '',
         });
-      } else await release(request.event);
+      } else await release(request);
     },
     onError: async (request) => {
       // A change that may have been applied keeps its key claimed: a retry with it must not apply
       // it again (it answers 409 until the record expires).
       if (request.error instanceof WriteOutcomeUnknownError) return;
-      await release(request.event).catch(() => undefined);
+      await release(request).catch(() => undefined);
     },
   };
 };
 
-const problems = (): MiddlewareObj<Event, Result> => ({
+/** The route's answer to a replay, if it has its own (else the first answer is replayed as it was). */
+function replay<K extends RouteId>(replays: AnyReplays, checked: { id: K; input: Inputs[K] }, first: unknown): Promise<Reply> | undefined {
+  const fn: AnyReplays[K] = replays[checked.id];
+  return fn?.(checked.input, first);
+}
+
+/** Runs the route's handler (a route of another group is a 404: it is not in this function). */
+function run<K extends RouteId>(handlers: AnyHandlers, checked: { id: K; input: Inputs[K] }, routeKey: string): Promise<Reply> {
+  const fn: AnyHandlers[K] = handlers[checked.id];
+  if (!fn) throw new HttpError(404, 'NOT_FOUND', `no route ${routeKey} in this function`);
+  return fn(checked.input);
+}
+
+const problems = (): MiddlewareObj<Event, Result, Error, RouteContext> => ({
   onError: (request) => {
     request.response = toProblem(request.error, request.event.requestContext?.requestId ?? 'unknown');
   },
@@ -250,22 +319,13 @@ const problems = (): MiddlewareObj<Event, Result> => ({
 
 /**
  * The Lambda handler of one route group: the middy stack, then the route's own handler, chosen by
- * API Gateway's `routeKey`.
+ * API Gateway's `routeKey`. `deps` is null for a group without data (meta).
  */
-export function api<G extends Group>(
-  _group: G,
-  handlers: NoInfer<Handlers<G>>,
-  deps: () => Runtime = getRuntime,
-  replays: NoInfer<Replays<G>> = {} as Replays<G>,
-) {
-  const table = handlers as unknown as Record<string, (input: Input<unknown>) => Promise<Reply>>;
-  // In Lambda, a missing environment variable fails the cold start, not the first request.
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME && groups[_group].data !== 'none') deps();
-  const core = async (event: Event, _context: Context): Promise<Result> => {
-    const { route, input } = prepared.get(event)!;
-    const fn = table[route.id];
-    if (!fn) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey} in this function`);
-    const reply = await fn(input);
+export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, deps: DepsSource | null, replays: NoInfer<Replays<G>> = {}) {
+  const table: AnyHandlers = handlers;
+  const core = async (event: Event, context: RouteContext): Promise<Result> => {
+    const checked = checkedOf({ context });
+    const reply = await run(table, checked, event.routeKey);
     if (reply.raw !== undefined) {
       return {
         statusCode: reply.status ?? 200,
@@ -278,17 +338,17 @@ export function api<G extends Group>(
         body: reply.raw,
       };
     }
-    const result = json(reply.status ?? route.success.status, reply.body);
+    const result = json(reply.status ?? checked.input.route.success.status, reply.body);
     return reply.headers ? { ...result, headers: { ...result.headers, ...reply.headers } } : result;
   };
-  return middy<Event, Result>({ timeoutEarlyInMillis: 0 })
+  return middy<Event, Result, Error, RouteContext>({ timeoutEarlyInMillis: 0 })
     .use(problems())
     .use(prepare(deps))
-    .use(idempotency(replays as unknown as Record<string, (input: Input<unknown>, first: unknown) => Promise<Reply>>))
+    .use(idempotency(replays))
     .handler(core);
 }
 
 /** A page of items as the contract lists them. */
-export function listReply<T>(input: Input<unknown>, page: { items: T[]; next: PageKey | null }): Reply {
+export function listReply<T>(input: { cursor: Input<unknown>['cursor'] }, page: { items: T[]; next: PageKey | null }): Reply {
   return { body: { items: page.items, nextCursor: input.cursor(page.next) } };
 }

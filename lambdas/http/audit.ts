@@ -2,11 +2,11 @@
 import { listAuditEvents } from '../domain/audit.ts';
 import { VERIFY_READ_BUDGET_MS, verifyAuditTrail } from '../domain/audit-verify.ts';
 import { exportAudit } from '../domain/export.ts';
-import { api, listReply } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers, listReply } from './api.ts';
 import { csvRange, csvReply, wantsCsv, windowOf } from './csv.ts';
-import { auditKey, eventKey } from './runtime.ts';
 
-export const handler = api('audit', {
+const routes: Handlers<'audit'> = {
   ListAuditEvents: async (input) =>
     wantsCsv(input)
       ? csvReply(exportAudit(input.deps, input.params.tenantId, csvRange(input.query)), `audit-${input.params.tenantId}.csv`)
@@ -16,10 +16,14 @@ export const handler = api('audit', {
     const until = Date.now() + VERIFY_READ_BUDGET_MS;
     return {
       body: await verifyAuditTrail(
-        { chain: deps.store, clock: deps.clock, key: await auditKey(deps), eventKey: await eventKey(deps) },
+        { chain: deps.store, clock: deps.clock, key: await deps.secrets.auditKey(), eventKey: await deps.secrets.eventKey() },
         params.tenantId,
         { full: query.full === 'true', keepGoing: () => Date.now() < until },
       ),
     };
   },
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('audit', routes, deps);
+export const handler = createHandler(lambdaDeps());

@@ -1,14 +1,14 @@
 /** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`, `ExtendGrant`. */
-import type { AdminGrantBody, UpfrontGrantBody } from '../contract/schemas.ts';
-import { addGrantee, createGrant, getGrant, listGrants, revokeGrant } from '../domain/grants.ts';
+import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from '../domain/grants.ts';
 import { extendGrant } from '../domain/lifecycle.ts';
-import { api, listReply } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers, listReply } from './api.ts';
 
-export const handler = api('grants', {
+const routes: Handlers<'grants'> = {
   CreateGrant: async ({ deps, principal, params, body }) => ({
     status: 201,
-    // The middleware validated the body with the caller's role's schema (see `bodyByRole`).
-    body: await createGrant(deps, principal, params.tenantId, body as AdminGrantBody | UpfrontGrantBody),
+    // The body was read with the schema of the role the caller acts in, and comes tagged with it.
+    body: await placeGrant(deps, principal, params.tenantId, body),
   }),
   ListGrants: async (input) =>
     listReply(input, await listGrants(input.deps, input.params.tenantId, input.page, input.query.status)),
@@ -23,4 +23,8 @@ export const handler = api('grants', {
     const outcome = await extendGrant(deps, principal, params.tenantId, params.grantId, body);
     return outcome.kind === 'extended' ? { status: 200, body: outcome.grant } : { status: 201, body: outcome.request };
   },
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('grants', routes, deps);
+export const handler = createHandler(lambdaDeps());

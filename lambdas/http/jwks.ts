@@ -2,16 +2,25 @@
  * `GetJwks`: the public keys of the support-session tokens, without a token. Cacheable for five
  * minutes: a verifier that meets an unknown `kid` (a rotation began) fetches again at once.
  */
-import { sessionKeys } from '../keys/runtime.ts';
-import { api } from './api.ts';
-import { getRuntime } from './runtime.ts';
+import type { KeySet } from '../keys/key-set.ts';
+import { kmsKeysFromEnv } from '../runtime/kms.ts';
+import { api, type Handlers } from './api.ts';
 
 /** How long verifiers and caches may keep the key set. */
 export const JWKS_MAX_AGE_SECONDS = 300;
 
-export const handler = api('keys', {
-  GetJwks: async () => ({
-    body: await sessionKeys().jwks(),
-    headers: { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` },
-  }),
-}, getRuntime);
+/**
+ * The function over what holds the keys (the local stack passes its dependencies); it has no
+ * table, so deployed it is given the KMS keys alone.
+ */
+export const createHandler = (source: () => { sessionKeys: KeySet }) => {
+  const routes: Handlers<'keys'> = {
+    GetJwks: async () => ({
+      body: await source().sessionKeys.jwks(),
+      headers: { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` },
+    }),
+  };
+  return api('keys', routes, null);
+};
+const kmsKeys = kmsKeysFromEnv();
+export const handler = createHandler(() => ({ sessionKeys: kmsKeys() }));

@@ -1,8 +1,9 @@
 /** Access requests: create, list, read, approve, deny, cancel. */
 import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listRequests } from '../domain/requests.ts';
-import { api, listReply } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers, listReply } from './api.ts';
 
-export const handler = api('requests', {
+const routes: Handlers<'requests'> = {
   CreateAccessRequest: async ({ deps, principal, params, body }) => ({
     status: 201,
     body: await createRequest(deps, principal, params.tenantId, body),
@@ -17,4 +18,8 @@ export const handler = api('requests', {
     body: await denyRequest(deps, principal, params.tenantId, params.requestId, body.comment),
   }),
   CancelAccessRequest: async ({ deps, principal, params }) => ({ body: await cancelRequest(deps, principal, params.tenantId, params.requestId) }),
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('requests', routes, deps);
+export const handler = createHandler(lambdaDeps());

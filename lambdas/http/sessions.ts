@@ -1,14 +1,18 @@
 /** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`. */
+import * as z from 'zod';
 import type { Session } from '../contract/schemas.ts';
 import { exportSessions } from '../domain/export.ts';
 import { refreshSessionToken, replaySignIn, withToken } from '../domain/session-token.ts';
 import { currentSession, endSession, listSessions, openSession } from '../domain/sessions.ts';
-import { sessionTokens } from '../keys/runtime.ts';
-import { api, listReply } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { kmsWiring } from '../runtime/kms.ts';
+import { api, type Handlers, listReply, type Replays } from './api.ts';
 import { csvRange, csvReply, wantsCsv } from './csv.ts';
-import { getRuntime } from './runtime.ts';
 
-export const handler = api('sessions', {
+/** What a replay needs of the first sign-in's answer. */
+const FirstSignIn = z.object({ sessionId: z.string() });
+
+const routes: Handlers<'sessions'> = {
   SignIn: async ({ deps, principal, params, body, event }) => {
     const { session, entry } = await openSession(deps, principal, params.tenantId, {
       reason: body.reason,
@@ -16,10 +20,10 @@ export const handler = api('sessions', {
       sourceIp: event.requestContext.http.sourceIp,
       userAgent: event.requestContext.http.userAgent ?? '',
     });
-    return { status: 201, body: await withToken({ ...deps, tokens: sessionTokens() }, session, entry) };
+    return { status: 201, body: await withToken(deps, session, entry) };
   },
   RefreshSessionToken: async ({ deps, principal, params }) => ({
-    body: await refreshSessionToken({ ...deps, tokens: sessionTokens() }, principal, params.tenantId, params.sessionId),
+    body: await refreshSessionToken(deps, principal, params.tenantId, params.sessionId),
   }),
   EndSession: async ({ deps, principal, params }) => ({ body: await endSession(deps, principal, params.tenantId, params.sessionId) }),
   ListSessions: async (input) => {
@@ -28,11 +32,17 @@ export const handler = api('sessions', {
       ? csvReply(exportSessions(input.deps, input.params.tenantId, csvRange(input.query)), `login-history-${input.params.tenantId}.csv`)
       : listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, { from, to, accessedBy }));
   },
-}, getRuntime, {
+};
+
+const replays: Replays<'sessions'> = {
   // A replayed sign-in answers its session as it is now, never open after it ended; a fresh token
   // only while it is open (see `replaySignIn`).
   SignIn: async ({ deps, principal, params }, first) => {
-    const now: Session = await currentSession(deps, principal, params.tenantId, (first as { sessionId: string }).sessionId);
-    return { body: await replaySignIn({ ...deps, tokens: sessionTokens() }, principal, params.tenantId, now) };
+    const now: Session = await currentSession(deps, principal, params.tenantId, FirstSignIn.parse(first).sessionId);
+    return { body: await replaySignIn(deps, principal, params.tenantId, now) };
   },
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('sessions', routes, deps, replays);
+export const handler = createHandler(lambdaDeps(kmsWiring));

@@ -1,8 +1,9 @@
 /** Contacts and policy: `ListContacts`, `PutContact`, `DeleteContact`, `GetPolicy`, `PutPolicy`. */
 import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../domain/settings.ts';
-import { api } from './api.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { api, type Handlers } from './api.ts';
 
-export const handler = api('settings', {
+const routes: Handlers<'settings'> = {
   ListContacts: async ({ deps, params }) => ({ body: { items: await listContacts(deps, params.tenantId) } }),
   PutContact: async ({ deps, principal, params, body }) => {
     const { created, contact } = await putContact(deps, principal, params.tenantId, params.email, body.name, body.tier);
@@ -14,4 +15,8 @@ export const handler = api('settings', {
   },
   GetPolicy: async ({ deps, params }) => ({ body: await getPolicy(deps, params.tenantId) }),
   PutPolicy: async ({ deps, principal, params, body }) => ({ body: await putPolicy(deps, principal, params.tenantId, body) }),
-});
+};
+
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) => api('settings', routes, deps);
+export const handler = createHandler(lambdaDeps());

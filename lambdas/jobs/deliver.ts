@@ -9,14 +9,15 @@
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { deliver, drainOutbox, type DrainReport } from '../domain/delivery.ts';
-import { deliveryDeps } from './runtime.ts';
+import { type AppDeps, deliveryDeps, type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { sesWiring } from '../runtime/mailer.ts';
 
 const isStream = (event: DynamoDBStreamEvent | ScheduledEvent): event is DynamoDBStreamEvent =>
   Array.isArray((event as Partial<DynamoDBStreamEvent>).Records);
 
-async function fromStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+async function fromStream(app: AppDeps, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
-  const deps = deliveryDeps();
+  const deps = deliveryDeps(app);
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage;
     if (record.eventName !== 'INSERT' || image?.type?.S !== 'outbox' || !image.messageId?.S) continue;
@@ -30,8 +31,8 @@ async function fromStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResp
   return { batchItemFailures: failures };
 }
 
-async function drain(): Promise<DrainReport> {
-  const report = await drainOutbox(deliveryDeps());
+async function drain(app: AppDeps): Promise<DrainReport> {
+  const report = await drainOutbox(deliveryDeps(app));
   // Most runs find nothing due; log only the ones that did something.
   if (report.sent + report.retry + report.failed + report.skipped > 0) {
     console.log(JSON.stringify({ level: 'INFO', message: 'outbox drained', ...report }));
@@ -39,6 +40,9 @@ async function drain(): Promise<DrainReport> {
   return report;
 }
 
-export const handler = middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | DrainReport>({ timeoutEarlyInMillis: 0 }).handler(
-  (event) => (isStream(event) ? fromStream(event) : drain()),
-);
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) =>
+  middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | DrainReport>({ timeoutEarlyInMillis: 0 }).handler((event) =>
+    isStream(event) ? fromStream(deps(), event) : drain(deps()),
+  );
+export const handler = createHandler(lambdaDeps(sesWiring));

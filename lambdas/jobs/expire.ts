@@ -9,18 +9,22 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { sealAuditTrail } from '../domain/audit-chain.ts';
 import { runExpiry } from '../domain/expiry.ts';
-import { auditKey, getRuntime } from '../http/runtime.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 
 /** Stop taking new work this long before the function's timeout, so a run always ends cleanly. */
 const RESERVE_MS = 60_000;
 
-export const handler = middy<ScheduledEvent>({ timeoutEarlyInMillis: 0 }).handler(async (_event, context) => {
-  const runtime = getRuntime();
-  const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
-  const expiry = await runExpiry(runtime, keepGoing);
-  const { heads, ...audit } = await sealAuditTrail({ chain: runtime.store, clock: runtime.clock, key: await auditKey(runtime) }, keepGoing);
-  const report = { expiry, audit };
-  console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
-  for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));
-  return report;
-});
+/** The function over the given dependencies (the local stack and tests bring their own). */
+export const createHandler = (deps: DepsSource) =>
+  middy<ScheduledEvent>({ timeoutEarlyInMillis: 0 }).handler(async (_event, context) => {
+    const runtime = deps();
+    const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
+    const expiry = await runExpiry(runtime, keepGoing);
+    const { heads, ...audit } = await sealAuditTrail({ chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() }, keepGoing);
+    const report = { expiry, audit };
+    console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
+    for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));
+    return report;
+  });
+
+export const handler = createHandler(lambdaDeps());

@@ -7,37 +7,26 @@
  * from it (same `eventId`s), and after its last try puts it in the dead-letter queue (alarmed).
  */
 import middy from '@middy/core';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { AuditEvent } from '../contract/schemas.ts';
-import { isPublished, publishAuditEvents, type EventBus } from '../domain/events.ts';
-import { getRuntime, requiredEnv } from '../http/runtime.ts';
-import { createEventBridgeBus } from './eventbridge-bus.ts';
-
-let bus: EventBus | undefined;
-
-/** Replaces the bus (the local stack keeps the events in memory; fault tests break it). */
-export function setEventBus(next: EventBus | undefined): void {
-  bus = next;
-}
-
-const eventBus = () => (bus ??= createEventBridgeBus(new EventBridgeClient({}), requiredEnv('EVENT_BUS_NAME')));
+import { isPublished, publishAuditEvents } from '../domain/events.ts';
+import { eventBridgeWiring } from '../runtime/eventbridge-bus.ts';
+import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { itemOfImage } from '../runtime/stream.ts';
 
 /** The audit event of a stream record, when it is a new audit item of a published action. */
 export function auditOf(record: DynamoDBStreamEvent['Records'][number]): { tenantId: string; event: AuditEvent } | null {
   const image = record.dynamodb?.NewImage;
   if (record.eventName !== 'INSERT' || image?.type?.S !== 'audit') return null;
-  const item = unmarshall(image as Record<string, AttributeValue>);
+  const item = itemOfImage(image);
   if (typeof item.tenantId !== 'string' || typeof item.action !== 'string' || !isPublished(item.action)) return null;
   const parsed = AuditEvent.safeParse({ eventId: item.eventId, at: item.at, actor: item.actor, action: item.action, targetId: item.targetId, details: item.details ?? {} });
   return parsed.success ? { tenantId: item.tenantId, event: parsed.data } : null;
 }
 
-async function fromStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  const runtime = getRuntime();
-  const deps = { store: runtime.store, clock: runtime.clock, bus: eventBus() };
+async function fromStream(source: DepsSource, event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const app = source();
+  const deps = { store: app.store, clock: app.clock, bus: app.bus };
   const records = event.Records;
   for (let i = 0; i < records.length; i++) {
     const audit = auditOf(records[i]!);
@@ -54,4 +43,7 @@ async function fromStream(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResp
   return { batchItemFailures: [] };
 }
 
-export const handler = middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeoutEarlyInMillis: 0 }).handler(fromStream);
+/** The function over the given dependencies (the local stack and tests bring their own, bus included). */
+export const createHandler = (deps: DepsSource) =>
+  middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeoutEarlyInMillis: 0 }).handler((event) => fromStream(deps, event));
+export const handler = createHandler(lambdaDeps(eventBridgeWiring));

@@ -10,7 +10,7 @@ import type { SessionTokenClaims } from '../domain/session-token.ts';
 import { derToRawEcdsa } from './der.ts';
 import type { Jwk, KeySet } from './key-set.ts';
 
-/** The two KMS calls the keys need (the SDK adapter is `kmsApi` in `kms-client.ts`). */
+/** The two KMS calls the keys need (the SDK adapter is `kmsApi` in `lambdas/runtime/kms.ts`). */
 export interface KmsApi {
   /** `kms:Sign` with ECDSA_SHA_256 over the raw message: the DER signature. */
   sign(keyId: string, message: Uint8Array): Promise<Uint8Array>;

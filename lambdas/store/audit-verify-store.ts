@@ -3,12 +3,12 @@
  * tenant's events from an id on, its verification checkpoint, and its grants' stored state read
  * leniently (a grant edited by hand into something that no longer parses is still compared).
  */
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { attr, keys } from '../contract/table.ts';
-import type { AuditCheckpoint, AuditVerifyStore, StoredAuditEvent, StoredGrantState } from '../domain/ports.ts';
-
-type Item = Record<string, unknown>;
+import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../domain/ports.ts';
+import { type Item, parseStoredAudit } from './items.ts';
+import type { StoreOptions } from './table.ts';
 
 const CheckpointSchema = z.object({ seq: z.int().nonnegative(), hash: z.string(), eventId: z.string(), fromEventId: z.string(), at: z.string(), mac: z.string() });
 
@@ -28,8 +28,8 @@ function grantState(i: Item): StoredGrantState {
   };
 }
 
-/** The methods the repository spreads in; `parseStoredAudit` is its lenient audit item reader. */
-export function auditVerifyMethods(doc: DynamoDBDocumentClient, TableName: string, parseStoredAudit: (i: Item) => StoredAuditEvent): AuditVerifyStore {
+/** The `AuditVerifyStore` port (audit items read leniently with `parseStoredAudit`). */
+export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptions): AuditVerifyStore {
   /** Items of the tenant's partition with sort keys in [from, to), page after page, at most `limit`. */
   async function range(tenantId: string, from: string, to: string, limit: number): Promise<{ items: Item[]; more: boolean }> {
     const items: Item[] = [];

@@ -6,23 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test as base, type Browser, type Page } from '@playwright/test';
+import { localToken, type Mail, TEST_POLICY, type Who as Person } from '../helpers/people.ts';
 
-export interface Person {
-  sub: string;
-  email: string;
-  name: string;
-  groups: string[];
-  tenantId?: string;
-}
-
-export interface Mail {
-  messageId: string;
-  from: string;
-  destination: { to: string[] };
-  subject: string;
-  body: { text: string; html: string };
-  at: number;
-}
+export type { Mail, Person };
 
 const stackUrl = () => {
   const url = process.env.BROWSER_STACK_URL;
@@ -45,11 +31,7 @@ export function people(tenantId = `t-${randomBytes(5).toString('hex')}`) {
 }
 export type People = ReturnType<typeof people>;
 
-export async function tokenFor(who: Person): Promise<string> {
-  const res = await fetch(`${stackUrl()}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
-  if (!res.ok) throw new Error(`token for ${who.sub}: ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
-}
+export const tokenFor = (who: Person): Promise<string> => localToken(stackUrl(), who);
 
 /** One API call as `who` (setup and checks only: what a test is about happens in the browser). */
 export async function call<T = any>(who: Person, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -69,7 +51,7 @@ export async function setupTenant(policy: Record<string, unknown> = {}): Promise
     const res = await call(p.admin, 'PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(c.email)}`, { name: c.name });
     if (res.status !== 201) throw new Error(`contact setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
-  const full = { maxDurationHours: 72, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true, ...policy };
+  const full = { ...TEST_POLICY, ...policy };
   const res = await call(p.admin, 'PUT', `/v1/tenants/${p.tenantId}/policy`, full);
   if (res.status !== 200) throw new Error(`policy setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   return p;

@@ -7,6 +7,7 @@ import type { Role } from '../../lambdas/contract/routes.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
 import { putContact, putPolicy } from '../../lambdas/domain/settings.ts';
 import { createMemoryStore, FakeClock, fakeIds, type MemoryStore } from './memory-store.ts';
+import { TEST_POLICY } from './people.ts';
 
 export interface TestDeps extends Deps {
   store: MemoryStore;
@@ -63,18 +64,7 @@ export async function setupTenant(
     for (const p of [t.admin, t.contact, t.contact2]) await putContact(deps, t.admin, tenantId, p.email, p.name);
   }
   if (opts.policy) {
-    const policy: Policy = {
-      maxDurationHours: 72,
-      expiryWarningMinutes: 30,
-      escalateAfterMinutes: 0,
-      timeZone: 'UTC',
-      allowStandingAccess: false,
-      approvalsRequired: 1,
-      requestTtlHours: 12,
-      notifyOnSignIn: true,
-      allowUpfrontApproval: true,
-      ...opts.policy,
-    };
+    const policy: Policy = { ...TEST_POLICY, allowUpfrontApproval: true, ...opts.policy };
     await putPolicy(deps, t.admin, tenantId, policy);
   }
   return t;

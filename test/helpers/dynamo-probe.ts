@@ -10,9 +10,10 @@
 import { ProvisionedThroughputExceededException, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { attr } from '../../lambdas/contract/table.ts';
 
 type Av = Record<string, unknown>;
-const KEY_ATTRS = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'GSI2PK', 'GSI2SK'];
+const KEY_ATTRS: string[] = [attr.pk, attr.sk, attr.gsi1pk, attr.gsi1sk, attr.gsi2pk, attr.gsi2sk];
 
 /** A string of a marshalled (`{ S: 'x' }`) or plain attribute value. */
 function str(v: unknown): string | undefined {
@@ -64,7 +65,7 @@ export function keysOf(command: string, input: Av): KeyUse[] {
   }
   for (const p of (input.Parameters as unknown[] | undefined) ?? []) {
     const s = str(p);
-    if (s !== undefined) out.push({ command, attr: 'PK', value: s });
+    if (s !== undefined) out.push({ command, attr: attr.pk, value: s });
   }
   return out;
 }
@@ -212,6 +213,6 @@ export async function scanTable(doc: DynamoDBDocumentClient, TableName: string):
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;
   } while (start);
-  const k = (i: Av) => `${String(i.PK)}\u0000${String(i.SK)}`;
+  const k = (i: Av) => `${String(i[attr.pk])}\u0000${String(i[attr.sk])}`;
   return items.sort((a, b) => (k(a) < k(b) ? -1 : k(a) > k(b) ? 1 : 0));
 }

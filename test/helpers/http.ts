@@ -5,16 +5,9 @@
 import { inject } from 'vitest';
 import { ulid } from 'ulid';
 import { startStack, type Stack, type StackOptions } from '../../local/stack.ts';
+import { localToken, type Mail, TEST_POLICY, type Who } from './people.ts';
 
-export interface Who {
-  sub: string;
-  email: string;
-  name: string;
-  groups: string[];
-  tenantId?: string;
-  /** `email_verified` of the token (the local issuer's default: true). */
-  emailVerified?: boolean;
-}
+export type { Mail, Who };
 
 export interface Res<T = any> {
   status: number;
@@ -32,15 +25,6 @@ export interface TestApi {
   /** Every email the local SES server holds for an address. */
   mailTo(email: string): Promise<Mail[]>;
   stop(): Promise<void>;
-}
-
-export interface Mail {
-  messageId: string;
-  from: string;
-  destination: { to: string[] };
-  subject: string;
-  body: { text: string; html: string };
-  at: number;
 }
 
 /**
@@ -69,12 +53,7 @@ export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<Te
       const key = JSON.stringify([who, expiresInSeconds]);
       const cached = tokens.get(key);
       if (cached) return cached;
-      const res = await fetch(`${stack.url}/_local/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...who, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
-      });
-      const { token } = (await res.json()) as { token: string };
+      const token = await localToken(stack.url, who, expiresInSeconds);
       tokens.set(key, token);
       return token;
     },
@@ -137,7 +116,7 @@ export async function setupTenant(api: TestApi, policy?: Record<string, unknown>
     if (res.status !== 201) throw new Error(`contact setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
   if (policy) {
-    const full = { maxDurationHours: 72, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true, ...policy };
+    const full = { ...TEST_POLICY, ...policy };
     const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/policy`, { as: p.admin, body: full });
     if (res.status !== 200) throw new Error(`policy setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   }

@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { scanTable } from './dynamo-probe.ts';
+import { attr } from '../../lambdas/contract/table.ts';
 
 export type Item = Record<string, any>;
 
@@ -22,7 +23,7 @@ export interface TenantItems {
 /** Everything the table holds for a tenant: its partition, its access entries and its mail. */
 export async function tenantItems(doc: DynamoDBDocumentClient, tableName: string, tenantId: string): Promise<TenantItems> {
   const all = ((await scanTable(doc, tableName)) as Item[]).filter(
-    (i) => i.PK === `TENANT#${tenantId}` || String(i.PK).startsWith(`ACCESS#${tenantId}#`) || (i.type === 'outbox' && i.tenantId === tenantId),
+    (i) => i[attr.pk] === `TENANT#${tenantId}` || String(i[attr.pk]).startsWith(`ACCESS#${tenantId}#`) || (i[attr.type] === 'outbox' && i.tenantId === tenantId),
   );
   const of = (type: string) => all.filter((i) => i.type === type);
   return { all, requests: of('request'), grants: of('grant'), sessions: of('session'), audit: of('audit'), access: of('access'), outbox: of('outbox') };
@@ -112,12 +113,12 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
     expect(events('grant.grantee_added', g.grantId), what).toHaveLength(g.grantees.length - activated[0]!.details.grantees.length);
     expect(new Set(g.grantees.map((x: Item) => x.id)).size, what).toBe(g.grantees.length);
     const principals = g.audience === 'support-team' ? ['TEAM'] : g.grantees.map((x: Item) => `AGENT#${x.id}`);
-    const entries = s.access.filter((e) => e.grantId === g.grantId).map((e) => String(e.PK).slice(`ACCESS#${g.tenantId}#`.length));
+    const entries = s.access.filter((e) => e.grantId === g.grantId).map((e) => String(e[attr.pk]).slice(`ACCESS#${g.tenantId}#`.length));
     expect(entries.sort(), what).toEqual(g.status === 'ACTIVE' ? principals.sort() : []);
     const open = s.sessions.filter((x) => x.grantId === g.grantId && x.signOutAt === null).map((x) => x.sessionId as string);
     expect([...((g.openSessions as Set<string> | undefined) ?? [])].sort(), what).toEqual(open.sort());
   }
-  for (const e of s.access) expect(grantsById.has(e.grantId), `access entry ${e.PK} ${e.SK} without its grant`).toBe(true);
+  for (const e of s.access) expect(grantsById.has(e.grantId), `access entry ${String(e[attr.pk])} ${String(e[attr.sk])} without its grant`).toBe(true);
 
   for (const x of s.sessions) {
     const g = grantsById.get(x.grantId);
@@ -132,9 +133,9 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
 
   // The count of each agent's PENDING requests is exactly its stored PENDING requests (it is what
   // bounds them, so it must neither drift up, locking an agent out, nor down, letting more in).
-  const agents = new Set([...s.requests.map((r) => r.requestedBy.id as string), ...s.all.filter((i) => i.type === 'pendingCount').map((i) => String(i.SK).slice('PENDING#'.length))]);
+  const agents = new Set([...s.requests.map((r) => r.requestedBy.id as string), ...s.all.filter((i) => i[attr.type] === 'pendingCount').map((i) => String(i[attr.sk]).slice('PENDING#'.length))]);
   for (const agent of agents) {
-    const counted = s.all.find((i) => i.type === 'pendingCount' && i.SK === `PENDING#${agent}`)?.pending ?? 0;
+    const counted = s.all.find((i) => i[attr.type] === 'pendingCount' && i[attr.sk] === `PENDING#${agent}`)?.pending ?? 0;
     expect(counted, `PENDING count of ${agent}`).toBe(s.requests.filter((r) => r.requestedBy.id === agent && r.status === 'PENDING').length);
   }
 

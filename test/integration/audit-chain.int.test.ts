@@ -5,10 +5,10 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { keys } from '../../lambdas/contract/table.ts';
+import { attr, keys } from '../../lambdas/contract/table.ts';
 import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
       client.middlewareStack.add(
         (next) => async (args) => {
           const input = args.input as { TransactItems?: Record<string, { Item?: Record<string, unknown>; Key?: Record<string, unknown>; ConditionExpression?: string }>[]; Item?: Record<string, unknown>; ConditionExpression?: string };
-          const isAudit = (x?: Record<string, unknown>) => JSON.stringify(x?.SK ?? '').includes('AUDIT#');
+          const isAudit = (x?: Record<string, unknown>) => JSON.stringify(x?.[attr.sk] ?? '').includes('AUDIT#');
           for (const t of input.TransactItems ?? []) {
             for (const [op, w] of Object.entries(t)) if (isAudit(w.Item ?? w.Key)) auditWrites.push({ op, condition: w.ConditionExpression });
           }
@@ -359,9 +359,9 @@ describe('no overwrite of an audit event by the API', () => {
     const puts = auditWrites.filter((w) => w.op === 'Put' || w.op === 'PutItem');
     const others = auditWrites.filter((w) => w.op !== 'Put' && w.op !== 'PutItem');
     expect(puts.length).toBeGreaterThanOrEqual(4);
-    for (const w of puts) expect(w.condition).toBe('attribute_not_exists(PK)');
+    for (const w of puts) expect(w.condition).toBe(`attribute_not_exists(${attr.pk})`);
     expect(others.length).toBeGreaterThan(0);
-    for (const w of others) expect(w).toEqual({ op: 'Update', condition: 'attribute_exists(PK) AND attribute_not_exists(#chain)' });
+    for (const w of others) expect(w).toEqual({ op: 'Update', condition: `attribute_exists(${attr.pk}) AND attribute_not_exists(#chain)` });
   });
 
   it('an audit event written again under its id is refused, and the stored one stays as it was', async () => {
@@ -406,7 +406,7 @@ describe('who may verify', () => {
     const raw = await doc.send(
       new QueryCommand({
         TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        KeyConditionExpression: `${attr.pk} = :pk AND begins_with(${attr.sk}, :sk)`,
         ExpressionAttributeValues: { ':pk': keys.auditPrefix(p.tenantId).PK, ':sk': 'AUDIT#' },
       }),
     );
@@ -414,7 +414,7 @@ describe('who may verify', () => {
     for (const e of list.body.items) expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'details', 'eventId', 'targetId']);
     for (const item of raw.Items ?? []) {
       expect(item.chain).toBeDefined();
-      expect(item.GSI2PK).toBeUndefined();
+      expect(item[attr.gsi2pk]).toBeUndefined();
     }
   });
 });

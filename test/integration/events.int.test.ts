@@ -7,7 +7,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventDetails, type EventDetailType } from '../../lambdas/contract/events.ts';
 import type { EventBus } from '../../lambdas/domain/events.ts';
-import { handler as publish } from '../../lambdas/jobs/publish.ts';
+import { createHandler } from '../../lambdas/jobs/publish.ts';
 import { lambdaContext } from '../../local/server.ts';
 import { eventually, setupTenant, startTestApi, type TestApi } from '../helpers/http.ts';
 
@@ -143,6 +143,8 @@ describe('when EventBridge fails for a while', () => {
     outage.failNext = 1_000;
     try {
       // Act
+      // The publisher over the stack's dependencies: its (flaky) bus.
+      const publish = createHandler(() => api.stack.runtime);
       const res = await publish({ Records: [record] }, lambdaContext('support-access-publisher'));
       // Assess
       expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: '42' }] });

@@ -10,7 +10,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { cancelled, Faults, keysOf, overProvisioned, throttled, timedOut, type FaultRule } from '../helpers/dynamo-probe.ts';
 import { expectProblem } from '../helpers/guard-checks.ts';

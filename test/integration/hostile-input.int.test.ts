@@ -21,9 +21,10 @@ import { inject } from 'vitest';
 import * as z from 'zod';
 import { routes, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
 import { Email, Id } from '../../lambdas/contract/schemas.ts';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { KeyLog, scanTable, type KeyUse } from '../helpers/dynamo-probe.ts';
+import { attr as K } from '../../lambdas/contract/table.ts';
 import { expectProblem, paramsOf, pathOf, prepareWorld, validBody, type World } from '../helpers/guard-checks.ts';
 import { startTestApi, type Res, type TestApi, type Who } from '../helpers/http.ts';
 
@@ -162,13 +163,13 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
   const attr = use.attr.replace(/^GSI\d\./, '');
   let m: RegExpExecArray | null;
   switch (attr) {
-    case 'PK':
+    case K.pk:
       if ((m = /^TENANT#(.*)$/s.exec(v))) return tenantOk(m[1]!) ? null : `tenant ${JSON.stringify(m[1])}`;
       if ((m = /^ACCESS#([^#]*)#TEAM$/s.exec(v))) return tenantOk(m[1]!) ? null : `tenant ${JSON.stringify(m[1])}`;
       if ((m = /^ACCESS#([^#]*)#AGENT#(.*)$/s.exec(v))) return tenantOk(m[1]!) && (isSub(m[2]!) || isId(m[2]!)) ? null : 'access partition';
       if ((m = /^OUTBOX#(.*)$/s.exec(v))) return ULID.test(m[1]!) ? null : 'outbox id';
       return 'unknown partition';
-    case 'SK':
+    case K.sk:
       // `CHECKPOINT`: audit verification's checkpoint; `AUDIT$`/`GRANT$`: the end of a range it reads.
       if (v === 'POLICY' || v === 'OUTBOX' || v === 'CHAIN' || v === 'CHECKPOINT' || v === 'AUDIT$' || v === 'GRANT$') return null;
       if ((m = /^CONTACT#(.*)$/s.exec(v))) return m[1] === '' || isEmail(m[1]!) ? null : `email ${JSON.stringify(m[1])}`;
@@ -181,21 +182,21 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
         return routeIds.has(m[1]!) && sub && /^[\x21-\x7e]{1,255}$/.test(rest.slice(sub.length + 1)) ? null : 'idempotency key';
       }
       return 'unknown sort key';
-    case 'GSI1PK':
+    case K.gsi1pk:
       if (v === 'TEAM' || v === 'OUTBOX#FAILED') return null;
       if ((m = /^AGENT#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'agent';
       // a tenant's grants or requests by stored status
       if ((m = /^STATUS#([^#]*)#(GRANT|REQUEST)#(.*)$/s.exec(v))) return tenantOk(m[1]!) && STATUSES.has(m[3]!) ? null : 'status partition';
       return 'unknown GSI1 partition';
-    case 'GSI1SK':
+    case K.gsi1sk:
       if ((m = /^(GRANT|REQUEST)#(.*)$/s.exec(v))) return isId(m[2]!) ? null : 'status sort key';
       // an access entry: `expiresAt#tenant#grantId` (`~` for a standing grant)
       if ((m = /^([^#]*)#([^#]*)#([^#]*)$/s.exec(v))) return (m[1] === '~' || TIME.test(m[1]!)) && tenantOk(m[2]!) && isId(m[3]!) ? null : 'GSI1 sort key';
       if ((m = /^([^#]*)#([^#]*)$/s.exec(v))) return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
       return 'GSI1 sort key';
-    case 'GSI2PK':
+    case K.gsi2pk:
       return /^(EXPIRY|OUTBOX|SEAL)#\d+$/.test(v) ? null : 'GSI2 partition';
-    case 'GSI2SK':
+    case K.gsi2sk:
       // an audit event waiting to be sealed: `tenant#at#eventId`; the sealer skips past a tenant with `tenant$`
       if ((m = /^([^#$]*)#([^#]*)#([0-9A-Z]{26})$/.exec(v)) && TIME.test(m[2]!)) return tenantOk(m[1]!) ? null : 'seal ref';
       if ((m = /^([^#$]*)\$$/.exec(v)) && !TIME.test(m[1]!)) return tenantOk(m[1]!) ? null : 'seal ref';
@@ -260,7 +261,7 @@ async function check(h: Hostile): Promise<Res> {
       // A new `session.denied`, or one more refusal counted in the agent's event of this minute.
       const changed = after.filter((i) => !before.some((b) => isDeepStrictEqual(b, i)));
       expect(changed.map((i) => [i.type, i.action]), what).toEqual([['audit', 'session.denied']]);
-      const was = before.find((b) => b.PK === changed[0]!.PK && b.SK === changed[0]!.SK);
+      const was = before.find((b) => b[K.pk] === changed[0]![K.pk] && b[K.sk] === changed[0]![K.sk]);
       expect(changed[0]!.refusals ?? 1, what).toBe(((was?.refusals as number | undefined) ?? 0) + 1);
       after = after.filter((i) => i !== changed[0]);
       unchanged = before.filter((b) => b !== was);
@@ -579,15 +580,15 @@ describe('the key check itself', () => {
     const t = 'tenant-1';
     const ok = (attr: string, value: string) => badKey({ command: 'X', attr, value }, [t]);
     // Assess
-    expect(ok('PK', `TENANT#${t}`)).toBeNull();
-    expect(ok('SK', 'GRANT#01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeNull();
-    expect(ok('SK', 'CONTACT#a@b.test')).toBeNull();
-    expect(ok('PK', 'TENANT#other')).not.toBeNull();
-    expect(ok('PK', `TENANT#${t}#GRANT#x`)).not.toBeNull();
-    expect(ok('SK', 'GRANT#a/b')).not.toBeNull();
-    expect(ok('SK', 'GRANT#x#y')).not.toBeNull();
-    expect(ok('SK', `GRANT#${'a'.repeat(129)}`)).not.toBeNull();
-    expect(ok('SK', 'CONTACT#A@B.TEST')).not.toBeNull();
-    expect(ok('SK', 'CONTACT#not-an-email')).not.toBeNull();
+    expect(ok(K.pk, `TENANT#${t}`)).toBeNull();
+    expect(ok(K.sk, 'GRANT#01ARZ3NDEKTSV4RRFFQ69G5FAV')).toBeNull();
+    expect(ok(K.sk, 'CONTACT#a@b.test')).toBeNull();
+    expect(ok(K.pk, 'TENANT#other')).not.toBeNull();
+    expect(ok(K.pk, `TENANT#${t}#GRANT#x`)).not.toBeNull();
+    expect(ok(K.sk, 'GRANT#a/b')).not.toBeNull();
+    expect(ok(K.sk, 'GRANT#x#y')).not.toBeNull();
+    expect(ok(K.sk, `GRANT#${'a'.repeat(129)}`)).not.toBeNull();
+    expect(ok(K.sk, 'CONTACT#A@B.TEST')).not.toBeNull();
+    expect(ok(K.sk, 'CONTACT#not-an-email')).not.toBeNull();
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sesMailerOnFirstSend } from '../../lambdas/jobs/runtime.ts';
+import { sesMailerOnFirstSend } from '../../lambdas/runtime/mailer.ts';
 import { freePort } from '../../local/ports.ts';
 
 interface StoredMail {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, tenantItems } from '../helpers/invariants.ts';
 import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';

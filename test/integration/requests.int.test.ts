@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/domain/requests.ts';
-import { documentClient } from '../../lambdas/http/runtime.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, tenantItems } from '../helpers/invariants.ts';
 import { setupTenant, startTestApi, type People, type TestApi, type Who } from '../helpers/http.ts';

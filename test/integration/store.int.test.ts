@@ -18,7 +18,7 @@ import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn
 import { sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
 import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
-import { documentClient, ulidIds } from '../../lambdas/http/runtime.ts';
+import { documentClient, ulidIds } from '../../lambdas/runtime/index.ts';
 import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
 import { ensureTable, LOCAL_REGION, localDynamoClient } from '../../local/dynamodb.ts';
 import { freshTableName } from '../helpers/http.ts';

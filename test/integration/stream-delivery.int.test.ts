@@ -7,14 +7,17 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as deliverHandler } from '../../lambdas/jobs/deliver.ts';
+import { createHandler } from '../../lambdas/jobs/deliver.ts';
 import { lambdaContext } from '../../local/server.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type TestApi } from '../helpers/http.ts';
 
 let api: TestApi;
+let deliverHandler: ReturnType<typeof createHandler>;
 beforeAll(async () => {
   api = await startTestApi({ tableStream: true });
+  // The notifier's Lambda handler over the stack's table and SES, as deployed over AWS's.
+  deliverHandler = createHandler(() => api.stack.runtime);
 });
 afterAll(async () => api?.stop());
 

@@ -6,10 +6,11 @@ import type { Principal } from '../../lambdas/domain/ports.ts';
 import { authorize, parseGroups, principalOf } from '../../lambdas/http/auth.ts';
 import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
 import { HttpError } from '../../lambdas/http/problem.ts';
+import { keys } from '../../lambdas/contract/table.ts';
 
 const SECRET = 'test-secret';
 const BINDING = 'ListGrants|acme|status=ACTIVE|caller-1';
-const KEY = { PK: 'TENANT#acme', SK: 'GRANT#01JZ0000000000000000000000' };
+const KEY = keys.grant('acme', '01JZ0000000000000000000000');
 
 /** Runs `fn` and returns the HttpError it threw (fails when it threw nothing or something else). */
 function httpError(fn: () => unknown): HttpError {
@@ -42,7 +43,7 @@ describe('list cursors', () => {
   it.each([
     ['a tampered position', (c: string) => {
       const [, mac] = c.split('.');
-      const data = Buffer.from(JSON.stringify({ k: { PK: 'TENANT#globex', SK: 'GRANT#x' }, b: BINDING })).toString('base64url');
+      const data = Buffer.from(JSON.stringify({ k: keys.grant('globex', 'x'), b: BINDING })).toString('base64url');
       return `${data}.${mac}`;
     }],
     ['a tampered signature', (c: string) => `${c.slice(0, -2)}${c.endsWith('AA') ? 'BB' : 'AA'}`],

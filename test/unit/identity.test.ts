@@ -13,6 +13,7 @@ import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../
 import { putPolicy } from '../../lambdas/domain/settings.ts';
 import type { Principal } from '../../lambdas/domain/ports.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
+import { TEST_POLICY } from '../helpers/people.ts';
 
 const ask = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({
   ticketId: 'T-1',
@@ -30,18 +31,7 @@ const upfront = (t: Tenant, over: Partial<UpfrontGrantBody> = {}): UpfrontGrantB
   ...over,
 });
 const grantee = (p: Principal) => ({ id: p.id, email: p.email, name: p.name });
-const policy = (over: Partial<Policy>): Policy => ({
-  maxDurationHours: 72,
-  expiryWarningMinutes: 30,
-  escalateAfterMinutes: 0,
-  timeZone: 'UTC',
-  allowStandingAccess: false,
-  approvalsRequired: 1,
-  requestTtlHours: 12,
-  notifyOnSignIn: true,
-  allowUpfrontApproval: true,
-  ...over,
-});
+const policy = (over: Partial<Policy>): Policy => ({ ...TEST_POLICY, allowUpfrontApproval: true, ...over });
 /** What a refused call must leave: every record, audit event and email as it was. */
 const snapshot = (deps: TestDeps, t: Tenant) => JSON.stringify([deps.store.auditOf(t.tenantId), deps.store.outboxOf(t.tenantId)]);
 

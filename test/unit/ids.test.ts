@@ -1,6 +1,6 @@
 /** Ids: ULIDs from a pooled random source, still uniform, unique and in clock order. */
 import { describe, expect, it } from 'vitest';
-import { pooledRandom, ulidIds } from '../../lambdas/http/runtime.ts';
+import { pooledRandom, ulidIds } from '../../lambdas/runtime/index.ts';
 
 describe('ulidIds', () => {
   it('makes unique ULIDs that sort like the clock', () => {

@@ -20,7 +20,7 @@ export function createSesMailer(ses: SESClient, from: string): Mailer {
   };
 }
 
-export function sesClient(endpoint = process.env.SES_ENDPOINT): SESClient {
+export function sesClient(endpoint?: string): SESClient {
   // Retries are the outbox's job (with backoff and a dead letter), not the SDK's.
   return new SESClient(endpoint ? { endpoint, maxAttempts: 1 } : { maxAttempts: 1 });
 }

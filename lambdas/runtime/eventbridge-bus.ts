@@ -1,6 +1,7 @@
 /** The `EventBus` port over Amazon EventBridge's `PutEvents`, onto the stack's bus. */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventBus } from '../domain/events.ts';
+import { required, type Settings } from './settings.ts';
 
 export function createEventBridgeBus(client: EventBridgeClient, busName: string): EventBus {
   return {
@@ -22,3 +23,6 @@ export function createEventBridgeBus(client: EventBridgeClient, busName: string)
     },
   };
 }
+
+/** The publisher's wiring: the stack's bus (`EVENT_BUS_NAME`). */
+export const eventBridgeWiring = (settings: Settings) => ({ bus: createEventBridgeBus(new EventBridgeClient({}), required(settings.eventBusName, 'EVENT_BUS_NAME')) });
