@@ -63,10 +63,17 @@ export function keysOf(command: string, input: Av): KeyUse[] {
       if (s !== undefined) out.push({ command, attr: input.IndexName ? `${String(input.IndexName)}.${name}` : name, value: s });
     }
   }
-  for (const p of (input.Parameters as unknown[] | undefined) ?? []) {
+  // A PartiQL statement: each `?` is the attribute its WHERE clause compares it with
+  // (`X IN [?, ?]`, `Y > ?`), on the index the FROM names (`"table"."GSI1"`); PK when unknown.
+  const statement = String(input.Statement ?? '');
+  const index = /FROM\s+"[^"]+"\."([^"]+)"/i.exec(statement)?.[1];
+  const attrs = [...statement.matchAll(/"?(\w+)"?\s*(?:IN\s*\[([?,\s]+)\]|(?:=|<|>|<=|>=)\s*\?)/gi)].flatMap((m) =>
+    Array.from({ length: m[2] ? (m[2].match(/\?/g) ?? []).length : 1 }, () => (index ? `${index}.${m[1]}` : m[1]!)),
+  );
+  ((input.Parameters as unknown[] | undefined) ?? []).forEach((p, i) => {
     const s = str(p);
-    if (s !== undefined) out.push({ command, attr: attr.pk, value: s });
-  }
+    if (s !== undefined) out.push({ command, attr: attrs[i] ?? attr.pk, value: s });
+  });
   return out;
 }
 

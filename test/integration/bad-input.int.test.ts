@@ -43,12 +43,22 @@ interface Target {
   role: Role | undefined;
 }
 
-/** Every route that takes a body; CreateGrant once per role's body. */
+/** A route whose two success statuses are for two callers (ExtendGrant), not two outcomes for one (PutContact: added or renamed). */
+const splitByCaller = (route: RouteDef) => Boolean(route.success.also) && route.roles.includes('tenant-admin') && route.roles.includes('support-lead');
+/**
+ * Every route that takes a body; CreateGrant once per role's body; a route with two success
+ * statuses (ExtendGrant: a support lead asks, 201; a tenant admin extends at once, `also` 200)
+ * once per caller.
+ */
 const BODY_TARGETS: Target[] = ALL.filter((r) => r.body).flatMap((route): Target[] =>
   route.bodyByRole
     ? (Object.keys(route.bodyByRole) as Role[]).map((role) => ({ name: `${route.id} (${role})`, route, role }))
-    : [{ name: route.id, route, role: undefined }],
+    : splitByCaller(route)
+      ? (['support-lead', 'tenant-admin'] as const).map((role) => ({ name: `${route.id} (${role})`, route, role }))
+      : [{ name: route.id, route, role: undefined }],
 );
+/** The success status the target's caller gets: a tenant admin gets the `also` status where there is one. */
+const successOf = (t: Target): number => (t.role === 'tenant-admin' && splitByCaller(t.route) ? t.route.success.also!.status : t.route.success.status);
 
 type CallOpts = { body?: unknown; raw?: string; headers?: Record<string, string>; as?: Who; query?: string; path?: string };
 
@@ -95,7 +105,23 @@ describe.concurrent('every route that takes a body', () => {
     // Act
     const res = await api.call(t.route.method, pathOf(t.route, w), { as: callerOf(t.route, w, t.role), body: validBody(t.route, t.role ?? null, w) });
     // Assess
-    expect(res.status, JSON.stringify(res.body)).toBe(t.route.success.status);
+    expect(res.status, JSON.stringify(res.body)).toBe(successOf(t));
+  });
+
+  it('ExtendGrant: a support lead asks (a PENDING extension request); a tenant admin moves the end by the hours at once', async () => {
+    // Prepare
+    const w = await prepareWorld(api);
+    const route = byId('ExtendGrant');
+    const before = await expectStatus(api.call('GET', `/v1/tenants/${w.p.tenantId}/grants/${w.grantId}`, { as: w.p.admin }), 200, 'grant');
+    // Act
+    const asked = await api.call('POST', pathOf(route, w), { as: w.p.lead, body: validBody(route, 'support-lead', w) });
+    const extended = await api.call('POST', pathOf(route, w), { as: w.p.admin, body: validBody(route, 'tenant-admin', w) });
+    // Assess
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    expect(asked.body).toMatchObject({ kind: 'extension', status: 'PENDING', grantId: w.grantId, durationHours: 2 });
+    expect(extended.status, JSON.stringify(extended.body)).toBe(200);
+    expect(extended.body.grantId).toBe(w.grantId);
+    expect(Date.parse(extended.body.expiresAt) - Date.parse(before.body.expiresAt)).toBe(2 * 3600_000);
   });
 
   it.each(BODY_TARGETS)('$name: malformed JSON is 400 VALIDATION_FAILED', async (t) => {
@@ -357,7 +383,9 @@ describe.concurrent('strings are trimmed', () => {
 
 // ---- lists -------------------------------------------------------------------------------------
 
-const LISTS = ALL.filter((r) => r.query).map((r) => ({ name: r.id, route: r, role: undefined as Role | undefined }));
+/** The paged lists: the routes whose answer is a page (`items` and `nextCursor`), not every route with a query. */
+const isList = (r: RouteDef) => Boolean((r.success.schema as unknown as { shape?: Record<string, unknown> } | null)?.shape?.nextCursor);
+const LISTS = ALL.filter(isList).map((r) => ({ name: r.id, route: r, role: undefined as Role | undefined }));
 /** A caller who may read each list. */
 const listReader = (route: RouteDef, w: World) => (route.roles.includes('support-lead') ? w.p.lead : w.p.admin);
 
@@ -411,7 +439,7 @@ describe.concurrent('list parameters', () => {
   );
 
   it.each(
-    ALL.filter((r) => r.auth && !r.query).map((r) => ({ name: `${r.method} ${r.id}`, route: r, role: undefined as Role | undefined })),
+    ALL.filter((r) => r.auth && !isList(r)).map((r) => ({ name: `${r.method} ${r.id}`, route: r, role: undefined as Role | undefined })),
   )('$name: an unknown query parameter → 400 naming it', async (t) => {
     const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({
       query: '?debug=1',
@@ -419,6 +447,30 @@ describe.concurrent('list parameters', () => {
       ...(t.route.body ? { body: validBody(t.route, null, w) } : {}),
     }));
     expect(errorPaths(res)).toContain('query.debug');
+  });
+
+  it('VerifyAuditChain takes only full=true|false: no paging parameter, no other value', async () => {
+    const t: Target = { name: 'VerifyAuditChain', route: byId('VerifyAuditChain'), role: undefined };
+    expect(LISTS.map((l) => l.route.id)).not.toContain('VerifyAuditChain');
+    for (const [query, path] of [
+      ['?limit=1', 'query.limit'],
+      ['?cursor=forged', 'query.cursor'],
+      ['?full=yes', 'query.full'],
+      ['?full=', 'query.full'],
+    ] as const) {
+      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ query, as: listReader(t.route, w) }));
+      expect(errorPaths(res), query).toContain(path);
+    }
+    // Prepare: its own world, as verification saves a checkpoint.
+    const w = await prepareWorld(api);
+    // Act
+    const answers = [];
+    for (const q of ['', '?full=true', '?full=false']) answers.push(await api.call('GET', `${pathOf(t.route, w)}${q}`, { as: listReader(t.route, w) }));
+    // Assess
+    for (const res of answers) {
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toMatchObject({ tenantId: w.p.tenantId, valid: expect.any(Boolean), problems: expect.any(Array) });
+    }
   });
 
   it.each(LISTS)('$name: limit 1 and 100 are accepted and a cursor walks on', async (t) => {
@@ -479,16 +531,17 @@ describe.concurrent('list parameters', () => {
 
 // ---- Idempotency-Key ------------------------------------------------------------------------------
 
-const IDEMPOTENT: Target[] = BODY_TARGETS.filter((t) => t.route.idempotent);
+/** The idempotent routes as the callers whom they create something for (201): ExtendGrant as a support lead, who asks. */
+const IDEMPOTENT: Target[] = BODY_TARGETS.filter((t) => t.route.idempotent && successOf(t) === 201);
 /** The list a create adds to, and the audit action it records. */
 const effectOf = (route: RouteDef): { list: 'requests' | 'grants' | 'sessions'; action: string } =>
-  route.id === 'CreateAccessRequest'
+  route.id === 'CreateAccessRequest' || route.id === 'ExtendGrant'
     ? { list: 'requests', action: 'request.created' }
     : route.id === 'CreateGrant'
       ? { list: 'grants', action: 'grant.activated' }
       : { list: 'sessions', action: 'session.started' };
 const idOf = (route: RouteDef, body: Record<string, string>) =>
-  route.id === 'CreateAccessRequest' ? body.requestId : route.id === 'CreateGrant' ? body.grantId : body.sessionId;
+  route.id === 'CreateAccessRequest' || route.id === 'ExtendGrant' ? body.requestId : route.id === 'CreateGrant' ? body.grantId : body.sessionId;
 
 /**
  * How many messages the tenant's contacts hold once delivery has settled. The tests of this file
@@ -509,8 +562,34 @@ async function mailCount(w: World): Promise<number> {
 }
 
 describe.concurrent('Idempotency-Key', () => {
-  it('covers the three creating routes', () => {
-    expect(IDEMPOTENT.map((t) => t.route.id).sort()).toEqual(['CreateAccessRequest', 'CreateGrant', 'CreateGrant', 'SignIn']);
+  it('covers the four creating routes (ExtendGrant creates an extension request)', () => {
+    expect(IDEMPOTENT.map((t) => t.route.id).sort()).toEqual(['CreateAccessRequest', 'CreateGrant', 'CreateGrant', 'ExtendGrant', 'SignIn']);
+    // Every idempotent route is covered: the ones that answer 200 to some caller too.
+    expect(new Set(BODY_TARGETS.filter((t) => t.route.idempotent).map((t) => t.route.id))).toEqual(new Set(IDEMPOTENT.map((t) => t.route.id)));
+  });
+
+  it("ExtendGrant as a tenant admin: the same key and body replays the 200, the grant's end moves once", async () => {
+    // Prepare
+    const w = await prepareWorld(api);
+    const route = byId('ExtendGrant');
+    const body = validBody(route, 'tenant-admin', w)!;
+    const headers = { 'idempotency-key': 'extend-once' };
+    const grantOf = async () => (await expectStatus(api.call('GET', `/v1/tenants/${w.p.tenantId}/grants/${w.grantId}`, { as: w.p.admin }), 200, 'grant')).body;
+    const before = await grantOf();
+    // Act
+    const first = await api.call('POST', pathOf(route, w), { as: w.p.admin, body, headers });
+    const afterFirst = await tenantState(api, w.p);
+    const again = await api.call('POST', pathOf(route, w), { as: w.p.admin, body, headers });
+    const reused = await api.call('POST', pathOf(route, w), { as: w.p.admin, body: { ...body, hours: 3 }, headers });
+    // Assess
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expectProblem(reused, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect(await tenantState(api, w.p)).toEqual(afterFirst);
+    expect(Date.parse((await grantOf()).expiresAt) - Date.parse(before.expiresAt)).toBe(2 * 3600_000);
   });
 
   it.each(IDEMPOTENT)('$name: a key of 256 characters, or with a space or a non-ASCII character, → 400', async (t) => {

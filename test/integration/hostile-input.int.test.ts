@@ -152,6 +152,11 @@ const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const STATUSES = new Set(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED', 'ACTIVE', 'REVOKED']);
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const routeIds = new Set(ALL.map((r) => r.id));
+/**
+ * A session's sort key in its person or grant partition (docs/data-model.md): `SESSION#id`, or a
+ * bound of the login history's range: `SESSION#` + a ULID time prefix (+ `~`), or `SESSION#~`.
+ */
+const sessionSortOk = (rest: string) => rest === '' || rest === '~' || isId(rest) || /^[0-9A-HJKMNP-TV-Z]{10}~?$/.test(rest);
 
 /**
  * Whether a key value is made only of validated parts; `tenants` are the tenants the call may
@@ -187,16 +192,24 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if ((m = /^AGENT#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'agent';
       // a tenant's grants or requests by stored status
       if ((m = /^STATUS#([^#]*)#(GRANT|REQUEST)#(.*)$/s.exec(v))) return tenantOk(m[1]!) && STATUSES.has(m[3]!) ? null : 'status partition';
+      // a tenant's sessions of one person (the login history's `accessedBy`), by canonical email
+      if ((m = /^SESSIONS#([^#]*)#PERSON#(.*)$/s.exec(v))) return tenantOk(m[1]!) && isEmail(m[2]!) ? null : 'person sessions partition';
       return 'unknown GSI1 partition';
     case K.gsi1sk:
+      if ((m = /^SESSION#(.*)$/s.exec(v))) return sessionSortOk(m[1]!) ? null : 'session sort key';
+      // the lower bound on an access entry's end (`grantsCovering`: nothing ended is read)
+      if (TIME.test(v)) return null;
       if ((m = /^(GRANT|REQUEST)#(.*)$/s.exec(v))) return isId(m[2]!) ? null : 'status sort key';
       // an access entry: `expiresAt#tenant#grantId` (`~` for a standing grant)
       if ((m = /^([^#]*)#([^#]*)#([^#]*)$/s.exec(v))) return (m[1] === '~' || TIME.test(m[1]!)) && tenantOk(m[2]!) && isId(m[3]!) ? null : 'GSI1 sort key';
       if ((m = /^([^#]*)#([^#]*)$/s.exec(v))) return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
       return 'GSI1 sort key';
     case K.gsi2pk:
+      // a grant's sessions (never due: a partition apart from the due shards)
+      if ((m = /^SESSIONS#([^#]*)#GRANT#(.*)$/s.exec(v))) return tenantOk(m[1]!) && isId(m[2]!) ? null : 'grant sessions partition';
       return /^(EXPIRY|OUTBOX|SEAL)#\d+$/.test(v) ? null : 'GSI2 partition';
     case K.gsi2sk:
+      if ((m = /^SESSION#(.*)$/s.exec(v))) return sessionSortOk(m[1]!) ? null : 'session sort key';
       // an audit event waiting to be sealed: `tenant#at#eventId`; the sealer skips past a tenant with `tenant$`
       if ((m = /^([^#$]*)#([^#]*)#([0-9A-Z]{26})$/.exec(v)) && TIME.test(m[2]!)) return tenantOk(m[1]!) ? null : 'seal ref';
       if ((m = /^([^#$]*)\$$/.exec(v)) && !TIME.test(m[1]!)) return tenantOk(m[1]!) ? null : 'seal ref';
