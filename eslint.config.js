@@ -24,18 +24,30 @@ export default tseslint.config(
     // The domain is pure: it never learns that AWS (or the local stack) exists.
     files: ['lambdas/domain/**/*.ts'],
     rules: restrict(
-      { group: ['@aws-sdk/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*', '@middy/*'], message: 'the domain imports nothing from AWS; declare a port in domain/ports.ts' },
-      { group: ['../store/*', '../http/*', '../jobs/*', '../runtime/*', '../../local/*', '#store/*', '#http/*'], message: 'the domain imports only the contract and itself' },
+      {
+        group: ['@aws-sdk/*', 'aws-lambda', 'aws-cdk-lib', 'aws-cdk-lib/*', '@middy/*'],
+        message: 'the domain imports nothing from AWS; declare a port in domain/ports.ts',
+      },
+      {
+        group: ['../store/*', '../http/*', '../jobs/*', '../runtime/*', '../../local/*', '#store/*', '#http/*'],
+        message: 'the domain imports only the contract and itself',
+      },
     ),
   },
   {
     files: ['lambdas/contract/**/*.ts'],
-    rules: restrict({ group: ['@aws-sdk/*', '../store/*', '../http/*', '../jobs/*', '../runtime/*'], message: 'the contract is data: routes, schemas, keys' }),
+    rules: restrict({
+      group: ['@aws-sdk/*', '../store/*', '../http/*', '../jobs/*', '../runtime/*'],
+      message: 'the contract is data: routes, schemas, keys',
+    }),
   },
   {
     files: ['lambdas/http/**/*.ts'],
     rules: restrict(
-      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies' },
+      {
+        group: ['@aws-sdk/*', '../store/*'],
+        message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies',
+      },
       { group: ['../jobs/*'], message: 'the HTTP functions do not import the jobs' },
     ),
   },
@@ -43,20 +55,32 @@ export default tseslint.config(
     files: ['lambdas/jobs/**/*.ts'],
     rules: restrict(
       { group: ['../http/*'], message: 'jobs never import http; shared wiring lives in lambdas/runtime/' },
-      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies' },
+      {
+        group: ['@aws-sdk/*', '../store/*'],
+        message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies',
+      },
     ),
   },
   {
     // The session-token keys: signing and the JWKS over a port; the KMS client is the runtime's.
     files: ['lambdas/keys/**/*.ts'],
     rules: restrict(
-      { group: ['@aws-sdk/*', '../store/*'], message: 'only lambdas/runtime/ makes SDK clients and the store (the KMS client: runtime/kms.ts)' },
-      { group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the keys are an adapter below the functions; they import no layer above them' },
+      {
+        group: ['@aws-sdk/*', '../store/*'],
+        message: 'only lambdas/runtime/ makes SDK clients and the store (the KMS client: runtime/kms.ts)',
+      },
+      {
+        group: ['../http/*', '../jobs/*', '../runtime/*'],
+        message: 'the keys are an adapter below the functions; they import no layer above them',
+      },
     ),
   },
   {
     // The store is an adapter: it implements the domain's ports and knows nothing above it.
     files: ['lambdas/store/**/*.ts'],
-    rules: restrict({ group: ['../http/*', '../jobs/*', '../runtime/*'], message: 'the store implements the ports; it imports no layer above it' }),
+    rules: restrict({
+      group: ['../http/*', '../jobs/*', '../runtime/*'],
+      message: 'the store implements the ports; it imports no layer above it',
+    }),
   },
 );

@@ -63,7 +63,14 @@ function* sealedEvents(trail: Trail, count: number): Generator<Item> {
     const link = { seq, prev: trail.hash, hash: linkHash(KEY, trail.tenantId, seq, trail.hash, event) };
     trail.seq = seq;
     trail.hash = link.hash;
-    yield { ...keys.audit(trail.tenantId, event.eventId), type: 'audit', tenantId: trail.tenantId, ...event, mac: eventMac(EVENT_KEY, trail.tenantId, event), chain: link };
+    yield {
+      ...keys.audit(trail.tenantId, event.eventId),
+      type: 'audit',
+      tenantId: trail.tenantId,
+      ...event,
+      mac: eventMac(EVENT_KEY, trail.tenantId, event),
+      chain: link,
+    };
   }
 }
 
@@ -75,11 +82,23 @@ async function append(m: MeteredClients, tableName: string, trail: Trail, count:
       yield item;
     }
   })();
-  await batchWrite(m.doc, tableName, items, { total: count, every: 20_000, onProgress: (d, t) => progress(`audit: ${trail.tenantId} ${int(d)} / ${int(t)} events`) });
+  await batchWrite(m.doc, tableName, items, {
+    total: count,
+    every: 20_000,
+    onProgress: (d, t) => progress(`audit: ${trail.tenantId} ${int(d)} / ${int(t)} events`),
+  });
   await m.doc.send(
     new PutCommand({
       TableName: tableName,
-      Item: { ...keys.chainHead(trail.tenantId), type: 'chain', tenantId: trail.tenantId, seq: trail.seq, hash: trail.hash, eventId: lastId, sealedAt: new Date(trail.at).toISOString() },
+      Item: {
+        ...keys.chainHead(trail.tenantId),
+        type: 'chain',
+        tenantId: trail.tenantId,
+        seq: trail.seq,
+        hash: trail.hash,
+        eventId: lastId,
+        sealedAt: new Date(trail.at).toISOString(),
+      },
     }),
   );
 }
@@ -99,7 +118,14 @@ interface Measured {
 }
 
 /** Verifies until complete (a full pass takes several bounded calls), metered. */
-async function measure(m: MeteredClients, tableName: string, tenantId: string, now: number, label: string, full = false): Promise<Measured> {
+async function measure(
+  m: MeteredClients,
+  tableName: string,
+  tenantId: string,
+  now: number,
+  label: string,
+  full = false,
+): Promise<Measured> {
   const deps = { chain: createDynamoStore({ doc: m.doc, tableName }), clock: { now: () => new Date(now) }, key: KEY, eventKey: EVENT_KEY };
   m.meter.reset();
   m.meter.returnCapacity = true;
@@ -119,7 +145,17 @@ async function measure(m: MeteredClients, tableName: string, tenantId: string, n
   });
   if (!result.valid) throw new Error(`${label}: the seeded trail did not verify: ${JSON.stringify(result.problems.slice(0, 3))}`);
   const requests = [...m.meter.requests.values()].reduce((a, b) => a + b, 0);
-  return { label, wallMs, result, requests, readUnits: m.meter.readUnits, writeUnits: m.meter.writeUnits, calls, longestCallMs, dynamoMs: m.meter.busyMs - busy0 };
+  return {
+    label,
+    wallMs,
+    result,
+    requests,
+    readUnits: m.meter.readUnits,
+    writeUnits: m.meter.writeUnits,
+    calls,
+    longestCallMs,
+    dynamoMs: m.meter.busyMs - busy0,
+  };
 }
 
 export async function auditVerify(endpoint: string, config: AuditVerifyConfig): Promise<SectionResult> {
@@ -189,8 +225,28 @@ export async function auditVerify(endpoint: string, config: AuditVerifyConfig): 
       `Seeded ${int(config.long + config.short)} sealed events (BatchWriteItem, items as the API and the sealer write them) in ${ms(seeding.ms)}.`,
       '',
       table(
-        ['verification', 'calls', 'events read (last call)', 'wall', 'longest call', 'in DynamoDB', 'requests', 'read units', 'write units'],
-        rows.map((r) => [r.label, String(r.calls), int(r.result.events), ms(r.wallMs), ms(r.longestCallMs), ms(r.dynamoMs), int(r.requests), num(r.readUnits, 1), num(r.writeUnits, 1)]),
+        [
+          'verification',
+          'calls',
+          'events read (last call)',
+          'wall',
+          'longest call',
+          'in DynamoDB',
+          'requests',
+          'read units',
+          'write units',
+        ],
+        rows.map((r) => [
+          r.label,
+          String(r.calls),
+          int(r.result.events),
+          ms(r.wallMs),
+          ms(r.longestCallMs),
+          ms(r.dynamoMs),
+          int(r.requests),
+          num(r.readUnits, 1),
+          num(r.writeUnits, 1),
+        ]),
       ),
       '',
       `Full pass rate: ${num(rate, 0)} events/s (DynamoDB Local on this machine; real DynamoDB reads a 1 MB page, about 2,500 of these events, per request). ` +

@@ -64,7 +64,8 @@ function aliasesOf(args: Record<string, string | boolean | string[]> | undefined
 export function deployedOptions(): BuildOptions {
   const b = bundlingDefaults;
   const unknown = Object.keys(b.esbuildArgs ?? {}).filter((k) => k !== '--alias');
-  if (unknown.length) throw new Error(`bench/cold-start.ts does not translate esbuildArgs ${unknown.join(', ')}: add them to deployedOptions`);
+  if (unknown.length)
+    throw new Error(`bench/cold-start.ts does not translate esbuildArgs ${unknown.join(', ')}: add them to deployedOptions`);
   return {
     absWorkingDir: ROOT,
     alias: aliasesOf(b.esbuildArgs),
@@ -100,7 +101,14 @@ const VARIANTS = {
   // What the stack built before issue 16: the runtime's SDK, no alias, run with source maps.
   runtimeSdk: (): BuildOptions => ({ ...deployedOptions(), external: ['@aws-sdk/*'], alias: {} }),
   // The banner stays: without it a CommonJS `require` of a Node builtin fails in an ESM bundle.
-  naive: (): BuildOptions => ({ bundle: true, platform: 'node', format: 'esm', target: 'node24', banner: deployedOptions().banner ?? {}, plugins: [classicZod] }),
+  naive: (): BuildOptions => ({
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    banner: deployedOptions().banner ?? {},
+    plugins: [classicZod],
+  }),
 } as const;
 type Variant = keyof typeof VARIANTS;
 
@@ -158,8 +166,16 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
       const out = {} as Record<Variant, Built>;
       for (const variant of Object.keys(VARIANTS) as Variant[]) {
         const file = join(dir, `${entry.name.replace('/', '-')}.${variant}.mjs`);
-        const result = await build({ ...VARIANTS[variant](), entryPoints: [join(ROOT, entry.file)], outfile: file, metafile: true, logLevel: 'silent' });
-        const externals = [...new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path)))]
+        const result = await build({
+          ...VARIANTS[variant](),
+          entryPoints: [join(ROOT, entry.file)],
+          outfile: file,
+          metafile: true,
+          logLevel: 'silent',
+        });
+        const externals = [
+          ...new Set(Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path))),
+        ]
           .filter((p) => p.startsWith('@aws-sdk/'))
           .sort();
         const inputs = Object.keys(result.metafile.inputs);
@@ -175,7 +191,9 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
       }
       built.set(entry.name, out);
     }
-    progress(`cold start: ${entries.length} functions × 3 builds (+ the deployed one with source maps); timing module init (${opts.runs} fresh processes each)`);
+    progress(
+      `cold start: ${entries.length} functions × 3 builds (+ the deployed one with source maps); timing module init (${opts.runs} fresh processes each)`,
+    );
     // Every process of a run in a new random order, so drift hits the builds alike.
     const sdkRuns: Init[] = [];
     for (let run = 0; run < opts.runs; run++) {
@@ -196,7 +214,24 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
     const cpu = (r: Init[]) => median(r.map((x) => x.cpuMs));
     const sdk = wall(sdkRuns);
     const figures: Figure[] = [];
-    const rows: string[][] = [['only `import` client-dynamodb + lib-dynamodb (the runtime’s SDK, before)', '—', '—', ms(sdk), ms(cpu(sdkRuns)), '—', '—', '—', '—', '—', '—', '—', '—', '—']];
+    const rows: string[][] = [
+      [
+        'only `import` client-dynamodb + lib-dynamodb (the runtime’s SDK, before)',
+        '—',
+        '—',
+        ms(sdk),
+        ms(cpu(sdkRuns)),
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+        '—',
+      ],
+    ];
     for (const entry of entries) {
       const b = built.get(entry.name)!;
       const [dep, before, naive] = [b.deployed, b.runtimeSdk, b.naive];
@@ -216,10 +251,39 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
           pass: sizePass,
           note: `gzip ${dep.gzip}; external @aws-sdk: ${dep.externals.join(', ') || 'none'}; default credential chain bundled: ${dep.credentialChain ? 'yes' : 'no'}`,
         }),
-        figure({ section: 'cold', name: `${entry.name} init`, value: mDep, unit: 'ms', baseline: naiveRef, target: `≤ ${INIT_TARGET} × naive init`, pass: initPass, note: `median of ${opts.runs} fresh processes (wall time of the import)` }),
-        figure({ section: 'cold', name: `${entry.name} init CPU time`, value: cDep, unit: 'ms', baseline: { name: 'naive bundle init CPU time', value: cNaive }, note: 'process.cpuUsage around the import, all threads' }),
-        figure({ section: 'cold', name: `${entry.name} init with --enable-source-maps (tried)`, value: mMaps, unit: 'ms', baseline: naiveRef }),
-        figure({ section: 'cold', name: `${entry.name} init, runtime SDK (before)`, value: mBefore, unit: 'ms', baseline: naiveRef, note: `bundle ${before.size} bytes; with --enable-source-maps` }),
+        figure({
+          section: 'cold',
+          name: `${entry.name} init`,
+          value: mDep,
+          unit: 'ms',
+          baseline: naiveRef,
+          target: `≤ ${INIT_TARGET} × naive init`,
+          pass: initPass,
+          note: `median of ${opts.runs} fresh processes (wall time of the import)`,
+        }),
+        figure({
+          section: 'cold',
+          name: `${entry.name} init CPU time`,
+          value: cDep,
+          unit: 'ms',
+          baseline: { name: 'naive bundle init CPU time', value: cNaive },
+          note: 'process.cpuUsage around the import, all threads',
+        }),
+        figure({
+          section: 'cold',
+          name: `${entry.name} init with --enable-source-maps (tried)`,
+          value: mMaps,
+          unit: 'ms',
+          baseline: naiveRef,
+        }),
+        figure({
+          section: 'cold',
+          name: `${entry.name} init, runtime SDK (before)`,
+          value: mBefore,
+          unit: 'ms',
+          baseline: naiveRef,
+          note: `bundle ${before.size} bytes; with --enable-source-maps`,
+        }),
       );
       rows.push([
         entry.name,
@@ -239,7 +303,22 @@ export async function coldStart(opts: { runs: number }): Promise<SectionResult> 
       ]);
     }
     const text = table(
-      ['function', 'bundle', 'gzip', 'init', 'init CPU', 'naive bundle', 'naive init (baseline)', 'init ÷ naive', 'CPU ÷ naive CPU', 'with source maps ÷ naive', 'before: runtime SDK', 'its init', 'its ÷ naive', 'targets'],
+      [
+        'function',
+        'bundle',
+        'gzip',
+        'init',
+        'init CPU',
+        'naive bundle',
+        'naive init (baseline)',
+        'init ÷ naive',
+        'CPU ÷ naive CPU',
+        'with source maps ÷ naive',
+        'before: runtime SDK',
+        'its init',
+        'its ÷ naive',
+        'targets',
+      ],
       rows,
     );
     const summary = [

@@ -53,13 +53,23 @@ export function firstLoad(): { text: string; figures: Figure[] } {
     .filter(([, c]) => c.isDynamicEntry && c.src?.startsWith('src/pages/'))
     .map(([key, c]) => {
       const own = [...closure(manifest, key)].filter((f) => !entry.has(f));
-      return { page: c.src!.replace('src/pages/', '').replace('.tsx', ''), files: own.length, gzip: own.reduce((n, f) => n + gzipBytes(f), 0) };
+      return {
+        page: c.src!.replace('src/pages/', '').replace('.tsx', ''),
+        files: own.length,
+        gzip: own.reduce((n, f) => n + gzipBytes(f), 0),
+      };
     })
     .sort((a, b) => b.gzip - a.gzip);
   const heaviest = routes[0]!;
   const request = routes.find((r) => r.page === 'Request')!;
   const figures = [
-    figure({ section: 'console', name: 'first load: entry JS (gzip)', value: entryGzip / 1024, unit: 'KiB', note: `${entry.size} files before any lazy route` }),
+    figure({
+      section: 'console',
+      name: 'first load: entry JS (gzip)',
+      value: entryGzip / 1024,
+      unit: 'KiB',
+      note: `${entry.size} files before any lazy route`,
+    }),
     figure({
       section: 'console',
       name: `first load: entry + heaviest route (${heaviest.page}) JS (gzip)`,
@@ -68,11 +78,24 @@ export function firstLoad(): { text: string; figures: Figure[] } {
       target: '< 350 KiB gzip',
       pass: entryGzip + heaviest.gzip < FIRST_LOAD_TARGET_BYTES,
     }),
-    figure({ section: 'console', name: 'first load: entry + request page JS (gzip)', value: (entryGzip + request.gzip) / 1024, unit: 'KiB', target: '< 350 KiB gzip', pass: entryGzip + request.gzip < FIRST_LOAD_TARGET_BYTES }),
+    figure({
+      section: 'console',
+      name: 'first load: entry + request page JS (gzip)',
+      value: (entryGzip + request.gzip) / 1024,
+      unit: 'KiB',
+      target: '< 350 KiB gzip',
+      pass: entryGzip + request.gzip < FIRST_LOAD_TARGET_BYTES,
+    }),
   ];
   const rows = [
     ['entry (before any route)', String(entry.size), bytes(entryGzip), '—', verdict(entryGzip < FIRST_LOAD_TARGET_BYTES)],
-    ...routes.map((r) => [`+ ${r.page}`, String(r.files), bytes(r.gzip), bytes(entryGzip + r.gzip), verdict(entryGzip + r.gzip < FIRST_LOAD_TARGET_BYTES)]),
+    ...routes.map((r) => [
+      `+ ${r.page}`,
+      String(r.files),
+      bytes(r.gzip),
+      bytes(entryGzip + r.gzip),
+      verdict(entryGzip + r.gzip < FIRST_LOAD_TARGET_BYTES),
+    ]),
   ];
   const text = `JavaScript sent on first load (gzip level 9 of \`web/dist\`, from Vite's manifest: a chunk and its static imports; a route adds only what the entry has not loaded):\n\n${table(['what loads', 'JS files', 'gzip', 'entry + route', '< 350 KiB'], rows)}`;
   return { text, figures };
@@ -85,7 +108,15 @@ export async function requestPage(opts: { rounds: number }): Promise<{ text: str
   try {
     await seed(stack.runtime);
     const tokenOf = async (who: object) =>
-      ((await (await fetch(`${stack.url}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })).json()) as { token: string }).token;
+      (
+        (await (
+          await fetch(`${stack.url}/_local/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(who),
+          })
+        ).json()) as { token: string }
+      ).token;
     const [agent, admin] = [await tokenOf(DEMO.agent), await tokenOf(DEMO.admin)];
     const reason = 'Benchmark: invoice export fails';
     const created = await fetch(`${stack.url}/v1/tenants/${DEMO.tenantId}/access-requests`, {
@@ -127,11 +158,23 @@ new MutationObserver((_m, o) => { if (document.body && document.body.innerText.i
     }
     progress(`console: request page p50 ${ms(median(visible))}, its API call ${ms(median(inPage))}`);
     const figures = [
-      figure({ section: 'console', name: 'request page: data visible p50', value: median(visible), unit: 'ms', baseline: { name: 'its API call in the page, p50', value: median(inPage) }, note: 'navigation start → the request\'s reason on the page, empty cache' }),
+      figure({
+        section: 'console',
+        name: 'request page: data visible p50',
+        value: median(visible),
+        unit: 'ms',
+        baseline: { name: 'its API call in the page, p50', value: median(inPage) },
+        note: "navigation start → the request's reason on the page, empty cache",
+      }),
       figure({ section: 'console', name: 'request page: GET access request from Node p50', value: median(fromNode), unit: 'ms' }),
     ];
     const rows = [
-      ['navigation start → the request\'s data visible', ms(median(visible)), ms(quantile(visible, 0.9)), ratio(median(visible), median(inPage))],
+      [
+        "navigation start → the request's data visible",
+        ms(median(visible)),
+        ms(quantile(visible, 0.9)),
+        ratio(median(visible), median(inPage)),
+      ],
       ['its `GET .../access-requests/{id}` in the page (Resource Timing)', ms(median(inPage)), ms(quantile(inPage, 0.9)), '1.00×'],
       ['the same call from Node (no browser)', ms(median(fromNode)), ms(quantile(fromNode, 0.9)), ratio(median(fromNode), median(inPage))],
     ];
@@ -146,7 +189,10 @@ new MutationObserver((_m, o) => { if (document.body && document.body.innerText.i
 /** The section: both parts, on a fresh build of the console (`vite build web`). */
 export async function consoleSection(opts: { rounds: number }): Promise<SectionResult> {
   progress('console: building web/dist');
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', 'web', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', 'web', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const load = firstLoad();
   const timing = await requestPage(opts);
   return { text: `${load.text}\n\n${timing.text}`, figures: [...load.figures, ...timing.figures] };

@@ -23,23 +23,44 @@ export async function enforcement(endpoint: string, opts: { seconds: number; rev
   try {
     const tenantId = `bench-${ulid().toLowerCase()}`;
     const call = async (method: string, path: string, auth: string, body?: unknown) => {
-      const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const res = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
       return (await res.json()) as Record<string, unknown>;
     };
     const token = async (who: Record<string, unknown>) =>
-      ((await (await fetch(`${stack.url}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })).json()) as { token: string }).token;
+      (
+        (await (
+          await fetch(`${stack.url}/_local/token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(who),
+          })
+        ).json()) as { token: string }
+      ).token;
     const admin = await token({ sub: 'bench-admin', email: 'admin@bench.test', name: 'Bench Admin', groups: ['tenant-admin'], tenantId });
     const agent = await token({ sub: 'bench-agent', email: 'agent@vendor.test', name: 'Bench Agent', groups: ['support-agent'] });
     await call('PUT', `/v1/tenants/${tenantId}/contacts/admin%40bench.test`, admin, { name: 'Bench Admin' });
-    const grant = async () => String((await call('POST', `/v1/tenants/${tenantId}/grants`, admin, { reason: 'bench', scope: { level: 'read-only' }, durationHours: 2 })).grantId);
+    const grant = async () =>
+      String(
+        (await call('POST', `/v1/tenants/${tenantId}/grants`, admin, { reason: 'bench', scope: { level: 'read-only' }, durationHours: 2 }))
+          .grantId,
+      );
     const signIn = async () => String((await call('POST', `/v1/tenants/${tenantId}/sessions`, agent, { reason: 'bench' })).token);
 
     // ---- verifications per second vs access checks per second, one core ----
     const firstGrant = await grant();
     const sessionToken = await signIn();
     const jwks = await (await fetch(`${stack.url}/v1/.well-known/jwks.json`)).json();
-    const verifier = createVerifier({ jwksUrl: `${stack.url}/v1/.well-known/jwks.json`, issuer: stack.url, audience: 'support-access-local', keys: createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]) });
+    const verifier = createVerifier({
+      jwksUrl: `${stack.url}/v1/.well-known/jwks.json`,
+      issuer: stack.url,
+      audience: 'support-access-local',
+      keys: createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]),
+    });
     const rate = async (what: string, fn: () => Promise<unknown>) => {
       progress(`${what}: ${opts.seconds} s`);
       for (let i = 0; i < 50; i++) await fn();
@@ -61,7 +82,8 @@ export async function enforcement(endpoint: string, opts: { seconds: number; rev
     for (let i = 0; i < opts.revokes; i++) {
       const g = await grant();
       const t = await signIn();
-      const get = () => fetch(`${app.url}/tenants/${tenantId}/billing`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+      const get = () =>
+        fetch(`${app.url}/tenants/${tenantId}/billing`, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
       if ((await get()) !== 200) throw new Error('the example app refused a fresh session');
       await call('POST', `/v1/tenants/${tenantId}/grants/${g}/revoke`, admin, {});
       const t0 = performance.now();
@@ -74,8 +96,24 @@ export async function enforcement(endpoint: string, opts: { seconds: number; rev
 
     const ratio = verifications / accessChecks;
     const figures = [
-      figure({ section: 'enforce', name: 'offline verifications per second (one core)', value: verifications, unit: '/s', baseline: { name: 'access checks per second through the API', value: accessChecks }, target: 'offline ≥ 10× the access check', pass: ratio >= 10 }),
-      figure({ section: 'enforce', name: 'revoke → refusal in the example app, p95', value: p95(delays), unit: 'ms', target: '< 1,000 ms', pass: p95(delays) < 1000, note: `median ${median(delays).toFixed(0)} ms over ${delays.length} revokes` }),
+      figure({
+        section: 'enforce',
+        name: 'offline verifications per second (one core)',
+        value: verifications,
+        unit: '/s',
+        baseline: { name: 'access checks per second through the API', value: accessChecks },
+        target: 'offline ≥ 10× the access check',
+        pass: ratio >= 10,
+      }),
+      figure({
+        section: 'enforce',
+        name: 'revoke → refusal in the example app, p95',
+        value: p95(delays),
+        unit: 'ms',
+        target: '< 1,000 ms',
+        pass: p95(delays) < 1000,
+        note: `median ${median(delays).toFixed(0)} ms over ${delays.length} revokes`,
+      }),
     ];
     const text = [
       table(

@@ -76,7 +76,12 @@ export const BULK_LIMIT_MS = 5 * MINUTE;
  * plain requests, no transaction, no index: per grant one consistent `GetItem` of the grant, one
  * `PutItem` of it as EXPIRED, one `DeleteItem` per access entry and one `PutItem` of its audit event.
  */
-async function itemsAlone(m: MeteredClients, tableName: string, grants: GrantRecord[], at: string): Promise<{ read: number; write: number; requests: number; wallMs: number }> {
+async function itemsAlone(
+  m: MeteredClients,
+  tableName: string,
+  grants: GrantRecord[],
+  at: string,
+): Promise<{ read: number; write: number; requests: number; wallMs: number }> {
   const ids = monotonicFactory();
   m.meter.reset();
   m.meter.returnCapacity = true;
@@ -85,12 +90,34 @@ async function itemsAlone(m: MeteredClients, tableName: string, grants: GrantRec
       Promise.all(
         grants.map(async (g) => {
           await m.doc.send(new GetCommand({ TableName: tableName, Key: keys.grant(g.tenantId, g.grantId), ConsistentRead: true }));
-          const ended: GrantRecord = { ...g, status: 'EXPIRED', endedAt: g.expiresAt, endedBy: null, endReason: 'expired', version: g.version + 1 };
+          const ended: GrantRecord = {
+            ...g,
+            status: 'EXPIRED',
+            endedAt: g.expiresAt,
+            endedBy: null,
+            endReason: 'expired',
+            version: g.version + 1,
+          };
           const { openSessions: _o, ...record } = ended;
-          await m.doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.grant(g.tenantId, g.grantId), type: 'grant', ...record } }));
-          for (const p of principalsOf(g)) await m.doc.send(new DeleteCommand({ TableName: tableName, Key: keys.accessEntry(g.tenantId, p, g.grantId) }));
-          const event = { eventId: ids(), at, actor: { id: 'system' }, action: 'grant.expired', targetId: g.grantId, details: { expiresAt: g.expiresAt, sessionsEnded: [] } };
-          await m.doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.audit(g.tenantId, event.eventId), type: 'audit', tenantId: g.tenantId, ...event } }));
+          await m.doc.send(
+            new PutCommand({ TableName: tableName, Item: { ...keys.grant(g.tenantId, g.grantId), type: 'grant', ...record } }),
+          );
+          for (const p of principalsOf(g))
+            await m.doc.send(new DeleteCommand({ TableName: tableName, Key: keys.accessEntry(g.tenantId, p, g.grantId) }));
+          const event = {
+            eventId: ids(),
+            at,
+            actor: { id: 'system' },
+            action: 'grant.expired',
+            targetId: g.grantId,
+            details: { expiresAt: g.expiresAt, sessionsEnded: [] },
+          };
+          await m.doc.send(
+            new PutCommand({
+              TableName: tableName,
+              Item: { ...keys.audit(g.tenantId, event.eventId), type: 'audit', tenantId: g.tenantId, ...event },
+            }),
+          );
         }),
       ),
     );
@@ -122,7 +149,9 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
       }
     };
     const itemsPerGrant = 2;
-    progress(`expiry cost: seeding ${int(opts.live)} live grants (${int(opts.live * itemsPerGrant)} items, BatchWriteItem 25 × 6 in flight)`);
+    progress(
+      `expiry cost: seeding ${int(opts.live)} live grants (${int(opts.live * itemsPerGrant)} items, BatchWriteItem 25 × 6 in flight)`,
+    );
     const seeded = await timed(() =>
       batchWrite(m.doc, tableName, live(), {
         total: opts.live * itemsPerGrant,
@@ -140,7 +169,11 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
 
     const dueAt = new Date(t0 + 10 * MINUTE).toISOString();
     const due = Array.from({ length: opts.due }, (_, n) => grantRecord(tenantOf('due', n, 5), ids(t0 - HOUR), n, created, dueAt));
-    await batchWrite(m.doc, tableName, due.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    await batchWrite(
+      m.doc,
+      tableName,
+      due.flatMap((g) => [grantItem(g), ...entryItems(g)]),
+    );
     const busy = await measureRun(m, tableName, runAt, `${opts.due} due among ${int(opts.live)} live`);
     if (busy.report.grantsExpired !== opts.due) throw new Error(`expected ${opts.due} expired, got ${JSON.stringify(busy.report)}`);
     const rerun = await measureRun(m, tableName, runAt, 'rerun right after (nothing left to do)');
@@ -149,7 +182,11 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
     // and written with plain requests.
     const laterAt = new Date(t0 + 40 * 24 * HOUR).toISOString();
     const alike = Array.from({ length: opts.due }, (_, n) => grantRecord(tenantOf('alike', n, 5), ids(t0 - HOUR), n, created, laterAt));
-    await batchWrite(m.doc, tableName, alike.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    await batchWrite(
+      m.doc,
+      tableName,
+      alike.flatMap((g) => [grantItem(g), ...entryItems(g)]),
+    );
     const alone = await itemsAlone(m, tableName, alike, runAt.toISOString());
 
     const rows = [idle, busy, rerun].map((r) => [
@@ -172,28 +209,102 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
       `- ${opts.due} expirations: ${num(busy.capacity)} units, ${num(perGrant, 2)} per expired grant; ${int(busy.requests)} requests = ${idle.requests} index queries + ${num(perGrantRequests, 2)} per grant (${busy.byCommand}).`,
       `- The due-index queries evaluated ${int(busy.queryScanned)} items for ${opts.due} due among ${int(opts.live + opts.due)} grants: the cost follows what expires, not the ${int(opts.live)} live grants` +
         ` (a scan would read all ${int(opts.live * 2 + opts.due * 2)} items of grants and entries each minute).`,
-      ...(idle.retries + busy.retries + rerun.retries ? [`- SDK retries (DynamoDB Local lock time-outs): ${idle.retries + busy.retries + rerun.retries}.`] : []),
+      ...(idle.retries + busy.retries + rerun.retries
+        ? [`- SDK retries (DynamoDB Local lock time-outs): ${idle.retries + busy.retries + rerun.retries}.`]
+        : []),
     ].join('\n');
     const readRatio = ratioOf(busy.readUnits, alone.read);
     const writeRatio = ratioOf(busy.writeUnits, alone.write);
     const aloneTable = table(
       ['100 expirations', 'read units', 'write units', 'requests', 'wall time'],
       [
-        [`items alone (baseline): GetItem + PutItem grant, DeleteItem entries, PutItem audit, ×${opts.due}`, num(alone.read), num(alone.write), int(alone.requests), ms(alone.wallMs)],
-        [`the job: ${opts.due} due among ${int(opts.live)} live`, num(busy.readUnits), num(busy.writeUnits), int(busy.requests), ms(busy.wallMs)],
-        ['job ÷ items alone', `${readRatio.toFixed(2)}× (${verdict(readRatio <= ITEMS_ALONE_TARGET)})`, `${writeRatio.toFixed(2)}× (${verdict(writeRatio <= ITEMS_ALONE_TARGET)})`, '', ''],
+        [
+          `items alone (baseline): GetItem + PutItem grant, DeleteItem entries, PutItem audit, ×${opts.due}`,
+          num(alone.read),
+          num(alone.write),
+          int(alone.requests),
+          ms(alone.wallMs),
+        ],
+        [
+          `the job: ${opts.due} due among ${int(opts.live)} live`,
+          num(busy.readUnits),
+          num(busy.writeUnits),
+          int(busy.requests),
+          ms(busy.wallMs),
+        ],
+        [
+          'job ÷ items alone',
+          `${readRatio.toFixed(2)}× (${verdict(readRatio <= ITEMS_ALONE_TARGET)})`,
+          `${writeRatio.toFixed(2)}× (${verdict(writeRatio <= ITEMS_ALONE_TARGET)})`,
+          '',
+          '',
+        ],
       ],
     );
     const figures: Figure[] = [
-      figure({ section: 'cost', name: `read capacity, ${opts.due} due among ${opts.live} live`, value: busy.readUnits, unit: 'RCU (DynamoDB Local)', baseline: { name: 'reading those items alone', value: alone.read }, target: `≤ ${ITEMS_ALONE_TARGET} × items alone`, pass: readRatio <= ITEMS_ALONE_TARGET }),
-      figure({ section: 'cost', name: `write capacity, ${opts.due} due among ${opts.live} live`, value: busy.writeUnits, unit: 'WCU (DynamoDB Local)', baseline: { name: 'writing those items alone', value: alone.write }, target: `≤ ${ITEMS_ALONE_TARGET} × items alone`, pass: writeRatio <= ITEMS_ALONE_TARGET }),
-      figure({ section: 'cost', name: `requests, ${opts.due} due`, value: busy.requests, unit: 'requests', baseline: { name: 'idle run (nothing due)', value: idle.requests }, note: busy.byCommand }),
-      figure({ section: 'cost', name: 'capacity, idle run (nothing due)', value: idle.capacity, unit: 'units (DynamoDB Local)', note: `${idle.requests} requests; DynamoDB bills an empty query 0.5 RCU: ${idleFloor} RCU` }),
-      figure({ section: 'cost', name: `due-index items read, ${opts.due} due among ${opts.live} live`, value: busy.queryScanned, unit: 'items', baseline: { name: 'due grants', value: opts.due }, target: 'exactly the due grants', pass: busy.queryScanned === opts.due }),
-      figure({ section: 'cost', name: `wall time, ${opts.due} due`, value: busy.wallMs, unit: 'ms', baseline: { name: 'items alone, plain requests', value: alone.wallMs } }),
+      figure({
+        section: 'cost',
+        name: `read capacity, ${opts.due} due among ${opts.live} live`,
+        value: busy.readUnits,
+        unit: 'RCU (DynamoDB Local)',
+        baseline: { name: 'reading those items alone', value: alone.read },
+        target: `≤ ${ITEMS_ALONE_TARGET} × items alone`,
+        pass: readRatio <= ITEMS_ALONE_TARGET,
+      }),
+      figure({
+        section: 'cost',
+        name: `write capacity, ${opts.due} due among ${opts.live} live`,
+        value: busy.writeUnits,
+        unit: 'WCU (DynamoDB Local)',
+        baseline: { name: 'writing those items alone', value: alone.write },
+        target: `≤ ${ITEMS_ALONE_TARGET} × items alone`,
+        pass: writeRatio <= ITEMS_ALONE_TARGET,
+      }),
+      figure({
+        section: 'cost',
+        name: `requests, ${opts.due} due`,
+        value: busy.requests,
+        unit: 'requests',
+        baseline: { name: 'idle run (nothing due)', value: idle.requests },
+        note: busy.byCommand,
+      }),
+      figure({
+        section: 'cost',
+        name: 'capacity, idle run (nothing due)',
+        value: idle.capacity,
+        unit: 'units (DynamoDB Local)',
+        note: `${idle.requests} requests; DynamoDB bills an empty query 0.5 RCU: ${idleFloor} RCU`,
+      }),
+      figure({
+        section: 'cost',
+        name: `due-index items read, ${opts.due} due among ${opts.live} live`,
+        value: busy.queryScanned,
+        unit: 'items',
+        baseline: { name: 'due grants', value: opts.due },
+        target: 'exactly the due grants',
+        pass: busy.queryScanned === opts.due,
+      }),
+      figure({
+        section: 'cost',
+        name: `wall time, ${opts.due} due`,
+        value: busy.wallMs,
+        unit: 'ms',
+        baseline: { name: 'items alone, plain requests', value: alone.wallMs },
+      }),
     ];
     const text =
-      table(['run', 'grants expired', 'consumed capacity (units)', 'capacity by command', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) +
+      table(
+        [
+          'run',
+          'grants expired',
+          'consumed capacity (units)',
+          'capacity by command',
+          'DynamoDB requests',
+          'items read by due queries',
+          'wall time',
+        ],
+        rows,
+      ) +
       '\n' +
       summary +
       '\n\n' +
@@ -205,7 +316,10 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
 }
 
 /** Table 4: `count` expirations in one run, some grants with an open session to end. */
-export async function expiryBulk(endpoint: string, opts: { count: number; sessionEvery: number; memoryMb: number }): Promise<SectionResult> {
+export async function expiryBulk(
+  endpoint: string,
+  opts: { count: number; sessionEvery: number; memoryMb: number },
+): Promise<SectionResult> {
   const tableName = 'bench-expiry-bulk';
   await ensureTable(endpoint, tableName);
   const m = meteredClients(endpoint);
@@ -229,7 +343,9 @@ export async function expiryBulk(endpoint: string, opts: { count: number; sessio
       }
     };
     progress(`expiry bulk: seeding ${int(opts.count)} due grants (1 in ${opts.sessionEvery} with an open session)`);
-    const seeded = await timed(() => batchWrite(m.doc, tableName, items(), { every: 10_000, onProgress: (d) => progress(`expiry bulk: seeded ${int(d)} items`) }));
+    const seeded = await timed(() =>
+      batchWrite(m.doc, tableName, items(), { every: 10_000, onProgress: (d) => progress(`expiry bulk: seeded ${int(d)} items`) }),
+    );
     progress(`expiry bulk: seeded ${int(seeded.value)} items in ${(seeded.ms / 1000).toFixed(1)} s; running the job once`);
 
     global.gc?.();
@@ -255,7 +371,10 @@ export async function expiryBulk(endpoint: string, opts: { count: number; sessio
       ['consumed capacity', `${num(run.capacity)} units (${run.capacityByCommand})`],
       ['SDK retries (DynamoDB Local lock time-outs)', int(run.retries)],
       ['peak RSS of the benchmark process', `${mib(peak)} (${mib(rssBefore)} before the run, +${mib(peak - rssBefore)})`],
-      ['against Lambda (15 min, ' + opts.memoryMb + ' MB)', `${num((run.wallMs / (15 * MINUTE)) * 100, 1)} % of the timeout; peak RSS ${num((peak / 1024 / 1024 / opts.memoryMb) * 100, 0)} % of ${opts.memoryMb} MB`],
+      [
+        'against Lambda (15 min, ' + opts.memoryMb + ' MB)',
+        `${num((run.wallMs / (15 * MINUTE)) * 100, 1)} % of the timeout; peak RSS ${num((peak / 1024 / 1024 / opts.memoryMb) * 100, 0)} % of ${opts.memoryMb} MB`,
+      ],
     ];
     // The projection: at this rate, what one run gets through before Lambda's 15 minutes, and before
     // the job's own 5-minute timeout less the minute it keeps in hand (lib/jobs.ts, runExpiry).
@@ -277,8 +396,21 @@ export async function expiryBulk(endpoint: string, opts: { count: number; sessio
         pass,
         note: `${num(rate, 0)} grants/s; projected ${int(in15)} expirations in 15 minutes, ${int(inJob)} per 5-minute run`,
       }),
-      figure({ section: 'bulk', name: 'peak RSS of the benchmark process', value: peak / 1024 / 1024, unit: 'MiB', baseline: { name: 'function memory', value: opts.memoryMb } }),
-      figure({ section: 'bulk', name: `requests, ${opts.count} expirations`, value: run.requests, unit: 'requests', baseline: { name: 'expired grants', value: opts.count }, note: run.byCommand }),
+      figure({
+        section: 'bulk',
+        name: 'peak RSS of the benchmark process',
+        value: peak / 1024 / 1024,
+        unit: 'MiB',
+        baseline: { name: 'function memory', value: opts.memoryMb },
+      }),
+      figure({
+        section: 'bulk',
+        name: `requests, ${opts.count} expirations`,
+        value: run.requests,
+        unit: 'requests',
+        baseline: { name: 'expired grants', value: opts.count },
+        note: run.byCommand,
+      }),
     ];
     return { figures, text: table(['10,000 expirations in one run', 'value'], rows) };
   } finally {

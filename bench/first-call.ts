@@ -67,13 +67,33 @@ interface ProbeResult {
 }
 
 const FUNCTIONS = [
-  { name: 'GetAccess', label: 'access check (`GET …/access`)', entry: 'lambdas/http/access.ts', method: 'GET', path: '/v1/tenants/{tenantId}/access', body: undefined },
-  { name: 'SignIn', label: 'sign-in (`POST …/sessions`)', entry: 'lambdas/http/sessions.ts', method: 'POST', path: '/v1/tenants/{tenantId}/sessions', body: JSON.stringify({ reason: 'first call' }) },
+  {
+    name: 'GetAccess',
+    label: 'access check (`GET …/access`)',
+    entry: 'lambdas/http/access.ts',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/access',
+    body: undefined,
+  },
+  {
+    name: 'SignIn',
+    label: 'sign-in (`POST …/sessions`)',
+    entry: 'lambdas/http/sessions.ts',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/sessions',
+    body: JSON.stringify({ reason: 'first call' }),
+  },
 ] as const;
 
 const BUILDS = {
   deployed: () => deployedOptions(),
-  naive: () => ({ bundle: true, platform: 'node' as const, format: 'esm' as const, target: 'node24', banner: deployedOptions().banner ?? {} }),
+  naive: () => ({
+    bundle: true,
+    platform: 'node' as const,
+    format: 'esm' as const,
+    target: 'node24',
+    banner: deployedOptions().banner ?? {},
+  }),
 };
 type Build = keyof typeof BUILDS;
 
@@ -109,7 +129,11 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
         }
       }
     }
-    await batchWrite(doc, tableName, grants.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    await batchWrite(
+      doc,
+      tableName,
+      grants.flatMap((g) => [grantItem(g), ...entryItems(g)]),
+    );
 
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -130,7 +154,13 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
       APP_BASE_URL: 'https://support-access.example.com',
     };
     const eventOf = (fn: (typeof FUNCTIONS)[number], tenantId: string, agent: string) => {
-      const claims = gatewayClaims({ sub: agent, email: `${agent}@vendor.example`, email_verified: true, name: 'Agent', 'cognito:groups': ['support-agent'] });
+      const claims = gatewayClaims({
+        sub: agent,
+        email: `${agent}@vendor.example`,
+        email_verified: true,
+        name: 'Agent',
+        'cognito:groups': ['support-agent'],
+      });
       const path = fn.path.replace('{tenantId}', tenantId);
       const routeKey = `${fn.method} ${fn.path}`;
       return {
@@ -167,7 +197,13 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
     const results = new Map<string, ProbeResult[]>();
     for (const job of jobs) {
       const key = `${job.fn.name}.${job.build}`;
-      const r = await runJson<ProbeResult>(NODE, [probe, pathToFileURL(files.get(key)!).href, JSON.stringify(eventOf(job.fn, job.tenantId, job.agent)), String(opts.warm)], { env }, 60_000, `the first-call probe of ${key}`);
+      const r = await runJson<ProbeResult>(
+        NODE,
+        [probe, pathToFileURL(files.get(key)!).href, JSON.stringify(eventOf(job.fn, job.tenantId, job.agent)), String(opts.warm)],
+        { env },
+        60_000,
+        `the first-call probe of ${key}`,
+      );
       results.set(key, [...(results.get(key) ?? []), r]);
     }
 
@@ -175,8 +211,18 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
     const any = jobs.find((j) => j.fn.name === 'GetAccess')!;
     meter.reset();
     meter.returnCapacity = true;
-    for (const pk of [keys.accessPartition(any.tenantId, { kind: 'agent', id: any.agent }), keys.accessPartition(any.tenantId, { kind: 'team' })]) {
-      await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
+    for (const pk of [
+      keys.accessPartition(any.tenantId, { kind: 'agent', id: any.agent }),
+      keys.accessPartition(any.tenantId, { kind: 'team' }),
+    ]) {
+      await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+        }),
+      );
     }
     const accessReadUnits = meter.readUnits;
     meter.returnCapacity = false;
@@ -196,9 +242,28 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
         const warm = median(warmAll);
         if (b === 'deployed') {
           figures.push(
-            figure({ section: 'first', name: `${fn.name} first call (init + first request)`, value: total, unit: 'ms', baseline: { name: 'naive bundle, same', value: naiveTotal }, note: `median of ${opts.runs} fresh processes; init ${init.toFixed(1)} ms, first request ${first.toFixed(1)} ms` }),
-            figure({ section: 'first', name: `${fn.name} first request`, value: first, unit: 'ms', baseline: { name: 'warm call p50, same process', value: warm } }),
-            figure({ section: 'first', name: `${fn.name} warm call p50`, value: warm, unit: 'ms', note: `p99 ${quantile(warmAll, 0.99).toFixed(2)} ms; CPU p50 ${median(warmCpu).toFixed(3)} ms` }),
+            figure({
+              section: 'first',
+              name: `${fn.name} first call (init + first request)`,
+              value: total,
+              unit: 'ms',
+              baseline: { name: 'naive bundle, same', value: naiveTotal },
+              note: `median of ${opts.runs} fresh processes; init ${init.toFixed(1)} ms, first request ${first.toFixed(1)} ms`,
+            }),
+            figure({
+              section: 'first',
+              name: `${fn.name} first request`,
+              value: first,
+              unit: 'ms',
+              baseline: { name: 'warm call p50, same process', value: warm },
+            }),
+            figure({
+              section: 'first',
+              name: `${fn.name} warm call p50`,
+              value: warm,
+              unit: 'ms',
+              note: `p99 ${quantile(warmAll, 0.99).toFixed(2)} ms; CPU p50 ${median(warmCpu).toFixed(3)} ms`,
+            }),
           );
         }
         rows.push([
@@ -213,8 +278,18 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
         ]);
       }
     }
-    figures.push(figure({ section: 'first', name: 'GetAccess read units (its 2 partitions as consistent queries)', value: accessReadUnits, unit: 'RCU (DynamoDB Local)' }));
-    const text = table(['function, build', 'init', 'first request', 'init + first request', '÷ naive', 'warm call p50', 'first ÷ warm', 'warm CPU p50'], rows);
+    figures.push(
+      figure({
+        section: 'first',
+        name: 'GetAccess read units (its 2 partitions as consistent queries)',
+        value: accessReadUnits,
+        unit: 'RCU (DynamoDB Local)',
+      }),
+    );
+    const text = table(
+      ['function, build', 'init', 'first request', 'init + first request', '÷ naive', 'warm call p50', 'first ÷ warm', 'warm CPU p50'],
+      rows,
+    );
     const summary = [
       '',
       `- ${opts.runs} fresh processes per function and build (medians), each: \`import(bundle)\` (init), the first \`handler(event)\` (first request: the DynamoDB connection, credentials and endpoint resolution, first runs of every code path), then ${opts.warm} warm calls in the same process. Lambda-like environment: credentials in the environment, \`AWS_ENDPOINT_URL_DYNAMODB\` at DynamoDB Local. No HTTP adapter, no JWT check (API Gateway's authorizer does that in AWS).`,

@@ -76,8 +76,15 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
     const now = new Date();
     const createdAt = now.toISOString();
     const expiresAt = new Date(now.getTime() + 24 * 3600_000).toISOString();
-    const grants = [grantRecord(T, '01HOTGRANTTEAM000000000000', 0, createdAt, expiresAt), grantRecord(T, '01HOTGRANTAGENT00000000000', 1, createdAt, expiresAt)];
-    await batchWrite(doc, tableName, grants.flatMap((g) => [grantItem(g), ...entryItems(g)]));
+    const grants = [
+      grantRecord(T, '01HOTGRANTTEAM000000000000', 0, createdAt, expiresAt),
+      grantRecord(T, '01HOTGRANTAGENT00000000000', 1, createdAt, expiresAt),
+    ];
+    await batchWrite(
+      doc,
+      tableName,
+      grants.flatMap((g) => [grantItem(g), ...entryItems(g)]),
+    );
 
     const port = Number(new URL(stack.url).port);
     const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
@@ -92,7 +99,12 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         req.end(body);
       });
     const token = async (sub: string, email: string, groups: string[], tenantId?: string) => {
-      const res = await send('POST', '/_local/token', { 'content-type': 'application/json' }, JSON.stringify({ sub, email, name: sub, groups, tenantId }));
+      const res = await send(
+        'POST',
+        '/_local/token',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ sub, email, name: sub, groups, tenantId }),
+      );
       if (res.status !== 200) throw new Error(`POST /_local/token answered ${res.status}: ${res.text}`);
       return `Bearer ${(JSON.parse(res.text) as { token: string }).token}`;
     };
@@ -120,15 +132,27 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
       const { headers, body } = encode(c);
       return decode(c, await send(c.method, c.path, headers, body));
     };
-    const call = (method: Call['method'], path: string, as: Who, expect: number, body?: unknown): Call => ({ method, path, as, expect, ...(body === undefined ? {} : { body }) });
+    const call = (method: Call['method'], path: string, as: Who, expect: number, body?: unknown): Call => ({
+      method,
+      path,
+      as,
+      expect,
+      ...(body === undefined ? {} : { body }),
+    });
     const fixed = (c: Call) => () => Promise.resolve(c);
 
     // The tenant: one contact (the admin), the default policy, one request and the two grants.
     await http(call('PUT', `/v1/tenants/${T}/contacts/${encodeURIComponent(ADMIN_EMAIL)}`, 'admin', 201, { name: 'Tenant Admin' }));
     const requestBody = { ticketId: 'T-1', reason: 'benchmark', scope: { level: 'read-only' }, durationHours: 4 };
-    const newRequest = async (as: Who = 'requester') => String((await http(call('POST', `/v1/tenants/${T}/access-requests`, as, 201, requestBody))).requestId);
+    const newRequest = async (as: Who = 'requester') =>
+      String((await http(call('POST', `/v1/tenants/${T}/access-requests`, as, 201, requestBody))).requestId);
     const aRequest = await newRequest();
-    const grantBody = { reason: 'benchmark', scope: { level: 'read-only' }, durationHours: 4, grantees: [{ id: OTHER, email: `${OTHER}@vendor.example`, name: 'Agent Nine' }] };
+    const grantBody = {
+      reason: 'benchmark',
+      scope: { level: 'read-only' },
+      durationHours: 4,
+      grantees: [{ id: OTHER, email: `${OTHER}@vendor.example`, name: 'Agent Nine' }],
+    };
     const newGrant = async () => String((await http(call('POST', `/v1/tenants/${T}/grants`, 'admin', 201, grantBody))).grantId);
     const revoke = async (grantId: string) => {
       await http(call('POST', `/v1/tenants/${T}/grants/${grantId}/revoke`, 'admin', 200, {}));
@@ -145,7 +169,10 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
       name: 'GetItem',
       label: 'raw GetItem, consistent (baseline)',
       prepare: () => Promise.reject(new Error('not an HTTP call')),
-      raw: () => client.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: grantKey.PK }, SK: { S: grantKey.SK } }, ConsistentRead: true })),
+      raw: () =>
+        client.send(
+          new GetItemCommand({ TableName: tableName, Key: { PK: { S: grantKey.PK }, SK: { S: grantKey.SK } }, ConsistentRead: true }),
+        ),
     };
     const ops: Op[] = [
       baseline,
@@ -155,11 +182,24 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         prepare: () => Promise.reject(new Error('not an HTTP call')),
         raw: () =>
           client.send(
-            new ExecuteStatementCommand({ Statement: `SELECT * FROM "${tableName}" WHERE PK IN [?, ?]`, Parameters: [{ S: agentPk }, { S: teamPk }], ConsistentRead: true }),
+            new ExecuteStatementCommand({
+              Statement: `SELECT * FROM "${tableName}" WHERE PK IN [?, ?]`,
+              Parameters: [{ S: agentPk }, { S: teamPk }],
+              ConsistentRead: true,
+            }),
           ),
       },
-      { name: 'GetHealth', label: 'GET /v1/health (no JWT, no DynamoDB: the adapter floor)', prepare: fixed(call('GET', '/v1/health', 'agent', 200)) },
-      { name: 'GetAccess', label: 'GET /v1/tenants/{t}/access', prepare: fixed(call('GET', `/v1/tenants/${T}/access`, 'agent', 200)), maxRequests: 1 },
+      {
+        name: 'GetHealth',
+        label: 'GET /v1/health (no JWT, no DynamoDB: the adapter floor)',
+        prepare: fixed(call('GET', '/v1/health', 'agent', 200)),
+      },
+      {
+        name: 'GetAccess',
+        label: 'GET /v1/tenants/{t}/access',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/access`, 'agent', 200)),
+        maxRequests: 1,
+      },
       { name: 'ListMyGrants', label: 'GET /v1/me/grants', prepare: fixed(call('GET', '/v1/me/grants', 'agent', 200)), maxRequests: 1 },
       {
         name: 'SignIn',
@@ -176,12 +216,25 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
           return call('POST', `/v1/tenants/${T}/sessions/${String(s.sessionId)}/end`, 'agent', 200, {});
         },
       },
-      { name: 'ListSessions', label: 'GET /v1/tenants/{t}/sessions', prepare: fixed(call('GET', `/v1/tenants/${T}/sessions`, 'admin', 200)) },
-      { name: 'ListContacts', label: 'GET /v1/tenants/{t}/contacts', prepare: fixed(call('GET', `/v1/tenants/${T}/contacts`, 'admin', 200)) },
+      {
+        name: 'ListSessions',
+        label: 'GET /v1/tenants/{t}/sessions',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/sessions`, 'admin', 200)),
+      },
+      {
+        name: 'ListContacts',
+        label: 'GET /v1/tenants/{t}/contacts',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/contacts`, 'admin', 200)),
+      },
       {
         name: 'PutContact',
         label: 'PUT /v1/tenants/{t}/contacts/{email} (rename)',
-        prepare: () => Promise.resolve(call('PUT', `/v1/tenants/${T}/contacts/${encodeURIComponent(ADMIN_EMAIL)}`, 'admin', 200, { name: `Tenant Admin ${++seq % 2}` })),
+        prepare: () =>
+          Promise.resolve(
+            call('PUT', `/v1/tenants/${T}/contacts/${encodeURIComponent(ADMIN_EMAIL)}`, 'admin', 200, {
+              name: `Tenant Admin ${++seq % 2}`,
+            }),
+          ),
       },
       {
         name: 'DeleteContact',
@@ -198,7 +251,13 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         label: 'PUT /v1/tenants/{t}/policy',
         prepare: () =>
           Promise.resolve(
-            call('PUT', `/v1/tenants/${T}/policy`, 'admin', 200, { maxDurationHours: 72 + (++seq % 2), allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true }),
+            call('PUT', `/v1/tenants/${T}/policy`, 'admin', 200, {
+              maxDurationHours: 72 + (++seq % 2),
+              allowStandingAccess: false,
+              approvalsRequired: 1,
+              requestTtlHours: 12,
+              notifyOnSignIn: true,
+            }),
           ),
       },
       {
@@ -210,8 +269,16 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
           await http(call('POST', `/v1/tenants/${T}/access-requests/${String(r.requestId)}/cancel`, 'requester', 200, {}));
         },
       },
-      { name: 'ListAccessRequests', label: 'GET /v1/tenants/{t}/access-requests', prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests`, 'admin', 200)) },
-      { name: 'GetAccessRequest', label: 'GET …/access-requests/{id}', prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests/${aRequest}`, 'admin', 200)) },
+      {
+        name: 'ListAccessRequests',
+        label: 'GET /v1/tenants/{t}/access-requests',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests`, 'admin', 200)),
+      },
+      {
+        name: 'GetAccessRequest',
+        label: 'GET …/access-requests/{id}',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/access-requests/${aRequest}`, 'admin', 200)),
+      },
       {
         name: 'ApproveAccessRequest',
         label: 'POST …/access-requests/{id}/approve (grant ACTIVE)',
@@ -235,11 +302,20 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         after: async (g) => revoke(String(g.grantId)),
       },
       { name: 'ListGrants', label: 'GET /v1/tenants/{t}/grants', prepare: fixed(call('GET', `/v1/tenants/${T}/grants`, 'admin', 200)) },
-      { name: 'GetGrant', label: 'GET …/grants/{id}', prepare: fixed(call('GET', `/v1/tenants/${T}/grants/${grants[0]!.grantId}`, 'admin', 200)) },
+      {
+        name: 'GetGrant',
+        label: 'GET …/grants/{id}',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/grants/${grants[0]!.grantId}`, 'admin', 200)),
+      },
       {
         name: 'AddGrantee',
         label: 'POST …/grants/{id}/grantees',
-        prepare: async () => call('POST', `/v1/tenants/${T}/grants/${await newGrant()}/grantees`, 'admin', 200, { id: 'agent-8', email: 'agent-8@vendor.example', name: 'Agent Eight' }),
+        prepare: async () =>
+          call('POST', `/v1/tenants/${T}/grants/${await newGrant()}/grantees`, 'admin', 200, {
+            id: 'agent-8',
+            email: 'agent-8@vendor.example',
+            name: 'Agent Eight',
+          }),
         after: async (g) => revoke(String(g.grantId)),
       },
       {
@@ -247,12 +323,17 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
         label: 'POST …/grants/{id}/revoke',
         prepare: async () => call('POST', `/v1/tenants/${T}/grants/${await newGrant()}/revoke`, 'admin', 200, {}),
       },
-      { name: 'ListAuditEvents', label: 'GET /v1/tenants/{t}/audit-events', prepare: fixed(call('GET', `/v1/tenants/${T}/audit-events`, 'admin', 200)) },
+      {
+        name: 'ListAuditEvents',
+        label: 'GET /v1/tenants/{t}/audit-events',
+        prepare: fixed(call('GET', `/v1/tenants/${T}/audit-events`, 'admin', 200)),
+      },
     ];
 
     // Correctness first: the access check sees both grants.
     const access = await http(call('GET', `/v1/tenants/${T}/access`, 'agent', 200));
-    if (access.allowed !== true || (access.grantIds as string[]).length !== 2) throw new Error(`unexpected access ${JSON.stringify(access)}`);
+    if (access.allowed !== true || (access.grantIds as string[]).length !== 2)
+      throw new Error(`unexpected access ${JSON.stringify(access)}`);
 
     // The adapter reports the CPU time of every handler invocation; the timed call is the only one
     // in flight between resetting this and reading it (set-up and clean-up calls come before and after).
@@ -296,7 +377,12 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
           const c = op.raw ? undefined : await op.prepare();
           meter.reset();
           const body = op.raw ? await op.raw() : await http(c!);
-          counts.set(op.name, { requests: meter.totalRequests, detail: meter.describeRequests(), read: meter.readUnits, write: meter.writeUnits });
+          counts.set(op.name, {
+            requests: meter.totalRequests,
+            detail: meter.describeRequests(),
+            read: meter.readUnits,
+            write: meter.writeUnits,
+          });
           if (!op.raw) await op.after?.(body as Json);
         }
         meter.returnCapacity = false;
@@ -336,14 +422,22 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
       const baselineRef = { name: 'raw GetItem p50', value: base };
       figures.push(
         figure({ section: 'hot', name: `${op.name} p50`, value: p50, unit: 'ms', baseline: baselineRef }),
-        figure({ section: 'hot', name: `${op.name} p99`, value: p99, unit: 'ms', baseline: { name: 'raw GetItem p99', value: quantile(samples.get(baseline.name)!.latency, 0.99) } }),
+        figure({
+          section: 'hot',
+          name: `${op.name} p99`,
+          value: p99,
+          unit: 'ms',
+          baseline: { name: 'raw GetItem p99', value: quantile(samples.get(baseline.name)!.latency, 0.99) },
+        }),
         figure({
           section: 'hot',
           name: `${op.name} DynamoDB requests per call`,
           value: c.requests,
           unit: 'requests',
           note: c.detail,
-          ...(op.maxRequests === undefined ? {} : { target: op.maxRequests === 1 ? 'exactly 1' : `at most ${op.maxRequests}`, pass: requestsPass }),
+          ...(op.maxRequests === undefined
+            ? {}
+            : { target: op.maxRequests === 1 ? 'exactly 1' : `at most ${op.maxRequests}`, pass: requestsPass }),
         }),
         figure({ section: 'hot', name: `${op.name} consumed read capacity per call`, value: c.read, unit: 'RCU (DynamoDB Local)' }),
         figure({ section: 'hot', name: `${op.name} consumed write capacity per call`, value: c.write, unit: 'WCU (DynamoDB Local)' }),
@@ -397,7 +491,21 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
       ];
     });
     const text = table(
-      ['operation', 'DynamoDB requests', 'RCU', 'WCU', 'p50', 'p99', 'p50 ÷ GetItem', 'in DynamoDB p50', 'added p50', 'added ÷ GetItem', 'handler CPU p50', 'handler CPU p99', 'targets'],
+      [
+        'operation',
+        'DynamoDB requests',
+        'RCU',
+        'WCU',
+        'p50',
+        'p99',
+        'p50 ÷ GetItem',
+        'in DynamoDB p50',
+        'added p50',
+        'added ÷ GetItem',
+        'handler CPU p50',
+        'handler CPU p99',
+        'targets',
+      ],
       rows,
     );
     const summary = [

@@ -10,7 +10,12 @@ import { monotonicFactory } from 'ulid';
 import { runExpiry } from '../lambdas/domain/expiry.ts';
 import { exportSessions } from '../lambdas/domain/export.ts';
 import type { Deps, RequestRecord, SessionRecord } from '../lambdas/domain/ports.ts';
-import { createDynamoStore, grantItem as storeGrantItem, requestItem, sessionItem as storeSessionItem } from '../lambdas/store/dynamo-store.ts';
+import {
+  createDynamoStore,
+  grantItem as storeGrantItem,
+  requestItem,
+  sessionItem as storeSessionItem,
+} from '../lambdas/store/dynamo-store.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients } from './meter.ts';
 import { figure, type Figure, type SectionResult } from './results.ts';
@@ -36,22 +41,41 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
     const live = function* () {
       for (let n = 0; n < opts.live; n++) {
         const expiresAt = new Date(t0 + 2 * HOUR + ((n * 7919) % (30 * 24)) * HOUR).toISOString();
-        const g = { ...grantRecord(`live-${Math.floor(n / 100)}`, ids(t0 - HOUR), n, created, expiresAt), warnAt: withWarning(expiresAt), warned: false };
+        const g = {
+          ...grantRecord(`live-${Math.floor(n / 100)}`, ids(t0 - HOUR), n, created, expiresAt),
+          warnAt: withWarning(expiresAt),
+          warned: false,
+        };
         yield storeGrantItem(g);
         yield* entryItems(g);
       }
     };
     progress(`lifecycle: seeding ${int(opts.live)} live grants`);
-    await batchWrite(m.doc, tableName, live(), { total: opts.live * 2, every: 20_000, onProgress: (d, t) => progress(`lifecycle: seeded ${int(d)}/${int(t)} items`) });
+    await batchWrite(m.doc, tableName, live(), {
+      total: opts.live * 2,
+      every: 20_000,
+      onProgress: (d, t) => progress(`lifecycle: seeded ${int(d)}/${int(t)} items`),
+    });
     const runAt = new Date(t0 + 20 * MINUTE);
     const run = async () => {
       const next = monotonicFactory();
-      const deps: Deps = { store: createDynamoStore({ doc: m.doc, tableName }), clock: { now: () => runAt }, ids: { next: () => next(runAt.getTime()) } };
+      const deps: Deps = {
+        store: createDynamoStore({ doc: m.doc, tableName }),
+        clock: { now: () => runAt },
+        ids: { next: () => next(runAt.getTime()) },
+      };
       m.meter.reset();
       m.meter.returnCapacity = true;
       try {
         const { ms: wallMs, value: report } = await timed(() => runExpiry(deps));
-        return { report, wallMs, requests: m.meter.totalRequests, byCommand: m.meter.describeRequests(), capacity: m.meter.totalCapacity, scanned: m.meter.queryScanned };
+        return {
+          report,
+          wallMs,
+          requests: m.meter.totalRequests,
+          byCommand: m.meter.describeRequests(),
+          capacity: m.meter.totalCapacity,
+          scanned: m.meter.queryScanned,
+        };
       } finally {
         m.meter.returnCapacity = false;
       }
@@ -61,7 +85,11 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
     // `due` grants whose warning falls due 10 minutes from now (they end in 40), and `due` requests
     // whose escalation does (they lapse in 12 hours).
     const warnAt = new Date(t0 + 10 * MINUTE).toISOString();
-    const grants = Array.from({ length: opts.due }, (_, n) => ({ ...grantRecord(`due-${Math.floor(n / 5)}`, ids(t0 - HOUR), n, created, new Date(t0 + 40 * MINUTE).toISOString()), warnAt, warned: false }));
+    const grants = Array.from({ length: opts.due }, (_, n) => ({
+      ...grantRecord(`due-${Math.floor(n / 5)}`, ids(t0 - HOUR), n, created, new Date(t0 + 40 * MINUTE).toISOString()),
+      warnAt,
+      warned: false,
+    }));
     const requests: RequestRecord[] = Array.from({ length: opts.due }, (_, n) => ({
       requestId: ids(t0 - HOUR),
       tenantId: `due-${Math.floor(n / 5)}`,
@@ -84,23 +112,60 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
     }));
     await batchWrite(m.doc, tableName, [...grants.flatMap((g) => [storeGrantItem(g), ...entryItems(g)]), ...requests.map(requestItem)]);
     const busy = await run();
-    if (busy.report.grantsWarned !== opts.due || busy.report.requestsEscalated !== opts.due) throw new Error(`expected ${opts.due} warned and escalated: ${JSON.stringify(busy.report)}`);
+    if (busy.report.grantsWarned !== opts.due || busy.report.requestsEscalated !== opts.due)
+      throw new Error(`expected ${opts.due} warned and escalated: ${JSON.stringify(busy.report)}`);
     const rerun = await run();
-    if (rerun.report.grantsWarned + rerun.report.requestsEscalated !== 0) throw new Error(`the rerun sent again: ${JSON.stringify(rerun.report)}`);
+    if (rerun.report.grantsWarned + rerun.report.requestsEscalated !== 0)
+      throw new Error(`the rerun sent again: ${JSON.stringify(rerun.report)}`);
     const rows = [
       [`idle: nothing due among ${int(opts.live)} live (baseline)`, idle],
       [`${opts.due} warnings + ${opts.due} escalations due`, busy],
       ['rerun right after', rerun],
     ].map(([label, r]) => {
       const x = r as typeof busy;
-      return [label as string, int(x.report.grantsWarned), int(x.report.requestsEscalated), num(x.capacity), `${int(x.requests)} (${x.byCommand})`, int(x.scanned), ms(x.wallMs)];
+      return [
+        label as string,
+        int(x.report.grantsWarned),
+        int(x.report.requestsEscalated),
+        num(x.capacity),
+        `${int(x.requests)} (${x.byCommand})`,
+        int(x.scanned),
+        ms(x.wallMs),
+      ];
     });
     const figures: Figure[] = [
-      figure({ section: 'cost', name: `due-index items read, ${opts.due} warnings + ${opts.due} escalations among ${opts.live} live`, value: busy.scanned, unit: 'items', baseline: { name: 'due items', value: 2 * opts.due }, target: 'exactly the due items', pass: busy.scanned === 2 * opts.due }),
-      figure({ section: 'cost', name: `requests, ${opts.due} warnings + ${opts.due} escalations`, value: busy.requests, unit: 'requests', baseline: { name: 'idle run', value: idle.requests } }),
-      figure({ section: 'cost', name: 'warnings or escalations sent again by a rerun', value: rerun.report.grantsWarned + rerun.report.requestsEscalated, unit: 'messages', target: '0', pass: rerun.report.grantsWarned + rerun.report.requestsEscalated === 0 }),
+      figure({
+        section: 'cost',
+        name: `due-index items read, ${opts.due} warnings + ${opts.due} escalations among ${opts.live} live`,
+        value: busy.scanned,
+        unit: 'items',
+        baseline: { name: 'due items', value: 2 * opts.due },
+        target: 'exactly the due items',
+        pass: busy.scanned === 2 * opts.due,
+      }),
+      figure({
+        section: 'cost',
+        name: `requests, ${opts.due} warnings + ${opts.due} escalations`,
+        value: busy.requests,
+        unit: 'requests',
+        baseline: { name: 'idle run', value: idle.requests },
+      }),
+      figure({
+        section: 'cost',
+        name: 'warnings or escalations sent again by a rerun',
+        value: rerun.report.grantsWarned + rerun.report.requestsEscalated,
+        unit: 'messages',
+        target: '0',
+        pass: rerun.report.grantsWarned + rerun.report.requestsEscalated === 0,
+      }),
     ];
-    return { figures, text: table(['run', 'grants warned', 'requests escalated', 'capacity (units)', 'DynamoDB requests', 'items read by due queries', 'wall time'], rows) };
+    return {
+      figures,
+      text: table(
+        ['run', 'grants warned', 'requests escalated', 'capacity (units)', 'DynamoDB requests', 'items read by due queries', 'wall time'],
+        rows,
+      ),
+    };
   } finally {
     m.destroy();
   }
@@ -135,7 +200,11 @@ export async function csvExportCost(endpoint: string, opts: { rows: number }): P
           yield storeSessionItem(s);
         }
       };
-      await batchWrite(m.doc, tableName, items(), { total: count, every: 20_000, onProgress: (d, t) => progress(`csv: seeded ${int(d)}/${int(t)} sessions of ${tenantId}`) });
+      await batchWrite(m.doc, tableName, items(), {
+        total: count,
+        every: 20_000,
+        onProgress: (d, t) => progress(`csv: seeded ${int(d)}/${int(t)} sessions of ${tenantId}`),
+      });
     };
     const measure = async (tenantId: string) => {
       const deps: Deps = { store: createDynamoStore({ doc: m.doc, tableName }), clock: { now: () => new Date() }, ids: { next: () => '' } };
@@ -145,7 +214,10 @@ export async function csvExportCost(endpoint: string, opts: { rows: number }): P
       let bytes = 0;
       let lines = 0;
       const { ms: wallMs } = await timed(async () => {
-        for await (const chunk of exportSessions(deps, tenantId, { from: new Date(t0 - 1).toISOString(), to: new Date(Date.now()).toISOString() })) {
+        for await (const chunk of exportSessions(deps, tenantId, {
+          from: new Date(t0 - 1).toISOString(),
+          to: new Date(Date.now()).toISOString(),
+        })) {
           bytes += Buffer.byteLength(chunk);
           lines += chunk.split('\r\n').length - 1;
           peak = Math.max(peak, process.memoryUsage().heapUsed);
@@ -165,9 +237,29 @@ export async function csvExportCost(endpoint: string, opts: { rows: number }): P
     ];
     const ratio = a.heapGrowth > 0 ? b.heapGrowth / a.heapGrowth : Number.NaN;
     const figures: Figure[] = [
-      figure({ section: 'cost', name: `CSV export of ${opts.rows} sessions: bytes`, value: b.bytes, unit: 'bytes', baseline: { name: `${small} sessions`, value: a.bytes } }),
-      figure({ section: 'cost', name: `CSV export of ${opts.rows} sessions: time`, value: b.wallMs, unit: 'ms', baseline: { name: `${small} sessions`, value: a.wallMs } }),
-      figure({ section: 'cost', name: `CSV export of ${opts.rows} sessions: peak heap growth`, value: b.heapGrowth, unit: 'bytes', baseline: { name: `${small} sessions`, value: a.heapGrowth }, target: '≤ 3 × the tenth (flat, not 10×)', pass: ratio <= 3 }),
+      figure({
+        section: 'cost',
+        name: `CSV export of ${opts.rows} sessions: bytes`,
+        value: b.bytes,
+        unit: 'bytes',
+        baseline: { name: `${small} sessions`, value: a.bytes },
+      }),
+      figure({
+        section: 'cost',
+        name: `CSV export of ${opts.rows} sessions: time`,
+        value: b.wallMs,
+        unit: 'ms',
+        baseline: { name: `${small} sessions`, value: a.wallMs },
+      }),
+      figure({
+        section: 'cost',
+        name: `CSV export of ${opts.rows} sessions: peak heap growth`,
+        value: b.heapGrowth,
+        unit: 'bytes',
+        baseline: { name: `${small} sessions`, value: a.heapGrowth },
+        target: '≤ 3 × the tenth (flat, not 10×)',
+        pass: ratio <= 3,
+      }),
     ];
     const text = `${table(['export', 'CSV lines (with header)', 'bytes', 'time', 'peak heap growth while exporting'], rows)}\n\nThe export reads ${100} sessions a page and keeps none: heap growth ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a'} for ten times the rows. Through the API the body is capped at 5 MB (Lambda's response limit; a larger window answers 413), so a window of ${int(opts.rows)} sessions (${mib(b.bytes)}) must be split into windows under the cap.`;
     return { figures, text };

@@ -41,7 +41,11 @@ export async function load(endpoint: string, opts: { seconds: number; connection
       const grant = grantRecord(`load-${i}`, ids(), 2 * i + 1, now.toISOString(), expiresAt);
       return { grant, agent: grant.grantees[0]!.id, tenantId: grant.tenantId };
     });
-    await batchWrite(doc, tableName, clients.flatMap((c) => [grantItem(c.grant), ...entryItems(c.grant)]));
+    await batchWrite(
+      doc,
+      tableName,
+      clients.flatMap((c) => [grantItem(c.grant), ...entryItems(c.grant)]),
+    );
     const token = async (sub: string) => {
       const res = await fetch(`${stack.url}/_local/token`, {
         method: 'POST',
@@ -59,7 +63,12 @@ export async function load(endpoint: string, opts: { seconds: number; connection
     client.middlewareStack.add(
       (next) => async (args) => {
         const req = args.request as { path: string; headers: Record<string, string>; body: unknown };
-        const body = req.body instanceof Uint8Array ? new TextDecoder().decode(req.body) : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+        const body =
+          req.body instanceof Uint8Array
+            ? new TextDecoder().decode(req.body)
+            : typeof req.body === 'string'
+              ? req.body
+              : JSON.stringify(req.body);
         captured = { path: req.path, headers: { ...req.headers }, body };
         return next(args);
       },
@@ -71,15 +80,25 @@ export async function load(endpoint: string, opts: { seconds: number; connection
       if (!captured) throw new Error('no signed request captured');
       const c: { path: string; headers: Record<string, string>; body: string } = captured;
       // autocannon sets host and content-length itself, to the values that were signed.
-      return { method: 'POST' as const, path: c.path || '/', headers: Object.fromEntries(Object.entries(c.headers).filter(([k]) => !['host', 'content-length'].includes(k.toLowerCase()))), body: c.body };
+      return {
+        method: 'POST' as const,
+        path: c.path || '/',
+        headers: Object.fromEntries(Object.entries(c.headers).filter(([k]) => !['host', 'content-length'].includes(k.toLowerCase()))),
+        body: c.body,
+      };
     };
     const first = clients[0]!;
     const grantKey = keys.grant(first.tenantId, first.grant.grantId);
-    const rawGet = await replay(new GetItemCommand({ TableName: tableName, Key: { PK: { S: grantKey.PK }, SK: { S: grantKey.SK } }, ConsistentRead: true }));
+    const rawGet = await replay(
+      new GetItemCommand({ TableName: tableName, Key: { PK: { S: grantKey.PK }, SK: { S: grantKey.SK } }, ConsistentRead: true }),
+    );
     const rawStatement = await replay(
       new ExecuteStatementCommand({
         Statement: `SELECT * FROM "${tableName}" WHERE PK IN [?, ?]`,
-        Parameters: [{ S: keys.accessPartition(first.tenantId, { kind: 'agent', id: first.agent }) }, { S: keys.accessPartition(first.tenantId, { kind: 'team' }) }],
+        Parameters: [
+          { S: keys.accessPartition(first.tenantId, { kind: 'agent', id: first.agent }) },
+          { S: keys.accessPartition(first.tenantId, { kind: 'team' }) },
+        ],
         ConsistentRead: true,
       }),
     );
@@ -90,7 +109,15 @@ export async function load(endpoint: string, opts: { seconds: number; connection
     const rawTransaction = await replay(
       new TransactWriteItemsCommand({
         TransactItems: [
-          { Update: { TableName: tableName, Key: scratch('GRANT'), UpdateExpression: 'ADD n :one', ConditionExpression: 'attribute_not_exists(gone)', ExpressionAttributeValues: { ':one': { N: '1' } } } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: scratch('GRANT'),
+              UpdateExpression: 'ADD n :one',
+              ConditionExpression: 'attribute_not_exists(gone)',
+              ExpressionAttributeValues: { ':one': { N: '1' } },
+            },
+          },
           ...['SESSION', 'AUDIT', 'OUTBOX'].map((sk) => ({ Put: { TableName: tableName, Item: { ...scratch(sk), filler } } })),
         ],
       }),
@@ -117,10 +144,26 @@ export async function load(endpoint: string, opts: { seconds: number; connection
       progress(`load: ${label}, ${opts.connections} clients for ${opts.seconds} s`);
       runs.push({ name, label, result: await runClient(config) });
     };
-    await go('ceiling', 'DynamoDB Local: raw consistent GetItem (ceiling)', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawGet) });
-    await go('rawStatement', 'DynamoDB Local: the access check’s raw ExecuteStatement', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawStatement) });
-    await go('rawTransaction', 'DynamoDB Local: a raw TransactWriteItems shaped like sign-in’s', { url: endpoint, seconds: opts.seconds, requests: clients.map(() => rawTransaction) });
-    await go('GetHealth', 'GET /v1/health (the adapter alone: no JWT, no DynamoDB)', { url: stack.url, seconds: opts.seconds, requests: clients.map(() => ({ method: 'GET', path: '/v1/health', headers: {} })) });
+    await go('ceiling', 'DynamoDB Local: raw consistent GetItem (ceiling)', {
+      url: endpoint,
+      seconds: opts.seconds,
+      requests: clients.map(() => rawGet),
+    });
+    await go('rawStatement', 'DynamoDB Local: the access check’s raw ExecuteStatement', {
+      url: endpoint,
+      seconds: opts.seconds,
+      requests: clients.map(() => rawStatement),
+    });
+    await go('rawTransaction', 'DynamoDB Local: a raw TransactWriteItems shaped like sign-in’s', {
+      url: endpoint,
+      seconds: opts.seconds,
+      requests: clients.map(() => rawTransaction),
+    });
+    await go('GetHealth', 'GET /v1/health (the adapter alone: no JWT, no DynamoDB)', {
+      url: stack.url,
+      seconds: opts.seconds,
+      requests: clients.map(() => ({ method: 'GET', path: '/v1/health', headers: {} })),
+    });
     await go('GetAccess', 'GET /v1/tenants/{t}/access (access check)', {
       url: stack.url,
       seconds: opts.seconds,
@@ -175,9 +218,25 @@ export async function load(endpoint: string, opts: { seconds: number; connection
           ...(isCeiling ? {} : { baseline: { name: 'DynamoDB Local raw GetItem req/s (ceiling)', value: ceiling } }),
         }),
         figure({ section: 'load', name: `${name} p99`, value: r.p99, unit: 'ms', note: `p50 ${r.p50} ms` }),
-        figure({ section: 'load', name: `${name} errors`, value: errors, unit: 'requests', target: '0', pass: errors === 0, note: `of ${r.requests}; status codes ${JSON.stringify(r.statusCodes)}` }),
+        figure({
+          section: 'load',
+          name: `${name} errors`,
+          value: errors,
+          unit: 'requests',
+          target: '0',
+          pass: errors === 0,
+          note: `of ${r.requests}; status codes ${JSON.stringify(r.statusCodes)}`,
+        }),
       );
-      return [label, int(r.requests), num(r.rps, 0), isCeiling ? '1.00×' : `${(r.rps / ceiling).toFixed(2)}×`, ms(r.p50), ms(r.p99), `${int(errors)} (${verdict(errors === 0)})`];
+      return [
+        label,
+        int(r.requests),
+        num(r.rps, 0),
+        isCeiling ? '1.00×' : `${(r.rps / ceiling).toFixed(2)}×`,
+        ms(r.p50),
+        ms(r.p99),
+        `${int(errors)} (${verdict(errors === 0)})`,
+      ];
     });
     const text = `${table(['load', 'requests', 'req/s', 'of the ceiling', 'p50', 'p99', 'errors (target 0)'], rows)}
 

@@ -11,8 +11,19 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb.ts';
 
 /** The commands whose input takes `ReturnConsumedCapacity`. */
 const WITH_CAPACITY = new Set([
-  'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem',
-  'TransactGetItems', 'TransactWriteItems', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+  'ExecuteStatement',
+  'BatchExecuteStatement',
+  'ExecuteTransaction',
 ]);
 
 /** The commands that read; every other metered command writes. */
@@ -75,7 +86,12 @@ export class Meter {
 
   /** `Query 16, TransactWriteItems 100`, in a stable order. */
   describeRequests(): string {
-    return [...this.requests.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+    return (
+      [...this.requests.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    );
   }
 
   describeCapacity(): string {
@@ -136,7 +152,11 @@ export function meteredClients(endpoint: string): MeteredClients {
       } finally {
         meter.leave();
       }
-      const output = result.output as { ConsumedCapacity?: Capacity | Capacity[]; ScannedCount?: number; $metadata?: { attempts?: number } };
+      const output = result.output as {
+        ConsumedCapacity?: Capacity | Capacity[];
+        ScannedCount?: number;
+        $metadata?: { attempts?: number };
+      };
       meter.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
       if (meter.returnCapacity) meter.addCapacity(command, output.ConsumedCapacity);
       if (command === 'Query') meter.queryScanned += output.ScannedCount ?? 0;

@@ -38,10 +38,15 @@ const MINUTE = 60_000;
 process.env.SUPPORT_EMAIL_DOMAINS = 'vendor.example';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
-  console.error(`unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console,enforce]`);
+  console.error(
+    `unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console,enforce]`,
+  );
   process.exit(2);
 }
 const wanted = (name: string) => !only || only.includes(name);
@@ -134,9 +139,13 @@ async function main(): Promise<void> {
   console.log(`\n${startedAt} · ${machine}`);
 
   // Cold starts first, before Java is up to compete for the 2 cores; printed in its place below.
-  const cold = wanted('cold') ? await section('2. Cold start: bundle size and module init per Lambda', 12 * MINUTE, () => coldStart(config.cold), false) : '';
+  const cold = wanted('cold')
+    ? await section('2. Cold start: bundle size and module init per Lambda', 12 * MINUTE, () => coldStart(config.cold), false)
+    : '';
   if (wanted('hot')) {
-    await section('1. Hot path: latency and DynamoDB requests (local adapter, DynamoDB Local)', 10 * MINUTE, () => withDynamo((endpoint) => hotPath(endpoint, config.hot)));
+    await section('1. Hot path: latency and DynamoDB requests (local adapter, DynamoDB Local)', 10 * MINUTE, () =>
+      withDynamo((endpoint) => hotPath(endpoint, config.hot)),
+    );
   }
   if (cold) console.log(cold);
   if (wanted('cost')) {
@@ -145,19 +154,29 @@ async function main(): Promise<void> {
     );
   }
   if (wanted('cost')) {
-    await section(`3b. Warnings and escalations: ${config.cost.due} of each due among ${config.cost.live.toLocaleString('en-US')} live grants`, 25 * MINUTE, () =>
-      withDynamo((endpoint) => lifecycleDueCost(endpoint, config.cost)),
+    await section(
+      `3b. Warnings and escalations: ${config.cost.due} of each due among ${config.cost.live.toLocaleString('en-US')} live grants`,
+      25 * MINUTE,
+      () => withDynamo((endpoint) => lifecycleDueCost(endpoint, config.cost)),
     );
-    await section(`3c. CSV export of ${config.cost.live.toLocaleString('en-US')} sessions`, 15 * MINUTE, () => withDynamo((endpoint) => csvExportCost(endpoint, { rows: config.cost.live })));
+    await section(`3c. CSV export of ${config.cost.live.toLocaleString('en-US')} sessions`, 15 * MINUTE, () =>
+      withDynamo((endpoint) => csvExportCost(endpoint, { rows: config.cost.live })),
+    );
   }
   if (wanted('bulk')) {
-    await section(`4. ${config.bulk.count.toLocaleString('en-US')} expirations in one run`, 20 * MINUTE, () => withDynamo((endpoint) => expiryBulk(endpoint, config.bulk)));
+    await section(`4. ${config.bulk.count.toLocaleString('en-US')} expirations in one run`, 20 * MINUTE, () =>
+      withDynamo((endpoint) => expiryBulk(endpoint, config.bulk)),
+    );
   }
   if (wanted('load')) {
-    await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () => withDynamo((endpoint) => load(endpoint, config.load)));
+    await section(`5. Load: ${config.load.connections} concurrent clients, ${config.load.seconds} s each`, 5 * MINUTE, () =>
+      withDynamo((endpoint) => load(endpoint, config.load)),
+    );
   }
   if (wanted('first')) {
-    await section('6. First call of a fresh process, next to a warm call', 10 * MINUTE, () => withDynamo((endpoint) => firstCall(endpoint, config.first)));
+    await section('6. First call of a fresh process, next to a warm call', 10 * MINUTE, () =>
+      withDynamo((endpoint) => firstCall(endpoint, config.first)),
+    );
   }
   if (wanted('audit')) {
     await section(`7. Audit verification from a checkpoint: ${config.audit.long.toLocaleString('en-US')}-event trail`, 15 * MINUTE, () =>
@@ -168,11 +187,22 @@ async function main(): Promise<void> {
     await section('8. Console: first load and the request page in Chromium', 10 * MINUTE, () => consoleSection(config.console));
   }
   if (wanted('enforce')) {
-    await section('9. Enforcement: offline verification vs the access check, revoke → refusal', 5 * MINUTE, () => withDynamo((endpoint) => enforcement(endpoint, config.enforce)));
+    await section('9. Enforcement: offline verification vs the access check, revoke → refusal', 5 * MINUTE, () =>
+      withDynamo((endpoint) => enforcement(endpoint, config.enforce)),
+    );
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');
-  const results = { startedAt, finishedAt: new Date().toISOString(), quick, only: only ?? null, machine, config, sectionSeconds: sectionTimes, figures };
+  const results = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick,
+    only: only ?? null,
+    machine,
+    config,
+    sectionSeconds: sectionTimes,
+    figures,
+  };
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   progress(`wrote ${file}`);
 }

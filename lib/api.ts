@@ -153,12 +153,15 @@ export class Api extends Construct {
       Validations.of(httpRoute).acknowledge({
         id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
         reason:
-          'CT.LAMBDA.PR.2: the permission lets only apigateway.amazonaws.com invoke, with SourceArn set to this API\'s execute-api ARN; the rule cannot read that ARN because CloudFormation builds it with Fn::Join.',
+          "CT.LAMBDA.PR.2: the permission lets only apigateway.amazonaws.com invoke, with SourceArn set to this API's execute-api ARN; the rule cannot read that ARN because CloudFormation builds it with Fn::Join.",
       });
       if (!route.auth) {
         const reason = `${route.method} ${route.path} is public by contract (API.md): it answers without a token and reads no tenant data.`;
         Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
-        Validations.of(httpRoute).acknowledge({ id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check', reason: `CT.APIGATEWAY.PR.5: ${reason}` });
+        Validations.of(httpRoute).acknowledge({
+          id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check',
+          reason: `CT.APIGATEWAY.PR.5: ${reason}`,
+        });
       }
     }
   }

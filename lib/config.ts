@@ -115,7 +115,8 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     if (v === false || v === 'false') return false;
     throw new ConfigError(key, 'must be true or false');
   };
-  const optionalNum = (key: string): number | undefined => (ctx(key) === undefined || ctx(key) === null || ctx(key) === '' ? undefined : num(key, 0));
+  const optionalNum = (key: string): number | undefined =>
+    ctx(key) === undefined || ctx(key) === null || ctx(key) === '' ? undefined : num(key, 0);
   const throttles = (key: string): Record<string, { rateLimit: number; burstLimit: number }> => {
     let v = ctx(key);
     if (v === undefined || v === null || v === '') return {};
@@ -126,7 +127,8 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
         throw new ConfigError(key, 'must be an object (or its JSON) of route id to { rateLimit, burstLimit }');
       }
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(key, 'must be an object of route id to { rateLimit, burstLimit }');
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new ConfigError(key, 'must be an object of route id to { rateLimit, burstLimit }');
     return Object.fromEntries(
       Object.entries(v as Record<string, unknown>).map(([id, t]) => {
         const { rateLimit, burstLimit } = (t ?? {}) as { rateLimit?: unknown; burstLimit?: unknown };
@@ -149,7 +151,8 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     jwtIssuer: overrides.jwtIssuer ?? str('jwtIssuer'),
     jwtAudience: overrides.jwtAudience ?? list('jwtAudience'),
     authDomainPrefix: overrides.authDomainPrefix ?? str('authDomainPrefix'),
-    authCallbackUrls: overrides.authCallbackUrls ?? list('authCallbackUrls') ?? (appBaseUrl ? [`${appBaseUrl.replace(/\/$/, '')}/callback`] : undefined),
+    authCallbackUrls:
+      overrides.authCallbackUrls ?? list('authCallbackUrls') ?? (appBaseUrl ? [`${appBaseUrl.replace(/\/$/, '')}/callback`] : undefined),
     authLogoutUrls: overrides.authLogoutUrls ?? list('authLogoutUrls') ?? (appBaseUrl ? [appBaseUrl] : undefined),
     alarmEmail: overrides.alarmEmail ?? str('alarmEmail'),
     apiRateLimit: overrides.apiRateLimit ?? num('apiRateLimit', 50),
@@ -172,39 +175,55 @@ function validate(c: SupportAccessConfig): void {
     if (!/^[A-Za-z0-9]{1,20}$/.test(name)) throw new ConfigError('sessionKeys', `"${name}" must be 1-20 letters or digits`);
   }
   if (new Set(c.sessionKeys).size !== c.sessionKeys.length) throw new ConfigError('sessionKeys', 'names a key twice');
-  if (c.sessionKeys.length > 2) throw new ConfigError('sessionKeys', 'lists at most two keys (the current one and, during a rotation, the previous one)');
+  if (c.sessionKeys.length > 2)
+    throw new ConfigError('sessionKeys', 'lists at most two keys (the current one and, during a rotation, the previous one)');
   if (!EMAIL.test(c.mailFrom)) throw new ConfigError('mailFrom', `"${c.mailFrom}" is not an email address`);
   const senderDomain = c.mailFrom.split('@')[1]!.toLowerCase();
   const identity = c.sesIdentity.toLowerCase();
   if (identity !== c.mailFrom.toLowerCase()) {
     if (!DOMAIN.test(identity)) throw new ConfigError('sesIdentity', `"${c.sesIdentity}" is neither mailFrom nor a domain`);
     if (senderDomain !== identity && !senderDomain.endsWith(`.${identity}`)) {
-      throw new ConfigError('sesIdentity', `mailFrom ${c.mailFrom} is not in the domain ${c.sesIdentity}, so SES would refuse to send as it`);
+      throw new ConfigError(
+        'sesIdentity',
+        `mailFrom ${c.mailFrom} is not in the domain ${c.sesIdentity}, so SES would refuse to send as it`,
+      );
     }
   }
   if (c.appBaseUrl !== undefined) https('appBaseUrl', c.appBaseUrl);
   if (c.jwtIssuer && c.appBaseUrl === undefined) {
-    throw new ConfigError('appBaseUrl', 'required with jwtIssuer: the stack deploys its console only with its own Cognito user pool, so say where your console is');
+    throw new ConfigError(
+      'appBaseUrl',
+      'required with jwtIssuer: the stack deploys its console only with its own Cognito user pool, so say where your console is',
+    );
   }
   for (const origin of c.corsOrigins ?? []) {
-    if (origin !== originOf('corsOrigins', origin)) throw new ConfigError('corsOrigins', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+    if (origin !== originOf('corsOrigins', origin))
+      throw new ConfigError('corsOrigins', `"${origin}" is not an origin (scheme://host[:port], no path)`);
   }
   for (const url of c.authCallbackUrls ?? []) https('authCallbackUrls', url, true);
   for (const url of c.authLogoutUrls ?? []) https('authLogoutUrls', url, true);
   if (c.authDomainPrefix !== undefined && (!DOMAIN_PREFIX.test(c.authDomainPrefix) || /aws|amazon|cognito/.test(c.authDomainPrefix))) {
     throw new ConfigError('authDomainPrefix', 'lowercase letters, digits and hyphens, and not containing aws, amazon or cognito');
   }
-  if (c.alarmEmail !== undefined && !EMAIL.test(c.alarmEmail)) throw new ConfigError('alarmEmail', `"${c.alarmEmail}" is not an email address`);
+  if (c.alarmEmail !== undefined && !EMAIL.test(c.alarmEmail))
+    throw new ConfigError('alarmEmail', `"${c.alarmEmail}" is not an email address`);
   if (Boolean(c.jwtIssuer) !== Boolean(c.jwtAudience?.length)) {
-    throw new ConfigError(c.jwtIssuer ? 'jwtAudience' : 'jwtIssuer', 'give both jwtIssuer and jwtAudience, or neither to create a Cognito user pool');
+    throw new ConfigError(
+      c.jwtIssuer ? 'jwtAudience' : 'jwtIssuer',
+      'give both jwtIssuer and jwtAudience, or neither to create a Cognito user pool',
+    );
   }
   if (c.jwtIssuer) https('jwtIssuer', c.jwtIssuer);
   if (c.apiBurstLimit < c.apiRateLimit) throw new ConfigError('apiBurstLimit', 'must be at least apiRateLimit');
   if (c.supportEmailDomains.length === 0) {
-    throw new ConfigError('supportEmailDomains', 'is required: the email domains of your support staff, e.g. -c supportEmailDomains=support.example.com,example.com');
+    throw new ConfigError(
+      'supportEmailDomains',
+      'is required: the email domains of your support staff, e.g. -c supportEmailDomains=support.example.com,example.com',
+    );
   }
   for (const domain of c.supportEmailDomains) {
-    if (!LOWER_DOMAIN.test(domain)) throw new ConfigError('supportEmailDomains', `"${domain}" is not a lowercase DNS domain (like support.example.com)`);
+    if (!LOWER_DOMAIN.test(domain))
+      throw new ConfigError('supportEmailDomains', `"${domain}" is not a lowercase DNS domain (like support.example.com)`);
   }
   if (c.writeRouteBurstLimit < c.writeRouteRateLimit) throw new ConfigError('writeRouteBurstLimit', 'must be at least writeRouteRateLimit');
   if (c.writeRouteRateLimit > c.apiRateLimit || c.writeRouteBurstLimit > c.apiBurstLimit) {
@@ -214,11 +233,17 @@ function validate(c: SupportAccessConfig): void {
   for (const [id, t] of Object.entries(c.routeThrottling)) {
     if (!ids.has(id)) throw new ConfigError('routeThrottling', `"${id}" is not a route id (see lambdas/contract/routes.ts)`);
     if (t.burstLimit < t.rateLimit) throw new ConfigError('routeThrottling', `${id}: burstLimit must be at least rateLimit`);
-    if (t.rateLimit > c.apiRateLimit || t.burstLimit > c.apiBurstLimit) throw new ConfigError('routeThrottling', `${id}: cannot be allowed more than the whole API (apiRateLimit, apiBurstLimit)`);
+    if (t.rateLimit > c.apiRateLimit || t.burstLimit > c.apiBurstLimit)
+      throw new ConfigError('routeThrottling', `${id}: cannot be allowed more than the whole API (apiRateLimit, apiBurstLimit)`);
   }
   if (c.wafRateLimit !== undefined) {
-    if (c.wafRateLimit < 10 || c.wafRateLimit > 2_000_000_000) throw new ConfigError('wafRateLimit', 'must be between 10 and 2,000,000,000 requests per IP per 5 minutes (AWS WAF limits)');
-    if (c.jwtIssuer) throw new ConfigError('wafRateLimit', 'guards the stack\'s Cognito sign-in; with jwtIssuer the stack has none (rate-limit your own issuer)');
+    if (c.wafRateLimit < 10 || c.wafRateLimit > 2_000_000_000)
+      throw new ConfigError('wafRateLimit', 'must be between 10 and 2,000,000,000 requests per IP per 5 minutes (AWS WAF limits)');
+    if (c.jwtIssuer)
+      throw new ConfigError(
+        'wafRateLimit',
+        "guards the stack's Cognito sign-in; with jwtIssuer the stack has none (rate-limit your own issuer)",
+      );
   }
 }
 

@@ -108,7 +108,9 @@ export class Console extends Construct {
   constructor(scope: Construct, id: string, props: ConsoleProps) {
     super(scope, id);
     if (!existsSync(join(props.assetDir, 'index.html'))) {
-      throw new Error(`The console's build is missing: ${props.assetDir}/index.html does not exist. Run \`npm run web:build\` first (\`npm run synth\` does).`);
+      throw new Error(
+        `The console's build is missing: ${props.assetDir}/index.html does not exist. Run \`npm run web:build\` first (\`npm run synth\` does).`,
+      );
     }
     const logDays = (props.logRetention ?? Duration.days(90)).toDays();
 
@@ -124,7 +126,8 @@ export class Console extends Construct {
     });
     Validations.of(this.logBucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This is the access log bucket of the console (CloudFront and the site bucket log into it); logging it into itself would loop.',
+      reason:
+        'This is the access log bucket of the console (CloudFront and the site bucket log into it); logging it into itself would loop.',
     });
 
     this.bucket = new Bucket(this, 'Site', {
@@ -188,21 +191,25 @@ export class Console extends Construct {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'Support staff and tenant people sign in from anywhere; who may do what is decided by sign-in (Cognito, MFA) and the API, not by country.',
+        reason:
+          'Support staff and tenant people sign in from anywhere; who may do what is decided by sign-in (Cognito, MFA) and the API, not by country.',
       },
       {
         id: 'AwsSolutions-CFR2',
-        reason: 'The distribution serves static files only; the API has its own throttling. A WAF web ACL (about $5 a month plus requests) is the operator\'s choice, see docs/deploy.md.',
+        reason:
+          "The distribution serves static files only; the API has its own throttling. A WAF web ACL (about $5 a month plus requests) is the operator's choice, see docs/deploy.md.",
       },
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS policy; a custom domain with its own ACM certificate (and TLSv1.2_2021) is described in docs/deploy.md.',
+        reason:
+          'The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS policy; a custom domain with its own ACM certificate (and TLSv1.2_2021) is described in docs/deploy.md.',
       },
     );
 
     Validations.of(this.distribution).acknowledge({
       id: 'Annotation::@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk',
-      reason: "LIST makes a missing file a 404 instead of S3's 403. The bucket's listing is never reachable: the routing function sends `/` to `/app/` (and the root object is app/index.html), and no query string reaches the origin (CachingOptimized forwards none).",
+      reason:
+        "LIST makes a missing file a 404 instead of S3's 403. The bucket's listing is never reachable: the routing function sends `/` to `/app/` (and the root object is app/index.html), and no query string reaches the origin (CachingOptimized forwards none).",
     });
 
     acknowledgeControlTower(this);
@@ -222,7 +229,11 @@ export class Console extends Construct {
   deploy(settings: ConsoleSettings, logKey: IKey): void {
     // Content-hashed files: cached for a year; never pruned, so a browser still holding the old
     // index.html during a deploy finds its chunks.
-    const deploymentLogs = new LogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_YEAR, encryptionKey: logKey, removalPolicy: RemovalPolicy.DESTROY });
+    const deploymentLogs = new LogGroup(this, 'DeploymentLogs', {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: logKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const prefix = `${CONSOLE_PATH.slice(1)}/`;
     const assets = new BucketDeployment(this, 'DeployAssets', {
       sources: [Source.asset(this.assetDir)],
@@ -260,16 +271,37 @@ export class Console extends Construct {
 function acknowledgeControlTower(scope: Construct): void {
   const ct = (rule: string, reason: string) => ({ id: `cdk-validator-cfnguard::${rule}`, reason });
   Validations.of(scope).acknowledge(
-    ct('cloudfront_origin_failover_enabled_check', 'One origin (the console bucket, in the stack\'s region): a failover group would need a second bucket in another region kept in sync; a static console can be redeployed.'),
-    ct('cloudfront_custom_ssl_certificate_check', 'The default *.cloudfront.net certificate; a custom domain needs the operator\'s own ACM certificate in us-east-1 (docs/deploy.md).'),
+    ct(
+      'cloudfront_origin_failover_enabled_check',
+      "One origin (the console bucket, in the stack's region): a failover group would need a second bucket in another region kept in sync; a static console can be redeployed.",
+    ),
+    ct(
+      'cloudfront_custom_ssl_certificate_check',
+      "The default *.cloudfront.net certificate; a custom domain needs the operator's own ACM certificate in us-east-1 (docs/deploy.md).",
+    ),
     ct('cloudfront_sni_enabled_check', 'Follows from the default certificate: SNI applies to a custom certificate only.'),
-    ct('cloudfront_security_policy_check', 'Follows from the default certificate: CloudFront chooses the viewer TLS policy for *.cloudfront.net; with a custom certificate set TLSv1.2_2021.'),
-    ct('s3_bucket_default_encryption_kms_check', 'The console\'s files are public build output and the logs hold no secrets: S3-managed encryption; SSE-KMS would need CloudFront in the key policy and costs a KMS call per object read.'),
-    ct('s3_bucket_versioning_enabled_check', 'The site bucket holds a build that every deploy rewrites from the repository; the log bucket is append-only and expires its objects.'),
+    ct(
+      'cloudfront_security_policy_check',
+      'Follows from the default certificate: CloudFront chooses the viewer TLS policy for *.cloudfront.net; with a custom certificate set TLSv1.2_2021.',
+    ),
+    ct(
+      's3_bucket_default_encryption_kms_check',
+      "The console's files are public build output and the logs hold no secrets: S3-managed encryption; SSE-KMS would need CloudFront in the key policy and costs a KMS call per object read.",
+    ),
+    ct(
+      's3_bucket_versioning_enabled_check',
+      'The site bucket holds a build that every deploy rewrites from the repository; the log bucket is append-only and expires its objects.',
+    ),
     ct('s3_bucket_logging_enabled_check', 'The access log bucket itself: logging it into itself would loop. The site bucket logs into it.'),
-    ct('s3_event_notifications_enabled_check', 'Nothing reacts to the console\'s files or logs; notifications would have no consumer.'),
-    ct('s3_lifecycle_policy_check', 'The site bucket holds exactly the current build (no expiry makes sense); the log bucket expires its objects after the retention.'),
-    ct('s3_bucket_object_lock_enabled_check', 'Object lock would stop a deploy from replacing index.html and config.json; the logs expire by design.'),
+    ct('s3_event_notifications_enabled_check', "Nothing reacts to the console's files or logs; notifications would have no consumer."),
+    ct(
+      's3_lifecycle_policy_check',
+      'The site bucket holds exactly the current build (no expiry makes sense); the log bucket expires its objects after the retention.',
+    ),
+    ct(
+      's3_bucket_object_lock_enabled_check',
+      'Object lock would stop a deploy from replacing index.html and config.json; the logs expire by design.',
+    ),
   );
 }
 
@@ -288,8 +320,15 @@ function acknowledgeDeploymentHandler(stack: Stack, bucket: Bucket): void {
       "CDK's BucketDeployment handler (grantRead on the CDK asset bucket, grantReadWrite on the console bucket): it copies the build into the console bucket, and deletes what a new build dropped.",
   });
   Validations.of(handler).acknowledge(
-    { id: 'cdk-validator-cfnguard::lambda_inside_vpc_check', reason: "CT.LAMBDA.PR.3: CDK's BucketDeployment handler reaches only S3 at deploy time and serves nothing; a VPC would need S3 endpoints for no gain." },
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "CDK's BucketDeployment handler: the AWS managed basic execution role policy (writing its own logs)." },
+    {
+      id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+      reason:
+        "CT.LAMBDA.PR.3: CDK's BucketDeployment handler reaches only S3 at deploy time and serves nothing; a VPC would need S3 endpoints for no gain.",
+    },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "CDK's BucketDeployment handler: the AWS managed basic execution role policy (writing its own logs).",
+    },
     { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment handler: its Python runtime is chosen by aws-cdk-lib and moves with it." },
     ...[
       'Action::s3:GetBucket*',

@@ -67,7 +67,8 @@ export class Enforcement extends Construct {
       );
       Validations.of(key).acknowledge({
         id: 'cdk-validator-cfnguard::kms_key_rotation_enabled_check',
-        reason: 'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by the documented procedure (config sessionKeys, docs/deploy.md), both keys listed in the JWKS until the old key tokens have expired.',
+        reason:
+          'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by the documented procedure (config sessionKeys, docs/deploy.md), both keys listed in the JWKS until the old key tokens have expired.',
       });
     }
 
@@ -80,7 +81,9 @@ export class Enforcement extends Construct {
     });
     bindTable(this.publisher, props.table, 'read');
     this.publisher.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
-    this.publisher.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
+    this.publisher.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }),
+    );
     this.publisher.addToRolePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -102,7 +105,12 @@ export class Enforcement extends Construct {
       reportBatchItemFailures: true,
       onFailure: new SqsDlq(this.deadLetterQueue),
       // Only new audit items (one per committed change) reach the function.
-      filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { NewImage: { [attr.type]: { S: FilterRule.isEqual('audit') } } } })],
+      filters: [
+        FilterCriteria.filter({
+          eventName: FilterRule.isEqual('INSERT'),
+          dynamodb: { NewImage: { [attr.type]: { S: FilterRule.isEqual('audit') } } },
+        }),
+      ],
     });
     if (this.publisher.role) mapping.node.addDependency(this.publisher.role);
   }
@@ -123,6 +131,8 @@ export class Enforcement extends Construct {
   /** Lets a function read the public half of every listed key (the JWKS route). */
   bindJwks(fn: NodejsFunction): void {
     fn.addEnvironment('SESSION_KEY_ARNS', this.keys.map((k) => k.keyArn).join(','));
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['kms:GetPublicKey'], resources: this.keys.map((k) => k.keyArn) }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['kms:GetPublicKey'], resources: this.keys.map((k) => k.keyArn) }),
+    );
   }
 }

@@ -47,6 +47,11 @@ export class Jobs extends Construct {
     bindSecret(this.expire, props.eventKey, 'EVENT_KEY_SECRET_ARN');
 
     // Reads are exact whether or not the job has run (expiry is checked at read time).
-    ({ rule: this.schedule, deadLetterQueue: this.deadLetterQueue } = everyMinute(this, 'ExpirySchedule', this.expire, 'expire due grants and requests'));
+    ({ rule: this.schedule, deadLetterQueue: this.deadLetterQueue } = everyMinute(
+      this,
+      'ExpirySchedule',
+      this.expire,
+      'expire due grants and requests',
+    ));
   }
 }

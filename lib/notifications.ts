@@ -100,6 +100,11 @@ export class Notifications extends Construct {
     if (this.notifier.role) mapping.node.addDependency(this.notifier.role);
 
     // ---- the schedule: retries and anything the stream missed ----
-    ({ rule: this.drainSchedule, deadLetterQueue: this.scheduleDeadLetterQueue } = everyMinute(this, 'DrainSchedule', this.notifier, 'deliver mail whose retry is due'));
+    ({ rule: this.drainSchedule, deadLetterQueue: this.scheduleDeadLetterQueue } = everyMinute(
+      this,
+      'DrainSchedule',
+      this.notifier,
+      'deliver mail whose retry is due',
+    ));
   }
 }

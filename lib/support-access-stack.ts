@@ -109,10 +109,22 @@ export class SupportAccessStack extends Stack {
       writeRouteThrottle: { rateLimit: config.writeRouteRateLimit, burstLimit: config.writeRouteBurstLimit },
       routeThrottling: config.routeThrottling,
     });
-    this.enforcement = new Enforcement(this, 'Enforcement', { functions: this.functions, table: this.data.table, sessionKeys: config.sessionKeys });
-    this.enforcement.bindSigner(this.api.handlers.sessions, { issuer: this.api.httpApi.apiEndpoint, audience: config.sessionTokenAudience });
+    this.enforcement = new Enforcement(this, 'Enforcement', {
+      functions: this.functions,
+      table: this.data.table,
+      sessionKeys: config.sessionKeys,
+    });
+    this.enforcement.bindSigner(this.api.handlers.sessions, {
+      issuer: this.api.httpApi.apiEndpoint,
+      audience: config.sessionTokenAudience,
+    });
     this.enforcement.bindJwks(this.api.handlers.keys);
-    this.jobs = new Jobs(this, 'Jobs', { functions: this.functions, table: this.data.table, auditKey: this.data.auditKey, eventKey: this.data.eventKey });
+    this.jobs = new Jobs(this, 'Jobs', {
+      functions: this.functions,
+      table: this.data.table,
+      auditKey: this.data.auditKey,
+      eventKey: this.data.eventKey,
+    });
 
     this.alarms = new Alarms(this, 'Alarms', {
       functions: this.functions.all,
@@ -128,24 +140,36 @@ export class SupportAccessStack extends Stack {
     });
 
     if (this.console && this.auth.userPoolClient && this.auth.userPoolDomain) {
-      this.console.deploy({
-        apiUrl: this.api.url,
-        cognitoDomain: this.auth.userPoolDomain.baseUrl(),
-        clientId: this.auth.userPoolClient.userPoolClientId,
-      }, this.logKey);
+      this.console.deploy(
+        {
+          apiUrl: this.api.url,
+          cognitoDomain: this.auth.userPoolDomain.baseUrl(),
+          clientId: this.auth.userPoolClient.userPoolClientId,
+        },
+        this.logKey,
+      );
       new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
     }
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (routes start with /v1)' });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
-    new CfnOutput(this, 'EventBusName', { value: this.enforcement.bus.eventBusName, description: 'Every state change (source support-access): add your rules here' });
-    new CfnOutput(this, 'JwksUrl', { value: `${this.api.httpApi.apiEndpoint}/v1/.well-known/jwks.json`, description: 'The public keys of the support-session tokens' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.enforcement.bus.eventBusName,
+      description: 'Every state change (source support-access): add your rules here',
+    });
+    new CfnOutput(this, 'JwksUrl', {
+      value: `${this.api.httpApi.apiEndpoint}/v1/.well-known/jwks.json`,
+      description: 'The public keys of the support-session tokens',
+    });
     new CfnOutput(this, 'JwtIssuer', { value: this.auth.issuer });
     new CfnOutput(this, 'MailStreamDeadLetterQueueUrl', { value: this.notifications.streamDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe your paging to this topic' });
     if (this.auth.userPool && this.auth.userPoolClient && this.auth.userPoolDomain) {
       new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
-      new CfnOutput(this, 'SignInUrl', { value: this.auth.userPoolDomain.baseUrl(), description: 'OAuth endpoints: /oauth2/authorize, /oauth2/token' });
+      new CfnOutput(this, 'SignInUrl', {
+        value: this.auth.userPoolDomain.baseUrl(),
+        description: 'OAuth endpoints: /oauth2/authorize, /oauth2/token',
+      });
     }
     if (config.sesIdentity.toLowerCase() !== config.mailFrom.toLowerCase()) {
       // A domain identity is verified by publishing these three CNAME records (Easy DKIM).

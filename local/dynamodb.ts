@@ -36,7 +36,14 @@ function jarDir(): string {
 export async function startDynamoLocal(opts: { port?: number; dataDir?: string; startTimeoutMs?: number } = {}): Promise<DynamoLocal> {
   const port = opts.port ?? (await freePort());
   const dir = jarDir();
-  const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb'];
+  const args = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-sharedDb',
+  ];
   if (opts.dataDir) {
     const abs = resolve(opts.dataDir);
     mkdirSync(abs, { recursive: true });
@@ -56,10 +63,14 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   const client = localDynamoClient(endpoint);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
-      await client.send(new ListTablesCommand({}));
-    }, opts.startTimeoutMs ?? 30_000, 'DynamoDB Local');
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
+        await client.send(new ListTablesCommand({}));
+      },
+      opts.startTimeoutMs ?? 30_000,
+      'DynamoDB Local',
+    );
   } catch (e) {
     proc.kill('SIGTERM');
     throw e;

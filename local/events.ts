@@ -37,7 +37,17 @@ export function createLocalBus(): LocalBus {
     items,
     async put(events) {
       for (const e of events) {
-        items.push({ version: '0', id: randomUUID(), 'detail-type': e.detailType, source: e.source, account: '000000000000', time: e.time, region: LOCAL_REGION, resources: [], detail: e.detail });
+        items.push({
+          version: '0',
+          id: randomUUID(),
+          'detail-type': e.detailType,
+          source: e.source,
+          account: '000000000000',
+          time: e.time,
+          region: LOCAL_REGION,
+          resources: [],
+          detail: e.detail,
+        });
       }
       return { failed: [] };
     },
@@ -62,7 +72,9 @@ export async function createStreamPoller(endpoint: string, tableName: string, ha
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
     for (const shard of StreamDescription?.Shards ?? []) {
       if (positions.has(shard.ShardId!)) continue;
-      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: type }));
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: type }),
+      );
       positions.set(shard.ShardId!, { iterator: ShardIterator ?? null });
     }
   };

@@ -12,14 +12,19 @@ const { values } = parseArgs({
   options: { seed: { type: 'boolean', default: false }, 'data-dir': { type: 'string' }, help: { type: 'boolean', default: false } },
 });
 if (values.help) {
-  console.log('npm start [-- --seed] [-- --data-dir .local/dynamodb]\nEnvironment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), HOST (127.0.0.1)');
+  console.log(
+    'npm start [-- --seed] [-- --data-dir .local/dynamodb]\nEnvironment: PORT (3000), SES_PORT (8005), DYNAMODB_PORT (8000), HOST (127.0.0.1)',
+  );
   process.exit(0);
 }
 
 const port = Number(process.env.PORT ?? 3000);
 const sesPort = Number(process.env.SES_PORT ?? 8005);
 // The API and the inbox ports are part of the contract: say so plainly when one is taken.
-for (const [name, p, env] of [['the API', port, 'PORT'], ['the local SES server', sesPort, 'SES_PORT']] as const) {
+for (const [name, p, env] of [
+  ['the API', port, 'PORT'],
+  ['the local SES server', sesPort, 'SES_PORT'],
+] as const) {
   if (!(await isFree(p))) {
     console.error(`Port ${p} for ${name} is in use (another npm start?). Stop it, or choose another port: ${env}=... npm start`);
     process.exit(1);

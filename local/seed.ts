@@ -12,7 +12,14 @@ export const DEMO = {
 } as const;
 
 export async function seed(runtime: AppDeps): Promise<void> {
-  const admin: Principal = { id: DEMO.admin.sub, email: DEMO.admin.email, emailVerified: true, name: DEMO.admin.name, roles: ['tenant-admin'], tenantId: DEMO.tenantId };
+  const admin: Principal = {
+    id: DEMO.admin.sub,
+    email: DEMO.admin.email,
+    emailVerified: true,
+    name: DEMO.admin.name,
+    roles: ['tenant-admin'],
+    tenantId: DEMO.tenantId,
+  };
   await putContact(runtime, admin, DEMO.tenantId, DEMO.admin.email, DEMO.admin.name);
   await putContact(runtime, admin, DEMO.tenantId, DEMO.contact.email, DEMO.contact.name);
   await putPolicy(runtime, admin, DEMO.tenantId, {

@@ -117,9 +117,18 @@ const TokenBody = z.object({
   groups: z.array(z.string()),
   tenantId: z.string().min(1).optional(),
   emailVerified: z.boolean().optional(),
-  expiresInSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
+  expiresInSeconds: z
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600)
+    .optional(),
 });
-const ClockBody = z.strictObject({ advanceSeconds: z.number().min(0).max(10 * 365 * 86_400) });
+const ClockBody = z.strictObject({
+  advanceSeconds: z
+    .number()
+    .min(0)
+    .max(10 * 365 * 86_400),
+});
 
 export interface LocalServerOptions {
   /** What the handlers are given (the stack's table, clock, mailer and keys). */
@@ -274,7 +283,11 @@ export const CONSOLE_DIR = join(ROOT, 'web', 'dist');
 async function serveConsole(res: ServerResponse, url: URL, dir: string): Promise<void> {
   if (url.pathname === '/app') return send(res, { statusCode: 308, headers: { location: `/app/${url.search}` } });
   if (url.pathname === '/app/config.json') {
-    return send(res, { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ mode: 'local', apiUrl: '' }) });
+    return send(res, {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: JSON.stringify({ mode: 'local', apiUrl: '' }),
+    });
   }
   let rel: string;
   try {
@@ -286,10 +299,17 @@ async function serveConsole(res: ServerResponse, url: URL, dir: string): Promise
   if (rel.includes('\0') || (file !== dir && !file.startsWith(dir + sep))) return send(res, problem(404, 'NOT_FOUND', 'no such file'));
   const asset = rel.startsWith('assets/') || extname(rel) !== '';
   const target = asset ? file : join(dir, 'index.html');
-  const found = await stat(target).then((s) => s.isFile(), () => false);
+  const found = await stat(target).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!found) {
     if (!asset) {
-      return send(res, { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'The console is not built: run `npm run web:build` (npm start does it).\n' });
+      return send(res, {
+        statusCode: 503,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: 'The console is not built: run `npm run web:build` (npm start does it).\n',
+      });
     }
     return send(res, problem(404, 'NOT_FOUND', 'no such file'));
   }
@@ -324,7 +344,12 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
         if (!found) return send(res, problem(404, 'NOT_FOUND', `no route ${req.method} ${url.pathname}`));
         // A stray `%` (or an encoded byte that is no UTF-8) is the client's error, not the adapter's.
         if (found === 'malformed') {
-          return send(res, problem(400, 'VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8', [{ path: 'path', message: 'is not valid percent-encoding' }]));
+          return send(
+            res,
+            problem(400, 'VALIDATION_FAILED', 'the path is not valid percent-encoded UTF-8', [
+              { path: 'path', message: 'is not valid percent-encoding' },
+            ]),
+          );
         }
         const { route, params } = found;
         let claims: Record<string, string> | null = null;
@@ -332,7 +357,8 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
           const auth = req.headers.authorization ?? '';
           const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
           const payload = token ? await opts.issuer.verify(token) : null;
-          if (!payload) return send(res, problem(401, 'UNAUTHENTICATED', 'a valid bearer token is required (POST /_local/token gives one)'));
+          if (!payload)
+            return send(res, problem(401, 'UNAUTHENTICATED', 'a valid bearer token is required (POST /_local/token gives one)'));
           claims = gatewayClaims(payload);
         }
         const body = await readBody(req);

@@ -100,7 +100,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let dynamo: DynamoLocal | undefined;
     let dynamoEndpoint = opts.dynamoEndpoint;
     if (!dynamoEndpoint) {
-      dynamo = await startDynamoLocal({ ...(opts.dynamoPort ? { port: opts.dynamoPort } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+      dynamo = await startDynamoLocal({
+        ...(opts.dynamoPort ? { port: opts.dynamoPort } : {}),
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      });
       stops.push(() => dynamo!.stop());
       dynamoEndpoint = dynamo.endpoint;
     }
@@ -119,7 +122,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const dynamoClient = localDynamoClient(dynamoEndpoint);
     opts.onDynamoClient?.(dynamoClient);
     const mailFrom = opts.mailFrom ?? 'support-access@example.com';
-    const sesMailer = createSesMailer(new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }), mailFrom);
+    const sesMailer = createSesMailer(
+      new SESClient({ endpoint: sesUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+      mailFrom,
+    );
     const local = (name: string, value: string) => ({ name, arnName: `${name}_SECRET_ARN`, value });
     const settings: Settings = {
       tableName,
@@ -140,7 +146,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const eventsOn = opts.events ?? opts.tableStream ?? true;
     const events: LocalBus | null = eventsOn ? createLocalBus() : null;
     const runtime = buildDeps(
-      { ...settings, sessionTokenIssuer: url, sessionTokenAudience: settings.sessionTokenAudience ?? process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local' },
+      {
+        ...settings,
+        sessionTokenIssuer: url,
+        sessionTokenAudience: settings.sessionTokenAudience ?? process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local',
+      },
       {
         doc: opts.doc ?? documentClient(dynamoClient),
         clock,
@@ -154,12 +164,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let publishEvents = async () => undefined as void;
     if (eventsOn) {
       const publisher = await loadHandler('lambdas/jobs/publish.ts', deps);
-      const poller = await createStreamPoller(dynamoEndpoint, tableName, (ev) => publisher(ev, lambdaContext('support-access-publisher', 60_000)) as unknown as Promise<DynamoDBBatchResponse>);
+      const poller = await createStreamPoller(
+        dynamoEndpoint,
+        tableName,
+        (ev) => publisher(ev, lambdaContext('support-access-publisher', 60_000)) as unknown as Promise<DynamoDBBatchResponse>,
+      );
       publishEvents = () => poller.poll();
     }
 
     const expireJob = await loadHandler('lambdas/jobs/expire.ts', deps);
-    const runExpiryOnly = () => expireJob({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-expire', 5 * 60_000));
+    const runExpiryOnly = () =>
+      expireJob(
+        { 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() },
+        lambdaContext('support-access-expire', 5 * 60_000),
+      );
     const runExpiry = async () => {
       const report = await runExpiryOnly();
       await publishEvents().catch((e: unknown) => console.error('publishing events failed', e));
@@ -168,7 +186,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The notifier's scheduled trigger: what EventBridge sends it every minute in AWS.
     const notifier = await loadHandler('lambdas/jobs/deliver.ts', deps);
     const deliver = () =>
-      notifier({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() }, lambdaContext('support-access-notifier', 60_000)) as Promise<DrainReport>;
+      notifier(
+        { 'detail-type': 'Scheduled Event', source: 'aws.events', time: clock.now().toISOString() },
+        lambdaContext('support-access-notifier', 60_000),
+      ) as Promise<DrainReport>;
 
     const server = await startLocalServer(port, host, {
       deps,
@@ -190,7 +211,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       events: () => events?.items ?? null,
       ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}),
     });
-    stops.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    stops.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    );
 
     const every = (ms: number | undefined, job: () => Promise<unknown>, name: string) => {
       if (!ms) return;

@@ -15,7 +15,10 @@ export async function outboxCommand(outbox: OutboxStore, args: string[], now: Da
     return {
       code: 0,
       lines: failed.length
-        ? failed.map((m) => `${m.messageId}  ${m.kind}  tenant ${m.tenantId}  tries ${m.attempts}  created ${m.createdAt}  error: ${m.lastError ?? ''}`)
+        ? failed.map(
+            (m) =>
+              `${m.messageId}  ${m.kind}  tenant ${m.tenantId}  tries ${m.attempts}  created ${m.createdAt}  error: ${m.lastError ?? ''}`,
+          )
         : ['no failed mail'],
     };
   }

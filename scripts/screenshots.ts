@@ -15,7 +15,9 @@ const OUT = fileURLToPath(new URL('../docs/console/', import.meta.url));
 type Who = (typeof DEMO)['admin' | 'contact' | 'agent' | 'lead'];
 
 async function api(stack: Stack, who: Who, method: string, path: string, body?: unknown): Promise<Record<string, string>> {
-  const { token } = (await (await fetch(`${stack.url}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })).json()) as { token: string };
+  const { token } = (await (
+    await fetch(`${stack.url}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) })
+  ).json()) as { token: string };
   const res = await fetch(`${stack.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -30,22 +32,42 @@ async function realisticState(stack: Stack) {
   const t = `/v1/tenants/${DEMO.tenantId}`;
   const { admin, contact, agent, lead } = DEMO;
   // Earlier: a migration under full access, with a sign-in and sign-out, then revoked.
-  const old = await api(stack, admin, 'POST', `${t}/grants`, { reason: 'Data migration to the new plan', scope: { level: 'full' }, durationHours: 4 });
+  const old = await api(stack, admin, 'POST', `${t}/grants`, {
+    reason: 'Data migration to the new plan',
+    scope: { level: 'full' },
+    durationHours: 4,
+  });
   const s1 = await api(stack, agent, 'POST', `${t}/sessions`, { reason: 'Run the migration script' });
   await api(stack, agent, 'POST', `${t}/sessions/${s1.sessionId}/end`, {});
   await api(stack, admin, 'POST', `${t}/grants/${old.grantId}/revoke`, { reason: 'Migration done' });
   // Then: Lee records an approval Carol gave on the phone, and signs in under it.
-  const upfront = await api(stack, lead, 'POST', `${t}/grants`, { ticketId: 'T-1002', reason: 'Payroll run stuck', scope: { level: 'read-only', modules: ['payroll'] }, durationHours: 8, approvedBy: contact.email });
+  const upfront = await api(stack, lead, 'POST', `${t}/grants`, {
+    ticketId: 'T-1002',
+    reason: 'Payroll run stuck',
+    scope: { level: 'read-only', modules: ['payroll'] },
+    durationHours: 8,
+    approvedBy: contact.email,
+  });
   await api(stack, lead, 'POST', `${t}/sessions`, { reason: 'Look at the stuck payroll run', grantId: upfront.grantId });
   // Now: Sam asks for access to billing; it waits for a contact.
-  const request = await api(stack, agent, 'POST', `${t}/access-requests`, { ticketId: 'T-1001', reason: 'Invoice export fails for March', scope: { level: 'read-only', modules: ['billing'] }, durationHours: 4 });
+  const request = await api(stack, agent, 'POST', `${t}/access-requests`, {
+    ticketId: 'T-1001',
+    reason: 'Invoice export fails for March',
+    scope: { level: 'read-only', modules: ['billing'] },
+    durationHours: 4,
+  });
   // The job seals the audit trail into its hash chain, as it does every minute.
   await fetch(`${stack.url}/_local/jobs/expire`, { method: 'POST' });
   return { requestId: request.requestId as string, grantId: upfront.grantId as string };
 }
 
 async function signedIn(browser: Browser, stack: Stack, who: Who, path: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/Prague', deviceScaleFactor: 1 });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    locale: 'en-GB',
+    timezoneId: 'Europe/Prague',
+    deviceScaleFactor: 1,
+  });
   const page = await context.newPage();
   await page.goto(`${stack.url}/app/sign-in?next=${encodeURIComponent(`/app${path}`)}`);
   await page.getByRole('button', { name: who.name, exact: true }).click();
@@ -59,7 +81,11 @@ async function shoot(page: Page, stack: Stack, name: string, path: string | null
   await page.getByRole('heading', { level: 1, name: h1 }).waitFor();
   if (ready) await page.getByText(ready).first().waitFor();
   // Countdowns and spinners settle; the flash of the sign-in is not part of the page.
-  await page.getByRole('button', { name: 'Dismiss message' }).first().click({ timeout: 500 }).catch(() => undefined);
+  await page
+    .getByRole('button', { name: 'Dismiss message' })
+    .first()
+    .click({ timeout: 500 })
+    .catch(() => undefined);
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: `${OUT}${name}.png`, fullPage: true });
   console.log(`docs/console/${name}.png`);
@@ -74,7 +100,9 @@ try {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   const t = `/tenants/${DEMO.tenantId}`;
 
-  const anon = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/Prague' })).newPage();
+  const anon = await (
+    await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-GB', timezoneId: 'Europe/Prague' })
+  ).newPage();
   await shoot(anon, stack, 'sign-in', '/sign-in', 'Sign in');
 
   const alice = await signedIn(browser, stack, DEMO.admin, t);

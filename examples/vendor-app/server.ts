@@ -27,7 +27,12 @@ const data = (tenant: string): Record<string, Record<string, unknown>> => ({
 });
 
 export async function startVendorApp(o: VendorAppOptions) {
-  const verifier = createVerifier({ jwksUrl: `${o.apiUrl}/v1/.well-known/jwks.json`, issuer: o.apiUrl, audience: o.audience, ...(o.now ? { now: o.now } : {}) });
+  const verifier = createVerifier({
+    jwksUrl: `${o.apiUrl}/v1/.well-known/jwks.json`,
+    issuer: o.apiUrl,
+    audience: o.audience,
+    ...(o.now ? { now: o.now } : {}),
+  });
   let seen = 0;
   const poll = async () => {
     const { items } = (await (await fetch(`${o.apiUrl}/_local/events`)).json()) as { items: SupportAccessEvent[] };
@@ -37,7 +42,8 @@ export async function startVendorApp(o: VendorAppOptions) {
   const timer = o.eventsPollMs ? setInterval(() => void poll().catch(() => undefined), o.eventsPollMs) : undefined;
 
   const server: Server = createServer((req, res) => {
-    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const reply = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     void (async () => {
       if (req.method === 'POST' && req.url === '/support-access/events') {
         if (!o.eventsSecret || req.headers['x-events-secret'] !== o.eventsSecret) return reply(403, { error: 'forbidden' });

@@ -11,7 +11,8 @@ export const END = '<!-- END GENERATED -->';
 
 type Json = Record<string, unknown>;
 
-const jsonOf = (s: z.ZodType, io: 'input' | 'output'): Json => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+const jsonOf = (s: z.ZodType, io: 'input' | 'output'): Json =>
+  z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
 
 /** A JSON schema as a short type: `string`, `int 1–720`, `"a" | "b"`, `{…}`, `T[]`. */
 function typeOf(s: Json): string {
@@ -49,14 +50,19 @@ function fields(s: Json): string[] {
 
 function routeSection(r: RouteDef): string[] {
   const lines = [`### \`${r.method} ${r.path}\` — ${r.id}`, '', r.summary + '.', ''];
-  lines.push(`- Who: ${r.auth ? r.roles.map((x) => `\`${x}\``).join(', ') || 'nobody' : 'anyone (no token)'}${r.condition ? `; also: ${r.condition}` : ''}`);
+  lines.push(
+    `- Who: ${r.auth ? r.roles.map((x) => `\`${x}\``).join(', ') || 'nobody' : 'anyone (no token)'}${r.condition ? `; also: ${r.condition}` : ''}`,
+  );
   if (r.query) lines.push('- Query:', ...fields(jsonOf(r.query, 'input')));
   if (r.bodyByRole) {
-    for (const [role, schema] of Object.entries(r.bodyByRole)) if (schema) lines.push(`- Body from a \`${role}\`:`, ...fields(jsonOf(schema, 'input')));
+    for (const [role, schema] of Object.entries(r.bodyByRole))
+      if (schema) lines.push(`- Body from a \`${role}\`:`, ...fields(jsonOf(schema, 'input')));
   } else if (r.body) lines.push('- Body:', ...fields(jsonOf(r.body, 'input')));
   if (r.idempotent) lines.push('- Accepts `Idempotency-Key`.');
   const ok = r.success;
-  lines.push(`- Answers ${ok.status}${ok.also ? ` (or ${ok.also.status}: ${ok.also.description})` : ''}: ${ok.description}${ok.schema ? '' : ' (no body)'}`);
+  lines.push(
+    `- Answers ${ok.status}${ok.also ? ` (or ${ok.also.status}: ${ok.also.description})` : ''}: ${ok.description}${ok.schema ? '' : ' (no body)'}`,
+  );
   if (ok.schema) lines.push(...fields(jsonOf(ok.schema, 'output')));
   return [...lines, ''];
 }

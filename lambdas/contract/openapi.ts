@@ -90,7 +90,8 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
     info: {
       title: 'Support access API',
       version: '1.0.0',
-      description: "Support staff get into a customer's account only with that customer's permission: temporary, scoped, revocable, and every use visible.",
+      description:
+        "Support staff get into a customer's account only with that customer's permission: temporary, scoped, revocable, and every use visible.",
     },
     servers: [{ url: serverUrl }],
     paths,

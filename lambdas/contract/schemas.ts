@@ -26,14 +26,23 @@ export const Email = z
   .transform(canonicalEmail);
 
 // Ids are not trimmed: the tenant check compares them as given, so validation must too.
-export const Id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
+export const Id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@|+-]+$/, 'must contain only letters, digits and ._:@|+-');
 export const Timestamp = z.iso.datetime({ precision: 3 }).describe('ISO 8601 UTC with milliseconds');
 
 export const Actor = z.object({ id: z.string(), email: z.string(), name: z.string() });
 export type Actor = z.infer<typeof Actor>;
 export const SystemActor = z.object({ id: z.literal('system') });
 
-export const ModuleName = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
+export const ModuleName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and ._-');
 export const Scope = z.strictObject({
   level: z.enum(['read-only', 'full']),
   modules: z
@@ -70,7 +79,10 @@ export const Contact = z.object({
 });
 export type Contact = z.infer<typeof Contact>;
 export const ContactList = z.object({ items: z.array(Contact) });
-export const PutContactBody = z.strictObject({ name: text(1, 100), tier: ContactTier.optional().describe('omitted: primary for a new contact, unchanged for an existing one') });
+export const PutContactBody = z.strictObject({
+  name: text(1, 100),
+  tier: ContactTier.optional().describe('omitted: primary for a new contact, unchanged for an existing one'),
+});
 export type PutContactBody = z.infer<typeof PutContactBody>;
 
 export const Policy = z.strictObject({
@@ -222,13 +234,28 @@ export const EmptyBody = z.strictObject({});
  * `Idempotency-Key` replay of a sign-in whose session has ended since answers no token.
  */
 export const SessionWithToken = Session.extend({
-  token: z.string().optional().describe('The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp'),
+  token: z
+    .string()
+    .optional()
+    .describe(
+      'The support-session token (ES256 JWT): claims iss, aud, sub, email, tenant_id, scope, modules (absent: every module), grant_id, session_id, jti, iat, exp',
+    ),
   tokenExpiresAt: Timestamp.optional().describe("The token's exp: the earlier of the grant's end and 15 minutes after it was issued"),
 });
 export type SessionWithToken = z.infer<typeof SessionWithToken>;
 /** The public keys that sign support-session tokens (RFC 7517), each with its `kid`. */
 export const Jwks = z.object({
-  keys: z.array(z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string(), kid: z.string(), alg: z.literal('ES256'), use: z.literal('sig') })),
+  keys: z.array(
+    z.object({
+      kty: z.literal('EC'),
+      crv: z.literal('P-256'),
+      x: z.string(),
+      y: z.string(),
+      kid: z.string(),
+      alg: z.literal('ES256'),
+      use: z.literal('sig'),
+    }),
+  ),
 });
 export type Jwks = z.infer<typeof Jwks>;
 
@@ -317,7 +344,9 @@ const CheckpointRef = z.object({
 });
 export const AuditChainVerification = z.object({
   tenantId: z.string(),
-  valid: z.boolean().describe('true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail'),
+  valid: z
+    .boolean()
+    .describe('true when every event checked is intact, in place, the head names the last one, and the check reached the end of the trail'),
   checkedAt: Timestamp,
   events: z.int().describe('audit events read (in incremental mode: those from the checkpoint on)'),
   sealed: z.int().describe('events read that are linked into the chain'),
@@ -326,7 +355,18 @@ export const AuditChainVerification = z.object({
   problems: z.array(
     z.object({
       problem: z
-        .enum(['altered', 'missing', 'broken-link', 'duplicate', 'head-mismatch', 'unsealed-too-long', 'forged', 'checkpoint', 'grant-state', 'incomplete'])
+        .enum([
+          'altered',
+          'missing',
+          'broken-link',
+          'duplicate',
+          'head-mismatch',
+          'unsealed-too-long',
+          'forged',
+          'checkpoint',
+          'grant-state',
+          'incomplete',
+        ])
         .describe(
           "`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)",
         ),
@@ -334,14 +374,17 @@ export const AuditChainVerification = z.object({
       seq: z.int().nullable(),
       detail: z.string(),
       grantId: z.string().optional().describe('`grant-state`: the grant'),
-      fields: z.array(z.string()).optional().describe('`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it)'),
+      fields: z
+        .array(z.string())
+        .optional()
+        .describe('`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it)'),
     }),
   ),
   mode: z.enum(['incremental', 'full']).describe('incremental: from the checkpoint; full: from the first event'),
   checkpoint: CheckpointRef.nullable().describe('the checkpoint this verification started from'),
   complete: z.boolean().describe('whether the check reached the end of the trail'),
   saved: CheckpointRef.nullable().describe('the checkpoint this verification saved (none when it found a problem)'),
-  grantsChecked: z.int().describe("grants whose stored state was compared with their events"),
+  grantsChecked: z.int().describe('grants whose stored state was compared with their events'),
 });
 /** `?full=true`: verify from the first event, ignoring the checkpoint. */
 export const VerifyQuery = z.strictObject({
@@ -384,7 +427,8 @@ function checkWindow(q: { from?: string | undefined; to?: string | undefined }, 
   if (q.from !== undefined && q.to !== undefined) {
     const span = Date.parse(q.to) - Date.parse(q.from);
     if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    else if (span > MAX_EXPORT_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_EXPORT_DAYS} days after from` });
+    else if (span > MAX_EXPORT_DAYS * 86_400_000)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_EXPORT_DAYS} days after from` });
   }
 }
 export const ExportQuery = ListQuery.extend(exportWindow).superRefine(checkWindow);

@@ -191,7 +191,13 @@ export async function verifyAuditChain(deps: ChainDeps, tenantId: string): Promi
   if (deps.eventKey !== undefined) {
     // An event already reported as altered by the chain is not reported a second time.
     const altered = new Set(problems.filter((p) => p.problem === 'altered').map((p) => p.eventId));
-    problems.push(...forgedEvents(deps.eventKey, tenantId, stored.filter((s) => !altered.has(s.event.eventId))));
+    problems.push(
+      ...forgedEvents(
+        deps.eventKey,
+        tenantId,
+        stored.filter((s) => !altered.has(s.event.eventId)),
+      ),
+    );
   }
 
   problems.push(...staleUnsealed(unsealed, now));
@@ -231,7 +237,13 @@ export interface ChainWalk {
  * checkpoint) are only checked on their own (hash), not for their place. With `stopAtGap` (a
  * read cut short: the next events may simply not be read yet) a gap ends the walk unreported.
  */
-export function walkChain(key: string, tenantId: string, stored: StoredAuditEvent[], start: WalkStart = { seq: 0, hash: GENESIS }, stopAtGap = false): ChainWalk {
+export function walkChain(
+  key: string,
+  tenantId: string,
+  stored: StoredAuditEvent[],
+  start: WalkStart = { seq: 0, hash: GENESIS },
+  stopAtGap = false,
+): ChainWalk {
   const problems: ChainProblem[] = [];
   const sealed = stored
     .filter((s): s is StoredAuditEvent & { link: ChainLink } => s.link !== null && s.link !== 'malformed')
@@ -248,9 +260,20 @@ export function walkChain(key: string, tenantId: string, stored: StoredAuditEven
     const intact = linkHash(key, tenantId, link.seq, link.prev, event) === link.hash;
     if (link.seq <= start.seq) {
       // Before the checkpoint: its place was verified then; its content is checked again now.
-      if (!intact) problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
+      if (!intact)
+        problems.push({
+          problem: 'altered',
+          eventId: event.eventId,
+          seq: link.seq,
+          detail: 'its content or link differs from what was sealed',
+        });
       else if (link.seq === start.seq && link.hash !== start.hash) {
-        problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'differs from the link the checkpoint verified at this position' });
+        problems.push({
+          problem: 'broken-link',
+          eventId: event.eventId,
+          seq: link.seq,
+          detail: 'differs from the link the checkpoint verified at this position',
+        });
       }
       continue;
     }
@@ -269,7 +292,13 @@ export function walkChain(key: string, tenantId: string, stored: StoredAuditEven
     } else if (link.prev !== prev) {
       problems.push({ problem: 'broken-link', eventId: event.eventId, seq: link.seq, detail: 'does not link to the event before it' });
     }
-    if (!intact) problems.push({ problem: 'altered', eventId: event.eventId, seq: link.seq, detail: 'its content or link differs from what was sealed' });
+    if (!intact)
+      problems.push({
+        problem: 'altered',
+        eventId: event.eventId,
+        seq: link.seq,
+        detail: 'its content or link differs from what was sealed',
+      });
     expected = link.seq + 1;
     prev = link.hash;
   }
@@ -285,7 +314,14 @@ export function headProblems(head: ChainHead | null, walk: Pick<ChainWalk, 'last
   if (!head) return [];
   if (head.seq > lastSeq) return [{ problem: 'missing', eventId: null, seq: lastSeq + 1, detail: missing(lastSeq + 1, head.seq) }];
   if (head.seq < lastSeq || head.hash !== prev) {
-    return [{ problem: 'head-mismatch', eventId: head.eventId, seq: head.seq, detail: `the head names link ${head.seq}, the chain ends at ${lastSeq}` }];
+    return [
+      {
+        problem: 'head-mismatch',
+        eventId: head.eventId,
+        seq: head.seq,
+        detail: `the head names link ${head.seq}, the chain ends at ${lastSeq}`,
+      },
+    ];
   }
   return [];
 }
@@ -306,7 +342,12 @@ export function forgedEvents(eventKey: string, tenantId: string, stored: StoredA
 export function staleUnsealed(unsealed: StoredAuditEvent[], now: Date): ChainProblem[] {
   return unsealed
     .filter(({ event }) => now.getTime() - Date.parse(event.at) > STALE_UNSEALED_MS)
-    .map(({ event }) => ({ problem: 'unsealed-too-long' as const, eventId: event.eventId, seq: null, detail: `not sealed since ${event.at}` }));
+    .map(({ event }) => ({
+      problem: 'unsealed-too-long' as const,
+      eventId: event.eventId,
+      seq: null,
+      detail: `not sealed since ${event.at}`,
+    }));
 }
 
 const missing = (from: number, to: number) => (from === to ? `event ${from} is missing` : `events ${from} to ${to} are missing`);

@@ -14,7 +14,9 @@ import { eventContent } from './audit-chain.ts';
 /** The MAC of one audit event as written by the API: HMAC-SHA256, hex. */
 export function eventMac(key: string, tenantId: string, event: AuditEvent): string {
   const content = eventContent(event.action === 'session.denied' ? { ...event, details: withoutCount(event.details) } : event);
-  return createHmac('sha256', key).update(`ev1\n${tenantId}\n${keys.audit(tenantId, event.eventId).SK}\n${content}`).digest('hex');
+  return createHmac('sha256', key)
+    .update(`ev1\n${tenantId}\n${keys.audit(tenantId, event.eventId).SK}\n${content}`)
+    .digest('hex');
 }
 
 /**

@@ -113,7 +113,8 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
         problem: 'checkpoint',
         eventId: null,
         seq: stored === 'malformed' ? null : stored.seq,
-        detail: 'the verification checkpoint is not one that verification saved (its MAC does not check): not trusted; verified from the first event',
+        detail:
+          'the verification checkpoint is not one that verification saved (its MAC does not check): not trusted; verified from the first event',
       });
     } else checkpoint = stored;
   }
@@ -135,20 +136,30 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
     if (checkpoint && head && head.seq < checkpoint.seq) {
       // The chain was cut back behind the checkpoint: one finding, the anchor's if it named it.
       if (anchor.length === 0)
-      problems.push({
-        problem: 'missing',
-        eventId: null,
-        seq: head.seq + 1,
-        detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; it now ends at ${head.seq}: its newest events were removed`,
-      });
+        problems.push({
+          problem: 'missing',
+          eventId: null,
+          seq: head.seq + 1,
+          detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; it now ends at ${head.seq}: its newest events were removed`,
+        });
     } else if (checkpoint && !head && checkpoint.seq > 0) {
-      if (anchor.length === 0) problems.push({ problem: 'head-mismatch', eventId: null, seq: null, detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; its head is gone` });
+      if (anchor.length === 0)
+        problems.push({
+          problem: 'head-mismatch',
+          eventId: null,
+          seq: null,
+          detail: `the chain was verified up to event ${checkpoint.seq} on ${checkpoint.at}; its head is gone`,
+        });
     } else problems.push(...headProblems(head, walk));
   }
   let forged: Set<string> = new Set();
   if (deps.eventKey !== undefined) {
     const altered = new Set(problems.filter((p) => p.problem === 'altered').map((p) => p.eventId));
-    const found = forgedEvents(deps.eventKey, tenantId, stored.filter((s) => !altered.has(s.event.eventId)));
+    const found = forgedEvents(
+      deps.eventKey,
+      tenantId,
+      stored.filter((s) => !altered.has(s.event.eventId)),
+    );
     problems.push(...found);
     forged = new Set([...found.map((p) => p.eventId!), ...altered].filter((id): id is string => id !== null));
   }
@@ -250,15 +261,40 @@ function nextCheckpoint(
  * The checkpoint's own event must still be where it was verified: read it if the read did not
  * reach back to it. This is what shows the newest events deleted down to the checkpoint.
  */
-async function anchorProblems(deps: VerifyDeps, tenantId: string, checkpoint: AuditCheckpoint, stored: StoredAuditEvent[]): Promise<ChainProblem[]> {
+async function anchorProblems(
+  deps: VerifyDeps,
+  tenantId: string,
+  checkpoint: AuditCheckpoint,
+  stored: StoredAuditEvent[],
+): Promise<ChainProblem[]> {
   if (checkpoint.seq === 0 || stored.some((s) => s.event.eventId === checkpoint.eventId)) return [];
   const found = (await deps.chain.auditFrom(tenantId, checkpoint.eventId, 1)).items[0];
   if (!found || found.event.eventId !== checkpoint.eventId) {
-    return [{ problem: 'missing', eventId: checkpoint.eventId, seq: checkpoint.seq, detail: `event ${checkpoint.seq}, verified on ${checkpoint.at}, is gone` }];
+    return [
+      {
+        problem: 'missing',
+        eventId: checkpoint.eventId,
+        seq: checkpoint.seq,
+        detail: `event ${checkpoint.seq}, verified on ${checkpoint.at}, is gone`,
+      },
+    ];
   }
   const link = found.link;
-  if (link === null || link === 'malformed' || link.seq !== checkpoint.seq || link.hash !== checkpoint.hash || linkHash(deps.key, tenantId, link.seq, link.prev, found.event) !== link.hash) {
-    return [{ problem: 'altered', eventId: checkpoint.eventId, seq: checkpoint.seq, detail: 'its content or link differs from what was sealed and verified' }];
+  if (
+    link === null ||
+    link === 'malformed' ||
+    link.seq !== checkpoint.seq ||
+    link.hash !== checkpoint.hash ||
+    linkHash(deps.key, tenantId, link.seq, link.prev, found.event) !== link.hash
+  ) {
+    return [
+      {
+        problem: 'altered',
+        eventId: checkpoint.eventId,
+        seq: checkpoint.seq,
+        detail: 'its content or link differs from what was sealed and verified',
+      },
+    ];
   }
   return [];
 }
@@ -327,7 +363,14 @@ async function grantProblems(
     if (suspect.has(g.grantId)) continue;
     const expected = stateFromEvents(byGrant.get(g.grantId) ?? []);
     if (!expected) {
-      problems.push({ problem: 'grant-state', eventId: null, seq: null, grantId: g.grantId, fields: ['grant'], detail: `grant ${g.grantId} is stored but no event of the API activated it` });
+      problems.push({
+        problem: 'grant-state',
+        eventId: null,
+        seq: null,
+        grantId: g.grantId,
+        fields: ['grant'],
+        detail: `grant ${g.grantId} is stored but no event of the API activated it`,
+      });
       continue;
     }
     // Changed while we read: its event may be newer than our read of the trail.
@@ -350,7 +393,14 @@ async function grantProblems(
       says.push(`grantees ${[...extra.map((id) => `+${id}`), ...gone.map((id) => `-${id}`)].join(' ')} against its events`);
     }
     if (differs.length) {
-      problems.push({ problem: 'grant-state', eventId: null, seq: null, grantId: g.grantId, fields: differs, detail: `grant ${g.grantId} stored with ${says.join('; ')}` });
+      problems.push({
+        problem: 'grant-state',
+        eventId: null,
+        seq: null,
+        grantId: g.grantId,
+        fields: differs,
+        detail: `grant ${g.grantId} stored with ${says.join('; ')}`,
+      });
     }
   }
   return { checked: grants.size, problems };

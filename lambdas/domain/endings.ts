@@ -76,7 +76,9 @@ export async function lapsedExtensions(deps: Deps, g: GrantRecord, now: Date): P
     lapsed.push(next);
     change.audit.push(auditEvent(deps.ids, now, SYSTEM, 'request.expired', id, { expiresAt: r.expiresAt, grantEnded: g.grantId }));
     const { version: _v, escalateAt: _e, escalated: _d, ...view } = next;
-    change.outbox.push(outboxMessage(deps, now, g.tenantId, 'request.expired', { request: view, because: 'grant-ended' }, [r.requestedBy.email]));
+    change.outbox.push(
+      outboxMessage(deps, now, g.tenantId, 'request.expired', { request: view, because: 'grant-ended' }, [r.requestedBy.email]),
+    );
   }
   return { lapsed, change };
 }

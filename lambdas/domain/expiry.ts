@@ -38,7 +38,16 @@ const PAGE = 100;
  */
 export async function runExpiry(deps: Deps, keepGoing: () => boolean = () => true): Promise<ExpiryReport> {
   const now = iso(deps.clock.now());
-  const report: ExpiryReport = { now, grantsExpired: 0, requestsExpired: 0, grantsWarned: 0, requestsEscalated: 0, sessionsEnded: 0, skipped: 0, incomplete: false };
+  const report: ExpiryReport = {
+    now,
+    grantsExpired: 0,
+    requestsExpired: 0,
+    grantsWarned: 0,
+    requestsEscalated: 0,
+    sessionsEnded: 0,
+    skipped: 0,
+    incomplete: false,
+  };
   const handle = async (item: DueItem) => {
     // An item is due for its next action: its end when that has passed, else its warning or
     // escalation (the index holds one due time per item; see `grantDueAt`, `requestDueAt`).

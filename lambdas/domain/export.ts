@@ -14,7 +14,14 @@ export const EXPORT_PAGE = 100;
  * spreadsheet would run as a formula (`=`, `+`, `-`, `@`, TAB or CR first) is prefixed with `'`.
  */
 export function csvCell(value: unknown): string {
-  let s = value === null || value === undefined ? '' : typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let s =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
@@ -22,11 +29,28 @@ export function csvCell(value: unknown): string {
 /** One CSV record, CRLF-terminated as RFC 4180 has it. */
 export const csvRow = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
 
-export const SESSION_COLUMNS = ['sessionId', 'grantId', 'accessedById', 'accessedByEmail', 'accessedByName', 'reason', 'signInAt', 'signOutAt', 'endedBy', 'grantedByEmail', 'sourceIp', 'userAgent'] as const;
+export const SESSION_COLUMNS = [
+  'sessionId',
+  'grantId',
+  'accessedById',
+  'accessedByEmail',
+  'accessedByName',
+  'reason',
+  'signInAt',
+  'signOutAt',
+  'endedBy',
+  'grantedByEmail',
+  'sourceIp',
+  'userAgent',
+] as const;
 export const AUDIT_COLUMNS = ['eventId', 'at', 'actorId', 'actorEmail', 'actorName', 'action', 'targetId', 'details'] as const;
 
 /** Pages through a list, yielding each page's CSV text: the header first. */
-async function* pages<T>(header: readonly string[], read: (page: PageInput) => Promise<Page<T>>, row: (t: T) => unknown[]): AsyncGenerator<string> {
+async function* pages<T>(
+  header: readonly string[],
+  read: (page: PageInput) => Promise<Page<T>>,
+  row: (t: T) => unknown[],
+): AsyncGenerator<string> {
   yield csvRow([...header]);
   let after: PageKey | undefined;
   do {
@@ -39,16 +63,37 @@ async function* pages<T>(header: readonly string[], read: (page: PageInput) => P
 /** The login history of `[from, to)` as CSV, newest sign-in first, one page at a time. */
 export function exportSessions(deps: Deps, tenantId: string, range: TimeRange): AsyncGenerator<string> {
   const now = deps.clock.now();
-  return pages(SESSION_COLUMNS, (p) => deps.store.listSessions(tenantId, p, range), (r) => {
-    const s = sessionView(r, now);
-    return [s.sessionId, s.grantId, s.accessedBy.id, s.accessedBy.email, s.accessedBy.name, s.reason, s.signInAt, s.signOutAt, s.endedBy, s.grantedBy.email, s.sourceIp, s.userAgent];
-  });
+  return pages(
+    SESSION_COLUMNS,
+    (p) => deps.store.listSessions(tenantId, p, range),
+    (r) => {
+      const s = sessionView(r, now);
+      return [
+        s.sessionId,
+        s.grantId,
+        s.accessedBy.id,
+        s.accessedBy.email,
+        s.accessedBy.name,
+        s.reason,
+        s.signInAt,
+        s.signOutAt,
+        s.endedBy,
+        s.grantedBy.email,
+        s.sourceIp,
+        s.userAgent,
+      ];
+    },
+  );
 }
 
 /** The audit trail of `[from, to)` as CSV, newest first, one page at a time. */
 export function exportAudit(deps: Deps, tenantId: string, range: TimeRange): AsyncGenerator<string> {
-  return pages(AUDIT_COLUMNS, (p) => deps.store.listAudit(tenantId, p, range), (e: AuditEvent) => {
-    const actor = e.actor as { id: string; email?: string; name?: string };
-    return [e.eventId, e.at, actor.id, actor.email ?? '', actor.name ?? '', e.action, e.targetId, e.details];
-  });
+  return pages(
+    AUDIT_COLUMNS,
+    (p) => deps.store.listAudit(tenantId, p, range),
+    (e: AuditEvent) => {
+      const actor = e.actor as { id: string; email?: string; name?: string };
+      return [e.eventId, e.at, actor.id, actor.email ?? '', actor.name ?? '', e.action, e.targetId, e.details];
+    },
+  );
 }

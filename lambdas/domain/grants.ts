@@ -1,22 +1,7 @@
 /** Grants: switching access on, widening it, reading it and ending it. */
 import { MAX_GRANTEES } from '../contract/schemas.ts';
-import type {
-  Actor,
-  AdminGrantBody,
-  Grant,
-  Grantee,
-  GranteeInput,
-  GrantStatus,
-  Scope,
-  UpfrontGrantBody,
-} from '../contract/schemas.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  NoAuthorizedContactError,
-  NotFoundError,
-  ValidationError,
-} from './errors.ts';
+import type { Actor, AdminGrantBody, Grant, Grantee, GranteeInput, GrantStatus, Scope, UpfrontGrantBody } from '../contract/schemas.ts';
+import { ConflictError, ForbiddenError, NoAuthorizedContactError, NotFoundError, ValidationError } from './errors.ts';
 import { digestOf, lapsedExtensions } from './endings.ts';
 import { canonicalEmail, isSupportEmail } from './identity.ts';
 import { actingRole, actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM, warnAtFor } from './model.ts';
@@ -106,7 +91,12 @@ function assertSupportGrantees(deps: Deps, grantees: GranteeInput[], path: (i: n
   const errors = grantees.flatMap((g, i) =>
     isSupportEmail(g.email, domains)
       ? []
-      : [{ path: path(i), message: `must be a support staff email (${domains.length ? domains.map((d) => `@${d}`).join(', ') : 'no support email domain is configured'})` }],
+      : [
+          {
+            path: path(i),
+            message: `must be a support staff email (${domains.length ? domains.map((d) => `@${d}`).join(', ') : 'no support email domain is configured'})`,
+          },
+        ],
   );
   if (errors.length > 0) throw new ValidationError('a grantee must be support staff', errors);
 }
@@ -120,7 +110,9 @@ function upfrontApprovers(contacts: { email: string; name: string }[], approvedB
   const byEmail = new Map(contacts.map((c) => [canonicalEmail(c.email), c]));
   const strangers = named.filter((e) => !byEmail.has(e));
   if (strangers.length > 0) {
-    throw new ConflictError(`${strangers.join(', ')} ${strangers.length === 1 ? 'is not an authorized contact' : 'are not authorized contacts'} of this tenant`);
+    throw new ConflictError(
+      `${strangers.join(', ')} ${strangers.length === 1 ? 'is not an authorized contact' : 'are not authorized contacts'} of this tenant`,
+    );
   }
   if (named.length < approvalsRequired) {
     throw new ConflictError(
@@ -150,7 +142,10 @@ export function grantOrder(caller: Principal, tenantId: string, body: AdminGrant
   if (role === 'tenant-admin' && !('approvedBy' in body)) return { as: role, body };
   if (role === 'support-lead' && 'approvedBy' in body) return { as: role, body };
   throw new ValidationError(`this is not the body of a ${role}'s grant`, [
-    { path: 'approvedBy', message: role === 'support-lead' ? 'required: the contacts who approved upfront' : 'only a support lead records an upfront approval' },
+    {
+      path: 'approvedBy',
+      message: role === 'support-lead' ? 'required: the contacts who approved upfront' : 'only a support lead records an upfront approval',
+    },
   ]);
 }
 
@@ -235,12 +230,7 @@ export async function getGrant(deps: Deps, tenantId: string, grantId: string): P
 }
 
 /** Grants newest first, optionally only those in a status as of now. */
-export async function listGrants(
-  deps: Deps,
-  tenantId: string,
-  page: PageInput,
-  status?: GrantStatus,
-): Promise<Page<Grant>> {
+export async function listGrants(deps: Deps, tenantId: string, page: PageInput, status?: GrantStatus): Promise<Page<Grant>> {
   const now = deps.clock.now();
   const keep = (g: GrantRecord) => status === undefined || grantView(g, now).status === status;
   const result = await deps.store.listGrants(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
@@ -262,13 +252,7 @@ export async function activeGrant(deps: Deps, tenantId: string, grantId: string,
  * 2. Add the grantee and its access entry, conditioned on the version read; retry on a lost race.
  * 3. Audit `grant.grantee_added` and email the contacts in the same transaction.
  */
-export async function addGrantee(
-  deps: Deps,
-  caller: Principal,
-  tenantId: string,
-  grantId: string,
-  input: GranteeInput,
-): Promise<Grant> {
+export async function addGrantee(deps: Deps, caller: Principal, tenantId: string, grantId: string, input: GranteeInput): Promise<Grant> {
   assertSupportGrantees(deps, [input], () => 'email');
   return retrying(async () => {
     const now = deps.clock.now();
@@ -319,7 +303,10 @@ async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: A
     at,
     endedBy,
     audit: Object.fromEntries(
-      g.openSessions.map((sessionId) => [sessionId, auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy })]),
+      g.openSessions.map((sessionId) => [
+        sessionId,
+        auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy }),
+      ]),
     ),
   };
   const change: Change = {

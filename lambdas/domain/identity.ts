@@ -29,7 +29,10 @@ const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](
  * not start.
  */
 export function parseSupportEmailDomains(raw: string): string[] {
-  const domains = raw.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== '');
+  const domains = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d !== '');
   if (domains.length === 0) throw new Error('SUPPORT_EMAIL_DOMAINS names no domain');
   const bad = domains.filter((d) => !DOMAIN.test(d));
   if (bad.length > 0) throw new Error(`SUPPORT_EMAIL_DOMAINS has what is not a domain: ${bad.join(', ')}`);

@@ -7,7 +7,21 @@ import type { AccessRequest, Actor, ExtensionBody, Grant, Policy } from '../cont
 import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, ValidationError } from './errors.ts';
 import { outboxMessage } from './endings.ts';
 import { activeGrant } from './grants.ts';
-import { actorOf, addHours, auditEvent, covers, escalateAtFor, grantView, hasRole, isAdminOf, isPast, iso, requestView, SYSTEM, warnAtFor } from './model.ts';
+import {
+  actorOf,
+  addHours,
+  auditEvent,
+  covers,
+  escalateAtFor,
+  grantView,
+  hasRole,
+  isAdminOf,
+  isPast,
+  iso,
+  requestView,
+  SYSTEM,
+  warnAtFor,
+} from './model.ts';
 import type { Change, Deps, GrantRecord, Principal, RequestRecord } from './ports.ts';
 import { MAX_PENDING_REQUESTS_PER_AGENT } from './requests.ts';
 import { retrying } from './retry.ts';
@@ -26,7 +40,16 @@ export function extended(g: GrantRecord, hours: number, now: Date, policy: Polic
 }
 
 /** The audit event and the contacts' email that every extension owes, however it was decided. */
-function extensionChange(deps: Deps, now: Date, actor: Actor, before: GrantRecord, after: GrantRecord, hours: number, reason: string, requestId: string | null): Change {
+function extensionChange(
+  deps: Deps,
+  now: Date,
+  actor: Actor,
+  before: GrantRecord,
+  after: GrantRecord,
+  hours: number,
+  reason: string,
+  requestId: string | null,
+): Change {
   const grant = grantView(after, now);
   return {
     audit: [
@@ -38,7 +61,16 @@ function extensionChange(deps: Deps, now: Date, actor: Actor, before: GrantRecor
         expiresAt: after.expiresAt,
       }),
     ],
-    outbox: [outboxMessage(deps, now, after.tenantId, 'grant.extended', { grant, actor, hours, reason, previousExpiresAt: before.expiresAt, requestId })],
+    outbox: [
+      outboxMessage(deps, now, after.tenantId, 'grant.extended', {
+        grant,
+        actor,
+        hours,
+        reason,
+        previousExpiresAt: before.expiresAt,
+        requestId,
+      }),
+    ],
   };
 }
 
@@ -53,7 +85,13 @@ function extensionChange(deps: Deps, now: Date, actor: Actor, before: GrantRecor
  *    decided like any request (`approveRequest`); recorded on the grant, so that the grant's end
  *    makes it EXPIRED.
  */
-export async function extendGrant(deps: Deps, caller: Principal, tenantId: string, grantId: string, body: ExtensionBody): Promise<ExtensionOutcome> {
+export async function extendGrant(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  grantId: string,
+  body: ExtensionBody,
+): Promise<ExtensionOutcome> {
   const policy = await getPolicy(deps, tenantId);
   if (body.hours > policy.maxDurationHours) {
     throw new ValidationError('hours is over the tenant policy', [
@@ -82,7 +120,9 @@ export async function extendGrant(deps: Deps, caller: Principal, tenantId: strin
     const now = deps.clock.now();
     const g = await extensible(deps, tenantId, grantId, now);
     if ((g.pendingExtensions ?? []).length >= MAX_PENDING_EXTENSIONS_PER_GRANT) {
-      throw new ConflictError(`this grant already has ${MAX_PENDING_EXTENSIONS_PER_GRANT} extension requests waiting; wait until one is decided`);
+      throw new ConflictError(
+        `this grant already has ${MAX_PENDING_EXTENSIONS_PER_GRANT} extension requests waiting; wait until one is decided`,
+      );
     }
     const request: RequestRecord = {
       requestId: deps.ids.next(),
@@ -117,7 +157,11 @@ export async function extendGrant(deps: Deps, caller: Principal, tenantId: strin
       ],
       outbox: [
         {
-          ...outboxMessage(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired, grant: grantView(g, now) }),
+          ...outboxMessage(deps, now, tenantId, 'request.created', {
+            request: view,
+            approvalsRequired: policy.approvalsRequired,
+            grant: grantView(g, now),
+          }),
           toTier: 'primary',
         },
       ],
@@ -126,7 +170,10 @@ export async function extendGrant(deps: Deps, caller: Principal, tenantId: strin
       await deps.store.createExtensionRequest(request, iso(now), change, MAX_PENDING_REQUESTS_PER_AGENT);
     } catch (e) {
       if (!(e instanceof LimitReachedError)) throw e;
-      throw new LimitReachedError(`you already have ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING requests at this tenant; cancel one or wait until one is decided`, { cause: e });
+      throw new LimitReachedError(
+        `you already have ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING requests at this tenant; cancel one or wait until one is decided`,
+        { cause: e },
+      );
     }
     return { kind: 'requested', request: view };
   });
@@ -159,7 +206,13 @@ export async function applyExtension(
   const hours = Math.min(r.durationHours, policy.maxDurationHours);
   const after = { ...extended(g, hours, now, policy), pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== r.requestId) };
   const own = extensionChange(deps, now, actor, g, after, hours, r.reason, r.requestId);
-  await deps.store.extendGrant(g, after, iso(now), { audit: [...change.audit, ...own.audit], outbox: [...change.outbox, ...own.outbox] }, { expected: r, next });
+  await deps.store.extendGrant(
+    g,
+    after,
+    iso(now),
+    { audit: [...change.audit, ...own.audit], outbox: [...change.outbox, ...own.outbox] },
+    { expected: r, next },
+  );
 }
 
 /**
@@ -178,7 +231,10 @@ export async function warnGrant(deps: Deps, tenantId: string, grantId: string): 
         ? g.grantees.map((x) => x.email)
         : [...new Set((await deps.store.grantSessions(tenantId, grantId)).map((s) => s.accessedBy.email))];
     const next: GrantRecord = { ...g, warned: true, version: g.version + 1 };
-    const change: Change = { audit: [], outbox: to.length ? [outboxMessage(deps, now, tenantId, 'grant.expiring', { grant: grantView(g, now) }, to.sort())] : [] };
+    const change: Change = {
+      audit: [],
+      outbox: to.length ? [outboxMessage(deps, now, tenantId, 'grant.expiring', { grant: grantView(g, now) }, to.sort())] : [],
+    };
     await deps.store.saveGrant(g, next, change);
     return true;
   });
@@ -193,7 +249,8 @@ export async function escalateRequest(deps: Deps, tenantId: string, requestId: s
   return retrying(async () => {
     const now = deps.clock.now();
     const r = await deps.store.getRequest(tenantId, requestId);
-    if (!r || r.status !== 'PENDING' || r.escalated || !r.escalateAt || !isPast(r.escalateAt, now) || isPast(r.expiresAt, now)) return false;
+    if (!r || r.status !== 'PENDING' || r.escalated || !r.escalateAt || !isPast(r.escalateAt, now) || isPast(r.expiresAt, now))
+      return false;
     const next: RequestRecord = { ...r, escalated: true, version: r.version + 1 };
     const view = requestView(next, now);
     const change: Change = {

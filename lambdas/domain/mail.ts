@@ -67,7 +67,8 @@ let zone = 'UTC';
 const at = (t: string | null | undefined) => (t ? readableTime(t, zone) : '');
 const until = (expiresAt: string | null) => (expiresAt === null ? 'until revoked (standing access)' : at(expiresAt));
 /** "read-only access to billing", "full access to every module". */
-const accessTo = (s: Scope) => `${s.level === 'full' ? 'full' : 'read-only'} access to ${s.modules ? s.modules.join(', ') : 'every module'}`;
+const accessTo = (s: Scope) =>
+  `${s.level === 'full' ? 'full' : 'read-only'} access to ${s.modules ? s.modules.join(', ') : 'every module'}`;
 const hours = (n: number) => `${n} hour${n === 1 ? '' : 's'}`;
 const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const quoted = (text: string | null | undefined) => (text ? `: "${text}".` : '.');
@@ -222,7 +223,13 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       subject: `Support access to ${g.tenantId} revoked: ${sessionsLine(digest)}`,
       heading: 'Support access was revoked',
       intro: `${person(g.endedBy ?? { id: 'system' })} revoked support access${quoted(g.endReason)} Open support sessions were ended. Here is everything support did under it.`,
-      facts: [...grantFacts(g, true), ['How it ended', 'revoked'], ['Revoked by', person(g.endedBy ?? { id: 'system' })], ['Revoked at', at(g.endedAt)], ...digestFacts(digest)],
+      facts: [
+        ...grantFacts(g, true),
+        ['How it ended', 'revoked'],
+        ['Revoked by', person(g.endedBy ?? { id: 'system' })],
+        ['Revoked at', at(g.endedAt)],
+        ...digestFacts(digest),
+      ],
       ...digestTable(digest),
       action: { label: 'See the grant and its sessions', url: links.grant(g.tenantId, g.grantId) },
     };
@@ -233,8 +240,14 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
     return {
       subject: `Support access to ${g.tenantId} has ended: ${sessionsLine(digest)}`,
       heading: 'Support access ended on time',
-      intro: 'The time granted is up. Support can no longer sign in under this grant; open sessions were ended. Here is everything support did under it.',
-      facts: [...grantFacts(g, true), ['How it ended', 'its time ran out'], ['Ended at', at(g.endedAt ?? g.expiresAt)], ...digestFacts(digest)],
+      intro:
+        'The time granted is up. Support can no longer sign in under this grant; open sessions were ended. Here is everything support did under it.',
+      facts: [
+        ...grantFacts(g, true),
+        ['How it ended', 'its time ran out'],
+        ['Ended at', at(g.endedAt ?? g.expiresAt)],
+        ...digestFacts(digest),
+      ],
       ...digestTable(digest),
       action: { label: 'See the login history', url: links.sessions(g.tenantId) },
     };
@@ -249,7 +262,12 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       intro: requested
         ? `${person(actor)} approved more time: ${sentence(granteesOf(g))} now has ${accessTo(g.scope)} until ${at(g.expiresAt)} (was ${at(m.payload.previousExpiresAt as string)}). The extension request is closed.`
         : `${person(actor)} extended support access: ${granteesOf(g)} now has ${accessTo(g.scope)} until ${at(g.expiresAt)} (was ${at(m.payload.previousExpiresAt as string)}).`,
-      facts: [...grantFacts(g), ['Extended by', person(actor)], ['Why more time', String(m.payload.reason)], ['Was until', at(m.payload.previousExpiresAt as string)]],
+      facts: [
+        ...grantFacts(g),
+        ['Extended by', person(actor)],
+        ['Why more time', String(m.payload.reason)],
+        ['Was until', at(m.payload.previousExpiresAt as string)],
+      ],
       action: { label: 'Revoke this access at any time', url: links.grant(g.tenantId, g.grantId) },
     };
   },
@@ -279,7 +297,10 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
         ['Approved by', people(r.approvals.map((a) => a.by))],
         ['Approved at', at(r.decidedAt)],
       ],
-      action: extension && r.grantId ? { label: 'See the grant', url: links.grant(r.tenantId, r.grantId) } : { label: 'See the request', url: links.request(r.tenantId, r.requestId) },
+      action:
+        extension && r.grantId
+          ? { label: 'See the grant', url: links.grant(r.tenantId, r.grantId) }
+          : { label: 'See the request', url: links.request(r.tenantId, r.requestId) },
     };
   },
   'request.expired': (m, links) => {
@@ -303,7 +324,10 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
   },
   'request.decided': (m, links) => {
     const r = m.payload.request as AccessRequest;
-    const how = r.status === 'DENIED' ? `${person(r.decidedBy ?? { id: 'system' })} denied it${quoted(m.payload.comment as string | null)}` : `it lapsed: nobody decided before ${at(r.expiresAt)}.`;
+    const how =
+      r.status === 'DENIED'
+        ? `${person(r.decidedBy ?? { id: 'system' })} denied it${quoted(m.payload.comment as string | null)}`
+        : `it lapsed: nobody decided before ${at(r.expiresAt)}.`;
     return {
       subject: `Closed: support's ${r.kind === 'extension' ? 'extension' : 'access'} request to ${r.tenantId} (ticket ${r.ticketId}) was ${r.status === 'DENIED' ? 'denied' : 'not answered'}`,
       heading: 'This request is closed: nothing left to do',
@@ -377,11 +401,16 @@ export function renderMail(m: OutboxMessage, links: Links, context: MailContext 
   const width = Math.max(...c.facts.map(([l]) => l.length));
   const why =
     c.why ??
-    (m.to ? 'you get this email because you asked for this access' : 'you get this email because you are an authorized contact of this account');
+    (m.to
+      ? 'you get this email because you asked for this access'
+      : 'you get this email because you are an authorized contact of this account');
   const table = c.table
     ? [
         '',
-        ...c.table.rows.flatMap((row, i) => [`${i + 1}. ${row[0]}`, ...row.slice(1).map((v, j) => `   ${`${c.table!.head[j + 1]}:`.padEnd(12)}${v}`)]),
+        ...c.table.rows.flatMap((row, i) => [
+          `${i + 1}. ${row[0]}`,
+          ...row.slice(1).map((v, j) => `   ${`${c.table!.head[j + 1]}:`.padEnd(12)}${v}`),
+        ]),
       ]
     : [];
   const text = [

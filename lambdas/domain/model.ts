@@ -19,8 +19,7 @@ export function actorOf(p: Principal): Actor {
 export const hasRole = (p: Principal, ...roles: Role[]) => roles.some((r) => p.roles.includes(r));
 export const isSupport = (p: Principal) => hasRole(p, 'support-agent', 'support-lead');
 /** A tenant admin or user of this very tenant. */
-export const isMemberOf = (p: Principal, tenantId: string) =>
-  p.tenantId === tenantId && hasRole(p, 'tenant-admin', 'tenant-user');
+export const isMemberOf = (p: Principal, tenantId: string) => p.tenantId === tenantId && hasRole(p, 'tenant-admin', 'tenant-user');
 export const isAdminOf = (p: Principal, tenantId: string) => p.tenantId === tenantId && hasRole(p, 'tenant-admin');
 
 /**
@@ -93,7 +92,8 @@ export function warnAtFor(expiresAt: string | null, now: Date, minutes: number):
 }
 
 /** When a request made at `now` escalates to the backup contacts; null when escalation is off. */
-export const escalateAtFor = (now: Date, minutes: number): string | null => (minutes > 0 ? iso(new Date(now.getTime() + minutes * 60_000)) : null);
+export const escalateAtFor = (now: Date, minutes: number): string | null =>
+  minutes > 0 ? iso(new Date(now.getTime() + minutes * 60_000)) : null;
 
 export const entryIsLive = (e: AccessEntry, now: Date) => !isPast(e.expiresAt, now);
 

@@ -2,15 +2,7 @@
  * The ports of the domain: what it needs from the world, passed in as arguments.
  * Nothing here knows DynamoDB, SES or the local stack.
  */
-import type {
-  AccessRequest,
-  AuditEvent,
-  Contact,
-  Grant,
-  Grantee,
-  Policy,
-  Session,
-} from '../contract/schemas.ts';
+import type { AccessRequest, AuditEvent, Contact, Grant, Grantee, Policy, Session } from '../contract/schemas.ts';
 import type { AccessEntry, IdempotencyRecord, MailKind } from '../contract/records.ts';
 import type { Role } from '../contract/routes.ts';
 
@@ -151,7 +143,13 @@ export interface Store {
    * conditioned on `expected.version`, ACTIVE and not yet expired at `now`; with `request`, that
    * extension request's decision in the same transaction. A lost race: `ConcurrentUpdateError`.
    */
-  extendGrant(expected: GrantRecord, next: GrantRecord, now: string, change: Change, request?: { expected: RequestRecord; next: RequestRecord }): Promise<void>;
+  extendGrant(
+    expected: GrantRecord,
+    next: GrantRecord,
+    now: string,
+    change: Change,
+    request?: { expected: RequestRecord; next: RequestRecord },
+  ): Promise<void>;
   /**
    * Writes a new PENDING extension request (counted like `createRequest`) and records it on its
    * grant, which must still be ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`.
@@ -258,7 +256,6 @@ export interface OutboxStore {
   redriveOutbox(messageId: string, now: string): Promise<boolean>;
 }
 
-
 /** Where an audit event sits in its tenant's hash chain (see `audit-chain.ts`). */
 export interface ChainLink {
   seq: number;
@@ -309,7 +306,14 @@ export type { IdempotencyRecord };
 /** The records of `Idempotency-Key`s (see `lambdas/http/api.ts`). */
 export interface IdempotencyStore {
   /** Claims the key; returns the existing record when there is a live one. */
-  beginIdempotent(tenantId: string, scope: string, key: string, hash: string, nowSeconds: number, ttlSeconds: number): Promise<IdempotencyRecord | null>;
+  beginIdempotent(
+    tenantId: string,
+    scope: string,
+    key: string,
+    hash: string,
+    nowSeconds: number,
+    ttlSeconds: number,
+  ): Promise<IdempotencyRecord | null>;
   completeIdempotent(tenantId: string, scope: string, key: string, response: { statusCode: number; body: string }): Promise<void>;
   releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
 }

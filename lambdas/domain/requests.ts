@@ -1,13 +1,6 @@
 /** Access requests: support asks, the tenant's authorized contacts decide. */
 import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contract/schemas.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  LimitReachedError,
-  NoAuthorizedContactError,
-  NotFoundError,
-  ValidationError,
-} from './errors.ts';
+import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, NotFoundError, ValidationError } from './errors.ts';
 import { activationChange, buildGrant, mail } from './grants.ts';
 import { applyExtension } from './lifecycle.ts';
 import { retrying } from './retry.ts';
@@ -85,12 +78,7 @@ export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
  *    PENDING requests at the tenant and fails when `MAX_PENDING_REQUESTS_PER_AGENT` are already
  *    PENDING (409 CONFLICT: cancel one to free a slot).
  */
-export async function createRequest(
-  deps: Deps,
-  caller: Principal,
-  tenantId: string,
-  body: CreateRequestBody,
-): Promise<AccessRequest> {
+export async function createRequest(deps: Deps, caller: Principal, tenantId: string, body: CreateRequestBody): Promise<AccessRequest> {
   const now = deps.clock.now();
   const policy = await getPolicy(deps, tenantId);
   if (body.durationHours > policy.maxDurationHours) {
@@ -135,7 +123,12 @@ export async function createRequest(
       ],
       // The primary contacts are asked first (every contact when none is primary); the backups
       // when it escalates.
-      outbox: [{ ...mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired }), toTier: 'primary' }],
+      outbox: [
+        {
+          ...mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired }),
+          toTier: 'primary',
+        },
+      ],
     };
     try {
       await deps.store.createRequest(request, change, MAX_PENDING_REQUESTS_PER_AGENT);
@@ -258,7 +251,8 @@ export async function approveRequest(
       version: r.version + 1,
       ...(final && grant ? { status: 'APPROVED', decidedAt: iso(now), decidedBy: actor, grantId: grant.grantId } : {}),
     };
-    if (final) change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
+    if (final)
+      change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
     await deps.store.updateRequest(r, next, grant, change);
     return requestView(next, now);
   });
@@ -329,4 +323,3 @@ export async function expireRequest(deps: Deps, tenantId: string, requestId: str
     return true;
   });
 }
-

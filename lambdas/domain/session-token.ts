@@ -94,7 +94,12 @@ export async function withToken(
  * 3. Read its grant: not ACTIVE now, or no longer covering the caller: 403 ACCESS_NOT_GRANTED.
  * 4. Sign a token with the grant's scope, ending at the earlier of the grant's end and 15 minutes.
  */
-export async function refreshSessionToken(deps: TokenDeps, caller: Principal, tenantId: string, sessionId: string): Promise<SessionWithToken> {
+export async function refreshSessionToken(
+  deps: TokenDeps,
+  caller: Principal,
+  tenantId: string,
+  sessionId: string,
+): Promise<SessionWithToken> {
   const now = deps.clock.now();
   const stored = await deps.store.getSession(tenantId, sessionId);
   if (!stored) throw new NotFoundError(`no session ${sessionId}`);

@@ -55,7 +55,12 @@ export async function signIn(deps: Deps, caller: Principal, tenantId: string, in
 }
 
 /** `signIn`, also answering the grant entry it signed in under (its scope and end make the session token). */
-export async function openSession(deps: Deps, caller: Principal, tenantId: string, input: SignInInput): Promise<{ session: Session; entry: AccessEntry }> {
+export async function openSession(
+  deps: Deps,
+  caller: Principal,
+  tenantId: string,
+  input: SignInInput,
+): Promise<{ session: Session; entry: AccessEntry }> {
   const actor = actorOf(caller);
   // A lost race means the grant ended between the read and the write: look again, which denies
   // if nothing is left.
@@ -160,7 +165,12 @@ async function recordRefusal(deps: Deps, now: Date, caller: Principal, tenantId:
   const sealAfter = iso(new Date(windowStart + DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS));
   if (await deps.store.countRefusal(tenantId, event, sealAfter)) return;
   await deps.store.appendAudit(tenantId, {
-    audit: [{ ...auditEvent(deps.ids, now, actorOf(caller), 'session.denied', input.grantId ?? caller.id, details), details: { ...details, count: 1 } }],
+    audit: [
+      {
+        ...auditEvent(deps.ids, now, actorOf(caller), 'session.denied', input.grantId ?? caller.id, details),
+        details: { ...details, count: 1 },
+      },
+    ],
     outbox: [],
   });
 }

@@ -32,9 +32,17 @@ export async function putContact(
     const wanted = tier ?? existing?.tier ?? 'primary';
     // Putting what is already there changes nothing, so there is nothing to write or audit.
     if (existing?.name === name && existing.tier === wanted) return { created: false, contact: existing };
-    const contact: Contact = existing ? { ...existing, name, tier: wanted } : { email, name, tier: wanted, addedAt: iso(now), addedBy: actorOf(caller) };
+    const contact: Contact = existing
+      ? { ...existing, name, tier: wanted }
+      : { email, name, tier: wanted, addedAt: iso(now), addedBy: actorOf(caller) };
     const details = existing
-      ? { email, name, tier: wanted, ...(existing.name !== name ? { renamed: true, previousName: existing.name } : {}), ...(existing.tier !== wanted ? { previousTier: existing.tier } : {}) }
+      ? {
+          email,
+          name,
+          tier: wanted,
+          ...(existing.name !== name ? { renamed: true, previousName: existing.name } : {}),
+          ...(existing.tier !== wanted ? { previousTier: existing.tier } : {}),
+        }
       : { email, name, tier: wanted };
     const audit = auditEvent(ids, now, actorOf(caller), 'contact.added', email, details);
     await store.saveContact(tenantId, contact, existing, { audit: [audit], outbox: [] });

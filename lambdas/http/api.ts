@@ -4,11 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import middy, { type MiddlewareObj } from '@middy/core';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer as Event,
-  APIGatewayProxyStructuredResultV2 as Result,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer as Event, APIGatewayProxyStructuredResultV2 as Result, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type Group, groups, type Role, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
@@ -139,7 +135,12 @@ function header(event: Event, name: string): string | undefined {
 function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new HttpError(400, 'VALIDATION_FAILED', `the ${where} is not valid`, fieldErrors(result.error, where === 'body' ? undefined : where));
+    throw new HttpError(
+      400,
+      'VALIDATION_FAILED',
+      `the ${where} is not valid`,
+      fieldErrors(result.error, where === 'body' ? undefined : where),
+    );
   }
   return result.data;
 }
@@ -167,7 +168,11 @@ function readBody(event: Event, route: RouteDef): unknown {
  * reads it with the schema of the role the caller acts in (`actingRole`, decided here once) and
  * hands it on tagged with that role.
  */
-function bodyReader(route: RouteDef, principal: Principal, tenantId: string | null): { schema: z.ZodType; tag: (body: unknown) => unknown } | undefined {
+function bodyReader(
+  route: RouteDef,
+  principal: Principal,
+  tenantId: string | null,
+): { schema: z.ZodType; tag: (body: unknown) => unknown } | undefined {
   if (!route.bodyByRole) return route.body ? { schema: route.body, tag: (body) => body } : undefined;
   const byRole = route.bodyByRole;
   const role = actingRole(principal, tenantId, Object.keys(byRole) as Role[]);
@@ -191,13 +196,20 @@ const prepare = (deps: DepsSource | null): MiddlewareObj<Event, Result, Error, R
     const route = routesByKey.get(event.routeKey);
     if (!route) throw new HttpError(404, 'NOT_FOUND', `no route ${event.routeKey}`);
     const rawParams = event.pathParameters ?? {};
-    const principal: Principal = route.auth ? principalOf(event) : { id: 'anonymous', email: '', emailVerified: false, name: '', roles: [], tenantId: null };
+    const principal: Principal = route.auth
+      ? principalOf(event)
+      : { id: 'anonymous', email: '', emailVerified: false, name: '', roles: [], tenantId: null };
     if (route.auth) authorize(route, principal, rawParams.tenantId);
     const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : readBody(event, route);
     const params: unknown = route.params ? validate(route.params, rawParams, 'path') : undefined;
     const queryIn = event.queryStringParameters ?? {};
     if (!route.query && Object.keys(queryIn).length > 0) {
-      throw new HttpError(400, 'VALIDATION_FAILED', 'this route takes no query parameters', Object.keys(queryIn).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })));
+      throw new HttpError(
+        400,
+        'VALIDATION_FAILED',
+        'this route takes no query parameters',
+        Object.keys(queryIn).map((k) => ({ path: `query.${k}`, message: 'unknown parameter' })),
+      );
     }
     const queryOut: unknown = route.query ? validate(route.query, queryIn, 'query') : undefined;
     const query = queryOut === undefined ? undefined : PageQuery.parse(queryOut);
@@ -254,7 +266,9 @@ const idempotency = (replays: AnyReplays): MiddlewareObj<Event, Result, Error, R
       const tenantId = request.context.state?.tenantId;
       if (!deps || tenantId === undefined) throw new Error(`route ${id} is idempotent but has no tenant or no table`);
       const scope = `${id}#${input.principal.id}`;
-      const hash = createHash('sha256').update(canonicalJson({ params: input.params, body: input.body })).digest('base64url');
+      const hash = createHash('sha256')
+        .update(canonicalJson({ params: input.params, body: input.body }))
+        .digest('base64url');
       const nowSeconds = Math.floor(deps.clock.now().getTime() / 1000);
       const existing = await deps.store.beginIdempotent(tenantId, scope, key, hash, nowSeconds, IDEMPOTENCY_TTL_SECONDS);
       if (!existing) {
@@ -321,7 +335,12 @@ const problems = (): MiddlewareObj<Event, Result, Error, RouteContext> => ({
  * The Lambda handler of one route group: the middy stack, then the route's own handler, chosen by
  * API Gateway's `routeKey`. `deps` is null for a group without data (meta).
  */
-export function api<G extends Group>(_group: G, handlers: NoInfer<Handlers<G>>, deps: DepsSource | null, replays: NoInfer<Replays<G>> = {}) {
+export function api<G extends Group>(
+  _group: G,
+  handlers: NoInfer<Handlers<G>>,
+  deps: DepsSource | null,
+  replays: NoInfer<Replays<G>> = {},
+) {
   const table: AnyHandlers = handlers;
   const core = async (event: Event, context: RouteContext): Promise<Result> => {
     const checked = checkedOf({ context });

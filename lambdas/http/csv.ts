@@ -52,7 +52,11 @@ export async function csvReply(chunks: AsyncIterable<string>, filename: string, 
   for await (const chunk of chunks) {
     bytes += Buffer.byteLength(chunk);
     if (bytes > limit) {
-      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the export is over ${limit} bytes, the most one answer can carry; narrow the window (from, to)`);
+      throw new HttpError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `the export is over ${limit} bytes, the most one answer can carry; narrow the window (from, to)`,
+      );
     }
     parts.push(chunk);
   }

@@ -18,7 +18,10 @@ export function encodeCursor(secret: string, binding: string, key: PageKey | nul
 /** Decodes a cursor from `?cursor=`; anything not made by `encodeCursor` for this list is a 400. */
 export function decodeCursor(secret: string, binding: string, cursor: string | undefined): PageKey | undefined {
   if (cursor === undefined) return undefined;
-  const invalid = () => new HttpError(400, 'VALIDATION_FAILED', 'the cursor is not valid for this list', [{ path: 'cursor', message: 'is not a cursor this list gave out' }]);
+  const invalid = () =>
+    new HttpError(400, 'VALIDATION_FAILED', 'the cursor is not valid for this list', [
+      { path: 'cursor', message: 'is not a cursor this list gave out' },
+    ]);
   const [data, mac, extra] = cursor.split('.');
   if (!data || !mac || extra !== undefined) throw invalid();
   const expected = Buffer.from(sign(secret, data));

@@ -10,8 +10,7 @@ const routes: Handlers<'grants'> = {
     // The body was read with the schema of the role the caller acts in, and comes tagged with it.
     body: await placeGrant(deps, principal, params.tenantId, body),
   }),
-  ListGrants: async (input) =>
-    listReply(input, await listGrants(input.deps, input.params.tenantId, input.page, input.query.status)),
+  ListGrants: async (input) => listReply(input, await listGrants(input.deps, input.params.tenantId, input.page, input.query.status)),
   GetGrant: async ({ deps, params }) => ({ body: await getGrant(deps, params.tenantId, params.grantId) }),
   AddGrantee: async ({ deps, principal, params, body }) => ({
     body: await addGrantee(deps, principal, params.tenantId, params.grantId, body),

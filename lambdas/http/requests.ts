@@ -17,7 +17,9 @@ const routes: Handlers<'requests'> = {
   DenyAccessRequest: async ({ deps, principal, params, body }) => ({
     body: await denyRequest(deps, principal, params.tenantId, params.requestId, body.comment),
   }),
-  CancelAccessRequest: async ({ deps, principal, params }) => ({ body: await cancelRequest(deps, principal, params.tenantId, params.requestId) }),
+  CancelAccessRequest: async ({ deps, principal, params }) => ({
+    body: await cancelRequest(deps, principal, params.tenantId, params.requestId),
+  }),
 };
 
 /** The function over the given dependencies (the local stack and tests bring their own). */

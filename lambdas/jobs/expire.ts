@@ -20,7 +20,10 @@ export const createHandler = (deps: DepsSource) =>
     const runtime = deps();
     const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
     const expiry = await runExpiry(runtime, keepGoing);
-    const { heads, ...audit } = await sealAuditTrail({ chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() }, keepGoing);
+    const { heads, ...audit } = await sealAuditTrail(
+      { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() },
+      keepGoing,
+    );
     const report = { expiry, audit };
     console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
     for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));

@@ -20,7 +20,14 @@ export function auditOf(record: DynamoDBStreamEvent['Records'][number]): { tenan
   if (record.eventName !== 'INSERT' || image?.type?.S !== 'audit') return null;
   const item = itemOfImage(image);
   if (typeof item.tenantId !== 'string' || typeof item.action !== 'string' || !isPublished(item.action)) return null;
-  const parsed = AuditEvent.safeParse({ eventId: item.eventId, at: item.at, actor: item.actor, action: item.action, targetId: item.targetId, details: item.details ?? {} });
+  const parsed = AuditEvent.safeParse({
+    eventId: item.eventId,
+    at: item.at,
+    actor: item.actor,
+    action: item.action,
+    targetId: item.targetId,
+    details: item.details ?? {},
+  });
   return parsed.success ? { tenantId: item.tenantId, event: parsed.data } : null;
 }
 

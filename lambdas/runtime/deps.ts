@@ -68,13 +68,11 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
   const domains = lazy(() => parseSupportEmailDomains(required(settings.supportEmailDomains, 'SUPPORT_EMAIL_DOMAINS')));
   const mailer = lazy(() => wiring.mailer ?? unwired('mailer', 'only the notifier sends mail'));
   const sessionKeys = lazy(() => wiring.sessionKeys ?? unwired('session-token keys', 'only the sessions and keys functions have them'));
-  const tokens = lazy(
-    (): SessionTokens => ({
-      signer: sessionKeys().signer,
-      issuer: required(settings.sessionTokenIssuer, 'SESSION_TOKEN_ISSUER'),
-      audience: required(settings.sessionTokenAudience, 'SESSION_TOKEN_AUDIENCE'),
-    }),
-  );
+  const tokens = lazy((): SessionTokens => ({
+    signer: sessionKeys().signer,
+    issuer: required(settings.sessionTokenIssuer, 'SESSION_TOKEN_ISSUER'),
+    audience: required(settings.sessionTokenAudience, 'SESSION_TOKEN_AUDIENCE'),
+  }));
   const bus = lazy(() => wiring.bus ?? unwired('event bus', 'only the publisher puts events'));
   const links = lazy(() => linksFrom(required(settings.appBaseUrl, 'APP_BASE_URL')));
   return {
@@ -104,4 +102,10 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
 }
 
 /** What the notifier's domain functions take. */
-export const deliveryDeps = (deps: AppDeps): DeliveryDeps => ({ store: deps.store, outbox: deps.store, mailer: deps.mailer, clock: deps.clock, links: deps.links });
+export const deliveryDeps = (deps: AppDeps): DeliveryDeps => ({
+  store: deps.store,
+  outbox: deps.store,
+  mailer: deps.mailer,
+  clock: deps.clock,
+  links: deps.links,
+});

@@ -25,4 +25,6 @@ export function createEventBridgeBus(client: EventBridgeClient, busName: string)
 }
 
 /** The publisher's wiring: the stack's bus (`EVENT_BUS_NAME`). */
-export const eventBridgeWiring = (settings: Settings) => ({ bus: createEventBridgeBus(new EventBridgeClient({}), required(settings.eventBusName, 'EVENT_BUS_NAME')) });
+export const eventBridgeWiring = (settings: Settings) => ({
+  bus: createEventBridgeBus(new EventBridgeClient({}), required(settings.eventBusName, 'EVENT_BUS_NAME')),
+});

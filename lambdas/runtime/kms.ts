@@ -10,7 +10,9 @@ import { required, settingsFromEnv, type Settings } from './settings.ts';
 export function kmsApi(client: KMSClient = new KMSClient({})): KmsApi {
   return {
     async sign(keyId, message) {
-      const out = await client.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+      const out = await client.send(
+        new SignCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }),
+      );
       if (!out.Signature) throw new Error('kms:Sign answered no signature');
       return out.Signature;
     },

@@ -27,4 +27,6 @@ export function sesMailerOnFirstSend(from: string, endpoint: string | undefined 
 }
 
 /** The notifier's wiring: the SES mailer as the settings describe it (`MAIL_FROM`, `SES_ENDPOINT`). */
-export const sesWiring = (settings: Settings) => ({ mailer: sesMailerOnFirstSend(required(settings.mailFrom, 'MAIL_FROM'), settings.sesEndpoint) });
+export const sesWiring = (settings: Settings) => ({
+  mailer: sesMailerOnFirstSend(required(settings.mailFrom, 'MAIL_FROM'), settings.sesEndpoint),
+});

@@ -49,7 +49,12 @@ export interface Settings {
 
 type Env = Record<string, string | undefined>;
 
-const secret = (env: Env, name: string, arnName: string): SecretSetting => ({ name, arnName, value: env[name] || undefined, arn: env[arnName] || undefined });
+const secret = (env: Env, name: string, arnName: string): SecretSetting => ({
+  name,
+  arnName,
+  value: env[name] || undefined,
+  arn: env[arnName] || undefined,
+});
 
 /** The settings as the environment gives them. */
 export function settingsFromEnv(env: Env = process.env): Settings {

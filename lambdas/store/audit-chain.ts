@@ -67,4 +67,3 @@ export function createAuditChainStore(options: StoreOptions): AuditChainStore {
     },
   };
 }
-

@@ -10,7 +10,14 @@ import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../dom
 import { type Item, parseStoredAudit } from './items.ts';
 import type { StoreOptions } from './table.ts';
 
-const CheckpointSchema = z.object({ seq: z.int().nonnegative(), hash: z.string(), eventId: z.string(), fromEventId: z.string(), at: z.string(), mac: z.string() });
+const CheckpointSchema = z.object({
+  seq: z.int().nonnegative(),
+  hash: z.string(),
+  eventId: z.string(),
+  fromEventId: z.string(),
+  at: z.string(),
+  mac: z.string(),
+});
 
 /** `AUDIT$` sorts after every `AUDIT#…` key: the end of a tenant's events. */
 const AUDIT_END = 'AUDIT$';
@@ -66,7 +73,9 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
       return parsed.success ? (parsed.data as AuditCheckpoint) : 'malformed';
     },
     async putAuditCheckpoint(tenantId, checkpoint) {
-      await doc.send(new PutCommand({ TableName, Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint } }));
+      await doc.send(
+        new PutCommand({ TableName, Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint } }),
+      );
     },
     async grantStates(tenantId, which) {
       if ('ids' in which) {
@@ -74,7 +83,9 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
         const found: Item[] = [];
         for (let i = 0; i < which.ids.length; i += 25) {
           const got = await Promise.all(
-            which.ids.slice(i, i + 25).map(async (id) => (await doc.send(new GetCommand({ TableName, Key: keys.grant(tenantId, id), ConsistentRead: true }))).Item),
+            which.ids
+              .slice(i, i + 25)
+              .map(async (id) => (await doc.send(new GetCommand({ TableName, Key: keys.grant(tenantId, id), ConsistentRead: true }))).Item),
           );
           found.push(...got.filter((x): x is Item => x !== undefined));
         }

@@ -7,11 +7,39 @@ import { eventMac } from '../domain/audit-integrity.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../domain/errors.ts';
 import { canonicalEmail } from '../domain/identity.ts';
 import type { DueItem, GrantRecord, PageKey, RequestRecord, SessionEnd, SessionRecord, Store } from '../domain/ports.ts';
-import { entryItem, grantItem, type Item, parseAudit, parseContact, parseEntry, parseGrant, parseRequest, parseSession, principalsOf, requestItem, sessionItem, strip } from './items.ts';
+import {
+  entryItem,
+  grantItem,
+  type Item,
+  parseAudit,
+  parseContact,
+  parseEntry,
+  parseGrant,
+  parseRequest,
+  parseSession,
+  principalsOf,
+  requestItem,
+  sessionItem,
+  strip,
+} from './items.ts';
 import { dueQuery, MAX_TX_ITEMS, queryAll, type StoreOptions, tableAccess, type TxItem } from './table.ts';
 
 export function createEntityStore(options: StoreOptions): Store {
-  const { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, rangeQuery, get } = tableAccess(options);
+  const {
+    doc,
+    TableName,
+    put,
+    STATUS,
+    changeItems,
+    cancelledFirst,
+    transact,
+    queryPage,
+    baseKey,
+    statusPage,
+    prefixQuery,
+    rangeQuery,
+    get,
+  } = tableAccess(options);
   const { eventKey } = options;
   const store: Store = {
     // ---- contacts and policy ----
@@ -53,7 +81,11 @@ export function createEntityStore(options: StoreOptions): Store {
 
     // ---- grants ----
     async createGrant(grant, change) {
-      await transact([put(grantItem(grant)), ...principalsOf(grant).map((p) => put(entryItem(grant, p))), ...changeItems(grant.tenantId, change)]);
+      await transact([
+        put(grantItem(grant)),
+        ...principalsOf(grant).map((p) => put(entryItem(grant, p))),
+        ...changeItems(grant.tenantId, change),
+      ]);
     },
     async getGrant(tenantId, grantId) {
       const i = await get(keys.grant(tenantId, grantId));
@@ -86,7 +118,10 @@ export function createEntityStore(options: StoreOptions): Store {
     async endGrant(expected, ended, sessionEnd, change, lapsed = []) {
       const pairs = expected.openSessions.map((id) => {
         const audit = sessionEnd.audit[id];
-        return [endSessionItem(expected.tenantId, id, sessionEnd), ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] })];
+        return [
+          endSessionItem(expected.tenantId, id, sessionEnd),
+          ...changeItems(expected.tenantId, { audit: audit ? [audit] : [], outbox: [] }),
+        ];
       });
       // Its PENDING extensions lapse with it (each: the request and its requester's count).
       const lapsedItems = lapsed.flatMap((r) => [
@@ -123,7 +158,12 @@ export function createEntityStore(options: StoreOptions): Store {
       // Then the grant, its entries, its events and the sessions left, in one transaction.
       const version = expected.version + extra.length;
       await transact([
-        put(grantItem({ ...ended, version: ended.version + extra.length }), '#status = :active AND version = :v', { ':active': 'ACTIVE', ':v': version }, STATUS),
+        put(
+          grantItem({ ...ended, version: ended.version + extra.length }),
+          '#status = :active AND version = :v',
+          { ':active': 'ACTIVE', ':v': version },
+          STATUS,
+        ),
         ...principalsOf(expected).map((p) => ({
           Delete: { TableName, Key: keys.accessEntry(expected.tenantId, p, expected.grantId) },
         })),
@@ -134,7 +174,12 @@ export function createEntityStore(options: StoreOptions): Store {
     },
     async extendGrant(expected, next, now, change, request) {
       await transact([
-        put(grantItem(next), '#status = :active AND version = :v AND expiresAt > :now', { ':active': 'ACTIVE', ':v': expected.version, ':now': now }, STATUS),
+        put(
+          grantItem(next),
+          '#status = :active AND version = :v AND expiresAt > :now',
+          { ':active': 'ACTIVE', ':v': expected.version, ':now': now },
+          STATUS,
+        ),
         // The entries carry the grant's end in their sort key: rewritten, never resurrected.
         ...principalsOf(next).map((p) => put(entryItem(next, p), `attribute_exists(${attr.pk})`)),
         // Its open sessions keep the grant's end, which the login history shows them ending at.
@@ -149,7 +194,12 @@ export function createEntityStore(options: StoreOptions): Store {
         })),
         ...(request
           ? [
-              put(requestItem(request.next), '#status = :pending AND version = :v', { ':pending': 'PENDING', ':v': request.expected.version }, STATUS),
+              put(
+                requestItem(request.next),
+                '#status = :pending AND version = :v',
+                { ':pending': 'PENDING', ':v': request.expected.version },
+                STATUS,
+              ),
               ...(request.next.status === 'PENDING' ? [] : [pendingCountAdd(request.expected, null)]),
             ]
           : []),
@@ -289,7 +339,11 @@ export function createEntityStore(options: StoreOptions): Store {
           IndexName: index.name,
           KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :low AND :high',
           ExpressionAttributeNames: { '#pk': index.pk, '#sk': index.sk },
-          ExpressionAttributeValues: { ':pk': keys.sessionPersonPartition(tenantId, canonicalEmail(filter.accessedBy)), ':low': low, ':high': high },
+          ExpressionAttributeValues: {
+            ':pk': keys.sessionPersonPartition(tenantId, canonicalEmail(filter.accessedBy)),
+            ':low': low,
+            ':high': high,
+          },
           ScanIndexForward: false,
         },
         page,
@@ -349,7 +403,19 @@ export function createEntityStore(options: StoreOptions): Store {
       const { eventId, at, actor, action, targetId, details } = event;
       // The MAC is the first refusal's (the count is left out of it; the seal covers the final count).
       const mac = eventKey ? { mac: eventMac(await eventKey(), tenantId, event) } : {};
-      const fields: Item = { [attr.type]: 'audit', tenantId, eventId, at, actor, action, targetId, details, sealAfter, ...mac, ...keys.due('SEAL', tenantId, sealAfter, `${tenantId}#${eventId}`) };
+      const fields: Item = {
+        [attr.type]: 'audit',
+        tenantId,
+        eventId,
+        at,
+        actor,
+        action,
+        targetId,
+        details,
+        sealAfter,
+        ...mac,
+        ...keys.due('SEAL', tenantId, sealAfter, `${tenantId}#${eventId}`),
+      };
       const names = Object.fromEntries(Object.keys(fields).map((f, n) => [`#f${n}`, f]));
       const values = Object.fromEntries(Object.values(fields).map((v, n) => [`:f${n}`, v]));
       try {
@@ -358,7 +424,9 @@ export function createEntityStore(options: StoreOptions): Store {
             TableName,
             Key: keys.audit(tenantId, eventId),
             // The first refusal of the window writes the event; every one adds to its count.
-            UpdateExpression: `SET ${Object.keys(names).map((n, k) => `${n} = if_not_exists(${n}, :f${k})`).join(', ')} ADD #refusals :one`,
+            UpdateExpression: `SET ${Object.keys(names)
+              .map((n, k) => `${n} = if_not_exists(${n}, :f${k})`)
+              .join(', ')} ADD #refusals :one`,
             // Never once sealed: its hash covers the count it had then.
             ConditionExpression: 'attribute_not_exists(#chain)',
             ExpressionAttributeNames: { ...names, '#refusals': 'refusals', '#chain': 'chain' },
@@ -397,7 +465,11 @@ export function createEntityStore(options: StoreOptions): Store {
       Key: keys.pendingCount(r.tenantId, r.requestedBy.id),
       UpdateExpression: 'ADD #pending :delta SET #type = :type',
       ExpressionAttributeNames: { '#pending': 'pending', '#type': attr.type },
-      ExpressionAttributeValues: { ':delta': maxPending === null ? -1 : 1, ':type': 'pendingCount', ...(maxPending === null ? {} : { ':max': maxPending }) },
+      ExpressionAttributeValues: {
+        ':delta': maxPending === null ? -1 : 1,
+        ':type': 'pendingCount',
+        ...(maxPending === null ? {} : { ':max': maxPending }),
+      },
       ...(maxPending === null ? {} : { ConditionExpression: 'attribute_not_exists(#pending) OR #pending < :max' }),
     },
   });

@@ -18,7 +18,14 @@ export function createIdempotencyStore(options: StoreOptions): IdempotencyStore 
           await doc.send(
             new PutCommand({
               TableName,
-              Item: { ...Key, [attr.type]: 'idempotency', status: 'IN_PROGRESS', hash, expiresAt: nowSeconds + ttlSeconds, [attr.ttl]: nowSeconds + ttlSeconds },
+              Item: {
+                ...Key,
+                [attr.type]: 'idempotency',
+                status: 'IN_PROGRESS',
+                hash,
+                expiresAt: nowSeconds + ttlSeconds,
+                [attr.ttl]: nowSeconds + ttlSeconds,
+              },
               // A record past its 24 h, or released, is as good as absent, whether or not TTL has removed it.
               ConditionExpression: `attribute_not_exists(${attr.pk}) OR expiresAt < :now`,
               ExpressionAttributeValues: { ':now': nowSeconds },

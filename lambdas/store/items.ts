@@ -21,13 +21,21 @@ const GrantRecordSchema = Grant.extend({
   warned: z.boolean().optional(),
 });
 const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
-const RequestRecordSchema = AccessRequest.extend({ version: z.int(), escalateAt: z.string().nullable().optional(), escalated: z.boolean().optional() });
+const RequestRecordSchema = AccessRequest.extend({
+  version: z.int(),
+  escalateAt: z.string().nullable().optional(),
+  escalated: z.boolean().optional(),
+});
 
 /** String sets come back as `Set`; absent when empty. */
 export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
 
 export const parseGrant = (i: Item): GrantRecord =>
-  GrantRecordSchema.parse({ ...i, openSessions: toArray(i.openSessions), ...(i.pendingExtensions ? { pendingExtensions: toArray(i.pendingExtensions) } : {}) });
+  GrantRecordSchema.parse({
+    ...i,
+    openSessions: toArray(i.openSessions),
+    ...(i.pendingExtensions ? { pendingExtensions: toArray(i.pendingExtensions) } : {}),
+  });
 export const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
 export const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 export const parseEntry = (i: Item): AccessEntry => AccessEntry.parse(i);
@@ -140,7 +148,9 @@ export const parseStoredAudit = (i: Item): StoredAuditEvent => {
   const link = i.chain === undefined ? null : ChainLinkSchema.safeParse(i.chain);
   return {
     tenantId: String(i.tenantId),
-    event: event.success ? event.data : ({ ...raw, eventId: String(i[attr.sk]).slice(keys.auditPrefix(String(i.tenantId)).SK.length) } as AuditEvent),
+    event: event.success
+      ? event.data
+      : ({ ...raw, eventId: String(i[attr.sk]).slice(keys.auditPrefix(String(i.tenantId)).SK.length) } as AuditEvent),
     link: link === null ? null : link.success ? link.data : 'malformed',
     mac: typeof i.mac === 'string' ? i.mac : null,
     ...(typeof i.sealAfter === 'string' ? { sealAfter: i.sealAfter } : {}),
@@ -182,4 +192,3 @@ const OutboxRecordSchema = z.object({
   sentTo: z.array(z.string()),
 });
 export const parseOutbox = (i: Item): OutboxRecord => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) });
-

@@ -105,7 +105,14 @@ export function createOutboxStore(options: StoreOptions): OutboxStore {
             UpdateExpression: `SET #status = :pending, attempts = :zero, nextAttemptAt = :now, ${attr.gsi2pk} = :gpk, ${attr.gsi2sk} = :gsk REMOVE ${attr.gsi1pk}, ${attr.gsi1sk}`,
             ConditionExpression: '#status = :failed',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':pending': 'PENDING', ':failed': 'FAILED', ':zero': 0, ':now': now, ':gpk': due[attr.gsi2pk], ':gsk': due[attr.gsi2sk] },
+            ExpressionAttributeValues: {
+              ':pending': 'PENDING',
+              ':failed': 'FAILED',
+              ':zero': 0,
+              ':now': now,
+              ':gpk': due[attr.gsi2pk],
+              ':gsk': due[attr.gsi2sk],
+            },
           }),
         );
         return true;

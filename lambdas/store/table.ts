@@ -4,7 +4,14 @@
  * lost after a commit), consistent reads, paged and prefix queries.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { encodeTime } from 'ulid';
 import { AuditEvent } from '../contract/schemas.ts';
 import { attr, indexes, keys, tableKeyOf, type DueKind, type TableKey } from '../contract/table.ts';
@@ -57,7 +64,6 @@ export async function queryAll(doc: DynamoDBDocumentClient, input: Omit<QueryCom
   return out;
 }
 
-
 /**
  * Adds its MAC to every new audit event a transaction puts (computed in memory: no extra request).
  * Only the puts of new events (`attribute_not_exists`) are events the API writes.
@@ -69,7 +75,6 @@ async function macAuditPuts(items: TxItem[], key: string): Promise<void> {
     Put.Item = { ...item, mac: eventMac(key, String(item.tenantId), AuditEvent.parse(strip(item))) };
   }
 }
-
 
 /** The shared helpers over one table. */
 export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOptions) {
@@ -130,7 +135,9 @@ export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOption
    * safe to retry. A transaction without an audit event (sealing) is simply retried by its caller.
    */
   async function committedAnyway(items: TxItem[], error: unknown): Promise<boolean> {
-    const witness = items.find((i) => i.Put?.Item?.[attr.type] === 'audit' && i.Put.ConditionExpression === `attribute_not_exists(${attr.pk})`)?.Put;
+    const witness = items.find(
+      (i) => i.Put?.Item?.[attr.type] === 'audit' && i.Put.ConditionExpression === `attribute_not_exists(${attr.pk})`,
+    )?.Put;
     if (!witness) return false;
     const key = tableKeyOf(witness.Item!);
     let found: Item | null;
@@ -140,7 +147,9 @@ export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOption
       throw new WriteOutcomeUnknownError('a write failed and whether it was applied could not be checked', { cause: [error, readError] });
     }
     if (!found) return false;
-    console.warn(JSON.stringify({ level: 'WARN', message: 'a transaction committed but its answer was lost; carrying on', key, error: String(error) }));
+    console.warn(
+      JSON.stringify({ level: 'WARN', message: 'a transaction committed but its answer was lost; carrying on', key, error: String(error) }),
+    );
     return true;
   }
 
@@ -267,7 +276,20 @@ export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOption
     return res.Item ?? null;
   }
 
-
-  return { doc, TableName, put, STATUS, changeItems, cancelledFirst, transact, queryPage, baseKey, statusPage, prefixQuery, rangeQuery, get };
+  return {
+    doc,
+    TableName,
+    put,
+    STATUS,
+    changeItems,
+    cancelledFirst,
+    transact,
+    queryPage,
+    baseKey,
+    statusPage,
+    prefixQuery,
+    rangeQuery,
+    get,
+  };
 }
 export type TableAccess = ReturnType<typeof tableAccess>;

@@ -6,16 +6,36 @@
  * are collected first, so one run lists them all.
  */
 import type { Page } from '@playwright/test';
-import { accessibilityViolations, appUrl, call, expect, fillSignInForm, freshPage, setupTenant, signIn, test, type People } from './fixtures.ts';
+import {
+  accessibilityViolations,
+  appUrl,
+  call,
+  expect,
+  fillSignInForm,
+  freshPage,
+  setupTenant,
+  signIn,
+  test,
+  type People,
+} from './fixtures.ts';
 
 /** Prepares what the pages show: requests, grants (active and ended), a session, audit events. */
 async function world(): Promise<People & { requestId: string; grantId: string }> {
   const p = await setupTenant({ approvalsRequired: 1 });
   const t = `/v1/tenants/${p.tenantId}`;
-  const ended = await call(p.admin, 'POST', `${t}/grants`, { reason: 'Last week\'s migration', scope: { level: 'full' }, durationHours: 1 });
+  const ended = await call(p.admin, 'POST', `${t}/grants`, { reason: "Last week's migration", scope: { level: 'full' }, durationHours: 1 });
   await call(p.admin, 'POST', `${t}/grants/${ended.body.grantId}/revoke`, { reason: 'Migration done' });
-  const request = await call(p.agent, 'POST', `${t}/access-requests`, { ticketId: 'INC-4711', reason: 'Invoice export fails', scope: { level: 'read-only', modules: ['billing'] }, durationHours: 4 });
-  const active = await call(p.admin, 'POST', `${t}/grants`, { reason: 'Quarter close support', scope: { level: 'read-only' }, durationHours: 8 });
+  const request = await call(p.agent, 'POST', `${t}/access-requests`, {
+    ticketId: 'INC-4711',
+    reason: 'Invoice export fails',
+    scope: { level: 'read-only', modules: ['billing'] },
+    durationHours: 4,
+  });
+  const active = await call(p.admin, 'POST', `${t}/grants`, {
+    reason: 'Quarter close support',
+    scope: { level: 'read-only' },
+    durationHours: 8,
+  });
   const session = await call(p.agent, 'POST', `${t}/sessions`, { reason: 'Checking the export job' });
   for (const r of [ended, request, active, session]) expect(r.status, JSON.stringify(r.body)).toBe(201);
   return { ...p, requestId: request.body.requestId, grantId: active.body.grantId };
@@ -103,7 +123,9 @@ test('every page and dialog has no WCAG 2.1 AA violations, for each role that se
 
   // The agent: my access with a session open, the request form, my requests with Cancel.
   const agent = await freshPage(browser);
-  await agent.evaluate((tenant) => localStorage.setItem('support-access.tenants', JSON.stringify([tenant])), w.tenantId).catch(() => undefined);
+  await agent
+    .evaluate((tenant) => localStorage.setItem('support-access.tenants', JSON.stringify([tenant])), w.tenantId)
+    .catch(() => undefined);
   await signIn(agent, w.agent, '/app/support');
   await agent.evaluate((tenant) => localStorage.setItem('support-access.tenants', JSON.stringify([tenant])), w.tenantId);
   await visit(agent, '/support', 'My access', 'INC-4711');

@@ -68,10 +68,13 @@ export async function inbox(to: string): Promise<Mail[]> {
 export async function mailTo(to: string, subject: RegExp): Promise<Mail> {
   let found: Mail | undefined;
   await expect
-    .poll(async () => {
-      found = (await inbox(to)).filter((m) => subject.test(m.subject)).at(-1);
-      return found?.subject;
-    }, { message: `an email to ${to} with a subject like ${subject}`, timeout: 10_000 })
+    .poll(
+      async () => {
+        found = (await inbox(to)).filter((m) => subject.test(m.subject)).at(-1);
+        return found?.subject;
+      },
+      { message: `an email to ${to} with a subject like ${subject}`, timeout: 10_000 },
+    )
     .toMatch(subject);
   return found!;
 }
@@ -124,8 +127,16 @@ type AxePage = ConstructorParameters<typeof AxeBuilder>[0]['page'];
 export async function accessibilityViolations(page: Page): Promise<string[]> {
   // @axe-core/playwright brings its own playwright-core (a peer range); it only calls the page's
   // public methods, so the Page of @playwright/test's copy serves it.
-  const results = await new AxeBuilder({ page: page as unknown as AxePage }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
+  const results = await new AxeBuilder({ page: page as unknown as AxePage })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return results.violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help} at ${v.nodes
+        .map((n) => n.target.join(' '))
+        .slice(0, 3)
+        .join(' | ')}`,
+  );
 }
 
 /** Fails the test on a JavaScript error or a failed console call in the page. */

@@ -10,7 +10,8 @@ import type { Locator, Page } from '@playwright/test';
 import { appUrl, call, expect, freshPage, setupTenant, test, type Person } from './fixtures.ts';
 
 type El = { ownerDocument: { activeElement: unknown }; contains(n: unknown): boolean };
-const holdsFocus = (target: Locator) => target.evaluate((el: El) => el === el.ownerDocument.activeElement || el.contains(el.ownerDocument.activeElement));
+const holdsFocus = (target: Locator) =>
+  target.evaluate((el: El) => el === el.ownerDocument.activeElement || el.contains(el.ownerDocument.activeElement));
 
 /** Presses Tab (or Shift+Tab) until `target` has focus; fails when it is not reached. */
 async function tabTo(page: Page, target: Locator, { back = false, max = 60 } = {}): Promise<void> {
@@ -35,7 +36,12 @@ const focusIndicator = (page: Page) =>
 /** The local sign-in form, by keyboard: fields, the roles list, then back up to a field and Enter. */
 async function keyboardSignIn(page: Page, who: Person): Promise<void> {
   await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
-  const fields: [string, string | undefined][] = [['User id (sub)', who.sub], ['Email', who.email], ['Name', who.name], ['Tenant id', who.tenantId]];
+  const fields: [string, string | undefined][] = [
+    ['User id (sub)', who.sub],
+    ['Email', who.email],
+    ['Name', who.name],
+    ['Tenant id', who.tenantId],
+  ];
   for (const [label, value] of fields) {
     if (value === undefined) continue;
     await tabTo(page, page.getByLabel(label, { exact: true }));
@@ -46,7 +52,9 @@ async function keyboardSignIn(page: Page, who: Person): Promise<void> {
   await page.keyboard.press('Enter');
   // Arrow keys move the highlight (the list's active descendant); Enter chooses the highlighted role.
   const highlighted = () =>
-    page.evaluate(`(() => { const id = document.activeElement && document.activeElement.getAttribute('aria-activedescendant'); const el = id && document.getElementById(id); return el ? (el.textContent || '').trim() : ''; })()`);
+    page.evaluate(
+      `(() => { const id = document.activeElement && document.activeElement.getAttribute('aria-activedescendant'); const el = id && document.getElementById(id); return el ? (el.textContent || '').trim() : ''; })()`,
+    );
   for (const g of who.groups) {
     for (let i = 0; i < 8 && !String(await highlighted()).startsWith(g); i++) await page.keyboard.press('ArrowDown');
     expect(String(await highlighted())).toContain(g);
@@ -110,7 +118,12 @@ test('with the keyboard alone, a tenant admin signs in and switches support acce
 test('with the keyboard alone, a contact approves a request with a comment through the confirmation', async ({ browser }) => {
   // Prepare: a pending request; the contact opens its page (the email's link) and signs in on the way
   const p = await setupTenant({ approvalsRequired: 1 });
-  const request = await call(p.agent, 'POST', `/v1/tenants/${p.tenantId}/access-requests`, { ticketId: 'KB-1', reason: 'Keyboard-only check', scope: { level: 'read-only' }, durationHours: 3 });
+  const request = await call(p.agent, 'POST', `/v1/tenants/${p.tenantId}/access-requests`, {
+    ticketId: 'KB-1',
+    reason: 'Keyboard-only check',
+    scope: { level: 'read-only' },
+    durationHours: 3,
+  });
   expect(request.status).toBe(201);
   const page = await freshPage(browser);
   await page.goto(appUrl(`/tenants/${p.tenantId}/requests/${request.body.requestId}`));

@@ -10,7 +10,12 @@ import { appUrl, call, expect, freshPage, linksIn, mailTo, setupTenant, signIn, 
 const grantee = (w: { sub: string; email: string; name: string }) => ({ id: w.sub, email: w.email, name: w.name });
 
 async function grantFor(p: People, hours: number) {
-  const res = await call(p.admin, 'POST', `/v1/tenants/${p.tenantId}/grants`, { reason: 'invoice export', scope: { level: 'read-only' }, durationHours: hours, grantees: [grantee(p.agent)] });
+  const res = await call(p.admin, 'POST', `/v1/tenants/${p.tenantId}/grants`, {
+    reason: 'invoice export',
+    scope: { level: 'read-only' },
+    durationHours: hours,
+    grantees: [grantee(p.agent)],
+  });
   expect(res.status).toBe(201);
   return res.body as { grantId: string; expiresAt: string };
 }
@@ -82,7 +87,9 @@ test('the login history downloads as CSV', async ({ browser }) => {
   const file = await (await downloading).path();
   // Assess
   const csv = await readFile(file, 'utf8');
-  expect(csv.split('\r\n')[0]).toBe('sessionId,grantId,accessedById,accessedByEmail,accessedByName,reason,signInAt,signOutAt,endedBy,grantedByEmail,sourceIp,userAgent');
+  expect(csv.split('\r\n')[0]).toBe(
+    'sessionId,grantId,accessedById,accessedByEmail,accessedByName,reason,signInAt,signOutAt,endedBy,grantedByEmail,sourceIp,userAgent',
+  );
   expect(csv).toContain(`${g.grantId},${p.agent.sub},${p.agent.email}`);
   expect(csv).toContain(",'=cmd,");
 });

@@ -68,7 +68,7 @@ test('an agent requests access, the contact approves from the email link with a 
   await expect(agent.getByRole('button', { name: 'End session' })).toBeVisible();
 });
 
-test('with two approvals required, the first contact\'s approval is not enough and a second contact completes it', async ({ browser }) => {
+test("with two approvals required, the first contact's approval is not enough and a second contact completes it", async ({ browser }) => {
   // Prepare
   const p = await setupTenant({ approvalsRequired: 2 });
   const agent = await freshPage(browser);

@@ -26,7 +26,14 @@ export function testDeps(start = '2026-11-23T14:00:00.000Z'): TestDeps {
 /** A person with a verified email: `<id>@vendor.test` for support staff, `<id>@example.com` otherwise. */
 export function person(id: string, roles: Role[], tenantId: string | null = null): Principal {
   const support = roles.some((r) => r === 'support-agent' || r === 'support-lead');
-  return { id, email: `${id}@${support ? SUPPORT_DOMAIN : 'example.com'}`, emailVerified: true, name: id.replace(/(^|-)(\w)/g, (_, s: string, c: string) => `${s ? ' ' : ''}${c.toUpperCase()}`), roles, tenantId };
+  return {
+    id,
+    email: `${id}@${support ? SUPPORT_DOMAIN : 'example.com'}`,
+    emailVerified: true,
+    name: id.replace(/(^|-)(\w)/g, (_, s: string, c: string) => `${s ? ' ' : ''}${c.toUpperCase()}`),
+    roles,
+    tenantId,
+  };
 }
 
 export interface Tenant {

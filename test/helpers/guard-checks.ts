@@ -89,7 +89,11 @@ export async function prepareWorld(api: TestApi, policy?: Record<string, unknown
   const p = await setupTenant(api, policy);
   const t = `/v1/tenants/${p.tenantId}`;
   const spareContact = `spare@${p.tenantId}.test`;
-  await expectStatus(api.call('PUT', `${t}/contacts/${encodeURIComponent(spareContact)}`, { as: p.admin, body: { name: 'Spare' } }), 201, 'spare contact');
+  await expectStatus(
+    api.call('PUT', `${t}/contacts/${encodeURIComponent(spareContact)}`, { as: p.admin, body: { name: 'Spare' } }),
+    201,
+    'spare contact',
+  );
   const request = await expectStatus(
     api.call('POST', `${t}/access-requests`, {
       as: p.agent,
@@ -125,8 +129,20 @@ export async function prepareWorld(api: TestApi, policy?: Record<string, unknown
     requestId: request.body.requestId,
     grantId: grant.body.grantId,
     sessionId: session.body.sessionId,
-    foreignUser: { sub: `fuser-${tag}`, email: `user@${otherTenant}.test`, name: 'Fay Foreign', groups: ['tenant-user'], tenantId: otherTenant },
-    foreignContact: { sub: `fcontact-${tag}`, email: p.contact.email, name: 'Cleo Elsewhere', groups: ['tenant-user'], tenantId: otherTenant },
+    foreignUser: {
+      sub: `fuser-${tag}`,
+      email: `user@${otherTenant}.test`,
+      name: 'Fay Foreign',
+      groups: ['tenant-user'],
+      tenantId: otherTenant,
+    },
+    foreignContact: {
+      sub: `fcontact-${tag}`,
+      email: p.contact.email,
+      name: 'Cleo Elsewhere',
+      groups: ['tenant-user'],
+      tenantId: otherTenant,
+    },
   };
 }
 

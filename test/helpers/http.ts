@@ -19,7 +19,11 @@ export interface TestApi {
   stack: Stack;
   url: string;
   token(who: Who, expiresInSeconds?: number): Promise<string>;
-  call<T = any>(method: string, path: string, opts?: { as?: Who; token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Res<T>>;
+  call<T = any>(
+    method: string,
+    path: string,
+    opts?: { as?: Who; token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<Res<T>>;
   /** Moves the local clock forward. */
   advance(seconds: number): Promise<string>;
   /** Every email the local SES server holds for an address. */
@@ -102,7 +106,13 @@ export function people(tenantId = `t-${ulid().toLowerCase()}`) {
     agent: { sub: `agent-${tag}`, email: `agent-${tag}@vendor.test`, name: 'Sam Agent', groups: ['support-agent'] },
     agent2: { sub: `agent2-${tag}`, email: `agent2-${tag}@vendor.test`, name: 'Sid Agent', groups: ['support-agent'] },
     lead: { sub: `lead-${tag}`, email: `lead-${tag}@vendor.test`, name: 'Lee Lead', groups: ['support-lead'] },
-    foreignAdmin: { sub: `foreign-${tag}`, email: `admin@other-${tag}.test`, name: 'Otto Other', groups: ['tenant-admin'], tenantId: `other-${tag}` },
+    foreignAdmin: {
+      sub: `foreign-${tag}`,
+      email: `admin@other-${tag}.test`,
+      name: 'Otto Other',
+      groups: ['tenant-admin'],
+      tenantId: `other-${tag}`,
+    },
     nobody: { sub: `nobody-${tag}`, email: `nobody-${tag}@x.test`, name: 'No Role', groups: [] as string[] },
   } satisfies Record<string, Who | string>;
 }
@@ -112,7 +122,10 @@ export type People = ReturnType<typeof people>;
 export async function setupTenant(api: TestApi, policy?: Record<string, unknown>): Promise<People> {
   const p = people();
   for (const c of [p.admin, p.contact]) {
-    const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(c.email)}`, { as: p.admin, body: { name: c.name } });
+    const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(c.email)}`, {
+      as: p.admin,
+      body: { name: c.name },
+    });
     if (res.status !== 201) throw new Error(`contact setup failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
   if (policy) {

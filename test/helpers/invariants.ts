@@ -23,10 +23,21 @@ export interface TenantItems {
 /** Everything the table holds for a tenant: its partition, its access entries and its mail. */
 export async function tenantItems(doc: DynamoDBDocumentClient, tableName: string, tenantId: string): Promise<TenantItems> {
   const all = ((await scanTable(doc, tableName)) as Item[]).filter(
-    (i) => i[attr.pk] === `TENANT#${tenantId}` || String(i[attr.pk]).startsWith(`ACCESS#${tenantId}#`) || (i[attr.type] === 'outbox' && i.tenantId === tenantId),
+    (i) =>
+      i[attr.pk] === `TENANT#${tenantId}` ||
+      String(i[attr.pk]).startsWith(`ACCESS#${tenantId}#`) ||
+      (i[attr.type] === 'outbox' && i.tenantId === tenantId),
   );
   const of = (type: string) => all.filter((i) => i.type === type);
-  return { all, requests: of('request'), grants: of('grant'), sessions: of('session'), audit: of('audit'), access: of('access'), outbox: of('outbox') };
+  return {
+    all,
+    requests: of('request'),
+    grants: of('grant'),
+    sessions: of('session'),
+    audit: of('audit'),
+    access: of('access'),
+    outbox: of('outbox'),
+  };
 }
 
 /**
@@ -36,7 +47,8 @@ export async function tenantItems(doc: DynamoDBDocumentClient, tableName: string
  * after its grant ended, and a grant's record of its open sessions is exactly its open sessions.
  */
 export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
-  const events = (action: string, targetId?: string) => s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
+  const events = (action: string, targetId?: string) =>
+    s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
   const outbox = (kind: string) => s.outbox.filter((m) => m.kind === kind);
 
   const grantById = new Map(s.grants.map((g) => [g.grantId as string, g]));
@@ -46,7 +58,10 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
     expect(events('request.created', r.requestId), what).toHaveLength(1);
     const g = grantById.get(r.grantId);
     expect(g, what).toBeDefined();
-    expect(s.grants.filter((x) => x.requestId === r.requestId), what).toEqual([]);
+    expect(
+      s.grants.filter((x) => x.requestId === r.requestId),
+      what,
+    ).toEqual([]);
     const approvers = r.approvals.map((a: Item) => a.by.id);
     expect(new Set(approvers).size, what).toBe(approvers.length);
     expect(approvers, what).not.toContain(r.requestedBy.id);
@@ -59,7 +74,10 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
       expect(decisions, what).toEqual([]);
     } else {
       expect(approvers.length, what).toBeLessThan(approvalsRequired);
-      expect(decisions.map((e) => e.action), what).toEqual(r.status === 'PENDING' ? [] : [`request.${String(r.status).toLowerCase()}`]);
+      expect(
+        decisions.map((e) => e.action),
+        what,
+      ).toEqual(r.status === 'PENDING' ? [] : [`request.${String(r.status).toLowerCase()}`]);
     }
     // The grant knows exactly its PENDING extensions; an ended grant has none.
     const pending = [...((g?.pendingExtensions as Set<string> | undefined) ?? [])];
@@ -94,12 +112,18 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
     if (r.status === 'APPROVED') {
       expect(approvers.length, what).toBeGreaterThanOrEqual(approvalsRequired);
       expect(decisions, what).toEqual([]);
-      expect(made.map((g) => g.grantId), what).toEqual([r.grantId]);
+      expect(
+        made.map((g) => g.grantId),
+        what,
+      ).toEqual([r.grantId]);
     } else {
       expect(made, what).toEqual([]);
       expect(r.grantId, what).toBeNull();
       expect(approvers.length, what).toBeLessThan(approvalsRequired);
-      expect(decisions.map((e) => e.action), what).toEqual(r.status === 'PENDING' ? [] : [`request.${String(r.status).toLowerCase()}`]);
+      expect(
+        decisions.map((e) => e.action),
+        what,
+      ).toEqual(r.status === 'PENDING' ? [] : [`request.${String(r.status).toLowerCase()}`]);
     }
   }
 
@@ -118,7 +142,8 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
     const open = s.sessions.filter((x) => x.grantId === g.grantId && x.signOutAt === null).map((x) => x.sessionId as string);
     expect([...((g.openSessions as Set<string> | undefined) ?? [])].sort(), what).toEqual(open.sort());
   }
-  for (const e of s.access) expect(grantsById.has(e.grantId), `access entry ${String(e[attr.pk])} ${String(e[attr.sk])} without its grant`).toBe(true);
+  for (const e of s.access)
+    expect(grantsById.has(e.grantId), `access entry ${String(e[attr.pk])} ${String(e[attr.sk])} without its grant`).toBe(true);
 
   for (const x of s.sessions) {
     const g = grantsById.get(x.grantId);
@@ -133,10 +158,15 @@ export function expectConsistent(s: TenantItems, approvalsRequired = 1): void {
 
   // The count of each agent's PENDING requests is exactly its stored PENDING requests (it is what
   // bounds them, so it must neither drift up, locking an agent out, nor down, letting more in).
-  const agents = new Set([...s.requests.map((r) => r.requestedBy.id as string), ...s.all.filter((i) => i[attr.type] === 'pendingCount').map((i) => String(i[attr.sk]).slice('PENDING#'.length))]);
+  const agents = new Set([
+    ...s.requests.map((r) => r.requestedBy.id as string),
+    ...s.all.filter((i) => i[attr.type] === 'pendingCount').map((i) => String(i[attr.sk]).slice('PENDING#'.length)),
+  ]);
   for (const agent of agents) {
     const counted = s.all.find((i) => i[attr.type] === 'pendingCount' && i[attr.sk] === `PENDING#${agent}`)?.pending ?? 0;
-    expect(counted, `PENDING count of ${agent}`).toBe(s.requests.filter((r) => r.requestedBy.id === agent && r.status === 'PENDING').length);
+    expect(counted, `PENDING count of ${agent}`).toBe(
+      s.requests.filter((r) => r.requestedBy.id === agent && r.status === 'PENDING').length,
+    );
   }
 
   expect(outbox('request.created'), 'request.created mail').toHaveLength(s.requests.length);

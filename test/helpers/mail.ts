@@ -43,7 +43,10 @@ export const contactsOf = (p: People) => [p.admin, p.contact];
 
 /** Adds a tenant user with its email on the contact list. */
 export async function addContact(api: TestApi, p: People, who: Who): Promise<void> {
-  const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(who.email)}`, { as: p.admin, body: { name: who.name } });
+  const res = await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent(who.email)}`, {
+    as: p.admin,
+    body: { name: who.name },
+  });
   expect(res.status).toBe(201);
 }
 
@@ -64,7 +67,11 @@ export const asGrantee = (w: Who) => ({ id: w.sub, email: w.email, name: w.name 
 
 /** An error shaped like the one the SES client throws when the sending rate is exceeded. */
 export function throttling(): Error {
-  return Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  return Object.assign(new Error('Maximum sending rate exceeded.'), {
+    name: 'Throttling',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
 }
 
 export interface SendAttempt {

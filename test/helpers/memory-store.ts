@@ -259,7 +259,11 @@ export function createMemoryStore(): MemoryStore {
     },
     async listGrants(tenantId, page, keep) {
       await tick();
-      return pageOf(ofTenant(grants, tenantId, (g) => g.grantId), page, keep);
+      return pageOf(
+        ofTenant(grants, tenantId, (g) => g.grantId),
+        page,
+        keep,
+      );
     },
     async addGrantee(expected, grantee: Grantee, change) {
       await tick();
@@ -319,7 +323,8 @@ export function createMemoryStore(): MemoryStore {
           },
           apply: () => {
             grants.set(key, copy(next));
-            for (const p of principalsOf(next)) entries.set(entryKey(next.tenantId, p, next.grantId), { ...entryOf(next), principal: principalKey(p) });
+            for (const p of principalsOf(next))
+              entries.set(entryKey(next.tenantId, p, next.grantId), { ...entryOf(next), principal: principalKey(p) });
             for (const id of expected.openSessions) {
               const s = sessions.get(k(expected.tenantId, id));
               if (s) sessions.set(k(expected.tenantId, id), { ...s, grantExpiresAt: next.expiresAt });
@@ -335,7 +340,8 @@ export function createMemoryStore(): MemoryStore {
                 },
                 apply: () => {
                   requests.set(k(request.expected.tenantId, request.expected.requestId), copy(request.next));
-                  if (request.next.status !== 'PENDING') pendingCounts.set(countOf(request.expected), (pendingCounts.get(countOf(request.expected)) ?? 0) - 1);
+                  if (request.next.status !== 'PENDING')
+                    pendingCounts.set(countOf(request.expected), (pendingCounts.get(countOf(request.expected)) ?? 0) - 1);
                 },
               },
             ]
@@ -359,7 +365,10 @@ export function createMemoryStore(): MemoryStore {
             grants.set(gkey, { ...g, pendingExtensions: [...(g.pendingExtensions ?? []), request.requestId], version: g.version + 1 });
           },
         },
-        { check: () => !requests.has(k(request.tenantId, request.requestId)), apply: () => void requests.set(k(request.tenantId, request.requestId), copy(request)) },
+        {
+          check: () => !requests.has(k(request.tenantId, request.requestId)),
+          apply: () => void requests.set(k(request.tenantId, request.requestId), copy(request)),
+        },
         { check: () => true, apply: () => void pendingCounts.set(countKey, (pendingCounts.get(countKey) ?? 0) + 1) },
         ...changeOps(request.tenantId, change),
       ]);
@@ -380,7 +389,10 @@ export function createMemoryStore(): MemoryStore {
     },
     async grantSessions(tenantId, grantId) {
       await tick();
-      return [...sessions.values()].filter((x) => x.tenantId === tenantId && x.grantId === grantId).sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1)).map(copy);
+      return [...sessions.values()]
+        .filter((x) => x.tenantId === tenantId && x.grantId === grantId)
+        .sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))
+        .map(copy);
     },
 
     // ---- access and sessions ----
@@ -435,7 +447,8 @@ export function createMemoryStore(): MemoryStore {
           check: () => true,
           apply: () => {
             const g = grants.get(gkey);
-            if (g) grants.set(gkey, { ...g, openSessions: g.openSessions.filter((id) => id !== session.sessionId), version: g.version + 1 });
+            if (g)
+              grants.set(gkey, { ...g, openSessions: g.openSessions.filter((id) => id !== session.sessionId), version: g.version + 1 });
           },
         },
         ...changeOps(session.tenantId, change),
@@ -452,7 +465,11 @@ export function createMemoryStore(): MemoryStore {
         (!filter.from || s.signInAt >= new Date(filter.from).toISOString()) &&
         (!filter.to || s.signInAt <= new Date(filter.to).toISOString()) &&
         (!filter.accessedBy || canonicalEmail(s.accessedBy.email) === canonicalEmail(filter.accessedBy));
-      return pageOf(ofTenant(sessions, tenantId, (s) => s.sessionId), page, keep);
+      return pageOf(
+        ofTenant(sessions, tenantId, (s) => s.sessionId),
+        page,
+        keep,
+      );
     },
 
     // ---- access requests ----
@@ -475,7 +492,11 @@ export function createMemoryStore(): MemoryStore {
     },
     async listRequests(tenantId, page, keep) {
       await tick();
-      return pageOf(ofTenant(requests, tenantId, (r) => r.requestId), page, keep);
+      return pageOf(
+        ofTenant(requests, tenantId, (r) => r.requestId),
+        page,
+        keep,
+      );
     },
     async updateRequest(expected, next, grant, change) {
       await tick();
@@ -492,7 +513,12 @@ export function createMemoryStore(): MemoryStore {
         ...(grant ? putNewGrantOps(grant) : []),
         ...(next.status === 'PENDING'
           ? []
-          : [{ check: () => true, apply: () => void pendingCounts.set(countOf(expected), (pendingCounts.get(countOf(expected)) ?? 0) - 1) }]),
+          : [
+              {
+                check: () => true,
+                apply: () => void pendingCounts.set(countOf(expected), (pendingCounts.get(countOf(expected)) ?? 0) - 1),
+              },
+            ]),
         ...(next.kind === 'extension' && next.status !== 'PENDING' && next.grantId
           ? [
               {
@@ -500,7 +526,12 @@ export function createMemoryStore(): MemoryStore {
                 apply: () => {
                   const gkey = k(expected.tenantId, next.grantId!);
                   const g = grants.get(gkey);
-                  if (g) grants.set(gkey, { ...g, pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== expected.requestId), version: g.version + 1 });
+                  if (g)
+                    grants.set(gkey, {
+                      ...g,
+                      pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== expected.requestId),
+                      version: g.version + 1,
+                    });
                 },
               },
             ]
@@ -518,12 +549,17 @@ export function createMemoryStore(): MemoryStore {
       // Nothing here seals, so a window's event always counts on.
       const held = audit.get(k(tenantId, event.eventId));
       const count = typeof held?.details.count === 'number' ? held.details.count + 1 : 1;
-      audit.set(k(tenantId, event.eventId), held ? { ...held, details: { ...held.details, count } } : { ...copy(event), details: { ...event.details, count }, tenantId });
+      audit.set(
+        k(tenantId, event.eventId),
+        held ? { ...held, details: { ...held.details, count } } : { ...copy(event), details: { ...event.details, count }, tenantId },
+      );
       return true;
     },
     async listAudit(tenantId, page) {
       await tick();
-      const events = [...audit.values()].filter((e) => e.tenantId === tenantId).map(({ tenantId: _t, ...e }) => ({ id: e.eventId, item: e }));
+      const events = [...audit.values()]
+        .filter((e) => e.tenantId === tenantId)
+        .map(({ tenantId: _t, ...e }) => ({ id: e.eventId, item: e }));
       return pageOf(events, page);
     },
     async dueItems(shard, now, page) {
@@ -532,10 +568,16 @@ export function createMemoryStore(): MemoryStore {
       const all: { sk: string; item: DueItem }[] = [
         ...[...grants.values()]
           .filter((g) => grantDueAt(g) !== null && shardOf(g.grantId) === shard)
-          .map((g) => ({ sk: `${grantDueAt(g)}#GRANT#${g.tenantId}#${g.grantId}`, item: { kind: 'grant' as const, tenantId: g.tenantId, id: g.grantId } })),
+          .map((g) => ({
+            sk: `${grantDueAt(g)}#GRANT#${g.tenantId}#${g.grantId}`,
+            item: { kind: 'grant' as const, tenantId: g.tenantId, id: g.grantId },
+          })),
         ...[...requests.values()]
           .filter((r) => requestDueAt(r) !== null && shardOf(r.requestId) === shard)
-          .map((r) => ({ sk: `${requestDueAt(r)}#REQUEST#${r.tenantId}#${r.requestId}`, item: { kind: 'request' as const, tenantId: r.tenantId, id: r.requestId } })),
+          .map((r) => ({
+            sk: `${requestDueAt(r)}#REQUEST#${r.tenantId}#${r.requestId}`,
+            item: { kind: 'request' as const, tenantId: r.tenantId, id: r.requestId },
+          })),
       ];
       const after = page.after?.sk as string | undefined;
       const found = all
@@ -566,7 +608,8 @@ export function createMemoryStore(): MemoryStore {
       // Check and set with no await between them: the conditional update of DynamoDB.
       const m = outbox.get(messageId);
       if (!m) return null;
-      const free = (m.status === 'PENDING' && m.nextAttemptAt <= now) || (m.status === 'SENDING' && m.leaseUntil !== null && m.leaseUntil < now);
+      const free =
+        (m.status === 'PENDING' && m.nextAttemptAt <= now) || (m.status === 'SENDING' && m.leaseUntil !== null && m.leaseUntil < now);
       if (!free) return null;
       const next: StoredOutbox = { ...m, status: 'SENDING', leaseUntil, attempts: m.attempts + 1 };
       outbox.set(messageId, next);
@@ -623,7 +666,9 @@ export function createMemoryStore(): MemoryStore {
         .map(publicOutbox);
     },
     entriesOf(tenantId, grantId) {
-      return [...entries.values()].filter((e) => e.tenantId === tenantId && e.grantId === grantId).map(({ principal: _p, ...e }) => copy(e));
+      return [...entries.values()]
+        .filter((e) => e.tenantId === tenantId && e.grantId === grantId)
+        .map(({ principal: _p, ...e }) => copy(e));
     },
     isDue(kind, tenantId, id) {
       if (kind === 'grant') {

@@ -14,7 +14,8 @@ import { contentSecurityPolicy, SPA_ROUTING_CODE } from '../../lib/console.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 
 const SYNTH_TIMEOUT = 120_000;
-const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -24,7 +25,10 @@ function fakeBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'support-access-console-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'assets'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>');
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>',
+  );
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log("console")');
   return dir;
 }
@@ -52,8 +56,8 @@ describe('The console, deployed', () => {
   const distribution = () => Object.values(built.template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
   const distributionDomain = () => ({ 'Fn::GetAtt': [built.id(built.stack.console!.distribution), 'DomainName'] });
   const csp = () =>
-    (Object.values(built.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig
-      .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy) as unknown;
+    Object.values(built.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig
+      .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy as unknown;
 
   beforeAll(() => {
     // Prepare / Act
@@ -67,7 +71,12 @@ describe('The console, deployed', () => {
     // Act
     const bucket = built.template.toJSON().Resources[bucketId];
     const policy = Object.values(built.template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: bucketId } } }))[0]!;
-    const statements = policy.Properties.PolicyDocument.Statement as { Effect: string; Principal: unknown; Action: unknown; Condition: unknown }[];
+    const statements = policy.Properties.PolicyDocument.Statement as {
+      Effect: string;
+      Principal: unknown;
+      Action: unknown;
+      Condition: unknown;
+    }[];
 
     // Assess
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
@@ -76,7 +85,9 @@ describe('The console, deployed', () => {
       IgnorePublicAcls: true,
       RestrictPublicBuckets: true,
     });
-    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
+      'AES256',
+    );
     expect(bucket.Properties).not.toHaveProperty('WebsiteConfiguration');
     expect(bucket.Properties.LoggingConfiguration).toMatchObject({ LogFilePrefix: 's3/' });
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
@@ -116,7 +127,8 @@ describe('The console, deployed', () => {
 
   it('sends security headers and a CSP without inline scripts that lets the app call only itself, the API and Cognito', () => {
     // Act
-    const headers = Object.values(built.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig;
+    const headers = Object.values(built.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties
+      .ResponseHeadersPolicyConfig;
     const policy = JSON.stringify(csp());
 
     // Assess
@@ -134,7 +146,9 @@ describe('The console, deployed', () => {
     expect(policy).toContain('.auth.');
     expect(policy).toContain('.amazoncognito.com');
     // Nothing lets a script run from anywhere else, inline or evaluated.
-    const scriptSrc = contentSecurityPolicy(['https://api.example.com']).split('; ').find((d) => d.startsWith('script-src'));
+    const scriptSrc = contentSecurityPolicy(['https://api.example.com'])
+      .split('; ')
+      .find((d) => d.startsWith('script-src'));
     expect(scriptSrc).toBe("script-src 'self'");
     expect(policy).not.toContain('unsafe-eval');
   });
@@ -175,8 +189,16 @@ describe('The console, deployed', () => {
 
     // Assess
     expect(deployments).toHaveLength(2);
-    expect(assets.Properties).toMatchObject({ DestinationBucketKeyPrefix: 'app/', Prune: false, SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' } });
-    expect(pages.Properties).toMatchObject({ DestinationBucketKeyPrefix: 'app/', Exclude: ['assets/*'], SystemMetadata: { 'cache-control': 'no-cache' } });
+    expect(assets.Properties).toMatchObject({
+      DestinationBucketKeyPrefix: 'app/',
+      Prune: false,
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+    });
+    expect(pages.Properties).toMatchObject({
+      DestinationBucketKeyPrefix: 'app/',
+      Exclude: ['assets/*'],
+      SystemMetadata: { 'cache-control': 'no-cache' },
+    });
     // Revalidated by cache-control, so no invalidation (it would need cloudfront:CreateInvalidation on "*").
     expect(pages.Properties).not.toHaveProperty('DistributionId');
     expect(markers).toContain(built.id(auth.userPoolClient!));
@@ -202,18 +224,24 @@ describe('The console, deployed', () => {
     expect(built.template.findOutputs('ConsoleUrl').ConsoleUrl!.Value).toEqual(join('https://', distributionDomain(), '/app'));
   });
 
-  it('names the exact API in the CSP when the console lives at a configured address (no CORS cycle)', () => {
-    // Act
-    const own = synth({ appBaseUrl: 'https://support.example.org/app' });
-    const policy = JSON.stringify(
-      Object.values(own.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig
-        .ContentSecurityPolicy.ContentSecurityPolicy,
-    );
+  it(
+    'names the exact API in the CSP when the console lives at a configured address (no CORS cycle)',
+    () => {
+      // Act
+      const own = synth({ appBaseUrl: 'https://support.example.org/app' });
+      const policy = JSON.stringify(
+        Object.values(own.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig
+          .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy,
+      );
 
-    // Assess
-    expect(policy).not.toContain('*.execute-api');
-    expect(policy).toContain(own.stack.getLogicalId(own.stack.api.httpApi.node.defaultChild as CfnResource));
-    own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://support.example.org/app/callback'] });
-    own.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://support.example.org'] }) });
-  }, SYNTH_TIMEOUT);
+      // Assess
+      expect(policy).not.toContain('*.execute-api');
+      expect(policy).toContain(own.stack.getLogicalId(own.stack.api.httpApi.node.defaultChild as CfnResource));
+      own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://support.example.org/app/callback'] });
+      own.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://support.example.org'] }),
+      });
+    },
+    SYNTH_TIMEOUT,
+  );
 });

@@ -21,11 +21,15 @@ import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 /** Generous: the build machine is shared, and a synth with bundling can take minutes there. */
 const SYNTH_TIMEOUT = 420_000;
 /** The context `cdk synth` uses (feature flags and defaults), so the test synthesizes the same stack. */
-const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> }).context;
+const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
 /** A stand-in for the console's build (`web/dist`), so these tests need no `vite build`. */
 const consoleAssetDir = mkdtempSync(join(tmpdir(), 'support-access-console-'));
 mkdirSync(join(consoleAssetDir, 'assets'));
-writeFileSync(join(consoleAssetDir, 'index.html'), '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>');
+writeFileSync(
+  join(consoleAssetDir, 'index.html'),
+  '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>',
+);
 writeFileSync(join(consoleAssetDir, 'assets', 'index-abc123.js'), 'console.log("console")');
 cdkContext.consoleAssetDir = consoleAssetDir;
 afterAll(() => rmSync(consoleAssetDir, { recursive: true, force: true }));
@@ -34,7 +38,9 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown;
 const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 /** The project's functions: every Lambda function but CDK's own handler that copies the console's files into its bucket. */
 const ownFunctions = (template: Template) =>
-  Object.fromEntries(Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')));
+  Object.fromEntries(
+    Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !id.startsWith('CustomCDKBucketDeployment')),
+  );
 
 describe('SupportAccess stack', () => {
   let outdir: string;
@@ -42,8 +48,7 @@ describe('SupportAccess stack', () => {
   let template: Template;
   let synthError: unknown;
 
-  const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-    stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
   const functionsOf = () => [
     ...(Object.keys(groups) as Group[]).map((g) => ({ name: g, fn: stack.api.handlers[g] })),
     { name: 'expire', fn: stack.jobs.expire },
@@ -216,14 +221,23 @@ describe('SupportAccess stack', () => {
     // Prepare
     const code = bundlesOf().map(({ name, dir }) => ({ name, text: readFileSync(join(dir, 'index.mjs'), 'utf8') }));
     // The SDK's providers each log their name when asked; the default chain's ones must be absent.
-    const chain = ['credential-provider-node - defaultProvider', 'credential-provider-ini - fromIni', 'credential-provider-sso - fromSSO', 'credential-provider-process - fromProcess', 'credential-provider-web-identity - fromTokenFile', 'credential-provider-imds'];
+    const chain = [
+      'credential-provider-node - defaultProvider',
+      'credential-provider-ini - fromIni',
+      'credential-provider-sso - fromSSO',
+      'credential-provider-process - fromProcess',
+      'credential-provider-web-identity - fromTokenFile',
+      'credential-provider-imds',
+    ];
 
     // Act
     // The SDK's SigV4a/CRT error message (EventBridge's global endpoints: the publisher) quotes
     // `[require("@aws-sdk/signature-v4-crt");] or an ESM equivalent such as [import "…";]` as text;
     // it is no import. Without those quotes, any import, dynamic import or require of the SDK is one.
     const hint = /register the package by calling \[[^\]]*\] or an ESM equivalent such as \[[^\]]*\]/g;
-    const external = code.filter(({ text }) => /(from|import|require)\s*\(?\s*["']@aws-sdk\//.test(text.replace(hint, ''))).map((c) => c.name);
+    const external = code
+      .filter(({ text }) => /(from|import|require)\s*\(?\s*["']@aws-sdk\//.test(text.replace(hint, '')))
+      .map((c) => c.name);
     const withoutDynamo = code.filter(({ text }) => !text.includes('DynamoDB_20120810')).map((c) => c.name);
     const withoutEnvProvider = code.filter(({ text }) => !text.includes('credential-provider-env - fromEnv')).map((c) => c.name);
     const withChain = code.flatMap(({ name, text }) => chain.filter((c) => text.includes(c)).map((c) => `${name}: ${c}`));
@@ -244,7 +258,14 @@ describe('SupportAccess stack', () => {
     const b = bundlingDefaults;
 
     // Assess
-    expect(b).toMatchObject({ format: 'esm', minify: true, mainFields: ['module', 'main'], externalModules: [], sourceMap: true, sourcesContent: false });
+    expect(b).toMatchObject({
+      format: 'esm',
+      minify: true,
+      mainFields: ['module', 'main'],
+      externalModules: [],
+      sourceMap: true,
+      sourcesContent: false,
+    });
     expect(b.esbuildArgs).toEqual({ '--alias': `@aws-sdk/credential-provider-node=${LAMBDA_CREDENTIALS_MODULE}` });
     expect(existsSync(join(repoRoot, LAMBDA_CREDENTIALS_MODULE))).toBe(true);
   });
@@ -277,12 +298,18 @@ describe('SupportAccess stack', () => {
     const secretId = logicalId(stack.data.cursorSecret);
     const resources = template.toJSON().Resources;
     const reads = (fn: NodejsFunction) =>
-      statementsOf(fn).some((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${secretId}"`));
+      statementsOf(fn).some(
+        (s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${secretId}"`),
+      );
     const paging = (Object.keys(groups) as Group[]).filter((g) => routes.some((r) => r.group === g && 'query' in r && r.query));
 
     // Act
-    const readers = functionsOf().filter(({ fn }) => reads(fn)).map(({ name }) => name);
-    const withArn = functionsOf().filter(({ fn }) => resources[logicalId(fn)].Properties.Environment.Variables.CURSOR_SECRET_ARN).map(({ name }) => name);
+    const readers = functionsOf()
+      .filter(({ fn }) => reads(fn))
+      .map(({ name }) => name);
+    const withArn = functionsOf()
+      .filter(({ fn }) => resources[logicalId(fn)].Properties.Environment.Variables.CURSOR_SECRET_ARN)
+      .map(({ name }) => name);
 
     // Assess
     expect(readers.sort()).toEqual([...paging].sort());
@@ -299,10 +326,14 @@ describe('SupportAccess stack', () => {
     // Prepare
     const keyId = logicalId(stack.data.auditKey);
     const secretReads = (fn: NodejsFunction) =>
-      statementsOf(fn).filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`));
+      statementsOf(fn).filter(
+        (s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`),
+      );
 
     // Act
-    const readers = functionsOf().filter(({ fn }) => secretReads(fn).length > 0).map(({ name }) => name);
+    const readers = functionsOf()
+      .filter(({ fn }) => secretReads(fn).length > 0)
+      .map(({ name }) => name);
     const fns = template.toJSON().Resources;
 
     // Assess
@@ -312,16 +343,23 @@ describe('SupportAccess stack', () => {
       if (readers.includes(name)) expect(env.AUDIT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
       else expect(env).not.toHaveProperty('AUDIT_KEY_SECRET_ARN');
     }
-    template.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit hash chain') }), DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit hash chain') }),
+      DeletionPolicy: 'Retain',
+    });
   });
 
   it('lets every function that writes audit events, and verification, read the audit event key; no other', () => {
     // Prepare
     const keyId = logicalId(stack.data.eventKey);
     const secretReads = (fn: NodejsFunction) =>
-      statementsOf(fn).filter((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`));
+      statementsOf(fn).filter(
+        (s) => asArray(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(`"${keyId}"`),
+      );
     // Act
-    const readers = functionsOf().filter(({ fn }) => secretReads(fn).length > 0).map(({ name }) => name);
+    const readers = functionsOf()
+      .filter(({ fn }) => secretReads(fn).length > 0)
+      .map(({ name }) => name);
     const fns = template.toJSON().Resources;
     // Assess
     expect(readers.sort()).toEqual(['audit', 'expire', 'grants', 'requests', 'sessions', 'settings']);
@@ -330,13 +368,19 @@ describe('SupportAccess stack', () => {
       if (readers.includes(name)) expect(env.EVENT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
       else expect(env).not.toHaveProperty('EVENT_KEY_SECRET_ARN');
     }
-    template.hasResource('AWS::SecretsManager::Secret', { Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit events') }), DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ Description: Match.stringLikeRegexp('audit events') }),
+      DeletionPolicy: 'Retain',
+    });
   });
 
   it('grants table access by the mode of each group, and PartiQLSelect for the access check', () => {
     // Prepare
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-    const allowed = (fn: NodejsFunction) => statementsOf(fn).filter((s) => s.Effect === 'Allow').flatMap((s) => asArray(s.Action));
+    const allowed = (fn: NodejsFunction) =>
+      statementsOf(fn)
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => asArray(s.Action));
 
     // Act
     const byName = new Map(functionsOf().map(({ name, fn }) => [name, allowed(fn)]));
@@ -351,7 +395,9 @@ describe('SupportAccess stack', () => {
         expect(dynamo.filter((a) => writes.includes(a))).toEqual([]);
       }
       if (def.data === 'readwrite') {
-        expect(dynamo).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:PartiQLSelect']));
+        expect(dynamo).toEqual(
+          expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:PartiQLSelect']),
+        );
       }
       expect(actions.filter((a) => a.startsWith('ses:'))).toEqual([]);
     }
@@ -361,21 +407,34 @@ describe('SupportAccess stack', () => {
     // Prepare
     const tableId = logicalId(stack.data.table);
     const onTable = (s: Statement) => JSON.stringify(s.Resource).includes(`"${tableId}"`);
-    const allows = (fn: NodejsFunction, action: string) => statementsOf(fn).some((s) => s.Effect === 'Allow' && asArray(s.Action).includes(action));
-    const denies = (fn: NodejsFunction, action: string) => statementsOf(fn).some((s) => s.Effect === 'Deny' && onTable(s) && asArray(s.Action).includes(action));
+    const allows = (fn: NodejsFunction, action: string) =>
+      statementsOf(fn).some((s) => s.Effect === 'Allow' && asArray(s.Action).includes(action));
+    const denies = (fn: NodejsFunction, action: string) =>
+      statementsOf(fn).some((s) => s.Effect === 'Deny' && onTable(s) && asArray(s.Action).includes(action));
     const tableUsers = functionsOf().filter(({ fn }) => allows(fn, 'dynamodb:Query'));
 
     // Act
-    const deleters = functionsOf().filter(({ fn }) => allows(fn, 'dynamodb:DeleteItem')).map(({ name }) => name);
+    const deleters = functionsOf()
+      .filter(({ fn }) => allows(fn, 'dynamodb:DeleteItem'))
+      .map(({ name }) => name);
     const deniedDelete = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:DeleteItem')).map(({ name }) => name);
-    const bulk = functionsOf().filter(({ fn }) => ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLInsert'].some((a) => allows(fn, a)));
+    const bulk = functionsOf().filter(({ fn }) =>
+      ['dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:PartiQLDelete', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLInsert'].some((a) =>
+        allows(fn, a),
+      ),
+    );
     const bulkDenied = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:BatchWriteItem') && denies(fn, 'dynamodb:PartiQLDelete'));
 
     // Assess
     expect(deleters.sort()).toEqual(['expire', 'grants', 'settings']);
     expect([...deletingGroups].sort()).toEqual(['grants', 'settings']);
     // Every other function that touches the table is denied DeleteItem outright (a later grant cannot undo a Deny).
-    expect(deniedDelete.sort()).toEqual(tableUsers.map(({ name }) => name).filter((n) => !deleters.includes(n)).sort());
+    expect(deniedDelete.sort()).toEqual(
+      tableUsers
+        .map(({ name }) => name)
+        .filter((n) => !deleters.includes(n))
+        .sort(),
+    );
     expect(deniedDelete.sort()).toEqual(['access', 'audit', 'notifier', 'publisher', 'requests', 'sessions']);
     expect(bulk.map(({ name }) => name)).toEqual([]);
     expect(bulkDenied).toHaveLength(tableUsers.length);
@@ -448,13 +507,17 @@ describe('SupportAccess stack', () => {
     expect(readers.map((s) => s.name)).toEqual(['keys']);
     expect(kmsStatements(stack.api.handlers.keys)).toEqual([{ Effect: 'Allow', Action: 'kms:GetPublicKey', Resource: keyArn }]);
     const env = (fn: NodejsFunction) => template.findResources('AWS::Lambda::Function')[logicalId(fn)]!.Properties.Environment.Variables;
-    expect(env(stack.api.handlers.sessions)).toMatchObject({ SESSION_KEY_ARNS: keyArn, SESSION_TOKEN_AUDIENCE: 'support-access', SESSION_TOKEN_ISSUER: { 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] } });
+    expect(env(stack.api.handlers.sessions)).toMatchObject({
+      SESSION_KEY_ARNS: keyArn,
+      SESSION_TOKEN_AUDIENCE: 'support-access',
+      SESSION_TOKEN_ISSUER: { 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] },
+    });
     expect(env(stack.api.handlers.keys)).toMatchObject({ SESSION_KEY_ARNS: keyArn });
     // The API answers the JWKS without a token.
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/.well-known/jwks.json', AuthorizationType: 'NONE' });
   });
 
-  it('lets only the publisher put events, on the stack\'s bus only, fed new audit items by the stream with bisect, retries and an alarmed dead-letter queue', () => {
+  it("lets only the publisher put events, on the stack's bus only, fed new audit items by the stream with bisect, retries and an alarmed dead-letter queue", () => {
     // Prepare
     const busArn = stack.resolve(stack.enforcement.bus.eventBusArn);
 
@@ -474,7 +537,9 @@ describe('SupportAccess stack', () => {
       MaximumRetryAttempts: 10000,
       MaximumRecordAgeInSeconds: 86400,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack.enforcement.deadLetterQueue), 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { [attr.type]: { S: ['audit'] } } } }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { [attr.type]: { S: ['audit'] } } } }) }],
+      },
     });
   });
 
@@ -524,7 +589,9 @@ describe('SupportAccess stack', () => {
 
     // Act
     // The notifier's mapping (the event publisher has one of its own, tested with it).
-    const mappings = template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalId(stack.notifications.notifier) } } });
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping', {
+      Properties: { FunctionName: { Ref: logicalId(stack.notifications.notifier) } },
+    });
     const [mapping] = Object.values(mappings);
     const pattern = JSON.parse(mapping?.Properties.FilterCriteria.Filters[0].Pattern);
 
@@ -543,9 +610,7 @@ describe('SupportAccess stack', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
@@ -558,9 +623,11 @@ describe('SupportAccess stack', () => {
     const groupsInPool = template.findResources('AWS::Cognito::UserPoolGroup');
 
     // Assess
-    expect(Object.values(groupsInPool).map((g) => g.Properties.GroupName).sort()).toEqual(
-      ['support-agent', 'support-lead', 'tenant-admin', 'tenant-user'],
-    );
+    expect(
+      Object.values(groupsInPool)
+        .map((g) => g.Properties.GroupName)
+        .sort(),
+    ).toEqual(['support-agent', 'support-lead', 'tenant-admin', 'tenant-user']);
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       Schema: Match.arrayWith([Match.objectLike({ Name: 'tenantId', AttributeDataType: 'String', Mutable: false })]),
     });
@@ -575,7 +642,9 @@ describe('SupportAccess stack', () => {
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
       // No appBaseUrl in cdk.json: the deployed console's address (test/infra/console.test.ts).
-      CallbackURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app/callback']] }],
+      CallbackURLs: [
+        { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app/callback']] },
+      ],
       LogoutURLs: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.console!.distribution), 'DomainName'] }, '/app']] }],
       SupportedIdentityProviders: ['COGNITO'],
     });
@@ -638,13 +707,18 @@ describe('SupportAccess stack', () => {
 
     // Assess
     expect(writeRoutes.length).toBeGreaterThan(5);
-    expect(Object.keys(settings).sort()).toEqual(routes.filter((r) => r.method !== 'GET').map(routeKey).sort());
+    expect(Object.keys(settings).sort()).toEqual(
+      routes
+        .filter((r) => r.method !== 'GET')
+        .map(routeKey)
+        .sort(),
+    );
     for (const key of Object.keys(settings)) expect(settings[key], key).toEqual({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
     expect(settings['POST /v1/tenants/{tenantId}/access-requests']).toBeDefined();
     expect(settings['POST /v1/tenants/{tenantId}/access-requests/{requestId}/approve']).toBeDefined();
   });
 
-  it('encrypts every log group with the stack\'s log key and keeps logs for a year', () => {
+  it("encrypts every log group with the stack's log key and keeps logs for a year", () => {
     // Prepare
     const keyId = logicalId(stack.logKey);
 
@@ -682,7 +756,12 @@ describe('SupportAccess stack', () => {
 
     // Act
     const fns = functionsOf();
-    const queues = [stack.notifications.streamDeadLetterQueue, stack.notifications.scheduleDeadLetterQueue, stack.jobs.deadLetterQueue, stack.enforcement.deadLetterQueue];
+    const queues = [
+      stack.notifications.streamDeadLetterQueue,
+      stack.notifications.scheduleDeadLetterQueue,
+      stack.jobs.deadLetterQueue,
+      stack.enforcement.deadLetterQueue,
+    ];
 
     // Assess
     for (const { name, fn } of fns) {
@@ -708,7 +787,15 @@ describe('SupportAccess stack', () => {
 
     // Assess
     expect(outputs).toEqual(
-      expect.arrayContaining(['ApiUrl', 'TableName', 'UserPoolId', 'UserPoolClientId', 'SignInUrl', 'AlarmTopicArn', 'MailStreamDeadLetterQueueUrl']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'TableName',
+        'UserPoolId',
+        'UserPoolClientId',
+        'SignInUrl',
+        'AlarmTopicArn',
+        'MailStreamDeadLetterQueueUrl',
+      ]),
     );
   });
 });
@@ -719,7 +806,10 @@ describe('SupportAccess stack under the AWS Control Tower proactive controls', (
     // CDK asset bucket's ARN into a string that cdk-nag's acknowledgements must match), with the
     // optional web ACL so it is checked too (bundling is covered above and changes only asset hashes).
     const outdir = mkdtempSync(join(tmpdir(), 'support-access-guard-'));
-    const { app } = createApp({ outdir, context: { ...cdkContext, wafRateLimit: 300, 'aws:cdk:bundling-stacks': [] } }, { region: 'us-east-1' });
+    const { app } = createApp(
+      { outdir, context: { ...cdkContext, wafRateLimit: 300, 'aws:cdk:bundling-stacks': [] } },
+      { region: 'us-east-1' },
+    );
     let error: unknown;
 
     // Act
@@ -741,32 +831,36 @@ describe('SupportAccess stack under the AWS Control Tower proactive controls', (
 });
 
 describe('SupportAccess stack with an existing issuer', () => {
-  it('creates no user pool and points the authorizer at the given issuer and audience', () => {
-    // Prepare
-    const app = new App({
-      context: {
-        ...cdkContext,
-        jwtIssuer: 'https://login.example.com/',
-        jwtAudience: 'support-access-api,support-access-web',
-        appBaseUrl: 'https://console.example.com/app',
-        // Bundling is covered above; this synth only looks at auth.
-        'aws:cdk:bundling-stacks': [],
-      },
-    });
+  it(
+    'creates no user pool and points the authorizer at the given issuer and audience',
+    () => {
+      // Prepare
+      const app = new App({
+        context: {
+          ...cdkContext,
+          jwtIssuer: 'https://login.example.com/',
+          jwtAudience: 'support-access-api,support-access-web',
+          appBaseUrl: 'https://console.example.com/app',
+          // Bundling is covered above; this synth only looks at auth.
+          'aws:cdk:bundling-stacks': [],
+        },
+      });
 
-    // Act
-    const stack = new SupportAccessStack(app, 'SupportAccess');
-    const template = Template.fromStack(stack);
+      // Act
+      const stack = new SupportAccessStack(app, 'SupportAccess');
+      const template = Template.fromStack(stack);
 
-    // Assess
-    template.resourceCountIs('AWS::Cognito::UserPool', 0);
-    // The console signs in through the stack's own pool only: with another issuer it is not deployed.
-    template.resourceCountIs('AWS::CloudFront::Distribution', 0);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
-    });
-    expect(Object.keys(template.findOutputs('*'))).not.toContain('UserPoolId');
-  }, SYNTH_TIMEOUT);
+      // Assess
+      template.resourceCountIs('AWS::Cognito::UserPool', 0);
+      // The console signs in through the stack's own pool only: with another issuer it is not deployed.
+      template.resourceCountIs('AWS::CloudFront::Distribution', 0);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+        JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
+      });
+      expect(Object.keys(template.findOutputs('*'))).not.toContain('UserPoolId');
+    },
+    SYNTH_TIMEOUT,
+  );
 });
 
 describe('SupportAccess stack configuration', () => {
@@ -777,31 +871,38 @@ describe('SupportAccess stack configuration', () => {
     return { stack, template: Template.fromStack(stack) };
   };
 
-  it('sends as a domain identity, publishes its DKIM records, and allows the configured origins and alarm email', () => {
-    // Act
-    const { template } = synth({
-      mailFrom: 'no-reply@mail.example.org',
-      sesIdentity: 'example.org',
-      appBaseUrl: 'https://console.example.org/support',
-      corsOrigins: 'https://console.example.org, https://admin.example.org',
-      alarmEmail: 'ops@example.org',
-      authDomainPrefix: 'example-support',
-    });
+  it(
+    'sends as a domain identity, publishes its DKIM records, and allows the configured origins and alarm email',
+    () => {
+      // Act
+      const { template } = synth({
+        mailFrom: 'no-reply@mail.example.org',
+        sesIdentity: 'example.org',
+        appBaseUrl: 'https://console.example.org/support',
+        corsOrigins: 'https://console.example.org, https://admin.example.org',
+        alarmEmail: 'ops@example.org',
+        authDomainPrefix: 'example-support',
+      });
 
-    // Assess
-    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
-    expect(Object.keys(template.findOutputs('*'))).toEqual(expect.arrayContaining(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']));
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-      CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://console.example.org', 'https://admin.example.org'] }),
-    });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
-    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-support' });
-    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://console.example.org/support/callback'] });
-    const fns = Object.values(ownFunctions(template));
-    for (const fn of fns) {
-      expect(fn.Properties.Environment.Variables).toMatchObject({ MAIL_FROM: 'no-reply@mail.example.org', APP_BASE_URL: 'https://console.example.org/support' });
-    }
-  }, SYNTH_TIMEOUT);
+      // Assess
+      template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.org' });
+      expect(Object.keys(template.findOutputs('*'))).toEqual(expect.arrayContaining(['DkimRecord1', 'DkimRecord2', 'DkimRecord3']));
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://console.example.org', 'https://admin.example.org'] }),
+      });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
+      template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'example-support' });
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://console.example.org/support/callback'] });
+      const fns = Object.values(ownFunctions(template));
+      for (const fn of fns) {
+        expect(fn.Properties.Environment.Variables).toMatchObject({
+          MAIL_FROM: 'no-reply@mail.example.org',
+          APP_BASE_URL: 'https://console.example.org/support',
+        });
+      }
+    },
+    SYNTH_TIMEOUT,
+  );
 
   it.each([
     [{ mailFrom: 'not-an-address' }, /mailFrom.*not an email address/],
@@ -826,7 +927,10 @@ describe('SupportAccess stack configuration', () => {
     [{ routeThrottling: { SignIn: { rateLimit: 0, burstLimit: 2 } } }, /routeThrottling.*SignIn.*positive whole numbers/],
     [{ routeThrottling: '{not json' }, /routeThrottling.*must be an object/],
     [{ wafRateLimit: 5 }, /wafRateLimit.*between 10/],
-    [{ wafRateLimit: 100, jwtIssuer: 'https://login.example.com/', jwtAudience: 'a', appBaseUrl: 'https://console.example.com/app' }, /wafRateLimit.*jwtIssuer/],
+    [
+      { wafRateLimit: 100, jwtIssuer: 'https://login.example.com/', jwtAudience: 'a', appBaseUrl: 'https://console.example.com/app' },
+      /wafRateLimit.*jwtIssuer/,
+    ],
   ])('refuses %j with a message that names the setting', (context, message) => {
     // Act / Assess
     expect(() => synth(context)).toThrow(message);
@@ -839,7 +943,9 @@ describe('SupportAccess stack configuration', () => {
 
     // Assess
     for (const template of [fromList, fromString]) {
-      const apiFns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => String(f.Properties.Description).startsWith('support-access API'));
+      const apiFns = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+        String(f.Properties.Description).startsWith('support-access API'),
+      );
       expect(apiFns).toHaveLength(Object.keys(groups).length);
       for (const fn of apiFns) expect(fn.Properties.Environment.Variables.SUPPORT_EMAIL_DOMAINS).toBe('support.example.org,example.org');
     }
@@ -857,7 +963,11 @@ describe('SupportAccess stack configuration', () => {
 
   it('takes per-route throttles over the write-route defaults', () => {
     // Act
-    const { template } = synth({ writeRouteRateLimit: 4, writeRouteBurstLimit: 8, routeThrottling: '{"CreateAccessRequest":{"rateLimit":1,"burstLimit":2}}' });
+    const { template } = synth({
+      writeRouteRateLimit: 4,
+      writeRouteBurstLimit: 8,
+      routeThrottling: '{"CreateAccessRequest":{"rateLimit":1,"burstLimit":2}}',
+    });
 
     // Assess
     const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));

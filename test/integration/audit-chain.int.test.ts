@@ -21,10 +21,18 @@ beforeAll(async () => {
     onDynamoClient: (client) =>
       client.middlewareStack.add(
         (next) => async (args) => {
-          const input = args.input as { TransactItems?: Record<string, { Item?: Record<string, unknown>; Key?: Record<string, unknown>; ConditionExpression?: string }>[]; Item?: Record<string, unknown>; ConditionExpression?: string };
+          const input = args.input as {
+            TransactItems?: Record<
+              string,
+              { Item?: Record<string, unknown>; Key?: Record<string, unknown>; ConditionExpression?: string }
+            >[];
+            Item?: Record<string, unknown>;
+            ConditionExpression?: string;
+          };
           const isAudit = (x?: Record<string, unknown>) => JSON.stringify(x?.[attr.sk] ?? '').includes('AUDIT#');
           for (const t of input.TransactItems ?? []) {
-            for (const [op, w] of Object.entries(t)) if (isAudit(w.Item ?? w.Key)) auditWrites.push({ op, condition: w.ConditionExpression });
+            for (const [op, w] of Object.entries(t))
+              if (isAudit(w.Item ?? w.Key)) auditWrites.push({ op, condition: w.ConditionExpression });
           }
           if (isAudit(input.Item)) auditWrites.push({ op: 'PutItem', condition: input.ConditionExpression });
           return next(args);
@@ -60,7 +68,10 @@ describe('sealing', () => {
   it('links every event of a tenant, in order, and the verification says the chain is whole', async () => {
     // Prepare
     const p = await setupTenant(api);
-    await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'r', scope: { level: 'full' }, durationHours: 2 } });
+    await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+      as: p.admin,
+      body: { reason: 'r', scope: { level: 'full' }, durationHours: 2 },
+    });
     const before = await verify(p);
     // Act
     const job = await runJob();
@@ -117,7 +128,10 @@ describe('sealing', () => {
     // Prepare
     const p = await setupTenant(api);
     for (let i = 0; i < 3; i++) {
-      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 } });
+      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 },
+      });
     }
     const deps = { chain: api.stack.runtime.store, clock: api.stack.clock, key: 'local-only-audit-key' };
     // Act
@@ -223,12 +237,28 @@ describe('verification finds tampering', () => {
     const ga = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, a.eventId) }));
     const gb = await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, b.eventId) }));
     // Act: swap their chain positions
-    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, a.eventId), UpdateExpression: 'SET chain = :c', ExpressionAttributeValues: { ':c': gb.Item!.chain } }));
-    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, b.eventId), UpdateExpression: 'SET chain = :c', ExpressionAttributeValues: { ':c': ga.Item!.chain } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, a.eventId),
+        UpdateExpression: 'SET chain = :c',
+        ExpressionAttributeValues: { ':c': gb.Item!.chain },
+      }),
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, b.eventId),
+        UpdateExpression: 'SET chain = :c',
+        ExpressionAttributeValues: { ':c': ga.Item!.chain },
+      }),
+    );
     const result = await verify(p);
     // Assess
     expect(result.body.valid).toBe(false);
-    const altered = result.body.problems.filter((x: { problem: string }) => x.problem === 'altered').map((x: { eventId: string }) => x.eventId);
+    const altered = result.body.problems
+      .filter((x: { problem: string }) => x.problem === 'altered')
+      .map((x: { eventId: string }) => x.eventId);
     expect(altered.sort()).toEqual([a.eventId, b.eventId].sort());
   });
 
@@ -289,7 +319,7 @@ describe('verification finds tampering', () => {
     expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'forged', eventId, seq: result.body.head.seq })]);
   });
 
-  it("a MACed event copied to another tenant, or under another id, is reported: the MAC is bound to where it sits", async () => {
+  it('a MACed event copied to another tenant, or under another id, is reported: the MAC is bound to where it sits', async () => {
     // Prepare
     const { p, events } = await tenantWithHistory();
     const other = await setupTenant(api);
@@ -301,7 +331,12 @@ describe('verification finds tampering', () => {
     await doc.send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...unsealed, ...auditKey(other, source.eventId), ...keys.sealQueue(other.tenantId, at, source.eventId), tenantId: other.tenantId },
+        Item: {
+          ...unsealed,
+          ...auditKey(other, source.eventId),
+          ...keys.sealQueue(other.tenantId, at, source.eventId),
+          tenantId: other.tenantId,
+        },
       }),
     );
     await runJob();
@@ -316,7 +351,14 @@ describe('verification finds tampering', () => {
     const { p, events } = await tenantWithHistory();
     const target = events[0]!;
     // Act
-    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, target.eventId), UpdateExpression: 'REMOVE actor, #at', ExpressionAttributeNames: { '#at': 'at' } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, target.eventId),
+        UpdateExpression: 'REMOVE actor, #at',
+        ExpressionAttributeNames: { '#at': 'at' },
+      }),
+    );
     const result = await verify(p);
     // Assess
     expect(result.status).toBe(200);
@@ -328,7 +370,14 @@ describe('verification finds tampering', () => {
     const { p, events } = await tenantWithHistory();
     const target = events[1]!;
     // Act
-    await doc.send(new UpdateCommand({ TableName: tableName(), Key: auditKey(p, target.eventId), UpdateExpression: 'SET chain = :c', ExpressionAttributeValues: { ':c': 'trust me' } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: auditKey(p, target.eventId),
+        UpdateExpression: 'SET chain = :c',
+        ExpressionAttributeValues: { ':c': 'trust me' },
+      }),
+    );
     const result = await verify(p);
     // Assess: that event, and the position it held, now empty
     expect(result.status).toBe(200);
@@ -342,7 +391,14 @@ describe('verification finds tampering', () => {
     // Prepare
     const { p } = await tenantWithHistory();
     // Act
-    await doc.send(new UpdateCommand({ TableName: tableName(), Key: keys.chainHead(p.tenantId), UpdateExpression: 'SET seq = :s', ExpressionAttributeValues: { ':s': 1 } }));
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.chainHead(p.tenantId),
+        UpdateExpression: 'SET seq = :s',
+        ExpressionAttributeValues: { ':s': 1 },
+      }),
+    );
     const result = await verify(p);
     // Assess
     expect(result.body.problems).toEqual([expect.objectContaining({ problem: 'head-mismatch' })]);
@@ -369,7 +425,14 @@ describe('no overwrite of an audit event by the API', () => {
     const { p, events } = await tenantWithHistory();
     const target = events[0]!;
     const before = (await doc.send(new GetCommand({ TableName: tableName(), Key: auditKey(p, target.eventId) }))).Item!;
-    const rewrite = { eventId: target.eventId, at: before.at, actor: { id: 'system' as const }, action: 'grant.revoked' as const, targetId: 'x', details: {} };
+    const rewrite = {
+      eventId: target.eventId,
+      at: before.at,
+      actor: { id: 'system' as const },
+      action: 'grant.revoked' as const,
+      targetId: 'x',
+      details: {},
+    };
     // Act
     const attempt = api.stack.runtime.store.appendAudit(p.tenantId, { audit: [rewrite], outbox: [] });
     // Assess

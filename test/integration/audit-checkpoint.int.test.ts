@@ -22,13 +22,17 @@ beforeAll(async () => {
 afterAll(async () => api?.stop());
 
 const TableName = () => api.stack.tableName;
-const verify = (p: People, full = false) => api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify${full ? '?full=true' : ''}`, { as: p.admin });
+const verify = (p: People, full = false) =>
+  api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify${full ? '?full=true' : ''}`, { as: p.admin });
 const runJob = () => api.call('POST', '/_local/jobs/expire');
 const advance = (seconds: number) => api.call('POST', '/_local/clock', { body: { advanceSeconds: seconds } });
 
 /** A grant made and revoked, sealed: a few events. */
 async function someHistory(p: People, reason = 'history'): Promise<string> {
-  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason, scope: { level: 'read-only' }, durationHours: 1 } });
+  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+    as: p.admin,
+    body: { reason, scope: { level: 'read-only' }, durationHours: 1 },
+  });
   expect(g.status).toBe(201);
   await api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: p.agent, body: { reason: 'look' } });
   await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, { as: p.admin, body: {} });
@@ -46,9 +50,19 @@ describe('grants checked against their events', () => {
     // Prepare: a named grant extended twice, by both paths, then sealed
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
-    const g = await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'extend me', scope: { level: 'read-only' }, durationHours: 1, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+    const g = await api.call('POST', `${t}/grants`, {
+      as: p.admin,
+      body: {
+        reason: 'extend me',
+        scope: { level: 'read-only' },
+        durationHours: 1,
+        grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }],
+      },
+    });
     expect(g.status).toBe(201);
-    expect((await api.call('POST', `${t}/grants/${g.body.grantId}/extensions`, { as: p.admin, body: { hours: 1, reason: 'at once' } })).status).toBe(200);
+    expect(
+      (await api.call('POST', `${t}/grants/${g.body.grantId}/extensions`, { as: p.admin, body: { hours: 1, reason: 'at once' } })).status,
+    ).toBe(200);
     const asked = await api.call('POST', `${t}/grants/${g.body.grantId}/extensions`, { as: p.agent, body: { hours: 2, reason: 'asked' } });
     expect(asked.status).toBe(201);
     expect((await api.call('POST', `${t}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} })).status).toBe(200);
@@ -113,7 +127,8 @@ describe('verification from a checkpoint', () => {
     const full = await verify(p, true);
     // Assess: the incremental check names the new one only (the old one is before its checkpoint); the full one names both
     expect(incremental.body).toMatchObject({ valid: false, mode: 'incremental', saved: null });
-    const named = (r: typeof incremental) => r.body.problems.filter((x: { problem: string }) => x.problem === 'altered').map((x: { eventId: string }) => x.eventId);
+    const named = (r: typeof incremental) =>
+      r.body.problems.filter((x: { problem: string }) => x.problem === 'altered').map((x: { eventId: string }) => x.eventId);
     expect(named(incremental)).toEqual([newActivation.eventId]);
     expect(full.body).toMatchObject({ valid: false, mode: 'full', checkpoint: null });
     expect(named(full).sort()).toEqual([newActivation.eventId, oldActivation.eventId].sort());
@@ -126,7 +141,9 @@ describe('verification from a checkpoint', () => {
     const first = await verify(p);
     const stored = (await doc.send(new GetCommand({ TableName: TableName(), Key: keys.auditCheckpoint(p.tenantId) }))).Item!;
     // Act: the checkpoint moved past a stretch someone wants unchecked (same MAC, other position)
-    await doc.send(new PutCommand({ TableName: TableName(), Item: { ...stored, seq: stored.seq + 50, fromEventId: 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ' } }));
+    await doc.send(
+      new PutCommand({ TableName: TableName(), Item: { ...stored, seq: stored.seq + 50, fromEventId: 'ZZZZZZZZZZZZZZZZZZZZZZZZZZ' } }),
+    );
     const forged = await verify(p);
     // Assess
     expect(first.body.valid).toBe(true);
@@ -150,7 +167,15 @@ describe('verification from a checkpoint', () => {
     await doc.send(
       new PutCommand({
         TableName: TableName(),
-        Item: { ...keys.chainHead(p.tenantId), type: 'chain', tenantId: p.tenantId, seq: head.seq - 1, hash: prevItem.chain.hash, eventId: prev.eventId, sealedAt: head.sealedAt },
+        Item: {
+          ...keys.chainHead(p.tenantId),
+          type: 'chain',
+          tenantId: p.tenantId,
+          seq: head.seq - 1,
+          hash: prevItem.chain.hash,
+          eventId: prev.eventId,
+          sealedAt: head.sealedAt,
+        },
       }),
     );
     const result = await verify(p);
@@ -194,7 +219,12 @@ describe('grants against their events', () => {
     // Prepare: two grants, one untouched
     const p = await setupTenant(api);
     const mk = async (reason: string) =>
-      (await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason, scope: { level: 'full' }, durationHours: 1 } })).body;
+      (
+        await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+          as: p.admin,
+          body: { reason, scope: { level: 'full' }, durationHours: 1 },
+        })
+      ).body;
     const edited = await mk('edited');
     const untouched = await mk('untouched');
     const revoked = await mk('revoked');
@@ -214,7 +244,13 @@ describe('grants against their events', () => {
       }),
     );
     await doc.send(
-      new UpdateCommand({ TableName: TableName(), Key: keys.grant(p.tenantId, revoked.grantId), UpdateExpression: 'SET #s = :a', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':a': 'ACTIVE' } }),
+      new UpdateCommand({
+        TableName: TableName(),
+        Key: keys.grant(p.tenantId, revoked.grantId),
+        UpdateExpression: 'SET #s = :a',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':a': 'ACTIVE' },
+      }),
     );
     const result = await verify(p, true);
     // Assess
@@ -231,7 +267,12 @@ describe('grants against their events', () => {
   it('names a grant put into the table by hand, which no event activated', async () => {
     // Prepare
     const p = await setupTenant(api);
-    const real = (await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'real', scope: { level: 'full' }, durationHours: 1 } })).body;
+    const real = (
+      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: { reason: 'real', scope: { level: 'full' }, durationHours: 1 },
+      })
+    ).body;
     await runJob();
     expect((await verify(p)).body.valid).toBe(true);
     const item = (await doc.send(new GetCommand({ TableName: TableName(), Key: keys.grant(p.tenantId, real.grantId) }))).Item!;

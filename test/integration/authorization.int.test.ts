@@ -66,7 +66,13 @@ function tamper(token: string, edit: (claims: Record<string, unknown>) => Record
 }
 
 /** Claims that would make the bearer the world's tenant admin. */
-const adminClaims = (w: World) => ({ sub: w.p.admin.sub, email: w.p.admin.email, name: w.p.admin.name, 'cognito:groups': ['tenant-admin'], 'custom:tenantId': w.p.tenantId });
+const adminClaims = (w: World) => ({
+  sub: w.p.admin.sub,
+  email: w.p.admin.email,
+  name: w.p.admin.name,
+  'cognito:groups': ['tenant-admin'],
+  'custom:tenantId': w.p.tenantId,
+});
 
 const CALLERS: Caller[] = [
   { key: 'admin', label: 'tenant-admin', role: 'tenant-admin', ...as((w) => w.p.admin) },
@@ -107,14 +113,25 @@ const CALLERS: Caller[] = [
   { key: 'foreignAdmin', label: 'tenant-admin of another tenant', role: null, ...as((w) => w.p.foreignAdmin) },
   { key: 'foreignUser', label: 'tenant-user of another tenant', role: null, ...as((w) => w.foreignUser) },
   { key: 'foreignContact', label: "tenant-user of another tenant with a contact's email", role: null, ...as((w) => w.foreignContact) },
-  { key: 'unverified', label: 'the authorized contact with email_verified false', role: 'tenant-user', ...as((w) => ({ ...w.p.contact, emailVerified: false })) },
+  {
+    key: 'unverified',
+    label: 'the authorized contact with email_verified false',
+    role: 'tenant-user',
+    ...as((w) => ({ ...w.p.contact, emailVerified: false })),
+  },
   { key: 'adminSupport', label: 'tenant-admin of the tenant who is also a support-agent', role: 'tenant-admin', ...as(adminSupport) },
 ];
 
 /** One person holding both sides: a tenant admin of the world's tenant and a support agent. */
 function adminSupport(w: World): Who {
   const tag = w.p.tenantId.slice(-8);
-  return { sub: `adminsup-${tag}`, email: `adminsup@${w.p.tenantId}.test`, name: 'Ada Both', groups: ['tenant-admin', 'support-agent'], tenantId: w.p.tenantId };
+  return {
+    sub: `adminsup-${tag}`,
+    email: `adminsup@${w.p.tenantId}.test`,
+    name: 'Ada Both',
+    groups: ['tenant-admin', 'support-agent'],
+    tenantId: w.p.tenantId,
+  };
 }
 
 /**
@@ -198,7 +215,12 @@ const cases: Case[] = ALL.flatMap((route) =>
     } catch {
       e = { status: 0 };
     }
-    return { name: `${route.id} (${route.method} ${route.path}) as ${caller.label} → ${e.status || 'UNDECLARED'}${e.code ? ` ${e.code}` : ''}`, route, caller, ...e };
+    return {
+      name: `${route.id} (${route.method} ${route.path}) as ${caller.label} → ${e.status || 'UNDECLARED'}${e.code ? ` ${e.code}` : ''}`,
+      route,
+      caller,
+      ...e,
+    };
   }),
 );
 
@@ -273,8 +295,13 @@ describe('the authorization table itself', () => {
   it('lets somebody through on every route, and refuses every failed authentication on the protected ones', () => {
     for (const route of ALL) {
       const outcomes = COLUMNS.map((c) => expected(route, c).status);
-      expect(outcomes.some((s) => s < 400), route.id).toBe(true);
-      if (route.auth) for (const c of ['anonymous', 'expired', 'otherIssuer', 'tampered'] as const) expect(expected(route, c).status, `${route.id} ${c}`).toBe(401);
+      expect(
+        outcomes.some((s) => s < 400),
+        route.id,
+      ).toBe(true);
+      if (route.auth)
+        for (const c of ['anonymous', 'expired', 'otherIssuer', 'tampered'] as const)
+          expect(expected(route, c).status, `${route.id} ${c}`).toBe(401);
     }
   });
 
@@ -296,7 +323,7 @@ const qualifying = (route: RouteDef) => CALLERS.find((c) => expected(route, c.ke
 
 describe.concurrent("another tenant's objects", () => {
   it.each(OBJECT_ROUTES.map((r) => ({ name: r.id, route: r })))(
-    "$name: the caller who may act on its own tenant gets 404 for an id of another tenant, and neither tenant changes",
+    '$name: the caller who may act on its own tenant gets 404 for an id of another tenant, and neither tenant changes',
     async ({ route }) => {
       // Prepare: two tenants, each with a request, a grant and a session; the ids of `theirs` are
       // put in a path of `mine`, and mine in a path of theirs (support is of no tenant: both).
@@ -313,7 +340,10 @@ describe.concurrent("another tenant's objects", () => {
           // A tenant user calls their own tenant; support, of no tenant, calls both.
           if (caller.role?.startsWith('tenant') && w !== mine) return null;
           const body = validBody(route, caller.role, w);
-          return api.call(route.method, pathOf(route, w, ids(other)), { token: (await caller.token(w))!, ...(body !== undefined ? { body } : {}) });
+          return api.call(route.method, pathOf(route, w, ids(other)), {
+            token: (await caller.token(w))!,
+            ...(body !== undefined ? { body } : {}),
+          });
         }),
       );
       // Assess
@@ -327,38 +357,51 @@ describe('the order of the checks', () => {
   const authRoutes = ALL.filter((r) => r.auth);
   const tenantRoutes = authRoutes.filter(isTenantRoute);
 
-  it.each(authRoutes.map((r) => ({ name: r.id, route: r })))('$name: no token is 401 even for an absent tenant and a broken body', async ({ route }) => {
-    // Prepare
-    const path = route.path.replace(/\{\w+\}/g, 'no-such-thing');
-    // Act
-    const res = await api.call(route.method, path, route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'application/json' } });
-    // Assess
-    expectProblem(res, 401, 'UNAUTHENTICATED');
-  });
+  it.each(authRoutes.map((r) => ({ name: r.id, route: r })))(
+    '$name: no token is 401 even for an absent tenant and a broken body',
+    async ({ route }) => {
+      // Prepare
+      const path = route.path.replace(/\{\w+\}/g, 'no-such-thing');
+      // Act
+      const res = await api.call(
+        route.method,
+        path,
+        route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'application/json' } },
+      );
+      // Assess
+      expectProblem(res, 401, 'UNAUTHENTICATED');
+    },
+  );
 
-  it.each(tenantRoutes.map((r) => ({ name: r.id, route: r })))('$name: another tenant\'s admin gets 404 before any body check', async ({ route }) => {
-    // Prepare
-    const w = shared;
-    // Act
-    const res = await api.call(route.method, pathOf(route, w), {
-      as: w.p.foreignAdmin,
-      ...(route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'application/json' } }),
-    });
-    // Assess
-    expectProblem(res, 404, 'NOT_FOUND');
-  });
+  it.each(tenantRoutes.map((r) => ({ name: r.id, route: r })))(
+    "$name: another tenant's admin gets 404 before any body check",
+    async ({ route }) => {
+      // Prepare
+      const w = shared;
+      // Act
+      const res = await api.call(route.method, pathOf(route, w), {
+        as: w.p.foreignAdmin,
+        ...(route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'application/json' } }),
+      });
+      // Assess
+      expectProblem(res, 404, 'NOT_FOUND');
+    },
+  );
 
-  it.each(authRoutes.map((r) => ({ name: r.id, route: r })))('$name: a token without a role gets 403 before any body check', async ({ route }) => {
-    // Prepare
-    const w = shared;
-    // Act
-    const res = await api.call(route.method, pathOf(route, w), {
-      as: w.p.nobody,
-      ...(route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'text/plain' } }),
-    });
-    // Assess
-    expectProblem(res, 403, 'FORBIDDEN');
-  });
+  it.each(authRoutes.map((r) => ({ name: r.id, route: r })))(
+    '$name: a token without a role gets 403 before any body check',
+    async ({ route }) => {
+      // Prepare
+      const w = shared;
+      // Act
+      const res = await api.call(route.method, pathOf(route, w), {
+        as: w.p.nobody,
+        ...(route.method === 'GET' ? {} : { raw: '{not json', headers: { 'content-type': 'text/plain' } }),
+      });
+      // Assess
+      expectProblem(res, 403, 'FORBIDDEN');
+    },
+  );
 
   it('refuses every token the authorizer would refuse (forged, re-signed, unsigned, of another audience, expired, malformed) and a subject that is no id', async () => {
     // Prepare

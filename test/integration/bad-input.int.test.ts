@@ -44,7 +44,8 @@ interface Target {
 }
 
 /** A route whose two success statuses are for two callers (ExtendGrant), not two outcomes for one (PutContact: added or renamed). */
-const splitByCaller = (route: RouteDef) => Boolean(route.success.also) && route.roles.includes('tenant-admin') && route.roles.includes('support-lead');
+const splitByCaller = (route: RouteDef) =>
+  Boolean(route.success.also) && route.roles.includes('tenant-admin') && route.roles.includes('support-lead');
 /**
  * Every route that takes a body; CreateGrant once per role's body; a route with two success
  * statuses (ExtendGrant: a support lead asks, 201; a tenant admin extends at once, `also` 200)
@@ -58,7 +59,8 @@ const BODY_TARGETS: Target[] = ALL.filter((r) => r.body).flatMap((route): Target
       : [{ name: route.id, route, role: undefined }],
 );
 /** The success status the target's caller gets: a tenant admin gets the `also` status where there is one. */
-const successOf = (t: Target): number => (t.role === 'tenant-admin' && splitByCaller(t.route) ? t.route.success.also!.status : t.route.success.status);
+const successOf = (t: Target): number =>
+  t.role === 'tenant-admin' && splitByCaller(t.route) ? t.route.success.also!.status : t.route.success.status;
 
 type CallOpts = { body?: unknown; raw?: string; headers?: Record<string, string>; as?: Who; query?: string; path?: string };
 
@@ -77,7 +79,13 @@ const sharedWorld = (policy?: Record<string, unknown>) => {
  * Sends a bad request and asserts the problem and that the tenant is exactly as it was before.
  * Returns the answer for further checks.
  */
-async function refused(t: Target, status: number, code: string, opts: CallOpts | ((w: World) => CallOpts), policy?: Record<string, unknown>): Promise<Res> {
+async function refused(
+  t: Target,
+  status: number,
+  code: string,
+  opts: CallOpts | ((w: World) => CallOpts),
+  policy?: Record<string, unknown>,
+): Promise<Res> {
   // Prepare
   const w = await sharedWorld(policy);
   const o = typeof opts === 'function' ? opts(w) : opts;
@@ -96,14 +104,19 @@ async function refused(t: Target, status: number, code: string, opts: CallOpts |
 }
 
 /** A valid body of the route plus `extra`, for the target's role. */
-const withBody = (t: Target, extra: Record<string, unknown>) => (w: World): CallOpts => ({ body: { ...validBody(t.route, t.role ?? null, w), ...extra } });
+const withBody =
+  (t: Target, extra: Record<string, unknown>) =>
+  (w: World): CallOpts => ({ body: { ...validBody(t.route, t.role ?? null, w), ...extra } });
 
 describe.concurrent('every route that takes a body', () => {
   it.each(BODY_TARGETS)('$name: the valid body is accepted (the control of the cases below)', async (t) => {
     // Prepare
     const w = await prepareWorld(api);
     // Act
-    const res = await api.call(t.route.method, pathOf(t.route, w), { as: callerOf(t.route, w, t.role), body: validBody(t.route, t.role ?? null, w) });
+    const res = await api.call(t.route.method, pathOf(t.route, w), {
+      as: callerOf(t.route, w, t.role),
+      body: validBody(t.route, t.role ?? null, w),
+    });
     // Assess
     expect(res.status, JSON.stringify(res.body)).toBe(successOf(t));
   });
@@ -136,13 +149,19 @@ describe.concurrent('every route that takes a body', () => {
 
   it.each(BODY_TARGETS)('$name: a body in another media type is 415 UNSUPPORTED_MEDIA_TYPE', async (t) => {
     for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
-      await refused(t, 415, 'UNSUPPORTED_MEDIA_TYPE', (w) => ({ raw: JSON.stringify(validBody(t.route, t.role ?? null, w)), headers: { 'content-type': type } }));
+      await refused(t, 415, 'UNSUPPORTED_MEDIA_TYPE', (w) => ({
+        raw: JSON.stringify(validBody(t.route, t.role ?? null, w)),
+        headers: { 'content-type': type },
+      }));
     }
   });
 
   it.each(BODY_TARGETS)('$name: a body without a content-type is 415', async (t) => {
     // fetch labels a string body text/plain; an explicit empty type is "none".
-    await refused(t, 415, 'UNSUPPORTED_MEDIA_TYPE', (w) => ({ raw: JSON.stringify(validBody(t.route, t.role ?? null, w)), headers: { 'content-type': '' } }));
+    await refused(t, 415, 'UNSUPPORTED_MEDIA_TYPE', (w) => ({
+      raw: JSON.stringify(validBody(t.route, t.role ?? null, w)),
+      headers: { 'content-type': '' },
+    }));
   });
 
   it.each(BODY_TARGETS)('$name: a body of 16 KB + 1 byte is 413 PAYLOAD_TOO_LARGE, one of 16 KB is read', async (t) => {
@@ -152,7 +171,10 @@ describe.concurrent('every route that takes a body', () => {
     };
     await refused(t, 413, 'PAYLOAD_TOO_LARGE', (w) => ({ raw: sized(w, MAX_BODY + 1), headers: { 'content-type': 'application/json' } }));
     // At the limit the body is parsed, and the unknown `padding` is what is refused.
-    const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ raw: sized(w, MAX_BODY), headers: { 'content-type': 'application/json' } }));
+    const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({
+      raw: sized(w, MAX_BODY),
+      headers: { 'content-type': 'application/json' },
+    }));
     expect(errorPaths(res)).toContain('padding');
   });
 
@@ -172,19 +194,18 @@ describe.concurrent('every route that takes a body', () => {
   /** The routes whose body has a required field (for the others, no body is a valid body). */
   const needsBody = (t: Target) => !((t.role && t.route.bodyByRole?.[t.role]) || t.route.body)!.safeParse({}).success;
   it('knows which bodies have a required field', () => {
-    expect(BODY_TARGETS.filter((t) => !needsBody(t)).map((t) => t.route.id).sort()).toEqual(
-      ['ApproveAccessRequest', 'CancelAccessRequest', 'DenyAccessRequest', 'EndSession', 'RefreshSessionToken', 'RevokeGrant'],
-    );
+    expect(
+      BODY_TARGETS.filter((t) => !needsBody(t))
+        .map((t) => t.route.id)
+        .sort(),
+    ).toEqual(['ApproveAccessRequest', 'CancelAccessRequest', 'DenyAccessRequest', 'EndSession', 'RefreshSessionToken', 'RevokeGrant']);
   });
 
-  it.each(BODY_TARGETS.filter(needsBody))(
-    '$name: no body at all is 400 naming a required field',
-    async (t) => {
-      const res = await refused(t, 400, 'VALIDATION_FAILED', {});
-      expect(errorPaths(res).length).toBeGreaterThan(0);
-      expect(errorPaths(res)).not.toContain('');
-    },
-  );
+  it.each(BODY_TARGETS.filter(needsBody))('$name: no body at all is 400 naming a required field', async (t) => {
+    const res = await refused(t, 400, 'VALIDATION_FAILED', {});
+    expect(errorPaths(res).length).toBeGreaterThan(0);
+    expect(errorPaths(res)).not.toContain('');
+  });
 });
 
 // ---- bounds ---------------------------------------------------------------------------------------
@@ -214,7 +235,8 @@ const SIGN_IN = target('SignIn');
 const APPROVE = target('ApproveAccessRequest');
 const DENY = target('DenyAccessRequest');
 
-const grantees = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `agent-${i}`, email: `agent-${i}@vendor.test`, name: `Agent ${i}` }));
+const grantees = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: `agent-${i}`, email: `agent-${i}@vendor.test`, name: `Agent ${i}` }));
 const over = (t: Target, field: string, value: unknown, path = field): Bound => ({
   name: `${t.name}: ${field} = ${JSON.stringify(value)?.slice(0, 40)}${JSON.stringify(value)?.length > 40 ? '…' : ''}`,
   target: t,
@@ -224,7 +246,12 @@ const over = (t: Target, field: string, value: unknown, path = field): Bound => 
 
 const BOUNDS: Bound[] = [
   // An access request and both kinds of grant share ticketId, reason, durationHours and scope.
-  ...[REQUEST, LEAD_GRANT].flatMap((t) => [over(t, 'ticketId', ''), over(t, 'ticketId', '   '), over(t, 'ticketId', 'T'.repeat(65)), over(t, 'ticketId', 7)]),
+  ...[REQUEST, LEAD_GRANT].flatMap((t) => [
+    over(t, 'ticketId', ''),
+    over(t, 'ticketId', '   '),
+    over(t, 'ticketId', 'T'.repeat(65)),
+    over(t, 'ticketId', 7),
+  ]),
   over(ADMIN_GRANT, 'ticketId', 'T'.repeat(65)),
   ...[REQUEST, ADMIN_GRANT, LEAD_GRANT].flatMap((t) => [
     over(t, 'reason', ''),
@@ -238,7 +265,11 @@ const BOUNDS: Bound[] = [
     over(t, 'durationHours', '2'),
     // Over the default policy's 72 hours, and over a policy of 10 hours.
     over(t, 'durationHours', 73),
-    { ...over(t, 'durationHours', 11), name: `${t.name}: durationHours = 11 over a policy of maxDurationHours 10`, policy: { maxDurationHours: 10 } },
+    {
+      ...over(t, 'durationHours', 11),
+      name: `${t.name}: durationHours = 11 over a policy of maxDurationHours 10`,
+      policy: { maxDurationHours: 10 },
+    },
     over(t, 'scope', { level: 'admin' }, 'scope.level'),
     over(t, 'scope', { level: 'full', modules: ['billing', 'billing'] }, 'scope.modules'),
     over(t, 'scope', { level: 'full', modules: [] }, 'scope.modules'),
@@ -252,9 +283,21 @@ const BOUNDS: Bound[] = [
     over(t, 'grantees', [{ id: 'a1', email: 'not-an-email', name: 'A' }], 'grantees.0.email'),
   ]),
   // Standing access: refused by the default policy; never together with durationHours.
-  { ...over(ADMIN_GRANT, 'standing', true, 'standing'), name: 'CreateGrant (tenant-admin): standing while the policy forbids it', body: (w) => ({ ...validBody(ADMIN_GRANT.route, 'tenant-admin', w), durationHours: undefined, standing: true }) },
-  { ...over(ADMIN_GRANT, 'standing', true, 'standing'), name: 'CreateGrant (tenant-admin): standing and durationHours together', policy: { allowStandingAccess: true } },
-  { ...over(ADMIN_GRANT, 'standing', false, 'standing'), policy: { allowStandingAccess: true }, body: (w) => ({ ...validBody(ADMIN_GRANT.route, 'tenant-admin', w), durationHours: undefined, standing: false }) },
+  {
+    ...over(ADMIN_GRANT, 'standing', true, 'standing'),
+    name: 'CreateGrant (tenant-admin): standing while the policy forbids it',
+    body: (w) => ({ ...validBody(ADMIN_GRANT.route, 'tenant-admin', w), durationHours: undefined, standing: true }),
+  },
+  {
+    ...over(ADMIN_GRANT, 'standing', true, 'standing'),
+    name: 'CreateGrant (tenant-admin): standing and durationHours together',
+    policy: { allowStandingAccess: true },
+  },
+  {
+    ...over(ADMIN_GRANT, 'standing', false, 'standing'),
+    policy: { allowStandingAccess: true },
+    body: (w) => ({ ...validBody(ADMIN_GRANT.route, 'tenant-admin', w), durationHours: undefined, standing: false }),
+  },
   { ...over(ADMIN_GRANT, 'durationHours', undefined), name: 'CreateGrant (tenant-admin): neither durationHours nor standing' },
   over(LEAD_GRANT, 'approvedBy', 'not-an-email'),
   over(LEAD_GRANT, 'approvedBy', undefined),
@@ -278,8 +321,18 @@ const BOUNDS: Bound[] = [
   over(CONTACT, 'name', ''),
   over(CONTACT, 'name', '   '),
   over(CONTACT, 'name', 'n'.repeat(101)),
-  { ...over(CONTACT, 'name', 'Nina'), name: 'PutContact: a path email that is no email', path: 'path.email', params: { email: 'not-an-email' } },
-  { ...over(CONTACT, 'name', 'Nina'), name: 'PutContact: a path email of 255 characters', path: 'path.email', params: { email: `${'a'.repeat(248)}@x.test` } },
+  {
+    ...over(CONTACT, 'name', 'Nina'),
+    name: 'PutContact: a path email that is no email',
+    path: 'path.email',
+    params: { email: 'not-an-email' },
+  },
+  {
+    ...over(CONTACT, 'name', 'Nina'),
+    name: 'PutContact: a path email of 255 characters',
+    path: 'path.email',
+    params: { email: `${'a'.repeat(248)}@x.test` },
+  },
   // Grantees, revoke, sign-in and decisions.
   over(GRANTEE, 'email', 'agent3.vendor.test'),
   over(GRANTEE, 'id', 'has space'),
@@ -307,16 +360,26 @@ describe.concurrent('every bound, the tenant policy included', () => {
   });
 
   it.each([CONTACT, DEL_CONTACT])('$name: a path email that is no email → 400 naming path.email', async (t) => {
-    const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ path: pathOf(t.route, w, { email: 'nobody-at-all' }), ...(t.route.body ? { body: { name: 'Nina' } } : {}) }));
+    const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({
+      path: pathOf(t.route, w, { email: 'nobody-at-all' }),
+      ...(t.route.body ? { body: { name: 'Nina' } } : {}),
+    }));
     expect(errorPaths(res)).toContain('path.email');
   });
 
   it.each(
-    ALL.filter((r) => /\{(grantId|requestId|sessionId)\}/.test(r.path)).map((r) => ({ name: r.id, route: r, role: undefined as Role | undefined })),
+    ALL.filter((r) => /\{(grantId|requestId|sessionId)\}/.test(r.path)).map((r) => ({
+      name: r.id,
+      route: r,
+      role: undefined as Role | undefined,
+    })),
   )('$name: an id in the path with forbidden characters or over 128 characters → 400', async (t) => {
     const param = /\{(grantId|requestId|sessionId)\}/.exec(t.route.path)![1]!;
     for (const bad of ['bad id!', 'x'.repeat(129)]) {
-      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ path: pathOf(t.route, w, { [param]: bad }), ...(t.route.body ? { body: validBody(t.route, null, w) } : {}) }));
+      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({
+        path: pathOf(t.route, w, { [param]: bad }),
+        ...(t.route.body ? { body: validBody(t.route, null, w) } : {}),
+      }));
       expect(errorPaths(res)).toContain(`path.${param}`);
     }
   });
@@ -342,7 +405,10 @@ describe.concurrent('strings are trimmed', () => {
       as: w.p.agent,
       body: { ticketId: `  ${'T'.repeat(64)}  `, reason: ' x ', scope: { level: 'full', modules: [' billing '] }, durationHours: 1 },
     });
-    const contact = await api.call('PUT', `${t}/contacts/${encodeURIComponent(' New.Person@Example.TEST ')}`, { as: w.p.admin, body: { name: '  Nina  ' } });
+    const contact = await api.call('PUT', `${t}/contacts/${encodeURIComponent(' New.Person@Example.TEST ')}`, {
+      as: w.p.admin,
+      body: { name: '  Nina  ' },
+    });
     // Assess
     expect(req.status, JSON.stringify(req.body)).toBe(201);
     expect(req.body).toMatchObject({ ticketId: 'T'.repeat(64), reason: 'x', scope: { level: 'full', modules: ['billing'] } });
@@ -360,9 +426,18 @@ describe.concurrent('strings are trimmed', () => {
     const t = `/v1/tenants/${w.p.tenantId}`;
     // Act
     const answers = await Promise.all([
-      api.call('POST', `${t}/access-requests`, { as: w.p.agent, body: { ticketId: 'T', reason: 'r'.repeat(500), scope: { level: 'read-only' }, durationHours: 720 } }),
-      api.call('POST', `${t}/access-requests`, { as: w.p.agent, body: { ticketId: 'T', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 } }),
-      api.call('POST', `${t}/grants`, { as: w.p.admin, body: { reason: 'r'.repeat(500), scope: { level: 'read-only' }, durationHours: 720, grantees: grantees(20) } }),
+      api.call('POST', `${t}/access-requests`, {
+        as: w.p.agent,
+        body: { ticketId: 'T', reason: 'r'.repeat(500), scope: { level: 'read-only' }, durationHours: 720 },
+      }),
+      api.call('POST', `${t}/access-requests`, {
+        as: w.p.agent,
+        body: { ticketId: 'T', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      api.call('POST', `${t}/grants`, {
+        as: w.p.admin,
+        body: { reason: 'r'.repeat(500), scope: { level: 'read-only' }, durationHours: 720, grantees: grantees(20) },
+      }),
       api.call('POST', `${t}/grants`, {
         as: w.p.lead,
         body: { ticketId: 'T'.repeat(64), reason: 'r', scope: { level: 'read-only' }, durationHours: 1, approvedBy: w.p.contact.email },
@@ -397,14 +472,29 @@ const sharedRichWorlds = () => (richWorlds ??= Promise.all([richWorld(), richWor
 async function richWorld(): Promise<World> {
   const w = await prepareWorld(api);
   const t = `/v1/tenants/${w.p.tenantId}`;
-  await expectStatus(api.call('POST', `${t}/access-requests`, { as: w.p.agent, body: { ticketId: 'T-9', reason: 'again', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'request');
-  await expectStatus(api.call('POST', `${t}/grants`, { as: w.p.admin, body: { reason: 'again', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'grant');
+  await expectStatus(
+    api.call('POST', `${t}/access-requests`, {
+      as: w.p.agent,
+      body: { ticketId: 'T-9', reason: 'again', scope: { level: 'read-only' }, durationHours: 1 },
+    }),
+    201,
+    'request',
+  );
+  await expectStatus(
+    api.call('POST', `${t}/grants`, { as: w.p.admin, body: { reason: 'again', scope: { level: 'read-only' }, durationHours: 1 } }),
+    201,
+    'grant',
+  );
   await expectStatus(api.call('POST', `${t}/sessions`, { as: w.p.agent2, body: { reason: 'again' } }), 201, 'session');
   return w;
 }
 
 async function firstCursor(route: RouteDef, w: World, query = ''): Promise<string> {
-  const res = await expectStatus(api.call('GET', `${pathOf(route, w)}?limit=1${query}`, { as: listReader(route, w) }), 200, `${route.id} page 1`);
+  const res = await expectStatus(
+    api.call('GET', `${pathOf(route, w)}?limit=1${query}`, { as: listReader(route, w) }),
+    200,
+    `${route.id} page 1`,
+  );
   expect(res.body.items).toHaveLength(1);
   expect(typeof res.body.nextCursor).toBe('string');
   return res.body.nextCursor as string;
@@ -430,13 +520,14 @@ describe.concurrent('list parameters', () => {
     expect(errorPaths(res)).toContain(path);
   });
 
-  it.each(LISTS.filter((t) => (t.route.query as unknown as { shape: object }).shape && 'status' in (t.route.query as unknown as { shape: object }).shape))(
-    '$name?status=BOGUS → 400 naming query.status',
-    async (t) => {
-      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ query: '?status=BOGUS', as: listReader(t.route, w) }));
-      expect(errorPaths(res)).toContain('query.status');
-    },
-  );
+  it.each(
+    LISTS.filter(
+      (t) => (t.route.query as unknown as { shape: object }).shape && 'status' in (t.route.query as unknown as { shape: object }).shape,
+    ),
+  )('$name?status=BOGUS → 400 naming query.status', async (t) => {
+    const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ query: '?status=BOGUS', as: listReader(t.route, w) }));
+    expect(errorPaths(res)).toContain('query.status');
+  });
 
   it.each(
     ALL.filter((r) => r.auth && !isList(r)).map((r) => ({ name: `${r.method} ${r.id}`, route: r, role: undefined as Role | undefined })),
@@ -465,7 +556,8 @@ describe.concurrent('list parameters', () => {
     const w = await prepareWorld(api);
     // Act
     const answers = [];
-    for (const q of ['', '?full=true', '?full=false']) answers.push(await api.call('GET', `${pathOf(t.route, w)}${q}`, { as: listReader(t.route, w) }));
+    for (const q of ['', '?full=true', '?full=false'])
+      answers.push(await api.call('GET', `${pathOf(t.route, w)}${q}`, { as: listReader(t.route, w) }));
     // Assess
     for (const res of answers) {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -501,9 +593,13 @@ describe.concurrent('list parameters', () => {
     // Act
     const answers = await Promise.all(
       // `/v1/me/grants` has no tenant: the same caller's cursor from another world is the same list.
-      [`${flip(data)}.${mac}`, `${data}.${flip(mac)}`, `${data}.${mac}.x`, ...(t.route.path.includes('{tenantId}') ? [theirs] : []), elsewhere].map((c) =>
-        api.call('GET', `${pathOf(t.route, w)}?limit=1&cursor=${encodeURIComponent(c)}`, { as: reader }),
-      ),
+      [
+        `${flip(data)}.${mac}`,
+        `${data}.${flip(mac)}`,
+        `${data}.${mac}.x`,
+        ...(t.route.path.includes('{tenantId}') ? [theirs] : []),
+        elsewhere,
+      ].map((c) => api.call('GET', `${pathOf(t.route, w)}?limit=1&cursor=${encodeURIComponent(c)}`, { as: reader })),
     );
     // Assess
     for (const res of answers) {
@@ -522,7 +618,9 @@ describe.concurrent('list parameters', () => {
       const other = t.route.id === 'ListGrants' ? 'REVOKED' : 'APPROVED';
       const cursor = await firstCursor(t.route, w, `&status=${status}`);
       // Act
-      const res = await api.call('GET', `${pathOf(t.route, w)}?status=${other}&cursor=${encodeURIComponent(cursor)}`, { as: listReader(t.route, w) });
+      const res = await api.call('GET', `${pathOf(t.route, w)}?status=${other}&cursor=${encodeURIComponent(cursor)}`, {
+        as: listReader(t.route, w),
+      });
       // Assess
       expectProblem(res, 400, 'VALIDATION_FAILED');
     },
@@ -541,7 +639,11 @@ const effectOf = (route: RouteDef): { list: 'requests' | 'grants' | 'sessions'; 
       ? { list: 'grants', action: 'grant.activated' }
       : { list: 'sessions', action: 'session.started' };
 const idOf = (route: RouteDef, body: Record<string, string>) =>
-  route.id === 'CreateAccessRequest' || route.id === 'ExtendGrant' ? body.requestId : route.id === 'CreateGrant' ? body.grantId : body.sessionId;
+  route.id === 'CreateAccessRequest' || route.id === 'ExtendGrant'
+    ? body.requestId
+    : route.id === 'CreateGrant'
+      ? body.grantId
+      : body.sessionId;
 
 /**
  * How many messages the tenant's contacts hold once delivery has settled. The tests of this file
@@ -563,9 +665,17 @@ async function mailCount(w: World): Promise<number> {
 
 describe.concurrent('Idempotency-Key', () => {
   it('covers the four creating routes (ExtendGrant creates an extension request)', () => {
-    expect(IDEMPOTENT.map((t) => t.route.id).sort()).toEqual(['CreateAccessRequest', 'CreateGrant', 'CreateGrant', 'ExtendGrant', 'SignIn']);
+    expect(IDEMPOTENT.map((t) => t.route.id).sort()).toEqual([
+      'CreateAccessRequest',
+      'CreateGrant',
+      'CreateGrant',
+      'ExtendGrant',
+      'SignIn',
+    ]);
     // Every idempotent route is covered: the ones that answer 200 to some caller too.
-    expect(new Set(BODY_TARGETS.filter((t) => t.route.idempotent).map((t) => t.route.id))).toEqual(new Set(IDEMPOTENT.map((t) => t.route.id)));
+    expect(new Set(BODY_TARGETS.filter((t) => t.route.idempotent).map((t) => t.route.id))).toEqual(
+      new Set(IDEMPOTENT.map((t) => t.route.id)),
+    );
   });
 
   it("ExtendGrant as a tenant admin: the same key and body replays the 200, the grant's end moves once", async () => {
@@ -574,7 +684,8 @@ describe.concurrent('Idempotency-Key', () => {
     const route = byId('ExtendGrant');
     const body = validBody(route, 'tenant-admin', w)!;
     const headers = { 'idempotency-key': 'extend-once' };
-    const grantOf = async () => (await expectStatus(api.call('GET', `/v1/tenants/${w.p.tenantId}/grants/${w.grantId}`, { as: w.p.admin }), 200, 'grant')).body;
+    const grantOf = async () =>
+      (await expectStatus(api.call('GET', `/v1/tenants/${w.p.tenantId}/grants/${w.grantId}`, { as: w.p.admin }), 200, 'grant')).body;
     const before = await grantOf();
     // Act
     const first = await api.call('POST', pathOf(route, w), { as: w.p.admin, body, headers });
@@ -594,7 +705,10 @@ describe.concurrent('Idempotency-Key', () => {
 
   it.each(IDEMPOTENT)('$name: a key of 256 characters, or with a space or a non-ASCII character, → 400', async (t) => {
     for (const key of ['k'.repeat(256), 'two words', 'clé']) {
-      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ body: validBody(t.route, t.role ?? null, w), headers: { 'idempotency-key': key } }));
+      const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({
+        body: validBody(t.route, t.role ?? null, w),
+        headers: { 'idempotency-key': key },
+      }));
       expect(errorPaths(res)).toContain('header.idempotency-key');
     }
   });
@@ -613,8 +727,15 @@ describe.concurrent('Idempotency-Key', () => {
     const afterFirst = await tenantState(api, w.p);
     const mailAfterFirst = await mailCount(w);
     // The same body with its fields in another order and other spacing is the same body.
-    const reordered = `{ ${Object.entries(body).reverse().map(([k, v]) => `${JSON.stringify(k)} : ${JSON.stringify(v)}`).join(' ,\n ')} }`;
-    const again = await api.call(t.route.method, pathOf(t.route, w), { as: who, raw: reordered, headers: { 'idempotency-key': key, 'content-type': 'application/json' } });
+    const reordered = `{ ${Object.entries(body)
+      .reverse()
+      .map(([k, v]) => `${JSON.stringify(k)} : ${JSON.stringify(v)}`)
+      .join(' ,\n ')} }`;
+    const again = await api.call(t.route.method, pathOf(t.route, w), {
+      as: who,
+      raw: reordered,
+      headers: { 'idempotency-key': key, 'content-type': 'application/json' },
+    });
     const third = await api.call(t.route.method, pathOf(t.route, w), { as: who, body, headers: { 'idempotency-key': key } });
     // Assess
     expect(first.status, JSON.stringify(first.body)).toBe(201);
@@ -649,7 +770,11 @@ describe.concurrent('Idempotency-Key', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const before = await tenantState(api, w.p);
     // Act
-    const res = await api.call(t.route.method, pathOf(t.route, w), { as: who, body: { ...body, reason: `${body.reason as string}, and more` }, headers: { 'idempotency-key': 'key-1' } });
+    const res = await api.call(t.route.method, pathOf(t.route, w), {
+      as: who,
+      body: { ...body, reason: `${body.reason as string}, and more` },
+      headers: { 'idempotency-key': 'key-1' },
+    });
     // Assess
     expectProblem(res, 422, 'IDEMPOTENCY_KEY_REUSED');
     expect(await tenantState(api, w.p)).toEqual(before);

@@ -30,7 +30,15 @@ const get = (path: string) => fetch(`${api.url}${path}`, { redirect: 'manual' })
 
 describe('GET /app', () => {
   it('answers every console address (the emails link to them) with index.html', async () => {
-    for (const path of ['/app/', '/app/sign-in', '/app/tenants/acme', '/app/tenants/acme/requests/01KREQ', '/app/tenants/acme/grants/g1', '/app/tenants/acme/sessions', '/app/support']) {
+    for (const path of [
+      '/app/',
+      '/app/sign-in',
+      '/app/tenants/acme',
+      '/app/tenants/acme/requests/01KREQ',
+      '/app/tenants/acme/grants/g1',
+      '/app/tenants/acme/sessions',
+      '/app/support',
+    ]) {
       // Act
       const res = await get(path);
       // Assess
@@ -70,7 +78,11 @@ describe('GET /app', () => {
   });
 
   it('never serves a file outside its directory', async () => {
-    for (const path of ['/app/..%2foutside-console.txt', '/app/assets/..%2f..%2foutside-console.txt', '/app/%2e%2e%2F%2e%2e%2Fpackage.json']) {
+    for (const path of [
+      '/app/..%2foutside-console.txt',
+      '/app/assets/..%2f..%2foutside-console.txt',
+      '/app/%2e%2e%2F%2e%2e%2Fpackage.json',
+    ]) {
       // Act
       const res = await get(path);
       const body = await res.text();

@@ -49,12 +49,25 @@ describe('every state change is published', () => {
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
     // Act
-    const g = (await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'read-only' }, durationHours: 1, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } })).body;
+    const g = (
+      await api.call('POST', `${t}/grants`, {
+        as: p.admin,
+        body: {
+          reason: 'export',
+          scope: { level: 'read-only' },
+          durationHours: 1,
+          grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }],
+        },
+      })
+    ).body;
     const s = (await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: 'look' } })).body;
     expect((await api.call('POST', `${t}/sessions`, { as: p.agent2, body: { reason: 'me too' } })).status).toBe(403);
     const revoked = (await api.call('POST', `${t}/grants/${g.grantId}/revoke`, { as: p.admin, body: { reason: 'done' } })).body;
     // Assess: what the tenant's audit trail records, published once each (the denial by the timer)
-    const audit = (await api.call('GET', `${t}/audit-events?limit=100`, { as: p.admin })).body.items as { eventId: string; action: string }[];
+    const audit = (await api.call('GET', `${t}/audit-events?limit=100`, { as: p.admin })).body.items as {
+      eventId: string;
+      action: string;
+    }[];
     const published = audit.filter((a) => !a.action.startsWith('contact.') && !a.action.startsWith('policy.'));
     const events = await eventually(async () => {
       const e = await eventsOf(p.tenantId);
@@ -80,21 +93,28 @@ describe('every state change is published', () => {
     // Prepare
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
-    const g = (await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })).body;
+    const g = (
+      await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })
+    ).body;
     await api.call('POST', `${t}/grants/${g.grantId}/revoke`, { as: p.admin, body: {} });
     await eventually(async () => expect(await eventsOf(p.tenantId)).toHaveLength(2));
     // Act
     expect((await api.call('POST', `${t}/grants/${g.grantId}/revoke`, { as: p.admin, body: {} })).status).toBe(409);
-    expect((await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'x', scope: { level: 'everything' }, durationHours: 1 } })).status).toBe(400);
+    expect(
+      (await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'x', scope: { level: 'everything' }, durationHours: 1 } }))
+        .status,
+    ).toBe(400);
     await api.stack.publishEvents();
     // Assess
     expect((await eventsOf(p.tenantId)).map((e) => e['detail-type'])).toEqual(['Grant Activated', 'Grant Revoked']);
   });
 
-  it('publishes the expiry job\'s changes', async () => {
+  it("publishes the expiry job's changes", async () => {
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
-    const g = (await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })).body;
+    const g = (
+      await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })
+    ).body;
     await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: 'look' } });
     await api.advance(3600);
     await api.call('POST', '/_local/jobs/expire');
@@ -111,32 +131,54 @@ describe('when EventBridge fails for a while', () => {
     const t = `/v1/tenants/${p.tenantId}`;
     outage.failNext = 7;
     // Act: changes while the bus is down
-    const g = (await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })).body;
+    const g = (
+      await api.call('POST', `${t}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })
+    ).body;
     await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: 'look' } });
     await api.call('POST', `${t}/grants/${g.grantId}/revoke`, { as: p.admin, body: {} });
     // Assess: once it is back, all four are there; a redelivery repeats an eventId, never invents one
     const events = await eventually(async () => {
       const e = await eventsOf(p.tenantId);
-      expect(new Set(e.map((x) => x['detail-type']))).toEqual(new Set(['Grant Activated', 'Session Started', 'Grant Revoked', 'Session Ended']));
+      expect(new Set(e.map((x) => x['detail-type']))).toEqual(
+        new Set(['Grant Activated', 'Session Started', 'Grant Revoked', 'Session Ended']),
+      );
       return e;
     }, 10_000);
     expect(outage.failNext).toBe(0);
-    const audit = (await api.call('GET', `${t}/audit-events?limit=100`, { as: p.admin })).body.items as { eventId: string; action: string }[];
-    expect(new Set(events.map((e) => e.detail.eventId))).toEqual(new Set(audit.filter((a) => !a.action.startsWith('contact.')).map((a) => a.eventId)));
+    const audit = (await api.call('GET', `${t}/audit-events?limit=100`, { as: p.admin })).body.items as {
+      eventId: string;
+      action: string;
+    }[];
+    expect(new Set(events.map((e) => e.detail.eventId))).toEqual(
+      new Set(audit.filter((a) => !a.action.startsWith('contact.')).map((a) => a.eventId)),
+    );
   });
 
   it('the publisher reports the records it could not publish, so the stream mapping retries them and then dead-letters them', async () => {
     // Prepare: an audit item as the stream carries it
     const p = await setupTenant(api);
-    const g = (await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 } })).body;
-    const audit = (await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin })).body.items.find((a: any) => a.action === 'grant.activated');
+    const g = (
+      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: { reason: 'export', scope: { level: 'full' }, durationHours: 1 },
+      })
+    ).body;
+    const audit = (await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin })).body.items.find(
+      (a: any) => a.action === 'grant.activated',
+    );
     const record = {
       eventName: 'INSERT',
       dynamodb: {
         SequenceNumber: '42',
         NewImage: {
-          type: { S: 'audit' }, tenantId: { S: p.tenantId }, eventId: { S: audit.eventId }, at: { S: audit.at }, action: { S: 'grant.activated' }, targetId: { S: g.grantId },
-          actor: { M: { id: { S: p.admin.sub }, email: { S: p.admin.email }, name: { S: p.admin.name } } }, details: { M: {} },
+          type: { S: 'audit' },
+          tenantId: { S: p.tenantId },
+          eventId: { S: audit.eventId },
+          at: { S: audit.at },
+          action: { S: 'grant.activated' },
+          targetId: { S: g.grantId },
+          actor: { M: { id: { S: p.admin.sub }, email: { S: p.admin.email }, name: { S: p.admin.name } } },
+          details: { M: {} },
         },
       },
     } as unknown as DynamoDBStreamEvent['Records'][number];

@@ -26,7 +26,8 @@ const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
 const logError = console.error.bind(console);
 beforeAll(async () => {
   vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (!args.some((a) => String(a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)).includes('(injected)'))) logError(...args);
+    if (!args.some((a) => String(a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)).includes('(injected)')))
+      logError(...args);
   });
   api = await startTestApi({ onDynamoClient: faults.attach, wrapMailer: mailer.wrap });
 });
@@ -44,25 +45,77 @@ const grantBody = { reason: 'faults', scope: { level: 'read-only' }, durationHou
 async function world() {
   const p = await setupTenant(api);
   const t = `/v1/tenants/${p.tenantId}`;
-  const grant = await api.call('POST', `${t}/grants`, { as: p.admin, body: { ...grantBody, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+  const grant = await api.call('POST', `${t}/grants`, {
+    as: p.admin,
+    body: { ...grantBody, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] },
+  });
   expect(grant.status).toBe(201);
   const session = await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: 'look' } });
   expect(session.status).toBe(201);
-  const request = await api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: 'T-F', reason: 'faults', scope: { level: 'read-only' }, durationHours: 1 } });
+  const request = await api.call('POST', `${t}/access-requests`, {
+    as: p.agent,
+    body: { ticketId: 'T-F', reason: 'faults', scope: { level: 'read-only' }, durationHours: 1 },
+  });
   expect(request.status).toBe(201);
-  return { p, t, grantId: grant.body.grantId as string, sessionId: session.body.sessionId as string, requestId: request.body.requestId as string };
+  return {
+    p,
+    t,
+    grantId: grant.body.grantId as string,
+    sessionId: session.body.sessionId as string,
+    requestId: request.body.requestId as string,
+  };
 }
 type World = Awaited<ReturnType<typeof world>>;
 
 /** The writes of the contract that change state through one transaction, with a valid call each. */
 const WRITES: { name: string; call: (w: World) => Promise<Res>; status: number; action: string }[] = [
-  { name: 'CreateGrant', status: 201, action: 'grant.activated', call: (w) => api.call('POST', `${w.t}/grants`, { as: w.p.admin, body: grantBody, headers: { 'idempotency-key': 'fault-1' } }) },
-  { name: 'RevokeGrant', status: 200, action: 'grant.revoked', call: (w) => api.call('POST', `${w.t}/grants/${w.grantId}/revoke`, { as: w.p.admin, body: {} }) },
-  { name: 'ApproveAccessRequest', status: 200, action: 'request.approved', call: (w) => api.call('POST', `${w.t}/access-requests/${w.requestId}/approve`, { as: w.p.contact, body: {} }) },
-  { name: 'SignIn', status: 201, action: 'session.started', call: (w) => api.call('POST', `${w.t}/sessions`, { as: w.p.agent, body: { reason: 'again' }, headers: { 'idempotency-key': 'fault-2' } }) },
-  { name: 'AddGrantee', status: 200, action: 'grant.grantee_added', call: (w) => api.call('POST', `${w.t}/grants/${w.grantId}/grantees`, { as: w.p.lead, body: { id: 'extra-1', email: 'extra-1@vendor.test', name: 'Extra' } }) },
-  { name: 'EndSession', status: 200, action: 'session.ended', call: (w) => api.call('POST', `${w.t}/sessions/${w.sessionId}/end`, { as: w.p.agent, body: {} }) },
-  { name: 'DeleteContact', status: 204, action: 'contact.removed', call: (w) => api.call('DELETE', `${w.t}/contacts/${encodeURIComponent(w.p.contact.email)}`, { as: w.p.admin }) },
+  {
+    name: 'CreateGrant',
+    status: 201,
+    action: 'grant.activated',
+    call: (w) => api.call('POST', `${w.t}/grants`, { as: w.p.admin, body: grantBody, headers: { 'idempotency-key': 'fault-1' } }),
+  },
+  {
+    name: 'RevokeGrant',
+    status: 200,
+    action: 'grant.revoked',
+    call: (w) => api.call('POST', `${w.t}/grants/${w.grantId}/revoke`, { as: w.p.admin, body: {} }),
+  },
+  {
+    name: 'ApproveAccessRequest',
+    status: 200,
+    action: 'request.approved',
+    call: (w) => api.call('POST', `${w.t}/access-requests/${w.requestId}/approve`, { as: w.p.contact, body: {} }),
+  },
+  {
+    name: 'SignIn',
+    status: 201,
+    action: 'session.started',
+    call: (w) =>
+      api.call('POST', `${w.t}/sessions`, { as: w.p.agent, body: { reason: 'again' }, headers: { 'idempotency-key': 'fault-2' } }),
+  },
+  {
+    name: 'AddGrantee',
+    status: 200,
+    action: 'grant.grantee_added',
+    call: (w) =>
+      api.call('POST', `${w.t}/grants/${w.grantId}/grantees`, {
+        as: w.p.lead,
+        body: { id: 'extra-1', email: 'extra-1@vendor.test', name: 'Extra' },
+      }),
+  },
+  {
+    name: 'EndSession',
+    status: 200,
+    action: 'session.ended',
+    call: (w) => api.call('POST', `${w.t}/sessions/${w.sessionId}/end`, { as: w.p.agent, body: {} }),
+  },
+  {
+    name: 'DeleteContact',
+    status: 204,
+    action: 'contact.removed',
+    call: (w) => api.call('DELETE', `${w.t}/contacts/${encodeURIComponent(w.p.contact.email)}`, { as: w.p.admin }),
+  },
 ];
 
 /** A 500 problem that names no internal detail (the cause is in the log, with the request id). */
@@ -83,12 +136,25 @@ describe('the expiry job dying half-way', () => {
     const GRANTS = 8;
     const REQUESTS = 4;
     for (let i = 0; i < GRANTS; i++) {
-      const g = await api.call('POST', `${t}/grants`, { as: p.admin, body: { ...grantBody, reason: `job ${i}`, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] } });
+      const g = await api.call('POST', `${t}/grants`, {
+        as: p.admin,
+        body: { ...grantBody, reason: `job ${i}`, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] },
+      });
       expect(g.status).toBe(201);
-      if (i % 2 === 0) expect((await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: `s${i}`, grantId: g.body.grantId } })).status).toBe(201);
+      if (i % 2 === 0)
+        expect((await api.call('POST', `${t}/sessions`, { as: p.agent, body: { reason: `s${i}`, grantId: g.body.grantId } })).status).toBe(
+          201,
+        );
     }
     for (let i = 0; i < REQUESTS; i++) {
-      expect((await api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: `J-${i}`, reason: 'job', scope: { level: 'read-only' }, durationHours: 1 } })).status).toBe(201);
+      expect(
+        (
+          await api.call('POST', `${t}/access-requests`, {
+            as: p.agent,
+            body: { ticketId: `J-${i}`, reason: 'job', scope: { level: 'read-only' }, durationHours: 1 },
+          })
+        ).status,
+      ).toBe(201);
     }
     await api.stack.deliver();
     await api.advance(3601);
@@ -108,7 +174,8 @@ describe('the expiry job dying half-way', () => {
     // Assess: the first run stopped part-way, with everything it did whole.
     expect(first.status).toBe(500);
     expectProblem(first, 500, 'INTERNAL');
-    const ended = (s: typeof half) => s.grants.filter((g) => g.status === 'EXPIRED').length + s.requests.filter((r) => r.status === 'EXPIRED').length;
+    const ended = (s: typeof half) =>
+      s.grants.filter((g) => g.status === 'EXPIRED').length + s.requests.filter((r) => r.status === 'EXPIRED').length;
     expect(ended(half)).toBe(5);
     expect(rule.failed).toBeGreaterThan(0);
     expectConsistent(half);
@@ -136,7 +203,10 @@ describe('the expiry job dying half-way', () => {
     for (let i = 0; i < 60; i += 10) {
       const batch = await Promise.all(
         Array.from({ length: 10 }, (_, j) =>
-          api.call('POST', `${t}/sessions`, { as: { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` }, body: { reason: `s${i + j}`, grantId: g.body.grantId } }),
+          api.call('POST', `${t}/sessions`, {
+            as: { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` },
+            body: { reason: `s${i + j}`, grantId: g.body.grantId },
+          }),
         ),
       );
       for (const r of batch) expect(r.status, JSON.stringify(r.body)).toBe(201);
@@ -161,7 +231,7 @@ describe('the expiry job dying half-way', () => {
   });
 });
 
-describe('DynamoDB refusing a write (throttled, timed out, cancelled), past the SDK\'s retries', () => {
+describe("DynamoDB refusing a write (throttled, timed out, cancelled), past the SDK's retries", () => {
   const FAILURES: [string, FaultRule['error']][] = [
     ['ThrottlingException', throttled],
     ['ProvisionedThroughputExceededException', overProvisioned],
@@ -171,7 +241,11 @@ describe('DynamoDB refusing a write (throttled, timed out, cancelled), past the 
   // Every failure on the grant's two transitions; every other write with a cancelled transaction
   // (where a wrong mapping would answer 409 or 404) and one of the others, in turn.
   const cases = WRITES.flatMap((w, i) =>
-    (['CreateGrant', 'RevokeGrant'].includes(w.name) ? FAILURES : [FAILURES[3]!, FAILURES[i % 3]!]).map(([fault, error]) => ({ name: `${w.name}, ${fault}`, write: w, error })),
+    (['CreateGrant', 'RevokeGrant'].includes(w.name) ? FAILURES : [FAILURES[3]!, FAILURES[i % 3]!]).map(([fault, error]) => ({
+      name: `${w.name}, ${fault}`,
+      write: w,
+      error,
+    })),
   );
 
   it.each(cases)('$name: 500 INTERNAL, nothing written; then the same call succeeds once', async ({ write, error }) => {
@@ -190,7 +264,9 @@ describe('DynamoDB refusing a write (throttled, timed out, cancelled), past the 
     // Nothing of the change; its Idempotency-Key claim is left released (marked, not deleted: the
     // function holds no DeleteItem), inert until TTL removes it.
     const released = afterFailure.all.filter((i) => i.type === 'idempotency' && !before.all.some((b) => b.SK === i.SK));
-    expect(released.map((i) => [i.status, i.expiresAt])).toEqual(write.name === 'CreateGrant' || write.name === 'SignIn' ? [['RELEASED', 0]] : []);
+    expect(released.map((i) => [i.status, i.expiresAt])).toEqual(
+      write.name === 'CreateGrant' || write.name === 'SignIn' ? [['RELEASED', 0]] : [],
+    );
     expect(afterFailure.all.filter((i) => !released.includes(i))).toEqual(before.all);
     expect(retried.status, JSON.stringify(retried.body)).toBe(write.status);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
@@ -211,8 +287,12 @@ describe('DynamoDB failing for a moment: the SDK retries and the call succeeds, 
     ['a throttled access check', { command: 'ExecuteStatementCommand', at: 'attempt', times: 1, error: overProvisioned }],
   ];
   const cases = [
-    ...WRITES.flatMap((w, i) => (i < 3 ? MOMENTARY : MOMENTARY.slice(1)).map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule }))),
-    ...WRITES.filter((w) => ['CreateGrant', 'SignIn'].includes(w.name)).flatMap((w) => READS.map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule }))),
+    ...WRITES.flatMap((w, i) =>
+      (i < 3 ? MOMENTARY : MOMENTARY.slice(1)).map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule })),
+    ),
+    ...WRITES.filter((w) => ['CreateGrant', 'SignIn'].includes(w.name)).flatMap((w) =>
+      READS.map(([fault, rule]) => ({ name: `${w.name}, ${fault}`, write: w, rule })),
+    ),
   ];
 
   it.each(cases)('$name', async ({ write, rule }) => {
@@ -246,11 +326,12 @@ describe('DynamoDB failing for a moment: the SDK retries and the call succeeds, 
   });
 });
 
-describe('an answer lost after the change committed, past the SDK\'s retries', () => {
+describe("an answer lost after the change committed, past the SDK's retries", () => {
   it('the store sees the change was applied and answers it; a retry with the same key replays it, one grant', async () => {
     // Prepare
     const p = await setupTenant(api);
-    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'lost-answer' } });
+    const call = () =>
+      api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'lost-answer' } });
     // Act: the first attempt commits, every answer (the SDK's retries are answered from the
     // transaction's token) is lost
     faults.arm({ command: TX, at: 'after', times: Infinity, error: timedOut });
@@ -268,10 +349,21 @@ describe('an answer lost after the change committed, past the SDK\'s retries', (
   it('when even the check fails, the answer is a 500 and the key stays taken: the retry cannot grant twice', async () => {
     // Prepare
     const p = await setupTenant(api);
-    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'unknown-outcome' } });
+    const call = () =>
+      api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: grantBody,
+        headers: { 'idempotency-key': 'unknown-outcome' },
+      });
     // Act: the transaction commits, its answer is lost, and the read that would tell fails too
     faults.arm({ command: TX, at: 'after', times: Infinity, error: timedOut });
-    faults.arm({ command: 'GetItemCommand', when: (input) => /"SK":(\{"S":)?"AUDIT#/.test(JSON.stringify(input.Key ?? {})), at: 'before', times: Infinity, error: timedOut });
+    faults.arm({
+      command: 'GetItemCommand',
+      when: (input) => /"SK":(\{"S":)?"AUDIT#/.test(JSON.stringify(input.Key ?? {})),
+      at: 'before',
+      times: Infinity,
+      error: timedOut,
+    });
     const first = await call();
     faults.clear();
     const retried = await call();
@@ -287,7 +379,12 @@ describe('an answer lost after the change committed, past the SDK\'s retries', (
     // Prepare
     const p = await setupTenant(api);
     const before = await state(p);
-    const call = () => api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody, headers: { 'idempotency-key': 'never-applied' } });
+    const call = () =>
+      api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: grantBody,
+        headers: { 'idempotency-key': 'never-applied' },
+      });
     // Act
     faults.arm({ command: TX, at: 'before', times: Infinity, error: timedOut });
     const first = await call();
@@ -317,33 +414,36 @@ describe('DynamoDB failing on reads: the API fails closed', () => {
     expect((await state(w.p)).all).toEqual(before.all);
   });
 
-  it.each(['GetItemCommand', 'QueryCommand', 'ExecuteStatementCommand'])('every read route answers a 500 problem when %s times out, and changes nothing', async (command) => {
-    // Prepare
-    const w = await world();
-    const before = await state(w.p);
-    const reads = [
-      ['/contacts', w.p.admin],
-      ['/policy', w.p.admin],
-      [`/grants/${w.grantId}`, w.p.admin],
-      ['/grants', w.p.admin],
-      [`/access-requests/${w.requestId}`, w.p.contact],
-      ['/access-requests', w.p.admin],
-      ['/sessions', w.p.lead],
-      ['/audit-events', w.p.admin],
-    ] as const;
-    // Act
-    faults.arm({ command, at: 'before', times: Infinity, error: timedOut });
-    const answers = await Promise.all([
-      ...reads.map(([path, as]) => api.call('GET', `${w.t}${path}`, { as }).then((res) => ({ path, res }))),
-      api.call('GET', '/v1/me/grants', { as: w.p.agent }).then((res) => ({ path: '/v1/me/grants', res })),
-    ]);
-    faults.clear();
-    // Assess: those that use the command fail with a problem; none answers 200 with a partial view.
-    const failed = answers.filter((a) => a.res.status !== 200);
-    expect(failed.length).toBeGreaterThan(0);
-    for (const a of failed) expectInternal(a.res, a.path);
-    expect((await state(w.p)).all).toEqual(before.all);
-  });
+  it.each(['GetItemCommand', 'QueryCommand', 'ExecuteStatementCommand'])(
+    'every read route answers a 500 problem when %s times out, and changes nothing',
+    async (command) => {
+      // Prepare
+      const w = await world();
+      const before = await state(w.p);
+      const reads = [
+        ['/contacts', w.p.admin],
+        ['/policy', w.p.admin],
+        [`/grants/${w.grantId}`, w.p.admin],
+        ['/grants', w.p.admin],
+        [`/access-requests/${w.requestId}`, w.p.contact],
+        ['/access-requests', w.p.admin],
+        ['/sessions', w.p.lead],
+        ['/audit-events', w.p.admin],
+      ] as const;
+      // Act
+      faults.arm({ command, at: 'before', times: Infinity, error: timedOut });
+      const answers = await Promise.all([
+        ...reads.map(([path, as]) => api.call('GET', `${w.t}${path}`, { as }).then((res) => ({ path, res }))),
+        api.call('GET', '/v1/me/grants', { as: w.p.agent }).then((res) => ({ path: '/v1/me/grants', res })),
+      ]);
+      faults.clear();
+      // Assess: those that use the command fail with a problem; none answers 200 with a partial view.
+      const failed = answers.filter((a) => a.res.status !== 200);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const a of failed) expectInternal(a.res, a.path);
+      expect((await state(w.p)).all).toEqual(before.all);
+    },
+  );
 });
 
 describe('mail delivery dying after it sent', () => {
@@ -353,10 +453,17 @@ describe('mail delivery dying after it sent', () => {
     const p = await setupTenant(api);
     expect((await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: grantBody })).status).toBe(201);
     const sentTo = (email: string) => mailer.attempts.filter((a) => a.ok && a.to === email).length;
-    const outboxUpdate = (input: Record<string, unknown>) => keysOf('UpdateItemCommand', input).some((k) => k.value.startsWith('OUTBOX#')) && !String(input.UpdateExpression).includes('sentTo');
+    const outboxUpdate = (input: Record<string, unknown>) =>
+      keysOf('UpdateItemCommand', input).some((k) => k.value.startsWith('OUTBOX#')) && !String(input.UpdateExpression).includes('sentTo');
     // Act: the sends go out, then marking the message sent (and putting it back in line) fails:
     // the sender is left holding its lease, as if it had died.
-    const rule = faults.arm({ command: 'UpdateItemCommand', at: 'before', when: (i) => outboxUpdate(i) && !String(i.UpdateExpression).includes('attempts = attempts'), times: 2, error: throttled });
+    const rule = faults.arm({
+      command: 'UpdateItemCommand',
+      at: 'before',
+      when: (i) => outboxUpdate(i) && !String(i.UpdateExpression).includes('attempts = attempts'),
+      times: 2,
+      error: throttled,
+    });
     await api.stack.deliver().catch(() => undefined);
     faults.clear();
     const sentFirst = [p.admin, p.contact].map((c) => sentTo(c.email));

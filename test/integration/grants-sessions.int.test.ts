@@ -53,7 +53,12 @@ describe('a tenant admin switches access on', () => {
     const other = await api.call('GET', `/v1/tenants/${p.tenantId}/access`, { as: p.agent2 });
     const denied = await signIn(p, p.agent2);
     // Assess
-    expect(mine.body).toEqual({ allowed: true, scope: { level: 'full', modules: ['billing'] }, expiresAt: g.body.expiresAt, grantIds: [g.body.grantId] });
+    expect(mine.body).toEqual({
+      allowed: true,
+      scope: { level: 'full', modules: ['billing'] },
+      expiresAt: g.body.expiresAt,
+      grantIds: [g.body.grantId],
+    });
     expect(other.body).toEqual({ allowed: false, scope: null, expiresAt: null, grantIds: [] });
     expect(denied.status).toBe(403);
     expect(denied.body.code).toBe('ACCESS_NOT_GRANTED');
@@ -165,7 +170,11 @@ describe('sessions: the login history', () => {
     // Assess
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('ACCESS_NOT_GRANTED');
-    expect(audit.body.items[0]).toMatchObject({ action: 'session.denied', actor: { id: p.agent.sub }, details: { reason: 'just looking' } });
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'session.denied',
+      actor: { id: p.agent.sub },
+      details: { reason: 'just looking' },
+    });
   });
 });
 
@@ -177,7 +186,10 @@ describe('revoking', () => {
     const s1 = await signIn(p, p.agent);
     const s2 = await signIn(p, p.agent2);
     // Act
-    const revoked = await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, { as: p.admin, body: { reason: 'done' } });
+    const revoked = await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, {
+      as: p.admin,
+      body: { reason: 'done' },
+    });
     const history = await api.call('GET', `/v1/tenants/${p.tenantId}/sessions`, { as: p.admin });
     const access = await api.call('GET', `/v1/tenants/${p.tenantId}/access`, { as: p.agent });
     const after = await signIn(p, p.agent);
@@ -196,7 +208,9 @@ describe('revoking', () => {
     const p = await setupTenant(api);
     const g = await grant(p, { reason: 'x', scope: { level: 'read-only' }, durationHours: 5 });
     for (let i = 0; i < 60; i += 15) {
-      const batch = await Promise.all(Array.from({ length: 15 }, (_, j) => signIn(p, { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` })));
+      const batch = await Promise.all(
+        Array.from({ length: 15 }, (_, j) => signIn(p, { ...p.agent, sub: `agent-${i + j}-${p.tenantId.slice(-8)}` })),
+      );
       for (const r of batch) expect(r.status).toBe(201);
     }
     // Act
@@ -207,7 +221,9 @@ describe('revoking', () => {
     expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
     expect(history.body.items).toHaveLength(60);
     for (const s of history.body.items) expect(s).toMatchObject({ endedBy: 'revoked', signOutAt: revoked.body.endedAt });
-    const ended = audit.body.items.filter((e: { action: string }) => e.action === 'session.ended').map((e: { targetId: string }) => e.targetId);
+    const ended = audit.body.items
+      .filter((e: { action: string }) => e.action === 'session.ended')
+      .map((e: { targetId: string }) => e.targetId);
     expect(new Set(ended).size).toBe(60);
     expect(ended).toHaveLength(60);
     expect(audit.body.items.filter((e: { action: string }) => e.action === 'grant.revoked')).toHaveLength(1);
@@ -215,7 +231,12 @@ describe('revoking', () => {
 
   it('lets a named grantee give access back, but not another agent', async () => {
     const p = await setupTenant(api);
-    const g = await grant(p, { reason: 'x', scope: { level: 'full' }, durationHours: 5, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] });
+    const g = await grant(p, {
+      reason: 'x',
+      scope: { level: 'full' },
+      durationHours: 5,
+      grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }],
+    });
     const path = `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`;
     expect((await api.call('POST', path, { as: p.agent2, body: {} })).status).toBe(403);
     expect((await api.call('POST', path, { as: p.agent, body: {} })).status).toBe(200);
@@ -259,7 +280,9 @@ describe('expiry is exact where it matters', () => {
     // Assess
     expect(first.body.expiry.grantsExpired).toBeGreaterThanOrEqual(1);
     expect(second.body.expiry.grantsExpired).toBe(0);
-    const expired = audit.body.items.filter((e: { action: string; targetId: string }) => e.action === 'grant.expired' && e.targetId === g.body.grantId);
+    const expired = audit.body.items.filter(
+      (e: { action: string; targetId: string }) => e.action === 'grant.expired' && e.targetId === g.body.grantId,
+    );
     expect(expired).toHaveLength(1);
     expect(audit.body.items.filter((e: { action: string }) => e.action === 'session.ended')).toHaveLength(1);
   });
@@ -272,7 +295,9 @@ describe('races apply once', () => {
     const g = await grant(p, { reason: 'x', scope: { level: 'read-only' }, durationHours: 1 });
     const path = `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`;
     // Act
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => api.call('POST', path, { as: i % 2 ? p.admin : p.lead, body: {} })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => api.call('POST', path, { as: i % 2 ? p.admin : p.lead, body: {} })),
+    );
     const audit = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin });
     // Assess
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
@@ -320,10 +345,20 @@ describe('me/grants and grantees', () => {
     // Prepare
     const a = await setupTenant(api);
     const b = await setupTenant(api);
-    const named = await grant(a, { reason: 'x', scope: { level: 'read-only' }, durationHours: 1, grantees: [{ id: a.agent.sub, email: a.agent.email, name: a.agent.name }] });
+    const named = await grant(a, {
+      reason: 'x',
+      scope: { level: 'read-only' },
+      durationHours: 1,
+      grantees: [{ id: a.agent.sub, email: a.agent.email, name: a.agent.name }],
+    });
     const ga = await api.call('POST', `/v1/tenants/${b.tenantId}/grants`, {
       as: b.admin,
-      body: { reason: 'y', scope: { level: 'full' }, durationHours: 1, grantees: [{ id: b.agent.sub, email: b.agent.email, name: b.agent.name }] },
+      body: {
+        reason: 'y',
+        scope: { level: 'full' },
+        durationHours: 1,
+        grantees: [{ id: b.agent.sub, email: b.agent.email, name: b.agent.name }],
+      },
     });
     // Act: the agent of tenant a is added to b's grant
     const added = await api.call('POST', `/v1/tenants/${b.tenantId}/grants/${ga.body.grantId}/grantees`, {
@@ -346,7 +381,8 @@ describe('lists page newest first with signed cursors', () => {
     // Prepare
     const p = await setupTenant(api);
     const made: string[] = [];
-    for (let i = 0; i < 7; i++) made.push((await grant(p, { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 })).body.grantId);
+    for (let i = 0; i < 7; i++)
+      made.push((await grant(p, { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 })).body.grantId);
     // Act
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -367,7 +403,9 @@ describe('lists page newest first with signed cursors', () => {
 describe('refused sign-ins cannot flood the trail', () => {
   type Event = { eventId: string; action: string; actor: { id: string }; details: Record<string, unknown> };
   const denied = async (p: People) =>
-    ((await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin })).body.items as Event[]).filter((e) => e.action === 'session.denied');
+    ((await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin })).body.items as Event[]).filter(
+      (e) => e.action === 'session.denied',
+    );
   /** Moves the local clock to one second past the start of the next window. */
   const toNextWindow = async () => {
     const now = Date.parse((await api.call('GET', '/_local/clock')).body.now);

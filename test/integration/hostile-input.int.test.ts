@@ -103,7 +103,10 @@ const hostileString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 300 }) },
 );
 /** Header values: what fetch can send (visible ASCII and spaces). */
-const headerString = fc.oneof(fc.constantFrom('#', 'a#b', 'k'.repeat(256), ' ', '', 'application/json;;', '\t'), fc.stringMatching(/^[\x20-\x7e]{0,300}$/));
+const headerString = fc.oneof(
+  fc.constantFrom('#', 'a#b', 'k'.repeat(256), ' ', '', 'application/json;;', '\t'),
+  fc.stringMatching(/^[\x20-\x7e]{0,300}$/),
+);
 
 /** A path segment as a client would put it on the wire: encoded, raw, double-encoded, malformed. */
 function encodeSegment(value: string, how: 'encoded' | 'raw' | 'double'): string {
@@ -125,7 +128,12 @@ type Param = (typeof PARAMS)[number];
 
 /** The people who hold a role on the route in `mine` (they pass authorization there). */
 function holders(route: RouteDef, w: World): { role: Role; who: Who }[] {
-  const by: Record<Role, Who> = { 'tenant-admin': w.p.admin, 'tenant-user': w.p.contact, 'support-agent': w.p.agent, 'support-lead': w.p.lead };
+  const by: Record<Role, Who> = {
+    'tenant-admin': w.p.admin,
+    'tenant-user': w.p.contact,
+    'support-agent': w.p.agent,
+    'support-lead': w.p.lead,
+  };
   return route.roles.map((role) => ({ role, who: by[role] }));
 }
 
@@ -144,7 +152,14 @@ const PROBLEM_CODES: Record<number, string[]> = {
 
 /** Subjects of callers made up by a property (identity variants), besides the worlds' people. */
 const extraSubs: string[] = [];
-const knownSubs = () => [...[mine, theirs].flatMap((w) => Object.values(w.p).filter((v): v is Who => typeof v === 'object').map((x) => x.sub)), ...extraSubs];
+const knownSubs = () => [
+  ...[mine, theirs].flatMap((w) =>
+    Object.values(w.p)
+      .filter((v): v is Who => typeof v === 'object')
+      .map((x) => x.sub),
+  ),
+  ...extraSubs,
+];
 const isId = (s: string) => Id.safeParse(s).success;
 const isEmail = (s: string) => Email.safeParse(s).success && s === s.toLowerCase();
 const isSub = (s: string) => knownSubs().includes(s);
@@ -201,8 +216,10 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       if (TIME.test(v)) return null;
       if ((m = /^(GRANT|REQUEST)#(.*)$/s.exec(v))) return isId(m[2]!) ? null : 'status sort key';
       // an access entry: `expiresAt#tenant#grantId` (`~` for a standing grant)
-      if ((m = /^([^#]*)#([^#]*)#([^#]*)$/s.exec(v))) return (m[1] === '~' || TIME.test(m[1]!)) && tenantOk(m[2]!) && isId(m[3]!) ? null : 'GSI1 sort key';
-      if ((m = /^([^#]*)#([^#]*)$/s.exec(v))) return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
+      if ((m = /^([^#]*)#([^#]*)#([^#]*)$/s.exec(v)))
+        return (m[1] === '~' || TIME.test(m[1]!)) && tenantOk(m[2]!) && isId(m[3]!) ? null : 'GSI1 sort key';
+      if ((m = /^([^#]*)#([^#]*)$/s.exec(v)))
+        return (tenantOk(m[1]!) && isId(m[2]!)) || (TIME.test(m[1]!) && ULID.test(m[2]!)) ? null : 'GSI1 sort key';
       return 'GSI1 sort key';
     case K.gsi2pk:
       // a grant's sessions (never due: a partition apart from the due shards)
@@ -242,7 +259,10 @@ let seen = { statuses: new Map<number, number>(), keys: 0 };
 function expectReach(): void {
   const summary = Object.fromEntries(seen.statuses);
   console.log('hostile calls by status:', JSON.stringify(summary), 'keys checked:', seen.keys);
-  expect([...seen.statuses.keys()].some((s) => s < 300), JSON.stringify(summary)).toBe(true);
+  expect(
+    [...seen.statuses.keys()].some((s) => s < 300),
+    JSON.stringify(summary),
+  ).toBe(true);
   expect(seen.statuses.get(400) ?? 0, JSON.stringify(summary)).toBeGreaterThan(0);
   expect(seen.keys).toBeGreaterThan(0);
   seen = { statuses: new Map(), keys: 0 };
@@ -250,7 +270,11 @@ function expectReach(): void {
 
 /** Sends one hostile call and checks the answer, the table and the keys. */
 async function check(h: Hostile): Promise<Res> {
-  const tenants = h.route.path.includes('{tenantId}') ? (h.tenant && isId(h.tenant) ? [h.tenant] : []) : [mine.p.tenantId, theirs.p.tenantId];
+  const tenants = h.route.path.includes('{tenantId}')
+    ? h.tenant && isId(h.tenant)
+      ? [h.tenant]
+      : []
+    : [mine.p.tenantId, theirs.p.tenantId];
   const before = await scanTable(doc, api.stack.tableName);
   keyLog.take();
   const res = await api.call(h.route.method, h.path, { as: h.as, headers: h.headers, ...(h.body !== undefined ? { raw: h.body } : {}) });
@@ -273,7 +297,10 @@ async function check(h: Hostile): Promise<Res> {
     if (res.body.code === 'ACCESS_NOT_GRANTED') {
       // A new `session.denied`, or one more refusal counted in the agent's event of this minute.
       const changed = after.filter((i) => !before.some((b) => isDeepStrictEqual(b, i)));
-      expect(changed.map((i) => [i.type, i.action]), what).toEqual([['audit', 'session.denied']]);
+      expect(
+        changed.map((i) => [i.type, i.action]),
+        what,
+      ).toEqual([['audit', 'session.denied']]);
       const was = before.find((b) => b[K.pk] === changed[0]![K.pk] && b[K.sk] === changed[0]![K.sk]);
       expect(changed[0]!.refusals ?? 1, what).toBe(((was?.refusals as number | undefined) ?? 0) + 1);
       after = after.filter((i) => i !== changed[0]);
@@ -304,16 +331,18 @@ const TIMEOUT = 180_000;
 
 describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`, () => {
   it(
-    'path parameters: encoded slashes, key separators, very long ids, unicode, malformed escapes, other tenants\' ids',
+    "path parameters: encoded slashes, key separators, very long ids, unicode, malformed escapes, other tenants' ids",
     async () => {
       const routesWithParams = AUTH_ROUTES.filter((r) => r.path.includes('{'));
       const valueFor = (param: Param) =>
-        fc.oneof(
-          { weight: 1, arbitrary: fc.constant({ kind: 'mine' as const, value: '' }) },
-          { weight: 1, arbitrary: fc.constant({ kind: 'theirs' as const, value: '' }) },
-          { weight: 3, arbitrary: hostileString.map((value) => ({ kind: 'hostile' as const, value })) },
-          { weight: 1, arbitrary: fc.constantFrom(...RAW_SEGMENTS).map((value) => ({ kind: 'wire' as const, value })) },
-        ).map((x) => ({ ...x, param }));
+        fc
+          .oneof(
+            { weight: 1, arbitrary: fc.constant({ kind: 'mine' as const, value: '' }) },
+            { weight: 1, arbitrary: fc.constant({ kind: 'theirs' as const, value: '' }) },
+            { weight: 3, arbitrary: hostileString.map((value) => ({ kind: 'hostile' as const, value })) },
+            { weight: 1, arbitrary: fc.constantFrom(...RAW_SEGMENTS).map((value) => ({ kind: 'wire' as const, value })) },
+          )
+          .map((x) => ({ ...x, param }));
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...routesWithParams.map((r) => r.id)),
@@ -325,7 +354,14 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
             const hs = holders(route, mine);
             const { role, who } = hs[pick % hs.length]!;
             const own: Record<Param, string> = paramsOf(route, mine);
-            const other: Record<Param, string> = { ...own, tenantId: theirs.p.tenantId, requestId: theirs.requestId, grantId: theirs.grantId, sessionId: theirs.sessionId, email: theirs.p.contact.email };
+            const other: Record<Param, string> = {
+              ...own,
+              tenantId: theirs.p.tenantId,
+              requestId: theirs.requestId,
+              grantId: theirs.grantId,
+              sessionId: theirs.sessionId,
+              email: theirs.p.contact.email,
+            };
             const named: { tenant: string | null } = { tenant: null };
             const path = route.path.replace(/\{(\w+)\}/g, (_, name: Param) => {
               const v = values[name];
@@ -334,7 +370,15 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
               return v.kind === 'wire' ? v.value : encodeSegment(plain, v.kind === 'hostile' ? how : 'encoded');
             });
             const body = validBody(route, role, mine);
-            await check({ route, as: who, role, path, tenant: named.tenant, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body: JSON.stringify(body) } : {}) });
+            await check({
+              route,
+              as: who,
+              role,
+              path,
+              tenant: named.tenant,
+              headers: body ? { 'content-type': 'application/json' } : {},
+              ...(body ? { body: JSON.stringify(body) } : {}),
+            });
           },
         ),
         fcOptions(150),
@@ -348,57 +392,78 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
     'bodies: a field replaced by anything, unknown and prototype-polluting fields, any JSON, any text, sizes around 16 KB',
     async () => {
       const bodyRoutes = AUTH_ROUTES.filter((r) => r.body);
-      const value = fc.oneof(hostileString, fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(-1, 0, 1e308, -0, 2 ** 53, 1.5, 73, 500, 720, true, null, [], {}, 'nobody@else.test', { level: 'full' }));
+      const value = fc.oneof(
+        hostileString,
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.constantFrom(-1, 0, 1e308, -0, 2 ** 53, 1.5, 73, 500, 720, true, null, [], {}, 'nobody@else.test', { level: 'full' }),
+      );
       const mutation = fc.oneof(
         fc.record({ kind: fc.constant('field' as const), index: fc.nat(), value }),
-        fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'isAdmin', 'tenantId', 'status'), hostileString), value }),
+        fc.record({
+          kind: fc.constant('extra' as const),
+          key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'isAdmin', 'tenantId', 'status'), hostileString),
+          value,
+        }),
         fc.record({ kind: fc.constant('json' as const), value: fc.jsonValue({ maxDepth: 4 }) }),
         fc.record({ kind: fc.constant('text' as const), value: fc.string({ unit: 'binary', maxLength: 200 }) }),
-        fc.record({ kind: fc.constant('size' as const), delta: fc.integer({ min: -3, max: 3 }), char: fc.constantFrom('x', 'é', '🙂', '\\u0000') }),
+        fc.record({
+          kind: fc.constant('size' as const),
+          delta: fc.integer({ min: -3, max: 3 }),
+          char: fc.constantFrom('x', 'é', '🙂', '\\u0000'),
+        }),
         fc.record({ kind: fc.constant('nesting' as const), depth: fc.integer({ min: 100, max: 5000 }) }),
         // Well-formed, but refused by the domain once the request is claimed and read: over the
         // policy's 72 hours, an approver who is no contact, a grantee named twice.
         fc.record({ kind: fc.constant('domain' as const), hours: fc.integer({ min: 73, max: 720 }) }),
       );
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...bodyRoutes.map((r) => r.id)), fc.nat(3), mutation, fc.boolean(), async (routeId, pick, m, idempotent) => {
-          const route = byId(routeId);
-          const hs = holders(route, mine);
-          const { role, who } = hs[pick % hs.length]!;
-          const valid = (validBody(route, role, mine) ?? {}) as Record<string, unknown>;
-          let body: string;
-          if (m.kind === 'field') {
-            const keys = Object.keys(valid);
-            body = JSON.stringify(keys.length ? { ...valid, [keys[m.index % keys.length]!]: m.value } : { value: m.value });
-          } else if (m.kind === 'extra') {
-            // Built as text: an object literal would turn `__proto__` into a prototype.
-            body = `${JSON.stringify(valid).slice(0, -1)}${Object.keys(valid).length ? ',' : ''}${JSON.stringify(m.key)}:${JSON.stringify(m.value)}}`;
-          } else if (m.kind === 'domain') {
-            body = JSON.stringify({
-              ...valid,
-              ...('durationHours' in valid ? { durationHours: m.hours } : {}),
-              ...('approvedBy' in valid ? { approvedBy: 'nobody@else.test' } : {}),
-              ...(route.id === 'AddGrantee' ? { id: mine.p.agent.sub } : {}),
+        fc.asyncProperty(
+          fc.constantFrom(...bodyRoutes.map((r) => r.id)),
+          fc.nat(3),
+          mutation,
+          fc.boolean(),
+          async (routeId, pick, m, idempotent) => {
+            const route = byId(routeId);
+            const hs = holders(route, mine);
+            const { role, who } = hs[pick % hs.length]!;
+            const valid = (validBody(route, role, mine) ?? {}) as Record<string, unknown>;
+            let body: string;
+            if (m.kind === 'field') {
+              const keys = Object.keys(valid);
+              body = JSON.stringify(keys.length ? { ...valid, [keys[m.index % keys.length]!]: m.value } : { value: m.value });
+            } else if (m.kind === 'extra') {
+              // Built as text: an object literal would turn `__proto__` into a prototype.
+              body = `${JSON.stringify(valid).slice(0, -1)}${Object.keys(valid).length ? ',' : ''}${JSON.stringify(m.key)}:${JSON.stringify(m.value)}}`;
+            } else if (m.kind === 'domain') {
+              body = JSON.stringify({
+                ...valid,
+                ...('durationHours' in valid ? { durationHours: m.hours } : {}),
+                ...('approvedBy' in valid ? { approvedBy: 'nobody@else.test' } : {}),
+                ...(route.id === 'AddGrantee' ? { id: mine.p.agent.sub } : {}),
+              });
+            } else if (m.kind === 'json') body = JSON.stringify(m.value);
+            else if (m.kind === 'text') body = m.value;
+            else if (m.kind === 'nesting') body = `${'['.repeat(m.depth)}${']'.repeat(m.depth)}`;
+            else {
+              const base = JSON.stringify({ ...valid, padding: '' });
+              const unit = m.char === '\\u0000' ? 6 : Buffer.byteLength(m.char);
+              const n = Math.max(0, Math.floor((16 * 1024 + m.delta - Buffer.byteLength(base)) / unit));
+              body = base.replace('"padding":""', `"padding":"${m.char.repeat(n)}"`);
+            }
+            await check({
+              route,
+              as: who,
+              role,
+              path: pathOf(route, mine),
+              tenant: mine.p.tenantId,
+              body,
+              headers: {
+                'content-type': 'application/json',
+                ...(idempotent && route.idempotent ? { 'idempotency-key': `fuzz-${SEED}` } : {}),
+              },
             });
-          } else if (m.kind === 'json') body = JSON.stringify(m.value);
-          else if (m.kind === 'text') body = m.value;
-          else if (m.kind === 'nesting') body = `${'['.repeat(m.depth)}${']'.repeat(m.depth)}`;
-          else {
-            const base = JSON.stringify({ ...valid, padding: '' });
-            const unit = m.char === '\\u0000' ? 6 : Buffer.byteLength(m.char);
-            const n = Math.max(0, Math.floor((16 * 1024 + m.delta - Buffer.byteLength(base)) / unit));
-            body = base.replace('"padding":""', `"padding":"${m.char.repeat(n)}"`);
-          }
-          await check({
-            route,
-            as: who,
-            role,
-            path: pathOf(route, mine),
-            tenant: mine.p.tenantId,
-            body,
-            headers: { 'content-type': 'application/json', ...(idempotent && route.idempotent ? { 'idempotency-key': `fuzz-${SEED}` } : {}) },
-          });
-        }),
+          },
+        ),
         fcOptions(150),
       );
       expectReach();
@@ -418,7 +483,9 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
         ),
       );
       // Cc (C0, DEL, C1) and the two Unicode line separators.
-      const control = fc.oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }), fc.constantFrom(0x2028, 0x2029)).map((c) => String.fromCharCode(c));
+      const control = fc
+        .oneof(fc.integer({ min: 0, max: 0x1f }), fc.integer({ min: 0x7f, max: 0x9f }), fc.constantFrom(0x2028, 0x2029))
+        .map((c) => String.fromCharCode(c));
       const text = fc.string({ maxLength: 20 });
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...targets), text, control, text, async ({ route, role, who, field }, pre, c, post) => {
@@ -434,7 +501,10 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
           });
           const what = `${route.id} ${field} ${JSON.stringify(c)} as ${role} → ${res.status} ${JSON.stringify(res.body)}`;
           expect(res.status, what).toBe(400);
-          expect(res.body.errors.map((e: { path: string }) => e.path), what).toContain(field);
+          expect(
+            res.body.errors.map((e: { path: string }) => e.path),
+            what,
+          ).toContain(field);
         }),
         fcOptions(60),
       );
@@ -446,12 +516,32 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
     'query strings and headers: any parameter, repeated parameters, forged cursors, any content type and idempotency key',
     async () => {
       const query = fc.oneof(
-        fc.dictionary(fc.oneof(fc.constantFrom('limit', 'cursor', 'status', 'debug', '__proto__', 'constructor'), hostileString), hostileString, { maxKeys: 3 }).map((d) => {
-          const q = new URLSearchParams();
-          for (const [k, v] of Object.entries(d)) q.append(k, v);
-          return q.toString();
-        }),
-        fc.constantFrom('limit=1&limit=2', 'status=ACTIVE&status=ACTIVE', 'limit=1e1', 'limit=0x10', 'limit=%20', 'cursor=%', '%zz=1', 'cursor=a.b', 'cursor=e30.e30', '&&&', '=', 'limit', 'a[b]=1'),
+        fc
+          .dictionary(
+            fc.oneof(fc.constantFrom('limit', 'cursor', 'status', 'debug', '__proto__', 'constructor'), hostileString),
+            hostileString,
+            { maxKeys: 3 },
+          )
+          .map((d) => {
+            const q = new URLSearchParams();
+            for (const [k, v] of Object.entries(d)) q.append(k, v);
+            return q.toString();
+          }),
+        fc.constantFrom(
+          'limit=1&limit=2',
+          'status=ACTIVE&status=ACTIVE',
+          'limit=1e1',
+          'limit=0x10',
+          'limit=%20',
+          'cursor=%',
+          '%zz=1',
+          'cursor=a.b',
+          'cursor=e30.e30',
+          '&&&',
+          '=',
+          'limit',
+          'a[b]=1',
+        ),
       );
       await fc.assert(
         fc.asyncProperty(
@@ -494,14 +584,26 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
       // address has ligature-able letters; the agent's own address on the contact list too.
       const t = `/v1/tenants/${mine.p.tenantId}`;
       const tag = mine.p.tenantId.slice(-8);
-      const fiona: Who = { sub: `fiona-${tag}`, email: `fiona.ffl@${mine.p.tenantId}.test`, name: 'Fiona', groups: ['tenant-user'], tenantId: mine.p.tenantId };
+      const fiona: Who = {
+        sub: `fiona-${tag}`,
+        email: `fiona.ffl@${mine.p.tenantId}.test`,
+        name: 'Fiona',
+        groups: ['tenant-user'],
+        tenantId: mine.p.tenantId,
+      };
       extraSubs.push(fiona.sub);
       for (const email of [fiona.email, mine.p.agent.email]) {
-        expect((await api.call('PUT', `${t}/contacts/${encodeURIComponent(email)}`, { as: mine.p.admin, body: { name: 'Variant Target' } })).status).toBe(201);
+        expect(
+          (await api.call('PUT', `${t}/contacts/${encodeURIComponent(email)}`, { as: mine.p.admin, body: { name: 'Variant Target' } }))
+            .status,
+        ).toBe(201);
       }
       const policy = { maxDurationHours: 72, allowStandingAccess: true, approvalsRequired: 2, requestTtlHours: 12, notifyOnSignIn: true };
       expect((await api.call('PUT', `${t}/policy`, { as: mine.p.admin, body: policy })).status).toBe(200);
-      const request = await api.call('POST', `${t}/access-requests`, { as: mine.p.agent, body: { ticketId: 'T-id', reason: 'variants', scope: { level: 'read-only' }, durationHours: 1 } });
+      const request = await api.call('POST', `${t}/access-requests`, {
+        as: mine.p.agent,
+        body: { ticketId: 'T-id', reason: 'variants', scope: { level: 'read-only' }, durationHours: 1 },
+      });
       expect(request.status).toBe(201);
       expect((await api.call('POST', `${t}/access-requests/${request.body.requestId}/approve`, { as: fiona, body: {} })).status).toBe(200);
       const approve = byId('ApproveAccessRequest');
@@ -528,7 +630,15 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
               }
               const letter = /[a-z]/.test(c);
               const wide = (x: string) => String.fromCodePoint(x.codePointAt(0)! + 0xfee0);
-              out += !letter ? c : how[i] === 'upper' ? c.toUpperCase() : how[i] === 'wide' ? wide(c) : how[i] === 'wideUpper' ? wide(c.toUpperCase()) : c;
+              out += !letter
+                ? c
+                : how[i] === 'upper'
+                  ? c.toUpperCase()
+                  : how[i] === 'wide'
+                    ? wide(c)
+                    : how[i] === 'wideUpper'
+                      ? wide(c.toUpperCase())
+                      : c;
             }
             return `${pre}${out}${post}`;
           })
@@ -539,7 +649,21 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
         const at = i % fiona.email.indexOf('@');
         return `${fiona.email.slice(0, at)}${c}${fiona.email.slice(at + 1)}`;
       });
-      const BAD_GROUPS = ['tenant-admin (backup)', 'Tenant-Admin', 'TENANT-USER', ' tenant-user', 'tenant-user ', 'tenant_user', 'tenant-admin,tenant-user', '[tenant-admin]', 'tenant-admin\u200b', 'tenant\u2011admin', 'ｔｅｎａｎｔ-admin', 'admin', 'tenant-admin tenant-user'];
+      const BAD_GROUPS = [
+        'tenant-admin (backup)',
+        'Tenant-Admin',
+        'TENANT-USER',
+        ' tenant-user',
+        'tenant-user ',
+        'tenant_user',
+        'tenant-admin,tenant-user',
+        '[tenant-admin]',
+        'tenant-admin\u200b',
+        'tenant\u2011admin',
+        'ｔｅｎａｎｔ-admin',
+        'admin',
+        'tenant-admin tenant-user',
+      ];
       const variant = fc.oneof(
         spelled(fiona.email).map((email) => ({ kind: 'twin' as const, email, groups: ['tenant-user'], verified: true })),
         spelled(mine.p.agent.email).map((email) => ({ kind: 'requester' as const, email, groups: ['tenant-user'], verified: true })),
@@ -550,9 +674,24 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
       let n = 0;
       await fc.assert(
         fc.asyncProperty(variant, async (v) => {
-          const who: Who = { sub: `variant-${tag}-${n++}`, email: v.email, name: 'Variant', groups: v.groups, tenantId: mine.p.tenantId, emailVerified: v.verified };
+          const who: Who = {
+            sub: `variant-${tag}-${n++}`,
+            email: v.email,
+            name: 'Variant',
+            groups: v.groups,
+            tenantId: mine.p.tenantId,
+            emailVerified: v.verified,
+          };
           extraSubs.push(who.sub);
-          const res = await check({ route: approve, as: who, role: 'tenant-user', path: `${t}/access-requests/${request.body.requestId}/approve`, tenant: mine.p.tenantId, body: '{}', headers: { 'content-type': 'application/json' } });
+          const res = await check({
+            route: approve,
+            as: who,
+            role: 'tenant-user',
+            path: `${t}/access-requests/${request.body.requestId}/approve`,
+            tenant: mine.p.tenantId,
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          });
           const what = `${v.kind} ${JSON.stringify(v)} → ${res.status} ${JSON.stringify(res.body)}`;
           if (v.kind === 'twin') {
             // Recognized as Fiona, who has voted: a 409, the request still waiting for a second person.
@@ -564,25 +703,44 @@ describe(`hostile input (fast-check seed ${SEED}; FC_SEED=<n> replays another)`,
           }
           if (v.kind === 'group') {
             // A group that is not exactly a role grants nothing anywhere, an admin route included.
-            const admin = await check({ route: putContact, as: who, role: 'tenant-admin', path: `${t}/contacts/${encodeURIComponent(`x-${n}@${mine.p.tenantId}.test`)}`, tenant: mine.p.tenantId, body: '{"name":"X"}', headers: { 'content-type': 'application/json' } });
+            const admin = await check({
+              route: putContact,
+              as: who,
+              role: 'tenant-admin',
+              path: `${t}/contacts/${encodeURIComponent(`x-${n}@${mine.p.tenantId}.test`)}`,
+              tenant: mine.p.tenantId,
+              body: '{"name":"X"}',
+              headers: { 'content-type': 'application/json' },
+            });
             expect(admin.status, what).toBe(403);
           }
         }),
         fcOptions(60),
       );
       const after = await api.call('GET', `${t}/access-requests/${request.body.requestId}`, { as: mine.p.admin });
-      expect(after.body).toMatchObject({ status: 'PENDING', approvals: [expect.objectContaining({ by: expect.objectContaining({ email: fiona.email }) })] });
+      expect(after.body).toMatchObject({
+        status: 'PENDING',
+        approvals: [expect.objectContaining({ by: expect.objectContaining({ email: fiona.email }) })],
+      });
       expect(after.body.approvals).toHaveLength(1);
     },
     TIMEOUT,
   );
 
-  it('a body over API Gateway\'s 10 MB is refused with 413 before it is read whole, and nothing changes', async () => {
+  it("a body over API Gateway's 10 MB is refused with 413 before it is read whole, and nothing changes", async () => {
     // Prepare
     const route = ALL.find((r) => r.id === 'CreateGrant')!;
     const big = JSON.stringify({ reason: 'x'.repeat(10 * 1024 * 1024), scope: { level: 'read-only' }, durationHours: 1 });
     // Act + Assess
-    const res = await check({ route, as: mine.p.admin, role: 'tenant-admin', path: pathOf(route, mine), tenant: mine.p.tenantId, body: big, headers: { 'content-type': 'application/json' } });
+    const res = await check({
+      route,
+      as: mine.p.admin,
+      role: 'tenant-admin',
+      path: pathOf(route, mine),
+      tenant: mine.p.tenantId,
+      body: big,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(413);
   });
 });

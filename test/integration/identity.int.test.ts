@@ -86,7 +86,13 @@ describe('hole 2: an upfront approval that skips the quorum, naming a stranger a
     const p = await setupTenant(api, { approvalsRequired: 2 });
     const res = await api.call('POST', `${base(p)}/grants`, {
       as: p.lead,
-      body: { ticketId: 'T-11', reason: 'agreed', scope: { level: 'full' }, durationHours: 2, approvedBy: [p.contact.email, p.admin.email.toUpperCase()] },
+      body: {
+        ticketId: 'T-11',
+        reason: 'agreed',
+        scope: { level: 'full' },
+        durationHours: 2,
+        approvedBy: [p.contact.email, p.admin.email.toUpperCase()],
+      },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.approvedBy.map((a: { email: string }) => a.email)).toEqual([p.contact.email, p.admin.email]);
@@ -128,7 +134,12 @@ describe('hole 2: an upfront approval that skips the quorum, naming a stranger a
     const p = await setupTenant(api);
     const g = await api.call('POST', `${base(p)}/grants`, {
       as: p.admin,
-      body: { reason: 'look', scope: { level: 'full' }, durationHours: 2, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] },
+      body: {
+        reason: 'look',
+        scope: { level: 'full' },
+        durationHours: 2,
+        grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }],
+      },
     });
     expect(g.status).toBe(201);
     const impostor: Who = { ...p.agent, email: `other-${p.agent.email}` };
@@ -147,14 +158,27 @@ describe('hole 3: a reason that forges lines in the email', () => {
   const injected = 'ok\n\nRevoke this access at any time: https://evil.example/revoke';
 
   it.each([
-    ['a request reason', (p: People) => api.call('POST', `${base(p)}/access-requests`, { as: p.agent, body: { ...ask, reason: injected } }), 'reason'],
-    ['a request ticketId', (p: People) => api.call('POST', `${base(p)}/access-requests`, { as: p.agent, body: { ...ask, ticketId: 'T\r\nBcc: x' } }), 'ticketId'],
     [
-      'a grant reason',
-      (p: People) => api.call('POST', `${base(p)}/grants`, { as: p.admin, body: { reason: injected, scope: { level: 'full' }, durationHours: 1 } }),
+      'a request reason',
+      (p: People) => api.call('POST', `${base(p)}/access-requests`, { as: p.agent, body: { ...ask, reason: injected } }),
       'reason',
     ],
-    ['a contact name', (p: People) => api.call('PUT', `${base(p)}/contacts/new%40x.test`, { as: p.admin, body: { name: 'Eve\u2028Admin' } }), 'name'],
+    [
+      'a request ticketId',
+      (p: People) => api.call('POST', `${base(p)}/access-requests`, { as: p.agent, body: { ...ask, ticketId: 'T\r\nBcc: x' } }),
+      'ticketId',
+    ],
+    [
+      'a grant reason',
+      (p: People) =>
+        api.call('POST', `${base(p)}/grants`, { as: p.admin, body: { reason: injected, scope: { level: 'full' }, durationHours: 1 } }),
+      'reason',
+    ],
+    [
+      'a contact name',
+      (p: People) => api.call('PUT', `${base(p)}/contacts/new%40x.test`, { as: p.admin, body: { name: 'Eve\u2028Admin' } }),
+      'name',
+    ],
     ['a sign-in reason', (p: People) => api.call('POST', `${base(p)}/sessions`, { as: p.agent, body: { reason: `a\tb` } }), 'reason'],
   ])('refuses %s with a line break: 400 naming the field, nothing changed, nobody emailed', async (_, call, field) => {
     const p = await setupTenant(api);
@@ -180,7 +204,12 @@ describe('hole 4: one person with a support account and a tenant account approvi
   it('refuses the tenant account with the requester email: 403, nothing changed', async () => {
     // Prepare: the contact also works in support, under the same email
     const p = await setupTenant(api);
-    const supportSelf: Who = { sub: `self-${p.tenantId.slice(-8)}`, email: p.contact.email.toUpperCase(), name: 'Cleo at Support', groups: ['support-agent'] };
+    const supportSelf: Who = {
+      sub: `self-${p.tenantId.slice(-8)}`,
+      email: p.contact.email.toUpperCase(),
+      name: 'Cleo at Support',
+      groups: ['support-agent'],
+    };
     const id = await pendingRequest(p, supportSelf);
     const before = await everything(p);
     // Act / Assess
@@ -219,7 +248,12 @@ describe('the policy and sign-in replays', () => {
     const p = await setupTenant(api);
     await api.call('POST', `${base(p)}/grants`, {
       as: p.admin,
-      body: { reason: 'look', scope: { level: 'full' }, durationHours: 2, grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }] },
+      body: {
+        reason: 'look',
+        scope: { level: 'full' },
+        durationHours: 2,
+        grantees: [{ id: p.agent.sub, email: p.agent.email, name: p.agent.name }],
+      },
     });
     const headers = { 'idempotency-key': `k-${p.tenantId}` };
     const first = await api.call('POST', `${base(p)}/sessions`, { as: p.agent, body: { reason: 'look' }, headers });

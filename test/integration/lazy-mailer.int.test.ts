@@ -24,7 +24,12 @@ describe('the SES mailer loaded on first send', () => {
     ses = await start({ host: '127.0.0.1', port });
     sesUrl = `http://127.0.0.1:${port}`;
     // What `sesClient()` reads in Lambda, pointed at the local SES server.
-    Object.assign(process.env, { SES_ENDPOINT: sesUrl, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    Object.assign(process.env, {
+      SES_ENDPOINT: sesUrl,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
   });
 
   afterAll(async () => {

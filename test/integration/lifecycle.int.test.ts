@@ -32,16 +32,29 @@ async function ok(res: Promise<Res> | Res, status: number, what: string): Promis
 
 /** A named grant for the agent, made by the admin. */
 const grantFor = async (p: People, who: Who, durationHours = 2) =>
-  (await ok(api.call('POST', `${t(p)}/grants`, { as: p.admin, body: { reason: 'look at the export', scope: { level: 'read-only' }, durationHours, grantees: [asGrantee(who)] } }), 201, 'grant')).body;
+  (
+    await ok(
+      api.call('POST', `${t(p)}/grants`, {
+        as: p.admin,
+        body: { reason: 'look at the export', scope: { level: 'read-only' }, durationHours, grantees: [asGrantee(who)] },
+      }),
+      201,
+      'grant',
+    )
+  ).body;
 
 const extend = (p: People, grantId: string, as: Who, hours = 2, reason = 'the export needs another run') =>
   api.call('POST', `${t(p)}/grants/${grantId}/extensions`, { as, body: { hours, reason } });
 
-
 async function runJob() {
   const res = await ok(api.call('POST', '/_local/jobs/expire'), 200, 'expire');
   // The local job answers the expiry report (possibly nested with the audit sealing's).
-  return (res.body.expiry ?? res.body) as { grantsWarned: number; requestsEscalated: number; grantsExpired: number; requestsExpired: number };
+  return (res.body.expiry ?? res.body) as {
+    grantsWarned: number;
+    requestsEscalated: number;
+    grantsExpired: number;
+    requestsExpired: number;
+  };
 }
 
 async function state(p: People) {
@@ -55,7 +68,10 @@ describe('policy and contacts (v1.1 fields)', () => {
     expect(res.body).toMatchObject({ expiryWarningMinutes: 30, escalateAfterMinutes: 0, timeZone: 'UTC', allowUpfrontApproval: true });
     // A v1 client's whole policy (no v1.1 fields) is still a whole policy: the new ones take their defaults.
     const put = await ok(
-      api.call('PUT', `${t(p)}/policy`, { as: p.admin, body: { maxDurationHours: 24, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true } }),
+      api.call('PUT', `${t(p)}/policy`, {
+        as: p.admin,
+        body: { maxDurationHours: 24, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true },
+      }),
       200,
       'v1 policy',
     );
@@ -65,7 +81,14 @@ describe('policy and contacts (v1.1 fields)', () => {
   it('keeps the IANA zones the runtime knows and refuses any other, and the bounds of the minutes, naming the field', async () => {
     const p = await setupTenant(api);
     const base = { maxDurationHours: 72, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: true };
-    const good = await ok(api.call('PUT', `${t(p)}/policy`, { as: p.admin, body: { ...base, timeZone: 'Europe/Prague', expiryWarningMinutes: 1440, escalateAfterMinutes: 10080 } }), 200, 'good');
+    const good = await ok(
+      api.call('PUT', `${t(p)}/policy`, {
+        as: p.admin,
+        body: { ...base, timeZone: 'Europe/Prague', expiryWarningMinutes: 1440, escalateAfterMinutes: 10080 },
+      }),
+      200,
+      'good',
+    );
     expect(good.body.timeZone).toBe('Europe/Prague');
     for (const [field, value] of [
       ['timeZone', 'Mars/Olympus_Mons'],
@@ -77,7 +100,10 @@ describe('policy and contacts (v1.1 fields)', () => {
     ] as const) {
       const res = await api.call('PUT', `${t(p)}/policy`, { as: p.admin, body: { ...base, [field]: value } });
       expect(res.status, `${field}=${value}`).toBe(400);
-      expect(res.body.errors.map((e: { path: string }) => e.path), `${field}=${value}`).toContain(field);
+      expect(
+        res.body.errors.map((e: { path: string }) => e.path),
+        `${field}=${value}`,
+      ).toContain(field);
     }
     // Nothing of the refused ones was kept.
     expect((await api.call('GET', `${t(p)}/policy`, { as: p.admin })).body.timeZone).toBe('Europe/Prague');
@@ -86,12 +112,21 @@ describe('policy and contacts (v1.1 fields)', () => {
   it('stores a contact tier (primary by default), keeps it on a rename, and refuses an unknown tier', async () => {
     const p = await setupTenant(api);
     const path = `${t(p)}/contacts/${encodeURIComponent(p.contact2.email)}`;
-    expect((await ok(api.call('PUT', path, { as: p.admin, body: { name: 'Cody', tier: 'backup' } }), 201, 'backup')).body.tier).toBe('backup');
+    expect((await ok(api.call('PUT', path, { as: p.admin, body: { name: 'Cody', tier: 'backup' } }), 201, 'backup')).body.tier).toBe(
+      'backup',
+    );
     expect((await ok(api.call('PUT', path, { as: p.admin, body: { name: 'Cody C.' } }), 200, 'rename')).body.tier).toBe('backup');
     const bad = await api.call('PUT', path, { as: p.admin, body: { name: 'Cody', tier: 'tertiary' } });
     expect(bad.status).toBe(400);
-    const list = (await ok(api.call('GET', `${t(p)}/contacts`, { as: p.admin }), 200, 'list')).body.items as { email: string; tier: string }[];
-    expect(Object.fromEntries(list.map((c) => [c.email, c.tier]))).toEqual({ [p.admin.email]: 'primary', [p.contact.email]: 'primary', [p.contact2.email]: 'backup' });
+    const list = (await ok(api.call('GET', `${t(p)}/contacts`, { as: p.admin }), 200, 'list')).body.items as {
+      email: string;
+      tier: string;
+    }[];
+    expect(Object.fromEntries(list.map((c) => [c.email, c.tier]))).toEqual({
+      [p.admin.email]: 'primary',
+      [p.contact.email]: 'primary',
+      [p.contact2.email]: 'backup',
+    });
   });
 });
 
@@ -106,7 +141,11 @@ describe('extensions', () => {
     const grants = (await api.call('GET', `${t(p)}/grants`, { as: p.admin })).body.items;
     expect(grants).toHaveLength(1);
     const audit = (await api.call('GET', `${t(p)}/audit-events`, { as: p.admin })).body.items;
-    expect(audit[0]).toMatchObject({ action: 'grant.extended', targetId: g.grantId, details: { hours: 3, previousExpiresAt: g.expiresAt, expiresAt: res.body.expiresAt } });
+    expect(audit[0]).toMatchObject({
+      action: 'grant.extended',
+      targetId: g.grantId,
+      details: { hours: 3, previousExpiresAt: g.expiresAt, expiresAt: res.body.expiresAt },
+    });
     await deliver(api);
     const mail = await onlyMail(api, p.contact, /extended by 3 hours/);
     expect(mail.body.text).toContain('Ada Admin');
@@ -120,7 +159,13 @@ describe('extensions', () => {
     const over = await extend(p, g.grantId, p.admin, 5);
     expect(over.status).toBe(400);
     expect(over.body.errors[0].path).toBe('hours');
-    const standing = (await ok(api.call('POST', `${t(p)}/grants`, { as: p.admin, body: { reason: 'always', scope: { level: 'read-only' }, standing: true } }), 201, 'standing')).body;
+    const standing = (
+      await ok(
+        api.call('POST', `${t(p)}/grants`, { as: p.admin, body: { reason: 'always', scope: { level: 'read-only' }, standing: true } }),
+        201,
+        'standing',
+      )
+    ).body;
     expect((await extend(p, standing.grantId, p.admin)).status).toBe(409);
     // Not a grantee of a named grant: no asking for it.
     expect((await extend(p, g.grantId, p.agent2)).status).toBe(403);
@@ -137,13 +182,24 @@ describe('extensions', () => {
     const p = await setupTenant(api);
     const g = await grantFor(p, p.agent);
     const asked = await ok(extend(p, g.grantId, p.agent, 2, 'need two more hours'), 201, 'ask');
-    expect(asked.body).toMatchObject({ kind: 'extension', grantId: g.grantId, status: 'PENDING', durationHours: 2, reason: 'need two more hours', requestedBy: { id: p.agent.sub } });
+    expect(asked.body).toMatchObject({
+      kind: 'extension',
+      grantId: g.grantId,
+      status: 'PENDING',
+      durationHours: 2,
+      reason: 'need two more hours',
+      requestedBy: { id: p.agent.sub },
+    });
     await deliver(api);
     const ask = await onlyMail(api, p.contact, /asks for 2 hours more/);
     expect(ask.body.text).toContain(`/requests/${asked.body.requestId}`);
     // The requester cannot approve it; the contact can.
     expect((await api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.agent, body: {} })).status).toBe(403);
-    const approved = await ok(api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: { comment: 'ok' } }), 200, 'approve');
+    const approved = await ok(
+      api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: { comment: 'ok' } }),
+      200,
+      'approve',
+    );
     expect(approved.body).toMatchObject({ status: 'APPROVED', kind: 'extension', grantId: g.grantId, decidedBy: { id: p.contact.sub } });
     const after = (await api.call('GET', `${t(p)}/grants/${g.grantId}`, { as: p.admin })).body;
     expect(Date.parse(after.expiresAt) - Date.parse(g.expiresAt)).toBe(2 * HOUR);
@@ -167,7 +223,9 @@ describe('extensions', () => {
     const twin = { ...p.contact, sub: `${p.contact.sub}-twin` };
     expect((await api.call('POST', `${r}/approve`, { as: twin, body: {} })).status).toBe(409);
     await ok(api.call('POST', `${r}/approve`, { as: p.admin, body: {} }), 200, 'second vote');
-    expect(Date.parse((await api.call('GET', `${t(p)}/grants/${g.grantId}`, { as: p.admin })).body.expiresAt) - Date.parse(g.expiresAt)).toBe(2 * HOUR);
+    expect(
+      Date.parse((await api.call('GET', `${t(p)}/grants/${g.grantId}`, { as: p.admin })).body.expiresAt) - Date.parse(g.expiresAt),
+    ).toBe(2 * HOUR);
     expectConsistent(await state(p), 2);
   });
 
@@ -178,7 +236,9 @@ describe('extensions', () => {
     await ok(api.call('POST', `${t(p)}/grants/${g.grantId}/revoke`, { as: p.admin, body: { reason: 'done' } }), 200, 'revoke');
     const r = await api.call('GET', `${t(p)}/access-requests/${asked.body.requestId}`, { as: p.admin });
     expect(r.body.status).toBe('EXPIRED');
-    expect((await api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} })).status).toBe(409);
+    expect((await api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} })).status).toBe(
+      409,
+    );
     await deliver(api);
     await onlyMail(api, p.agent, /extension request .* lapsed/);
     expectConsistent(await state(p));
@@ -191,7 +251,10 @@ describe('extensions', () => {
     await api.advance(3601);
     const res = await api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} });
     expect(res.status).toBe(409);
-    expect((await api.call('GET', `${t(p)}/grants/${g.grantId}`, { as: p.admin })).body).toMatchObject({ status: 'EXPIRED', expiresAt: g.expiresAt });
+    expect((await api.call('GET', `${t(p)}/grants/${g.grantId}`, { as: p.admin })).body).toMatchObject({
+      status: 'EXPIRED',
+      expiresAt: g.expiresAt,
+    });
     await runJob();
     expect((await api.call('GET', `${t(p)}/access-requests/${asked.body.requestId}`, { as: p.admin })).body.status).toBe('EXPIRED');
     expectConsistent(await state(p));
@@ -223,8 +286,22 @@ describe('the expiry job: warnings and escalations, each once', () => {
 
   it('emails new requests to the primary contacts only, and escalates to the backups once after escalateAfterMinutes', async () => {
     const p = await setupTenant(api, { escalateAfterMinutes: 10 });
-    await ok(api.call('PUT', `${t(p)}/contacts/${encodeURIComponent(p.contact2.email)}`, { as: p.admin, body: { name: p.contact2.name, tier: 'backup' } }), 201, 'backup');
-    const asked = await ok(api.call('POST', `${t(p)}/access-requests`, { as: p.agent, body: { ticketId: 'T-9', reason: 'urgent', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'ask');
+    await ok(
+      api.call('PUT', `${t(p)}/contacts/${encodeURIComponent(p.contact2.email)}`, {
+        as: p.admin,
+        body: { name: p.contact2.name, tier: 'backup' },
+      }),
+      201,
+      'backup',
+    );
+    const asked = await ok(
+      api.call('POST', `${t(p)}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-9', reason: 'urgent', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'ask',
+    );
     await deliver(api);
     await onlyMail(api, p.contact, /asks for access/);
     expect(await mailOf(api, p.contact2, /asks for access/)).toEqual([]);
@@ -238,15 +315,30 @@ describe('the expiry job: warnings and escalations, each once', () => {
     const audit = (await api.call('GET', `${t(p)}/audit-events`, { as: p.admin })).body.items;
     expect(audit.filter((e: { action: string }) => e.action === 'request.escalated')).toHaveLength(1);
     // A backup contact decides like a primary one.
-    await ok(api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact2, body: {} }), 200, 'backup approves');
+    await ok(
+      api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact2, body: {} }),
+      200,
+      'backup approves',
+    );
   });
 });
 
 describe('who is told what', () => {
   it('a denial: the requester is told, and every contact learns who decided', async () => {
     const p = await setupTenant(api);
-    const asked = await ok(api.call('POST', `${t(p)}/access-requests`, { as: p.agent, body: { ticketId: 'T-7', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'ask');
-    await ok(api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/deny`, { as: p.contact, body: { comment: 'not now' } }), 200, 'deny');
+    const asked = await ok(
+      api.call('POST', `${t(p)}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-7', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'ask',
+    );
+    await ok(
+      api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/deny`, { as: p.contact, body: { comment: 'not now' } }),
+      200,
+      'deny',
+    );
     await deliver(api);
     await onlyMail(api, p.agent, /denied/);
     const closed = await onlyMail(api, p.admin, /^Closed:/);
@@ -256,7 +348,14 @@ describe('who is told what', () => {
 
   it('a request that lapses unanswered: the requester and the contacts are told', async () => {
     const p = await setupTenant(api, { requestTtlHours: 1 });
-    await ok(api.call('POST', `${t(p)}/access-requests`, { as: p.agent, body: { ticketId: 'T-8', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'ask');
+    await ok(
+      api.call('POST', `${t(p)}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-8', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'ask',
+    );
     await api.advance(3601);
     await runJob();
     await deliver(api);
@@ -266,7 +365,14 @@ describe('who is told what', () => {
 
   it('an approval: the requester is told', async () => {
     const p = await setupTenant(api);
-    const asked = await ok(api.call('POST', `${t(p)}/access-requests`, { as: p.agent, body: { ticketId: 'T-6', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'ask');
+    const asked = await ok(
+      api.call('POST', `${t(p)}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-6', reason: 'look', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'ask',
+    );
     await ok(api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} }), 200, 'approve');
     await deliver(api);
     await onlyMail(api, p.agent, /Access on .* approved/);
@@ -275,7 +381,11 @@ describe('who is told what', () => {
   it('the end of a grant sends the contacts one digest of every session under it', async () => {
     const p = await setupTenant(api, { timeZone: 'Europe/Prague' });
     const g = await grantFor(p, p.agent);
-    const s1 = await ok(api.call('POST', `${t(p)}/sessions`, { as: p.agent, body: { reason: 'first look', grantId: g.grantId } }), 201, 'in');
+    const s1 = await ok(
+      api.call('POST', `${t(p)}/sessions`, { as: p.agent, body: { reason: 'first look', grantId: g.grantId } }),
+      201,
+      'in',
+    );
     await api.advance(20 * 60);
     await ok(api.call('POST', `${t(p)}/sessions/${s1.body.sessionId}/end`, { as: p.agent, body: {} }), 200, 'out');
     await ok(api.call('POST', `${t(p)}/sessions`, { as: p.agent, body: { reason: 'second look', grantId: g.grantId } }), 201, 'in again');
@@ -427,8 +537,23 @@ describe('CSV export of the login history and the audit trail', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(res.headers.get('content-disposition')).toMatch(/attachment; filename=".*\.csv"/);
     const rows = parseCsv(res.body as string);
-    expect(rows[0]).toEqual(['sessionId', 'grantId', 'accessedById', 'accessedByEmail', 'accessedByName', 'reason', 'signInAt', 'signOutAt', 'endedBy', 'grantedByEmail', 'sourceIp', 'userAgent']);
-    expect(rows.slice(1).map((r) => r[5])).toEqual(["'=HYPERLINK(\"http://evil\")", 'plain, with "quotes"', "'+1 call", "'-rm", "'@SUM(A1)"].reverse());
+    expect(rows[0]).toEqual([
+      'sessionId',
+      'grantId',
+      'accessedById',
+      'accessedByEmail',
+      'accessedByName',
+      'reason',
+      'signInAt',
+      'signOutAt',
+      'endedBy',
+      'grantedByEmail',
+      'sourceIp',
+      'userAgent',
+    ]);
+    expect(rows.slice(1).map((r) => r[5])).toEqual(
+      ['\'=HYPERLINK("http://evil")', 'plain, with "quotes"', "'+1 call", "'-rm", "'@SUM(A1)"].reverse(),
+    );
     expect(rows.slice(1).every((r) => r[1] === g.grantId && r[3] === p.agent.email && r[8] === 'agent')).toBe(true);
     // The JSON list takes the same window.
     const json = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.admin });
@@ -454,9 +579,14 @@ describe('CSV export of the login history and the audit trail', () => {
     ]) {
       const bad = await api.call('GET', `${t(p)}/audit-events${query}`, { as: p.admin, headers: { accept: 'text/csv' } });
       expect(bad.status, query).toBe(400);
-      expect(bad.body.errors.map((e: { path: string }) => e.path), query).toContain(field);
+      expect(
+        bad.body.errors.map((e: { path: string }) => e.path),
+        query,
+      ).toContain(field);
     }
     // A support agent may not export (the route's roles, as for the JSON list).
-    expect((await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.agent, headers: { accept: 'text/csv' } })).status).toBe(403);
+    expect((await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.agent, headers: { accept: 'text/csv' } })).status).toBe(
+      403,
+    );
   });
 });

@@ -15,7 +15,12 @@ const watchReads = (client: DynamoDBClient) =>
       const out = await next(args);
       if (context.commandName === 'QueryCommand') {
         const o = out.output as { ScannedCount?: number; Count?: number };
-        reads.push({ command: String(context.commandName), scanned: o.ScannedCount ?? 0, count: o.Count ?? 0, filtered: 'FilterExpression' in (args.input as object) });
+        reads.push({
+          command: String(context.commandName),
+          scanned: o.ScannedCount ?? 0,
+          count: o.Count ?? 0,
+          filtered: 'FilterExpression' in (args.input as object),
+        });
       }
       return out;
     },
@@ -31,7 +36,10 @@ const at: string[] = [];
 beforeAll(async () => {
   api = await startTestApi({ onDynamoClient: watchReads });
   p = await setupTenant(api);
-  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'history', scope: { level: 'read-only' }, durationHours: 72 } });
+  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+    as: p.admin,
+    body: { reason: 'history', scope: { level: 'read-only' }, durationHours: 72 },
+  });
   expect(g.status).toBe(201);
   for (const [i, who] of [p.agent, p.agent2, p.agent].entries()) {
     if (i > 0) await api.advance(day);
@@ -80,7 +88,9 @@ describe('the login history filtered', () => {
     reads.length = 0;
     // Act
     const first = await history(`?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}`);
-    const second = await history(`?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}&cursor=${encodeURIComponent(first.body.nextCursor)}`);
+    const second = await history(
+      `?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+    );
     const dated = await history(`?limit=1&from=${hour(at[0]!, 1)}`);
     const datedNext = await history(`?limit=1&from=${hour(at[0]!, 1)}&cursor=${encodeURIComponent(dated.body.nextCursor)}`);
     // Assess
@@ -102,8 +112,12 @@ describe('the login history filtered', () => {
     const unfiltered = await history('?limit=1');
     const byPerson = await history(`?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}`);
     // Act
-    const swapped = await history(`?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}&cursor=${encodeURIComponent(unfiltered.body.nextCursor)}`);
-    const other = await history(`?limit=1&accessedBy=${encodeURIComponent(p.agent2.email)}&cursor=${encodeURIComponent(byPerson.body.nextCursor)}`);
+    const swapped = await history(
+      `?limit=1&accessedBy=${encodeURIComponent(p.agent.email)}&cursor=${encodeURIComponent(unfiltered.body.nextCursor)}`,
+    );
+    const other = await history(
+      `?limit=1&accessedBy=${encodeURIComponent(p.agent2.email)}&cursor=${encodeURIComponent(byPerson.body.nextCursor)}`,
+    );
     const dropped = await history(`?limit=1&cursor=${encodeURIComponent(byPerson.body.nextCursor)}`);
     // Assess
     for (const res of [swapped, other, dropped]) {
@@ -137,7 +151,9 @@ describe('the login history filtered', () => {
     // Prepare
     const other = await setupTenant(api);
     // Act
-    const res = await api.call('GET', `/v1/tenants/${p.tenantId}/sessions?accessedBy=${encodeURIComponent(p.agent.email)}`, { as: other.admin });
+    const res = await api.call('GET', `/v1/tenants/${p.tenantId}/sessions?accessedBy=${encodeURIComponent(p.agent.email)}`, {
+      as: other.admin,
+    });
     // Assess
     expect(res.status).toBe(404);
   });

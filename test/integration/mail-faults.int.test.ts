@@ -19,7 +19,10 @@ const GRANTED = /access granted/;
 const BACKOFFS = [30, 60, 120, 240];
 
 const grant = (p: People) =>
-  api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { ticketId: 'TCK-F', reason: 'ses trouble', scope: { level: 'read-only' }, durationHours: 2 } });
+  api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+    as: p.admin,
+    body: { ticketId: 'TCK-F', reason: 'ses trouble', scope: { level: 'read-only' }, durationHours: 2 },
+  });
 /** The send attempts for a tenant's addresses so far. */
 const attemptsOf = (p: People) => faults.attempts.filter((a) => a.to.includes(p.tenantId));
 const failedOf = (p: People) => attemptsOf(p).filter((a) => !a.ok).length;
@@ -114,7 +117,10 @@ describe('SES failing for a while', () => {
       as: p.agent,
       body: { ticketId: 'TCK-P', reason: 'parallel', scope: { level: 'read-only' }, durationHours: 1 },
     });
-    const approved = await api.call('POST', `/v1/tenants/${p.tenantId}/access-requests/${req.body.requestId}/approve`, { as: p.contact, body: {} });
+    const approved = await api.call('POST', `/v1/tenants/${p.tenantId}/access-requests/${req.body.requestId}/approve`, {
+      as: p.contact,
+      body: {},
+    });
     expect(approved.status).toBe(200);
     // Act
     for (const wait of [0, ...BACKOFFS]) {

@@ -5,7 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { people, setupTenant, startTestApi, type Mail, type People, type TestApi, type Who } from '../helpers/http.ts';
-import { addContact, APP_BASE_URL, asGrantee, contactsOf, deliver, mailOf, onlyMail, pageUrl, sessionsUrl, shownTime } from '../helpers/mail.ts';
+import {
+  addContact,
+  APP_BASE_URL,
+  asGrantee,
+  contactsOf,
+  deliver,
+  mailOf,
+  onlyMail,
+  pageUrl,
+  sessionsUrl,
+  shownTime,
+} from '../helpers/mail.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -78,7 +89,12 @@ describe('a new access request', () => {
       const m = await onlyMail(api, c, REQUESTED);
       expectWellFormed(m, c);
       expect(m.subject).toBe(`Support asks for access to ${p.tenantId} (ticket TCK-42)`);
-      expectNames(m, p, { reason: 'totals are off for <b>March</b> "Q1"', scope: 'full access, modules: billing, invoices', link, ticket: 'TCK-42' });
+      expectNames(m, p, {
+        reason: 'totals are off for <b>March</b> "Q1"',
+        scope: 'full access, modules: billing, invoices',
+        link,
+        ticket: 'TCK-42',
+      });
       expect(m.body.text).toContain(person(p.agent));
       expect(m.body.text).toContain('6 hours from approval');
       expect(m.body.text).toMatch(new RegExp(`Request open until:\\s+${escapeRe(shownTime(req.body.expiresAt))}`));
@@ -124,7 +140,12 @@ describe('access switched on', () => {
   it('by an approval emails every contact who has access, why, scope, until when, who approved, how to revoke', async () => {
     // Prepare
     const p = await setupTenant(api);
-    const req = await requestAccess(p, { ticketId: 'TCK-7', reason: 'export fails', scope: { level: 'read-only', modules: ['reports'] }, durationHours: 3 });
+    const req = await requestAccess(p, {
+      ticketId: 'TCK-7',
+      reason: 'export fails',
+      scope: { level: 'read-only', modules: ['reports'] },
+      durationHours: 3,
+    });
     // Act
     const ok = await approve(p, req.body.requestId, p.contact, 'go ahead');
     await deliver(api);
@@ -193,7 +214,14 @@ describe('access switched on', () => {
     // Act
     const g = await grant(
       p,
-      { ticketId: 'TCK-9', reason: 'phone approval', scope: { level: 'read-only' }, durationHours: 2, approvedBy: p.contact.email, grantees: [asGrantee(p.agent)] },
+      {
+        ticketId: 'TCK-9',
+        reason: 'phone approval',
+        scope: { level: 'read-only' },
+        durationHours: 2,
+        approvedBy: p.contact.email,
+        grantees: [asGrantee(p.agent)],
+      },
       p.lead,
     );
     await deliver(api);
@@ -202,7 +230,12 @@ describe('access switched on', () => {
     for (const c of contactsOf(p)) {
       const m = await onlyMail(api, c, GRANTED);
       expectWellFormed(m, c);
-      expectNames(m, p, { reason: 'phone approval', scope: 'read-only, every module', link: `${pageUrl(p.tenantId)}/grants/${g.body.grantId}`, ticket: 'TCK-9' });
+      expectNames(m, p, {
+        reason: 'phone approval',
+        scope: 'read-only, every module',
+        link: `${pageUrl(p.tenantId)}/grants/${g.body.grantId}`,
+        ticket: 'TCK-9',
+      });
       expect(m.body.text).toMatch(new RegExp(`Approved by:\\s+${escapeRe(person(p.contact))}`));
       expect(m.body.text).toMatch(new RegExp(`Granted by:\\s+${escapeRe(person(p.lead))}`));
       expect(m.body.text).toContain(`approval that ${person(p.contact)} gave upfront`);
@@ -327,14 +360,22 @@ describe('a denied request', () => {
     const p = await setupTenant(api);
     const req = await requestAccess(p, { ticketId: 'TCK-3', reason: 'need a look' });
     // Act
-    const res = await api.call('POST', `${tenantPath(p)}/access-requests/${req.body.requestId}/deny`, { as: p.contact, body: { comment: 'not <now>' } });
+    const res = await api.call('POST', `${tenantPath(p)}/access-requests/${req.body.requestId}/deny`, {
+      as: p.contact,
+      body: { comment: 'not <now>' },
+    });
     await deliver(api);
     // Assess
     expect(res.status).toBe(200);
     const m = await onlyMail(api, p.agent, DENIED);
     expectWellFormed(m, p.agent);
     expect(m.subject).toBe(`Access to ${p.tenantId} denied (ticket TCK-3)`);
-    expectNames(m, p, { reason: 'need a look', scope: 'read-only', link: `${pageUrl(p.tenantId)}/requests/${req.body.requestId}`, ticket: 'TCK-3' });
+    expectNames(m, p, {
+      reason: 'need a look',
+      scope: 'read-only',
+      link: `${pageUrl(p.tenantId)}/requests/${req.body.requestId}`,
+      ticket: 'TCK-3',
+    });
     expect(m.body.text).toMatch(new RegExp(`Denied by:\\s+${escapeRe(person(p.contact))}`));
     expect(m.body.text).toContain('not <now>');
     expect(m.body.html).toContain('not &lt;now&gt;');
@@ -406,7 +447,11 @@ describe('a change that did not happen emails nothing', () => {
     const tooLong = await grant(p, { reason: 'too long', scope: { level: 'read-only' }, durationHours: 5 });
     const standing = await grant(p, { reason: 'forever', scope: { level: 'read-only' }, standing: true });
     const tooLongRequest = await requestAccess(p, { durationHours: 5 });
-    const notContact = await grant(p, { ticketId: 'T', reason: 'x', scope: { level: 'read-only' }, durationHours: 1, approvedBy: p.user.email }, p.lead);
+    const notContact = await grant(
+      p,
+      { ticketId: 'T', reason: 'x', scope: { level: 'read-only' }, durationHours: 1, approvedBy: p.user.email },
+      p.lead,
+    );
     await deliver(api);
     // Assess
     expect([tooLong.status, standing.status, tooLongRequest.status, notContact.status]).toEqual([400, 400, 400, 409]);
@@ -418,7 +463,12 @@ describe('a change that did not happen emails nothing', () => {
   it('five concurrent approvals make one grant and one grant email per contact', async () => {
     // Prepare
     const p = await setupTenant(api);
-    const extra = [1, 2, 3].map((i) => ({ ...p.user, sub: `${p.user.sub}-${i}`, email: `c${i}@${p.tenantId}.test`, name: `Extra Contact ${i}` }));
+    const extra = [1, 2, 3].map((i) => ({
+      ...p.user,
+      sub: `${p.user.sub}-${i}`,
+      email: `c${i}@${p.tenantId}.test`,
+      name: `Extra Contact ${i}`,
+    }));
     for (const c of extra) await addContact(api, p, c);
     const req = await requestAccess(p);
     const approvers = [p.admin, p.contact, ...extra];

@@ -20,7 +20,10 @@ interface Started {
 }
 
 function start(env: Record<string, string>, args: string[] = []): Started {
-  const proc = spawn(process.execPath, [TSX, 'local/main.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [TSX, 'local/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -87,7 +90,10 @@ describe('npm start', () => {
     second.proc.kill('SIGINT');
     await second.exited;
     // Assess
-    expect(((await kept.json()) as { items: { email: string }[] }).items.map((c) => c.email).sort()).toEqual(['alice@acme.test', 'carol@acme.test']);
+    expect(((await kept.json()) as { items: { email: string }[] }).items.map((c) => c.email).sort()).toEqual([
+      'alice@acme.test',
+      'carol@acme.test',
+    ]);
   }, 120_000);
 
   it('says which port is taken instead of failing obscurely', async () => {

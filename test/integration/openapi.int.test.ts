@@ -28,7 +28,9 @@ describe('GET /v1/openapi.json', () => {
   });
 
   it('documents the Idempotency-Key header and the 422 on the routes that create', async () => {
-    const doc = openApiDocument() as { paths: Record<string, Record<string, { parameters: { name: string }[]; responses: Record<string, unknown> }>> };
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { parameters: { name: string }[]; responses: Record<string, unknown> }>>;
+    };
     const post = doc.paths['/v1/tenants/{tenantId}/grants']!.post!;
     expect(post.parameters.map((p) => p.name)).toContain('Idempotency-Key');
     expect(post.responses['422']).toBeDefined();

@@ -58,7 +58,12 @@ const SCALE = Math.max(1, Number(process.env.RACE_ROUNDS ?? 1));
 const ROUNDS = Array.from({ length: SCALE }, (_, i) => BASE.map((r) => ({ ...r, name: `${r.name} (#${i + 1})` }))).flat();
 
 const grantee = (w: Who) => ({ id: w.sub, email: w.email, name: w.name });
-const extra = (p: People, n: number): Who => ({ sub: `agent${n}-${p.tenantId.slice(-8)}`, email: `agent${n}-${p.tenantId.slice(-8)}@vendor.test`, name: `Extra ${n}`, groups: ['support-agent'] });
+const extra = (p: People, n: number): Who => ({
+  sub: `agent${n}-${p.tenantId.slice(-8)}`,
+  email: `agent${n}-${p.tenantId.slice(-8)}@vendor.test`,
+  name: `Extra ${n}`,
+  groups: ['support-agent'],
+});
 
 async function ok(res: Promise<Res>, status: number, what: string): Promise<Res> {
   const r = await res;
@@ -86,10 +91,21 @@ describe('races on the same objects, round after round', () => {
     // Prepare: a tenant with three authorized contacts, its policy, pending requests and grants.
     const p = await setupTenant(api, { approvalsRequired: round.approvalsRequired });
     const t = `/v1/tenants/${p.tenantId}`;
-    await ok(api.call('PUT', `${t}/contacts/${encodeURIComponent(p.contact2.email)}`, { as: p.admin, body: { name: p.contact2.name } }), 201, 'contact2');
+    await ok(
+      api.call('PUT', `${t}/contacts/${encodeURIComponent(p.contact2.email)}`, { as: p.admin, body: { name: p.contact2.name } }),
+      201,
+      'contact2',
+    );
     const requests = await Promise.all(
       Array.from({ length: REQUESTS }, (_, i) =>
-        ok(api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: `T-${i}`, reason: `race ${i}`, scope: { level: 'read-only' }, durationHours: 1 } }), 201, 'request'),
+        ok(
+          api.call('POST', `${t}/access-requests`, {
+            as: p.agent,
+            body: { ticketId: `T-${i}`, reason: `race ${i}`, scope: { level: 'read-only' }, durationHours: 1 },
+          }),
+          201,
+          'request',
+        ),
       ),
     );
     const grants = await Promise.all(
@@ -98,7 +114,12 @@ describe('races on the same objects, round after round', () => {
           api.call('POST', `${t}/grants`, {
             as: p.admin,
             // The last grant covers the whole support team; the others name two agents.
-            body: { reason: `race ${i}`, scope: { level: 'read-only' }, durationHours: 1, ...(i < GRANTS - 1 ? { grantees: [grantee(p.agent), grantee(p.agent2)] } : {}) },
+            body: {
+              reason: `race ${i}`,
+              scope: { level: 'read-only' },
+              durationHours: 1,
+              ...(i < GRANTS - 1 ? { grantees: [grantee(p.agent), grantee(p.agent2)] } : {}),
+            },
           }),
           201,
           'grant',
@@ -131,16 +152,25 @@ describe('races on the same objects, round after round', () => {
     });
     grantIds.forEach((id, i) => {
       const g = `${t}/grants/${id}`;
-      if (i >= 1) for (const who of [p.admin, p.lead, p.agent]) ops.push(call('revoke', id, 'POST', `${g}/revoke`, who, { reason: 'race' }));
+      if (i >= 1)
+        for (const who of [p.admin, p.lead, p.agent]) ops.push(call('revoke', id, 'POST', `${g}/revoke`, who, { reason: 'race' }));
       if (i !== 1) {
         ops.push(call('grantee', id, 'POST', `${g}/grantees`, p.lead, grantee(extra(p, 3))));
         ops.push(call('grantee', id, 'POST', `${g}/grantees`, p.admin, grantee(extra(p, 4))));
       }
-      for (const who of [p.agent, p.agent2, p.agent, p.agent2]) ops.push(call('signin', id, 'POST', `${t}/sessions`, who, { reason: 'race', grantId: id }));
+      for (const who of [p.agent, p.agent2, p.agent, p.agent2])
+        ops.push(call('signin', id, 'POST', `${t}/sessions`, who, { reason: 'race', grantId: id }));
     });
     // More requests by the same agent while its requests are decided: the PENDING bound holds.
     for (let i = 0; i < ASKS; i++) {
-      ops.push(call('ask', '', 'POST', `${t}/access-requests`, p.agent, { ticketId: `T-more-${i}`, reason: 'more', scope: { level: 'read-only' }, durationHours: 1 }));
+      ops.push(
+        call('ask', '', 'POST', `${t}/access-requests`, p.agent, {
+          ticketId: `T-more-${i}`,
+          reason: 'more',
+          scope: { level: 'read-only' },
+          durationHours: 1,
+        }),
+      );
     }
     for (let i = 0; i < 2; i++) ops.push(api.call('POST', '/_local/jobs/expire').then((res) => ({ route: 'expire', target: '', res })));
     const answers = await Promise.all(ops);
@@ -154,8 +184,10 @@ describe('races on the same objects, round after round', () => {
     for (const a of answers) {
       expect([200, 201, 403, 404, 409], `${a.route} ${a.target}: ${a.res.status} ${JSON.stringify(a.res.body)}`).toContain(a.res.status);
     }
-    const wins = (route: string, target: string) => answers.filter((a) => a.route === route && a.target === target && a.res.status < 300).length;
-    const events = (action: string, targetId?: string) => s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
+    const wins = (route: string, target: string) =>
+      answers.filter((a) => a.route === route && a.target === target && a.res.status < 300).length;
+    const events = (action: string, targetId?: string) =>
+      s.audit.filter((e) => e.action === action && (targetId === undefined || e.targetId === targetId));
 
     // The stored state is whole and consistent (one decision per request, one grant per approved
     // request, no open session under an ended grant, an audit event and a message per change).
@@ -188,7 +220,11 @@ describe('races on the same objects, round after round', () => {
     for (const x of history.body.items) if (x.signOutAt === null) expect(shown.get(x.grantId), `session ${x.sessionId}`).toBe('ACTIVE');
 
     // Mail: every message delivered, once to each recipient.
-    expectMailOnce(s, mailer.attempts, [p.admin, p.contact, p.contact2, p.agent].map((w) => w.email));
+    expectMailOnce(
+      s,
+      mailer.attempts,
+      [p.admin, p.contact, p.contact2, p.agent].map((w) => w.email),
+    );
     expect(mailer.attempts.filter((a) => a.ok && a.to === p.admin.email).length).toBeGreaterThan(0);
   });
 });
@@ -199,12 +235,17 @@ describe('races on the same objects, round after round', () => {
  * Exactly one of them counts; the others answer 409 and change nothing.
  */
 describe('one person, one vote, under concurrent approvals', () => {
-  const fullwidth = (s: string) => [...s].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! - 0x61 + 0xff41) : c)).join('');
+  const fullwidth = (s: string) =>
+    [...s].map((c) => (/[a-z]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! - 0x61 + 0xff41) : c)).join('');
   const twins = (p: People): Who[] => [
     p.contact,
     { ...p.user, sub: `twin-a-${p.tenantId.slice(-8)}`, email: p.contact.email },
     { ...p.user, sub: `twin-b-${p.tenantId.slice(-8)}`, email: p.contact.email.toUpperCase() },
-    { ...p.user, sub: `twin-c-${p.tenantId.slice(-8)}`, email: `  ${fullwidth(p.contact.email.split('@')[0]!)}@${p.contact.email.split('@')[1]}  ` },
+    {
+      ...p.user,
+      sub: `twin-c-${p.tenantId.slice(-8)}`,
+      email: `  ${fullwidth(p.contact.email.split('@')[0]!)}@${p.contact.email.split('@')[1]}  `,
+    },
   ];
 
   it.each([
@@ -216,14 +257,19 @@ describe('one person, one vote, under concurrent approvals', () => {
     const p = await setupTenant(api, { approvalsRequired });
     const t = `/v1/tenants/${p.tenantId}`;
     const request = await ok(
-      api.call('POST', `${t}/access-requests`, { as: p.agent, body: { ticketId: 'T-vote', reason: 'one vote each', scope: { level: 'read-only' }, durationHours: 1 } }),
+      api.call('POST', `${t}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-vote', reason: 'one vote each', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
       201,
       'request',
     );
     const voters = [...twins(p), ...(alsoAdmin ? [p.admin] : [])];
     await Promise.all(voters.map((w) => api.token(w)));
     // Act: every approval at once
-    const answers = await Promise.all(voters.map((as) => api.call('POST', `${t}/access-requests/${request.body.requestId}/approve`, { as, body: {} })));
+    const answers = await Promise.all(
+      voters.map((as) => api.call('POST', `${t}/access-requests/${request.body.requestId}/approve`, { as, body: {} })),
+    );
     const s = await tenantItems(doc, api.stack.tableName, p.tenantId);
     // Assess: one twin's approval and the admin's count; every other twin is a 409 CONFLICT
     const twinAnswers = answers.slice(0, 4);

@@ -42,7 +42,9 @@ describe('the README walkthrough', () => {
     expect(stdout).toContain('{"grantsWarned":1}');
     expect(stdout).toMatch(/Your support access to acme ends .* UTC \(.* Europe\/Prague\)/);
     expect(stdout).toContain('{"kind":"extension","status":"APPROVED","grantId":');
-    expect(stdout).toMatch(/sessionId,grantId,accessedById,accessedByEmail,.*\r?\n.*,sam,sam@vendor\.test,Sam Support,Reproduce the export bug,/);
+    expect(stdout).toMatch(
+      /sessionId,grantId,accessedById,accessedByEmail,.*\r?\n.*,sam,sam@vendor\.test,Sam Support,Reproduce the export bug,/,
+    );
     expect(stdout).toMatch(/Sessions: +1\n/);
     expect(stdout).toContain('Reproduce the export bug');
     expect(stdout).toMatch(/How it ended: +its time ran out/);
@@ -67,4 +69,3 @@ describe('the README walkthrough', () => {
     expect(inbox.map((m) => m.subject)).toContain(`Support access granted to ${p.tenantId} (ticket T-NOW)`);
   });
 });
-

@@ -22,7 +22,13 @@ afterAll(async () => {
 const ask = (p: People, as: Who = p.agent, body: Record<string, unknown> = {}) =>
   api.call('POST', `/v1/tenants/${p.tenantId}/access-requests`, {
     as,
-    body: { ticketId: 'T-42', reason: 'customer cannot export', scope: { level: 'read-only', modules: ['exports'] }, durationHours: 6, ...body },
+    body: {
+      ticketId: 'T-42',
+      reason: 'customer cannot export',
+      scope: { level: 'read-only', modules: ['exports'] },
+      durationHours: 6,
+      ...body,
+    },
   });
 const act = (p: People, id: string, verb: 'approve' | 'deny' | 'cancel', as: Who, body: Record<string, unknown> = {}) =>
   api.call('POST', `/v1/tenants/${p.tenantId}/access-requests/${id}/${verb}`, { as, body });
@@ -179,7 +185,10 @@ describe('the PENDING bound: at most MAX_PENDING_REQUESTS_PER_AGENT per agent pe
     expect(refused).toHaveLength(10 - MAX_PENDING_REQUESTS_PER_AGENT);
     for (const r of refused) {
       expect(r.status).toBe(409);
-      expect(r.body).toMatchObject({ code: 'CONFLICT', detail: expect.stringContaining(`${MAX_PENDING_REQUESTS_PER_AGENT} PENDING access requests`) });
+      expect(r.body).toMatchObject({
+        code: 'CONFLICT',
+        detail: expect.stringContaining(`${MAX_PENDING_REQUESTS_PER_AGENT} PENDING access requests`),
+      });
       expect(r.body.detail).toContain('cancel one');
     }
     // Another agent has a bound of its own; nothing was written for the refused ones (no mail either).
@@ -193,7 +202,8 @@ describe('the PENDING bound: at most MAX_PENDING_REQUESTS_PER_AGENT per agent pe
     // Prepare
     const p = await setupTenant(api, { requestTtlHours: 1 });
     const made = [];
-    for (let i = 0; i < MAX_PENDING_REQUESTS_PER_AGENT; i++) made.push((await ask(p, p.agent, { ticketId: `T-${i}` })).body.requestId as string);
+    for (let i = 0; i < MAX_PENDING_REQUESTS_PER_AGENT; i++)
+      made.push((await ask(p, p.agent, { ticketId: `T-${i}` })).body.requestId as string);
     const full = await ask(p);
     // Act / Assess: each way out of PENDING frees exactly one slot.
     expect(full.status).toBe(409);

@@ -24,7 +24,9 @@ describe('the schedule', () => {
     // Assess
     const audit = await eventually(async () => {
       const res = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin });
-      const expired = res.body.items.filter((e: { action: string; targetId: string }) => e.action === 'grant.expired' && e.targetId === g.body.grantId);
+      const expired = res.body.items.filter(
+        (e: { action: string; targetId: string }) => e.action === 'grant.expired' && e.targetId === g.body.grantId,
+      );
       expect(expired).toHaveLength(1);
       return expired;
     });

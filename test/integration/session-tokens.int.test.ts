@@ -16,7 +16,12 @@ afterAll(async () => api?.stop());
 
 const jwks = () => createRemoteJWKSet(new URL(`${api.url}/v1/.well-known/jwks.json`), { cacheMaxAge: 0, cooldownDuration: 0 });
 const verify = (token: string, at?: Date) =>
-  jwtVerify(token, jwks(), { issuer: api.url, audience: 'support-access-local', algorithms: ['ES256'], ...(at ? { currentDate: at } : {}) });
+  jwtVerify(token, jwks(), {
+    issuer: api.url,
+    audience: 'support-access-local',
+    algorithms: ['ES256'],
+    ...(at ? { currentDate: at } : {}),
+  });
 const now = async () => new Date((await api.call('GET', '/_local/clock')).body.now as string);
 
 async function grant(p: People, body: Record<string, unknown> = {}) {
@@ -46,10 +51,30 @@ describe('sign-in answers a support-session token', () => {
     const { payload, protectedHeader } = await verify(token, await now());
     const iat = Math.floor((await now()).getTime() / 1000);
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
-    expect(Object.keys(payload).sort()).toEqual(['aud', 'email', 'exp', 'grant_id', 'iat', 'iss', 'jti', 'modules', 'scope', 'session_id', 'sub', 'tenant_id']);
+    expect(Object.keys(payload).sort()).toEqual([
+      'aud',
+      'email',
+      'exp',
+      'grant_id',
+      'iat',
+      'iss',
+      'jti',
+      'modules',
+      'scope',
+      'session_id',
+      'sub',
+      'tenant_id',
+    ]);
     expect(payload).toMatchObject({
-      iss: api.url, aud: 'support-access-local', sub: p.agent.sub, email: p.agent.email, tenant_id: p.tenantId,
-      scope: 'read-only', modules: ['billing'], grant_id: g.grantId, session_id: session.sessionId,
+      iss: api.url,
+      aud: 'support-access-local',
+      sub: p.agent.sub,
+      email: p.agent.email,
+      tenant_id: p.tenantId,
+      scope: 'read-only',
+      modules: ['billing'],
+      grant_id: g.grantId,
+      session_id: session.sessionId,
     });
     expect(payload.exp! - payload.iat!).toBe(15 * 60);
     expect(Math.abs(payload.iat! - iat)).toBeLessThanOrEqual(2);

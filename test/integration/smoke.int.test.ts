@@ -27,7 +27,11 @@ describe('the local stack', () => {
     // Act
     const preflight = await fetch(`${api.url}/v1/tenants/acme/grants`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     const health = await api.call('GET', '/v1/health');
     // Assess
@@ -51,10 +55,11 @@ describe('the local stack', () => {
     expect(renamed.status).toBe(200);
     expect(renamed.body).toEqual({ ...created, email: 'pat@example.test', name: 'Pat Smith' });
     expect(list.body.items.filter((c: { email: string }) => c.email === 'pat@example.test')).toEqual([renamed.body]);
-    const added = audit.body.items.filter((e: { action: string; targetId: string }) => e.action === 'contact.added' && e.targetId === 'pat@example.test');
+    const added = audit.body.items.filter(
+      (e: { action: string; targetId: string }) => e.action === 'contact.added' && e.targetId === 'pat@example.test',
+    );
     // one for the add, one for the rename: the four puts that found it already there changed nothing
     expect(added).toHaveLength(2);
     expect(added[0].details).toMatchObject({ renamed: true, previousName: 'Pat', name: 'Pat Smith' });
   });
 });
-

@@ -48,7 +48,12 @@ beforeAll(async () => {
     (next, context) => async (args) => {
       const res = await next(args);
       const out = res.output as { ScannedCount?: number; Count?: number; Items?: unknown[]; ConsumedCapacity?: { CapacityUnits?: number } };
-      reads.push({ command: String(context.commandName), scanned: out.ScannedCount, items: out.Items?.length ?? out.Count, capacity: out.ConsumedCapacity?.CapacityUnits });
+      reads.push({
+        command: String(context.commandName),
+        scanned: out.ScannedCount,
+        items: out.Items?.length ?? out.Count,
+        capacity: out.ConsumedCapacity?.CapacityUnits,
+      });
       return res;
     },
     { step: 'initialize', name: 'countReads' },
@@ -59,8 +64,22 @@ beforeAll(async () => {
   requests = [];
 });
 
-const admin = (tenantId: string): Principal => ({ id: `admin-${tenantId}`, email: `admin@${tenantId}.test`, emailVerified: true, name: 'Admin', roles: ['tenant-admin'], tenantId });
-const agent: Principal = { id: 'agent-store', email: 'agent@vendor.test', emailVerified: true, name: 'Agent', roles: ['support-agent'], tenantId: null };
+const admin = (tenantId: string): Principal => ({
+  id: `admin-${tenantId}`,
+  email: `admin@${tenantId}.test`,
+  emailVerified: true,
+  name: 'Admin',
+  roles: ['tenant-admin'],
+  tenantId,
+});
+const agent: Principal = {
+  id: 'agent-store',
+  email: 'agent@vendor.test',
+  emailVerified: true,
+  name: 'Agent',
+  roles: ['support-agent'],
+  tenantId: null,
+};
 
 async function tenantWithGrants(n: number, durationHours = 1) {
   const tenantId = `s-${ulid().toLowerCase()}`;
@@ -128,12 +147,17 @@ describe('me/grants', () => {
     expect(reads[0]!.items).toBe(page.items.length);
   });
 
-  it('shows a grantee added later on every grantee\'s copy of the grant', async () => {
+  it("shows a grantee added later on every grantee's copy of the grant", async () => {
     // Prepare: a grant naming the agent, then a second agent added
     const tenantId = `s-${ulid().toLowerCase()}`;
     await putContact(deps, admin(tenantId), tenantId, `admin@${tenantId}.test`, 'Admin');
     const me = { id: agent.id, email: agent.email, name: agent.name };
-    const g = await createGrant(deps, admin(tenantId), tenantId, { reason: 'named', scope: { level: 'read-only' }, durationHours: 1, grantees: [me] });
+    const g = await createGrant(deps, admin(tenantId), tenantId, {
+      reason: 'named',
+      scope: { level: 'read-only' },
+      durationHours: 1,
+      grantees: [me],
+    });
     await addGrantee(deps, admin(tenantId), tenantId, g.grantId, { id: 'agent-other', email: 'other@vendor.test', name: 'Other' });
     // Act
     const mine = (await listMyGrants(deps, agent, { limit: 100 })).items.find((x) => x.grantId === g.grantId);
@@ -159,7 +183,7 @@ describe('a refused sign-in', () => {
   const refuse = (tenantId: string, reason: string) =>
     signIn(deps, agent, tenantId, { reason, sourceIp: '127.0.0.1', userAgent: 'test' }).catch((e: unknown) => e);
 
-  it('is two DynamoDB requests, the second one atomic write that creates or counts the minute\'s event', async () => {
+  it("is two DynamoDB requests, the second one atomic write that creates or counts the minute's event", async () => {
     // Prepare
     const tenantId = `s-${ulid().toLowerCase()}`;
     clock.advance((DENIED_WINDOW_MS - (clock.now().getTime() % DENIED_WINDOW_MS)) / 1000 + 1);
@@ -169,10 +193,12 @@ describe('a refused sign-in', () => {
     await refuse(tenantId, 'two');
     // Assess
     expect(requests).toEqual(['ExecuteStatementCommand', 'UpdateItemCommand', 'ExecuteStatementCommand', 'UpdateItemCommand']);
-    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items.map((e) => [e.action, e.details.count, e.details.reason])).toEqual([['session.denied', 2, 'one']]);
+    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items.map((e) => [e.action, e.details.count, e.details.reason])).toEqual([
+      ['session.denied', 2, 'one'],
+    ]);
   });
 
-  it('that comes after its minute\'s event was sealed is an event of its own, and the chain stays valid', async () => {
+  it("that comes after its minute's event was sealed is an event of its own, and the chain stays valid", async () => {
     // Prepare: a refusal, its event sealed once its time came
     const tenantId = `s-${ulid().toLowerCase()}`;
     const chain = { chain: deps.store, clock, key: 'test-key' };
@@ -228,7 +254,9 @@ describe('ending a grant with many open sessions', () => {
     // Prepare: 60 open sessions under one grant (one transaction holds about 45 with the grant)
     const { tenantId, ids } = await tenantWithGrants(1);
     const agents = Array.from({ length: 60 }, (_, i): Principal => ({ ...agent, id: `agent-many-${i}` }));
-    const sessions = await Promise.all(agents.map((a) => signIn(deps, a, tenantId, { reason: 'crowd', sourceIp: '127.0.0.1', userAgent: 'test' })));
+    const sessions = await Promise.all(
+      agents.map((a) => signIn(deps, a, tenantId, { reason: 'crowd', sourceIp: '127.0.0.1', userAgent: 'test' })),
+    );
     // Act
     await revokeGrant(deps, admin(tenantId), tenantId, ids[0]!, 'too many cooks');
     // Assess
@@ -236,7 +264,10 @@ describe('ending a grant with many open sessions', () => {
     expect(history.items).toHaveLength(60);
     expect(history.items.every((s) => s.endedBy === 'revoked' && s.signOutAt !== null)).toBe(true);
     const audit = await deps.store.listAudit(tenantId, { limit: 100 });
-    const ended = audit.items.filter((e) => e.action === 'session.ended').map((e) => e.targetId).sort();
+    const ended = audit.items
+      .filter((e) => e.action === 'session.ended')
+      .map((e) => e.targetId)
+      .sort();
     expect(ended).toEqual(sessions.map((s) => s.sessionId).sort());
   }, 60_000);
 });
@@ -247,16 +278,23 @@ describe('conditional transitions', () => {
     const stale = (await deps.store.getGrant(tenantId, ids[0]!))!;
     await revokeGrant(deps, admin(tenantId), tenantId, ids[0]!, undefined);
     const ended = { ...stale, status: 'REVOKED' as const, version: stale.version + 1 };
-    await expect(deps.store.endGrant(stale, ended, { at: clock.now().toISOString(), endedBy: 'revoked', audit: {} }, { audit: [], outbox: [] })).rejects.toBeInstanceOf(
-      ConcurrentUpdateError,
-    );
+    await expect(
+      deps.store.endGrant(stale, ended, { at: clock.now().toISOString(), endedBy: 'revoked', audit: {} }, { audit: [], outbox: [] }),
+    ).rejects.toBeInstanceOf(ConcurrentUpdateError);
   });
 });
 
 describe('the dead letter in AWS: npm run outbox', () => {
   const run = (args: string[]) =>
     promisify(execFile)(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/outbox.ts', ...args], {
-      env: { ...process.env, TABLE_NAME: tableName, DYNAMODB_ENDPOINT: inject('dynamoEndpoint'), AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+      env: {
+        ...process.env,
+        TABLE_NAME: tableName,
+        DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      },
     }).then(
       (r) => ({ code: 0, out: r.stdout }),
       (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
@@ -282,7 +320,6 @@ describe('the dead letter in AWS: npm run outbox', () => {
   }, 60_000);
 });
 
-
 describe('filtered lists read what they return', () => {
   /** The items DynamoDB read (ScannedCount) over every request of a call, and what it returned. */
   const measured = async <T>(call: () => Promise<{ items: T[] }>) => {
@@ -297,7 +334,11 @@ describe('filtered lists read what they return', () => {
     for (const id of ids.slice(0, 8)) await revokeGrant(deps, admin(tenantId), tenantId, id, 'done');
     clock.advance(3600 + 1);
     const fresh = [];
-    for (let i = 0; i < 2; i++) fresh.push((await createGrant(deps, admin(tenantId), tenantId, { reason: `live ${i}`, scope: { level: 'read-only' }, durationHours: 72 })).grantId);
+    for (let i = 0; i < 2; i++)
+      fresh.push(
+        (await createGrant(deps, admin(tenantId), tenantId, { reason: `live ${i}`, scope: { level: 'read-only' }, durationHours: 72 }))
+          .grantId,
+      );
     const list = (status: 'ACTIVE' | 'EXPIRED' | 'REVOKED') => measured(() => listGrants(deps, tenantId, { limit: 100 }, status));
     // Act
     const revoked = await list('REVOKED');
@@ -338,14 +379,16 @@ describe('filtered lists read what they return', () => {
   it('?status= of requests reads its status partition; PENDING past its end is EXPIRED at once', async () => {
     // Prepare: 2 denied, 1 cancelled, 2 pending of which one is then past its end
     const { tenantId } = await tenantWithGrants(0);
-    const ask = (who: Principal) => createRequest(deps, who, tenantId, { ticketId: 'T-1', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
+    const ask = (who: Principal) =>
+      createRequest(deps, who, tenantId, { ticketId: 'T-1', reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
     const made = [];
     for (let i = 0; i < 4; i++) made.push((await ask(agent)).requestId);
     for (const id of made.slice(0, 2)) await denyRequest(deps, admin(tenantId), tenantId, id, 'no');
     await cancelRequest(deps, agent, tenantId, made[2]!);
     clock.advance(13 * 3600);
     const fresh = (await ask(agent)).requestId;
-    const list = (status: 'PENDING' | 'EXPIRED' | 'DENIED') => measured(() => listRequests(deps, admin(tenantId), tenantId, { limit: 100 }, status));
+    const list = (status: 'PENDING' | 'EXPIRED' | 'DENIED') =>
+      measured(() => listRequests(deps, admin(tenantId), tenantId, { limit: 100 }, status));
     // Act
     const denied = await list('DENIED');
     const pending = await list('PENDING');
@@ -359,7 +402,6 @@ describe('filtered lists read what they return', () => {
     expect(expired.read).toBe(2);
   });
 });
-
 
 describe('audit events and the IAM that cannot protect them by key', () => {
   it('never writes over an existing audit event: a change that reuses an event id is refused whole', async () => {

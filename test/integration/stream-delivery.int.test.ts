@@ -30,7 +30,9 @@ async function streamEvent(): Promise<DynamoDBStreamEvent> {
   const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
   const Records: DynamoDBStreamEvent['Records'] = [];
   for (const shard of StreamDescription?.Shards ?? []) {
-    let { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }));
+    let { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+    );
     while (ShardIterator) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator }));
       Records.push(...((page.Records ?? []) as DynamoDBStreamEvent['Records']));

@@ -1,7 +1,16 @@
 /** The audit hash chain: the link hash, sealing and verification, without DynamoDB. */
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { canonicalJson, GENESIS, linkHash, SEAL_BATCH, SEAL_TENANT_SHARE, sealAuditTrail, STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
+import {
+  canonicalJson,
+  GENESIS,
+  linkHash,
+  SEAL_BATCH,
+  SEAL_TENANT_SHARE,
+  sealAuditTrail,
+  STALE_UNSEALED_MS,
+  verifyAuditChain,
+} from '../../lambdas/domain/audit-chain.ts';
 import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { eventMac, eventMacValid } from '../../lambdas/domain/audit-integrity.ts';
@@ -38,7 +47,14 @@ describe('linkHash', () => {
 
   it('is a hex SHA-256 HMAC, stable for the same input whatever the key order', () => {
     // Prepare
-    const reordered = { details: event.details, targetId: event.targetId, action: event.action, actor: event.actor, at: event.at, eventId: event.eventId };
+    const reordered = {
+      details: event.details,
+      targetId: event.targetId,
+      action: event.action,
+      actor: event.actor,
+      at: event.at,
+      eventId: event.eventId,
+    };
     // Assess
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     expect(linkHash('k', 't1', 1, GENESIS, reordered)).toBe(base);
@@ -90,7 +106,7 @@ function setup() {
 }
 
 describe('sealAuditTrail', () => {
-  it('links a tenant\'s events in time order, each to the one before, and moves the head to the last', async () => {
+  it("links a tenant's events in time order, each to the one before, and moves the head to the last", async () => {
     // Prepare
     const { deps, write, row, linkOf } = setup();
     const ids = write('t1', 3);
@@ -104,7 +120,12 @@ describe('sealAuditTrail', () => {
     expect(links[2]!.prev).toBe(links[1]!.hash);
     expect(links[0]!.hash).toBe(linkHash(KEY, 't1', 1, GENESIS, row('t1', ids[0]!).event));
     expect(report).toEqual({ sealed: 3, tenants: 1, conflicts: 0, heads: [{ tenantId: 't1', seq: 3, hash: links[2]!.hash }] });
-    expect(await deps.chain.chainHead('t1')).toEqual({ seq: 3, hash: links[2]!.hash, eventId: ids[2], sealedAt: deps.clock.now().toISOString() });
+    expect(await deps.chain.chainHead('t1')).toEqual({
+      seq: 3,
+      hash: links[2]!.hash,
+      eventId: ids[2],
+      sealedAt: deps.clock.now().toISOString(),
+    });
   });
 
   it('orders events written in the same millisecond by id', async () => {
@@ -127,7 +148,10 @@ describe('sealAuditTrail', () => {
     chain.append('t1', { ...event, eventId: '01JY', at: at(2) });
     chain.append('t1', { ...event, eventId: '01JB', at: at(3) });
     chain.append('t1', { ...event, eventId: '01JA', at: at(3) });
-    const reversed: AuditChainStore = { ...chain, unsealedAudit: async (shard, after, limit) => (await chain.unsealedAudit(shard, after, limit)).reverse() };
+    const reversed: AuditChainStore = {
+      ...chain,
+      unsealedAudit: async (shard, after, limit) => (await chain.unsealedAudit(shard, after, limit)).reverse(),
+    };
     // Act
     await sealAuditTrail({ ...deps, chain: reversed });
     // Assess
@@ -135,7 +159,7 @@ describe('sealAuditTrail', () => {
     expect((await verifyAuditChain(deps, 't1')).valid).toBe(true);
   });
 
-  it('keeps each tenant\'s chain apart, each from position 1', async () => {
+  it("keeps each tenant's chain apart, each from position 1", async () => {
     // Prepare
     const { deps, write, linkOf } = setup();
     const [a] = write('t1');
@@ -201,7 +225,9 @@ describe('sealAuditTrail', () => {
     // whose ids sort both before and after it
     const { deps, write } = setup();
     const shard = shardOf('busy');
-    const quiet = Array.from({ length: 2000 }, (_, i) => `q${i}`).filter((t) => shardOf(t) === shard).slice(0, 5);
+    const quiet = Array.from({ length: 2000 }, (_, i) => `q${i}`)
+      .filter((t) => shardOf(t) === shard)
+      .slice(0, 5);
     write(quiet[0]!, 2);
     write('busy', SEAL_TENANT_SHARE * 4 + 7);
     for (const t of quiet) write(t, 3);
@@ -221,7 +247,7 @@ describe('sealAuditTrail', () => {
     expect(await verifyAuditChain(deps, 'busy')).toMatchObject({ valid: true, unsealed: 0, sealed: SEAL_TENANT_SHARE * 4 + 7 });
   });
 
-  it('reads a busy tenant\'s queue once per run, a share at a time, not its whole backlog', async () => {
+  it("reads a busy tenant's queue once per run, a share at a time, not its whole backlog", async () => {
     // Prepare
     const { deps, chain, write } = setup();
     write('busy', SEAL_TENANT_SHARE * 3);
@@ -295,7 +321,14 @@ describe('verifyAuditChain', () => {
   it('finds an empty trail whole', async () => {
     const { deps } = setup();
     expect(await verifyAuditChain(deps, 't1')).toEqual({
-      tenantId: 't1', valid: true, checkedAt: deps.clock.now().toISOString(), events: 0, sealed: 0, unsealed: 0, head: null, problems: [],
+      tenantId: 't1',
+      valid: true,
+      checkedAt: deps.clock.now().toISOString(),
+      events: 0,
+      sealed: 0,
+      unsealed: 0,
+      head: null,
+      problems: [],
     });
   });
 
@@ -331,7 +364,9 @@ describe('verifyAuditChain', () => {
     const past = await verifyAuditChain(deps, 't1');
     // Assess
     expect(atLimit.valid).toBe(true);
-    expect(past.problems).toEqual([{ problem: 'unsealed-too-long', eventId: id, seq: null, detail: expect.stringContaining('not sealed since') }]);
+    expect(past.problems).toEqual([
+      { problem: 'unsealed-too-long', eventId: id, seq: null, detail: expect.stringContaining('not sealed since') },
+    ]);
   });
 
   it('reports an edited event as altered, at its position', async () => {
@@ -461,7 +496,11 @@ describe('verifyAuditChain with the event key', () => {
     const clock = new FakeClock();
     const chain = createMemoryChain();
     const deps = { chain, clock, key: KEY, eventKey: 'ek' };
-    const mk = (n: number): AuditEvent => ({ ...event, eventId: `01JMAC${String(n).padStart(20, '0')}`, at: clock.advanceMs(1).toISOString() });
+    const mk = (n: number): AuditEvent => ({
+      ...event,
+      eventId: `01JMAC${String(n).padStart(20, '0')}`,
+      at: clock.advanceMs(1).toISOString(),
+    });
     const [good, slipped, edited] = [mk(1), mk(2), mk(3)];
     for (const e of [good, slipped, edited]) chain.append('t1', e);
     chain.rows.get(`t1#${good.eventId}`)!.mac = eventMac('ek', 't1', good);

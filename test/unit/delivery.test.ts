@@ -76,7 +76,12 @@ describe('deliver', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const r = await createRequest(deps, t.agent, t.tenantId, { ticketId: 'T-1', reason: 'x', scope: { level: 'read-only' }, durationHours: 1 });
+    const r = await createRequest(deps, t.agent, t.tenantId, {
+      ticketId: 'T-1',
+      reason: 'x',
+      scope: { level: 'read-only' },
+      durationHours: 1,
+    });
     await denyRequest(deps, t.admin, t.tenantId, r.requestId, undefined);
     const denied = deps.store.outboxOf(t.tenantId).find((x) => x.kind === 'request.denied')!;
     const m = fakeMailer();
@@ -134,7 +139,11 @@ describe('deliver', () => {
     const second = await deliver(d, messageId);
     // Assess
     expect(first).toBe('retry');
-    expect(afterFirst).toMatchObject({ status: 'PENDING', sentTo: ['acme-admin@example.com'], lastError: expect.stringContaining('SES throttled acme-carol@example.com') });
+    expect(afterFirst).toMatchObject({
+      status: 'PENDING',
+      sentTo: ['acme-admin@example.com'],
+      lastError: expect.stringContaining('SES throttled acme-carol@example.com'),
+    });
     expect(second).toBe('sent');
     expect(m.sent.map((s) => s.to[0])).toEqual(CONTACTS); // admin once, then carol and dave
   });

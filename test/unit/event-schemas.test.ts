@@ -9,12 +9,27 @@ import { eventSchemaFiles, EVENTS_DIR } from '../../scripts/event-schemas.ts';
 describe('event schemas', () => {
   it('name every detail-type of the contract, and the publisher maps an audit action to each', () => {
     const contract = [
-      'Access Request Created', 'Access Request Approved', 'Access Request Denied', 'Access Request Cancelled', 'Access Request Expired', 'Access Request Escalated',
-      'Grant Activated', 'Grant Extended', 'Grant Revoked', 'Grant Expired', 'Grant Grantee Added',
-      'Session Started', 'Session Ended', 'Session Denied',
+      'Access Request Created',
+      'Access Request Approved',
+      'Access Request Denied',
+      'Access Request Cancelled',
+      'Access Request Expired',
+      'Access Request Escalated',
+      'Grant Activated',
+      'Grant Extended',
+      'Grant Revoked',
+      'Grant Expired',
+      'Grant Grantee Added',
+      'Session Started',
+      'Session Ended',
+      'Session Denied',
     ];
     expect(Object.keys(EventDetails).sort()).toEqual([...contract].sort());
-    expect(Object.values(DETAIL_TYPES).map(([t]) => t).sort()).toEqual([...contract].sort());
+    expect(
+      Object.values(DETAIL_TYPES)
+        .map(([t]) => t)
+        .sort(),
+    ).toEqual([...contract].sort());
   });
 
   it('are checked in under docs/events exactly as generated (npm run events:schemas)', async () => {

@@ -37,7 +37,12 @@ describe('runExpiry', () => {
     const deps = testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     const due = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 2 }));
-    const dueToo = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 1, grantees: [{ id: t.agent2.id, email: t.agent2.email, name: t.agent2.name }] }));
+    const dueToo = await createGrant(
+      deps,
+      t.admin,
+      t.tenantId,
+      body({ durationHours: 1, grantees: [{ id: t.agent2.id, email: t.agent2.email, name: t.agent2.name }] }),
+    );
     const later = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 3 }));
     const standing = await createGrant(deps, t.admin, t.tenantId, { reason: 'ops', scope: { level: 'read-only' }, standing: true });
     const revoked = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 1 }));
@@ -51,8 +56,26 @@ describe('runExpiry', () => {
     const report = await runExpiry(deps);
     const rerun = await runExpiry(deps);
     // Assess
-    expect(report).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 2, requestsExpired: 0, grantsWarned: 0, requestsEscalated: 0, sessionsEnded: 3, skipped: 0, incomplete: false });
-    expect(rerun).toEqual({ now: '2026-11-23T16:00:00.000Z', grantsExpired: 0, requestsExpired: 0, grantsWarned: 0, requestsEscalated: 0, sessionsEnded: 0, skipped: 0, incomplete: false });
+    expect(report).toEqual({
+      now: '2026-11-23T16:00:00.000Z',
+      grantsExpired: 2,
+      requestsExpired: 0,
+      grantsWarned: 0,
+      requestsEscalated: 0,
+      sessionsEnded: 3,
+      skipped: 0,
+      incomplete: false,
+    });
+    expect(rerun).toEqual({
+      now: '2026-11-23T16:00:00.000Z',
+      grantsExpired: 0,
+      requestsExpired: 0,
+      grantsWarned: 0,
+      requestsEscalated: 0,
+      sessionsEnded: 0,
+      skipped: 0,
+      incomplete: false,
+    });
     const status = async (id: string) => (await deps.store.getGrant(t.tenantId, id))!.status;
     expect(await status(due.grantId)).toBe('EXPIRED');
     expect(await status(dueToo.grantId)).toBe('EXPIRED');
@@ -65,10 +88,18 @@ describe('runExpiry', () => {
     expect(await session(s3.sessionId)).toMatchObject({ signOutAt: '2026-11-23T15:00:00.000Z', endedBy: 'expired' });
     expect(await session(s4.sessionId)).toMatchObject({ signOutAt: null, endedBy: null });
     const audit = deps.store.auditOf(t.tenantId);
-    expect(audit.filter((e) => e.action === 'grant.expired').map((e) => e.targetId).sort()).toEqual([due.grantId, dueToo.grantId].sort());
-    expect(audit.filter((e) => e.action === 'session.ended').map((e) => e.targetId).sort()).toEqual(
-      [s1.sessionId, s2.sessionId, s3.sessionId].sort(),
-    );
+    expect(
+      audit
+        .filter((e) => e.action === 'grant.expired')
+        .map((e) => e.targetId)
+        .sort(),
+    ).toEqual([due.grantId, dueToo.grantId].sort());
+    expect(
+      audit
+        .filter((e) => e.action === 'session.ended')
+        .map((e) => e.targetId)
+        .sort(),
+    ).toEqual([s1.sessionId, s2.sessionId, s3.sessionId].sort());
     expect(deps.store.outboxOf(t.tenantId).filter((m) => m.kind === 'grant.expired')).toHaveLength(2);
     expect(deps.store.isDue('grant', t.tenantId, due.grantId)).toBe(false);
     expect(deps.store.isDue('grant', t.tenantId, later.grantId)).toBe(true);
@@ -108,7 +139,12 @@ describe('runExpiry', () => {
     expect(await status(stale.requestId)).toBe('EXPIRED');
     expect(await status(approved.requestId)).toBe('APPROVED');
     expect(await status(fresh.requestId)).toBe('PENDING');
-    expect(deps.store.auditOf(t.tenantId).filter((e) => e.action === 'request.expired').map((e) => e.targetId)).toEqual([stale.requestId]);
+    expect(
+      deps.store
+        .auditOf(t.tenantId)
+        .filter((e) => e.action === 'request.expired')
+        .map((e) => e.targetId),
+    ).toEqual([stale.requestId]);
   });
 
   it('works through every shard and page: many grants of many tenants due at once', async () => {

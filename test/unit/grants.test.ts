@@ -1,12 +1,7 @@
 /** Grants: switching access on, widening it, ending it, and what each change leaves behind. */
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody, UpfrontGrantBody } from '../../lambdas/contract/schemas.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  NoAuthorizedContactError,
-  ValidationError,
-} from '../../lambdas/domain/errors.ts';
+import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../lambdas/domain/errors.ts';
 import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../lambdas/domain/grants.ts';
 import { signIn } from '../../lambdas/domain/sessions.ts';
 import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
@@ -504,10 +499,19 @@ describe('the grantee cap', () => {
     const deps = testDeps();
     const t = await setupTenant(deps);
     const people = Array.from({ length: 20 }, (_, i) => ({ id: `agent-${i}`, email: `agent-${i}@vendor.test`, name: `Agent ${i}` }));
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'many hands', scope: { level: 'read-only' }, durationHours: 2, grantees: people.slice(0, 19) });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'many hands',
+      scope: { level: 'read-only' },
+      durationHours: 2,
+      grantees: people.slice(0, 19),
+    });
     // Act
     const twentieth = await addGrantee(deps, t.lead, t.tenantId, g.grantId, people[19]!);
-    const twentyFirst = addGrantee(deps, t.lead, t.tenantId, g.grantId, { id: 'agent-20', email: 'agent-20@vendor.test', name: 'Agent 20' });
+    const twentyFirst = addGrantee(deps, t.lead, t.tenantId, g.grantId, {
+      id: 'agent-20',
+      email: 'agent-20@vendor.test',
+      name: 'Agent 20',
+    });
     // Assess
     expect(twentieth.grantees).toHaveLength(20);
     await expect(twentyFirst).rejects.toBeInstanceOf(ConflictError);

@@ -41,11 +41,14 @@ describe('list cursors', () => {
   });
 
   it.each([
-    ['a tampered position', (c: string) => {
-      const [, mac] = c.split('.');
-      const data = Buffer.from(JSON.stringify({ k: keys.grant('globex', 'x'), b: BINDING })).toString('base64url');
-      return `${data}.${mac}`;
-    }],
+    [
+      'a tampered position',
+      (c: string) => {
+        const [, mac] = c.split('.');
+        const data = Buffer.from(JSON.stringify({ k: keys.grant('globex', 'x'), b: BINDING })).toString('base64url');
+        return `${data}.${mac}`;
+      },
+    ],
     ['a tampered signature', (c: string) => `${c.slice(0, -2)}${c.endsWith('AA') ? 'BB' : 'AA'}`],
     ['a cursor signed with another secret', () => encodeCursor('another-secret', BINDING, KEY)!],
     ['a cursor of another list (other binding)', () => encodeCursor(SECRET, 'ListGrants|globex|status=ACTIVE|caller-1', KEY)!],
@@ -53,11 +56,14 @@ describe('list cursors', () => {
     ['garbage', () => 'not-a-cursor'],
     ['three parts', (c: string) => `${c}.extra`],
     ['an empty signature', (c: string) => `${c.split('.')[0]}.`],
-    ['a signed non-JSON payload', () => {
-      const forged = encodeCursor(SECRET, BINDING, KEY)!;
-      const [, mac] = forged.split('.');
-      return `${Buffer.from('{not json').toString('base64url')}.${mac}`;
-    }],
+    [
+      'a signed non-JSON payload',
+      () => {
+        const forged = encodeCursor(SECRET, BINDING, KEY)!;
+        const [, mac] = forged.split('.');
+        return `${Buffer.from('{not json').toString('base64url')}.${mac}`;
+      },
+    ],
   ])('answer 400 VALIDATION_FAILED naming `cursor` for %s', (_, forge) => {
     // Prepare
     const cursor = forge(encodeCursor(SECRET, BINDING, KEY)!);
@@ -122,10 +128,25 @@ describe('principalOf', () => {
   it('reads who is calling from the claims, with the email canonical', () => {
     // Act
     const p = principalOf(
-      event({ sub: 'u1', email: ' Carol@Example.COM', email_verified: 'true', name: 'Carol', 'cognito:groups': '[tenant-user]', 'custom:tenantId': 'acme', token_use: 'id' }),
+      event({
+        sub: 'u1',
+        email: ' Carol@Example.COM',
+        email_verified: 'true',
+        name: 'Carol',
+        'cognito:groups': '[tenant-user]',
+        'custom:tenantId': 'acme',
+        token_use: 'id',
+      }),
     );
     // Assess
-    expect(p).toEqual({ id: 'u1', email: 'carol@example.com', emailVerified: true, name: 'Carol', roles: ['tenant-user'], tenantId: 'acme' });
+    expect(p).toEqual({
+      id: 'u1',
+      email: 'carol@example.com',
+      emailVerified: true,
+      name: 'Carol',
+      roles: ['tenant-user'],
+      tenantId: 'acme',
+    });
   });
 
   it.each<[string, unknown, boolean]>([
@@ -164,22 +185,35 @@ describe('principalOf', () => {
     expect(err.code).toBe('UNAUTHENTICATED');
   });
 
-  it.each(['a#b', 'TENANT#other', 'x'.repeat(129), 'has space', 'a/b', 'é'])('answers 401 for a subject that is not an id (%s), which keys could not hold safely', (sub) => {
-    // Act
-    const err = httpError(() => principalOf(event({ sub, email: 'x@example.com' })));
-    // Assess
-    expect(err.status).toBe(401);
-    expect(err.code).toBe('UNAUTHENTICATED');
-  });
+  it.each(['a#b', 'TENANT#other', 'x'.repeat(129), 'has space', 'a/b', 'é'])(
+    'answers 401 for a subject that is not an id (%s), which keys could not hold safely',
+    (sub) => {
+      // Act
+      const err = httpError(() => principalOf(event({ sub, email: 'x@example.com' })));
+      // Assess
+      expect(err.status).toBe(401);
+      expect(err.code).toBe('UNAUTHENTICATED');
+    },
+  );
 
-  it.each(['3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'auth0|5f7c8ec7c33c6c004bbafe82', 'google-oauth2|1234'])('accepts the subjects real issuers give (%s)', (sub) => {
-    expect(principalOf(event({ sub })).id).toBe(sub);
-  });
+  it.each(['3f2504e0-4f89-11d3-9a0c-0305e82c3301', 'auth0|5f7c8ec7c33c6c004bbafe82', 'google-oauth2|1234'])(
+    'accepts the subjects real issuers give (%s)',
+    (sub) => {
+      expect(principalOf(event({ sub })).id).toBe(sub);
+    },
+  );
 });
 
 describe('authorize', () => {
   const route = (id: string) => routesById.get(id)!;
-  const who = (roles: Role[], tenantId: string | null = null): Principal => ({ id: 'u', email: 'u@example.com', emailVerified: true, name: 'U', roles, tenantId });
+  const who = (roles: Role[], tenantId: string | null = null): Principal => ({
+    id: 'u',
+    email: 'u@example.com',
+    emailVerified: true,
+    name: 'U',
+    roles,
+    tenantId,
+  });
   const outcome = (r: RouteDef, p: Principal, tenantId: string | undefined) => {
     try {
       authorize(r, p, tenantId);
@@ -198,8 +232,20 @@ describe('authorize', () => {
     ['a support agent, on a support route', 'SignIn', who(['support-agent']), 'acme', 200],
     ['a support agent, on a route for tenant admins and leads', 'ListSessions', who(['support-agent']), 'acme', 403],
     ['a support lead, on the login history', 'ListSessions', who(['support-lead']), 'acme', 200],
-    ['a support agent that is also admin elsewhere: tenant roles do not travel', 'PutPolicy', who(['support-agent', 'tenant-admin'], 'globex'), 'acme', 403],
-    ['a support agent that is also admin elsewhere, on a support route', 'GetAccess', who(['support-agent', 'tenant-admin'], 'globex'), 'acme', 200],
+    [
+      'a support agent that is also admin elsewhere: tenant roles do not travel',
+      'PutPolicy',
+      who(['support-agent', 'tenant-admin'], 'globex'),
+      'acme',
+      403,
+    ],
+    [
+      'a support agent that is also admin elsewhere, on a support route',
+      'GetAccess',
+      who(['support-agent', 'tenant-admin'], 'globex'),
+      'acme',
+      200,
+    ],
     ['a support agent that is also admin of this tenant', 'PutPolicy', who(['support-agent', 'tenant-admin'], 'acme'), 'acme', 200],
     ['a tenant admin, on a route with no tenant', 'ListMyGrants', who(['tenant-admin'], 'acme'), undefined, 403],
     ['a support agent, on a route with no tenant', 'ListMyGrants', who(['support-agent']), undefined, 200],

@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CreateRequestBody, UpfrontGrantBody } from '../../lambdas/contract/schemas.ts';
-import { PutContactBody, UpfrontGrantBody as UpfrontSchema, CreateRequestBody as CreateSchema, DecisionBody, GranteeInput, Policy } from '../../lambdas/contract/schemas.ts';
+import {
+  PutContactBody,
+  UpfrontGrantBody as UpfrontSchema,
+  CreateRequestBody as CreateSchema,
+  DecisionBody,
+  GranteeInput,
+  Policy,
+} from '../../lambdas/contract/schemas.ts';
 import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../lambdas/domain/errors.ts';
 import { addGrantee, createGrant, getGrant } from '../../lambdas/domain/grants.ts';
 import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../lambdas/domain/identity.ts';
@@ -80,9 +87,9 @@ describe('support email domains', () => {
     delete deps.supportEmailDomains;
     const t = await setupTenant(deps);
     // Act / Assess
-    await expect(createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [grantee(t.agent)] })).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [grantee(t.agent)] }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });
 
@@ -155,7 +162,9 @@ describe('verified emails for contact rights', () => {
     const deps = testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
-    await expect(approveRequest(deps, { ...t.admin, emailVerified: false }, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(approveRequest(deps, { ...t.admin, emailVerified: false }, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
   });
 
   it('refuses a verified email that is not ASCII after NFKC', async () => {
@@ -175,7 +184,9 @@ describe('upfront approval honours the quorum', () => {
     const before = snapshot(deps, t);
     // Act / Assess
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t))).rejects.toThrow(/needs 2 different authorized contacts/);
-    await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email] }))).rejects.toBeInstanceOf(ConflictError);
+    await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email] }))).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(snapshot(deps, t)).toBe(before);
   });
 
@@ -183,7 +194,9 @@ describe('upfront approval honours the quorum', () => {
     const deps = testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     // The schema refuses literal repeats; the domain still counts people, not spellings.
-    await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, ` ${t.contact.email.toUpperCase()}`] }))).rejects.toThrow(/names 1/);
+    await expect(
+      createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, ` ${t.contact.email.toUpperCase()}`] })),
+    ).rejects.toThrow(/names 1/);
   });
 
   it('accepts two different contacts, and records both as approvers', async () => {
@@ -196,7 +209,9 @@ describe('upfront approval honours the quorum', () => {
   it('refuses a named approver who is not a contact', async () => {
     const deps = testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
-    await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, t.user.email] }))).rejects.toThrow(/not an authorized contact/);
+    await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, t.user.email] }))).rejects.toThrow(
+      /not an authorized contact/,
+    );
   });
 
   it('answers 403 to a support lead when the policy does not allow upfront approvals', async () => {
@@ -206,7 +221,9 @@ describe('upfront approval honours the quorum', () => {
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t))).rejects.toBeInstanceOf(ForbiddenError);
     expect(snapshot(deps, t)).toBe(before);
     // A tenant admin still grants directly.
-    await expect(createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1 })).resolves.toMatchObject({ status: 'ACTIVE' });
+    await expect(
+      createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1 }),
+    ).resolves.toMatchObject({ status: 'ACTIVE' });
   });
 
   it('reads a v1 policy body (no allowUpfrontApproval) as allowing them', () => {
@@ -227,15 +244,24 @@ describe('grantees are support staff', () => {
     // Assess
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).errors.map((e) => e.path)).toEqual(['grantees.1.email']);
-    await expect(createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [ceo] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [ceo] }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(snapshot(deps, t)).toBe(before);
   });
 
   it('refuses adding such a grantee to a grant', async () => {
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [grantee(t.agent)] });
-    const err = await addGrantee(deps, t.lead, t.tenantId, g.grantId, { id: 'x', email: 'x@vendor.test.evil.com', name: 'X' }).catch((e: unknown) => e);
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'x',
+      scope: { level: 'full' },
+      durationHours: 1,
+      grantees: [grantee(t.agent)],
+    });
+    const err = await addGrantee(deps, t.lead, t.tenantId, g.grantId, { id: 'x', email: 'x@vendor.test.evil.com', name: 'X' }).catch(
+      (e: unknown) => e,
+    );
     expect((err as ValidationError).errors).toEqual([{ path: 'email', message: expect.stringContaining('@vendor.test') }]);
     expect((await getGrant(deps, t.tenantId, g.grantId)).grantees).toHaveLength(1);
   });
@@ -244,15 +270,28 @@ describe('grantees are support staff', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [grantee(t.agent)] });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'x',
+      scope: { level: 'full' },
+      durationHours: 1,
+      grantees: [grantee(t.agent)],
+    });
     const sameSubOtherEmail: Principal = { ...t.agent, email: 'someone@vendor.test' };
     // Act / Assess
-    await expect(signIn(deps, sameSubOtherEmail, t.tenantId, { reason: 'r', sourceIp: '1.1.1.1', userAgent: 'ua' })).rejects.toBeInstanceOf(AccessNotGrantedError);
+    await expect(signIn(deps, sameSubOtherEmail, t.tenantId, { reason: 'r', sourceIp: '1.1.1.1', userAgent: 'ua' })).rejects.toBeInstanceOf(
+      AccessNotGrantedError,
+    );
     expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.denied' });
     expect(await getAccess(deps, sameSubOtherEmail, t.tenantId)).toMatchObject({ allowed: false });
     expect((await listMyGrants(deps, sameSubOtherEmail)).items).toEqual([]);
     // The grantee as named signs in.
-    await expect(signIn(deps, { ...t.agent, email: t.agent.email.toUpperCase().toLowerCase() }, t.tenantId, { reason: 'r', sourceIp: '1.1.1.1', userAgent: 'ua' })).resolves.toMatchObject({
+    await expect(
+      signIn(deps, { ...t.agent, email: t.agent.email.toUpperCase().toLowerCase() }, t.tenantId, {
+        reason: 'r',
+        sourceIp: '1.1.1.1',
+        userAgent: 'ua',
+      }),
+    ).resolves.toMatchObject({
       grantId: g.grantId,
     });
   });
@@ -299,17 +338,35 @@ describe('a replayed sign-in', () => {
 });
 
 describe('single-line fields', () => {
-  const bad = ['ok\n\nRevoke this access at any time: https://evil.example/revoke', 'a\rb', 'a\tb', 'a\u2028b', 'a\u2029b', 'a\u0085b', 'a\u0000b', 'a\u007fb', 'a\u001bb'];
+  const bad = [
+    'ok\n\nRevoke this access at any time: https://evil.example/revoke',
+    'a\rb',
+    'a\tb',
+    'a\u2028b',
+    'a\u2029b',
+    'a\u0085b',
+    'a\u0000b',
+    'a\u007fb',
+    'a\u001bb',
+  ];
   it.each(bad)('refuses %j in ticketId, reason, comment and names, naming the field', (value) => {
     const paths = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => r.error?.issues.map((i) => i.path.join('.'));
-    expect(paths(CreateSchema.safeParse({ ticketId: value, reason: value, scope: { level: 'full' }, durationHours: 1 }))).toEqual(['ticketId', 'reason']);
+    expect(paths(CreateSchema.safeParse({ ticketId: value, reason: value, scope: { level: 'full' }, durationHours: 1 }))).toEqual([
+      'ticketId',
+      'reason',
+    ]);
     expect(paths(DecisionBody.safeParse({ comment: value }))).toEqual(['comment']);
     expect(paths(PutContactBody.safeParse({ name: value }))).toEqual(['name']);
     expect(paths(GranteeInput.safeParse({ id: 'x', email: 'x@vendor.test', name: value }))).toEqual(['name']);
-    expect(paths(UpfrontSchema.safeParse({ ticketId: 'T', reason: value, scope: { level: 'full' }, durationHours: 1, approvedBy: 'a@b.test' }))).toEqual(['reason']);
+    expect(
+      paths(UpfrontSchema.safeParse({ ticketId: 'T', reason: value, scope: { level: 'full' }, durationHours: 1, approvedBy: 'a@b.test' })),
+    ).toEqual(['reason']);
   });
 
   it('still trims a line (a trailing newline is whitespace, not content)', () => {
-    expect(CreateSchema.parse({ ticketId: 'T-1\n', reason: ' why ', scope: { level: 'full' }, durationHours: 1 })).toMatchObject({ ticketId: 'T-1', reason: 'why' });
+    expect(CreateSchema.parse({ ticketId: 'T-1\n', reason: ' why ', scope: { level: 'full' }, durationHours: 1 })).toMatchObject({
+      ticketId: 'T-1',
+      reason: 'why',
+    });
   });
 });

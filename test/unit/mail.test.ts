@@ -18,7 +18,10 @@ const EVIL = '<script>alert("owned")</script>';
 
 /** The newest outbox message of a kind, rendered. */
 function rendered(deps: TestDeps, t: Tenant, kind: MailKind): { msg: OutboxRecord; mail: RenderedMail } {
-  const msg = deps.store.outboxOf(t.tenantId).filter((m) => m.kind === kind).at(-1);
+  const msg = deps.store
+    .outboxOf(t.tenantId)
+    .filter((m) => m.kind === kind)
+    .at(-1);
   if (!msg) throw new Error(`no ${kind} message in the outbox`);
   return { msg, mail: renderMail(msg, links) };
 }
@@ -77,7 +80,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const r = await createRequest(deps, t.agent, t.tenantId, { ticketId: 'T-7', reason: 'logs', scope: { level: 'read-only' }, durationHours: 2 });
+    const r = await createRequest(deps, t.agent, t.tenantId, {
+      ticketId: 'T-7',
+      reason: 'logs',
+      scope: { level: 'read-only' },
+      durationHours: 2,
+    });
     deps.clock.advanceHours(1);
     await denyRequest(deps, t.contact, t.tenantId, r.requestId, 'not during quarter close');
     // Act
@@ -103,7 +111,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', ticketId: 'T-1', scope: { level: 'read-only' }, durationHours: 4 });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'billing bug',
+      ticketId: 'T-1',
+      scope: { level: 'read-only' },
+      durationHours: 4,
+    });
     // Act
     const { mail } = rendered(deps, t, 'grant.activated');
     // Assess
@@ -131,7 +144,11 @@ describe('renderMail', () => {
     const { mail } = rendered(deps, t, 'grant.activated');
     // Assess
     expect(mail.subject).toBe('Support access granted to acme');
-    expect(facts(mail.text)).toMatchObject({ Until: 'until revoked (standing access)', Ticket: '(none)', Scope: 'full access, every module' });
+    expect(facts(mail.text)).toMatchObject({
+      Until: 'until revoked (standing access)',
+      Ticket: '(none)',
+      Scope: 'full access, every module',
+    });
     expect(mail.text).toContain('until it is revoked');
   });
 
@@ -163,7 +180,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const r = await createRequest(deps, t.agent, t.tenantId, { ticketId: 'T-3', reason: 'slow page', scope: { level: 'read-only' }, durationHours: 1 });
+    const r = await createRequest(deps, t.agent, t.tenantId, {
+      ticketId: 'T-3',
+      reason: 'slow page',
+      scope: { level: 'read-only' },
+      durationHours: 1,
+    });
     await approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined);
     // Act
     const { mail } = rendered(deps, t, 'grant.activated');
@@ -181,7 +203,13 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', ticketId: 'T-1', scope: { level: 'read-only' }, durationHours: 4, grantees: [asGrantee(t.agent)] });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'billing bug',
+      ticketId: 'T-1',
+      scope: { level: 'read-only' },
+      durationHours: 4,
+      grantees: [asGrantee(t.agent)],
+    });
     await addGrantee(deps, t.lead, t.tenantId, g.grantId, asGrantee(t.agent2));
     // Act
     const { mail } = rendered(deps, t, 'grant.grantee_added');
@@ -204,7 +232,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', ticketId: 'T-1', scope: { level: 'read-only' }, durationHours: 4 });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'billing bug',
+      ticketId: 'T-1',
+      scope: { level: 'read-only' },
+      durationHours: 4,
+    });
     deps.clock.advanceHours(1);
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'fixed already');
     // Act
@@ -227,7 +260,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', ticketId: 'T-1', scope: { level: 'read-only' }, durationHours: 4 });
+    const g = await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'billing bug',
+      ticketId: 'T-1',
+      scope: { level: 'read-only' },
+      durationHours: 4,
+    });
     deps.clock.advanceHours(5);
     await expireGrant(deps, t.tenantId, g.grantId);
     // Act
@@ -249,7 +287,12 @@ describe('renderMail', () => {
     // Prepare
     const deps = testDeps();
     const t = await setupTenant(deps);
-    await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', ticketId: 'T-1', scope: { level: 'full', modules: ['billing'] }, durationHours: 4 });
+    await createGrant(deps, t.admin, t.tenantId, {
+      reason: 'billing bug',
+      ticketId: 'T-1',
+      scope: { level: 'full', modules: ['billing'] },
+      durationHours: 4,
+    });
     deps.clock.advanceHours(1);
     await signIn(deps, t.agent, t.tenantId, { reason: 'reproducing the bug', sourceIp: '203.0.113.9', userAgent: 'Firefox' });
     // Act

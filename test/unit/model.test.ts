@@ -213,10 +213,7 @@ describe('widestScope', () => {
 
   it('gives every module when one grant at the top level leaves modules open', () => {
     // Act
-    const scope = widestScope([
-      { level: 'full', modules: ['billing'] },
-      { level: 'full' },
-    ]);
+    const scope = widestScope([{ level: 'full', modules: ['billing'] }, { level: 'full' }]);
     // Assess
     expect(scope).toEqual({ level: 'full' });
     expect(scope).not.toHaveProperty('modules');

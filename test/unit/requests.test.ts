@@ -50,7 +50,6 @@ describe('createRequest', () => {
     expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before + 1);
   });
 
-
   it('opens a PENDING request that ends after the policy TTL, audited, and emails every contact', async () => {
     // Prepare
     const deps = testDeps();
@@ -76,7 +75,11 @@ describe('createRequest', () => {
       grantId: null,
     });
     expect(await getRequest(deps, t.admin, t.tenantId, r.requestId)).toEqual(r);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'request.created', targetId: r.requestId, actor: actor(t.agent) });
+    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+      action: 'request.created',
+      targetId: r.requestId,
+      actor: actor(t.agent),
+    });
     const mail = deps.store.outboxOf(t.tenantId).at(-1)!;
     expect(mail).toMatchObject({ kind: 'request.created', payload: { request: r, approvalsRequired: 1 } });
     expect(mail.to).toBeUndefined();
@@ -146,7 +149,9 @@ describe('approveRequest', () => {
     expect(deps.store.outboxOf(t.tenantId).find((m) => m.kind === 'grant.activated')).toMatchObject({ payload: { grant } });
     expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.approved', to: [t.agent.email] });
     // The requester, and only the requester, can now sign in.
-    await expect(signIn(deps, t.agent, t.tenantId, { reason: 'fixing', sourceIp: '1.2.3.4', userAgent: 'x' })).resolves.toMatchObject({ grantId: grant.grantId });
+    await expect(signIn(deps, t.agent, t.tenantId, { reason: 'fixing', sourceIp: '1.2.3.4', userAgent: 'x' })).resolves.toMatchObject({
+      grantId: grant.grantId,
+    });
     expect((await getAccess(deps, t.agent2, t.tenantId)).allowed).toBe(false);
   });
 
@@ -281,7 +286,11 @@ describe('denyRequest', () => {
     // Assess
     expect(denied).toMatchObject({ status: 'DENIED', decidedAt: '2026-11-23T15:00:00.000Z', decidedBy: actor(t.contact), grantId: null });
     expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'request.denied', details: { comment: 'not now' } });
-    expect(deps.store.outboxOf(t.tenantId).at(-2)).toMatchObject({ kind: 'request.denied', to: [t.agent.email], payload: { request: denied, comment: 'not now' } });
+    expect(deps.store.outboxOf(t.tenantId).at(-2)).toMatchObject({
+      kind: 'request.denied',
+      to: [t.agent.email],
+      payload: { request: denied, comment: 'not now' },
+    });
     // Every contact learns who decided.
     expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.decided', payload: { request: denied } });
     expect(deps.store.outboxOf(t.tenantId).at(-1)!.to).toBeUndefined();

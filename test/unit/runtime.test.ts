@@ -19,7 +19,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     calls.push({ url: req.url ?? '', token: req.headers['x-aws-parameters-secrets-token'] as string | undefined });
     if (!healthy) return res.writeHead(500).end('{"message":"not ready"}');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Name: 'cursor', SecretString: 'key-from-secrets-manager' }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ Name: 'cursor', SecretString: 'key-from-secrets-manager' }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   // The environment a deployed function has: the extension's port, the ARN, the session token.

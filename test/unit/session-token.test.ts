@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/domain/errors.ts';
 import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { refreshSessionToken, replaySignIn, SESSION_TOKEN_TTL_SECONDS, sessionTokenClaims, withToken, type TokenDeps } from '../../lambdas/domain/session-token.ts';
+import {
+  refreshSessionToken,
+  replaySignIn,
+  SESSION_TOKEN_TTL_SECONDS,
+  sessionTokenClaims,
+  withToken,
+  type TokenDeps,
+} from '../../lambdas/domain/session-token.ts';
 import { endSession, openSession } from '../../lambdas/domain/sessions.ts';
 import { derToRawEcdsa } from '../../lambdas/keys/der.ts';
 import { createKmsKeySet, kidOf, type KmsApi } from '../../lambdas/keys/kms-keys.ts';
@@ -14,7 +21,12 @@ import { createLocalKeySet } from '../../lambdas/keys/local-keys.ts';
 import { setupTenant, testDeps } from '../helpers/domain.ts';
 
 const settings = { issuer: 'https://api.example.test', audience: 'vendor-app' };
-const grantBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({ reason: 'billing bug', scope: { level: 'read-only', modules: ['billing'] }, durationHours: 4, ...over });
+const grantBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
+  reason: 'billing bug',
+  scope: { level: 'read-only', modules: ['billing'] },
+  durationHours: 4,
+  ...over,
+});
 const input = { reason: 'ticket T-1', sourceIp: '203.0.113.9', userAgent: 'test' };
 
 async function tokenDeps() {
@@ -31,17 +43,39 @@ describe('sessionTokenClaims', () => {
 
   it('carries exactly the contract claims, modules when the scope names some, and ends 15 minutes on', () => {
     // Act
-    const claims = sessionTokenClaims(settings, session, { scope: { level: 'full', modules: ['billing'] }, expiresAt: '2026-12-01T14:00:00.000Z' }, now, 'J1');
+    const claims = sessionTokenClaims(
+      settings,
+      session,
+      { scope: { level: 'full', modules: ['billing'] }, expiresAt: '2026-12-01T14:00:00.000Z' },
+      now,
+      'J1',
+    );
     // Assess
     expect(claims).toEqual({
-      iss: settings.issuer, aud: settings.audience, sub: 'sam', email: 'sam@vendor.test', tenant_id: 'acme', scope: 'full',
-      modules: ['billing'], grant_id: 'G1', session_id: 'S1', jti: 'J1', iat, exp: iat + 15 * 60,
+      iss: settings.issuer,
+      aud: settings.audience,
+      sub: 'sam',
+      email: 'sam@vendor.test',
+      tenant_id: 'acme',
+      scope: 'full',
+      modules: ['billing'],
+      grant_id: 'G1',
+      session_id: 'S1',
+      jti: 'J1',
+      iat,
+      exp: iat + 15 * 60,
     });
   });
 
   it('leaves modules out for every module, ends with a grant that ends sooner, and 15 minutes on for standing access', () => {
     // Act
-    const short = sessionTokenClaims(settings, session, { scope: { level: 'read-only' }, expiresAt: '2026-12-01T10:05:00.000Z' }, now, 'J2');
+    const short = sessionTokenClaims(
+      settings,
+      session,
+      { scope: { level: 'read-only' }, expiresAt: '2026-12-01T10:05:00.000Z' },
+      now,
+      'J2',
+    );
     const standing = sessionTokenClaims(settings, session, { scope: { level: 'read-only' }, expiresAt: null }, now, 'J3');
     // Assess
     expect('modules' in short).toBe(false);
@@ -117,7 +151,13 @@ function kmsStandIn(): KmsApi & { signed: string[] } {
 describe('the KMS key set', () => {
   const OLD = 'arn:aws:kms:eu-west-1:111122223333:key/1111aaaa-0000-4000-8000-000000000001';
   const NEW = 'arn:aws:kms:eu-west-1:111122223333:key/2222bbbb-0000-4000-8000-000000000002';
-  const claims = sessionTokenClaims(settings, { sessionId: 'S1', tenantId: 'acme', grantId: 'G1', accessedBy: { id: 'sam', email: 'sam@vendor.test', name: 'Sam' } }, { scope: { level: 'read-only' }, expiresAt: null }, new Date(), 'J1');
+  const claims = sessionTokenClaims(
+    settings,
+    { sessionId: 'S1', tenantId: 'acme', grantId: 'G1', accessedBy: { id: 'sam', email: 'sam@vendor.test', name: 'Sam' } },
+    { scope: { level: 'read-only' }, expiresAt: null },
+    new Date(),
+    'J1',
+  );
 
   it('signs with the last key through kms:Sign, and jose verifies the token against the JWKS from kms:GetPublicKey', async () => {
     // Prepare
@@ -126,7 +166,11 @@ describe('the KMS key set', () => {
     // Act
     const token = await keys.signer.sign(claims);
     const jwks = await keys.jwks();
-    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer: settings.issuer, audience: settings.audience, algorithms: ['ES256'] });
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      algorithms: ['ES256'],
+    });
     // Assess
     expect(kms.signed).toEqual([NEW]);
     expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT', kid: kidOf(NEW) });
@@ -141,7 +185,9 @@ describe('the KMS key set', () => {
     const [h, , sig] = token.split('.');
     const other = JSON.stringify({ ...claims, scope: 'full' });
     // Act / Assess
-    await expect(jwtVerify(`${h}.${Buffer.from(other).toString('base64url')}.${sig}`, createLocalJWKSet(await keys.jwks()))).rejects.toThrow();
+    await expect(
+      jwtVerify(`${h}.${Buffer.from(other).toString('base64url')}.${sig}`, createLocalJWKSet(await keys.jwks())),
+    ).rejects.toThrow();
   });
 });
 
@@ -149,7 +195,13 @@ describe('key rotation (docs/deploy.md)', () => {
   it('lists both keys while tokens of the old one may live, verifies both, and refuses the old one once it is removed', async () => {
     // Prepare: a token under the first key
     const keys = await createLocalKeySet();
-    const claims = sessionTokenClaims(settings, { sessionId: 'S1', tenantId: 'acme', grantId: 'G1', accessedBy: { id: 'sam', email: 'sam@vendor.test', name: 'Sam' } }, { scope: { level: 'read-only' }, expiresAt: null }, new Date(), 'J1');
+    const claims = sessionTokenClaims(
+      settings,
+      { sessionId: 'S1', tenantId: 'acme', grantId: 'G1', accessedBy: { id: 'sam', email: 'sam@vendor.test', name: 'Sam' } },
+      { scope: { level: 'read-only' }, expiresAt: null },
+      new Date(),
+      'J1',
+    );
     const oldToken = await keys.signer.sign(claims);
     const oldKid = keys.currentKid();
     // Act 1: rotate
@@ -183,8 +235,17 @@ describe('refreshSessionToken', () => {
     // Assess: the second token ends when the grant does (10 minutes on), not 15 minutes on
     expect(fresh.tokenExpiresAt).toBe(g.expiresAt);
     const { payload } = await jwtVerify(fresh.token!, createLocalJWKSet(await keys.jwks()), { currentDate: deps.clock.now() });
-    expect(payload).toMatchObject({ sub: t.agent.id, scope: 'read-only', modules: ['billing'], session_id: session.sessionId, grant_id: g.grantId });
-    expect(payload.jti).not.toBe((await jwtVerify(first.token!, createLocalJWKSet(await keys.jwks()), { currentDate: new Date('2026-11-23T14:00:00.000Z') })).payload.jti);
+    expect(payload).toMatchObject({
+      sub: t.agent.id,
+      scope: 'read-only',
+      modules: ['billing'],
+      session_id: session.sessionId,
+      grant_id: g.grantId,
+    });
+    expect(payload.jti).not.toBe(
+      (await jwtVerify(first.token!, createLocalJWKSet(await keys.jwks()), { currentDate: new Date('2026-11-23T14:00:00.000Z') })).payload
+        .jti,
+    );
   });
 
   it("refuses another agent (403), an ended session (409) and a grant that no longer admits the caller's email (ACCESS_NOT_GRANTED)", async () => {
@@ -194,7 +255,9 @@ describe('refreshSessionToken', () => {
     const { session } = await openSession(deps, t.agent, t.tenantId, input);
     // Act / Assess
     await expect(refreshSessionToken(d, t.agent2, t.tenantId, session.sessionId)).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(refreshSessionToken(d, { ...t.agent, email: 'someone-else@vendor.test' }, t.tenantId, session.sessionId)).rejects.toBeInstanceOf(AccessNotGrantedError);
+    await expect(
+      refreshSessionToken(d, { ...t.agent, email: 'someone-else@vendor.test' }, t.tenantId, session.sessionId),
+    ).rejects.toBeInstanceOf(AccessNotGrantedError);
     await endSession(deps, t.agent, t.tenantId, session.sessionId);
     await expect(refreshSessionToken(d, t.agent, t.tenantId, session.sessionId)).rejects.toBeInstanceOf(ConflictError);
   });

@@ -256,7 +256,12 @@ describe('getAccess', () => {
     const deps = testDeps();
     const t = await setupTenant(deps);
     const a = await createGrant(deps, t.admin, t.tenantId, body({ scope: { level: 'full', modules: ['billing'] }, durationHours: 2 }));
-    const b = await createGrant(deps, t.admin, t.tenantId, body({ scope: { level: 'full', modules: ['users'] }, durationHours: 6, grantees: named(t.agent) }));
+    const b = await createGrant(
+      deps,
+      t.admin,
+      t.tenantId,
+      body({ scope: { level: 'full', modules: ['users'] }, durationHours: 6, grantees: named(t.agent) }),
+    );
     await createGrant(deps, t.admin, t.tenantId, body({ scope: { level: 'full' }, durationHours: 8, grantees: named(t.agent2) }));
     await createGrant(deps, t.admin, t.tenantId, body({ scope: { level: 'read-only' }, durationHours: 1 }));
     // Act
@@ -269,7 +274,12 @@ describe('getAccess', () => {
     expect(access.expiresAt).toBe('2026-11-23T20:00:00.000Z');
     expect(access.grantIds).toHaveLength(3);
     expect(access.grantIds).toEqual(expect.arrayContaining([a.grantId, b.grantId]));
-    expect(later).toEqual({ allowed: true, scope: { level: 'full', modules: ['users'] }, expiresAt: '2026-11-23T20:00:00.000Z', grantIds: [b.grantId] });
+    expect(later).toEqual({
+      allowed: true,
+      scope: { level: 'full', modules: ['users'] },
+      expiresAt: '2026-11-23T20:00:00.000Z',
+      grantIds: [b.grantId],
+    });
   });
 
   it('has no end while a standing grant covers the caller', async () => {
@@ -363,7 +373,10 @@ describe('sessions, the finer points', () => {
     await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
     // Act
-    const results = await Promise.allSettled([endSession(deps, t.agent, t.tenantId, s.sessionId), endSession(deps, t.agent, t.tenantId, s.sessionId)]);
+    const results = await Promise.allSettled([
+      endSession(deps, t.agent, t.tenantId, s.sessionId),
+      endSession(deps, t.agent, t.tenantId, s.sessionId),
+    ]);
     // Assess
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;

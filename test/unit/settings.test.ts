@@ -20,7 +20,13 @@ describe('contacts', () => {
     expect(added.created).toBe(true);
     expect(renamed).toEqual({
       created: false,
-      contact: { email: 'pat@example.com', name: 'Pat Smith', tier: 'primary', addedAt: '2026-11-23T14:00:00.000Z', addedBy: { id: t.admin.id, email: t.admin.email, name: t.admin.name } },
+      contact: {
+        email: 'pat@example.com',
+        name: 'Pat Smith',
+        tier: 'primary',
+        addedAt: '2026-11-23T14:00:00.000Z',
+        addedBy: { id: t.admin.id, email: t.admin.email, name: t.admin.name },
+      },
     });
     expect(await listContacts(deps, t.tenantId)).toEqual([renamed.contact]);
     const audit = deps.store.auditOf(t.tenantId);
@@ -67,7 +73,10 @@ describe('policy', () => {
     // Assess
     expect(before).toEqual(DEFAULT_POLICY);
     expect(await getPolicy(deps, t.tenantId)).toEqual(next);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'policy.updated', details: { previous: DEFAULT_POLICY, policy: next } });
+    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+      action: 'policy.updated',
+      details: { previous: DEFAULT_POLICY, policy: next },
+    });
   });
 });
 
@@ -78,11 +87,27 @@ describe('the in-memory store', () => {
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
     const stale = (await deps.store.getGrant(t.tenantId, g.grantId))!;
-    await deps.store.addGrantee(stale, { id: 'x', email: 'x@example.com', name: 'X', addedAt: g.createdAt, addedBy: g.grantedBy }, { audit: [], outbox: [] });
+    await deps.store.addGrantee(
+      stale,
+      { id: 'x', email: 'x@example.com', name: 'X', addedAt: g.createdAt, addedBy: g.grantedBy },
+      { audit: [], outbox: [] },
+    );
     const auditBefore = deps.store.auditOf(t.tenantId).length;
-    const event = { eventId: 'E1', at: g.createdAt, actor: { id: 'system' as const }, action: 'grant.revoked' as const, targetId: g.grantId, details: {} };
+    const event = {
+      eventId: 'E1',
+      at: g.createdAt,
+      actor: { id: 'system' as const },
+      action: 'grant.revoked' as const,
+      targetId: g.grantId,
+      details: {},
+    };
     // Act
-    const act = deps.store.endGrant(stale, { ...stale, status: 'REVOKED', version: stale.version + 1 }, { at: g.createdAt, endedBy: 'revoked', audit: {} }, { audit: [event], outbox: [] });
+    const act = deps.store.endGrant(
+      stale,
+      { ...stale, status: 'REVOKED', version: stale.version + 1 },
+      { at: g.createdAt, endedBy: 'revoked', audit: {} },
+      { audit: [event], outbox: [] },
+    );
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConcurrentUpdateError);
     expect((await deps.store.getGrant(t.tenantId, g.grantId))!.status).toBe('ACTIVE');

@@ -58,7 +58,11 @@ describe('PKCE', () => {
     expect(Object.fromEntries(sent[0]!.init.body as URLSearchParams)).toEqual(
       Object.fromEntries(tokenRequestBody(cognito, 'https://app.example.com/app/callback', 'CODE', 'VERIFIER')),
     );
-    expect(Object.fromEntries(tokenRequestBody(cognito, 'r', 'CODE', 'VERIFIER'))).toMatchObject({ grant_type: 'authorization_code', code_verifier: 'VERIFIER', code: 'CODE' });
+    expect(Object.fromEntries(tokenRequestBody(cognito, 'r', 'CODE', 'VERIFIER'))).toMatchObject({
+      grant_type: 'authorization_code',
+      code_verifier: 'VERIFIER',
+      code: 'CODE',
+    });
   });
 
   it('fails plainly when the token endpoint refuses the code', async () => {

@@ -43,7 +43,7 @@ function route(path: string): Page | null {
 function navItems(m: Me | null, tenant: string | undefined): SideNavigationProps.Item[] {
   const items: SideNavigationProps.Item[] = [];
   if (isSupport(m)) items.push({ type: 'link', text: 'My access', href: href('/support') });
-  const t = tenant ?? (m?.tenantId ?? undefined);
+  const t = tenant ?? m?.tenantId ?? undefined;
   if (t) {
     const admin = isAdminOf(m, t);
     const lead = isLead(m);
@@ -52,7 +52,11 @@ function navItems(m: Me | null, tenant: string | undefined): SideNavigationProps
       { type: 'link', text: 'Requests', href: href(tenantPath(t, '/requests')) },
       { type: 'link', text: 'Grants', href: href(tenantPath(t, '/grants')) },
     ];
-    if (admin || lead) links.push({ type: 'link', text: 'Login history', href: href(tenantPath(t, '/sessions')) }, { type: 'link', text: 'Audit trail', href: href(tenantPath(t, '/audit')) });
+    if (admin || lead)
+      links.push(
+        { type: 'link', text: 'Login history', href: href(tenantPath(t, '/sessions')) },
+        { type: 'link', text: 'Audit trail', href: href(tenantPath(t, '/audit')) },
+      );
     links.push({ type: 'link', text: 'Settings', href: href(tenantPath(t, '/settings')) });
     items.push({ type: 'section-group', title: `Tenant ${t}`, items: links });
   }
@@ -88,7 +92,19 @@ export function App() {
   const flash = useCallback((type: FlashbarProps.Type, content: string) => {
     const id = `f${++flashId}`;
     const message = <FlashText text={content} />;
-    setFlashes((f) => [{ id, type, content: message, dismissible: true, dismissLabel: 'Dismiss message', onDismiss: () => setFlashes((x) => x.filter((y) => y.id !== id)) }, ...f].slice(0, 3));
+    setFlashes((f) =>
+      [
+        {
+          id,
+          type,
+          content: message,
+          dismissible: true,
+          dismissLabel: 'Dismiss message',
+          onDismiss: () => setFlashes((x) => x.filter((y) => y.id !== id)),
+        },
+        ...f,
+      ].slice(0, 3),
+    );
   }, []);
 
   const page = route(path);
@@ -114,7 +130,13 @@ export function App() {
 
   const shell = useMemo(() => ({ me, flash }), [me, flash]);
   const signedIn = me !== null;
-  const content = !page ? <ErrorPage error={new ApiError(404, null)} /> : !page.public && !signedIn ? <StatusIndicator type="loading">Loading</StatusIndicator> : page.el;
+  const content = !page ? (
+    <ErrorPage error={new ApiError(404, null)} />
+  ) : !page.public && !signedIn ? (
+    <StatusIndicator type="loading">Loading</StatusIndicator>
+  ) : (
+    page.el
+  );
 
   return (
     <ShellContext.Provider value={shell}>
@@ -124,7 +146,13 @@ export function App() {
           utilities={
             signedIn
               ? [
-                  { type: 'button', text: `${me.name}${me.tenantId ? ` (${me.tenantId})` : ''}`, iconName: 'user-profile', disableUtilityCollapse: true, onClick: () => navigate(homeOf(me)) },
+                  {
+                    type: 'button',
+                    text: `${me.name}${me.tenantId ? ` (${me.tenantId})` : ''}`,
+                    iconName: 'user-profile',
+                    disableUtilityCollapse: true,
+                    onClick: () => navigate(homeOf(me)),
+                  },
                   {
                     type: 'button',
                     text: 'Sign out',
@@ -139,14 +167,25 @@ export function App() {
                 ]
               : []
           }
-          i18nStrings={{ overflowMenuTriggerText: 'More', overflowMenuTitleText: 'All', searchIconAriaLabel: 'Search', searchDismissIconAriaLabel: 'Close search' }}
+          i18nStrings={{
+            overflowMenuTriggerText: 'More',
+            overflowMenuTitleText: 'All',
+            searchIconAriaLabel: 'Search',
+            searchDismissIconAriaLabel: 'Close search',
+          }}
         />
       </div>
       <AppLayout
         headerSelector="#top-nav"
         toolsHide
         navigationHide={!signedIn}
-        navigation={<SideNavigation activeHref={href(path)} items={navItems(me, page?.tenant)} onFollow={(e) => !e.detail.external && followLink(e, e.detail.href.replace(/^\/app/, ''))} />}
+        navigation={
+          <SideNavigation
+            activeHref={href(path)}
+            items={navItems(me, page?.tenant)}
+            onFollow={(e) => !e.detail.external && followLink(e, e.detail.href.replace(/^\/app/, ''))}
+          />
+        }
         notifications={<Flashbar items={flashes} />}
         content={<Suspense fallback={<StatusIndicator type="loading">Loading</StatusIndicator>}>{content}</Suspense>}
         ariaLabels={{

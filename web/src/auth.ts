@@ -72,7 +72,8 @@ export const clearToken = () => sessionStorage.removeItem(KEY);
 export const isSupport = (m: Me | null) => !!m && m.roles.some((r) => r === 'support-agent' || r === 'support-lead');
 export const isLead = (m: Me | null) => !!m && m.roles.includes('support-lead');
 export const isAdminOf = (m: Me | null, t: string) => !!m && m.roles.includes('tenant-admin') && m.tenantId === t;
-export const isTenantPerson = (m: Me | null, t: string) => !!m && m.tenantId === t && m.roles.some((r) => r === 'tenant-admin' || r === 'tenant-user');
+export const isTenantPerson = (m: Me | null, t: string) =>
+  !!m && m.tenantId === t && m.roles.some((r) => r === 'tenant-admin' || r === 'tenant-user');
 
 /** Where a person lands after sign-in when no page asked for it. */
 export function homeOf(m: Me | null): string {

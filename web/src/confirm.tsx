@@ -60,34 +60,34 @@ export function ConfirmAction(props: {
       )}
       {/* Rendered only while open: a closed dialog's fields never clash with another's. */}
       {open && (
-      <Modal
-        visible
-        onDismiss={close}
-        header={props.title}
-        closeAriaLabel="Close dialog"
-        footer={
-          <Box float="right">
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button variant="link" onClick={close}>
-                Cancel
-              </Button>
-              <Button variant="primary" loading={busy} onClick={() => void run()}>
-                {props.label}
-              </Button>
-            </SpaceBetween>
-          </Box>
-        }
-      >
-        <SpaceBetween size="m">
-          {props.children}
-          {props.input && (
-            <FormField label={props.input.label} errorText={fieldError(error, props.input.field)}>
-              <Input value={text} onChange={(e) => setText(e.detail.value)} />
-            </FormField>
-          )}
-          <ProblemAlert error={error} fields={props.input ? [props.input.field] : []} />
-        </SpaceBetween>
-      </Modal>
+        <Modal
+          visible
+          onDismiss={close}
+          header={props.title}
+          closeAriaLabel="Close dialog"
+          footer={
+            <Box float="right">
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button variant="link" onClick={close}>
+                  Cancel
+                </Button>
+                <Button variant="primary" loading={busy} onClick={() => void run()}>
+                  {props.label}
+                </Button>
+              </SpaceBetween>
+            </Box>
+          }
+        >
+          <SpaceBetween size="m">
+            {props.children}
+            {props.input && (
+              <FormField label={props.input.label} errorText={fieldError(error, props.input.field)}>
+                <Input value={text} onChange={(e) => setText(e.detail.value)} />
+              </FormField>
+            )}
+            <ProblemAlert error={error} fields={props.input ? [props.input.field] : []} />
+          </SpaceBetween>
+        </Modal>
       )}
     </>
   );

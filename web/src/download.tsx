@@ -18,9 +18,15 @@ export function DownloadCsv({ tenantId, what }: { tenantId: string; what: 'sessi
       title={what === 'sessions' ? 'Download the login history' : 'Download the audit trail'}
       onConfirm={async () => {
         // `to` is a whole day: the window ends at the next midnight (UTC).
-        const query = { from: new Date(`${from}T00:00:00.000Z`).toISOString(), to: new Date(Date.parse(`${to}T00:00:00.000Z`) + 864e5).toISOString() };
+        const query = {
+          from: new Date(`${from}T00:00:00.000Z`).toISOString(),
+          to: new Date(Date.parse(`${to}T00:00:00.000Z`) + 864e5).toISOString(),
+        };
         const params = { params: { path: { tenantId }, query }, headers: { accept: 'text/csv' }, parseAs: 'text' as const };
-        const res = what === 'sessions' ? await api().GET('/v1/tenants/{tenantId}/sessions', params) : await api().GET('/v1/tenants/{tenantId}/audit-events', params);
+        const res =
+          what === 'sessions'
+            ? await api().GET('/v1/tenants/{tenantId}/sessions', params)
+            : await api().GET('/v1/tenants/{tenantId}/audit-events', params);
         if (!res.response.ok) {
           let problem: Problem | null = null;
           try {

@@ -54,7 +54,11 @@ export function ActionForm(props: {
       }}
     >
       <Form
-        header={<Header variant="h2" description={props.description}>{props.title}</Header>}
+        header={
+          <Header variant="h2" description={props.description}>
+            {props.title}
+          </Header>
+        }
         actions={
           <Button variant="primary" loading={props.busy} formAction="submit">
             {props.action}
@@ -98,8 +102,18 @@ export function TextField(props: {
   type?: 'text' | 'email' | 'number';
 }) {
   return (
-    <FormField label={props.label} description={props.description} constraintText={props.constraintText} errorText={props.path ? fieldError(props.error, props.path) : undefined}>
-      <Input type={props.type ?? 'text'} {...(props.type === 'number' ? { inputMode: 'numeric' as const } : {})} value={props.value} onChange={(e) => props.onChange(e.detail.value)} />
+    <FormField
+      label={props.label}
+      description={props.description}
+      constraintText={props.constraintText}
+      errorText={props.path ? fieldError(props.error, props.path) : undefined}
+    >
+      <Input
+        type={props.type ?? 'text'}
+        {...(props.type === 'number' ? { inputMode: 'numeric' as const } : {})}
+        value={props.value}
+        onChange={(e) => props.onChange(e.detail.value)}
+      />
     </FormField>
   );
 }

@@ -3,7 +3,10 @@ import Pagination from '@cloudscape-design/components/pagination';
 import { useState } from 'react';
 import { useLoad } from './ui.tsx';
 
-export function usePaged<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>, deps: unknown[]) {
+export function usePaged<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  deps: unknown[],
+) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [index, setIndex] = useState(0);
   const key = JSON.stringify(deps);

@@ -41,11 +41,23 @@ export function authorizeUrl(s: CognitoSettings, redirectUri: string, challenge:
 
 /** The form body that exchanges the code at `{cognitoDomain}/oauth2/token`. */
 export function tokenRequestBody(s: CognitoSettings, redirectUri: string, code: string, verifier: string): URLSearchParams {
-  return new URLSearchParams({ grant_type: 'authorization_code', client_id: s.clientId, code, redirect_uri: redirectUri, code_verifier: verifier });
+  return new URLSearchParams({
+    grant_type: 'authorization_code',
+    client_id: s.clientId,
+    code,
+    redirect_uri: redirectUri,
+    code_verifier: verifier,
+  });
 }
 
 /** Exchanges the code; answers the ID token (the API's authorizer reads its claims). */
-export async function exchangeCode(s: CognitoSettings, redirectUri: string, code: string, verifier: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function exchangeCode(
+  s: CognitoSettings,
+  redirectUri: string,
+  code: string,
+  verifier: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
   const res = await fetchImpl(`${s.cognitoDomain.replace(/\/+$/, '')}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },

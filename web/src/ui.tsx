@@ -21,8 +21,15 @@ export const ShellContext = createContext<Shell>({ me: null, flash: () => undefi
 export const useShell = () => useContext(ShellContext);
 
 /** Loads on mount and when `deps` change; never writes anything. */
-export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: null, loading: true });
+export function useLoad<T>(
+  fn: () => Promise<T>,
+  deps: unknown[],
+): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: null,
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
@@ -60,7 +67,13 @@ export function ErrorPage({ error }: { error: unknown }) {
 }
 
 /** Loading, error or the content. */
-export function Loaded<T>({ state, children }: { state: { data: T | undefined; error: unknown; loading: boolean }; children: (d: T) => ReactNode }) {
+export function Loaded<T>({
+  state,
+  children,
+}: {
+  state: { data: T | undefined; error: unknown; loading: boolean };
+  children: (d: T) => ReactNode;
+}) {
   if (state.error) return <ErrorPage error={state.error} />;
   if (state.data === undefined) return <StatusIndicator type="loading">Loading</StatusIndicator>;
   return <>{children(state.data)}</>;
@@ -105,11 +118,7 @@ export function useNow(ms = 30_000): number {
 export function Countdown({ until }: { until: string | null }) {
   const now = useNow();
   if (until === null) return <>until revoked (standing access)</>;
-  return (
-    <span title={new Date(until).toISOString()}>
-      {when(until, now)}
-    </span>
-  );
+  return <span title={new Date(until).toISOString()}>{when(until, now)}</span>;
 }
 
 export const Ago = ({ at }: { at: string | null | undefined }) => (at ? <span title={at}>{when(at)}</span> : <>—</>);
@@ -124,10 +133,14 @@ const STATUS: Record<string, StatusIndicatorProps.Type> = {
   EXPIRED: 'stopped',
   REVOKED: 'stopped',
 };
-export const Status = ({ status }: { status: string }) => <StatusIndicator type={STATUS[status] ?? 'info'}>{status.charAt(0) + status.slice(1).toLowerCase()}</StatusIndicator>;
+export const Status = ({ status }: { status: string }) => (
+  <StatusIndicator type={STATUS[status] ?? 'info'}>{status.charAt(0) + status.slice(1).toLowerCase()}</StatusIndicator>
+);
 
-export const scopeText = (s: Scope | null | undefined) => (s ? `${s.level === 'full' ? 'Full' : 'Read-only'}, ${s.modules?.length ? `modules: ${s.modules.join(', ')}` : 'every module'}` : '—');
-export const person = (a: { name?: string; email?: string; id: string } | null | undefined) => (a ? (a.name ? `${a.name} <${a.email}>` : a.id) : '—');
+export const scopeText = (s: Scope | null | undefined) =>
+  s ? `${s.level === 'full' ? 'Full' : 'Read-only'}, ${s.modules?.length ? `modules: ${s.modules.join(', ')}` : 'every module'}` : '—';
+export const person = (a: { name?: string; email?: string; id: string } | null | undefined) =>
+  a ? (a.name ? `${a.name} <${a.email}>` : a.id) : '—';
 
 /** A link inside the console. */
 export function To({ path, children }: { path: string; children: ReactNode }) {

@@ -11,7 +11,13 @@ let app: Awaited<ReturnType<typeof startVendorApp>>;
 beforeAll(async () => {
   api = await startTestApi({ tableStream: true, eventsEveryMs: 50 });
   // The app's clock is the stack's movable clock, so expiry can be shown without waiting.
-  app = await startVendorApp({ port: 0, apiUrl: api.url, audience: 'support-access-local', eventsPollMs: 50, now: () => api.stack.clock.now() });
+  app = await startVendorApp({
+    port: 0,
+    apiUrl: api.url,
+    audience: 'support-access-local',
+    eventsPollMs: 50,
+    now: () => api.stack.clock.now(),
+  });
 });
 afterAll(async () => {
   await app?.stop();
@@ -20,7 +26,10 @@ afterAll(async () => {
 
 async function signedIn(scope: Record<string, unknown>, durationHours = 2): Promise<{ p: People; grantId: string; token: string }> {
   const p = await setupTenant(api);
-  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, { as: p.admin, body: { reason: 'ticket T-9', scope, durationHours } });
+  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+    as: p.admin,
+    body: { reason: 'ticket T-9', scope, durationHours },
+  });
   const s = await api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: p.agent, body: { reason: 'invoice export' } });
   expect(s.status).toBe(201);
   return { p, grantId: g.body.grantId, token: s.body.token };
@@ -82,7 +91,10 @@ describe('the example vendor app', () => {
     await api.advance(15 * 60 + 10); // past exp and the verifier's 5 s clock tolerance
     expect(await call('GET', `/tenants/${p.tenantId}/billing`, token)).toMatchObject({ status: 401, body: { reason: 'expired' } });
     // ...and a refresh is refused: the session ended with the grant
-    expect((await api.call('POST', `/v1/tenants/${p.tenantId}/sessions/${(await sessionOf(p)).sessionId}/refresh`, { as: p.agent, body: {} })).status).toBe(409);
+    expect(
+      (await api.call('POST', `/v1/tenants/${p.tenantId}/sessions/${(await sessionOf(p)).sessionId}/refresh`, { as: p.agent, body: {} }))
+        .status,
+    ).toBe(409);
   });
 });
 
@@ -93,7 +105,13 @@ async function sessionOf(p: People) {
 describe('the example vendor app when the grant expires', () => {
   let fresh: Awaited<ReturnType<typeof startVendorApp>>;
   beforeAll(async () => {
-    fresh = await startVendorApp({ port: 0, apiUrl: api.url, audience: 'support-access-local', eventsPollMs: 50, now: () => api.stack.clock.now() });
+    fresh = await startVendorApp({
+      port: 0,
+      apiUrl: api.url,
+      audience: 'support-access-local',
+      eventsPollMs: 50,
+      now: () => api.stack.clock.now(),
+    });
   });
   afterAll(() => fresh?.stop());
 

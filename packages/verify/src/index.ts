@@ -146,7 +146,12 @@ const LEVELS: readonly string[] = ['read-only', 'full'];
 /** A verifier for one deployment of support-access. */
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? (() => new Date());
-  const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { cacheMaxAge: 10 * 60_000, cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000 });
+  const keys =
+    options.keys ??
+    createRemoteJWKSet(new URL(options.jwksUrl), {
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000,
+    });
   const revocations = new RevocationList(now, (options.maxTokenLifetimeSeconds ?? 900) * 1000);
   return {
     revocations,

@@ -42,11 +42,18 @@ describe('verify', () => {
     // Act
     const s = await verifier().verify(await keys.signer.sign(claims()));
     // Assess
-    expect(s).toMatchObject({ agent: { id: 'sam', email: 'sam@vendor.test' }, tenantId: 'acme', scope: 'read-only', modules: ['billing'], grantId: 'G1', sessionId: 'S1' });
+    expect(s).toMatchObject({
+      agent: { id: 'sam', email: 'sam@vendor.test' },
+      tenantId: 'acme',
+      scope: 'read-only',
+      modules: ['billing'],
+      grantId: 'G1',
+      sessionId: 'S1',
+    });
     expect(s.expiresAt.toISOString()).toBe('2026-12-01T10:15:00.000Z');
   });
 
-  it('canRead covers the scope\'s modules (all when none are named); canWrite needs full', async () => {
+  it("canRead covers the scope's modules (all when none are named); canWrite needs full", async () => {
     const v = verifier();
     const readOnly = await v.verify(await keys.signer.sign(claims()));
     const full = await v.verify(await keys.signer.sign(claims({ scope: 'full' }, null)));
@@ -81,7 +88,10 @@ describe('verify', () => {
 });
 
 describe('the revocation list', () => {
-  const event = (type: string, detail: object, eventId = `E-${Math.random()}`) => ({ 'detail-type': type, detail: { eventId, tenantId: 'acme', at: clock.toISOString(), ...detail } });
+  const event = (type: string, detail: object, eventId = `E-${Math.random()}`) => ({
+    'detail-type': type,
+    detail: { eventId, tenantId: 'acme', at: clock.toISOString(), ...detail },
+  });
 
   it('refuses a session at once after Session Ended, and every session of a grant after Grant Revoked or Grant Expired', async () => {
     // Prepare

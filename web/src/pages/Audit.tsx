@@ -13,7 +13,15 @@ import { Ago, ErrorPage, ProblemAlert, useShell } from '../ui.tsx';
 
 export default function Audit({ tenantId }: { tenantId: string }) {
   const { flash } = useShell();
-  const list = usePaged((cursor) => ok(api().GET('/v1/tenants/{tenantId}/audit-events', { params: { path: { tenantId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [tenantId]);
+  const list = usePaged(
+    (cursor) =>
+      ok(
+        api().GET('/v1/tenants/{tenantId}/audit-events', {
+          params: { path: { tenantId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    [tenantId],
+  );
   const [result, setResult] = useState<Verification | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -24,7 +32,10 @@ export default function Audit({ tenantId }: { tenantId: string }) {
     try {
       const v = await ok(api().GET('/v1/tenants/{tenantId}/audit-events/verify', { params: { path: { tenantId } } }));
       setResult(v);
-      flash(v.valid ? 'success' : 'error', v.valid ? 'The audit trail is intact.' : `The audit trail has ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}.`);
+      flash(
+        v.valid ? 'success' : 'error',
+        v.valid ? 'The audit trail is intact.' : `The audit trail has ${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}.`,
+      );
     } catch (e) {
       setError(e);
     } finally {
@@ -47,7 +58,8 @@ export default function Audit({ tenantId }: { tenantId: string }) {
       <ProblemAlert error={error} />
       {result && (
         <Alert type={result.valid ? 'success' : 'error'} header={result.valid ? 'Intact' : 'Problems found'}>
-          Checked {result.events} events at {new Date(result.checkedAt).toLocaleString()}: {result.sealed} sealed in the chain, {result.unsealed} not sealed yet (sealing runs every minute).
+          Checked {result.events} events at {new Date(result.checkedAt).toLocaleString()}: {result.sealed} sealed in the chain,{' '}
+          {result.unsealed} not sealed yet (sealing runs every minute).
           {result.problems.length > 0 && (
             <ul>
               {result.problems.map((p, i) => (
@@ -66,7 +78,11 @@ export default function Audit({ tenantId }: { tenantId: string }) {
         items={list.items}
         trackBy="eventId"
         variant="container"
-        header={<Header variant="h2" actions={<DownloadCsv tenantId={tenantId} what="audit-events" />}>Events</Header>}
+        header={
+          <Header variant="h2" actions={<DownloadCsv tenantId={tenantId} what="audit-events" />}>
+            Events
+          </Header>
+        }
         pagination={list.pagination}
         empty={<Box>No events.</Box>}
         wrapLines
@@ -75,7 +91,15 @@ export default function Audit({ tenantId }: { tenantId: string }) {
           { id: 'action', header: 'Action', cell: (e) => e.action },
           { id: 'actor', header: 'Who', cell: (e) => ('name' in e.actor ? `${e.actor.name} <${e.actor.email}>` : 'The system') },
           { id: 'target', header: 'Target', cell: (e) => e.targetId },
-          { id: 'details', header: 'Details', cell: (e) => <Box variant="code" fontSize="body-s">{JSON.stringify(e.details)}</Box> },
+          {
+            id: 'details',
+            header: 'Details',
+            cell: (e) => (
+              <Box variant="code" fontSize="body-s">
+                {JSON.stringify(e.details)}
+              </Box>
+            ),
+          },
         ]}
       />
     </SpaceBetween>

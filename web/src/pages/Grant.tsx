@@ -22,7 +22,12 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
   const state = useLoad(async () => {
     const grant = await ok(api().GET('/v1/tenants/{tenantId}/grants/{grantId}', { params: { path: { tenantId, grantId } } }));
     // The login history is the admin's and the support lead's; its latest 100 sign-ins, this grant's.
-    const sessions = admin || lead ? (await ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 100 } } }))).items.filter((s) => s.grantId === grantId) : null;
+    const sessions =
+      admin || lead
+        ? (await ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 100 } } }))).items.filter(
+            (s) => s.grantId === grantId,
+          )
+        : null;
     return { grant, sessions };
   }, [tenantId, grantId, admin, lead]);
   const [g2, setG2] = useState({ id: '', email: '', name: '' });
@@ -50,7 +55,12 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         label="Add grantee"
                         title="Add someone from support to this grant"
                         onConfirm={async () => {
-                          await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/grantees', { params: p, body: { id: g2.id.trim(), email: g2.email.trim(), name: g2.name.trim() } }));
+                          await ok(
+                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/grantees', {
+                              params: p,
+                              body: { id: g2.id.trim(), email: g2.email.trim(), name: g2.name.trim() },
+                            }),
+                          );
                           flash('success', `${g2.name.trim()} was added to the grant; the contacts are emailed.`);
                           setG2({ id: '', email: '', name: '' });
                           state.reload();
@@ -75,7 +85,12 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         title={admin ? 'Extend this access' : 'Ask the contacts for more time'}
                         input={{ label: admin ? 'Why more time' : 'Why you need more time', field: 'reason', required: true }}
                         onConfirm={async (reason) => {
-                          const res = await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/extensions', { params: p, body: { hours: Number(hours), reason: reason ?? '' } }));
+                          const res = await ok(
+                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/extensions', {
+                              params: p,
+                              body: { hours: Number(hours), reason: reason ?? '' },
+                            }),
+                          );
                           flash(
                             'success',
                             'kind' in res
@@ -97,7 +112,9 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         title="Revoke this access?"
                         input={{ label: 'Reason (optional)', field: 'reason' }}
                         onConfirm={async (reason) => {
-                          await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', { params: p, body: reason ? { reason } : {} }));
+                          await ok(
+                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', { params: p, body: reason ? { reason } : {} }),
+                          );
                           flash('success', 'Access revoked: nobody can sign in under this grant, and open sessions are ended.');
                           state.reload();
                         }}
@@ -116,7 +133,13 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                 columns={3}
                 items={[
                   { label: 'Status', value: <Status status={g.status} /> },
-                  { label: 'Who', value: g.audience === 'support-team' ? 'The whole support team' : `${g.grantees.length} named person${g.grantees.length === 1 ? '' : 's'}` },
+                  {
+                    label: 'Who',
+                    value:
+                      g.audience === 'support-team'
+                        ? 'The whole support team'
+                        : `${g.grantees.length} named person${g.grantees.length === 1 ? '' : 's'}`,
+                  },
                   { label: 'Scope', value: scopeText(g.scope) },
                   { label: 'Reason', value: g.reason },
                   { label: 'Ticket', value: g.ticketId ?? '—' },
@@ -124,13 +147,37 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                   { label: 'Granted by', value: person(g.grantedBy) },
                   { label: 'Approved by', value: g.approvedBy.length ? g.approvedBy.map((a) => person(a)).join(', ') : '—' },
                   { label: 'Created', value: <Ago at={g.createdAt} /> },
-                  ...(g.requestId ? [{ label: 'Request', value: <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(g.requestId)}`)}>See the request</To> }] : []),
-                  ...(g.endedAt ? [{ label: 'Ended', value: <>{<Ago at={g.endedAt} />}{g.endedBy ? ` by ${g.endedBy.name}` : ''}{g.endReason ? `: ${g.endReason}` : ''}</> }] : []),
+                  ...(g.requestId
+                    ? [
+                        {
+                          label: 'Request',
+                          value: <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(g.requestId)}`)}>See the request</To>,
+                        },
+                      ]
+                    : []),
+                  ...(g.endedAt
+                    ? [
+                        {
+                          label: 'Ended',
+                          value: (
+                            <>
+                              {<Ago at={g.endedAt} />}
+                              {g.endedBy ? ` by ${g.endedBy.name}` : ''}
+                              {g.endReason ? `: ${g.endReason}` : ''}
+                            </>
+                          ),
+                        },
+                      ]
+                    : []),
                 ]}
               />
             </Container>
             <Table
-              header={<Header variant="h2" counter={`(${g.grantees.length})`}>Grantees</Header>}
+              header={
+                <Header variant="h2" counter={`(${g.grantees.length})`}>
+                  Grantees
+                </Header>
+              }
               variant="container"
               items={g.grantees}
               empty={<Box>{g.audience === 'support-team' ? 'The whole support team.' : 'Nobody.'}</Box>}
@@ -142,7 +189,11 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
             />
             {sessions && (
               <Table
-                header={<Header variant="h2" counter={`(${sessions.length})`}>Sessions</Header>}
+                header={
+                  <Header variant="h2" counter={`(${sessions.length})`}>
+                    Sessions
+                  </Header>
+                }
                 variant="container"
                 items={sessions}
                 empty={<Box>Nobody signed in under this grant.</Box>}
@@ -150,7 +201,11 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                   { id: 'who', header: 'Who', cell: (s) => person(s.accessedBy) },
                   { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
                   { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
-                  { id: 'len', header: 'How long', cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()) },
+                  {
+                    id: 'len',
+                    header: 'How long',
+                    cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
+                  },
                   { id: 'reason', header: 'Reason', cell: (s) => s.reason },
                   { id: 'ended', header: 'How it ended', cell: (s) => s.endedBy ?? '—' },
                 ]}

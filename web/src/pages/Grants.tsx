@@ -12,9 +12,16 @@ import { Ago, Countdown, ErrorPage, person, scopeText, Status, tenantPath, To } 
 function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
   const list = usePaged(
     async (cursor) => {
-      if (!ended) return ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { status: 'ACTIVE', limit: 25, ...(cursor ? { cursor } : {}) } } }));
+      if (!ended)
+        return ok(
+          api().GET('/v1/tenants/{tenantId}/grants', {
+            params: { path: { tenantId }, query: { status: 'ACTIVE', limit: 25, ...(cursor ? { cursor } : {}) } },
+          }),
+        );
       // Ended = revoked or expired: every grant but the active ones.
-      const page = await ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 25, ...(cursor ? { cursor } : {}) } } }));
+      const page = await ok(
+        api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 25, ...(cursor ? { cursor } : {}) } } }),
+      );
       return { ...page, items: page.items.filter((g) => g.status !== 'ACTIVE') };
     },
     [tenantId, ended],
@@ -29,11 +36,23 @@ function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
       pagination={list.pagination}
       empty={<Box>{ended ? 'No ended grants.' : 'No active grants: support cannot get in.'}</Box>}
       columnDefinitions={[
-        { id: 'grant', header: 'Grant', cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To> },
+        {
+          id: 'grant',
+          header: 'Grant',
+          cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To>,
+        },
         { id: 'status', header: 'Status', cell: (g) => <Status status={g.status} /> },
-        { id: 'who', header: 'Who', cell: (g) => (g.audience === 'support-team' ? 'Whole support team' : g.grantees.map((x) => x.name).join(', ')) },
+        {
+          id: 'who',
+          header: 'Who',
+          cell: (g) => (g.audience === 'support-team' ? 'Whole support team' : g.grantees.map((x) => x.name).join(', ')),
+        },
         { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
-        { id: 'until', header: ended ? 'Ended' : 'Until', cell: (g) => (ended ? <Ago at={g.endedAt ?? g.expiresAt} /> : <Countdown until={g.expiresAt} />) },
+        {
+          id: 'until',
+          header: ended ? 'Ended' : 'Until',
+          cell: (g) => (ended ? <Ago at={g.endedAt ?? g.expiresAt} /> : <Countdown until={g.expiresAt} />),
+        },
         { id: 'by', header: 'Granted by', cell: (g) => person(g.grantedBy) },
       ]}
     />

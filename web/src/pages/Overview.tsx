@@ -16,7 +16,20 @@ import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
 import { api, idem, ok, type Grant, type Policy } from '../api/client.ts';
 import { isAdminOf, isSupport } from '../auth.ts';
-import { Ago, Countdown, ErrorPage, fieldError, Loaded, person, ProblemAlert, scopeText, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import {
+  Ago,
+  Countdown,
+  ErrorPage,
+  fieldError,
+  Loaded,
+  person,
+  ProblemAlert,
+  scopeText,
+  tenantPath,
+  To,
+  useLoad,
+  useShell,
+} from '../ui.tsx';
 
 const who = (g: Grant) => (g.audience === 'support-team' ? 'The whole support team' : g.grantees.map((x) => x.name).join(', '));
 
@@ -47,9 +60,15 @@ export default function Overview({ tenantId }: { tenantId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const body = standing && policy.allowStandingAccess ? { reason, scope: { level }, standing: true as const } : { reason, scope: { level }, durationHours: Number(hours) };
+      const body =
+        standing && policy.allowStandingAccess
+          ? { reason, scope: { level }, standing: true as const }
+          : { reason, scope: { level }, durationHours: Number(hours) };
       const g = await ok(api().POST('/v1/tenants/{tenantId}/grants', { params: { path, header: idem() }, body }));
-      flash('success', `Support access is on for the whole support team ${g.expiresAt ? `until ${new Date(g.expiresAt).toLocaleString()}` : 'until you turn it off'}.`);
+      flash(
+        'success',
+        `Support access is on for the whole support team ${g.expiresAt ? `until ${new Date(g.expiresAt).toLocaleString()}` : 'until you turn it off'}.`,
+      );
       state.reload();
     } catch (e) {
       setError(e);
@@ -63,7 +82,12 @@ export default function Overview({ tenantId }: { tenantId: string }) {
     setError(null);
     try {
       for (const g of grants) {
-        await ok(api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', { params: { path: { tenantId, grantId: g.grantId } }, body: { reason: 'Support access switched off from the console' } }));
+        await ok(
+          api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', {
+            params: { path: { tenantId, grantId: g.grantId } },
+            body: { reason: 'Support access switched off from the console' },
+          }),
+        );
       }
       flash('success', `Support access is off: ${grants.length} grant${grants.length === 1 ? '' : 's'} revoked, open sessions ended.`);
       state.reload();
@@ -85,7 +109,9 @@ export default function Overview({ tenantId }: { tenantId: string }) {
         {({ grants, policy, pending, sessions }) => {
           const open = sessions?.filter((s) => s.signOutAt === null) ?? [];
           const last = sessions?.[0];
-          const waiting = pending.filter((r) => r.requestedBy.id !== me?.sub && !r.approvals.some((a) => a.by.id === me?.sub || a.by.email === me?.email));
+          const waiting = pending.filter(
+            (r) => r.requestedBy.id !== me?.sub && !r.approvals.some((a) => a.by.id === me?.sub || a.by.email === me?.email),
+          );
           // Grants inside the policy's warning window (at least the next hour when the warning is off).
           const soonMs = Math.max(policy.expiryWarningMinutes ?? 0, 60) * 60_000;
           const ending = grants.filter((g) => g.expiresAt !== null && Date.parse(g.expiresAt) - Date.now() <= soonMs);
@@ -96,7 +122,8 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                   <SpaceBetween size="xxs">
                     {ending.map((g) => (
                       <Box key={g.grantId}>
-                        <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To>: ends <Countdown until={g.expiresAt} />
+                        <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To>: ends{' '}
+                        <Countdown until={g.expiresAt} />
                         {admin ? ' (open it to extend)' : support ? ' (open it to ask for more time)' : ''}
                       </Box>
                     ))}
@@ -109,7 +136,13 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                     items={[
                       {
                         label: 'Support access',
-                        value: grants.length ? <StatusIndicator type="success">On ({grants.length} active grant{grants.length === 1 ? '' : 's'})</StatusIndicator> : <StatusIndicator type="stopped">Off</StatusIndicator>,
+                        value: grants.length ? (
+                          <StatusIndicator type="success">
+                            On ({grants.length} active grant{grants.length === 1 ? '' : 's'})
+                          </StatusIndicator>
+                        ) : (
+                          <StatusIndicator type="stopped">Off</StatusIndicator>
+                        ),
                       },
                     ]}
                   />
@@ -128,18 +161,41 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                       },
                     ]}
                   />
-                  <KeyValuePairs items={[{ label: 'Last sign-in', value: last ? <>{last.accessedBy.name}, <Ago at={last.signInAt} /></> : sessions === null ? '—' : 'Never' }]} />
+                  <KeyValuePairs
+                    items={[
+                      {
+                        label: 'Last sign-in',
+                        value: last ? (
+                          <>
+                            {last.accessedBy.name}, <Ago at={last.signInAt} />
+                          </>
+                        ) : sessions === null ? (
+                          '—'
+                        ) : (
+                          'Never'
+                        ),
+                      },
+                    ]}
+                  />
                 </ColumnLayout>
               </Container>
 
               <Table
-                header={<Header variant="h2" counter={`(${grants.length})`}>Active grants</Header>}
+                header={
+                  <Header variant="h2" counter={`(${grants.length})`}>
+                    Active grants
+                  </Header>
+                }
                 items={grants}
                 trackBy="grantId"
                 variant="container"
                 empty={<Box>No active grant: support cannot get in.</Box>}
                 columnDefinitions={[
-                  { id: 'who', header: 'Who', cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To> },
+                  {
+                    id: 'who',
+                    header: 'Who',
+                    cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To>,
+                  },
                   { id: 'reason', header: 'Reason', cell: (g) => g.reason },
                   { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
                   { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
@@ -148,34 +204,57 @@ export default function Overview({ tenantId }: { tenantId: string }) {
               />
 
               {admin && (
-                <Container header={<Header variant="h2" description="For the whole support team, for a limited time. Every sign-in is logged, and the contacts are emailed.">Switch support access</Header>}>
+                <Container
+                  header={
+                    <Header
+                      variant="h2"
+                      description="For the whole support team, for a limited time. Every sign-in is logged, and the contacts are emailed."
+                    >
+                      Switch support access
+                    </Header>
+                  }
+                >
                   <SpaceBetween size="m">
                     <ProblemAlert error={error} fields={['durationHours', 'standing', 'reason', 'scope']} />
                     {grants.length === 0 && (
                       <>
-                    <ColumnLayout columns={3}>
-                      <FormField label="Duration (hours)" constraintText={`1–${policy.maxDurationHours} hours (the policy's maximum)`} errorText={fieldError(error, 'durationHours')}>
-                        <Input type="number" inputMode="numeric" value={hours} disabled={standing} onChange={(e) => setHours(e.detail.value)} />
-                      </FormField>
-                      <FormField label="Scope" errorText={fieldError(error, 'scope')}>
-                        <RadioGroup
-                          value={level}
-                          onChange={(e) => setLevel(e.detail.value as 'read-only' | 'full')}
-                          items={[
-                            { value: 'read-only', label: 'Read-only' },
-                            { value: 'full', label: 'Full' },
-                          ]}
-                        />
-                      </FormField>
-                      <FormField label="Reason" errorText={fieldError(error, 'reason')}>
-                        <Input value={reason} onChange={(e) => setReason(e.detail.value)} />
-                      </FormField>
-                    </ColumnLayout>
-                    {policy.allowStandingAccess && (
-                      <Checkbox checked={standing} onChange={(e) => setStanding(e.detail.checked)} description="The policy allows access with no end time, until someone turns it off.">
-                        Standing access
-                      </Checkbox>
-                    )}
+                        <ColumnLayout columns={3}>
+                          <FormField
+                            label="Duration (hours)"
+                            constraintText={`1–${policy.maxDurationHours} hours (the policy's maximum)`}
+                            errorText={fieldError(error, 'durationHours')}
+                          >
+                            <Input
+                              type="number"
+                              inputMode="numeric"
+                              value={hours}
+                              disabled={standing}
+                              onChange={(e) => setHours(e.detail.value)}
+                            />
+                          </FormField>
+                          <FormField label="Scope" errorText={fieldError(error, 'scope')}>
+                            <RadioGroup
+                              value={level}
+                              onChange={(e) => setLevel(e.detail.value as 'read-only' | 'full')}
+                              items={[
+                                { value: 'read-only', label: 'Read-only' },
+                                { value: 'full', label: 'Full' },
+                              ]}
+                            />
+                          </FormField>
+                          <FormField label="Reason" errorText={fieldError(error, 'reason')}>
+                            <Input value={reason} onChange={(e) => setReason(e.detail.value)} />
+                          </FormField>
+                        </ColumnLayout>
+                        {policy.allowStandingAccess && (
+                          <Checkbox
+                            checked={standing}
+                            onChange={(e) => setStanding(e.detail.checked)}
+                            description="The policy allows access with no end time, until someone turns it off."
+                          >
+                            Standing access
+                          </Checkbox>
+                        )}
                       </>
                     )}
                     {/* A switch: one of the two buttons at a time (their names overlap, and only one makes sense). */}
@@ -188,20 +267,30 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                         Deactivate support access
                       </Button>
                     )}
-                    {grants.length > 0 && <Box variant="small">Deactivate revokes every active grant ({grants.length}) and ends open sessions at once.</Box>}
+                    {grants.length > 0 && (
+                      <Box variant="small">Deactivate revokes every active grant ({grants.length}) and ends open sessions at once.</Box>
+                    )}
                   </SpaceBetween>
                 </Container>
               )}
 
               {!support && (
                 <Table
-                  header={<Header variant="h2" counter={`(${waiting.length})`} description="Requests you can approve or deny.">Waiting for you</Header>}
+                  header={
+                    <Header variant="h2" counter={`(${waiting.length})`} description="Requests you can approve or deny.">
+                      Waiting for you
+                    </Header>
+                  }
                   items={waiting}
                   trackBy="requestId"
                   variant="container"
                   empty={<Box>Nothing is waiting for you.</Box>}
                   columnDefinitions={[
-                    { id: 'ticket', header: 'Ticket', cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To> },
+                    {
+                      id: 'ticket',
+                      header: 'Ticket',
+                      cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
+                    },
                     { id: 'who', header: 'Requested by', cell: (r) => person(r.requestedBy) },
                     { id: 'reason', header: 'Reason', cell: (r) => r.reason },
                     { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },

@@ -43,10 +43,19 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                       <ConfirmAction
                         label="Approve"
                         variant="primary"
-                        title={extension ? `Give ${r.requestedBy.name} ${r.durationHours} more hours?` : `Approve ${r.requestedBy.name}'s access?`}
+                        title={
+                          extension
+                            ? `Give ${r.requestedBy.name} ${r.durationHours} more hours?`
+                            : `Approve ${r.requestedBy.name}'s access?`
+                        }
                         input={{ label: 'Comment (optional)', field: 'comment' }}
                         onConfirm={async (comment) => {
-                          const after = await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/approve', { params: p, body: comment ? { comment } : {} }));
+                          const after = await ok(
+                            api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/approve', {
+                              params: p,
+                              body: comment ? { comment } : {},
+                            }),
+                          );
                           flash(
                             'success',
                             after.status === 'APPROVED'
@@ -71,7 +80,12 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                         title={`Deny ${r.requestedBy.name}'s request?`}
                         input={{ label: 'Comment (optional)', field: 'comment' }}
                         onConfirm={async (comment) => {
-                          await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/deny', { params: p, body: comment ? { comment } : {} }));
+                          await ok(
+                            api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/deny', {
+                              params: p,
+                              body: comment ? { comment } : {},
+                            }),
+                          );
                           flash('success', `Denied: ${r.requestedBy.name} is told by email.`);
                           state.reload();
                         }}
@@ -109,16 +123,43 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                   { label: 'Requested by', value: person(r.requestedBy) },
                   { label: 'Requested', value: <Ago at={r.requestedAt} /> },
                   ...(pending ? [{ label: 'Answer before', value: <Countdown until={r.expiresAt} /> }] : []),
-                  { label: 'Approvals', value: pending ? `${r.approvals.length} of ${policy.approvalsRequired} (${needed} more needed)` : `${r.approvals.length}` },
-                  ...(r.decidedBy ? [{ label: 'Decided by', value: <>{person(r.decidedBy)}, <Ago at={r.decidedAt} /></> }] : []),
-                  ...(r.grantId ? [{ label: extension ? 'Grant to extend' : 'Grant', value: <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(r.grantId)}`)}>See the grant</To> }] : []),
+                  {
+                    label: 'Approvals',
+                    value: pending
+                      ? `${r.approvals.length} of ${policy.approvalsRequired} (${needed} more needed)`
+                      : `${r.approvals.length}`,
+                  },
+                  ...(r.decidedBy
+                    ? [
+                        {
+                          label: 'Decided by',
+                          value: (
+                            <>
+                              {person(r.decidedBy)}, <Ago at={r.decidedAt} />
+                            </>
+                          ),
+                        },
+                      ]
+                    : []),
+                  ...(r.grantId
+                    ? [
+                        {
+                          label: extension ? 'Grant to extend' : 'Grant',
+                          value: <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(r.grantId)}`)}>See the grant</To>,
+                        },
+                      ]
+                    : []),
                 ]}
               />
               {pending && mine && <Box margin={{ top: 'm' }}>You made this request: someone else at {tenantId} approves it.</Box>}
               {pending && already && <Box margin={{ top: 'm' }}>You have approved this request.</Box>}
             </Container>
             <Table
-              header={<Header variant="h2" counter={`(${r.approvals.length})`}>Approvals</Header>}
+              header={
+                <Header variant="h2" counter={`(${r.approvals.length})`}>
+                  Approvals
+                </Header>
+              }
               variant="container"
               items={r.approvals}
               empty={<Box>No approval yet.</Box>}

@@ -11,13 +11,26 @@ import { usePaged } from '../paged.tsx';
 import { Ago, Countdown, ErrorPage, person, scopeText, Status, tenantPath, To } from '../ui.tsx';
 
 type RequestStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'CANCELLED' | 'EXPIRED';
-const OPTIONS = [{ label: 'Any status', value: '' }, ...(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED'] as const).map((s) => ({ label: s.charAt(0) + s.slice(1).toLowerCase(), value: s }))];
+const OPTIONS = [
+  { label: 'Any status', value: '' },
+  ...(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED'] as const).map((s) => ({
+    label: s.charAt(0) + s.slice(1).toLowerCase(),
+    value: s,
+  })),
+];
 
 export default function Requests({ tenantId }: { tenantId: string }) {
   const [status, setStatus] = useState('');
   const list = usePaged(
     (cursor) =>
-      ok(api().GET('/v1/tenants/{tenantId}/access-requests', { params: { path: { tenantId }, query: { limit: 25, ...(cursor ? { cursor } : {}), ...(status ? { status: status as RequestStatus } : {}) } } })),
+      ok(
+        api().GET('/v1/tenants/{tenantId}/access-requests', {
+          params: {
+            path: { tenantId },
+            query: { limit: 25, ...(cursor ? { cursor } : {}), ...(status ? { status: status as RequestStatus } : {}) },
+          },
+        }),
+      ),
     [tenantId, status],
   );
   if (list.error) return <ErrorPage error={list.error} />;
@@ -35,13 +48,21 @@ export default function Requests({ tenantId }: { tenantId: string }) {
         header={<Header variant="h2">Requests</Header>}
         filter={
           <FormField label="Status">
-            <Select selectedOption={OPTIONS.find((o) => o.value === status) ?? OPTIONS[0]!} options={OPTIONS} onChange={(e) => setStatus(e.detail.selectedOption.value ?? '')} />
+            <Select
+              selectedOption={OPTIONS.find((o) => o.value === status) ?? OPTIONS[0]!}
+              options={OPTIONS}
+              onChange={(e) => setStatus(e.detail.selectedOption.value ?? '')}
+            />
           </FormField>
         }
         pagination={list.pagination}
         empty={<Box>No requests.</Box>}
         columnDefinitions={[
-          { id: 'ticket', header: 'Ticket', cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To> },
+          {
+            id: 'ticket',
+            header: 'Ticket',
+            cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
+          },
           { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
           { id: 'by', header: 'Requested by', cell: (r) => person(r.requestedBy) },
           { id: 'reason', header: 'Reason', cell: (r) => r.reason },

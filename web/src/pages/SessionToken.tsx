@@ -29,7 +29,9 @@ export function SessionToken({ tenantId, sessionId, expiresAt }: { tenantId: str
     try {
       let t = tokens.get(sessionId);
       if (!t || Date.parse(t.expiresAt) - Date.now() < 60_000) {
-        const s = await ok(api().POST('/v1/tenants/{tenantId}/sessions/{sessionId}/refresh', { params: { path: { tenantId, sessionId } } }));
+        const s = await ok(
+          api().POST('/v1/tenants/{tenantId}/sessions/{sessionId}/refresh', { params: { path: { tenantId, sessionId } } }),
+        );
         rememberToken(sessionId, s.token, s.tokenExpiresAt);
         t = tokens.get(sessionId);
         setUntil(s.tokenExpiresAt ?? null);

@@ -44,11 +44,19 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
   }, [personDraft]);
   const filters = { ...dates, ...(person ? { accessedBy: person } : {}) };
   const list = usePaged(
-    (cursor) => ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 25, ...filters, ...(cursor ? { cursor } : {}) } } })),
+    (cursor) =>
+      ok(
+        api().GET('/v1/tenants/{tenantId}/sessions', {
+          params: { path: { tenantId }, query: { limit: 25, ...filters, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
     [tenantId, JSON.stringify(filters)],
   );
   // The ticket of each session's grant (the latest 100 grants).
-  const grants = useLoad(() => ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 100 } } })), [tenantId]);
+  const grants = useLoad(
+    () => ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 100 } } })),
+    [tenantId],
+  );
   // A filter the API refuses is shown on its field; anything else is the page's error.
   const badFilter = list.error instanceof ApiError && list.error.status === 400 ? list.error : null;
   if (list.error && !badFilter) return <ErrorPage error={list.error} />;
@@ -58,7 +66,11 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
   const filtered = Boolean(person || range);
   return (
     <SpaceBetween size="l">
-      <Header variant="h1" description={`Tenant ${tenantId}: every sign-in by support, newest first.`} actions={<DownloadCsv tenantId={tenantId} what="sessions" />}>
+      <Header
+        variant="h1"
+        description={`Tenant ${tenantId}: every sign-in by support, newest first.`}
+        actions={<DownloadCsv tenantId={tenantId} what="sessions" />}
+      >
         Login history
       </Header>
       <Table
@@ -67,7 +79,11 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
         items={items}
         trackBy="sessionId"
         variant="container"
-        header={<Header variant="h2" counter={`(${items.length})`}>Sign-ins</Header>}
+        header={
+          <Header variant="h2" counter={`(${items.length})`}>
+            Sign-ins
+          </Header>
+        }
         pagination={list.pagination}
         filter={
           <SpaceBetween direction="horizontal" size="m">
@@ -97,8 +113,30 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
                   { key: '7d', amount: 7, unit: 'day', type: 'relative' },
                   { key: '30d', amount: 30, unit: 'day', type: 'relative' },
                 ]}
-                isValidRange={(r) => (r && r.type === 'absolute' && (!r.startDate || !r.endDate) ? { valid: false, errorMessage: 'Choose a start and an end.' } : { valid: true })}
-                i18nStrings={{ clearButtonLabel: 'Clear', applyButtonLabel: 'Apply', cancelButtonLabel: 'Cancel', relativeModeTitle: 'Relative', absoluteModeTitle: 'Absolute', relativeRangeSelectionHeading: 'Choose a range', customRelativeRangeOptionLabel: 'Custom range', customRelativeRangeOptionDescription: 'Set a custom range', customRelativeRangeDurationLabel: 'Duration', customRelativeRangeUnitLabel: 'Unit', startDateLabel: 'Start date', endDateLabel: 'End date', startTimeLabel: 'Start time', endTimeLabel: 'End time', formatRelativeRange: (r) => `Last ${r.amount} ${r.unit}${r.amount === 1 ? '' : 's'}`, formatUnit: (u, n) => (n === 1 ? u : `${u}s`), dateConstraintText: 'Dates as YYYY/MM/DD, in your time zone.' }}
+                isValidRange={(r) =>
+                  r && r.type === 'absolute' && (!r.startDate || !r.endDate)
+                    ? { valid: false, errorMessage: 'Choose a start and an end.' }
+                    : { valid: true }
+                }
+                i18nStrings={{
+                  clearButtonLabel: 'Clear',
+                  applyButtonLabel: 'Apply',
+                  cancelButtonLabel: 'Cancel',
+                  relativeModeTitle: 'Relative',
+                  absoluteModeTitle: 'Absolute',
+                  relativeRangeSelectionHeading: 'Choose a range',
+                  customRelativeRangeOptionLabel: 'Custom range',
+                  customRelativeRangeOptionDescription: 'Set a custom range',
+                  customRelativeRangeDurationLabel: 'Duration',
+                  customRelativeRangeUnitLabel: 'Unit',
+                  startDateLabel: 'Start date',
+                  endDateLabel: 'End date',
+                  startTimeLabel: 'Start time',
+                  endTimeLabel: 'End time',
+                  formatRelativeRange: (r) => `Last ${r.amount} ${r.unit}${r.amount === 1 ? '' : 's'}`,
+                  formatUnit: (u, n) => (n === 1 ? u : `${u}s`),
+                  dateConstraintText: 'Dates as YYYY/MM/DD, in your time zone.',
+                }}
               />
             </FormField>
           </SpaceBetween>
@@ -108,12 +146,22 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
           { id: 'who', header: 'Who', cell: (s) => personText(s.accessedBy) },
           { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
           { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
-          { id: 'len', header: 'How long', cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()) },
+          {
+            id: 'len',
+            header: 'How long',
+            cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
+          },
           { id: 'reason', header: 'Reason', cell: (s) => s.reason },
-          { id: 'ticket', header: 'Ticket', cell: (s) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(s.grantId)}`)}>{ticketOf.get(s.grantId) ?? 'See the grant'}</To> },
+          {
+            id: 'ticket',
+            header: 'Ticket',
+            cell: (s) => (
+              <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(s.grantId)}`)}>{ticketOf.get(s.grantId) ?? 'See the grant'}</To>
+            ),
+          },
           { id: 'by', header: 'Granted by', cell: (s) => personText(s.grantedBy) },
           { id: 'from', header: 'From', cell: (s) => `${s.sourceIp} · ${s.userAgent || 'unknown client'}` },
-          { id: 'ended', header: 'How it ended', cell: (s) => (s.endedBy ? ENDED[s.endedBy] ?? s.endedBy : '—') },
+          { id: 'ended', header: 'How it ended', cell: (s) => (s.endedBy ? (ENDED[s.endedBy] ?? s.endedBy) : '—') },
         ]}
       />
     </SpaceBetween>

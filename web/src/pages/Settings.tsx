@@ -18,15 +18,70 @@ import { Ago, ErrorPage, fieldError, Loaded, ProblemAlert, useLoad, useShell } f
 
 /** Every policy field the console knows: bounds and a sentence of help. Fields the API does not answer are not shown. */
 const FIELDS: { key: string; label: string; help: string; min?: number; max?: number; kind: 'number' | 'boolean' | 'text' }[] = [
-  { key: 'maxDurationHours', label: 'Longest access (hours)', help: 'No request or grant may last longer than this.', min: 1, max: 720, kind: 'number' },
-  { key: 'approvalsRequired', label: 'Approvals needed', help: 'How many different contacts must approve a request before access starts.', min: 1, max: 3, kind: 'number' },
-  { key: 'requestTtlHours', label: 'Request expires after (hours)', help: 'A request nobody answered within this time expires.', min: 1, max: 168, kind: 'number' },
-  { key: 'allowStandingAccess', label: 'Allow standing access', help: 'Lets an admin switch access on with no end time, until someone turns it off.', kind: 'boolean' },
-  { key: 'notifyOnSignIn', label: 'Email on every sign-in', help: 'The contacts are emailed each time someone from support signs in.', kind: 'boolean' },
-  { key: 'allowUpfrontApproval', label: 'Allow upfront approvals', help: 'Lets a support lead record an approval a contact gave by phone or in a ticket.', kind: 'boolean' },
-  { key: 'expiryWarningMinutes', label: 'Warn before access ends (minutes)', help: 'The people inside are emailed this long before their access ends; 0 turns it off.', min: 0, max: 1440, kind: 'number' },
-  { key: 'escalateAfterMinutes', label: 'Escalate after (minutes)', help: 'A request still waiting this long is emailed to the backup contacts; 0 turns it off.', min: 0, max: 10080, kind: 'number' },
-  { key: 'timeZone', label: 'Time zone', help: 'Emails show times in this zone next to UTC (an IANA name such as Europe/Prague).', kind: 'text' },
+  {
+    key: 'maxDurationHours',
+    label: 'Longest access (hours)',
+    help: 'No request or grant may last longer than this.',
+    min: 1,
+    max: 720,
+    kind: 'number',
+  },
+  {
+    key: 'approvalsRequired',
+    label: 'Approvals needed',
+    help: 'How many different contacts must approve a request before access starts.',
+    min: 1,
+    max: 3,
+    kind: 'number',
+  },
+  {
+    key: 'requestTtlHours',
+    label: 'Request expires after (hours)',
+    help: 'A request nobody answered within this time expires.',
+    min: 1,
+    max: 168,
+    kind: 'number',
+  },
+  {
+    key: 'allowStandingAccess',
+    label: 'Allow standing access',
+    help: 'Lets an admin switch access on with no end time, until someone turns it off.',
+    kind: 'boolean',
+  },
+  {
+    key: 'notifyOnSignIn',
+    label: 'Email on every sign-in',
+    help: 'The contacts are emailed each time someone from support signs in.',
+    kind: 'boolean',
+  },
+  {
+    key: 'allowUpfrontApproval',
+    label: 'Allow upfront approvals',
+    help: 'Lets a support lead record an approval a contact gave by phone or in a ticket.',
+    kind: 'boolean',
+  },
+  {
+    key: 'expiryWarningMinutes',
+    label: 'Warn before access ends (minutes)',
+    help: 'The people inside are emailed this long before their access ends; 0 turns it off.',
+    min: 0,
+    max: 1440,
+    kind: 'number',
+  },
+  {
+    key: 'escalateAfterMinutes',
+    label: 'Escalate after (minutes)',
+    help: 'A request still waiting this long is emailed to the backup contacts; 0 turns it off.',
+    min: 0,
+    max: 10080,
+    kind: 'number',
+  },
+  {
+    key: 'timeZone',
+    label: 'Time zone',
+    help: 'Emails show times in this zone next to UTC (an IANA name such as Europe/Prague).',
+    kind: 'text',
+  },
 ];
 
 function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; policy: Policy; admin: boolean; onSaved: () => void }) {
@@ -52,7 +107,14 @@ function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; po
   return (
     <form onSubmit={(e) => e.preventDefault()}>
       <Form
-        header={<Header variant="h2" description={admin ? 'What support may ask for, and who must agree.' : 'Only a tenant admin changes the policy.'}>Policy</Header>}
+        header={
+          <Header
+            variant="h2"
+            description={admin ? 'What support may ask for, and who must agree.' : 'Only a tenant admin changes the policy.'}
+          >
+            Policy
+          </Header>
+        }
         actions={
           admin && (
             <Button variant="primary" loading={busy} onClick={() => void save()}>
@@ -66,9 +128,19 @@ function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; po
             <ProblemAlert error={error} fields={shown.map((f) => f.key)} />
             <ColumnLayout columns={2}>
               {shown.map((f) => (
-                <FormField key={f.key} label={f.label} description={f.help} constraintText={f.kind === 'number' ? `${f.min}–${f.max}` : undefined} errorText={fieldError(error, f.key)}>
+                <FormField
+                  key={f.key}
+                  label={f.label}
+                  description={f.help}
+                  constraintText={f.kind === 'number' ? `${f.min}–${f.max}` : undefined}
+                  errorText={fieldError(error, f.key)}
+                >
                   {f.kind === 'boolean' ? (
-                    <Toggle checked={draft[f.key] === true} disabled={!admin} onChange={(e) => setDraft({ ...draft, [f.key]: e.detail.checked })}>
+                    <Toggle
+                      checked={draft[f.key] === true}
+                      disabled={!admin}
+                      onChange={(e) => setDraft({ ...draft, [f.key]: e.detail.checked })}
+                    >
                       {draft[f.key] === true ? 'On' : 'Off'}
                     </Toggle>
                   ) : (
@@ -76,7 +148,12 @@ function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; po
                       type={f.kind === 'number' ? 'number' : 'text'}
                       readOnly={!admin}
                       value={String(draft[f.key] ?? '')}
-                      onChange={(e) => setDraft({ ...draft, [f.key]: f.kind === 'number' ? (e.detail.value === '' ? '' : Number(e.detail.value)) : e.detail.value })}
+                      onChange={(e) =>
+                        setDraft({
+                          ...draft,
+                          [f.key]: f.kind === 'number' ? (e.detail.value === '' ? '' : Number(e.detail.value)) : e.detail.value,
+                        })
+                      }
                     />
                   )}
                 </FormField>
@@ -102,7 +179,12 @@ export default function Settings({ tenantId }: { tenantId: string }) {
   const [nc, setNc] = useState({ email: '', name: '', backup: false });
   const [rename, setRename] = useState('');
   const put = (email: string, name: string, tier?: 'primary' | 'backup') =>
-    ok(api().PUT('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email } }, body: { name, ...(tier ? { tier } : {}) } }));
+    ok(
+      api().PUT('/v1/tenants/{tenantId}/contacts/{email}', {
+        params: { path: { tenantId, email } },
+        body: { name, ...(tier ? { tier } : {}) },
+      }),
+    );
 
   if (state.error) return <ErrorPage error={state.error} />;
   return (
@@ -129,7 +211,10 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                         title="Add an authorized contact"
                         onConfirm={async () => {
                           await put(nc.email.trim(), nc.name.trim(), nc.backup ? 'backup' : 'primary');
-                          flash('success', `${nc.name.trim()} <${nc.email.trim()}> is now ${nc.backup ? 'a backup' : 'an'} authorized contact.`);
+                          flash(
+                            'success',
+                            `${nc.name.trim()} <${nc.email.trim()}> is now ${nc.backup ? 'a backup' : 'an'} authorized contact.`,
+                          );
                           setNc({ email: '', name: '', backup: false });
                           state.reload();
                         }}
@@ -141,7 +226,10 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                           <FormField label="Name">
                             <Input value={nc.name} onChange={(e) => setNc({ ...nc, name: e.detail.value })} />
                           </FormField>
-                          <FormField label="Backup contact" description="Asked only when a request is still waiting after the policy's escalation time.">
+                          <FormField
+                            label="Backup contact"
+                            description="Asked only when a request is still waiting after the policy's escalation time."
+                          >
                             <Toggle checked={nc.backup} onChange={(e) => setNc({ ...nc, backup: e.detail.checked })}>
                               {nc.backup ? 'Backup' : 'Primary'}
                             </Toggle>
@@ -159,7 +247,15 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                 { id: 'name', header: 'Name', cell: (c) => c.name },
                 { id: 'email', header: 'Email', cell: (c) => c.email },
                 { id: 'tier', header: 'Tier', cell: (c) => (c.tier === 'backup' ? 'Backup' : 'Primary') },
-                { id: 'added', header: 'Added', cell: (c) => <>{<Ago at={c.addedAt} />} by {c.addedBy.name}</> },
+                {
+                  id: 'added',
+                  header: 'Added',
+                  cell: (c) => (
+                    <>
+                      {<Ago at={c.addedAt} />} by {c.addedBy.name}
+                    </>
+                  ),
+                },
                 ...(admin
                   ? [
                       {
@@ -201,7 +297,11 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                               label="Remove"
                               title={`Remove ${c.name}?`}
                               onConfirm={async () => {
-                                await ok(api().DELETE('/v1/tenants/{tenantId}/contacts/{email}', { params: { path: { tenantId, email: c.email } } }));
+                                await ok(
+                                  api().DELETE('/v1/tenants/{tenantId}/contacts/{email}', {
+                                    params: { path: { tenantId, email: c.email } },
+                                  }),
+                                );
                                 flash('success', `${c.name} <${c.email}> is no longer an authorized contact.`);
                                 state.reload();
                               }}

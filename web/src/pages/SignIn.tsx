@@ -37,7 +37,11 @@ export default function SignIn() {
     setError(null);
     try {
       // The local issuer (never deployed): POST /_local/token.
-      const res = await fetch(`${getSettings().apiUrl}/_local/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${getSettings().apiUrl}/_local/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as { token?: string } & Problem;
       if (!res.ok || !json.token) throw new ApiError(res.status, json);
       setToken(json.token);
@@ -92,15 +96,35 @@ export default function SignIn() {
         columns={2}
         onSubmit={() =>
           void signInWith(
-            { sub: form.sub.trim(), email: form.email.trim(), name: form.name.trim(), groups: form.groups, ...(form.tenantId.trim() ? { tenantId: form.tenantId.trim() } : {}) },
+            {
+              sub: form.sub.trim(),
+              email: form.email.trim(),
+              name: form.name.trim(),
+              groups: form.groups,
+              ...(form.tenantId.trim() ? { tenantId: form.tenantId.trim() } : {}),
+            },
             'form',
           )
         }
       >
         <TextField label="User id (sub)" value={form.sub} onChange={(v) => setForm({ ...form, sub: v })} error={error} path="sub" />
-        <TextField label="Email" type="email" value={form.email} onChange={(v) => setForm({ ...form, email: v })} error={error} path="email" />
+        <TextField
+          label="Email"
+          type="email"
+          value={form.email}
+          onChange={(v) => setForm({ ...form, email: v })}
+          error={error}
+          path="email"
+        />
         <TextField label="Name" value={form.name} onChange={(v) => setForm({ ...form, name: v })} error={error} path="name" />
-        <TextField label="Tenant id" description="For tenant admins and users." value={form.tenantId} onChange={(v) => setForm({ ...form, tenantId: v })} error={error} path="tenantId" />
+        <TextField
+          label="Tenant id"
+          description="For tenant admins and users."
+          value={form.tenantId}
+          onChange={(v) => setForm({ ...form, tenantId: v })}
+          error={error}
+          path="tenantId"
+        />
         <FormField label="Groups" errorText={fieldError(error, 'groups')}>
           <Multiselect
             selectedOptions={ROLES.filter((r) => form.groups.includes(r.value))}

@@ -13,7 +13,20 @@ import { isLead, isSupport } from '../auth.ts';
 import { ConfirmAction } from '../confirm.tsx';
 import { ActionForm, ScopeRadios, TextField, useAction, type Level } from '../form.tsx';
 import { absolute } from '../time.ts';
-import { Ago, Countdown, ErrorPage, fieldError, Loaded, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import {
+  Ago,
+  Countdown,
+  ErrorPage,
+  fieldError,
+  Loaded,
+  ProblemAlert,
+  scopeText,
+  Status,
+  tenantPath,
+  To,
+  useLoad,
+  useShell,
+} from '../ui.tsx';
 import { ApiError } from '../api/client.ts';
 import { rememberToken, SessionToken } from './SessionToken.tsx';
 
@@ -27,7 +40,11 @@ const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESS
 const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
 
 /** A comma-separated list's entries (modules, contact emails). */
-const splitList = (s: string) => s.split(',').map((m) => m.trim()).filter(Boolean);
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
 
 function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants: Grant[]; onChange: () => void }) {
   const { flash } = useShell();
@@ -35,13 +52,18 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [sessions, setSessions] = useState(openSessions().filter((s) => s.tenantId === tenantId));
-  const latest = grants.reduce<string | null>((m, g) => (g.expiresAt === null || m === null ? (g.expiresAt === null ? null : m ?? g.expiresAt) : g.expiresAt > m ? g.expiresAt : m), grants[0]?.expiresAt ?? null);
+  const latest = grants.reduce<string | null>(
+    (m, g) => (g.expiresAt === null || m === null ? (g.expiresAt === null ? null : (m ?? g.expiresAt)) : g.expiresAt > m ? g.expiresAt : m),
+    grants[0]?.expiresAt ?? null,
+  );
 
   const signIn = async () => {
     setBusy(true);
     setError(null);
     try {
-      const s = await ok(api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }));
+      const s = await ok(
+        api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }),
+      );
       rememberToken(s.sessionId, s.token, s.tokenExpiresAt);
       const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt }];
       saveSessions(all);
@@ -72,14 +94,31 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
   };
 
   return (
-    <Container header={<Header variant="h2" description={<>Until <Countdown until={latest} /></>}>Tenant {tenantId}</Header>}>
+    <Container
+      header={
+        <Header
+          variant="h2"
+          description={
+            <>
+              Until <Countdown until={latest} />
+            </>
+          }
+        >
+          Tenant {tenantId}
+        </Header>
+      }
+    >
       <SpaceBetween size="m">
         <Table
           variant="embedded"
           items={grants}
           trackBy="grantId"
           columnDefinitions={[
-            { id: 'grant', header: 'Grant', cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To> },
+            {
+              id: 'grant',
+              header: 'Grant',
+              cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To>,
+            },
             { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
             { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
             { id: 'by', header: 'Granted by', cell: (g) => g.grantedBy.name },
@@ -114,7 +153,14 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
 
 function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
   const { flash } = useShell();
-  const [f, setF] = useState({ tenantId: knownTenants()[0] ?? '', ticketId: '', reason: '', level: 'read-only' as Level, modules: '', hours: '2' });
+  const [f, setF] = useState({
+    tenantId: knownTenants()[0] ?? '',
+    ticketId: '',
+    reason: '',
+    level: 'read-only' as Level,
+    modules: '',
+    hours: '2',
+  });
   const [policy, setPolicy] = useState<Policy | null>(null);
   const { busy, error, run } = useAction();
   useEffect(() => {
@@ -133,7 +179,12 @@ function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
       const r = await ok(
         api().POST('/v1/tenants/{tenantId}/access-requests', {
           params: { path: { tenantId }, header: idem() },
-          body: { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level, ...(modules.length ? { modules } : {}) }, durationHours: Number(f.hours) },
+          body: {
+            ticketId: f.ticketId,
+            reason: f.reason,
+            scope: { level: f.level, ...(modules.length ? { modules } : {}) },
+            durationHours: Number(f.hours),
+          },
         }),
       );
       rememberTenant(tenantId);
@@ -157,7 +208,11 @@ function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
       <FormField label="Scope" errorText={fieldError(error, 'scope.level')}>
         <ScopeRadios value={f.level} onChange={(level) => setF({ ...f, level })} />
       </FormField>
-      <FormField label="Modules" description="Comma-separated; empty: every module." errorText={fieldError(error, 'scope.modules') ?? fieldError(error, 'scope')}>
+      <FormField
+        label="Modules"
+        description="Comma-separated; empty: every module."
+        errorText={fieldError(error, 'scope.modules') ?? fieldError(error, 'scope')}
+      >
         <Input value={f.modules} onChange={(e) => setF({ ...f, modules: e.detail.value })} />
       </FormField>
       <FormField
@@ -169,8 +224,8 @@ function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
       </FormField>
       {policy && (
         <Box variant="p">
-          {f.tenantId.trim()}'s policy: at most {policy.maxDurationHours} hours; {policy.approvalsRequired} approval{policy.approvalsRequired === 1 ? '' : 's'} needed; an
-          unanswered request expires after {policy.requestTtlHours} hours.
+          {f.tenantId.trim()}'s policy: at most {policy.maxDurationHours} hours; {policy.approvalsRequired} approval
+          {policy.approvalsRequired === 1 ? '' : 's'} needed; an unanswered request expires after {policy.requestTtlHours} hours.
         </Box>
       )}
     </ActionForm>
@@ -188,20 +243,35 @@ function MyRequests({ tenants, version }: { tenants: string[]; version: number }
         ),
       ),
     );
-    return lists.flat().filter((r) => r.requestedBy.id === me?.sub).sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    return lists
+      .flat()
+      .filter((r) => r.requestedBy.id === me?.sub)
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
   }, [tenants.join(','), version]);
   return (
     <Loaded state={state}>
       {(items) => (
         <Table
-          header={<Header variant="h2" counter={`(${items.length})`} description={`Your requests at ${tenants.length ? tenants.join(', ') : 'the tenants you asked'} (the last 100 of each).`}>My requests</Header>}
+          header={
+            <Header
+              variant="h2"
+              counter={`(${items.length})`}
+              description={`Your requests at ${tenants.length ? tenants.join(', ') : 'the tenants you asked'} (the last 100 of each).`}
+            >
+              My requests
+            </Header>
+          }
           items={items}
           trackBy="requestId"
           variant="container"
           empty={<Box>No requests yet.</Box>}
           columnDefinitions={[
             { id: 'tenant', header: 'Tenant', cell: (r) => r.tenantId },
-            { id: 'ticket', header: 'Ticket', cell: (r) => <To path={tenantPath(r.tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To> },
+            {
+              id: 'ticket',
+              header: 'Ticket',
+              cell: (r) => <To path={tenantPath(r.tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
+            },
             { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
             { id: 'scope', header: 'Scope', cell: (r) => scopeText(r.scope) },
             { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
@@ -215,7 +285,11 @@ function MyRequests({ tenants, version }: { tenants: string[]; version: number }
                     label="Cancel request"
                     title={`Cancel the request for ${r.ticketId}?`}
                     onConfirm={async () => {
-                      await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', { params: { path: { tenantId: r.tenantId, requestId: r.requestId } } }));
+                      await ok(
+                        api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', {
+                          params: { path: { tenantId: r.tenantId, requestId: r.requestId } },
+                        }),
+                      );
                       flash('success', `Request for ${r.ticketId} cancelled.`);
                       state.reload();
                     }}
@@ -239,10 +313,19 @@ function UpfrontApproval({ onDone }: { onDone: (t: string) => void }) {
     run(async () => {
       const tenantId = f.tenantId.trim();
       const emails = splitList(f.approvedBy);
-      const body = { ticketId: f.ticketId, reason: f.reason, scope: { level: f.level }, durationHours: Number(f.hours), approvedBy: (emails.length === 1 ? emails[0] : emails) as string };
+      const body = {
+        ticketId: f.ticketId,
+        reason: f.reason,
+        scope: { level: f.level },
+        durationHours: Number(f.hours),
+        approvedBy: (emails.length === 1 ? emails[0] : emails) as string,
+      };
       const g = await ok(api().POST('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, header: idem() }, body }));
       rememberTenant(tenantId);
-      flash('success', `Approval recorded: the support team has access to ${tenantId} ${g.expiresAt ? `until ${absolute(g.expiresAt)}` : ''}. The contacts are emailed.`);
+      flash(
+        'success',
+        `Approval recorded: the support team has access to ${tenantId} ${g.expiresAt ? `until ${absolute(g.expiresAt)}` : ''}. The contacts are emailed.`,
+      );
       onDone(tenantId);
     });
   return (
@@ -258,11 +341,25 @@ function UpfrontApproval({ onDone }: { onDone: (t: string) => void }) {
       <TextField label="Tenant" value={f.tenantId} onChange={(v) => setF({ ...f, tenantId: v })} />
       <TextField label="Ticket" value={f.ticketId} onChange={(v) => setF({ ...f, ticketId: v })} error={error} path="ticketId" />
       <TextField label="Reason" value={f.reason} onChange={(v) => setF({ ...f, reason: v })} error={error} path="reason" />
-      <TextField label="Approved by (contact emails)" description="Comma-separated." value={f.approvedBy} onChange={(v) => setF({ ...f, approvedBy: v })} error={error} path="approvedBy" />
+      <TextField
+        label="Approved by (contact emails)"
+        description="Comma-separated."
+        value={f.approvedBy}
+        onChange={(v) => setF({ ...f, approvedBy: v })}
+        error={error}
+        path="approvedBy"
+      />
       <FormField label="Scope" errorText={fieldError(error, 'scope')}>
         <ScopeRadios value={f.level} onChange={(level) => setF({ ...f, level })} />
       </FormField>
-      <TextField label="Duration (hours)" type="number" value={f.hours} onChange={(v) => setF({ ...f, hours: v })} error={error} path="durationHours" />
+      <TextField
+        label="Duration (hours)"
+        type="number"
+        value={f.hours}
+        onChange={(v) => setF({ ...f, hours: v })}
+        error={error}
+        path="durationHours"
+      />
     </ActionForm>
   );
 }
