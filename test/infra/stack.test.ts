@@ -238,8 +238,23 @@ describe('SupportAccess stack', () => {
     const external = code
       .filter(({ text }) => /(from|import|require)\s*\(?\s*["']@aws-sdk\//.test(text.replace(hint, '')))
       .map((c) => c.name);
-    const withoutDynamo = code.filter(({ text }) => !text.includes('DynamoDB_20120810')).map((c) => c.name);
-    const withoutEnvProvider = code.filter(({ text }) => !text.includes('credential-provider-env - fromEnv')).map((c) => c.name);
+    // The functions that touch the table carry the DynamoDB client; those that do not (the OpenAPI
+    // document, the JWKS) carry none of it.
+    const tableless = new Set<string>(
+      Object.entries(groups)
+        .filter(([, g]) => g.data === 'none')
+        .map(([name]) => name),
+    );
+    const withoutDynamo = code.filter(({ name, text }) => !tableless.has(name) && !text.includes('DynamoDB_20120810')).map((c) => c.name);
+    const dynamoUnneeded = code.filter(({ name, text }) => tableless.has(name) && text.includes('DynamoDB_20120810')).map((c) => c.name);
+    // Every function that calls an AWS service signs with the role's credentials from the
+    // environment; meta (the OpenAPI document) calls none and carries no SDK at all.
+    const withoutEnvProvider = code
+      .filter(({ name, text }) => name !== 'meta' && !text.includes('credential-provider-env - fromEnv'))
+      .map((c) => c.name);
+    const metaWithSdk = code
+      .filter(({ name, text }) => name === 'meta' && /credential-provider|DynamoDB_20120810|SimpleEmailService/.test(text))
+      .map((c) => c.name);
     const withChain = code.flatMap(({ name, text }) => chain.filter((c) => text.includes(c)).map((c) => `${name}: ${c}`));
     const withSes = code.filter(({ text }) => text.includes('SimpleEmailService')).map((c) => c.name);
     const sizes = code.map(({ name, text }) => ({ name, kib: Math.ceil(Buffer.byteLength(text) / 1024) }));
@@ -247,7 +262,10 @@ describe('SupportAccess stack', () => {
     // Assess
     expect(external).toEqual([]);
     expect(withoutDynamo).toEqual([]);
+    expect(dynamoUnneeded).toEqual([]);
+    expect([...tableless].sort()).toEqual(['keys', 'meta']);
     expect(withoutEnvProvider).toEqual([]);
+    expect(metaWithSdk).toEqual([]);
     expect(withChain).toEqual([]);
     expect(withSes).toEqual(['notifier']);
     expect(sizes.filter((s) => s.kib > 600)).toEqual([]);
