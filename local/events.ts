@@ -65,8 +65,13 @@ export async function createStreamPoller(endpoint: string, tableName: string, ha
   const arn = table.Table?.LatestStreamArn;
   if (!arn) throw new Error(`table ${tableName} has no stream`);
   const streams = new DynamoDBStreamsClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  /** Per shard: where to read next (null: the shard is closed and read to its end). */
-  const positions = new Map<string, { iterator: string | null }>();
+  /**
+   * Per shard: where to read next (null: the shard is closed and read to its end), and the last
+   * record handed on, to take up from there when DynamoDB Local refuses an iterator.
+   */
+  const positions = new Map<string, { iterator: string | null; lastSequence?: string }>();
+  /** Records made before the stack started are not ours to publish (seconds, as the stream says). */
+  const startedAt = Math.floor(Date.now() / 1000);
 
   const discover = async (type: 'LATEST' | 'TRIM_HORIZON') => {
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
@@ -78,23 +83,46 @@ export async function createStreamPoller(endpoint: string, tableName: string, ha
       positions.set(shard.ShardId!, { iterator: ShardIterator ?? null });
     }
   };
+  /** A fresh iterator: just after `sequence`, or (nothing handed on yet) from the shard's start. */
+  const iteratorAfter = async (shardId: string, sequence: string | undefined) => {
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand(
+        sequence
+          ? { StreamArn: arn, ShardId: shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: sequence }
+          : { StreamArn: arn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' },
+      ),
+    );
+    return ShardIterator ?? null;
+  };
   // What was in the stream before the stack started was published then (or is not ours to publish).
   await discover('LATEST');
 
   const readAll = async () => {
     // Shards opened since are read from their start.
     await discover('TRIM_HORIZON');
-    for (const position of positions.values()) {
+    for (const [shardId, position] of positions) {
       while (position.iterator) {
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: position.iterator }));
-        const Records = (page.Records ?? []) as DynamoDBStreamEvent['Records'];
+        let page;
+        try {
+          page = await streams.send(new GetRecordsCommand({ ShardIterator: position.iterator }));
+        } catch (e) {
+          // DynamoDB Local, busy with many tables, sometimes refuses an iterator it gave out as
+          // "past the oldest record" (or expired): take up again after the last record handed on.
+          if (!(e instanceof Error) || !/TrimmedDataAccess|ExpiredIterator/.test(e.name)) throw e;
+          position.iterator = await iteratorAfter(shardId, position.lastSequence);
+          continue;
+        }
+        const Records = ((page.Records ?? []) as DynamoDBStreamEvent['Records']).filter(
+          (r) => position.lastSequence !== undefined || (r.dynamodb?.ApproximateCreationDateTime ?? startedAt) >= startedAt,
+        );
         if (Records.length > 0) {
           const { batchItemFailures } = await handler({ Records });
           // A failed batch is read again from the same place next time (the mapping's retry).
           if (batchItemFailures.length > 0) throw new Error(`the publisher failed ${batchItemFailures.length} record(s); retrying`);
+          position.lastSequence = Records[Records.length - 1]!.dynamodb?.SequenceNumber ?? position.lastSequence;
         }
         position.iterator = page.NextShardIterator ?? null;
-        if (Records.length === 0) break;
+        if ((page.Records ?? []).length === 0) break;
       }
     }
   };
