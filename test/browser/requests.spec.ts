@@ -45,8 +45,14 @@ async function decide(page: Page, action: 'Approve' | 'Deny', comment: string): 
 async function agentSignsIn(agent: Page, p: People): Promise<void> {
   await agent.goto(appUrl('/support'));
   await expect(agent.getByRole('heading', { name: `Tenant ${p.tenantId}` })).toBeVisible();
-  await agent.getByRole('textbox', { name: 'Reason for signing in' }).fill('Fixing the invoice export');
-  await agent.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await agent
+    .getByRole('region', { name: `Tenant ${p.tenantId}` })
+    .getByRole('textbox', { name: 'Reason for signing in' })
+    .fill('Fixing the invoice export');
+  await agent
+    .getByRole('region', { name: `Tenant ${p.tenantId}` })
+    .getByRole('button', { name: 'Sign in', exact: true })
+    .click();
   await expect(agent.getByText(`Signed in to ${p.tenantId}.`, { exact: false })).toBeVisible();
 }
 

@@ -23,8 +23,14 @@ test('an admin turns support access on for 2 hours, sees the agent sign in, turn
   await signIn(agent, p.agent, '/app/support');
   await expect(agent.getByRole('heading', { level: 1, name: 'My access' })).toBeVisible();
   await expect(agent.getByRole('heading', { name: `Tenant ${p.tenantId}` })).toBeVisible();
-  await agent.getByRole('textbox', { name: 'Reason for signing in' }).fill('Customer reported a broken invoice export');
-  await agent.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await agent
+    .getByRole('region', { name: `Tenant ${p.tenantId}` })
+    .getByRole('textbox', { name: 'Reason for signing in' })
+    .fill('Customer reported a broken invoice export');
+  await agent
+    .getByRole('region', { name: `Tenant ${p.tenantId}` })
+    .getByRole('button', { name: 'Sign in', exact: true })
+    .click();
 
   // Assess
   await expect(agent.getByText(`Signed in to ${p.tenantId}.`, { exact: false })).toBeVisible();

@@ -94,60 +94,62 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
   };
 
   return (
-    <Container
-      header={
-        <Header
-          variant="h2"
-          description={
-            <>
-              Until <Countdown until={latest} />
-            </>
-          }
-        >
-          Tenant {tenantId}
-        </Header>
-      }
-    >
-      <SpaceBetween size="m">
-        <Table
-          variant="embedded"
-          items={grants}
-          trackBy="grantId"
-          columnDefinitions={[
-            {
-              id: 'grant',
-              header: 'Grant',
-              cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To>,
-            },
-            { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
-            { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
-            { id: 'by', header: 'Granted by', cell: (g) => g.grantedBy.name },
-          ]}
-        />
-        <ProblemAlert error={error} fields={['reason']} />
-        {sessions.map((s) => (
-          <SpaceBetween key={s.sessionId} direction="horizontal" size="s" alignItems="center">
-            <Box>
-              Signed in <Ago at={s.signInAt} />
-            </Box>
-            <Button loading={busy} onClick={() => void end(s.sessionId)}>
-              End session
-            </Button>
-            <SessionToken tenantId={tenantId} sessionId={s.sessionId} expiresAt={s.tokenExpiresAt} />
-          </SpaceBetween>
-        ))}
-        <form onSubmit={(e) => (e.preventDefault(), void signIn())}>
-          <SpaceBetween direction="horizontal" size="s" alignItems="end">
-            <FormField label="Reason for signing in" errorText={fieldError(error, 'reason')}>
-              <Input value={reason} onChange={(e) => setReason(e.detail.value)} />
-            </FormField>
-            <Button variant="primary" loading={busy} formAction="submit">
-              Sign in
-            </Button>
-          </SpaceBetween>
-        </form>
-      </SpaceBetween>
-    </Container>
+    <section aria-label={`Tenant ${tenantId}`}>
+      <Container
+        header={
+          <Header
+            variant="h2"
+            description={
+              <>
+                Until <Countdown until={latest} />
+              </>
+            }
+          >
+            Tenant {tenantId}
+          </Header>
+        }
+      >
+        <SpaceBetween size="m">
+          <Table
+            variant="embedded"
+            items={grants}
+            trackBy="grantId"
+            columnDefinitions={[
+              {
+                id: 'grant',
+                header: 'Grant',
+                cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To>,
+              },
+              { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
+              { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
+              { id: 'by', header: 'Granted by', cell: (g) => g.grantedBy.name },
+            ]}
+          />
+          <ProblemAlert error={error} fields={['reason']} />
+          {sessions.map((s) => (
+            <SpaceBetween key={s.sessionId} direction="horizontal" size="s" alignItems="center">
+              <Box>
+                Signed in <Ago at={s.signInAt} />
+              </Box>
+              <Button loading={busy} onClick={() => void end(s.sessionId)}>
+                End session
+              </Button>
+              <SessionToken tenantId={tenantId} sessionId={s.sessionId} expiresAt={s.tokenExpiresAt} />
+            </SpaceBetween>
+          ))}
+          <form onSubmit={(e) => (e.preventDefault(), void signIn())}>
+            <SpaceBetween direction="horizontal" size="s" alignItems="end">
+              <FormField label="Reason for signing in" errorText={fieldError(error, 'reason')}>
+                <Input value={reason} onChange={(e) => setReason(e.detail.value)} />
+              </FormField>
+              <Button variant="primary" loading={busy} formAction="submit">
+                Sign in
+              </Button>
+            </SpaceBetween>
+          </form>
+        </SpaceBetween>
+      </Container>
+    </section>
   );
 }
 
