@@ -60,6 +60,36 @@ type Handler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
  * Reads the table's stream and hands each batch to `handler`. `poll()` reads everything there is
  * now (runs one at a time; a call during a poll waits for the next one).
  */
+type StreamRecord = DynamoDBStreamEvent['Records'][number];
+type Image = NonNullable<NonNullable<StreamRecord['dynamodb']>['NewImage']>;
+type Value = Image[string];
+
+/**
+ * A record as Lambda hands it to a function. The streams client (3.1141) reads an empty map
+ * (`{ "M": {} }`, the `details` of a cancelled request's audit event) as `{}`, which no
+ * unmarshaller takes, so the poller would retry that batch for ever and publish nothing after it.
+ * Lambda's event JSON keeps `{ "M": {} }`; this puts it back.
+ */
+export function asLambdaRecord(record: StreamRecord): StreamRecord {
+  const d = record.dynamodb;
+  if (!d) return record;
+  return {
+    ...record,
+    dynamodb: { ...d, Keys: image(d.Keys), NewImage: image(d.NewImage), OldImage: image(d.OldImage) },
+  };
+}
+
+function image(i: Image | undefined): Image | undefined {
+  return i === undefined ? undefined : Object.fromEntries(Object.entries(i).map(([k, v]) => [k, value(v)]));
+}
+
+function value(v: Value): Value {
+  if (Object.keys(v).length === 0) return { M: {} };
+  if (v.M) return { M: image(v.M)! };
+  if (v.L) return { L: v.L.map(value) };
+  return v;
+}
+
 export async function createStreamPoller(endpoint: string, tableName: string, handler: Handler) {
   const table = await localDynamoClient(endpoint).send(new DescribeTableCommand({ TableName: tableName }));
   const arn = table.Table?.LatestStreamArn;
@@ -112,9 +142,9 @@ export async function createStreamPoller(endpoint: string, tableName: string, ha
           position.iterator = await iteratorAfter(shardId, position.lastSequence);
           continue;
         }
-        const Records = ((page.Records ?? []) as DynamoDBStreamEvent['Records']).filter(
-          (r) => position.lastSequence !== undefined || (r.dynamodb?.ApproximateCreationDateTime ?? startedAt) >= startedAt,
-        );
+        const Records = ((page.Records ?? []) as DynamoDBStreamEvent['Records'])
+          .filter((r) => position.lastSequence !== undefined || (r.dynamodb?.ApproximateCreationDateTime ?? startedAt) >= startedAt)
+          .map(asLambdaRecord);
         if (Records.length > 0) {
           const { batchItemFailures } = await handler({ Records });
           // A failed batch is read again from the same place next time (the mapping's retry).

@@ -109,6 +109,32 @@ describe('every state change is published', () => {
     expect((await eventsOf(p.tenantId)).map((e) => e['detail-type'])).toEqual(['Grant Activated', 'Grant Revoked']);
   });
 
+  it('publishes an event whose details are empty (a cancelled request), and the events after it', async () => {
+    // Prepare: a request, cancelled by its requester (its audit event carries `details: {}`)
+    const p = await setupTenant(api);
+    const t = `/v1/tenants/${p.tenantId}`;
+    const r = (
+      await api.call('POST', `${t}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-7', reason: 'look at exports', scope: { level: 'read-only' }, durationHours: 1 },
+      })
+    ).body;
+    // Act
+    expect((await api.call('POST', `${t}/access-requests/${r.requestId}/cancel`, { as: p.agent })).status).toBe(200);
+    const g = await api.call('POST', `${t}/grants`, {
+      as: p.admin,
+      body: { reason: 'after', scope: { level: 'read-only' }, durationHours: 1 },
+    });
+    expect(g.status).toBe(201);
+    // Assess: the cancel is published, and the grant after it is not held back behind it
+    const events = await eventually(async () => {
+      const e = await eventsOf(p.tenantId);
+      expect(e.map((x) => x['detail-type'])).toEqual(['Access Request Created', 'Access Request Cancelled', 'Grant Activated']);
+      return e;
+    });
+    expect(events[1]!.detail.request).toMatchObject({ requestId: r.requestId, status: 'CANCELLED' });
+  });
+
   it("publishes the expiry job's changes", async () => {
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
