@@ -10,6 +10,7 @@ import { monotonicFactory } from 'ulid';
 import { keys } from '../lambdas/contract/table.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { startStack } from '../local/stack.ts';
+import { BENCH_SETTINGS } from './settings.ts';
 import { ROOT } from './cold-start.ts';
 import type { LoadConfig, LoadResult } from './load-client.ts';
 import { meteredClients } from './meter.ts';
@@ -30,7 +31,7 @@ export async function load(endpoint: string, opts: { seconds: number; connection
   const tableName = 'bench-load';
   await ensureTable(endpoint, tableName);
   const { client, doc, destroy } = meteredClients(endpoint);
-  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName });
+  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName, settings: BENCH_SETTINGS });
   try {
     // One agent per client, each named on a live grant at a tenant of its own: no client waits on
     // another's grant item.
