@@ -26,6 +26,7 @@ import { keys } from '../lambdas/contract/table.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureTable } from '../local/dynamodb.ts';
 import { gatewayClaims } from '../local/jwt.ts';
 import { deployedOptions, NODE, ROOT } from './cold-start.ts';
+import { startKmsStandIn } from './kms-stand-in.ts';
 import { meteredClients } from './meter.ts';
 import { figure, type Figure, type SectionResult } from './results.ts';
 import { batchWrite, entryItems, grantItem, grantRecord } from './seed.ts';
@@ -102,6 +103,8 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
   await ensureTable(endpoint, tableName);
   const { doc, meter, destroy } = meteredClients(endpoint);
   const dir = mkdtempSync(join(tmpdir(), 'support-access-first-'));
+  // Sign-in signs its session token with kms:Sign: a stand-in on loopback answers it.
+  const kms = await startKmsStandIn();
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const probe = join(dir, 'probe.mjs');
@@ -145,6 +148,10 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
       AWS_SESSION_TOKEN: 'bench',
       AWS_REGION: LOCAL_REGION,
       AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      SESSION_KEY_ARNS: kms.keyArn,
+      SESSION_TOKEN_ISSUER: 'https://support-access.example.com',
+      SESSION_TOKEN_AUDIENCE: 'vendor-app',
       TABLE_NAME: tableName,
       SUPPORT_EMAIL_DOMAINS: 'vendor.example',
       CURSOR_SECRET: 'bench-cursor-secret',
@@ -293,11 +300,13 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
     const summary = [
       '',
       `- ${opts.runs} fresh processes per function and build (medians), each: \`import(bundle)\` (init), the first \`handler(event)\` (first request: the DynamoDB connection, credentials and endpoint resolution, first runs of every code path), then ${opts.warm} warm calls in the same process. Lambda-like environment: credentials in the environment, \`AWS_ENDPOINT_URL_DYNAMODB\` at DynamoDB Local. No HTTP adapter, no JWT check (API Gateway's authorizer does that in AWS).`,
+      `- Sign-in signs its session token with \`kms:Sign\`: here a stand-in on loopback (\`bench/kms-stand-in.ts\`, Node's crypto, DER as KMS answers) at \`AWS_ENDPOINT_URL_KMS\`, so its first call includes a second connection set-up; in AWS, KMS's own time in the region comes on top.`,
       `- The access check's read, as DynamoDB Local reports it for its two partitions read as consistent queries: ${num(accessReadUnits, 1)} RCU (DynamoDB Local reports nothing for the PartiQL statement itself).`,
     ].join('\n');
     return { text: text + '\n' + summary, figures };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     destroy();
+    await kms.stop();
   }
 }
