@@ -12,7 +12,7 @@ import { keys } from '../lambdas/contract/table.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { observeHandlerCpu } from '../local/server.ts';
 import { startStack } from '../local/stack.ts';
-import { BENCH_SETTINGS } from './settings.ts';
+import { BENCH_STACK } from './settings.ts';
 import { meteredClients, type Meter } from './meter.ts';
 import { figure, verdict, type Figure, type SectionResult } from './results.ts';
 import { batchWrite, entryItems, grantItem, grantRecord } from './seed.ts';
@@ -69,7 +69,7 @@ export async function hotPath(endpoint: string, opts: { iterations: number; warm
   await ensureTable(endpoint, tableName);
   const { client, doc, meter, destroy } = meteredClients(endpoint);
   // The adapter's handlers use the metered client.
-  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName, doc, settings: BENCH_SETTINGS });
+  const stack = await startStack({ port: 0, sesPort: 0, dynamoEndpoint: endpoint, tableName, doc, ...BENCH_STACK });
   // A lean keep-alive client: Node's fetch adds 0.1-0.3 ms of its own to every call.
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
