@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDeps, secretReader, settingsFromEnv, type Settings } from '../../lambdas/runtime/index.ts';
+import { buildDeps, dynamoClient, secretReader, settingsFromEnv, type Settings } from '../../lambdas/runtime/index.ts';
 
 let server: Server;
 let calls: { url: string; token: string | undefined }[] = [];
@@ -79,5 +79,18 @@ describe('the environment each function is deployed with', () => {
 
   it('stops a function without its table at once', () => {
     expect(() => buildDeps(settingsFromEnv({}))).toThrow(/TABLE_NAME is required/);
+  });
+});
+
+describe('the DynamoDB client of the functions', () => {
+  it('carries no SDK logger middleware, which only filtered every input and output for a logger nobody gave it', () => {
+    const client = dynamoClient();
+    try {
+      const names = client.middlewareStack.identify().map((m) => m.split(' ')[0]);
+      expect(names).toContain('retryMiddleware');
+      expect(names).not.toContain('loggerMiddleware');
+    } finally {
+      client.destroy();
+    }
   });
 });
