@@ -1,6 +1,7 @@
 /** The AWS SDK clients, made one way for every part of the project. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { withoutSdkLogging } from './sdk.ts';
 
 /**
  * The document client every part of the project uses (functions, the local stack, tests, the
@@ -15,15 +16,4 @@ export function documentClient(client: DynamoDBClient = new DynamoDBClient({})):
 /** A DynamoDB client, at another endpoint when one is given (DynamoDB Local). */
 export function dynamoClient(endpoint?: string): DynamoDBClient {
   return withoutSdkLogging(new DynamoDBClient(endpoint ? { endpoint } : {}));
-}
-
-/**
- * Takes the SDK's logger middleware off a client. The project gives the SDK no logger, yet that
- * middleware copies every command's input and output through the sensitive-data filter for the
- * no-op logger on every call (about 1% of the access check's CPU). Failures still reach the
- * caller as errors, which the project logs itself.
- */
-export function withoutSdkLogging<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
-  client.middlewareStack.remove('loggerMiddleware');
-  return client;
 }

@@ -5,7 +5,7 @@
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type { KeySet } from '../keys/key-set.ts';
 import { createKmsKeySet, type KmsApi } from '../keys/kms-keys.ts';
-import { withoutSdkLogging } from './clients.ts';
+import { withoutSdkLogging } from './sdk.ts';
 import { required, settingsFromEnv, type Settings } from './settings.ts';
 
 export function kmsApi(client: KMSClient = withoutSdkLogging(new KMSClient({}))): KmsApi {
