@@ -8,9 +8,12 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useState } from 'react';
 import { api, ok } from '../api/client.ts';
+import { SIGNED_OUT_EVENT } from '../auth.ts';
 import { ProblemAlert } from '../ui.tsx';
 
 const tokens = new Map<string, { token: string; expiresAt: string }>();
+// Signing out of the console forgets them (`signOutHere`).
+window.addEventListener(SIGNED_OUT_EVENT, () => tokens.clear());
 
 /** Keeps a session's token (from its sign-in) for "Copy token". */
 export function rememberToken(sessionId: string, token: string | undefined, expiresAt: string | undefined): void {

@@ -10,7 +10,7 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useEffect, useState } from 'react';
 import { api, idem, ok, type AccessRequest, type Grant, type Policy } from '../api/client.ts';
-import { isLead, isSupport } from '../auth.ts';
+import { isLead, isSupport, SUPPORT_SESSIONS_KEY } from '../auth.ts';
 import { usePaged } from '../paged.tsx';
 import { ConfirmAction } from '../confirm.tsx';
 import { ActionForm, ScopeRadios, TextField, useAction, type Level } from '../form.tsx';
@@ -33,13 +33,13 @@ import { ApiError } from '../api/client.ts';
 import { rememberToken, SessionToken } from './SessionToken.tsx';
 
 const TENANTS_KEY = 'support-access.tenants';
-const SESSIONS_KEY = 'support-access.sessions';
 /** Tenants this browser asked for access to: the request form starts with the last one. */
 const knownTenants = (): string[] => JSON.parse(localStorage.getItem(TENANTS_KEY) ?? '[]') as string[];
 const rememberTenant = (t: string) => localStorage.setItem(TENANTS_KEY, JSON.stringify([...new Set([t, ...knownTenants()])].slice(0, 20)));
-type OpenSession = { tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
-const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESSIONS_KEY) ?? '[]') as OpenSession[];
-const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
+/** An open session this tab started, with its agent's id: another person signing in here never sees it. */
+type OpenSession = { agentId: string; tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
+const storedSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SUPPORT_SESSIONS_KEY) ?? '[]') as OpenSession[];
+const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SUPPORT_SESSIONS_KEY, JSON.stringify(s));
 
 /** A comma-separated list's entries (modules, contact emails). */
 const splitList = (s: string) =>
@@ -49,11 +49,12 @@ const splitList = (s: string) =>
     .filter(Boolean);
 
 function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants: Grant[]; onChange: () => void }) {
-  const { flash } = useShell();
+  const { me, flash } = useShell();
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [sessions, setSessions] = useState(openSessions().filter((s) => s.tenantId === tenantId));
+  const mine = (all: OpenSession[]) => all.filter((s) => s.tenantId === tenantId && s.agentId === me?.sub);
+  const [sessions, setSessions] = useState(() => mine(storedSessions()));
   const latest = grants.reduce<string | null>(
     (m, g) => (g.expiresAt === null || m === null ? (g.expiresAt === null ? null : (m ?? g.expiresAt)) : g.expiresAt > m ? g.expiresAt : m),
     grants[0]?.expiresAt ?? null,
@@ -67,9 +68,12 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
         api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }),
       );
       rememberToken(s.sessionId, s.token, s.tokenExpiresAt);
-      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt }];
+      const all = [
+        ...storedSessions(),
+        { agentId: s.accessedBy.id, tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt },
+      ];
       saveSessions(all);
-      setSessions(all.filter((x) => x.tenantId === tenantId));
+      setSessions(mine(all));
       setReason('');
       flash('success', `Signed in to ${tenantId}. The sign-in is in the tenant's login history.`);
     } catch (e) {
@@ -87,9 +91,9 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) setError(e);
     } finally {
-      const rest = openSessions().filter((x) => x.sessionId !== id);
+      const rest = storedSessions().filter((x) => x.sessionId !== id);
       saveSessions(rest);
-      setSessions(rest.filter((x) => x.tenantId === tenantId));
+      setSessions(mine(rest));
       setBusy(false);
       onChange();
     }
