@@ -135,7 +135,7 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
           {sessions.map((s) => (
             <SpaceBetween key={s.sessionId} direction="horizontal" size="s" alignItems="center">
               <Box>
-                Signed in <Ago at={s.signInAt} />
+                Session <code>{s.sessionId}</code>, signed in <Ago at={s.signInAt} />
               </Box>
               <Button loading={busy} onClick={() => void end(s.sessionId)}>
                 End session
