@@ -31,7 +31,7 @@ test('Copy token puts a token on the clipboard that the verifier accepts for the
   await expect(tenant.getByText('Token until')).toBeVisible();
   const shownEnd = await tenant.getByText('Token until').locator('time').getAttribute('datetime');
   const shownSession = await tenant.locator('code').textContent();
-  await tenant.getByRole('button', { name: `Copy the session token for ${p.tenantId}` }).click();
+  await tenant.getByRole('button', { name: `Copy token for ${p.tenantId}` }).click();
   await expect(tenant.getByText('Copied')).toBeVisible();
   const token = await page.evaluate(() => navigator.clipboard.readText());
 
@@ -55,20 +55,20 @@ test('Copy token puts a token on the clipboard that the verifier accepts for the
   await tenant.getByRole('button', { name: 'End session' }).click();
   await expect(page.getByText(`Signed out of ${p.tenantId}.`)).toBeVisible();
   // Assess: no token is offered, not even after a reload.
-  await expect(page.getByRole('button', { name: /Copy the session token/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Copy token/ })).toHaveCount(0);
   await page.reload();
   await expect(tenant.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
-  await expect(page.getByRole('button', { name: /Copy the session token/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Copy token/ })).toHaveCount(0);
 
   // Act: a new session, then the agent signs out of the console and a support lead signs in here.
   await tenant.getByRole('textbox', { name: 'Reason for signing in' }).fill('One more look');
   await tenant.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await expect(tenant.getByRole('button', { name: `Copy the session token for ${p.tenantId}` })).toBeVisible();
+  await expect(tenant.getByRole('button', { name: `Copy token for ${p.tenantId}` })).toBeVisible();
   await signOut(page);
   await signIn(page, p.lead, '/app/support');
   // Assess: the lead sees the tenant (the grant covers the team) but not the agent's session or token.
   await expect(tenant.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
-  await expect(page.getByRole('button', { name: /Copy the session token/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Copy token/ })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'End session' })).toHaveCount(0);
   await context.close();
 });

@@ -50,7 +50,7 @@ export function SessionToken({ tenantId, sessionId, expiresAt }: { tenantId: str
   return (
     <SpaceBetween direction="horizontal" size="xs" alignItems="center">
       <Box>Token until {until ? <time dateTime={until}>{new Date(until).toLocaleTimeString()}</time> : '(copy to get one)'}</Box>
-      <Button loading={busy} onClick={() => void copy()} ariaLabel={`Copy the session token for ${tenantId}`}>
+      <Button loading={busy} onClick={() => void copy()} ariaLabel={`Copy token for ${tenantId}`}>
         Copy token
       </Button>
       {copied && <StatusIndicator type="success">Copied</StatusIndicator>}
