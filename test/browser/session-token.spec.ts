@@ -33,7 +33,9 @@ test('Copy token puts a token on the clipboard that the verifier accepts for the
   const shownSession = await tenant.locator('code').textContent();
   await tenant.getByRole('button', { name: `Copy token for ${p.tenantId}` }).click();
   await expect(tenant.getByText('Copied')).toBeVisible();
-  const token = await page.evaluate(() => navigator.clipboard.readText());
+  // In the page (the DOM's navigator; this file is typed without the DOM library).
+  type Clipboard = { navigator: { clipboard: { readText(): Promise<string> } } };
+  const token = await page.evaluate(() => (globalThis as unknown as Clipboard).navigator.clipboard.readText());
 
   // Assess: the verifier accepts it, for this agent, tenant, grant and the session shown.
   const session = await verifier.verify(token);

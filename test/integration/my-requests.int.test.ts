@@ -3,15 +3,23 @@
  * (`GET /v1/tenants/{t}/grants/{id}/sessions`): paged newest first with signed cursors, read from
  * one index partition each (the requester's on GSI3, the grant's on GSI2).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupTenant, startTestApi, type People, type TestApi, type Who } from '../helpers/http.ts';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { attr, createTableInput, indexes, keys } from '../../lambdas/contract/table.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
+import { backfillRequesterKeys } from '../../lambdas/store/migrations.ts';
+import { ensureTable, localDynamoClient } from '../../local/dynamodb.ts';
+import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';
 
 let api: TestApi;
 beforeAll(async () => {
   api = await startTestApi();
 });
+const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
 afterAll(async () => {
   await api?.stop();
+  doc.destroy();
 });
 
 type Req = { requestId: string; tenantId: string; status: string; requestedBy: { id: string }; ticketId: string };
@@ -33,7 +41,7 @@ async function walk<T>(path: string, as: Who, limit: number): Promise<{ items: T
   let cursor: string | null = null;
   do {
     const sep = path.includes('?') ? '&' : '?';
-    const res = await api.call('GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as });
+    const res: Res = await api.call('GET', `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as });
     expect(res.status).toBe(200);
     items.push(...(res.body.items as T[]));
     sizes.push(res.body.items.length);
@@ -196,5 +204,66 @@ describe('GET /v1/tenants/{t}/grants/{id}/sessions', () => {
     expect(transplanted.status).toBe(400);
     expect(transplanted.body.errors).toEqual([expect.objectContaining({ path: 'cursor' })]);
     expect(agent.status).toBe(403);
+  });
+});
+
+describe('requests written before the requester index', () => {
+  it('are not in My requests until the backfill gives them their keys; a second run finds nothing', async () => {
+    // Prepare: a request as written before GSI3 (its keys removed), and one written since.
+    const p = await setupTenant(api);
+    const old = await ask(p, p.agent, 'OLD');
+    const since = await ask(p, p.agent, 'NEW');
+    await doc.send(
+      new UpdateCommand({
+        TableName: api.stack.tableName,
+        Key: keys.request(p.tenantId, old.requestId),
+        UpdateExpression: 'REMOVE #a, #b',
+        ExpressionAttributeNames: { '#a': attr.gsi3pk, '#b': attr.gsi3sk },
+      }),
+    );
+    const before = await walk<Req>('/v1/me/requests', p.agent, 25);
+    // Act
+    const first = await backfillRequesterKeys(doc, api.stack.tableName);
+    const after = await walk<Req>('/v1/me/requests', p.agent, 25);
+    const second = await backfillRequesterKeys(doc, api.stack.tableName);
+    // Assess
+    expect(before.items.map((r) => r.ticketId)).toEqual(['NEW']);
+    expect(first).toBe(1);
+    expect(after.items.map((r) => r.requestId)).toEqual([since.requestId, old.requestId]);
+    expect(second).toBe(0);
+  });
+
+  it('a kept local table from before GSI3 gains the index and its requests their keys when the stack starts', async () => {
+    // Prepare: a table made with the indexes of before (GSI1, GSI2), holding one request.
+    const endpoint = inject('dynamoEndpoint');
+    const client = localDynamoClient(endpoint);
+    const tableName = `old-${Date.now()}`;
+    const input = createTableInput(tableName, { stream: false });
+    const before = input.GlobalSecondaryIndexes.filter((i) => i.IndexName !== indexes.byRequester.name);
+    await client.send(
+      new CreateTableCommand({
+        ...input,
+        AttributeDefinitions: input.AttributeDefinitions.filter((a) => !a.AttributeName.startsWith('GSI3')),
+        GlobalSecondaryIndexes: before,
+      }),
+    );
+    const p = await setupTenant(api);
+    const req = await ask(p, p.agent, 'KEPT');
+    const { Item } = await doc.send(new GetCommand({ TableName: api.stack.tableName, Key: keys.request(p.tenantId, req.requestId) }));
+    const { [attr.gsi3pk]: _pk, [attr.gsi3sk]: _sk, ...oldItem } = Item!;
+    await doc.send(new PutCommand({ TableName: tableName, Item: oldItem }));
+    // Act
+    await ensureTable(endpoint, tableName, { stream: false });
+    // Assess
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Item: migrated } = await doc.send(new GetCommand({ TableName: tableName, Key: keys.request(p.tenantId, req.requestId) }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['GSI1', 'ACTIVE'],
+      ['GSI2', 'ACTIVE'],
+      ['GSI3', 'ACTIVE'],
+    ]);
+    expect(migrated).toMatchObject(keys.byRequester(p.agent.sub, req.requestId));
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+    client.destroy();
   });
 });
