@@ -93,9 +93,9 @@ async function tenantWithGrants(n: number, durationHours = 1) {
 }
 
 describe('the table', () => {
-  it('is created from table.ts with both indexes and a stream', async () => {
+  it('is created from table.ts with its three indexes and a stream', async () => {
     const res = await localDynamoClient(inject('dynamoEndpoint')).send(new DescribeTableCommand({ TableName: tableName }));
-    expect(res.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['GSI1', 'GSI2']);
+    expect(res.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['GSI1', 'GSI2', 'GSI3']);
     expect(res.Table?.StreamSpecification?.StreamEnabled).toBe(true);
   });
 });
