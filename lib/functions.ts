@@ -206,7 +206,7 @@ export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess,
   }
   Validations.of(fn.role!).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${logicalIdToken(table)}.Arn>/index/*]`,
-    reason: 'Queries use the two GSIs of the single table (GSI1, GSI2); the grant is limited to the indexes of this one table.',
+    reason: 'Queries use the GSIs of the single table (GSI1, GSI2, GSI3); the grant is limited to the indexes of this one table.',
   });
 }
 

@@ -8,8 +8,17 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../lambdas/contract/table.ts';
+import { documentClient } from '../lambdas/runtime/clients.ts';
+import { backfillRequesterKeys } from '../lambdas/store/migrations.ts';
 import { freePort, waitFor } from './ports.ts';
 
 export interface DynamoLocal {
@@ -87,14 +96,46 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
   };
 }
 
-/** Creates the table from `table.ts` unless it exists (a data directory keeps it). */
+/**
+ * Creates the table from `table.ts` unless it exists (a data directory keeps it). A kept table
+ * from before an index was added gains it (as a CDK deploy adds it in AWS), and its data is
+ * migrated (`backfillRequesterKeys`: requests written before GSI3).
+ */
 export async function ensureTable(endpoint: string, tableName: string, options: { stream?: boolean } = {}): Promise<void> {
   const client = localDynamoClient(endpoint);
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName, options)));
   } catch (e) {
     if (!(e instanceof ResourceInUseException)) throw e;
+    await addMissingIndexes(client, tableName);
+    const doc = documentClient(client);
+    await backfillRequesterKeys(doc, tableName);
   } finally {
     client.destroy();
+  }
+}
+
+/** Adds the indexes of `table.ts` that a kept table lacks, one at a time (DynamoDB's rule). */
+async function addMissingIndexes(client: DynamoDBClient, tableName: string): Promise<void> {
+  const wanted = createTableInput(tableName).GlobalSecondaryIndexes;
+  for (const index of wanted) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if ((Table?.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: index.KeySchema.map((k) => ({ AttributeName: k.AttributeName, AttributeType: 'S' as const })),
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await waitFor(
+      async () => {
+        const { Table: t } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+        const status = t?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+        if (status !== 'ACTIVE') throw new Error(`index ${index.IndexName} is ${status ?? 'missing'}`);
+      },
+      60_000,
+      `index ${index.IndexName}`,
+    );
   }
 }

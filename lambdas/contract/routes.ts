@@ -171,6 +171,18 @@ export const routes = [
     success: { status: 200, schema: s.page(s.AccessRequest), description: 'A page of requests' },
   },
   {
+    id: 'ListMyRequests',
+    method: 'GET',
+    path: '/v1/me/requests',
+    group: 'requests',
+    auth: true,
+    roles: SUPPORT,
+    query: s.RequestListQuery,
+    summary:
+      "The caller's own access requests (the requester is the token's `sub`), every tenant, newest first; `status` keeps those in that status now",
+    success: { status: 200, schema: s.page(s.AccessRequest), description: 'A page of requests' },
+  },
+  {
     id: 'GetAccessRequest',
     method: 'GET',
     path: '/v1/tenants/{tenantId}/access-requests/{requestId}',
@@ -354,6 +366,18 @@ export const routes = [
     query: s.SessionListQuery,
     summary:
       'The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)',
+    success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+  },
+  {
+    id: 'ListGrantSessions',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/grants/{grantId}/sessions',
+    group: 'sessions',
+    auth: true,
+    roles: ['tenant-admin', 'support-lead'],
+    params: s.GrantParams,
+    query: s.ListQuery,
+    summary: "The sessions opened under one grant, newest first (the login history's entries of that grant)",
     success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
   },
   {

@@ -13,6 +13,8 @@ export const attr = {
   gsi1sk: 'GSI1SK',
   gsi2pk: 'GSI2PK',
   gsi2sk: 'GSI2SK',
+  gsi3pk: 'GSI3PK',
+  gsi3sk: 'GSI3SK',
   ttl: 'ttl',
   type: 'type',
 } as const;
@@ -37,6 +39,13 @@ export const indexes = {
   byPrincipal: { name: 'GSI1', pk: attr.gsi1pk, sk: attr.gsi1sk },
   /** Sparse "due at" index: only items with a deadline still to act on carry these keys. */
   byDueAt: { name: 'GSI2', pk: attr.gsi2pk, sk: attr.gsi2sk },
+  /**
+   * Sparse "by requester" index: only access requests carry its keys (v1.1.1), so a support
+   * person's own requests across tenants are one partition, newest first (`GET /v1/me/requests`).
+   * An index of its own because a request's GSI1 keys are its tenant's status partition and its
+   * GSI2 keys its due date while PENDING.
+   */
+  byRequester: { name: 'GSI3', pk: attr.gsi3pk, sk: attr.gsi3sk },
 } as const;
 
 /** Shards of the due-at index, so that no partition of it is hot. */
@@ -143,6 +152,15 @@ export const keys = {
   }),
   statusPartition: (tenantId: string, entity: 'GRANT' | 'REQUEST', status: string) => `STATUS#${tenantId}#${entity}#${status}`,
   /**
+   * GSI3 keys of a request by its requester (the `sub` of who asked), every tenant in one
+   * partition: request ids are ULIDs, so the sort key is time order across tenants.
+   */
+  byRequester: (requesterId: string, requestId: string) => ({
+    GSI3PK: keys.requesterPartition(requesterId),
+    GSI3SK: `REQUEST#${requestId}`,
+  }),
+  requesterPartition: (requesterId: string) => `REQUESTER#${requesterId}`,
+  /**
    * GSI2 keys of a session by its grant, so that the end-of-access digest reads exactly the
    * sessions of the grant that ended (sessions written before v1.1 lack them). On GSI2 because a
    * session's GSI1 keys are its person's partition (the login history's filter) and a session is
@@ -186,7 +204,7 @@ export const tableDefinition = {
   partitionKey: attr.pk,
   sortKey: attr.sk,
   timeToLiveAttribute: attr.ttl,
-  globalSecondaryIndexes: [indexes.byPrincipal, indexes.byDueAt],
+  globalSecondaryIndexes: [indexes.byPrincipal, indexes.byDueAt, indexes.byRequester],
 } as const;
 
 /**

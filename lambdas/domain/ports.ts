@@ -159,6 +159,8 @@ export interface Store {
   saveGrant(expected: GrantRecord, next: GrantRecord, change: Change): Promise<void>;
   /** The sessions opened under a grant (any state), oldest first. */
   grantSessions(tenantId: string, grantId: string): Promise<SessionRecord[]>;
+  /** A page of the sessions opened under a grant, newest first (its GSI2 partition). */
+  listGrantSessions(tenantId: string, grantId: string, page: PageInput): Promise<Page<SessionRecord>>;
 
   // access and sessions
   /** The live access entries of the agent and of the support team for a tenant: one request. */
@@ -186,6 +188,11 @@ export interface Store {
   getRequest(tenantId: string, requestId: string): Promise<RequestRecord | null>;
   /** Requests newest first that `keep` accepts; `filter` as for `listGrants`. */
   listRequests(tenantId: string, page: PageInput, keep: (r: RequestRecord) => boolean, filter?: StatusFilter): Promise<Page<RequestRecord>>;
+  /**
+   * The requests made by one requester (`requestedBy.id`), every tenant, newest first, that `keep`
+   * accepts: one partition (GSI3), read from the position on until a page is kept.
+   */
+  listRequestsBy(requesterId: string, page: PageInput, keep: (r: RequestRecord) => boolean): Promise<Page<RequestRecord>>;
   /**
    * Writes the request conditioned on `expected.version` and PENDING; with `grant`, activates it
    * in the same transaction.

@@ -159,6 +159,18 @@ export async function listRequests(
   return { items: result.items.map((r) => requestView(r, now)), next: result.next };
 }
 
+/**
+ * The caller's own requests, every tenant, newest first, optionally in one status as of now. The
+ * requester is the caller's `sub` (a request records its requester's id): nobody reads another
+ * person's list through this route, whatever their roles; a tenant's requests are read per tenant.
+ */
+export async function listMyRequests(deps: Deps, caller: Principal, page: PageInput, status?: RequestStatus): Promise<Page<AccessRequest>> {
+  const now = deps.clock.now();
+  const keep = (r: RequestRecord) => r.requestedBy.id === caller.id && (status === undefined || requestView(r, now).status === status);
+  const result = await deps.store.listRequestsBy(caller.id, page, keep);
+  return { items: result.items.map((r) => requestView(r, now)), next: result.next };
+}
+
 export async function getRequest(deps: Deps, caller: Principal, tenantId: string, requestId: string) {
   await assertMayRead(deps, caller, tenantId);
   const r = await deps.store.getRequest(tenantId, requestId);

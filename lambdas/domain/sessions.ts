@@ -216,6 +216,17 @@ export async function listSessions(deps: Deps, tenantId: string, page: PageInput
 }
 
 /**
+ * The sessions opened under one grant of the tenant, newest first (a grant of another tenant, or
+ * none: 404). Who may read them is who may read the login history (the route's roles).
+ */
+export async function listGrantSessions(deps: Deps, tenantId: string, grantId: string, page: PageInput): Promise<Page<Session>> {
+  if (!(await deps.store.getGrant(tenantId, grantId))) throw new NotFoundError(`no grant ${grantId}`);
+  const now = deps.clock.now();
+  const result = await deps.store.listGrantSessions(tenantId, grantId, page);
+  return { items: result.items.map((s) => sessionView(s, now)), next: result.next };
+}
+
+/**
  * The ACTIVE grants that cover the caller, in every tenant, newest first: one read. The caller's
  * grants and the team's are few, so they are read whole and paged here; the position is the last
  * grant's `tenantId#grantId` in that order.

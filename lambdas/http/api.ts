@@ -222,7 +222,18 @@ const prepare = (deps: DepsSource | null): MiddlewareObj<Event, Result, Error, R
     const filters = Object.entries((queryOut ?? {}) as Record<string, unknown>)
       .filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : 1));
-    const binding = [route.id, rawParams.tenantId ?? '', principal.id, filters.map(([k, v]) => `${k}=${String(v)}`).join('&')].join('|');
+    // ... and to the resource it lists (a grant's sessions): every path parameter besides the tenant.
+    const within = Object.entries(rawParams)
+      .filter(([k]) => k !== 'tenantId')
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${String(v)}`);
+    const binding = [
+      route.id,
+      rawParams.tenantId ?? '',
+      principal.id,
+      filters.map(([k, v]) => `${k}=${String(v)}`).join('&'),
+      ...(within.length ? [within.join('&')] : []),
+    ].join('|');
     const secret = route.query && runtime ? await runtime.secrets.cursor() : '';
     const page: PageInput = { limit: query?.limit ?? 25, after: decodeCursor(secret, binding, query?.cursor) };
     const input: LooseInput = {

@@ -1,5 +1,5 @@
 /** Access requests: create, list, read, approve, deny, cancel. */
-import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listRequests } from '../domain/requests.ts';
+import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listMyRequests, listRequests } from '../domain/requests.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
 
@@ -10,6 +10,7 @@ const routes: Handlers<'requests'> = {
   }),
   ListAccessRequests: async (input) =>
     listReply(input, await listRequests(input.deps, input.principal, input.params.tenantId, input.page, input.query.status)),
+  ListMyRequests: async (input) => listReply(input, await listMyRequests(input.deps, input.principal, input.page, input.query.status)),
   GetAccessRequest: async ({ deps, principal, params }) => ({ body: await getRequest(deps, principal, params.tenantId, params.requestId) }),
   ApproveAccessRequest: async ({ deps, principal, params, body }) => ({
     body: await approveRequest(deps, principal, params.tenantId, params.requestId, body.comment),

@@ -1,9 +1,9 @@
-/** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`. */
+/** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`, `ListGrantSessions`. */
 import * as z from 'zod';
 import type { Session } from '../contract/schemas.ts';
 import { exportSessions } from '../domain/export.ts';
 import { refreshSessionToken, replaySignIn, withToken } from '../domain/session-token.ts';
-import { currentSession, endSession, listSessions, openSession } from '../domain/sessions.ts';
+import { currentSession, endSession, listGrantSessions, listSessions, openSession } from '../domain/sessions.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { kmsWiring } from '../runtime/kms.ts';
 import { api, type Handlers, listReply, type Replays } from './api.ts';
@@ -32,6 +32,8 @@ const routes: Handlers<'sessions'> = {
       ? csvReply(exportSessions(input.deps, input.params.tenantId, csvRange(input.query)), `login-history-${input.params.tenantId}.csv`)
       : listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, { from, to, accessedBy }));
   },
+  ListGrantSessions: async (input) =>
+    listReply(input, await listGrantSessions(input.deps, input.params.tenantId, input.params.grantId, input.page)),
 };
 
 const replays: Replays<'sessions'> = {

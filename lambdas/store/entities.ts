@@ -247,6 +247,22 @@ export function createEntityStore(options: StoreOptions): Store {
       return items.map((i) => parseSession(strip(i)));
     },
 
+    async listGrantSessions(tenantId, grantId, page) {
+      const index = indexes.byDueAt;
+      return queryPage(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.pk },
+          ExpressionAttributeValues: { ':pk': keys.grantSessionsPartition(tenantId, grantId) },
+          ScanIndexForward: false,
+        },
+        page,
+        (i) => parseSession(strip(i)),
+        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+      );
+    },
+
     // ---- access and sessions ----
     async accessEntries(tenantId, agentId) {
       // Two exact partitions (the agent's, the team's) in one request: no scan, nothing thrown away.
@@ -371,6 +387,22 @@ export function createEntityStore(options: StoreOptions): Store {
     async listRequests(tenantId, page, keep, filter) {
       if (filter) return statusPage(tenantId, 'REQUEST', 'PENDING', filter, page, (i) => parseRequest(strip(i)), keep);
       return queryPage(prefixQuery(keys.requestPrefix(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
+    },
+    async listRequestsBy(requesterId, page, keep) {
+      const index = indexes.byRequester;
+      return queryPage(
+        {
+          IndexName: index.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index.pk },
+          ExpressionAttributeValues: { ':pk': keys.requesterPartition(requesterId) },
+          ScanIndexForward: false,
+        },
+        page,
+        (i) => parseRequest(strip(i)),
+        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        keep,
+      );
     },
     async updateRequest(expected, next, grant, change) {
       const items: TxItem[] = [

@@ -120,6 +120,7 @@ export const requestItem = (r: RequestRecord): Item => {
   return {
     ...keys.request(r.tenantId, r.requestId),
     ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
+    ...keys.byRequester(r.requestedBy.id, r.requestId),
     [attr.type]: 'request',
     ...r,
     ...(dueAt ? keys.due('EXPIRY', r.requestId, dueAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),

@@ -121,16 +121,16 @@ test('every page and dialog has no WCAG 2.1 AA violations, for each role that se
   await visit(contact, `${t}/sessions`, 'Not allowed');
   await check(contact, 'not allowed (API 403)');
 
-  // The agent: my access with a session open, the request form, my requests with Cancel.
+  // The agent: my access with a session open (its id, token end, Copy token), the request form,
+  // my requests (across tenants, with its status filter and pages) with Cancel.
   const agent = await freshPage(browser);
-  await agent
-    .evaluate((tenant) => localStorage.setItem('support-access.tenants', JSON.stringify([tenant])), w.tenantId)
-    .catch(() => undefined);
   await signIn(agent, w.agent, '/app/support');
-  await agent.evaluate((tenant) => localStorage.setItem('support-access.tenants', JSON.stringify([tenant])), w.tenantId);
   await visit(agent, '/support', 'My access', 'INC-4711');
-  await expect(agent.getByRole('heading', { name: `Tenant ${w.tenantId}` })).toBeVisible();
-  await check(agent, 'my access (agent)');
+  const tenant = agent.getByRole('region', { name: `Tenant ${w.tenantId}` });
+  await tenant.getByRole('textbox', { name: 'Reason for signing in' }).fill('Checking the export job again');
+  await tenant.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(tenant.getByRole('button', { name: `Copy token for ${w.tenantId}` })).toBeVisible();
+  await check(agent, 'my access (agent, a session open)');
   await dialog(agent, 'Cancel request', 'my access, cancel request dialog');
 
   // The support lead: the upfront approval form.

@@ -394,6 +394,13 @@ export function createMemoryStore(): MemoryStore {
         .sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1))
         .map(copy);
     },
+    async listGrantSessions(tenantId, grantId, page) {
+      await tick();
+      return pageOf(
+        ofTenant(sessions, tenantId, (s) => s.sessionId).filter((x) => x.item.grantId === grantId),
+        page,
+      );
+    },
 
     // ---- access and sessions ----
     async accessEntries(tenantId, agentId) {
@@ -497,6 +504,11 @@ export function createMemoryStore(): MemoryStore {
         page,
         keep,
       );
+    },
+    async listRequestsBy(requesterId, page, keep) {
+      await tick();
+      const mine = [...requests.values()].filter((r) => r.requestedBy.id === requesterId).map((r) => ({ id: r.requestId, item: r }));
+      return pageOf(mine, page, keep);
     },
     async updateRequest(expected, next, grant, change) {
       await tick();

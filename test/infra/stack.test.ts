@@ -130,7 +130,7 @@ describe('SupportAccess stack', () => {
         DeletionProtectionEnabled: true,
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
         TimeToLiveSpecification: { AttributeName: attr.ttl, Enabled: true },
-        GlobalSecondaryIndexes: [gsi(indexes.byPrincipal), gsi(indexes.byDueAt)],
+        GlobalSecondaryIndexes: [gsi(indexes.byPrincipal), gsi(indexes.byDueAt), gsi(indexes.byRequester)],
       },
     });
   });

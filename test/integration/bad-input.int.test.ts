@@ -486,6 +486,22 @@ async function richWorld(): Promise<World> {
     'grant',
   );
   await expectStatus(api.call('POST', `${t}/sessions`, { as: w.p.agent2, body: { reason: 'again' } }), 201, 'session');
+  // The support lead (who reads the lists of support) asks twice and signs in under the world's
+  // grant: two of the lead's own requests, two sessions of that grant.
+  for (const ticketId of ['T-10', 'T-11'])
+    await expectStatus(
+      api.call('POST', `${t}/access-requests`, {
+        as: w.p.lead,
+        body: { ticketId, reason: 'lead asks', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'lead request',
+    );
+  await expectStatus(
+    api.call('POST', `${t}/sessions`, { as: w.p.lead, body: { reason: 'again', grantId: w.grantId } }),
+    201,
+    'lead session',
+  );
   return w;
 }
 

@@ -13,7 +13,7 @@ import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
 import { runExpiry } from '../../lambdas/domain/expiry.ts';
 import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { cancelRequest, createRequest, denyRequest, listRequests } from '../../lambdas/domain/requests.ts';
+import { cancelRequest, createRequest, denyRequest, listMyRequests, listRequests } from '../../lambdas/domain/requests.ts';
 import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
 import { sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
 import { putContact } from '../../lambdas/domain/settings.ts';
@@ -93,9 +93,9 @@ async function tenantWithGrants(n: number, durationHours = 1) {
 }
 
 describe('the table', () => {
-  it('is created from table.ts with both indexes and a stream', async () => {
+  it('is created from table.ts with its three indexes and a stream', async () => {
     const res = await localDynamoClient(inject('dynamoEndpoint')).send(new DescribeTableCommand({ TableName: tableName }));
-    expect(res.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['GSI1', 'GSI2']);
+    expect(res.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName).sort()).toEqual(['GSI1', 'GSI2', 'GSI3']);
     expect(res.Table?.StreamSpecification?.StreamEnabled).toBe(true);
   });
 });
@@ -111,6 +111,33 @@ describe('the access check', () => {
     expect(access.allowed).toBe(true);
     expect(access.grantIds).toHaveLength(5);
     expect(requests).toEqual(['ExecuteStatementCommand']);
+  });
+});
+
+describe('me/requests', () => {
+  it("is one query of the requester's partition, across tenants, reading the page and one more", async () => {
+    // Prepare: six requests by one agent at two tenants, in turn.
+    const me: Principal = { ...agent, id: `agent-${ulid().toLowerCase()}` };
+    const [a, b] = [await tenantWithGrants(0), await tenantWithGrants(0)];
+    for (let i = 0; i < 6; i++)
+      await createRequest(deps, me, (i % 2 ? b : a).tenantId, {
+        ticketId: `M-${i}`,
+        reason: 'mine',
+        scope: { level: 'read-only' },
+        durationHours: 1,
+      });
+    requests = [];
+    reads = [];
+    // Act
+    const page = await listMyRequests(deps, me, { limit: 3 });
+    // Assess
+    expect(page.items.map((r) => [r.ticketId, r.tenantId])).toEqual([
+      ['M-5', b.tenantId],
+      ['M-4', a.tenantId],
+      ['M-3', b.tenantId],
+    ]);
+    expect(requests).toEqual(['QueryCommand']);
+    expect(reads[0]!.scanned).toBe(4);
   });
 });
 

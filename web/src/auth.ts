@@ -69,6 +69,20 @@ export const getToken = () => sessionStorage.getItem(KEY);
 export const setToken = (t: string) => sessionStorage.setItem(KEY, t);
 export const clearToken = () => sessionStorage.removeItem(KEY);
 
+/** Where the support page keeps the caller's open sessions in this tab (ids and times, never tokens). */
+export const SUPPORT_SESSIONS_KEY = 'support-access.sessions';
+/** Dispatched on `window` when someone signs out: what was kept for them in memory goes too. */
+export const SIGNED_OUT_EVENT = 'support-access:signed-out';
+/**
+ * Signing out of the console forgets the person in this tab: their token, their open support
+ * sessions and the session tokens in memory, so whoever signs in next is never offered them.
+ */
+export function signOutHere(): void {
+  clearToken();
+  sessionStorage.removeItem(SUPPORT_SESSIONS_KEY);
+  window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+}
+
 export const isSupport = (m: Me | null) => !!m && m.roles.some((r) => r === 'support-agent' || r === 'support-lead');
 export const isLead = (m: Me | null) => !!m && m.roles.includes('support-lead');
 export const isAdminOf = (m: Me | null, t: string) => !!m && m.roles.includes('tenant-admin') && m.tenantId === t;

@@ -128,6 +128,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own access requests (the requester is the token's `sub`), every tenant, newest first; `status` keeps those in that status now */
+        get: operations["ListMyRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenantId}/access-requests/{requestId}": {
         parameters: {
             query?: never;
@@ -352,6 +369,23 @@ export interface paths {
          * @description Also: only the session's agent.
          */
         post: operations["EndSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenantId}/grants/{grantId}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sessions opened under one grant, newest first (the login history's entries of that grant) */
+        get: operations["ListGrantSessions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1391,6 +1425,134 @@ export interface operations {
             };
             /** @description IDEMPOTENCY_KEY_REUSED */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListMyRequests: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                status?: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            requestId: string;
+                            tenantId: string;
+                            /**
+                             * @description access: asks for a new grant; extension: asks for more time on the ACTIVE grant `grantId` (v1.1)
+                             * @default access
+                             * @enum {string}
+                             */
+                            kind: "access" | "extension";
+                            /** @enum {string} */
+                            status: "PENDING" | "APPROVED" | "DENIED" | "CANCELLED" | "EXPIRED";
+                            ticketId: string;
+                            reason: string;
+                            scope: {
+                                /** @enum {string} */
+                                level: "read-only" | "full";
+                                /** @description No modules: every module */
+                                modules?: string[];
+                            };
+                            durationHours: number;
+                            requestedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            requestedAt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            expiresAt: string;
+                            approvals: {
+                                by: {
+                                    id: string;
+                                    email: string;
+                                    name: string;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description ISO 8601 UTC with milliseconds
+                                 */
+                                at: string;
+                                comment?: string;
+                            }[];
+                            decidedAt: string | null;
+                            decidedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            } | null;
+                            /** @description access: the grant its approval made; extension: the grant it would extend (set at creation) */
+                            grantId: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: absent, or of another tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3614,6 +3776,104 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListGrantSessions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                grantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            sessionId: string;
+                            tenantId: string;
+                            grantId: string;
+                            accessedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            reason: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO 8601 UTC with milliseconds
+                             */
+                            signInAt: string;
+                            signOutAt: string | null;
+                            endedBy: ("agent" | "revoked" | "expired") | null;
+                            grantedBy: {
+                                id: string;
+                                email: string;
+                                name: string;
+                            };
+                            sourceIp: string;
+                            userAgent: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: absent, or of another tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,7 +12,8 @@ import { useState } from 'react';
 import { api, ok } from '../api/client.ts';
 import { isAdminOf, isLead } from '../auth.ts';
 import { ConfirmAction } from '../confirm.tsx';
-import { Ago, Countdown, Loaded, person, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import { usePaged } from '../paged.tsx';
+import { Ago, Countdown, Loaded, person, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
 import { duration } from '../time.ts';
 
 export default function GrantPage({ tenantId, grantId }: { tenantId: string; grantId: string }) {
@@ -21,22 +22,15 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
   const lead = isLead(me);
   const state = useLoad(async () => {
     const grant = await ok(api().GET('/v1/tenants/{tenantId}/grants/{grantId}', { params: { path: { tenantId, grantId } } }));
-    // The login history is the admin's and the support lead's; its latest 100 sign-ins, this grant's.
-    const sessions =
-      admin || lead
-        ? (await ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, query: { limit: 100 } } }))).items.filter(
-            (s) => s.grantId === grantId,
-          )
-        : null;
-    return { grant, sessions };
-  }, [tenantId, grantId, admin, lead]);
+    return { grant };
+  }, [tenantId, grantId]);
   const [g2, setG2] = useState({ id: '', email: '', name: '' });
   const [hours, setHours] = useState('2');
   const p = { path: { tenantId, grantId } };
 
   return (
     <Loaded state={state}>
-      {({ grant: g, sessions }) => {
+      {({ grant: g }) => {
         const active = g.status === 'ACTIVE';
         const grantee = g.grantees.some((x) => x.id === me?.sub);
         const mayRevoke = admin || lead || grantee;
@@ -187,33 +181,49 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                 { id: 'by', header: 'Added by', cell: (x) => x.addedBy.name },
               ]}
             />
-            {sessions && (
-              <Table
-                header={
-                  <Header variant="h2" counter={`(${sessions.length})`}>
-                    Sessions
-                  </Header>
-                }
-                variant="container"
-                items={sessions}
-                empty={<Box>Nobody signed in under this grant.</Box>}
-                columnDefinitions={[
-                  { id: 'who', header: 'Who', cell: (s) => person(s.accessedBy) },
-                  { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
-                  { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
-                  {
-                    id: 'len',
-                    header: 'How long',
-                    cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
-                  },
-                  { id: 'reason', header: 'Reason', cell: (s) => s.reason },
-                  { id: 'ended', header: 'How it ended', cell: (s) => s.endedBy ?? '—' },
-                ]}
-              />
-            )}
+            {/* The login history is the admin's and the support lead's: this grant's part of it. */}
+            {(admin || lead) && <GrantSessions tenantId={tenantId} grantId={grantId} version={state.data} />}
           </SpaceBetween>
         );
       }}
     </Loaded>
+  );
+}
+
+/** The sessions opened under the grant, newest first, paged (`GET .../grants/{id}/sessions`). */
+function GrantSessions({ tenantId, grantId, version }: { tenantId: string; grantId: string; version: unknown }) {
+  const list = usePaged(
+    (cursor) =>
+      ok(
+        api().GET('/v1/tenants/{tenantId}/grants/{grantId}/sessions', {
+          params: { path: { tenantId, grantId }, query: { limit: 25, ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    [tenantId, grantId, version],
+  );
+  if (list.error) return <ProblemAlert error={list.error} />;
+  return (
+    <Table
+      header={<Header variant="h2">Sessions</Header>}
+      variant="container"
+      loading={list.loading}
+      loadingText="Loading sessions"
+      items={list.items}
+      trackBy="sessionId"
+      pagination={list.pagination}
+      empty={<Box>Nobody signed in under this grant.</Box>}
+      columnDefinitions={[
+        { id: 'who', header: 'Who', cell: (s) => person(s.accessedBy) },
+        { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
+        { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
+        {
+          id: 'len',
+          header: 'How long',
+          cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
+        },
+        { id: 'reason', header: 'Reason', cell: (s) => s.reason },
+        { id: 'ended', header: 'How it ended', cell: (s) => s.endedBy ?? '—' },
+      ]}
+    />
   );
 }

@@ -8,9 +8,12 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useState } from 'react';
 import { api, ok } from '../api/client.ts';
+import { SIGNED_OUT_EVENT } from '../auth.ts';
 import { ProblemAlert } from '../ui.tsx';
 
 const tokens = new Map<string, { token: string; expiresAt: string }>();
+// Signing out of the console forgets them (`signOutHere`).
+window.addEventListener(SIGNED_OUT_EVENT, () => tokens.clear());
 
 /** Keeps a session's token (from its sign-in) for "Copy token". */
 export function rememberToken(sessionId: string, token: string | undefined, expiresAt: string | undefined): void {
@@ -47,7 +50,7 @@ export function SessionToken({ tenantId, sessionId, expiresAt }: { tenantId: str
   return (
     <SpaceBetween direction="horizontal" size="xs" alignItems="center">
       <Box>Token until {until ? <time dateTime={until}>{new Date(until).toLocaleTimeString()}</time> : '(copy to get one)'}</Box>
-      <Button loading={busy} onClick={() => void copy()} ariaLabel={`Copy the session token for ${tenantId}`}>
+      <Button loading={busy} onClick={() => void copy()} ariaLabel={`Copy token for ${tenantId}`}>
         Copy token
       </Button>
       {copied && <StatusIndicator type="success">Copied</StatusIndicator>}

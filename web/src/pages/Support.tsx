@@ -5,11 +5,13 @@ import Container from '@cloudscape-design/components/container';
 import FormField from '@cloudscape-design/components/form-field';
 import Header from '@cloudscape-design/components/header';
 import Input from '@cloudscape-design/components/input';
+import Select from '@cloudscape-design/components/select';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useEffect, useState } from 'react';
 import { api, idem, ok, type AccessRequest, type Grant, type Policy } from '../api/client.ts';
-import { isLead, isSupport } from '../auth.ts';
+import { isLead, isSupport, SUPPORT_SESSIONS_KEY } from '../auth.ts';
+import { usePaged } from '../paged.tsx';
 import { ConfirmAction } from '../confirm.tsx';
 import { ActionForm, ScopeRadios, TextField, useAction, type Level } from '../form.tsx';
 import { absolute } from '../time.ts';
@@ -31,13 +33,13 @@ import { ApiError } from '../api/client.ts';
 import { rememberToken, SessionToken } from './SessionToken.tsx';
 
 const TENANTS_KEY = 'support-access.tenants';
-const SESSIONS_KEY = 'support-access.sessions';
-/** Tenants this browser asked for access to: "my requests" lists them (there is no cross-tenant route). */
+/** Tenants this browser asked for access to: the request form starts with the last one. */
 const knownTenants = (): string[] => JSON.parse(localStorage.getItem(TENANTS_KEY) ?? '[]') as string[];
 const rememberTenant = (t: string) => localStorage.setItem(TENANTS_KEY, JSON.stringify([...new Set([t, ...knownTenants()])].slice(0, 20)));
-type OpenSession = { tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
-const openSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SESSIONS_KEY) ?? '[]') as OpenSession[];
-const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SESSIONS_KEY, JSON.stringify(s));
+/** An open session this tab started, with its agent's id: another person signing in here never sees it. */
+type OpenSession = { agentId: string; tenantId: string; sessionId: string; signInAt: string; tokenExpiresAt?: string | undefined };
+const storedSessions = (): OpenSession[] => JSON.parse(sessionStorage.getItem(SUPPORT_SESSIONS_KEY) ?? '[]') as OpenSession[];
+const saveSessions = (s: OpenSession[]) => sessionStorage.setItem(SUPPORT_SESSIONS_KEY, JSON.stringify(s));
 
 /** A comma-separated list's entries (modules, contact emails). */
 const splitList = (s: string) =>
@@ -47,11 +49,12 @@ const splitList = (s: string) =>
     .filter(Boolean);
 
 function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants: Grant[]; onChange: () => void }) {
-  const { flash } = useShell();
+  const { me, flash } = useShell();
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [sessions, setSessions] = useState(openSessions().filter((s) => s.tenantId === tenantId));
+  const mine = (all: OpenSession[]) => all.filter((s) => s.tenantId === tenantId && s.agentId === me?.sub);
+  const [sessions, setSessions] = useState(() => mine(storedSessions()));
   const latest = grants.reduce<string | null>(
     (m, g) => (g.expiresAt === null || m === null ? (g.expiresAt === null ? null : (m ?? g.expiresAt)) : g.expiresAt > m ? g.expiresAt : m),
     grants[0]?.expiresAt ?? null,
@@ -65,9 +68,12 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
         api().POST('/v1/tenants/{tenantId}/sessions', { params: { path: { tenantId }, header: idem() }, body: { reason } }),
       );
       rememberToken(s.sessionId, s.token, s.tokenExpiresAt);
-      const all = [...openSessions(), { tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt }];
+      const all = [
+        ...storedSessions(),
+        { agentId: s.accessedBy.id, tenantId, sessionId: s.sessionId, signInAt: s.signInAt, tokenExpiresAt: s.tokenExpiresAt },
+      ];
       saveSessions(all);
-      setSessions(all.filter((x) => x.tenantId === tenantId));
+      setSessions(mine(all));
       setReason('');
       flash('success', `Signed in to ${tenantId}. The sign-in is in the tenant's login history.`);
     } catch (e) {
@@ -85,9 +91,9 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) setError(e);
     } finally {
-      const rest = openSessions().filter((x) => x.sessionId !== id);
+      const rest = storedSessions().filter((x) => x.sessionId !== id);
       saveSessions(rest);
-      setSessions(rest.filter((x) => x.tenantId === tenantId));
+      setSessions(mine(rest));
       setBusy(false);
       onChange();
     }
@@ -129,7 +135,7 @@ function TenantAccess({ tenantId, grants, onChange }: { tenantId: string; grants
           {sessions.map((s) => (
             <SpaceBetween key={s.sessionId} direction="horizontal" size="s" alignItems="center">
               <Box>
-                Signed in <Ago at={s.signInAt} />
+                Session <code>{s.sessionId}</code>, signed in <Ago at={s.signInAt} />
               </Box>
               <Button loading={busy} onClick={() => void end(s.sessionId)}>
                 End session
@@ -234,76 +240,87 @@ function RequestAccess({ onDone }: { onDone: (t: string) => void }) {
   );
 }
 
-function MyRequests({ tenants, version }: { tenants: string[]; version: number }) {
-  const { me, flash } = useShell();
-  const state = useLoad(async () => {
-    const lists = await Promise.all(
-      tenants.map((tenantId) =>
-        ok(api().GET('/v1/tenants/{tenantId}/access-requests', { params: { path: { tenantId }, query: { limit: 100 } } })).then(
-          (l) => l.items,
-          () => [] as AccessRequest[],
-        ),
+type RequestStatus = AccessRequest['status'];
+const STATUS_OPTIONS = [
+  { label: 'Any status', value: '' },
+  ...(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED'] as const).map((v) => ({
+    label: v.charAt(0) + v.slice(1).toLowerCase(),
+    value: v,
+  })),
+];
+
+/** The caller's own requests at every tenant (`GET /v1/me/requests`), newest first, by status, paged. */
+function MyRequests({ version }: { version: number }) {
+  const { flash } = useShell();
+  const [status, setStatus] = useState('');
+  const list = usePaged(
+    (cursor) =>
+      ok(
+        api().GET('/v1/me/requests', {
+          params: { query: { limit: 25, ...(cursor ? { cursor } : {}), ...(status ? { status: status as RequestStatus } : {}) } },
+        }),
       ),
-    );
-    return lists
-      .flat()
-      .filter((r) => r.requestedBy.id === me?.sub)
-      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
-  }, [tenants.join(','), version]);
+    [status, version],
+  );
+  if (list.error) return <ProblemAlert error={list.error} />;
   return (
-    <Loaded state={state}>
-      {(items) => (
-        <Table
-          header={
-            <Header
-              variant="h2"
-              counter={`(${items.length})`}
-              description={`Your requests at ${tenants.length ? tenants.join(', ') : 'the tenants you asked'} (the last 100 of each).`}
-            >
-              My requests
-            </Header>
-          }
-          items={items}
-          trackBy="requestId"
-          variant="container"
-          empty={<Box>No requests yet.</Box>}
-          columnDefinitions={[
-            { id: 'tenant', header: 'Tenant', cell: (r) => r.tenantId },
-            {
-              id: 'ticket',
-              header: 'Ticket',
-              cell: (r) => <To path={tenantPath(r.tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
-            },
-            { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
-            { id: 'scope', header: 'Scope', cell: (r) => scopeText(r.scope) },
-            { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
-            { id: 'at', header: 'Requested', cell: (r) => <Ago at={r.requestedAt} /> },
-            {
-              id: 'actions',
-              header: 'Actions',
-              cell: (r) =>
-                r.status === 'PENDING' ? (
-                  <ConfirmAction
-                    label="Cancel request"
-                    title={`Cancel the request for ${r.ticketId}?`}
-                    onConfirm={async () => {
-                      await ok(
-                        api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', {
-                          params: { path: { tenantId: r.tenantId, requestId: r.requestId } },
-                        }),
-                      );
-                      flash('success', `Request for ${r.ticketId} cancelled.`);
-                      state.reload();
-                    }}
-                  />
-                ) : (
-                  '—'
-                ),
-            },
-          ]}
-        />
-      )}
-    </Loaded>
+    <Table
+      header={
+        <Header variant="h2" description="Your access requests at every tenant, newest first.">
+          My requests
+        </Header>
+      }
+      loading={list.loading}
+      loadingText="Loading your requests"
+      items={list.items}
+      trackBy="requestId"
+      variant="container"
+      filter={
+        <FormField label="Status">
+          <Select
+            selectedOption={STATUS_OPTIONS.find((o) => o.value === status) ?? STATUS_OPTIONS[0]!}
+            options={STATUS_OPTIONS}
+            onChange={(e) => setStatus(e.detail.selectedOption.value ?? '')}
+          />
+        </FormField>
+      }
+      pagination={list.pagination}
+      empty={<Box>{status ? 'No requests in this status.' : 'No requests yet.'}</Box>}
+      columnDefinitions={[
+        { id: 'tenant', header: 'Tenant', cell: (r) => r.tenantId },
+        {
+          id: 'ticket',
+          header: 'Ticket',
+          cell: (r) => <To path={tenantPath(r.tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
+        },
+        { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
+        { id: 'scope', header: 'Scope', cell: (r) => scopeText(r.scope) },
+        { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
+        { id: 'at', header: 'Requested', cell: (r) => <Ago at={r.requestedAt} /> },
+        {
+          id: 'actions',
+          header: 'Actions',
+          cell: (r) =>
+            r.status === 'PENDING' ? (
+              <ConfirmAction
+                label="Cancel request"
+                title={`Cancel the request for ${r.ticketId}?`}
+                onConfirm={async () => {
+                  await ok(
+                    api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', {
+                      params: { path: { tenantId: r.tenantId, requestId: r.requestId } },
+                    }),
+                  );
+                  flash('success', `Request for ${r.ticketId} cancelled.`);
+                  list.reload();
+                }}
+              />
+            ) : (
+              '—'
+            ),
+        },
+      ]}
+    />
   );
 }
 
@@ -381,7 +398,6 @@ export default function Support() {
         {({ items }) => {
           const byTenant = new Map<string, Grant[]>();
           for (const g of items) byTenant.set(g.tenantId, [...(byTenant.get(g.tenantId) ?? []), g]);
-          const tenants = [...new Set([...byTenant.keys(), ...knownTenants()])];
           return (
             <SpaceBetween size="l">
               {byTenant.size === 0 && (
@@ -393,7 +409,7 @@ export default function Support() {
                 <TenantAccess key={t} tenantId={t} grants={gs} onChange={bump} />
               ))}
               <RequestAccess onDone={bump} />
-              <MyRequests tenants={tenants} version={version} />
+              <MyRequests version={version} />
               {isLead(me) && <UpfrontApproval onDone={bump} />}
             </SpaceBetween>
           );
