@@ -3,10 +3,9 @@
  * setup through the API (what a test is not about), the local sign-in page, the local inbox, and
  * axe-core. Pages are driven by what people see: roles and visible names (web/README.md).
  */
-import { randomBytes } from 'node:crypto';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test as base, type Browser, type Page } from '@playwright/test';
-import { localToken, type Mail, TEST_POLICY, type Who as Person } from '../helpers/people.ts';
+import { localToken, type Mail, people, type People, TEST_POLICY, type Who as Person } from '../helpers/people.ts';
 
 export type { Mail, Person };
 
@@ -17,19 +16,7 @@ const stackUrl = () => {
 };
 const sesUrl = () => process.env.BROWSER_SES_URL!;
 
-/** A fresh tenant and its people; support staff are in the local stack's support domain. */
-export function people(tenantId = `t-${randomBytes(5).toString('hex')}`) {
-  const tag = tenantId.slice(-6);
-  return {
-    tenantId,
-    admin: { sub: `admin-${tag}`, email: `admin@${tenantId}.test`, name: 'Ada Admin', groups: ['tenant-admin'], tenantId },
-    contact: { sub: `contact-${tag}`, email: `contact@${tenantId}.test`, name: 'Cleo Contact', groups: ['tenant-user'], tenantId },
-    contact2: { sub: `contact2-${tag}`, email: `contact2@${tenantId}.test`, name: 'Cody Contact', groups: ['tenant-user'], tenantId },
-    agent: { sub: `agent-${tag}`, email: `agent-${tag}@vendor.test`, name: `Sam Agent ${tag}`, groups: ['support-agent'] },
-    lead: { sub: `lead-${tag}`, email: `lead-${tag}@vendor.test`, name: `Lee Lead ${tag}`, groups: ['support-lead'] },
-  } satisfies Record<string, Person | string>;
-}
-export type People = ReturnType<typeof people>;
+export { people, type People };
 
 export const tokenFor = (who: Person): Promise<string> => localToken(stackUrl(), who);
 

@@ -5,7 +5,7 @@
 import { inject } from 'vitest';
 import { ulid } from 'ulid';
 import { startStack, type Stack, type StackOptions } from '../../local/stack.ts';
-import { localToken, type Mail, TEST_POLICY, type Who } from './people.ts';
+import { localToken, type Mail, people, type People, TEST_POLICY, type Who } from './people.ts';
 
 export type { Mail, Who };
 
@@ -94,29 +94,7 @@ export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<Te
   return api;
 }
 
-/** A fresh tenant with an admin, a user who is a contact, a user who is not, and support people. */
-export function people(tenantId = `t-${ulid().toLowerCase()}`) {
-  const tag = tenantId.slice(-8);
-  return {
-    tenantId,
-    admin: { sub: `admin-${tag}`, email: `admin@${tenantId}.test`, name: 'Ada Admin', groups: ['tenant-admin'], tenantId },
-    contact: { sub: `contact-${tag}`, email: `contact@${tenantId}.test`, name: 'Cleo Contact', groups: ['tenant-user'], tenantId },
-    contact2: { sub: `contact2-${tag}`, email: `contact2@${tenantId}.test`, name: 'Cody Contact', groups: ['tenant-user'], tenantId },
-    user: { sub: `user-${tag}`, email: `user@${tenantId}.test`, name: 'Uma User', groups: ['tenant-user'], tenantId },
-    agent: { sub: `agent-${tag}`, email: `agent-${tag}@vendor.test`, name: 'Sam Agent', groups: ['support-agent'] },
-    agent2: { sub: `agent2-${tag}`, email: `agent2-${tag}@vendor.test`, name: 'Sid Agent', groups: ['support-agent'] },
-    lead: { sub: `lead-${tag}`, email: `lead-${tag}@vendor.test`, name: 'Lee Lead', groups: ['support-lead'] },
-    foreignAdmin: {
-      sub: `foreign-${tag}`,
-      email: `admin@other-${tag}.test`,
-      name: 'Otto Other',
-      groups: ['tenant-admin'],
-      tenantId: `other-${tag}`,
-    },
-    nobody: { sub: `nobody-${tag}`, email: `nobody-${tag}@x.test`, name: 'No Role', groups: [] as string[] },
-  } satisfies Record<string, Who | string>;
-}
-export type People = ReturnType<typeof people>;
+export { people, type People };
 
 /** A tenant with its two contacts (the admin and `contact`) on file, and optionally a policy. */
 export async function setupTenant(api: TestApi, policy?: Record<string, unknown>): Promise<People> {
