@@ -558,6 +558,17 @@ describe('CSV export of the login history and the audit trail', () => {
     // The JSON list takes the same window.
     const json = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.admin });
     expect(json.body.items).toHaveLength(5);
+    // And the same person filter: the CSV of someone else's sign-ins is the header alone.
+    for (const [who, lines] of [
+      [p.agent.email, 6],
+      [p.agent2.email, 1],
+    ] as const) {
+      const one = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}&accessedBy=${encodeURIComponent(who)}`, {
+        as: p.admin,
+        headers: { accept: 'text/csv' },
+      });
+      expect(parseCsv(one.body as string), who).toHaveLength(lines);
+    }
   });
 
   it('exports the audit trail of a window; refuses a CSV without its window or over 366 days, and a wrong window, naming the field', async () => {

@@ -3152,9 +3152,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of sessions */
+            /** @description A page of sessions; with `Accept: text/csv`, the whole window as CSV */
             200: {
                 headers: {
+                    /** @description With `Accept: text/csv` only: `attachment; filename="login-history-{tenantId}.csv"` */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3186,9 +3188,11 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                     };
+                    /** @example sessionId,grantId,accessedById,accessedByEmail,accessedByName,reason,signInAt,signOutAt,endedBy,grantedByEmail,sourceIp,userAgent */
+                    "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            /** @description VALIDATION_FAILED: a path, query or header value is not valid; with `Accept: text/csv`, `from` and `to` are required (at most 366 days apart) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3217,6 +3221,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: absent, or of another tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: with `Accept: text/csv`, the window's CSV is over 5242880 bytes, the most one answer carries; ask for narrower windows (`from`, `to`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3855,9 +3868,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of events */
+            /** @description A page of events; with `Accept: text/csv`, the whole window as CSV */
             200: {
                 headers: {
+                    /** @description With `Accept: text/csv` only: `attachment; filename="audit-{tenantId}.csv"` */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3886,9 +3901,11 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                     };
+                    /** @example eventId,at,actorId,actorEmail,actorName,action,targetId,details */
+                    "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            /** @description VALIDATION_FAILED: a path, query or header value is not valid; with `Accept: text/csv`, `from` and `to` are required (at most 366 days apart) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3917,6 +3934,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: absent, or of another tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: with `Accept: text/csv`, the window's CSV is over 5242880 bytes, the most one answer carries; ask for narrower windows (`from`, `to`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
