@@ -548,7 +548,7 @@ export interface operations {
                             email: string;
                             name: string;
                             /**
-                             * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                             * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                              * @default primary
                              * @enum {string}
                              */
@@ -647,7 +647,7 @@ export interface operations {
                         email: string;
                         name: string;
                         /**
-                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                          * @default primary
                          * @enum {string}
                          */
@@ -675,7 +675,7 @@ export interface operations {
                         email: string;
                         name: string;
                         /**
-                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                          * @default primary
                          * @enum {string}
                          */
@@ -894,7 +894,7 @@ export interface operations {
                          */
                         expiryWarningMinutes: number;
                         /**
-                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                          * @default 0
                          */
                         escalateAfterMinutes: number;
@@ -981,7 +981,7 @@ export interface operations {
                      */
                     expiryWarningMinutes?: number;
                     /**
-                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                      * @default 0
                      */
                     escalateAfterMinutes?: number;
@@ -1017,7 +1017,7 @@ export interface operations {
                          */
                         expiryWarningMinutes: number;
                         /**
-                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                          * @default 0
                          */
                         escalateAfterMinutes: number;
