@@ -49,7 +49,7 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
     const runAt = new Date(t0 + 20 * MINUTE);
     const run = async () => {
       const { value: report, ...cost } = await measured(m, () => runExpiry(depsAt(bt, runAt)));
-      return { report, ...cost, scanned: cost.queryScanned };
+      return { report, ...cost, scanned: cost.dueIndexScanned };
     };
     await run();
     const idle = await run();
@@ -82,6 +82,18 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
       escalated: false,
     }));
     await batchWrite(m.doc, tableName, [...grants.flatMap((g) => [grantItem(g), ...entryItems(g)]), ...requests.map(requestItem)]);
+    // Each due tenant has one (primary) contact: an escalation reads the tenant's contacts and,
+    // with no backup contact, reminds that one (an outbox message), as it would for a real tenant.
+    for (const tenantId of new Set(requests.map((r) => r.tenantId))) {
+      const contact = {
+        email: `contact@${tenantId}.example`,
+        name: 'Contact',
+        tier: 'primary' as const,
+        addedAt: created,
+        addedBy: GRANTOR,
+      };
+      await bt.store.saveContact(tenantId, contact, null, { audit: [], outbox: [] });
+    }
     const busy = await run();
     if (busy.report.grantsWarned !== opts.due || busy.report.requestsEscalated !== opts.due)
       throw new Error(`expected ${opts.due} warned and escalated: ${JSON.stringify(busy.report)}`);

@@ -14,6 +14,7 @@ import {
   principalsOf,
   sessionItem as storeSessionItem,
 } from '../lambdas/store/dynamo-store.ts';
+import { indexes } from '../lambdas/contract/table.ts';
 import type { Deps, GrantRecord, SessionRecord, Store } from '../lambdas/domain/ports.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients, type MeteredClients } from './meter.ts';
@@ -163,6 +164,8 @@ export interface Measured<T> {
   capacityByCommand: string;
   /** Items the `Query` requests evaluated. */
   queryScanned: number;
+  /** Of those, the items evaluated by queries of the due index (`GSI2`). */
+  dueIndexScanned: number;
   transactions: number;
   retries: number;
 }
@@ -183,6 +186,7 @@ export async function measured<T>(m: MeteredClients, f: () => Promise<T>): Promi
       writeUnits: m.meter.writeUnits,
       capacityByCommand: m.meter.describeCapacity(),
       queryScanned: m.meter.queryScanned,
+      dueIndexScanned: m.meter.queryScannedBy.get(indexes.byDueAt.name) ?? 0,
       transactions: m.meter.requests.get('TransactWriteItems') ?? 0,
       retries: m.meter.retries,
     };
