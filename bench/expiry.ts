@@ -6,61 +6,34 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { keys } from '../lambdas/contract/table.ts';
-import type { Deps, GrantRecord } from '../lambdas/domain/ports.ts';
+import type { GrantRecord } from '../lambdas/domain/ports.ts';
 import { principalsOf } from '../lambdas/store/dynamo-store.ts';
 import { runExpiry, type ExpiryReport } from '../lambdas/domain/expiry.ts';
-import { createDynamoStore } from '../lambdas/store/dynamo-store.ts';
-import { ensureTable } from '../local/dynamodb.ts';
-import { meteredClients, type MeteredClients } from './meter.ts';
-import { batchWrite, entryItems, grantItem, grantRecord, sessionItem } from './seed.ts';
+import type { MeteredClients } from './meter.ts';
+import {
+  batchWrite,
+  type BenchTable,
+  depsAt,
+  entryItems,
+  grantItem,
+  grantRecord,
+  type Measured,
+  measured,
+  sessionItem,
+  withBenchTable,
+} from './seed.ts';
 import { figure, ratioOf, verdict, type Figure, type SectionResult } from './results.ts';
 import { int, mib, ms, num, progress, table, timed, withTimeout } from './stats.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-interface Run {
-  label: string;
-  wallMs: number;
-  report: ExpiryReport;
-  requests: number;
-  byCommand: string;
-  capacity: number;
-  readUnits: number;
-  writeUnits: number;
-  capacityByCommand: string;
-  queryScanned: number;
-  transactions: number;
-  retries: number;
-}
+type Run = Omit<Measured<ExpiryReport>, 'value'> & { label: string; report: ExpiryReport };
 
 /** Runs the job once at `at` and reads the meter. */
-async function measureRun(m: MeteredClients, tableName: string, at: Date, label: string): Promise<Run> {
-  const store = createDynamoStore({ doc: m.doc, tableName });
-  const clock = { now: () => at };
-  const next = monotonicFactory();
-  const deps: Deps = { store, clock, ids: { next: () => next(at.getTime()) } };
-  m.meter.reset();
-  m.meter.returnCapacity = true;
-  try {
-    const { ms: wallMs, value: report } = await timed(() => runExpiry(deps));
-    return {
-      label,
-      wallMs,
-      report,
-      requests: m.meter.totalRequests,
-      byCommand: m.meter.describeRequests(),
-      capacity: m.meter.totalCapacity,
-      readUnits: m.meter.readUnits,
-      writeUnits: m.meter.writeUnits,
-      capacityByCommand: m.meter.describeCapacity(),
-      queryScanned: m.meter.queryScanned,
-      transactions: m.meter.requests.get('TransactWriteItems') ?? 0,
-      retries: m.meter.retries,
-    };
-  } finally {
-    m.meter.returnCapacity = false;
-  }
+async function measureRun(t: BenchTable, at: Date, label: string): Promise<Run> {
+  const { value: report, ...cost } = await measured(t.m, () => runExpiry(depsAt(t, at)));
+  return { label, report, ...cost };
 }
 
 /** A tenant id for grant `n` when `perTenant` grants share a tenant. */
@@ -132,12 +105,9 @@ async function itemsAlone(
  * same run with nothing due (the idle cost) and against reading and writing those items alone.
  */
 export async function expiryCost(endpoint: string, opts: { live: number; due: number }): Promise<SectionResult> {
-  const tableName = 'bench-expiry-cost';
-  await ensureTable(endpoint, tableName);
-  const m = meteredClients(endpoint);
-  try {
+  return withBenchTable(endpoint, 'bench-expiry-cost', async (bt) => {
+    const { m, tableName, ids } = bt;
     const t0 = Date.now();
-    const ids = monotonicFactory();
     const created = new Date(t0 - HOUR).toISOString();
     // Live grants end between 1 hour and 30 days from now: in the due index, but not due.
     const live = function* () {
@@ -163,8 +133,8 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
 
     // The due ones end 10 minutes from now; the job runs at +20 minutes, before any live one ends.
     const runAt = new Date(t0 + 20 * MINUTE);
-    await measureRun(m, tableName, runAt, 'warm-up (not reported)');
-    const idle = await measureRun(m, tableName, runAt, `idle: 0 due among ${int(opts.live)} live (baseline)`);
+    await measureRun(bt, runAt, 'warm-up (not reported)');
+    const idle = await measureRun(bt, runAt, `idle: 0 due among ${int(opts.live)} live (baseline)`);
     if (idle.report.grantsExpired !== 0) throw new Error(`the idle run expired ${idle.report.grantsExpired} grants`);
 
     const dueAt = new Date(t0 + 10 * MINUTE).toISOString();
@@ -174,9 +144,9 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
       tableName,
       due.flatMap((g) => [grantItem(g), ...entryItems(g)]),
     );
-    const busy = await measureRun(m, tableName, runAt, `${opts.due} due among ${int(opts.live)} live`);
+    const busy = await measureRun(bt, runAt, `${opts.due} due among ${int(opts.live)} live`);
     if (busy.report.grantsExpired !== opts.due) throw new Error(`expected ${opts.due} expired, got ${JSON.stringify(busy.report)}`);
-    const rerun = await measureRun(m, tableName, runAt, 'rerun right after (nothing left to do)');
+    const rerun = await measureRun(bt, runAt, 'rerun right after (nothing left to do)');
     if (rerun.report.grantsExpired !== 0) throw new Error(`the rerun expired ${rerun.report.grantsExpired} grants again`);
     // The baseline: as many grants of the same shape (ending later, so the job leaves them), read
     // and written with plain requests.
@@ -310,9 +280,7 @@ export async function expiryCost(endpoint: string, opts: { live: number; due: nu
       '\n\n' +
       aloneTable;
     return { figures, text };
-  } finally {
-    m.destroy();
-  }
+  });
 }
 
 /** Table 4: `count` expirations in one run, some grants with an open session to end. */
@@ -320,12 +288,9 @@ export async function expiryBulk(
   endpoint: string,
   opts: { count: number; sessionEvery: number; memoryMb: number },
 ): Promise<SectionResult> {
-  const tableName = 'bench-expiry-bulk';
-  await ensureTable(endpoint, tableName);
-  const m = meteredClients(endpoint);
-  try {
+  return withBenchTable(endpoint, 'bench-expiry-bulk', async (bt) => {
+    const { m, tableName, ids } = bt;
     const t0 = Date.now();
-    const ids = monotonicFactory();
     const created = new Date(t0 - 2 * HOUR).toISOString();
     const dueAt = new Date(t0 - HOUR).toISOString();
     let sessions = 0;
@@ -354,7 +319,7 @@ export async function expiryBulk(
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     let run: Run;
     try {
-      run = await withTimeout(measureRun(m, tableName, new Date(t0), `${int(opts.count)} due`), 15 * MINUTE, 'the 10,000-expiry run');
+      run = await withTimeout(measureRun(bt, new Date(t0), `${int(opts.count)} due`), 15 * MINUTE, 'the 10,000-expiry run');
     } finally {
       clearInterval(sampler);
     }
@@ -413,7 +378,5 @@ export async function expiryBulk(
       }),
     ];
     return { figures, text: table(['10,000 expirations in one run', 'value'], rows) };
-  } finally {
-    m.destroy();
-  }
+  });
 }

@@ -9,17 +9,10 @@
 import { monotonicFactory } from 'ulid';
 import { runExpiry } from '../lambdas/domain/expiry.ts';
 import { exportSessions } from '../lambdas/domain/export.ts';
-import type { Deps, RequestRecord, SessionRecord } from '../lambdas/domain/ports.ts';
-import {
-  createDynamoStore,
-  grantItem as storeGrantItem,
-  requestItem,
-  sessionItem as storeSessionItem,
-} from '../lambdas/store/dynamo-store.ts';
-import { ensureTable } from '../local/dynamodb.ts';
-import { meteredClients } from './meter.ts';
+import type { RequestRecord, SessionRecord } from '../lambdas/domain/ports.ts';
+import { requestItem, sessionItem as storeSessionItem } from '../lambdas/store/dynamo-store.ts';
 import { figure, type Figure, type SectionResult } from './results.ts';
-import { batchWrite, entryItems, grantRecord, GRANTOR } from './seed.ts';
+import { batchWrite, depsAt, entryItems, grantItem, grantRecord, GRANTOR, measured, withBenchTable } from './seed.ts';
 import { int, ms, num, progress, table, timed } from './stats.ts';
 
 const mib = (v: number) => `${(v / 1024 / 1024).toFixed(2)} MiB`;
@@ -29,12 +22,9 @@ const HOUR = 60 * MINUTE;
 
 /** Table 3b: warnings and escalations due among live grants. */
 export async function lifecycleDueCost(endpoint: string, opts: { live: number; due: number }): Promise<SectionResult> {
-  const tableName = 'bench-lifecycle-due';
-  await ensureTable(endpoint, tableName);
-  const m = meteredClients(endpoint);
-  try {
+  return withBenchTable(endpoint, 'bench-lifecycle-due', async (bt) => {
+    const { m, tableName, ids } = bt;
     const t0 = Date.now();
-    const ids = monotonicFactory();
     const created = new Date(t0 - HOUR).toISOString();
     const withWarning = (expiresAt: string) => new Date(Date.parse(expiresAt) - 30 * MINUTE).toISOString();
     // Live grants end between 2 hours and 30 days from now, warned 30 minutes before: not due.
@@ -46,7 +36,7 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
           warnAt: withWarning(expiresAt),
           warned: false,
         };
-        yield storeGrantItem(g);
+        yield grantItem(g);
         yield* entryItems(g);
       }
     };
@@ -58,27 +48,8 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
     });
     const runAt = new Date(t0 + 20 * MINUTE);
     const run = async () => {
-      const next = monotonicFactory();
-      const deps: Deps = {
-        store: createDynamoStore({ doc: m.doc, tableName }),
-        clock: { now: () => runAt },
-        ids: { next: () => next(runAt.getTime()) },
-      };
-      m.meter.reset();
-      m.meter.returnCapacity = true;
-      try {
-        const { ms: wallMs, value: report } = await timed(() => runExpiry(deps));
-        return {
-          report,
-          wallMs,
-          requests: m.meter.totalRequests,
-          byCommand: m.meter.describeRequests(),
-          capacity: m.meter.totalCapacity,
-          scanned: m.meter.queryScanned,
-        };
-      } finally {
-        m.meter.returnCapacity = false;
-      }
+      const { value: report, ...cost } = await measured(m, () => runExpiry(depsAt(bt, runAt)));
+      return { report, ...cost, scanned: cost.dueIndexScanned };
     };
     await run();
     const idle = await run();
@@ -110,7 +81,19 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
       escalateAt: warnAt,
       escalated: false,
     }));
-    await batchWrite(m.doc, tableName, [...grants.flatMap((g) => [storeGrantItem(g), ...entryItems(g)]), ...requests.map(requestItem)]);
+    await batchWrite(m.doc, tableName, [...grants.flatMap((g) => [grantItem(g), ...entryItems(g)]), ...requests.map(requestItem)]);
+    // Each due tenant has one (primary) contact: an escalation reads the tenant's contacts and,
+    // with no backup contact, reminds that one (an outbox message), as it would for a real tenant.
+    for (const tenantId of new Set(requests.map((r) => r.tenantId))) {
+      const contact = {
+        email: `contact@${tenantId}.example`,
+        name: 'Contact',
+        tier: 'primary' as const,
+        addedAt: created,
+        addedBy: GRANTOR,
+      };
+      await bt.store.saveContact(tenantId, contact, null, { audit: [], outbox: [] });
+    }
     const busy = await run();
     if (busy.report.grantsWarned !== opts.due || busy.report.requestsEscalated !== opts.due)
       throw new Error(`expected ${opts.due} warned and escalated: ${JSON.stringify(busy.report)}`);
@@ -166,17 +149,13 @@ export async function lifecycleDueCost(endpoint: string, opts: { live: number; d
         rows,
       ),
     };
-  } finally {
-    m.destroy();
-  }
+  });
 }
 
 /** Table 3c: the CSV export of `rows` sessions, against a tenth as many. */
 export async function csvExportCost(endpoint: string, opts: { rows: number }): Promise<SectionResult> {
-  const tableName = 'bench-csv-export';
-  await ensureTable(endpoint, tableName);
-  const m = meteredClients(endpoint);
-  try {
+  return withBenchTable(endpoint, 'bench-csv-export', async (bt) => {
+    const { m, tableName } = bt;
     const t0 = Date.now() - 30 * 24 * HOUR;
     const seed = async (tenantId: string, count: number) => {
       const ids = monotonicFactory();
@@ -207,7 +186,7 @@ export async function csvExportCost(endpoint: string, opts: { rows: number }): P
       });
     };
     const measure = async (tenantId: string) => {
-      const deps: Deps = { store: createDynamoStore({ doc: m.doc, tableName }), clock: { now: () => new Date() }, ids: { next: () => '' } };
+      const deps = depsAt(bt, new Date());
       globalThis.gc?.();
       const base = process.memoryUsage().heapUsed;
       let peak = base;
@@ -263,7 +242,5 @@ export async function csvExportCost(endpoint: string, opts: { rows: number }): P
     ];
     const text = `${table(['export', 'CSV lines (with header)', 'bytes', 'time', 'peak heap growth while exporting'], rows)}\n\nThe export reads ${100} sessions a page and keeps none: heap growth ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a'} for ten times the rows. Through the API the body is capped at 5 MB (Lambda's response limit; a larger window answers 413), so a window of ${int(opts.rows)} sessions (${mib(b.bytes)}) must be split into windows under the cap.`;
     return { figures, text };
-  } finally {
-    m.destroy();
-  }
+  });
 }

@@ -42,6 +42,8 @@ export class Meter {
   readonly capacity = new Map<string, number>();
   /** Items the `Query` requests evaluated (`ScannedCount`): what a query reads, not just returns. */
   queryScanned = 0;
+  /** The same, by index name (`table` for the table itself). */
+  readonly queryScannedBy = new Map<string, number>();
   /** SDK retries (DynamoDB Local answers a busy lock with a retryable 500 that real DynamoDB would not). */
   retries = 0;
   /** Read and write units, split as DynamoDB reports them (or by command when it gives only a total). */
@@ -61,6 +63,7 @@ export class Meter {
     this.requests.clear();
     this.capacity.clear();
     this.queryScanned = 0;
+    this.queryScannedBy.clear();
     this.retries = 0;
     this.readUnits = 0;
     this.writeUnits = 0;
@@ -159,7 +162,11 @@ export function meteredClients(endpoint: string): MeteredClients {
       };
       meter.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
       if (meter.returnCapacity) meter.addCapacity(command, output.ConsumedCapacity);
-      if (command === 'Query') meter.queryScanned += output.ScannedCount ?? 0;
+      if (command === 'Query') {
+        meter.queryScanned += output.ScannedCount ?? 0;
+        const where = typeof input.IndexName === 'string' ? input.IndexName : 'table';
+        meter.queryScannedBy.set(where, (meter.queryScannedBy.get(where) ?? 0) + (output.ScannedCount ?? 0));
+      }
       return result;
     },
     { step: 'initialize', name: 'benchMeter', priority: 'high' },

@@ -6,8 +6,19 @@
  * and the expiry tables that `runExpiry` expires exactly the seeded due grants.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { entryItem, grantItem as storeGrantItem, principalsOf, sessionItem as storeSessionItem } from '../lambdas/store/dynamo-store.ts';
-import type { GrantRecord, SessionRecord } from '../lambdas/domain/ports.ts';
+import { monotonicFactory, type ULIDFactory } from 'ulid';
+import {
+  createDynamoStore,
+  entryItem,
+  grantItem as storeGrantItem,
+  principalsOf,
+  sessionItem as storeSessionItem,
+} from '../lambdas/store/dynamo-store.ts';
+import { indexes } from '../lambdas/contract/table.ts';
+import type { Deps, GrantRecord, SessionRecord, Store } from '../lambdas/domain/ports.ts';
+import { ensureTable } from '../local/dynamodb.ts';
+import { meteredClients, type MeteredClients } from './meter.ts';
+import { timed } from './stats.ts';
 
 type Item = Record<string, unknown>;
 
@@ -108,4 +119,78 @@ export async function batchWrite(
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return done;
+}
+
+/** A section's table on DynamoDB Local: metered clients over it, the store, and one id source. */
+export interface BenchTable {
+  tableName: string;
+  m: MeteredClients;
+  store: Store;
+  /** Monotonic ULIDs; pass a time to stamp an id as made then (`ids(t0 - HOUR)`). */
+  ids: ULIDFactory;
+}
+
+/** Creates `tableName` on `endpoint` and runs `body` over it with metered clients, closed afterwards. */
+export async function withBenchTable<T>(
+  endpoint: string,
+  tableName: string,
+  body: (t: BenchTable) => Promise<T>,
+  opts: { stream?: boolean } = {},
+): Promise<T> {
+  await ensureTable(endpoint, tableName, opts);
+  const m = meteredClients(endpoint);
+  try {
+    return await body({ tableName, m, store: createDynamoStore({ doc: m.doc, tableName }), ids: monotonicFactory() });
+  } finally {
+    m.destroy();
+  }
+}
+
+/** The domain's dependencies with the clock stopped at `at` and ids stamped at `at` (as a job run sees them). */
+export function depsAt(t: BenchTable, at: Date): Deps {
+  const next = monotonicFactory();
+  return { store: t.store, clock: { now: () => at }, ids: { next: () => next(at.getTime()) } };
+}
+
+/** What one metered call cost: its answer, its wall time and the meter's readings over it. */
+export interface Measured<T> {
+  value: T;
+  wallMs: number;
+  requests: number;
+  byCommand: string;
+  capacity: number;
+  readUnits: number;
+  writeUnits: number;
+  capacityByCommand: string;
+  /** Items the `Query` requests evaluated. */
+  queryScanned: number;
+  /** Of those, the items evaluated by queries of the due index (`GSI2`). */
+  dueIndexScanned: number;
+  transactions: number;
+  retries: number;
+}
+
+/** Runs `f` with the meter reset and asking DynamoDB for consumed capacity; reads the meter after. */
+export async function measured<T>(m: MeteredClients, f: () => Promise<T>): Promise<Measured<T>> {
+  m.meter.reset();
+  m.meter.returnCapacity = true;
+  try {
+    const { ms: wallMs, value } = await timed(f);
+    return {
+      value,
+      wallMs,
+      requests: m.meter.totalRequests,
+      byCommand: m.meter.describeRequests(),
+      capacity: m.meter.totalCapacity,
+      readUnits: m.meter.readUnits,
+      writeUnits: m.meter.writeUnits,
+      capacityByCommand: m.meter.describeCapacity(),
+      queryScanned: m.meter.queryScanned,
+      dueIndexScanned: m.meter.queryScannedBy.get(indexes.byDueAt.name) ?? 0,
+      transactions: m.meter.requests.get('TransactWriteItems') ?? 0,
+      retries: m.meter.retries,
+    };
+  } finally {
+    m.meter.returnCapacity = false;
+  }
 }

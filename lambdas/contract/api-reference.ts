@@ -4,6 +4,7 @@
  * when the checked-in page is stale).
  */
 import * as z from 'zod';
+import { MAX_CSV_BYTES } from './csv.ts';
 import { routes, type RouteDef } from './routes.ts';
 
 export const BEGIN = '<!-- BEGIN GENERATED: npm run docs:api -->';
@@ -64,6 +65,12 @@ function routeSection(r: RouteDef): string[] {
     `- Answers ${ok.status}${ok.also ? ` (or ${ok.also.status}: ${ok.also.description})` : ''}: ${ok.description}${ok.schema ? '' : ' (no body)'}`,
   );
   if (ok.schema) lines.push(...fields(jsonOf(ok.schema, 'output')));
+  if (r.csv) {
+    lines.push(
+      `- With \`Accept: text/csv\` (\`from\` and \`to\` required): 200 \`text/csv\`, ${r.csv.description}, not paged, as the attachment \`${r.csv.file}-{tenantId}.csv\`; over ${MAX_CSV_BYTES} bytes: 413 \`PAYLOAD_TOO_LARGE\` (narrow the window). Columns:`,
+      `  \`${r.csv.columns.join(',')}\``,
+    );
+  }
   return [...lines, ''];
 }
 

@@ -3,6 +3,7 @@
  * hand), so the served contract cannot drift from what the handlers validate.
  */
 import * as z from 'zod';
+import { type CsvExport, MAX_CSV_BYTES } from './csv.ts';
 import { routes, type RouteDef } from './routes.ts';
 import { Problem } from './schemas.ts';
 
@@ -40,16 +41,46 @@ function parameters(route: RouteDef): JsonSchema[] {
 const problemRef = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemRef } } });
 
+/**
+ * The `text/csv` answer of a route that exports (`Accept: text/csv`): RFC 4180 text with a header
+ * row, downloaded as an attachment.
+ */
+function csvContent(csv: CsvExport): Record<string, unknown> {
+  const header = csv.columns.join(',');
+  return {
+    'text/csv': {
+      schema: {
+        type: 'string',
+        description: `With \`Accept: text/csv\`: ${csv.description}, as RFC 4180 CSV (CRLF line ends), not paged. The header row: \`${header}\`. A cell that begins with \`=\`, \`+\`, \`-\`, \`@\`, TAB or CR is prefixed with \`'\`.`,
+      },
+      example: `${header}\r\n`,
+    },
+  };
+}
+
 function responses(route: RouteDef): Record<string, unknown> {
   const ok = route.success;
-  const res: Record<string, unknown> = {
-    [String(ok.status)]: ok.schema
-      ? { description: ok.description, content: { 'application/json': { schema: schemaOf(ok.schema, 'output') } } }
-      : { description: ok.description },
-  };
-  if (ok.also) res[String(ok.also.status)] = { ...(res[String(ok.status)] as object), description: ok.also.description };
+  const okResponse: Record<string, unknown> = ok.schema
+    ? { description: ok.description, content: { 'application/json': { schema: schemaOf(ok.schema, 'output') } } }
+    : { description: ok.description };
+  if (route.csv) {
+    okResponse.description = `${ok.description}; with \`Accept: text/csv\`, the whole window as CSV`;
+    okResponse.content = { ...(okResponse.content as object), ...csvContent(route.csv) };
+    okResponse.headers = {
+      'Content-Disposition': {
+        description: `With \`Accept: text/csv\` only: \`attachment; filename="${route.csv.file}-{tenantId}.csv"\``,
+        schema: { type: 'string' },
+      },
+    };
+  }
+  const res: Record<string, unknown> = { [String(ok.status)]: okResponse };
+  if (ok.also) res[String(ok.also.status)] = { ...okResponse, description: ok.also.description };
   if (!route.auth) return res;
-  res['400'] = problemResponse('VALIDATION_FAILED: a body, path, query or header value is not valid');
+  res['400'] = problemResponse(
+    route.csv
+      ? 'VALIDATION_FAILED: a path, query or header value is not valid; with `Accept: text/csv`, `from` and `to` are required (at most 366 days apart)'
+      : 'VALIDATION_FAILED: a body, path, query or header value is not valid',
+  );
   res['401'] = problemResponse('UNAUTHENTICATED: no valid bearer token');
   res['403'] = problemResponse('FORBIDDEN (or ACCESS_NOT_GRANTED for a sign-in)');
   res['404'] = problemResponse('NOT_FOUND: absent, or of another tenant');
@@ -57,6 +88,11 @@ function responses(route: RouteDef): Record<string, unknown> {
     res['409'] = problemResponse('CONFLICT or NO_AUTHORIZED_CONTACT');
     res['413'] = problemResponse('PAYLOAD_TOO_LARGE');
     res['415'] = problemResponse('UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (route.csv) {
+    res['413'] = problemResponse(
+      `PAYLOAD_TOO_LARGE: with \`Accept: text/csv\`, the window's CSV is over ${MAX_CSV_BYTES} bytes, the most one answer carries; ask for narrower windows (\`from\`, \`to\`)`,
+    );
   }
   if (route.idempotent) res['422'] = problemResponse('IDEMPOTENCY_KEY_REUSED');
   res['500'] = problemResponse('INTERNAL');

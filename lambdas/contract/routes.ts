@@ -3,6 +3,7 @@
  * OpenAPI document. It is data. `handler` is a file path, so `cdk synth` never loads Lambda code.
  */
 import type * as z from 'zod';
+import { AUDIT_CSV_COLUMNS, type CsvExport, SESSION_CSV_COLUMNS } from './csv.ts';
 import * as s from './schemas.ts';
 
 export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';
@@ -52,6 +53,8 @@ export interface RouteDef {
   success: { status: number; schema: z.ZodType | null; description: string; also?: { status: number; description: string } };
   /** Accepts `Idempotency-Key`. */
   idempotent?: boolean;
+  /** With `Accept: text/csv` (and the query's `from`, `to`) the route answers this export instead of a page. */
+  csv?: CsvExport;
 }
 
 const ALL_TENANT_READERS: readonly Role[] = ['tenant-admin', 'tenant-user', ...SUPPORT];
@@ -367,6 +370,11 @@ export const routes = [
     summary:
       'The login history, newest first; `from`/`to` bound the sign-in time, `accessedBy` names the person; with `Accept: text/csv` and `from`/`to`, every session of that window as RFC 4180 CSV (not paged)',
     success: { status: 200, schema: s.page(s.Session), description: 'A page of sessions' },
+    csv: {
+      description: "every session signed in at or after `from` and before `to` (with `accessedBy`: that person's only), newest first",
+      columns: SESSION_CSV_COLUMNS,
+      file: 'login-history',
+    },
   },
   {
     id: 'ListGrantSessions',
@@ -414,6 +422,11 @@ export const routes = [
     summary:
       'The audit trail, newest first; with `Accept: text/csv` and `from`/`to`, every event of that window as RFC 4180 CSV (not paged)',
     success: { status: 200, schema: s.page(s.AuditEvent), description: 'A page of events' },
+    csv: {
+      description: 'every audit event at or after `from` and before `to`, newest first (`details` as JSON)',
+      columns: AUDIT_CSV_COLUMNS,
+      file: 'audit',
+    },
   },
   {
     id: 'VerifyAuditChain',

@@ -67,7 +67,9 @@ export const TimeZone = z
 
 export const ContactTier = z
   .enum(['primary', 'backup'])
-  .describe('primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made');
+  .describe(
+    'primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made',
+  );
 export type ContactTier = z.infer<typeof ContactTier>;
 export const Contact = z.object({
   email: z.string(),
@@ -106,7 +108,9 @@ export const Policy = z.strictObject({
     .min(0)
     .max(10080)
     .default(0)
-    .describe('A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)'),
+    .describe(
+      'A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)',
+    ),
   timeZone: TimeZone.default('UTC').describe('IANA time zone in which emails show times next to UTC (v1.1; omitted: "UTC")'),
 });
 export type Policy = z.infer<typeof Policy>;

@@ -2,6 +2,7 @@
  * CSV export of the login history and the audit trail (RFC 4180): every item of a time window,
  * newest first, read page by page so that memory holds one page at a time, whatever the window.
  */
+import { AUDIT_CSV_COLUMNS, SESSION_CSV_COLUMNS } from '../contract/csv.ts';
 import type { AuditEvent } from '../contract/schemas.ts';
 import { sessionView } from './model.ts';
 import type { Deps, Page, PageInput, PageKey, TimeRange } from './ports.ts';
@@ -29,22 +30,6 @@ export function csvCell(value: unknown): string {
 /** One CSV record, CRLF-terminated as RFC 4180 has it. */
 export const csvRow = (cells: unknown[]) => `${cells.map(csvCell).join(',')}\r\n`;
 
-export const SESSION_COLUMNS = [
-  'sessionId',
-  'grantId',
-  'accessedById',
-  'accessedByEmail',
-  'accessedByName',
-  'reason',
-  'signInAt',
-  'signOutAt',
-  'endedBy',
-  'grantedByEmail',
-  'sourceIp',
-  'userAgent',
-] as const;
-export const AUDIT_COLUMNS = ['eventId', 'at', 'actorId', 'actorEmail', 'actorName', 'action', 'targetId', 'details'] as const;
-
 /** Pages through a list, yielding each page's CSV text: the header first. */
 async function* pages<T>(
   header: readonly string[],
@@ -60,11 +45,18 @@ async function* pages<T>(
   } while (after);
 }
 
-/** The login history of `[from, to)` as CSV, newest sign-in first, one page at a time. */
-export function exportSessions(deps: Deps, tenantId: string, range: TimeRange): AsyncGenerator<string> {
+/**
+ * The login history of `[from, to)` as CSV, newest sign-in first, one page at a time; with
+ * `accessedBy`, only that person's sign-ins (the same key condition as the JSON list).
+ */
+export function exportSessions(
+  deps: Deps,
+  tenantId: string,
+  range: TimeRange & { accessedBy?: string | undefined },
+): AsyncGenerator<string> {
   const now = deps.clock.now();
   return pages(
-    SESSION_COLUMNS,
+    SESSION_CSV_COLUMNS,
     (p) => deps.store.listSessions(tenantId, p, range),
     (r) => {
       const s = sessionView(r, now);
@@ -89,7 +81,7 @@ export function exportSessions(deps: Deps, tenantId: string, range: TimeRange): 
 /** The audit trail of `[from, to)` as CSV, newest first, one page at a time. */
 export function exportAudit(deps: Deps, tenantId: string, range: TimeRange): AsyncGenerator<string> {
   return pages(
-    AUDIT_COLUMNS,
+    AUDIT_CSV_COLUMNS,
     (p) => deps.store.listAudit(tenantId, p, range),
     (e: AuditEvent) => {
       const actor = e.actor as { id: string; email?: string; name?: string };

@@ -1,9 +1,10 @@
 /**
  * The life of a grant after it starts: extensions (at once by a tenant admin, or asked for and
  * approved like any access request), the expiry warning to its grantees, and the escalation of a
- * request nobody answered to the backup contacts.
+ * request nobody answered to the backup contacts (a reminder to the contacts when there is none).
  */
-import type { AccessRequest, Actor, ExtensionBody, Grant, Policy } from '../contract/schemas.ts';
+import type { AccessRequest, Actor, Contact, ExtensionBody, Grant, Policy } from '../contract/schemas.ts';
+import { recipients } from './delivery.ts';
 import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, ValidationError } from './errors.ts';
 import { outboxMessage } from './endings.ts';
 import { activeGrant } from './grants.ts';
@@ -240,9 +241,24 @@ export async function warnGrant(deps: Deps, tenantId: string, grantId: string): 
   });
 }
 
+/** What an escalation is sent as: to the backup contacts, or again to the contacts asked first. */
+export type EscalationKind = 'escalation' | 'reminder';
+
+/**
+ * Who a request still unanswered after `escalateAfterMinutes` goes to, and as what. The backup
+ * contacts, as an escalation. A tenant with no backup contact has nobody to escalate to, and an
+ * escalation to nobody would let the request lapse in silence: the contacts it was first sent to
+ * (the primary ones, so every contact when none is primary) get it again, as a reminder.
+ */
+export function escalationOf(contacts: Contact[]): { as: EscalationKind; to: string[] } {
+  const backups = recipients(contacts, 'backup');
+  return backups.length > 0 ? { as: 'escalation', to: backups.sort() } : { as: 'reminder', to: recipients(contacts, 'primary').sort() };
+}
+
 /**
  * The expiry job's escalation: a request still PENDING `escalateAfterMinutes` after it was made
- * is emailed to the backup contacts once and `request.escalated` is recorded, in one transaction
+ * is emailed once, to the backup contacts (or as a reminder to the primary ones when the tenant has
+ * no backup contact, see `escalationOf`), and `request.escalated` is recorded, in one transaction
  * conditioned on the version read. False when nothing was due.
  */
 export async function escalateRequest(deps: Deps, tenantId: string, requestId: string): Promise<boolean> {
@@ -253,9 +269,12 @@ export async function escalateRequest(deps: Deps, tenantId: string, requestId: s
       return false;
     const next: RequestRecord = { ...r, escalated: true, version: r.version + 1 };
     const view = requestView(next, now);
+    // The addressees are fixed now, with the kind of email they get: a contact who changes tier
+    // before delivery must not receive a reminder worded as an escalation.
+    const { as, to } = escalationOf(await deps.store.listContacts(tenantId));
     const change: Change = {
-      audit: [auditEvent(deps.ids, now, SYSTEM, 'request.escalated', requestId, { escalateAt: r.escalateAt, kind: r.kind })],
-      outbox: [{ ...outboxMessage(deps, now, tenantId, 'request.escalated', { request: view }), toTier: 'backup' }],
+      audit: [auditEvent(deps.ids, now, SYSTEM, 'request.escalated', requestId, { escalateAt: r.escalateAt, kind: r.kind, as })],
+      outbox: to.length ? [outboxMessage(deps, now, tenantId, 'request.escalated', { request: view, as }, to)] : [],
     };
     await deps.store.updateRequest(r, next, null, change);
     return true;

@@ -9,7 +9,7 @@ import { csvRange, csvReply, wantsCsv, windowOf } from './csv.ts';
 const routes: Handlers<'audit'> = {
   ListAuditEvents: async (input) =>
     wantsCsv(input)
-      ? csvReply(exportAudit(input.deps, input.params.tenantId, csvRange(input.query)), `audit-${input.params.tenantId}.csv`)
+      ? csvReply(input.route, input.params.tenantId, exportAudit(input.deps, input.params.tenantId, csvRange(input.query)))
       : listReply(input, await listAuditEvents(input.deps, input.params.tenantId, input.page, windowOf(input.query))),
   VerifyAuditChain: async ({ deps, params, query }) => {
     // Real time, not the domain clock: the budget is the function's own.

@@ -7,13 +7,12 @@
  * larger answers 413 `PAYLOAD_TOO_LARGE` asking for a narrower `from`/`to`, so nobody gets a
  * silently cut file.
  */
+import { csvFilename, MAX_CSV_BYTES } from '../contract/csv.ts';
+import type { RouteDef } from '../contract/routes.ts';
 import type { ExportQuery } from '../contract/schemas.ts';
 import type { TimeRange } from '../domain/ports.ts';
 import { HttpError } from './problem.ts';
 import type { Input, Reply } from './api.ts';
-
-/** The most CSV one answer carries (Lambda's synchronous response limit is 6 MB). */
-export const MAX_CSV_BYTES = 5 * 1024 * 1024;
 
 /** The caller asked for CSV (`Accept: text/csv`, whatever else it lists after it). */
 export function wantsCsv(input: Input<unknown>): boolean {
@@ -45,8 +44,13 @@ export function windowOf(query: ExportQuery | undefined): TimeRange | undefined 
   return { from: new Date(query.from ?? 0).toISOString(), to: new Date(query.to ?? Date.UTC(9999, 0)).toISOString() };
 }
 
-/** Collects the CSV of `chunks` into one answer, refusing past `MAX_CSV_BYTES`. */
-export async function csvReply(chunks: AsyncIterable<string>, filename: string, limit = MAX_CSV_BYTES): Promise<Reply> {
+/**
+ * Collects the CSV of `chunks` into one answer, refusing past `MAX_CSV_BYTES`; the file is named
+ * after the route's export (`route.csv`, as the OpenAPI document shows it) and the tenant.
+ */
+export async function csvReply(route: RouteDef, tenantId: string, chunks: AsyncIterable<string>, limit = MAX_CSV_BYTES): Promise<Reply> {
+  if (!route.csv) throw new Error(`${route.id} declares no CSV export`);
+  const filename = csvFilename(route.csv, tenantId);
   const parts: string[] = [];
   let bytes = 0;
   for await (const chunk of chunks) {

@@ -29,7 +29,11 @@ const routes: Handlers<'sessions'> = {
   ListSessions: async (input) => {
     const { from, to, accessedBy } = input.query;
     return wantsCsv(input)
-      ? csvReply(exportSessions(input.deps, input.params.tenantId, csvRange(input.query)), `login-history-${input.params.tenantId}.csv`)
+      ? csvReply(
+          input.route,
+          input.params.tenantId,
+          exportSessions(input.deps, input.params.tenantId, { ...csvRange(input.query), accessedBy }),
+        )
       : listReply(input, await listSessions(input.deps, input.params.tenantId, input.page, { from, to, accessedBy }));
   },
   ListGrantSessions: async (input) =>

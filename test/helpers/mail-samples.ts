@@ -158,7 +158,7 @@ export const samples: [string, MailKind, Record<string, unknown>, string[]?][] =
     [sam.email],
   ],
   ['A request lapsed unanswered (to every contact)', 'request.decided', { request: { ...request, status: 'EXPIRED' }, comment: null }],
-  ['A request waits for an answer (to the backup contacts)', 'request.escalated', { request }],
+  ['A request waits for an answer (to the backup contacts)', 'request.escalated', { request, as: 'escalation' }],
   ['Support asks for more time (to the primary contacts)', 'request.created', { request: extension, approvalsRequired: 1, grant }],
   [
     'More time approved (to every contact)',
@@ -206,6 +206,12 @@ export const samples: [string, MailKind, Record<string, unknown>, string[]?][] =
     'Support signed in (with notifyOnSignIn)',
     'session.started',
     { session, scope: grant.scope, expiresAt: grant.expiresAt, ticketId: 'T-1001', grantReason: grant.reason },
+  ],
+  // Last, so the screenshots of the others keep their numbers.
+  [
+    'A request still waits and the account has no backup contact: a reminder (to every contact)',
+    'request.escalated',
+    { request, as: 'reminder' },
   ],
 ];
 

@@ -311,7 +311,8 @@ describe('the expiry job: warnings and escalations, each once', () => {
     await deliver(api);
     const escalated = await onlyMail(api, p.contact2, /Waiting for an answer/);
     expect(escalated.body.text).toContain(`/requests/${asked.body.requestId}`);
-    expect(await mailOf(api, p.contact, /Waiting for an answer/)).toEqual([]);
+    expect(escalated.body.text).toContain('As a backup contact you may approve or deny it');
+    expect(await mailOf(api, p.contact, /Waiting for an answer|Reminder/)).toEqual([]);
     const audit = (await api.call('GET', `${t(p)}/audit-events`, { as: p.admin })).body.items;
     expect(audit.filter((e: { action: string }) => e.action === 'request.escalated')).toHaveLength(1);
     // A backup contact decides like a primary one.
@@ -320,6 +321,49 @@ describe('the expiry job: warnings and escalations, each once', () => {
       200,
       'backup approves',
     );
+  });
+});
+
+describe('escalation in a tenant with no backup contact', () => {
+  it('reminds the primary contacts once instead of escalating to nobody; a rerun sends nothing twice', async () => {
+    // Prepare: the two contacts of `setupTenant` are both primary; nobody is a backup.
+    const p = await setupTenant(api, { escalateAfterMinutes: 10 });
+    const contacts = (await api.call('GET', `${t(p)}/contacts`, { as: p.admin })).body.items;
+    expect(contacts.map((c: { tier: string }) => c.tier)).toEqual(['primary', 'primary']);
+    const asked = await ok(
+      api.call('POST', `${t(p)}/access-requests`, {
+        as: p.agent,
+        body: { ticketId: 'T-11', reason: 'nobody answers', scope: { level: 'read-only' }, durationHours: 1 },
+      }),
+      201,
+      'ask',
+    );
+    await deliver(api);
+    // Act: the job runs past escalateAfterMinutes, then again, and later once more.
+    await api.advance(9 * 60);
+    expect((await runJob()).requestsEscalated).toBe(0);
+    await api.advance(2 * 60);
+    expect((await runJob()).requestsEscalated).toBeGreaterThanOrEqual(1);
+    expect((await runJob()).requestsEscalated).toBe(0);
+    await deliver(api);
+    await api.advance(60 * 60);
+    await runJob();
+    await deliver(api);
+    // Assess: each contact got the request, then exactly one reminder that says it is one.
+    for (const who of [p.admin, p.contact]) {
+      await onlyMail(api, who, /asks for access/);
+      const reminder = await onlyMail(api, who, /^Reminder: support still waits for an answer/);
+      expect(reminder.body.text).toContain('no backup contact');
+      expect(reminder.body.text).toContain(`/requests/${asked.body.requestId}`);
+      expect(reminder.body.html).toContain('>Review and approve or deny</a>');
+      expect(await mailOf(api, who, /Waiting for an answer/)).toEqual([]);
+    }
+    const audit = (await api.call('GET', `${t(p)}/audit-events`, { as: p.admin })).body.items;
+    const escalations = audit.filter((e: { action: string }) => e.action === 'request.escalated');
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0].details).toMatchObject({ as: 'reminder' });
+    // The reminded contact still decides as before.
+    await ok(api.call('POST', `${t(p)}/access-requests/${asked.body.requestId}/approve`, { as: p.contact, body: {} }), 200, 'approve');
   });
 });
 
@@ -558,6 +602,17 @@ describe('CSV export of the login history and the audit trail', () => {
     // The JSON list takes the same window.
     const json = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.admin });
     expect(json.body.items).toHaveLength(5);
+    // And the same person filter: the CSV of someone else's sign-ins is the header alone.
+    for (const [who, lines] of [
+      [p.agent.email, 6],
+      [p.agent2.email, 1],
+    ] as const) {
+      const one = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}&accessedBy=${encodeURIComponent(who)}`, {
+        as: p.admin,
+        headers: { accept: 'text/csv' },
+      });
+      expect(parseCsv(one.body as string), who).toHaveLength(lines);
+    }
   });
 
   it('exports the audit trail of a window; refuses a CSV without its window or over 366 days, and a wrong window, naming the field', async () => {

@@ -17,4 +17,15 @@ describe('docs/api.md', () => {
     expect(reference).toContain('- Body from a `support-lead`:');
     expect(reference).toContain('`approvedBy`');
   });
+
+  it('says which lists also answer CSV, with their columns and the 413 past the cap', () => {
+    const reference = apiReference();
+    for (const r of routes.filter((x) => 'csv' in x)) {
+      const section = reference.slice(reference.indexOf(`— ${r.id}`)).split('\n### ')[0]!;
+      expect(section).toContain('With `Accept: text/csv`');
+      expect(section).toContain(r.csv.columns.join(','));
+      expect(section).toContain('413 `PAYLOAD_TOO_LARGE`');
+    }
+    expect(routes.filter((x) => 'csv' in x).map((r) => r.id)).toEqual(['ListSessions', 'ListAuditEvents']);
+  });
 });

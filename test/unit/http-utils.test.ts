@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ROLES, routes, routesById, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
 import type { Principal } from '../../lambdas/domain/ports.ts';
 import { authorize, parseGroups, principalOf } from '../../lambdas/http/auth.ts';
+import { csvReply } from '../../lambdas/http/csv.ts';
 import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
 import { HttpError } from '../../lambdas/http/problem.ts';
 import { keys } from '../../lambdas/contract/table.ts';
@@ -303,5 +304,32 @@ describe('an unexpected error', () => {
     expect(body.detail).toContain('req-42');
     expect(JSON.stringify(body)).not.toMatch(/prod-support-access|TENANT#|ConditionalCheck/);
     expect(logged.join('\n')).toMatch(/req-42[\s\S]*prod-support-access/);
+  });
+});
+
+describe('a CSV export over the cap', () => {
+  /** CSV pages as the export yields them: a header, then `pages` pages of `bytes` bytes. */
+  async function* chunks(pages: number, bytes: number) {
+    yield 'a,b\r\n';
+    for (let i = 0; i < pages; i++) yield `${'x'.repeat(bytes - 2)}\r\n`;
+  }
+  const route = routesById.get('ListSessions')!;
+
+  it('answers 413 PAYLOAD_TOO_LARGE, as its OpenAPI entry says, and never a cut file', async () => {
+    // Act
+    const refused = await csvReply(route, 'acme', chunks(3, 100), 250).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // Assess
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });
+    expect((refused as HttpError).message).toMatch(/narrow the window/);
+  });
+
+  it('answers the whole CSV under the cap, named after its route and tenant', async () => {
+    const reply = await csvReply(route, 'acme', chunks(2, 100), 250);
+    expect(reply).toMatchObject({ status: 200, filename: 'login-history-acme.csv', contentType: expect.stringMatching(/^text\/csv/) });
+    expect(reply.raw).toHaveLength(205);
   });
 });

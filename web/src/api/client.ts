@@ -45,10 +45,12 @@ const auth: Middleware = {
   },
 };
 
-let client: ReturnType<typeof createClient<paths>> | null = null;
+// JSON answers only in the types: a route that also answers `text/csv` (the exports) is read as
+// JSON unless the call asks for text (`parseAs: 'text'`, see download.tsx).
+let client: ReturnType<typeof createClient<paths, `${string}/json`>> | null = null;
 export function api() {
   if (!client) {
-    client = createClient<paths>({ baseUrl: getSettings().apiUrl.replace(/\/+$/, '') });
+    client = createClient<paths, `${string}/json`>({ baseUrl: getSettings().apiUrl.replace(/\/+$/, '') });
     client.use(auth);
   }
   return client;

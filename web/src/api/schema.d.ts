@@ -582,7 +582,7 @@ export interface operations {
                             email: string;
                             name: string;
                             /**
-                             * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                             * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                              * @default primary
                              * @enum {string}
                              */
@@ -681,7 +681,7 @@ export interface operations {
                         email: string;
                         name: string;
                         /**
-                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                          * @default primary
                          * @enum {string}
                          */
@@ -709,7 +709,7 @@ export interface operations {
                         email: string;
                         name: string;
                         /**
-                         * @description primary: emailed every new request; backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
+                         * @description primary: emailed every new request (and reminded after `escalateAfterMinutes` when the tenant has no backup contact); backup: emailed when a request is still PENDING `escalateAfterMinutes` after it was made
                          * @default primary
                          * @enum {string}
                          */
@@ -928,7 +928,7 @@ export interface operations {
                          */
                         expiryWarningMinutes: number;
                         /**
-                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                          * @default 0
                          */
                         escalateAfterMinutes: number;
@@ -1015,7 +1015,7 @@ export interface operations {
                      */
                     expiryWarningMinutes?: number;
                     /**
-                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                     * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                      * @default 0
                      */
                     escalateAfterMinutes?: number;
@@ -1051,7 +1051,7 @@ export interface operations {
                          */
                         expiryWarningMinutes: number;
                         /**
-                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once (v1.1; 0: never; omitted: 0)
+                         * @description A request still PENDING this long after it was made is emailed to the backup contacts, once; with no backup contact, to the primary ones as a reminder (v1.1; 0: never; omitted: 0)
                          * @default 0
                          */
                         escalateAfterMinutes: number;
@@ -3314,9 +3314,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of sessions */
+            /** @description A page of sessions; with `Accept: text/csv`, the whole window as CSV */
             200: {
                 headers: {
+                    /** @description With `Accept: text/csv` only: `attachment; filename="login-history-{tenantId}.csv"` */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3348,9 +3350,11 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                     };
+                    /** @example sessionId,grantId,accessedById,accessedByEmail,accessedByName,reason,signInAt,signOutAt,endedBy,grantedByEmail,sourceIp,userAgent */
+                    "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            /** @description VALIDATION_FAILED: a path, query or header value is not valid; with `Accept: text/csv`, `from` and `to` are required (at most 366 days apart) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3379,6 +3383,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: absent, or of another tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: with `Accept: text/csv`, the window's CSV is over 5242880 bytes, the most one answer carries; ask for narrower windows (`from`, `to`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4115,9 +4128,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of events */
+            /** @description A page of events; with `Accept: text/csv`, the whole window as CSV */
             200: {
                 headers: {
+                    /** @description With `Accept: text/csv` only: `attachment; filename="audit-{tenantId}.csv"` */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4146,9 +4161,11 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                     };
+                    /** @example eventId,at,actorId,actorEmail,actorName,action,targetId,details */
+                    "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a body, path, query or header value is not valid */
+            /** @description VALIDATION_FAILED: a path, query or header value is not valid; with `Accept: text/csv`, `from` and `to` are required (at most 366 days apart) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4177,6 +4194,15 @@ export interface operations {
             };
             /** @description NOT_FOUND: absent, or of another tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: with `Accept: text/csv`, the window's CSV is over 5242880 bytes, the most one answer carries; ask for narrower windows (`from`, `to`) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

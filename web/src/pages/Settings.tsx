@@ -71,7 +71,7 @@ const FIELDS: { key: string; label: string; help: string; min?: number; max?: nu
   {
     key: 'escalateAfterMinutes',
     label: 'Escalate after (minutes)',
-    help: 'A request still waiting this long is emailed to the backup contacts; 0 turns it off.',
+    help: 'A request still waiting this long is emailed to the backup contacts (with none, the primary contacts get a reminder); 0 turns it off.',
     min: 0,
     max: 10080,
     kind: 'number',
