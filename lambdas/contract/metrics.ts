@@ -13,7 +13,10 @@ export const SERVICE_NAME = 'support-access';
 /** The dimensions of every metric, exactly as emitted (an alarm must name the same). */
 export const METRIC_DIMENSIONS = { service: SERVICE_NAME } as const;
 
-/** Every metric, by what it counts (all are counts, summed per invocation). */
+/**
+ * Every metric, by what it counts (all are counts, summed per invocation). Each is a CloudWatch
+ * custom metric (about $0.30 a month each): only what an operator watches or alarms on.
+ */
 export const METRICS = {
   /** Grants switched on: an admin's or an upfront grant (`CreateGrant`) or a request's deciding approval. */
   grantsActivated: 'GrantsActivated',
@@ -21,8 +24,6 @@ export const METRICS = {
   signInsRefused: 'SignInsRefused',
   /** Emails sent (one per outbox message, whatever its number of recipients). */
   emailsSent: 'EmailsSent',
-  /** Sends that failed and were put back in line after a backoff. */
-  emailsRetried: 'EmailsRetried',
   /** Emails given up on after every try (kept as FAILED; `npm run outbox -- failed`). */
   emailsFailed: 'EmailsFailed',
   /** The expiry job's run: grants ended at their `expiresAt`. */
@@ -33,14 +34,10 @@ export const METRICS = {
   expiryWarningsSent: 'ExpiryWarningsSent',
   /** ... requests escalated to the backup contacts. */
   escalationsSent: 'EscalationsSent',
-  /** ... sessions ended with their grant. */
-  sessionsEnded: 'SessionsEndedByExpiry',
   /** ... runs that stopped for lack of time (the next run takes up the rest). */
   expiryRunsIncomplete: 'ExpiryRunsIncomplete',
   /** Audit events sealed into their tenants' hash chains. */
   auditEventsSealed: 'AuditEventsSealed',
-  /** Events put on the bus. */
-  eventsPublished: 'EventsPublished',
   /** Stream records whose event the bus refused after the publisher's own retries (the mapping retries them). */
   eventPublishFailures: 'EventPublishFailures',
 } as const;

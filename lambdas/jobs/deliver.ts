@@ -25,6 +25,8 @@ async function fromStream(app: AppDeps, event: DynamoDBStreamEvent): Promise<Dyn
     try {
       const result = await deliver(deps, image.messageId.S);
       results[result] = (results[result] ?? 0) + 1;
+      // The cause is on the message (`npm run outbox -- failed`); here only that it happened.
+      if (result === 'retry' || result === 'failed') app.telemetry.log.warn('email not sent', { messageId: image.messageId.S, result });
     } catch (e) {
       app.telemetry.log.error('delivery failed', { messageId: image.messageId.S, error: e });
       failures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });

@@ -3,7 +3,7 @@
  * counted into the invocation's telemetry. Every figure of a run is written, zeros included, so a
  * graph of the job has a point for every run.
  */
-import { METRICS, type MetricName } from '../contract/metrics.ts';
+import { METRICS } from '../contract/metrics.ts';
 import type { SealReport } from '../domain/audit-chain.ts';
 import type { DeliveryResult } from '../domain/delivery.ts';
 import type { ExpiryReport } from '../domain/expiry.ts';
@@ -15,17 +15,15 @@ export function countExpiryRun(t: Telemetry, expiry: ExpiryReport, audit: Pick<S
   t.count(METRICS.requestsExpired, expiry.requestsExpired);
   t.count(METRICS.expiryWarningsSent, expiry.grantsWarned);
   t.count(METRICS.escalationsSent, expiry.requestsEscalated);
-  t.count(METRICS.sessionsEnded, expiry.sessionsEnded);
   t.count(METRICS.expiryRunsIncomplete, expiry.incomplete ? 1 : 0);
   t.count(METRICS.auditEventsSealed, audit.sealed);
 }
 
-/** The deliveries that count (a skipped one was another sender's, or sent already). */
-const DELIVERY = { sent: METRICS.emailsSent, retry: METRICS.emailsRetried, failed: METRICS.emailsFailed } satisfies Partial<
-  Record<DeliveryResult, MetricName>
->;
-
-/** Deliveries of the notifier, by result. */
+/**
+ * The notifier's deliveries: emails sent, and given up on after every try. A send put back in line
+ * (`retry`) is not counted: the notifier's logs have it, and only a give-up needs someone.
+ */
 export function countDeliveries(t: Telemetry, results: Partial<Record<DeliveryResult, number>>): void {
-  for (const result of ['sent', 'retry', 'failed'] as const) t.count(DELIVERY[result], results[result] ?? 0);
+  t.count(METRICS.emailsSent, results.sent ?? 0);
+  t.count(METRICS.emailsFailed, results.failed ?? 0);
 }

@@ -39,8 +39,7 @@ async function fromStream(source: DepsSource, event: DynamoDBStreamEvent): Promi
     const audit = auditOf(records[i]!);
     if (!audit) continue;
     try {
-      const { published } = await publishAuditEvents(deps, [audit]);
-      app.telemetry.count(METRICS.eventsPublished, published);
+      await publishAuditEvents(deps, [audit]);
     } catch (e) {
       app.telemetry.log.error('publishing failed', { eventId: audit.event.eventId, tenantId: audit.tenantId, error: e });
       app.telemetry.count(METRICS.eventPublishFailures);
