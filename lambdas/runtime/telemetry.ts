@@ -43,9 +43,23 @@ export interface Telemetry {
   end(): void;
 }
 
+/** An email address inside any logged text (an SDK error's message, say). */
+const EMAIL_IN_TEXT = /[^\s@"'<>()[\],;:]+@[^\s@"'<>()[\],;:]+\.[A-Za-z]{2,}/g;
+
+/**
+ * Masks every email address in the strings of a log line, the error messages and stacks included:
+ * the code logs ids only, and this keeps an address that a dependency's message carries out too.
+ */
+export const maskEmails = (_key: string, value: unknown): unknown =>
+  typeof value === 'string' && value.includes('@') ? value.replace(EMAIL_IN_TEXT, '[email]') : value;
+
 /** The logger and metrics of one function. */
 export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
-  const log = new Logger({ serviceName: SERVICE_NAME, ...(options.logLevel ? { logLevel: options.logLevel } : {}) });
+  const log = new Logger({
+    serviceName: SERVICE_NAME,
+    jsonReplacerFn: maskEmails,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: log });
   // Summed here, so each metric is one value per invocation (Powertools would list every add).
   const counts = new Map<MetricName, number>();
