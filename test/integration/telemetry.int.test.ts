@@ -144,7 +144,7 @@ describe('the expiry-and-seal job', () => {
   });
   afterAll(async () => api?.stop());
 
-  it('writes the size of each run: warnings, then grants, requests and sessions expired, and events sealed', async () => {
+  it('writes the size of each run: warnings, then grants and requests expired, and events sealed', async () => {
     // Prepare: three grants (two of 1 h, one of 4 h), a session under one, a PENDING request (12 h).
     const p = await setupTenant(api);
     const t = `/v1/tenants/${p.tenantId}`;
