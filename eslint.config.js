@@ -4,6 +4,12 @@ import tseslint from 'typescript-eslint';
 /** `no-restricted-imports` with these groups of patterns, each with why. */
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
+/** Powertools (Logger, Metrics) is made in the composition root and handed in as `Telemetry`. */
+const powertools = {
+  group: ['@aws-lambda-powertools/*'],
+  message: 'only lambdas/runtime/telemetry.ts imports Powertools; take the logger and metrics from the dependencies (`telemetry`)',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'web/dist/', 'cdk.out/', '.local/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
@@ -32,13 +38,14 @@ export default tseslint.config(
         group: ['../store/*', '../http/*', '../jobs/*', '../runtime/*', '../../local/*', '#store/*', '#http/*'],
         message: 'the domain imports only the contract and itself',
       },
+      { group: ['@aws-lambda-powertools/*'], message: 'the domain imports nothing from AWS; it logs through the `Log` port' },
     ),
   },
   {
     files: ['lambdas/contract/**/*.ts'],
     rules: restrict({
-      group: ['@aws-sdk/*', '../store/*', '../http/*', '../jobs/*', '../runtime/*'],
-      message: 'the contract is data: routes, schemas, keys',
+      group: ['@aws-sdk/*', '@aws-lambda-powertools/*', '../store/*', '../http/*', '../jobs/*', '../runtime/*'],
+      message: 'the contract is data: routes, schemas, keys, metric names',
     }),
   },
   {
@@ -49,6 +56,7 @@ export default tseslint.config(
         message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies',
       },
       { group: ['../jobs/*'], message: 'the HTTP functions do not import the jobs' },
+      powertools,
     ),
   },
   {
@@ -59,6 +67,7 @@ export default tseslint.config(
         group: ['@aws-sdk/*', '../store/*'],
         message: 'only lambdas/runtime/ makes SDK clients and the store; take them from the dependencies',
       },
+      powertools,
     ),
   },
   {
@@ -73,14 +82,18 @@ export default tseslint.config(
         group: ['../http/*', '../jobs/*', '../runtime/*'],
         message: 'the keys are an adapter below the functions; they import no layer above them',
       },
+      powertools,
     ),
   },
   {
     // The store is an adapter: it implements the domain's ports and knows nothing above it.
     files: ['lambdas/store/**/*.ts'],
-    rules: restrict({
-      group: ['../http/*', '../jobs/*', '../runtime/*'],
-      message: 'the store implements the ports; it imports no layer above it',
-    }),
+    rules: restrict(
+      {
+        group: ['../http/*', '../jobs/*', '../runtime/*'],
+        message: 'the store implements the ports; it imports no layer above it',
+      },
+      { group: ['@aws-lambda-powertools/*'], message: 'the store logs through the `Log` port it is given' },
+    ),
   },
 );

@@ -1,9 +1,11 @@
 /**
  * What pages the operator: one SNS topic (encrypted with a key of the stack, which CloudWatch may
- * use) and an alarm for each thing that means mail, expiry or the API is failing:
+ * use) and an alarm for each thing that means mail, expiry, events or the API is failing:
  * - a dead-letter queue holds a message (mail or a scheduled run was given up on);
  * - a function reports errors or throttles;
  * - the notifier falls behind the stream (mail is late);
+ * - an email was given up on after every try, and events failed to publish for 15 minutes: both read
+ *   from the metrics the functions write (EMF, `lambdas/contract/metrics.ts`: the same constants);
  * - the API answers 5xx.
  * `alarmEmail` in CDK context subscribes an address; any other subscriber can be added to `topic`.
  */
@@ -17,7 +19,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE, type MetricName } from '../lambdas/contract/metrics.ts';
 import { stackKey } from './keys.ts';
+
+/** A metric the functions write (EMF), summed over `period`: namespace, name and dimensions as emitted. */
+export function emfMetric(name: MetricName, period: Duration): Metric {
+  return new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { ...METRIC_DIMENSIONS }, statistic: 'Sum', period });
+}
 
 export interface AlarmsProps {
   /** Every function of the stack (errors and throttles of each). */
@@ -73,18 +81,29 @@ export class Alarms extends Construct {
       }),
       { description: 'Mail is more than 5 minutes behind the changes that owe it', threshold: 5 * 60_000 },
     );
+    this.add('EmailsFailed', emfMetric(METRICS.emailsFailed, Duration.minutes(5)), {
+      description: 'An email failed every try (SES refused it 5 times) and is kept as FAILED; see docs/deploy.md "When an alarm fires"',
+      threshold: 1,
+    });
+    // One refusal is retried (by the publisher, then the stream); 15 minutes of them is an outage,
+    // a day before the dead-letter queue would say so.
+    this.add('EventPublishFailing', emfMetric(METRICS.eventPublishFailures, Duration.minutes(5)), {
+      description: 'EventBridge refused events in each of the last three 5-minute periods; consumers are not told of changes',
+      threshold: 1,
+      evaluationPeriods: 3,
+    });
     this.add('ApiServerErrors', props.httpApi.metricServerError({ period: Duration.minutes(5) }), {
       description: 'The API answered 5xx',
       threshold: 1,
     });
   }
 
-  private add(id: string, metric: IMetric, opts: { description: string; threshold: number }): void {
+  private add(id: string, metric: IMetric, opts: { description: string; threshold: number; evaluationPeriods?: number }): void {
     const alarm = new Alarm(this, id, {
       metric,
       alarmDescription: `support-access: ${opts.description}`,
       threshold: opts.threshold,
-      evaluationPeriods: 1,
+      evaluationPeriods: opts.evaluationPeriods ?? 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });

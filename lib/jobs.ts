@@ -1,7 +1,8 @@
 /**
- * Scheduled work: the expiry job every minute. It expires what is due and seals new audit events
- * into their tenants' hash chains; the mail an expiry owes is in the outbox of its transaction, and
- * the notifier (`notifications.ts`) delivers it.
+ * Scheduled work: the expire-and-seal job every minute (`lambdas/jobs/expire.ts`). It expires what
+ * is due (and sends the warnings and escalations that are due), then seals new audit events into
+ * their tenants' hash chains; the mail an expiry owes is in the outbox of its transaction, and the
+ * notifier (`notifications.ts`) delivers it.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -22,7 +23,8 @@ export interface JobsProps {
 }
 
 export class Jobs extends Construct {
-  readonly expire: NodejsFunction;
+  /** Expires what is due and seals the audit trail (named for both: it was `ExpireFunction`). */
+  readonly expireAndSeal: NodejsFunction;
   readonly schedule: Rule;
   /** Scheduled runs that failed after EventBridge's retries. */
   readonly deadLetterQueue: Queue;
@@ -30,9 +32,9 @@ export class Jobs extends Construct {
   constructor(scope: Construct, id: string, props: JobsProps) {
     super(scope, id);
 
-    this.expire = props.functions.create(this, 'ExpireFunction', {
+    this.expireAndSeal = props.functions.create(this, 'ExpireAndSealFunction', {
       entry: 'lambdas/jobs/expire.ts',
-      description: 'support-access: expire due grants and requests, seal the audit chains',
+      description: 'support-access: expire due grants and requests, send due warnings, seal the audit chains',
       // Sized for 10,000 expirations in one run (about a minute, see docs/performance.md); the job
       // stops taking new work a minute before its timeout and the next run finishes the rest.
       timeout: Duration.minutes(5),
@@ -42,16 +44,16 @@ export class Jobs extends Construct {
       reservedConcurrentExecutions: 1,
     });
     // Deletes: an expired grant's access entries go with it.
-    bindTable(this.expire, props.table, 'readwrite', { deletes: true });
-    bindSecret(this.expire, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
-    bindSecret(this.expire, props.eventKey, 'EVENT_KEY_SECRET_ARN');
+    bindTable(this.expireAndSeal, props.table, 'readwrite', { deletes: true });
+    bindSecret(this.expireAndSeal, props.auditKey, 'AUDIT_KEY_SECRET_ARN');
+    bindSecret(this.expireAndSeal, props.eventKey, 'EVENT_KEY_SECRET_ARN');
 
     // Reads are exact whether or not the job has run (expiry is checked at read time).
     ({ rule: this.schedule, deadLetterQueue: this.deadLetterQueue } = everyMinute(
       this,
-      'ExpirySchedule',
-      this.expire,
-      'expire due grants and requests',
+      'ExpireAndSealSchedule',
+      this.expireAndSeal,
+      'expire due grants and requests, seal the audit chains',
     ));
   }
 }

@@ -131,7 +131,7 @@ export class SupportAccessStack extends Stack {
       deadLetterQueues: {
         MailStreamDeadLetters: this.notifications.streamDeadLetterQueue,
         MailScheduleDeadLetters: this.notifications.scheduleDeadLetterQueue,
-        ExpiryScheduleDeadLetters: this.jobs.deadLetterQueue,
+        ExpireAndSealScheduleDeadLetters: this.jobs.deadLetterQueue,
         EventStreamDeadLetters: this.enforcement.deadLetterQueue,
       },
       notifier: this.notifications.notifier,

@@ -10,7 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { DrainReport } from '../lambdas/domain/delivery.ts';
 import type { Mailer } from '../lambdas/domain/ports.ts';
-import { buildDeps, documentClient, type AppDeps, type Settings } from '../lambdas/runtime/index.ts';
+import { buildDeps, createTelemetry, documentClient, type AppDeps, type Settings, type Telemetry } from '../lambdas/runtime/index.ts';
 import { createSesMailer } from '../lambdas/runtime/ses-mailer.ts';
 import { createLocalKeySet, type LocalKeySet } from '../lambdas/keys/local-keys.ts';
 import { LocalClock } from './clock.ts';
@@ -62,6 +62,11 @@ export interface StackOptions {
   onDynamoClient?: (client: DynamoDBClient) => void;
   /** The document client of the handlers and jobs instead of the stack's own (the bench meters its calls). */
   doc?: DynamoDBDocumentClient;
+  /**
+   * The handlers' and jobs' logger and metrics. Default: warnings and errors only, as JSON lines on
+   * stdout and stderr, and no metrics (a test that checks them passes its own `createTelemetry()`).
+   */
+  telemetry?: Telemetry;
   /**
    * Settings instead of the local ones (`npm start` passes those the environment gives:
    * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`).
@@ -156,6 +161,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         clock,
         mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
         sessionKeys,
+        telemetry: opts.telemetry ?? createTelemetry({ logLevel: 'WARN', metrics: false }),
         ...(events ? { bus: opts.wrapEventBus ? opts.wrapEventBus(events) : events } : {}),
       },
     );

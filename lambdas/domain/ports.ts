@@ -10,6 +10,16 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Structured log lines (one JSON object each): a message and fields that are ids and figures,
+ * never personal data (no emails, names, reasons, addresses). The runtime's logger implements it.
+ */
+export interface Log {
+  info(message: string, ...fields: Record<string, unknown>[]): void;
+  warn(message: string, ...fields: Record<string, unknown>[]): void;
+  error(message: string, ...fields: Record<string, unknown>[]): void;
+}
+
 export interface Ids {
   /** A new time-ordered id (a ULID in production). */
   next(): string;

@@ -7,6 +7,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer as Event, APIGatewayProxyStructuredResultV2 as Result, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type Group, groups, type Role, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
+import { Id } from '../contract/schemas.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { ForbiddenError, IdempotencyKeyReusedError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import { actingRole } from '../domain/model.ts';
@@ -15,6 +16,7 @@ import { authorize, principalOf } from './auth.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fieldErrors, HttpError, toProblem } from './problem.ts';
 import type { AppDeps, DepsSource } from '../runtime/index.ts';
+import type { LogKeys, Telemetry } from '../runtime/telemetry.ts';
 
 /** Bodies above this are refused before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -336,22 +338,47 @@ function run<K extends RouteId>(handlers: AnyHandlers, checked: { id: K; input: 
   return fn(checked.input);
 }
 
-const problems = (): MiddlewareObj<Event, Result, Error, RouteContext> => ({
+const problems = (telemetry: () => Telemetry): MiddlewareObj<Event, Result, Error, RouteContext> => ({
   onError: (request) => {
-    request.response = toProblem(request.error, request.event.requestContext?.requestId ?? 'unknown');
+    request.response = toProblem(request.error, request.event.requestContext?.requestId ?? 'unknown', telemetry().log);
   },
 });
 
+/** A correlation id the caller may send (`x-correlation-id`): an id, not free text. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * What every log line of a request carries, ids only: API Gateway's request id, the caller's
+ * correlation id (`x-correlation-id` when it is an id, else the request id) and the tenant of the
+ * path, when the route has one and it is a valid id.
+ */
+export function requestKeys(event: Event): LogKeys {
+  const requestId = event.requestContext?.requestId ?? 'unknown';
+  const given = header(event, 'x-correlation-id');
+  const keys: LogKeys = { requestId, correlationId: given !== undefined && CORRELATION_ID.test(given) ? given : requestId };
+  const tenantId = event.pathParameters?.tenantId;
+  if (tenantId !== undefined && Id.safeParse(tenantId).success) keys.tenantId = tenantId;
+  return keys;
+}
+
 /**
  * The Lambda handler of one route group: the middy stack, then the route's own handler, chosen by
- * API Gateway's `routeKey`. `deps` is null for a group without data (meta).
+ * API Gateway's `routeKey`. `deps` is null for a group without data (meta, keys), which is given
+ * its `telemetry` instead (the others use their dependencies').
+ *
+ * Around it, every request is one invocation of the telemetry: its log lines carry `requestKeys`,
+ * it ends with one line (`request`: the route, the status, the milliseconds), and its metrics are
+ * written when it ends, replays and early answers included.
  */
 export function api<G extends Group>(
   _group: G,
   handlers: NoInfer<Handlers<G>>,
   deps: DepsSource | null,
   replays: NoInfer<Replays<G>> = {},
+  telemetry?: () => Telemetry,
 ) {
+  const observed = telemetry ?? (deps ? () => deps().telemetry : null);
+  if (!observed) throw new Error('a function without dependencies is given its telemetry');
   const table: AnyHandlers = handlers;
   const core = async (event: Event, context: RouteContext): Promise<Result> => {
     const checked = checkedOf({ context });
@@ -371,11 +398,27 @@ export function api<G extends Group>(
     const result = json(reply.status ?? checked.input.route.success.status, reply.body);
     return reply.headers ? { ...result, headers: { ...result.headers, ...reply.headers } } : result;
   };
-  return middy<Event, Result, Error, RouteContext>({ timeoutEarlyInMillis: 0 })
-    .use(problems())
+  const stack = middy<Event, Result, Error, RouteContext>({ timeoutEarlyInMillis: 0 })
+    .use(problems(observed))
     .use(prepare(deps))
     .use(idempotency(replays))
     .handler(core);
+  return async (event: Event, context: Context): Promise<Result> => {
+    const t = observed();
+    const started = performance.now();
+    t.begin(context, requestKeys(event));
+    try {
+      const result = await stack(event, context);
+      t.log.info('request', {
+        route: routesByKey.get(event.routeKey)?.id ?? event.routeKey,
+        status: result.statusCode ?? 200,
+        ms: Math.round(performance.now() - started),
+      });
+      return result;
+    } finally {
+      t.end();
+    }
+  };
 }
 
 /** A page of items as the contract lists them. */

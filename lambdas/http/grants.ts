@@ -1,15 +1,17 @@
 /** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`, `ExtendGrant`. */
+import { METRICS } from '../contract/metrics.ts';
 import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from '../domain/grants.ts';
 import { extendGrant } from '../domain/lifecycle.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
 
 const routes: Handlers<'grants'> = {
-  CreateGrant: async ({ deps, principal, params, body }) => ({
-    status: 201,
+  CreateGrant: async ({ deps, principal, params, body }) => {
     // The body was read with the schema of the role the caller acts in, and comes tagged with it.
-    body: await placeGrant(deps, principal, params.tenantId, body),
-  }),
+    const grant = await placeGrant(deps, principal, params.tenantId, body);
+    deps.telemetry.count(METRICS.grantsActivated);
+    return { status: 201, body: grant };
+  },
   ListGrants: async (input) => listReply(input, await listGrants(input.deps, input.params.tenantId, input.page, input.query.status)),
   GetGrant: async ({ deps, params }) => ({ body: await getGrant(deps, params.tenantId, params.grantId) }),
   AddGrantee: async ({ deps, principal, params, body }) => ({

@@ -1,4 +1,5 @@
 /** `GetHealth` and `GetOpenApi`: no token, no data. */
+import { lambdaTelemetry, type Telemetry } from '../runtime/telemetry.ts';
 import { api, type Handlers } from './api.ts';
 
 let document: Record<string, unknown> | undefined;
@@ -10,6 +11,9 @@ const routes: Handlers<'meta'> = {
   GetOpenApi: async () => ({ body: (document ??= (await import('../contract/openapi.ts')).openApiDocument()) }),
 };
 
-/** The function: it needs no dependencies (no table, no secrets). */
-export const createHandler = () => api('meta', routes, null);
+const deployed = lambdaTelemetry();
+
+/** The function: no table, no secrets, only its logger and metrics (the local stack passes its dependencies'). */
+export const createHandler = (source: () => { telemetry: Telemetry } = () => ({ telemetry: deployed() })) =>
+  api('meta', routes, null, {}, () => source().telemetry);
 export const handler = createHandler();

@@ -14,6 +14,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../domain/errors.ts';
+import type { Log } from '../domain/ports.ts';
 
 /** Errors that only HTTP knows: the transport, not the domain. */
 export class HttpError extends Error {
@@ -66,9 +67,9 @@ export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
 
 /**
  * Maps any error to a problem, by class. 4xx say what was wrong; a 500 says nothing internal and
- * the cause is logged with the request id.
+ * the cause is logged (the request's log lines carry its request id, which the answer quotes).
  */
-export function toProblem(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
+export function toProblem(error: unknown, requestId: string, log: Log): APIGatewayProxyStructuredResultV2 {
   if (error instanceof HttpError) return problem(error.status, error.code, error.message, error.errors);
   if (error instanceof DomainError) {
     if (error instanceof ValidationError) return problem(400, 'VALIDATION_FAILED', error.message, error.errors);
@@ -80,10 +81,6 @@ export function toProblem(error: unknown, requestId: string): APIGatewayProxyStr
     if (error instanceof ConflictError) return problem(409, 'CONFLICT', error.message);
     if (error instanceof IdempotencyKeyReusedError) return problem(422, 'IDEMPOTENCY_KEY_REUSED', error.message);
   }
-  console.error(JSON.stringify({ level: 'ERROR', requestId, message: 'unhandled error', error: describe(error) }));
+  log.error('unhandled error', { error });
   return problem(500, 'INTERNAL', `the request failed; quote ${requestId} when you report it`);
-}
-
-function describe(error: unknown): unknown {
-  return error instanceof Error ? { name: error.name, message: error.message, stack: error.stack, cause: describe(error.cause) } : error;
 }

@@ -1,4 +1,5 @@
 /** Access requests: create, list, read, approve, deny, cancel. */
+import { METRICS } from '../contract/metrics.ts';
 import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listMyRequests, listRequests } from '../domain/requests.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 import { api, type Handlers, listReply } from './api.ts';
@@ -12,9 +13,12 @@ const routes: Handlers<'requests'> = {
     listReply(input, await listRequests(input.deps, input.principal, input.params.tenantId, input.page, input.query.status)),
   ListMyRequests: async (input) => listReply(input, await listMyRequests(input.deps, input.principal, input.page, input.query.status)),
   GetAccessRequest: async ({ deps, principal, params }) => ({ body: await getRequest(deps, principal, params.tenantId, params.requestId) }),
-  ApproveAccessRequest: async ({ deps, principal, params, body }) => ({
-    body: await approveRequest(deps, principal, params.tenantId, params.requestId, body.comment),
-  }),
+  ApproveAccessRequest: async ({ deps, principal, params, body }) => {
+    const request = await approveRequest(deps, principal, params.tenantId, params.requestId, body.comment);
+    // Only the deciding vote answers APPROVED (the request was PENDING); an access request's makes its grant ACTIVE.
+    if (request.status === 'APPROVED' && request.kind === 'access') deps.telemetry.count(METRICS.grantsActivated);
+    return { body: request };
+  },
   DenyAccessRequest: async ({ deps, principal, params, body }) => ({
     body: await denyRequest(deps, principal, params.tenantId, params.requestId, body.comment),
   }),

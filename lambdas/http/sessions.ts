@@ -1,6 +1,8 @@
 /** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`, `ListGrantSessions`. */
 import * as z from 'zod';
+import { METRICS } from '../contract/metrics.ts';
 import type { Session } from '../contract/schemas.ts';
+import { AccessNotGrantedError } from '../domain/errors.ts';
 import { exportSessions } from '../domain/export.ts';
 import { refreshSessionToken, replaySignIn, withToken } from '../domain/session-token.ts';
 import { currentSession, endSession, listGrantSessions, listSessions, openSession } from '../domain/sessions.ts';
@@ -19,6 +21,10 @@ const routes: Handlers<'sessions'> = {
       grantId: body.grantId,
       sourceIp: event.requestContext.http.sourceIp,
       userAgent: event.requestContext.http.userAgent ?? '',
+    }).catch((e: unknown) => {
+      // Refused for want of a live grant (counted in the tenant's `session.denied` event too).
+      if (e instanceof AccessNotGrantedError) deps.telemetry.count(METRICS.signInsRefused);
+      throw e;
     });
     return { status: 201, body: await withToken(deps, session, entry) };
   },

@@ -5,18 +5,18 @@
  * 2. seal the audit events written since the last run into their tenants' hash chains, and log the
  *    new chain heads (a copy outside the table, which is what reveals a truncated chain).
  */
-import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { sealAuditTrail } from '../domain/audit-chain.ts';
 import { runExpiry } from '../domain/expiry.ts';
-import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';
+import { countExpiryRun } from './figures.ts';
 
 /** Stop taking new work this long before the function's timeout, so a run always ends cleanly. */
 const RESERVE_MS = 60_000;
 
 /** The function over the given dependencies (the local stack and tests bring their own). */
 export const createHandler = (deps: DepsSource) =>
-  middy<ScheduledEvent>({ timeoutEarlyInMillis: 0 }).handler(async (_event, context) => {
+  observedJob<ScheduledEvent>(() => deps().telemetry).handler(async (_event, context) => {
     const runtime = deps();
     const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
     const expiry = await runExpiry(runtime, keepGoing);
@@ -25,8 +25,9 @@ export const createHandler = (deps: DepsSource) =>
       keepGoing,
     );
     const report = { expiry, audit };
-    console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
-    for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));
+    runtime.telemetry.log.info('expiry run', report);
+    for (const head of heads) runtime.telemetry.log.info('audit chain head', head);
+    countExpiryRun(runtime.telemetry, expiry, audit);
     return report;
   });
 

@@ -6,12 +6,12 @@
  * failing, the record (and those after it) is reported failed, the event source mapping retries
  * from it (same `eventId`s), and after its last try puts it in the dead-letter queue (alarmed).
  */
-import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { AuditEvent } from '../contract/schemas.ts';
 import { isPublished, publishAuditEvents } from '../domain/events.ts';
 import { eventBridgeWiring } from '../runtime/eventbridge-bus.ts';
-import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
+import { METRICS } from '../contract/metrics.ts';
+import { type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';
 import { itemOfImage } from '../runtime/stream.ts';
 
 /** The audit event of a stream record, when it is a new audit item of a published action. */
@@ -41,7 +41,8 @@ async function fromStream(source: DepsSource, event: DynamoDBStreamEvent): Promi
     try {
       await publishAuditEvents(deps, [audit]);
     } catch (e) {
-      console.error(JSON.stringify({ level: 'ERROR', message: 'publishing failed', eventId: audit.event.eventId, error: String(e) }));
+      app.telemetry.log.error('publishing failed', { eventId: audit.event.eventId, tenantId: audit.tenantId, error: e });
+      app.telemetry.count(METRICS.eventPublishFailures);
       // In order: this record and every one after it are retried (a consumer sees a change's
       // events in the order of the stream, give or take a redelivery).
       return { batchItemFailures: records.slice(i).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })) };
@@ -52,5 +53,5 @@ async function fromStream(source: DepsSource, event: DynamoDBStreamEvent): Promi
 
 /** The function over the given dependencies (the local stack and tests bring their own, bus included). */
 export const createHandler = (deps: DepsSource) =>
-  middy<DynamoDBStreamEvent, DynamoDBBatchResponse>({ timeoutEarlyInMillis: 0 }).handler((event) => fromStream(deps, event));
+  observedJob<DynamoDBStreamEvent, DynamoDBBatchResponse>(() => deps().telemetry).handler((event) => fromStream(deps, event));
 export const handler = createHandler(lambdaDeps(eventBridgeWiring));

@@ -1,6 +1,7 @@
 /**
  * The composition root: `buildDeps(settings)` wires the ports the domain is given (the store, the
- * clock, the ids, the mailer, the links, the secrets) from the settings. Every Lambda entry, the
+ * clock, the ids, the mailer, the links, the secrets) and the function's logger and metrics from the
+ * settings. Every Lambda entry, the
  * local stack, the scripts and the tests build their dependencies here.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,7 @@ import { documentClient, dynamoClient } from './clients.ts';
 import { systemClock, ulidIds } from './ids.ts';
 import { secretsFrom, type Secrets } from './secrets.ts';
 import { required, type Settings } from './settings.ts';
+import { createTelemetry, type Telemetry } from './telemetry.ts';
 
 /** Every port of the table. */
 export type StorePorts = Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore;
@@ -36,6 +38,8 @@ export interface AppDeps extends Deps {
   readonly bus: EventBus;
   /** Links into the console, for emails; without `APP_BASE_URL`, reading them throws. */
   readonly links: Links;
+  /** The function's logger and metrics (`runtime/telemetry.ts`). */
+  telemetry: Telemetry;
 }
 
 /** Parts the caller brings instead of those the settings describe (the local stack, tests). */
@@ -46,6 +50,8 @@ export interface Wiring {
   mailer?: Mailer;
   sessionKeys?: KeySet;
   bus?: EventBus;
+  /** The logger and metrics (the local stack's write warnings only and drop the metrics). */
+  telemetry?: Telemetry;
 }
 
 const unwired = (what: string, where: string): never => {
@@ -62,8 +68,14 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
   const clock = wiring.clock ?? systemClock;
   const secrets = secretsFrom(settings);
   const doc = wiring.doc ?? documentClient(dynamoClient(settings.dynamoEndpoint));
+  const telemetry = wiring.telemetry ?? createTelemetry();
   // Every audit event written gets its MAC under the event key, read once per container.
-  const store = createDynamoStore({ doc, tableName: required(settings.tableName, 'TABLE_NAME'), eventKey: secrets.eventKey });
+  const store = createDynamoStore({
+    doc,
+    tableName: required(settings.tableName, 'TABLE_NAME'),
+    eventKey: secrets.eventKey,
+    log: telemetry.log,
+  });
   // Who may be named on a grant: read when first needed; only the API functions have it.
   const domains = lazy(() => parseSupportEmailDomains(required(settings.supportEmailDomains, 'SUPPORT_EMAIL_DOMAINS')));
   const mailer = lazy(() => wiring.mailer ?? unwired('mailer', 'only the notifier sends mail'));
@@ -80,6 +92,7 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
     clock,
     ids: wiring.ids ?? ulidIds(clock),
     secrets,
+    telemetry,
     get supportEmailDomains() {
       return domains();
     },

@@ -17,7 +17,7 @@ import { AuditEvent } from '../contract/schemas.ts';
 import { attr, indexes, keys, tableKeyOf, type DueKind, type TableKey } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
 import { ConcurrentUpdateError, WriteOutcomeUnknownError } from '../domain/errors.ts';
-import type { Change, Page, PageInput, PageKey, TimeRange } from '../domain/ports.ts';
+import type { Change, Log, Page, PageInput, PageKey, TimeRange } from '../domain/ports.ts';
 import { auditItem, type Item, outboxItem, strip } from './items.ts';
 
 export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -34,6 +34,8 @@ export interface StoreOptions {
    * its MAC (`mac`). Without it events are written unMACed, and the verifier reports them.
    */
   eventKey?: () => Promise<string>;
+  /** Where the store writes what the caller is not told (a commit whose answer was lost); default nowhere. */
+  log?: Log;
 }
 
 /**
@@ -77,7 +79,7 @@ async function macAuditPuts(items: TxItem[], key: string): Promise<void> {
 }
 
 /** The shared helpers over one table. */
-export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOptions) {
+export function tableAccess({ doc, tableName: TableName, eventKey, log }: StoreOptions) {
   /** A transactional put; by default only of a new item. */
   const put = (
     Item: Item,
@@ -147,9 +149,7 @@ export function tableAccess({ doc, tableName: TableName, eventKey }: StoreOption
       throw new WriteOutcomeUnknownError('a write failed and whether it was applied could not be checked', { cause: [error, readError] });
     }
     if (!found) return false;
-    console.warn(
-      JSON.stringify({ level: 'WARN', message: 'a transaction committed but its answer was lost; carrying on', key, error: String(error) }),
-    );
+    log?.warn('a transaction committed but its answer was lost; carrying on', { key, error });
     return true;
   }
 

@@ -12,6 +12,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groups, routeKey, routes, type Group } from '../../lambdas/contract/routes.ts';
+import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE } from '../../lambdas/contract/metrics.ts';
 import { attr, indexes } from '../../lambdas/contract/table.ts';
 import { deletingGroups, pagingGroups, writeRoutes } from '../../lib/api.ts';
 import { createApp } from '../../lib/app.ts';
@@ -51,7 +52,7 @@ describe('SupportAccess stack', () => {
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
   const functionsOf = () => [
     ...(Object.keys(groups) as Group[]).map((g) => ({ name: g, fn: stack.api.handlers[g] })),
-    { name: 'expire', fn: stack.jobs.expire },
+    { name: 'expireAndSeal', fn: stack.jobs.expireAndSeal },
     { name: 'notifier', fn: stack.notifications.notifier },
     { name: 'publisher', fn: stack.enforcement.publisher },
   ];
@@ -184,7 +185,7 @@ describe('SupportAccess stack', () => {
 
     // Assess
     expect(Object.keys(fns)).toHaveLength(expected);
-    const expireId = logicalId(stack.jobs.expire);
+    const expireId = logicalId(stack.jobs.expireAndSeal);
     for (const [id, fn] of Object.entries(fns)) {
       expect(['nodejs24.x', 'nodejs22.x']).toContain(fn.Properties.Runtime);
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -355,7 +356,7 @@ describe('SupportAccess stack', () => {
     const fns = template.toJSON().Resources;
 
     // Assess
-    expect(readers.sort()).toEqual(['audit', 'expire']);
+    expect(readers.sort()).toEqual(['audit', 'expireAndSeal']);
     for (const { name, fn } of functionsOf()) {
       const env = fns[logicalId(fn)].Properties.Environment.Variables;
       if (readers.includes(name)) expect(env.AUDIT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
@@ -380,7 +381,7 @@ describe('SupportAccess stack', () => {
       .map(({ name }) => name);
     const fns = template.toJSON().Resources;
     // Assess
-    expect(readers.sort()).toEqual(['audit', 'expire', 'grants', 'requests', 'sessions', 'settings']);
+    expect(readers.sort()).toEqual(['audit', 'expireAndSeal', 'grants', 'requests', 'sessions', 'settings']);
     for (const { name, fn } of functionsOf()) {
       const env = fns[logicalId(fn)].Properties.Environment.Variables;
       if (readers.includes(name)) expect(env.EVENT_KEY_SECRET_ARN).toEqual({ Ref: keyId });
@@ -444,7 +445,7 @@ describe('SupportAccess stack', () => {
     const bulkDenied = tableUsers.filter(({ fn }) => denies(fn, 'dynamodb:BatchWriteItem') && denies(fn, 'dynamodb:PartiQLDelete'));
 
     // Assess
-    expect(deleters.sort()).toEqual(['expire', 'grants', 'settings']);
+    expect(deleters.sort()).toEqual(['expireAndSeal', 'grants', 'settings']);
     expect([...deletingGroups].sort()).toEqual(['grants', 'settings']);
     // Every other function that touches the table is denied DeleteItem outright (a later grant cannot undo a Deny).
     expect(deniedDelete.sort()).toEqual(
@@ -561,10 +562,14 @@ describe('SupportAccess stack', () => {
     });
   });
 
-  it('runs the expiry job every minute, with retries and a dead-letter queue', () => {
+  it('runs the expire-and-seal job every minute, under a name that says both, with retries and a dead-letter queue', () => {
     // Prepare
-    const expireId = logicalId(stack.jobs.expire);
+    const expireId = logicalId(stack.jobs.expireAndSeal);
     const dlqId = logicalId(stack.jobs.deadLetterQueue);
+    // The function's id, its description and its schedule name both of its tasks (its alarms and
+    // log group are named after the id).
+    expect(expireId).toMatch(/^JobsExpireAndSealFunction[0-9A-F]{8}$/);
+    expect(template.toJSON().Resources[expireId].Properties.Description).toMatch(/expire .*seal the audit chains/);
 
     // Act / Assess
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -763,7 +768,7 @@ describe('SupportAccess stack', () => {
     }
   });
 
-  it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or the API answers 5xx', () => {
+  it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or fails, events fail to publish, or the API answers 5xx', () => {
     // Prepare
     const topicId = logicalId(stack.alarms.topic);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
@@ -792,7 +797,27 @@ describe('SupportAccess stack', () => {
     }
     expect(watching('IteratorAge', 'FunctionName', { Ref: logicalId(stack.notifications.notifier) })).toHaveLength(1);
     expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
-    expect(alarms.length).toBe(fns.length * 2 + queues.length + 2);
+    // The figures the functions write as EMF: the same namespace, name and dimensions as the code.
+    const emf = (name: string) => alarms.filter((a) => a.Namespace === METRICS_NAMESPACE && a.MetricName === name);
+    expect(emf(METRICS.emailsFailed)).toEqual([
+      expect.objectContaining({
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      }),
+    ]);
+    expect(emf(METRICS.eventPublishFailures)).toEqual([
+      expect.objectContaining({
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 3,
+      }),
+    ]);
+    expect(alarms.length).toBe(fns.length * 2 + queues.length + 4);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

@@ -22,13 +22,12 @@ const faults = new Faults();
 const mailer = new FaultyMail();
 let api: TestApi;
 const doc = documentClient(localDynamoClient(inject('dynamoEndpoint')));
-// The 500s log their cause, as they should; the injected ones would bury a real failure's output.
-const logError = console.error.bind(console);
+// The 500s log their cause (a JSON line on stderr), as they should; the injected ones would bury a
+// real failure's output.
+const writeStderr = process.stderr.write.bind(process.stderr);
 beforeAll(async () => {
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (!args.some((a) => String(a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)).includes('(injected)')))
-      logError(...args);
-  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: never[]) =>
+    String(chunk).includes('(injected)') ? true : writeStderr(chunk, ...rest)) as typeof process.stderr.write);
   api = await startTestApi({ onDynamoClient: faults.attach, wrapMailer: mailer.wrap });
 });
 afterAll(async () => {

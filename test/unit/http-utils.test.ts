@@ -8,6 +8,7 @@ import { csvReply } from '../../lambdas/http/csv.ts';
 import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
 import { HttpError } from '../../lambdas/http/problem.ts';
 import { keys } from '../../lambdas/contract/table.ts';
+import { captureOutput } from '../helpers/output.ts';
 
 const SECRET = 'test-secret';
 const BINDING = 'ListGrants|acme|status=ACTIVE|caller-1';
@@ -287,15 +288,18 @@ describe('an unexpected error', () => {
   it('answers a 500 problem that says nothing internal, and logs the cause with the request id', async () => {
     // Prepare
     const { toProblem } = await import('../../lambdas/http/problem.ts');
-    const logged: string[] = [];
-    const original = console.error;
-    console.error = (line: string) => logged.push(line);
+    const { createTelemetry } = await import('../../lambdas/runtime/telemetry.ts');
+    const { lambdaContext } = await import('../../local/server.ts');
+    const telemetry = createTelemetry();
     // Act
     let res;
+    const out = captureOutput();
     try {
-      res = toProblem(new Error('ConditionalCheckFailed on table prod-support-access PK=TENANT#acme'), 'req-42');
+      telemetry.begin(lambdaContext('support-access-grants'), { requestId: 'req-42' });
+      res = toProblem(new Error('ConditionalCheckFailed on table prod-support-access PK=TENANT#acme'), 'req-42', telemetry.log);
+      telemetry.end();
     } finally {
-      console.error = original;
+      out.restore();
     }
     // Assess
     expect(res.statusCode).toBe(500);
@@ -303,7 +307,14 @@ describe('an unexpected error', () => {
     expect(body).toMatchObject({ status: 500, code: 'INTERNAL' });
     expect(body.detail).toContain('req-42');
     expect(JSON.stringify(body)).not.toMatch(/prod-support-access|TENANT#|ConditionalCheck/);
-    expect(logged.join('\n')).toMatch(/req-42[\s\S]*prod-support-access/);
+    expect(out.logs()).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'unhandled error',
+        requestId: 'req-42',
+        error: expect.objectContaining({ name: 'Error', message: expect.stringContaining('prod-support-access') }),
+      }),
+    ]);
   });
 });
 

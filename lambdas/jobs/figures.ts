@@ -1,0 +1,29 @@
+/**
+ * What the jobs' reports say, as the metrics an operator watches (`lambdas/contract/metrics.ts`),
+ * counted into the invocation's telemetry. Every figure of a run is written, zeros included, so a
+ * graph of the job has a point for every run.
+ */
+import { METRICS } from '../contract/metrics.ts';
+import type { SealReport } from '../domain/audit-chain.ts';
+import type { DeliveryResult } from '../domain/delivery.ts';
+import type { ExpiryReport } from '../domain/expiry.ts';
+import type { Telemetry } from '../runtime/telemetry.ts';
+
+/** One run of the expiry-and-seal job. */
+export function countExpiryRun(t: Telemetry, expiry: ExpiryReport, audit: Pick<SealReport, 'sealed'>): void {
+  t.count(METRICS.grantsExpired, expiry.grantsExpired);
+  t.count(METRICS.requestsExpired, expiry.requestsExpired);
+  t.count(METRICS.expiryWarningsSent, expiry.grantsWarned);
+  t.count(METRICS.escalationsSent, expiry.requestsEscalated);
+  t.count(METRICS.expiryRunsIncomplete, expiry.incomplete ? 1 : 0);
+  t.count(METRICS.auditEventsSealed, audit.sealed);
+}
+
+/**
+ * The notifier's deliveries: emails sent, and given up on after every try. A send put back in line
+ * (`retry`) is not counted: the notifier's logs have it, and only a give-up needs someone.
+ */
+export function countDeliveries(t: Telemetry, results: Partial<Record<DeliveryResult, number>>): void {
+  t.count(METRICS.emailsSent, results.sent ?? 0);
+  t.count(METRICS.emailsFailed, results.failed ?? 0);
+}
