@@ -294,7 +294,9 @@ export interface AuditChainStore {
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head
-   * is still `expected` and none of the events is sealed yet; else `ConcurrentUpdateError`.
+   * is still `expected` and none of the events is sealed yet; else `ConcurrentUpdateError`. The
+   * same write puts the tenant in the verification queue (`tenantsToVerify`), keeping the time it
+   * was queued if it already waits.
    */
   sealAudit(tenantId: string, expected: ChainHead | null, links: { eventId: string; link: ChainLink }[], head: ChainHead): Promise<void>;
   /** Every audit event of a tenant, sealed or not (the verifier reads them all). */
@@ -354,6 +356,15 @@ export interface AuditVerifyStore {
   putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint): Promise<void>;
   /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
   grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
+  /**
+   * The verification queue of one shard of tenants (see `audit-watch.ts`): tenants sealed since
+   * their checkpoint last reached their head, longest waiting first, at most `limit`.
+   */
+  tenantsToVerify(shard: number, limit: number): Promise<{ tenantId: string; since: string }[]>;
+  /** Takes the tenant out of the queue if its head is still `head` (a head sealed since keeps it in). */
+  verifiedToHead(tenantId: string, head: { seq: number; hash: string }): Promise<void>;
+  /** Moves a tenant still in the queue to its back (`since`: now), behind the tenants waiting. */
+  requeueVerify(tenantId: string, since: string): Promise<void>;
 }
 
 /** Sends one email. Throws when the provider refused or failed. */

@@ -3,11 +3,14 @@
  * 1. expire the grants and requests that are due (the mail an expiry owes is in the outbox of its
  *    transaction; the notifier delivers it);
  * 2. seal the audit events written since the last run into their tenants' hash chains, and log the
- *    new chain heads (a copy outside the table, which is what reveals a truncated chain).
+ *    new chain heads (a copy outside the table, which is what reveals a truncated chain);
+ * 3. verify the tenants sealed (and those still behind) from their checkpoints, for at most
+ *    `WATCH_BUDGET_MS`, and report those with problems (`audit.verify` in the report).
  */
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { sealAuditTrail } from '../domain/audit-chain.ts';
+import { WATCH_BUDGET_MS, watchAuditTrails } from '../domain/audit-watch.ts';
 import { runExpiry } from '../domain/expiry.ts';
 import { type DepsSource, lambdaDeps } from '../runtime/index.ts';
 
@@ -20,11 +23,11 @@ export const createHandler = (deps: DepsSource) =>
     const runtime = deps();
     const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
     const expiry = await runExpiry(runtime, keepGoing);
-    const { heads, ...audit } = await sealAuditTrail(
-      { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() },
-      keepGoing,
-    );
-    const report = { expiry, audit };
+    const chain = { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() };
+    const { heads, ...sealed } = await sealAuditTrail(chain, keepGoing);
+    const until = Date.now() + WATCH_BUDGET_MS;
+    const verify = await watchAuditTrails({ ...chain, eventKey: await runtime.secrets.eventKey() }, () => keepGoing() && Date.now() < until);
+    const report = { expiry, audit: { ...sealed, verify } };
     console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
     for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));
     return report;
