@@ -26,7 +26,10 @@ export const createHandler = (deps: DepsSource) =>
     const chain = { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() };
     const { heads, ...sealed } = await sealAuditTrail(chain, keepGoing);
     const until = Date.now() + WATCH_BUDGET_MS;
-    const verify = await watchAuditTrails({ ...chain, eventKey: await runtime.secrets.eventKey() }, () => keepGoing() && Date.now() < until);
+    const verify = await watchAuditTrails(
+      { ...chain, eventKey: await runtime.secrets.eventKey() },
+      () => keepGoing() && Date.now() < until,
+    );
     const report = { expiry, audit: { ...sealed, verify } };
     console.log(JSON.stringify({ level: 'INFO', message: 'expiry run', ...report }));
     for (const head of heads) console.log(JSON.stringify({ level: 'INFO', message: 'audit chain head', ...head }));

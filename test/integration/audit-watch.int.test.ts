@@ -61,7 +61,10 @@ describe('the job verifies what it sealed', () => {
     const first = await runJob();
     const afterFirst = { head: await headOf(p), checkpoint: await checkpointOf(p) };
     await advance(3600);
-    await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('new@acme.test')}`, { as: p.admin, body: { name: 'New' } });
+    await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('new@acme.test')}`, {
+      as: p.admin,
+      body: { name: 'New' },
+    });
     // Act
     const second = await runJob();
     const result = await verify(p);
@@ -84,7 +87,10 @@ describe('the job verifies what it sealed', () => {
     for (const reason of ['one', 'two', 'three']) await grantUsedAndRevoked(api, p, reason);
     await runJob();
     await advance(3600);
-    await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('late@acme.test')}`, { as: p.admin, body: { name: 'Late' } });
+    await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('late@acme.test')}`, {
+      as: p.admin,
+      body: { name: 'Late' },
+    });
     await runJob();
     const deps = domainDeps(api, doc);
     // Act: a user's verification that reads 4 events at most, then the whole trail under the same bound
@@ -188,7 +194,8 @@ describe('fair verification across tenants', () => {
   const advance = (seconds: number) => api.call('POST', '/_local/clock', { body: { advanceSeconds: seconds } });
 
   it('a tenant with a long backlog gets one share per round and goes to the back; the others are verified', async () => {
-    // Prepare: three tenants sealed (not verified) one minute apart, the first with a long backlog
+    // Prepare: three tenants sealed (not verified) one minute apart, the first with a long backlog,
+    // sealed again after the others
     const deps = domainDeps(api, doc);
     const seal = async () => {
       await sealAuditTrail(deps);
@@ -201,6 +208,12 @@ describe('fair verification across tenants', () => {
     await seal();
     const late = await setupTenant(api);
     await seal();
+    // the busy tenant sealed again, last: it keeps its place in the queue
+    await api.call('PUT', `/v1/tenants/${busy.tenantId}/contacts/${encodeURIComponent('more@acme.test')}`, {
+      as: busy.admin,
+      body: { name: 'More' },
+    });
+    await seal();
     const head = async (p: People) => (await stored(api, doc, keys.chainHead(p.tenantId)))!.seq as number;
     const checkpoint = async (p: People) => (await stored(api, doc, keys.auditCheckpoint(p.tenantId)))?.seq as number | undefined;
     const budget = (n: number) => () => n-- > 0;
@@ -211,7 +224,7 @@ describe('fair verification across tenants', () => {
     const second = await watchAuditTrails(deps, budget(1), { share: 4, parallel: 1 });
     const lateAfterSecond = await checkpoint(late);
     const third = await watchAuditTrails(deps, budget(100), { share: 4, parallel: 1 });
-    // Assess: the first run gave the busy tenant one share (it waited longest) and the quiet one its
+    // Assess: the first run gave the busy tenant one share (it has waited longest) and the quiet one its
     // turn; the busy one then went to the back, so the second run took the late tenant; the third
     // ran rounds until the busy one reached its head
     expect(await head(busy)).toBeGreaterThan(8);
@@ -221,6 +234,12 @@ describe('fair verification across tenants', () => {
     expect(lateAfterSecond).toBe(2);
     expect(third).toMatchObject({ tenants: 1, caughtUp: 1, waiting: 0, problems: [] });
     expect(await checkpoint(busy)).toBe(await head(busy));
-    expect(await watchAuditTrails(deps, budget(100), { share: 4 })).toEqual({ tenants: 0, events: 0, caughtUp: 0, waiting: 0, problems: [] });
+    expect(await watchAuditTrails(deps, budget(100), { share: 4 })).toEqual({
+      tenants: 0,
+      events: 0,
+      caughtUp: 0,
+      waiting: 0,
+      problems: [],
+    });
   });
 });
