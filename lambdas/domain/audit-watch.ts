@@ -7,8 +7,10 @@
  * call whatever the trail's length.
  *
  * Which tenants: the verification queue (GSI2 `VERIFY#n`), which every seal joins (`sealAudit`,
- * in the same write as the head) and which a verification leaves once its checkpoint reaches the
- * head it read. A tenant that stopped short or showed a problem stays in it, moved to the back.
+ * in the same write as the head), and so does a verification that stops short (a user's first
+ * verification of a long trail: its checkpoint is queued); a tenant leaves it once its checkpoint
+ * reaches the head it read. A tenant that stopped short or showed a problem stays in it, moved to
+ * the back.
  *
  * Fairly: in rounds, longest waiting first; each round gives every tenant still behind one
  * verification of at most `share` events, so a tenant with a long backlog gets one share per round
@@ -72,9 +74,14 @@ export async function watchAuditTrails(deps: VerifyDeps, keepGoing: () => boolea
   const parallel = options.parallel ?? PARALLEL;
   const report: WatchReport = { tenants: 0, events: 0, caughtUp: 0, waiting: 0, problems: [] };
 
-  // 1. The queue.
-  const queued = (await Promise.all(Array.from({ length: DUE_SHARDS }, (_, shard) => deps.chain.tenantsToVerify(shard, QUEUE_READ))))
-    .flat()
+  // 1. The queue (a tenant at its earliest entry: its head's or its checkpoint's).
+  const entries = (
+    await Promise.all(Array.from({ length: DUE_SHARDS }, (_, shard) => deps.chain.tenantsToVerify(shard, QUEUE_READ)))
+  ).flat();
+  const earliest = new Map<string, string>();
+  for (const { tenantId, since } of entries) if (!(earliest.get(tenantId)! <= since)) earliest.set(tenantId, since);
+  const queued = [...earliest]
+    .map(([tenantId, since]) => ({ tenantId, since }))
     .sort((a, b) => (a.since === b.since ? cmp(a.tenantId, b.tenantId) : cmp(a.since, b.since)));
 
   // 2. Rounds.

@@ -82,9 +82,13 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
       const parsed = CheckpointSchema.safeParse(res.Item);
       return parsed.success ? (parsed.data as AuditCheckpoint) : 'malformed';
     },
-    async putAuditCheckpoint(tenantId, checkpoint) {
+    async putAuditCheckpoint(tenantId, checkpoint, queuedSince) {
+      const queued = queuedSince ? keys.verifyQueue(tenantId, queuedSince) : {};
       await doc.send(
-        new PutCommand({ TableName, Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint } }),
+        new PutCommand({
+          TableName,
+          Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint, ...queued },
+        }),
       );
     },
     async grantStates(tenantId, which) {

@@ -103,6 +103,24 @@ describe('the job verifies what it sealed', () => {
     expect(full).toMatchObject({ complete: false, events: 4 });
   });
 
+  it("a user's verification that stopped short is taken up by the next run, though nothing new was sealed", async () => {
+    // Prepare: a trail the job verified to its head
+    const p = await setupTenant(api);
+    for (const reason of ['one', 'two']) await grantUsedAndRevoked(api, p, reason);
+    await runJob();
+    const head = (await headOf(p))!;
+    // Act: a full verification by a user, 4 events a call, stopped after its first call; then a run
+    const stopped = await verifyAuditTrail(domainDeps(api, doc), p.tenantId, { maxEvents: 4, full: true });
+    const job = await runJob();
+    // Assess: the user's call left the checkpoint at 4; the run, which sealed nothing of this
+    // tenant, verified on from there to the head
+    expect(stopped).toMatchObject({ complete: false, saved: { seq: 4 } });
+    expect(job.body.audit.verify.tenants).toBeGreaterThanOrEqual(1);
+    expect(problemsOf(job, p)).toEqual([]);
+    expect((await headOf(p))!.seq).toBe(head.seq);
+    expect(await checkpointOf(p)).toMatchObject({ seq: head.seq, hash: head.hash });
+  });
+
   it('reports a forged event in its run, every run, and no checkpoint moves past it', async () => {
     // Prepare: a verified history
     const p = await setupTenant(api);
