@@ -56,6 +56,11 @@ export interface WatchReport {
    * each kind. The details are those of `GET /v1/tenants/{t}/audit-events/verify`.
    */
   problems: { tenantId: string; kinds: Partial<Record<ChainProblemKind, number>> }[];
+  /**
+   * Tenants whose verification failed (a read refused, an item that does not parse): the others
+   * are still verified; the tenant stays queued and is tried again next run.
+   */
+  failed: { tenantId: string; error: string }[];
 }
 
 /**
@@ -72,7 +77,7 @@ export async function watchAuditTrails(deps: VerifyDeps, keepGoing: () => boolea
   const share = options.share ?? WATCH_TENANT_SHARE;
   const rounds = options.rounds ?? Number.POSITIVE_INFINITY;
   const parallel = options.parallel ?? PARALLEL;
-  const report: WatchReport = { tenants: 0, events: 0, caughtUp: 0, waiting: 0, problems: [] };
+  const report: WatchReport = { tenants: 0, events: 0, caughtUp: 0, waiting: 0, problems: [], failed: [] };
 
   // 1. The queue (a tenant at its earliest entry: its head's or its checkpoint's).
   const entries = (
@@ -95,7 +100,14 @@ export async function watchAuditTrails(deps: VerifyDeps, keepGoing: () => boolea
         next.push(tenantId);
         return;
       }
-      const r = await verifyAuditTrail(deps, tenantId, { maxEvents: share, keepGoing });
+      let r: Awaited<ReturnType<typeof verifyAuditTrail>>;
+      try {
+        r = await verifyAuditTrail(deps, tenantId, { maxEvents: share, keepGoing });
+      } catch (e) {
+        // One tenant's failure does not stop the others' verification.
+        report.failed.push({ tenantId, error: e instanceof Error ? e.message : String(e) });
+        return;
+      }
       verified.add(tenantId);
       report.events += r.events;
       const found = r.problems.filter((p) => p.problem !== 'incomplete');
@@ -121,6 +133,7 @@ export async function watchAuditTrails(deps: VerifyDeps, keepGoing: () => boolea
   report.tenants = verified.size;
   report.waiting = queued.length - report.caughtUp;
   report.problems.sort((a, b) => cmp(a.tenantId, b.tenantId));
+  report.failed.sort((a, b) => cmp(a.tenantId, b.tenantId));
   return report;
 }
 

@@ -4,7 +4,7 @@
  * event is reported by the job and holds the checkpoint back; and a tenant with a long backlog
  * does not hold back the verification of the others.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
@@ -199,6 +199,39 @@ describe('the job verifies what it sealed', () => {
   });
 });
 
+describe('one tenant failing', () => {
+  let api: TestApi;
+  let doc: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    api = await startTestApi();
+    doc = documentClient(localDynamoClient(api.stack.dynamoEndpoint));
+  });
+  afterAll(async () => api?.stop());
+
+  it("a tenant whose verification fails is reported and stays queued; the others' verification goes on", async () => {
+    // Prepare: two tenants sealed; the first one's head edited by hand into something that is no head
+    const deps = domainDeps(api, doc);
+    const broken = await setupTenant(api);
+    const fine = await setupTenant(api);
+    await sealAuditTrail(deps);
+    await doc.send(
+      new UpdateCommand({
+        TableName: api.stack.tableName,
+        Key: keys.chainHead(broken.tenantId),
+        UpdateExpression: 'SET seq = :s',
+        ExpressionAttributeValues: { ':s': 'not a number' },
+      }),
+    );
+    // Act
+    const report = await watchAuditTrails(deps, () => true);
+    // Assess
+    expect(report).toMatchObject({ tenants: 1, caughtUp: 1, waiting: 1, problems: [] });
+    expect(report.failed).toEqual([{ tenantId: broken.tenantId, error: expect.any(String) }]);
+    expect(await stored(api, doc, keys.auditCheckpoint(fine.tenantId))).toMatchObject({ seq: 2 });
+    expect((await watchAuditTrails(deps, () => true)).failed).toEqual([{ tenantId: broken.tenantId, error: expect.any(String) }]);
+  });
+});
+
 describe('fair verification across tenants', () => {
   let api: TestApi;
   let doc: DynamoDBDocumentClient;
@@ -258,6 +291,7 @@ describe('fair verification across tenants', () => {
       caughtUp: 0,
       waiting: 0,
       problems: [],
+      failed: [],
     });
   });
 });
