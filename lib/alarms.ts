@@ -92,6 +92,11 @@ export class Alarms extends Construct {
       threshold: 1,
       evaluationPeriods: 3,
     });
+    this.add('AuditTrailProblems', emfMetric(METRICS.auditTrailProblems, Duration.minutes(5)), {
+      description:
+        "The job's verification found a tenant's audit trail altered, forged, cut or unlike its grants (or could not read it); the job's log line 'expiry run' names the tenant; run GET /v1/tenants/{t}/audit-events/verify?full=true",
+      threshold: 1,
+    });
     this.add('ApiServerErrors', props.httpApi.metricServerError({ period: Duration.minutes(5) }), {
       description: 'The API answered 5xx',
       threshold: 1,

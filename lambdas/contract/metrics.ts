@@ -38,6 +38,12 @@ export const METRICS = {
   expiryRunsIncomplete: 'ExpiryRunsIncomplete',
   /** Audit events sealed into their tenants' hash chains. */
   auditEventsSealed: 'AuditEventsSealed',
+  /**
+   * Tenants whose audit trail the job's verification found a problem in (forged, altered or
+   * missing events, a grant unlike its events) or could not verify, in this run: someone other
+   * than the API wrote the table, or the job cannot read it. Reported again every run until mended.
+   */
+  auditTrailProblems: 'AuditTrailProblems',
   /** Stream records whose event the bus refused after the publisher's own retries (the mapping retries them). */
   eventPublishFailures: 'EventPublishFailures',
 } as const;

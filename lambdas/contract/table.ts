@@ -193,6 +193,17 @@ export const keys = {
   }),
   /** The first GSI2 sort key after every waiting event of `tenantId` (`$` sorts after `#`). */
   sealQueueAfter: (tenantId: string) => `${tenantId}$`,
+  /**
+   * GSI2 keys of a chain head whose tenant waits for the job's verification (`audit-watch.ts`):
+   * set by every seal (keeping the time the tenant first waited), moved to the back when a
+   * verification stops short, removed once the checkpoint reaches the head. Sorted by that time,
+   * so the tenant waiting longest is verified first.
+   */
+  verifyQueue: (tenantId: string, since: string) => ({
+    GSI2PK: keys.verifyQueuePartition(shardOf(tenantId)),
+    GSI2SK: `${since}#${tenantId}`,
+  }),
+  verifyQueuePartition: (shard: number) => `VERIFY#${shard}`,
 } as const;
 
 export type DueKind = 'EXPIRY' | 'OUTBOX' | 'SEAL';

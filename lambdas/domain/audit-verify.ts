@@ -97,7 +97,8 @@ export const idFloor = (ms: number) => `${encodeTime(Math.max(0, ms), 10)}${'0'.
  *    unsealed; when the read reached the end, check the head and a checkpoint the chain fell
  *    behind (its newest events cut).
  * 4. Compare the grants these events speak of with what the events say (`grantProblems`).
- * 5. No problem: save the checkpoint reached.
+ * 5. No problem: save the checkpoint reached (queued for the job's verification if the read
+ *    stopped short of the end).
  */
 export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, options: VerifyOptions = {}): Promise<TrailVerification> {
   const now = deps.clock.now();
@@ -189,7 +190,8 @@ export async function verifyAuditTrail(deps: VerifyDeps, tenantId: string, optio
   if (clean) {
     const next = nextCheckpoint(stored, walk, checkpoint, more, now);
     const mac = checkpointMac(deps.key, tenantId, next);
-    await deps.chain.putAuditCheckpoint(tenantId, { ...next, mac });
+    // Stopped short: queued, so the job goes on from here even if nothing new is sealed.
+    await deps.chain.putAuditCheckpoint(tenantId, { ...next, mac }, more ? now.toISOString() : null);
     saved = { seq: next.seq, fromEventId: next.fromEventId, at: next.at };
   }
 

@@ -311,7 +311,9 @@ export interface AuditChainStore {
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head
-   * is still `expected` and none of the events is sealed yet; else `ConcurrentUpdateError`.
+   * is still `expected` and none of the events is sealed yet; else `ConcurrentUpdateError`. The
+   * same write puts the tenant in the verification queue (`tenantsToVerify`), keeping the time it
+   * was queued if it already waits.
    */
   sealAudit(tenantId: string, expected: ChainHead | null, links: { eventId: string; link: ChainLink }[], head: ChainHead): Promise<void>;
   /** Every audit event of a tenant, sealed or not (the verifier reads them all). */
@@ -368,9 +370,24 @@ export interface AuditVerifyStore {
   auditFrom(tenantId: string, fromEventId: string | null, limit: number): Promise<{ items: StoredAuditEvent[]; more: boolean }>;
   /** The tenant's checkpoint: null when none, `malformed` when the item is no checkpoint. */
   auditCheckpoint(tenantId: string): Promise<AuditCheckpoint | 'malformed' | null>;
-  putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint): Promise<void>;
+  /**
+   * Saves the tenant's checkpoint. `queuedSince`: the verification stopped short of the head, so
+   * the tenant is put in the verification queue (from that time) for the job to go on.
+   */
+  putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint, queuedSince?: string | null): Promise<void>;
   /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
   grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
+  /**
+   * The verification queue of one shard of tenants (see `audit-watch.ts`): tenants sealed since
+   * their checkpoint last reached their head, or whose last verification stopped short, longest
+   * waiting first, at most `limit` entries (a tenant may be listed twice: by its head and by its
+   * checkpoint).
+   */
+  tenantsToVerify(shard: number, limit: number): Promise<{ tenantId: string; since: string }[]>;
+  /** Takes the tenant out of the queue if its head is still `head` (a head sealed since keeps it in). */
+  verifiedToHead(tenantId: string, head: { seq: number; hash: string }): Promise<void>;
+  /** Moves a tenant still in the queue to its back (`since`: now), behind the tenants waiting. */
+  requeueVerify(tenantId: string, since: string): Promise<void>;
 }
 
 /** Sends one email. Throws when the provider refused or failed. */

@@ -3,10 +3,13 @@
  * 1. expire the grants and requests that are due (the mail an expiry owes is in the outbox of its
  *    transaction; the notifier delivers it);
  * 2. seal the audit events written since the last run into their tenants' hash chains, and log the
- *    new chain heads (a copy outside the table, which is what reveals a truncated chain).
+ *    new chain heads (a copy outside the table, which is what reveals a truncated chain);
+ * 3. verify the tenants sealed (and those still behind) from their checkpoints, for at most
+ *    `WATCH_BUDGET_MS`, and report those with problems (`audit.verify` in the report).
  */
 import type { ScheduledEvent } from 'aws-lambda';
 import { sealAuditTrail } from '../domain/audit-chain.ts';
+import { WATCH_BUDGET_MS, watchAuditTrails } from '../domain/audit-watch.ts';
 import { runExpiry } from '../domain/expiry.ts';
 import { type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';
 import { countExpiryRun } from './figures.ts';
@@ -20,10 +23,14 @@ export const createHandler = (deps: DepsSource) =>
     const runtime = deps();
     const keepGoing = () => context.getRemainingTimeInMillis() > RESERVE_MS;
     const expiry = await runExpiry(runtime, keepGoing);
-    const { heads, ...audit } = await sealAuditTrail(
-      { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() },
-      keepGoing,
+    const chain = { chain: runtime.store, clock: runtime.clock, key: await runtime.secrets.auditKey() };
+    const { heads, ...sealed } = await sealAuditTrail(chain, keepGoing);
+    const until = Date.now() + WATCH_BUDGET_MS;
+    const verify = await watchAuditTrails(
+      { ...chain, eventKey: await runtime.secrets.eventKey() },
+      () => keepGoing() && Date.now() < until,
     );
+    const audit = { ...sealed, verify };
     const report = { expiry, audit };
     runtime.telemetry.log.info('expiry run', report);
     for (const head of heads) runtime.telemetry.log.info('audit chain head', head);

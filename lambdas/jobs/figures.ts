@@ -5,18 +5,24 @@
  */
 import { METRICS } from '../contract/metrics.ts';
 import type { SealReport } from '../domain/audit-chain.ts';
+import type { WatchReport } from '../domain/audit-watch.ts';
 import type { DeliveryResult } from '../domain/delivery.ts';
 import type { ExpiryReport } from '../domain/expiry.ts';
 import type { Telemetry } from '../runtime/telemetry.ts';
 
 /** One run of the expiry-and-seal job. */
-export function countExpiryRun(t: Telemetry, expiry: ExpiryReport, audit: Pick<SealReport, 'sealed'>): void {
+export function countExpiryRun(
+  t: Telemetry,
+  expiry: ExpiryReport,
+  audit: Pick<SealReport, 'sealed'> & { verify: Pick<WatchReport, 'problems' | 'failed'> },
+): void {
   t.count(METRICS.grantsExpired, expiry.grantsExpired);
   t.count(METRICS.requestsExpired, expiry.requestsExpired);
   t.count(METRICS.expiryWarningsSent, expiry.grantsWarned);
   t.count(METRICS.escalationsSent, expiry.requestsEscalated);
   t.count(METRICS.expiryRunsIncomplete, expiry.incomplete ? 1 : 0);
   t.count(METRICS.auditEventsSealed, audit.sealed);
+  t.count(METRICS.auditTrailProblems, audit.verify.problems.length + audit.verify.failed.length);
 }
 
 /**

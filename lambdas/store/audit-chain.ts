@@ -39,17 +39,29 @@ export function createAuditChainStore(options: StoreOptions): AuditChainStore {
           ExpressionAttributeValues: { ':link': link },
         },
       }));
+      // The head, and the tenant in the verification queue: a tenant already waiting keeps its
+      // place (`if_not_exists`), so a tenant sealed every run is not pushed back every run.
+      const queued = keys.verifyQueue(tenantId, head.sealedAt);
       items.push({
-        Put: {
+        Update: {
           TableName,
-          Item: { ...keys.chainHead(tenantId), [attr.type]: 'chain', tenantId, ...head },
-          ...(expected
-            ? {
-                ConditionExpression: '#seq = :seq AND #hash = :hash',
-                ExpressionAttributeNames: { '#seq': 'seq', '#hash': 'hash' },
-                ExpressionAttributeValues: { ':seq': expected.seq, ':hash': expected.hash },
-              }
-            : { ConditionExpression: `attribute_not_exists(${attr.pk})` }),
+          Key: keys.chainHead(tenantId),
+          UpdateExpression:
+            'SET #type = :type, tenantId = :tenant, #seq = :nseq, #hash = :nhash, eventId = :event, sealedAt = :sealedAt, ' +
+            '#qpk = :qpk, #qsk = if_not_exists(#qsk, :qsk)',
+          ExpressionAttributeNames: { '#type': attr.type, '#seq': 'seq', '#hash': 'hash', '#qpk': attr.gsi2pk, '#qsk': attr.gsi2sk },
+          ExpressionAttributeValues: {
+            ':type': 'chain',
+            ':tenant': tenantId,
+            ':nseq': head.seq,
+            ':nhash': head.hash,
+            ':event': head.eventId,
+            ':sealedAt': head.sealedAt,
+            ':qpk': queued.GSI2PK,
+            ':qsk': queued.GSI2SK,
+            ...(expected ? { ':seq': expected.seq, ':hash': expected.hash } : {}),
+          },
+          ConditionExpression: expected ? '#seq = :seq AND #hash = :hash' : `attribute_not_exists(${attr.pk})`,
         },
       });
       await transact(items);

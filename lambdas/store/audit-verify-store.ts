@@ -3,9 +3,10 @@
  * tenant's events from an id on, its verification checkpoint, and its grants' stored state read
  * leniently (a grant edited by hand into something that no longer parses is still compared).
  */
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { attr, keys } from '../contract/table.ts';
+import { attr, indexes, keys } from '../contract/table.ts';
 import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../domain/ports.ts';
 import { type Item, parseStoredAudit } from './items.ts';
 import type { StoreOptions } from './table.ts';
@@ -60,6 +61,15 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
     return { items: items.filter((i) => String(i[attr.sk]) !== to), more: start !== undefined };
   }
 
+  /** Sends a conditional update; a condition that no longer holds (the head moved on, or left the queue) is no error. */
+  async function ifStill(command: UpdateCommand): Promise<void> {
+    try {
+      await doc.send(command);
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+    }
+  }
+
   return {
     async auditFrom(tenantId, fromEventId, limit) {
       const from = fromEventId === null ? keys.auditPrefix(tenantId).SK : keys.audit(tenantId, fromEventId).SK;
@@ -72,9 +82,13 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
       const parsed = CheckpointSchema.safeParse(res.Item);
       return parsed.success ? (parsed.data as AuditCheckpoint) : 'malformed';
     },
-    async putAuditCheckpoint(tenantId, checkpoint) {
+    async putAuditCheckpoint(tenantId, checkpoint, queuedSince) {
+      const queued = queuedSince ? keys.verifyQueue(tenantId, queuedSince) : {};
       await doc.send(
-        new PutCommand({ TableName, Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint } }),
+        new PutCommand({
+          TableName,
+          Item: { ...keys.auditCheckpoint(tenantId), [attr.type]: 'checkpoint', tenantId, ...checkpoint, ...queued },
+        }),
       );
     },
     async grantStates(tenantId, which) {
@@ -94,6 +108,45 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
       const from = which.fromGrantId === null ? keys.grantPrefix(tenantId).SK : keys.grant(tenantId, which.fromGrantId).SK;
       const { items } = await range(tenantId, from, GRANT_END, 1_000_000);
       return items.map(grantState);
+    },
+    async tenantsToVerify(shard, limit) {
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: indexes.byDueAt.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': indexes.byDueAt.pk },
+          ExpressionAttributeValues: { ':pk': keys.verifyQueuePartition(shard) },
+          Limit: limit,
+        }),
+      );
+      return (res.Items ?? [])
+        .filter((i) => typeof i.tenantId === 'string')
+        .map((i) => ({ tenantId: i.tenantId as string, since: String(i[attr.gsi2sk]).split('#')[0]! }));
+    },
+    async verifiedToHead(tenantId, head) {
+      await ifStill(
+        new UpdateCommand({
+          TableName,
+          Key: keys.chainHead(tenantId),
+          UpdateExpression: 'REMOVE #qpk, #qsk',
+          ConditionExpression: '#seq = :seq AND #hash = :hash',
+          ExpressionAttributeNames: { '#qpk': attr.gsi2pk, '#qsk': attr.gsi2sk, '#seq': 'seq', '#hash': 'hash' },
+          ExpressionAttributeValues: { ':seq': head.seq, ':hash': head.hash },
+        }),
+      );
+    },
+    async requeueVerify(tenantId, since) {
+      await ifStill(
+        new UpdateCommand({
+          TableName,
+          Key: keys.chainHead(tenantId),
+          UpdateExpression: 'SET #qsk = :qsk',
+          ConditionExpression: 'attribute_exists(#qpk)',
+          ExpressionAttributeNames: { '#qpk': attr.gsi2pk, '#qsk': attr.gsi2sk },
+          ExpressionAttributeValues: { ':qsk': keys.verifyQueue(tenantId, since).GSI2SK },
+        }),
+      );
     },
   };
 }

@@ -15,6 +15,11 @@ import type { EventBus } from '../../lambdas/domain/events.ts';
 import { createHandler as createPublisher } from '../../lambdas/jobs/publish.ts';
 import { createTelemetry } from '../../lambdas/runtime/index.ts';
 import { lambdaContext } from '../../local/server.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ulid } from 'ulid';
+import { keys } from '../../lambdas/contract/table.ts';
+import { documentClient } from '../../lambdas/runtime/clients.ts';
+import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 import { deliver, FaultyMail } from '../helpers/mail.ts';
 import { captureOutput, metricValue, type Captured } from '../helpers/output.ts';
@@ -219,6 +224,50 @@ describe('the expiry-and-seal job', () => {
     });
     expect(lines.find((l) => l.message === 'audit chain head')).toMatchObject({ tenantId: p.tenantId, seq: expect.any(Number) });
     expect(run2.lines.join('\n')).not.toMatch(EMAIL);
+  });
+});
+
+describe('the audit trail watch', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi({ telemetry: createTelemetry() });
+  });
+  afterAll(async () => api?.stop());
+
+  it('counts a tenant whose trail holds an event the API did not write, in every run until mended', async () => {
+    // Prepare: a tenant with a sealed, verified history
+    const p = await setupTenant(api);
+    await api.stack.runExpiry();
+    // Act: an audit event put by hand with the sealing marker (no MAC), then two runs
+    const doc = documentClient(localDynamoClient(api.stack.dynamoEndpoint));
+    const at = api.stack.clock.now();
+    const eventId = ulid(at.getTime());
+    await doc.send(
+      new PutCommand({
+        TableName: api.stack.tableName,
+        Item: {
+          ...keys.audit(p.tenantId, eventId),
+          ...keys.sealQueue(p.tenantId, at.toISOString(), eventId),
+          type: 'audit',
+          tenantId: p.tenantId,
+          eventId,
+          at: at.toISOString(),
+          actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
+          action: 'grant.revoked',
+          targetId: 'g-1',
+          details: { reason: 'looks routine' },
+        },
+      }),
+    );
+    const run1 = await captured(async () => void (await api.stack.runExpiry()));
+    const run2 = await captured(async () => void (await api.stack.runExpiry()));
+    // Assess: the alarm's metric says 1 each time; the run's log line names the tenant and the kind
+    for (const run of [run1, run2]) {
+      expect(metricValue(emfWith(run, METRICS.auditTrailProblems), METRICS.auditTrailProblems)).toBe(1);
+      expect(run.logs().find((l) => l.message === 'expiry run')).toMatchObject({
+        audit: { verify: { problems: [{ tenantId: p.tenantId, kinds: { forged: 1 } }] } },
+      });
+    }
   });
 });
 
