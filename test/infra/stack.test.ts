@@ -768,7 +768,7 @@ describe('SupportAccess stack', () => {
     }
   });
 
-  it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or fails, events fail to publish, or the API answers 5xx', () => {
+  it('pages through one encrypted topic when a dead-letter queue fills, a function fails or is throttled, mail lags or fails, events fail to publish, an audit trail fails its verification, or the API answers 5xx', () => {
     // Prepare
     const topicId = logicalId(stack.alarms.topic);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
@@ -817,7 +817,16 @@ describe('SupportAccess stack', () => {
         EvaluationPeriods: 3,
       }),
     ]);
-    expect(alarms.length).toBe(fns.length * 2 + queues.length + 4);
+    expect(emf(METRICS.auditTrailProblems)).toEqual([
+      expect.objectContaining({
+        Dimensions: Object.entries(METRIC_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      }),
+    ]);
+    expect(alarms.length).toBe(fns.length * 2 + queues.length + 5);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
