@@ -34,6 +34,10 @@ import { median, ms, num, progress, quantile, ratio, runJson, table } from './st
 
 /** The probe a fresh process runs: init, the first call, then warm calls; prints JSON. */
 const PROBE = `
+// The function's log lines go to stderr (still written, still costing what they cost); stdout
+// carries the probe's one JSON answer.
+const answer = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
 const [bundle, eventJson, warm] = [process.argv[2], process.argv[3], Number(process.argv[4])];
 const event = JSON.parse(eventJson);
 const context = { functionName: 'bench', awsRequestId: 'bench', callbackWaitsForEmptyEventLoop: false, getRemainingTimeInMillis: () => 10_000 };
@@ -57,7 +61,7 @@ for (let i = 0; i < warm; i++) {
   const c = process.cpuUsage(c0);
   warmCpuMs.push((c.user + c.system) / 1000);
 }
-process.stdout.write(JSON.stringify({ initMs, firstMs, warmMs, warmCpuMs }), () => process.exit(0));
+answer(JSON.stringify({ initMs, firstMs, warmMs, warmCpuMs }), () => process.exit(0));
 `;
 
 interface ProbeResult {
