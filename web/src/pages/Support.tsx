@@ -300,6 +300,8 @@ function MyRequests({ version }: { version: number }) {
         {
           id: 'actions',
           header: 'Actions',
+          // Wide enough for "Cancel request" on one line.
+          minWidth: 170,
           cell: (r) =>
             r.status === 'PENDING' ? (
               <ConfirmAction
