@@ -56,10 +56,6 @@ export function createLocalBus(): LocalBus {
 
 type Handler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>;
 
-/**
- * Reads the table's stream and hands each batch to `handler`. `poll()` reads everything there is
- * now (runs one at a time; a call during a poll waits for the next one).
- */
 type StreamRecord = DynamoDBStreamEvent['Records'][number];
 type Image = NonNullable<NonNullable<StreamRecord['dynamodb']>['NewImage']>;
 type Value = Image[string];
@@ -70,7 +66,7 @@ type Value = Image[string];
  * unmarshaller takes, so the poller would retry that batch for ever and publish nothing after it.
  * Lambda's event JSON keeps `{ "M": {} }`; this puts it back.
  */
-export function asLambdaRecord(record: StreamRecord): StreamRecord {
+function asLambdaRecord(record: StreamRecord): StreamRecord {
   const d = record.dynamodb;
   if (!d) return record;
   return {
@@ -90,6 +86,10 @@ function value(v: Value): Value {
   return v;
 }
 
+/**
+ * Reads the table's stream and hands each batch to `handler`. `poll()` reads everything there is
+ * now (runs one at a time; a call during a poll waits for the next one).
+ */
 export async function createStreamPoller(endpoint: string, tableName: string, handler: Handler) {
   const table = await localDynamoClient(endpoint).send(new DescribeTableCommand({ TableName: tableName }));
   const arn = table.Table?.LatestStreamArn;
