@@ -1,4 +1,4 @@
-/** What every AWS SDK client of the project is given (a module of its own: it imports no client). */
+/** What the SDK clients on the request path (DynamoDB, KMS) are given; a module of its own, importing no client. */
 
 /**
  * Takes the SDK's logger middleware off a client. The project gives the SDK no logger, yet that
