@@ -3,8 +3,8 @@
  * under it) and the lapse of its PENDING extension requests.
  */
 import type { Actor } from '../contract/schemas.ts';
-import { auditEvent, iso, SYSTEM } from './model.ts';
-import type { Change, Deps, GrantRecord, OutboxMessage, RequestRecord, SessionRecord } from './ports.ts';
+import { auditEvent, outboxMessage, SYSTEM } from './model.ts';
+import type { Change, Deps, GrantRecord, RequestRecord, SessionRecord } from './ports.ts';
 
 /** The digest lists at most this many sessions (the newest); its totals count them all. */
 export const DIGEST_MAX_SESSIONS = 50;
@@ -47,18 +47,6 @@ export function digestOf(sessions: SessionRecord[], at: string, endedBy: 'revoke
   ended.sort((a, b) => (a.signInAt < b.signInAt ? 1 : -1));
   const totalMs = ended.reduce((sum, s) => sum + Math.max(0, Date.parse(s.signOutAt) - Date.parse(s.signInAt)), 0);
   return { sessions: ended.slice(0, DIGEST_MAX_SESSIONS), sessionCount: ended.length, totalMs };
-}
-
-/** An outbox message stamped `now`. */
-export function outboxMessage(
-  deps: Deps,
-  now: Date,
-  tenantId: string,
-  kind: OutboxMessage['kind'],
-  payload: Record<string, unknown>,
-  to?: string[],
-): OutboxMessage {
-  return { messageId: deps.ids.next(), tenantId, kind, createdAt: iso(now), payload, ...(to ? { to } : {}) };
 }
 
 /**

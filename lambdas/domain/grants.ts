@@ -4,8 +4,21 @@ import type { Actor, AdminGrantBody, Grant, Grantee, GranteeInput, GrantStatus, 
 import { ConflictError, ForbiddenError, NoAuthorizedContactError, NotFoundError, ValidationError } from './errors.ts';
 import { digestOf, lapsedExtensions } from './endings.ts';
 import { canonicalEmail, isSupportEmail } from './identity.ts';
-import { actingRole, actorOf, addHours, auditEvent, grantView, hasRole, isAdminOf, isPast, iso, SYSTEM, warnAtFor } from './model.ts';
-import type { Change, Deps, GrantRecord, OutboxMessage, Page, PageInput, Principal, SessionEnd } from './ports.ts';
+import {
+  actingRole,
+  actorOf,
+  addHours,
+  auditEvent,
+  grantView,
+  hasRole,
+  isAdminOf,
+  isPast,
+  iso,
+  outboxMessage,
+  SYSTEM,
+  warnAtFor,
+} from './model.ts';
+import type { Change, Deps, GrantRecord, Page, PageInput, Principal, SessionEnd } from './ports.ts';
 import { retrying } from './retry.ts';
 import { getPolicy, listContacts } from './settings.ts';
 
@@ -67,19 +80,8 @@ export function activationChange(deps: Deps, now: Date, actor: Actor, grant: Gra
         approvedBy: grant.approvedBy.map((a) => a.email),
       }),
     ],
-    outbox: [mail(deps, now, grant.tenantId, 'grant.activated', { grant: view, actor })],
+    outbox: [outboxMessage(deps, now, grant.tenantId, 'grant.activated', { grant: view, actor })],
   };
-}
-
-export function mail(
-  deps: Deps,
-  now: Date,
-  tenantId: string,
-  kind: OutboxMessage['kind'],
-  payload: Record<string, unknown>,
-  to?: string[],
-): OutboxMessage {
-  return { messageId: deps.ids.next(), tenantId, kind, createdAt: iso(now), payload, ...(to ? { to } : {}) };
 }
 
 /**
@@ -266,7 +268,7 @@ export async function addGrantee(deps: Deps, caller: Principal, tenantId: string
     const next: GrantRecord = { ...g, grantees: [...g.grantees, grantee], version: g.version + 1 };
     const change: Change = {
       audit: [auditEvent(deps.ids, now, actorOf(caller), 'grant.grantee_added', grantId, { grantee: input })],
-      outbox: [mail(deps, now, tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor: actorOf(caller) })],
+      outbox: [outboxMessage(deps, now, tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor: actorOf(caller) })],
     };
     return grantView(await deps.store.addGrantee(g, grantee, change), now);
   });
@@ -313,8 +315,8 @@ async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: A
     audit: [grantEvent, ...extensions.change.audit],
     outbox: [
       revoked
-        ? mail(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by, digest })
-        : mail(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now), digest }),
+        ? outboxMessage(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by, digest })
+        : outboxMessage(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now), digest }),
       ...extensions.change.outbox,
     ],
   };

@@ -6,7 +6,6 @@
 import type { AccessRequest, Actor, Contact, ExtensionBody, Grant, Policy } from '../contract/schemas.ts';
 import { recipients } from './delivery.ts';
 import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, ValidationError } from './errors.ts';
-import { outboxMessage } from './endings.ts';
 import { activeGrant } from './grants.ts';
 import {
   actorOf,
@@ -18,6 +17,7 @@ import {
   hasRole,
   isAdminOf,
   isPast,
+  outboxMessage,
   iso,
   requestView,
   SYSTEM,

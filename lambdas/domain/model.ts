@@ -5,7 +5,7 @@
 import type { AccessRequest, Actor, AuditAction, AuditEvent, Grant, Scope, Session } from '../contract/schemas.ts';
 import type { Role } from '../contract/routes.ts';
 import { canonicalEmail, isAsciiEmail } from './identity.ts';
-import type { AccessEntry, GrantRecord, Ids, Principal, RequestRecord, SessionRecord } from './ports.ts';
+import type { AccessEntry, GrantRecord, Ids, OutboxMessage, Principal, RequestRecord, SessionRecord } from './ports.ts';
 
 export const SYSTEM = { id: 'system' } as const;
 
@@ -126,4 +126,16 @@ export function auditEvent(
   details: Record<string, unknown>,
 ): AuditEvent {
   return { eventId: ids.next(), at: iso(at), actor, action, targetId, details };
+}
+
+/** Builds an outbox message (the mail a change owes) stamped now; `to` names its recipients when not the contacts. */
+export function outboxMessage(
+  deps: { ids: Ids },
+  now: Date,
+  tenantId: string,
+  kind: OutboxMessage['kind'],
+  payload: Record<string, unknown>,
+  to?: string[],
+): OutboxMessage {
+  return { messageId: deps.ids.next(), tenantId, kind, createdAt: iso(now), payload, ...(to ? { to } : {}) };
 }

@@ -1,7 +1,7 @@
 /** Access requests: support asks, the tenant's authorized contacts decide. */
 import type { AccessRequest, CreateRequestBody, RequestStatus } from '../contract/schemas.ts';
 import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, NotFoundError, ValidationError } from './errors.ts';
-import { activationChange, buildGrant, mail } from './grants.ts';
+import { activationChange, buildGrant } from './grants.ts';
 import { applyExtension } from './lifecycle.ts';
 import { retrying } from './retry.ts';
 import {
@@ -16,6 +16,7 @@ import {
   isPast,
   iso,
   isSupport,
+  outboxMessage,
   requestView,
   samePerson,
   SYSTEM,
@@ -125,7 +126,7 @@ export async function createRequest(deps: Deps, caller: Principal, tenantId: str
       // when it escalates.
       outbox: [
         {
-          ...mail(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired }),
+          ...outboxMessage(deps, now, tenantId, 'request.created', { request: view, approvalsRequired: policy.approvalsRequired }),
           toTier: 'primary',
         },
       ],
@@ -236,7 +237,9 @@ export async function approveRequest(
     if (final && extension) {
       // The request's decision, and the requester's email; `applyExtension` adds the grant's.
       const next: RequestRecord = { ...r, approvals, version: r.version + 1, status: 'APPROVED', decidedAt: iso(now), decidedBy: actor };
-      change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
+      change.outbox.push(
+        outboxMessage(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]),
+      );
       await applyExtension(deps, now, actor, r, next, policy, change);
       return requestView(next, now);
     }
@@ -264,7 +267,9 @@ export async function approveRequest(
       ...(final && grant ? { status: 'APPROVED', decidedAt: iso(now), decidedBy: actor, grantId: grant.grantId } : {}),
     };
     if (final)
-      change.outbox.push(mail(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]));
+      change.outbox.push(
+        outboxMessage(deps, now, tenantId, 'request.approved', { request: requestView(next, now) }, [r.requestedBy.email]),
+      );
     await deps.store.updateRequest(r, next, grant, change);
     return requestView(next, now);
   });
@@ -289,9 +294,9 @@ export async function denyRequest(
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, actor, 'request.denied', requestId, { comment: comment ?? null })],
       outbox: [
-        mail(deps, now, tenantId, 'request.denied', { request: view, comment: comment ?? null }, [r.requestedBy.email]),
+        outboxMessage(deps, now, tenantId, 'request.denied', { request: view, comment: comment ?? null }, [r.requestedBy.email]),
         // Every contact learns who decided, so nobody acts on the stale request email.
-        mail(deps, now, tenantId, 'request.decided', { request: view, comment: comment ?? null }),
+        outboxMessage(deps, now, tenantId, 'request.decided', { request: view, comment: comment ?? null }),
       ],
     });
     return view;
@@ -328,8 +333,8 @@ export async function expireRequest(deps: Deps, tenantId: string, requestId: str
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, SYSTEM, 'request.expired', requestId, { expiresAt: r.expiresAt })],
       outbox: [
-        mail(deps, now, tenantId, 'request.expired', { request: view, because: 'unanswered' }, [r.requestedBy.email]),
-        mail(deps, now, tenantId, 'request.decided', { request: view, comment: null }),
+        outboxMessage(deps, now, tenantId, 'request.expired', { request: view, because: 'unanswered' }, [r.requestedBy.email]),
+        outboxMessage(deps, now, tenantId, 'request.decided', { request: view, comment: null }),
       ],
     });
     return true;

@@ -2,9 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { Access, AuditEvent, Grant, Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
-import { mail } from './grants.ts';
 import { retrying } from './retry.ts';
-import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, sessionView, widestScope } from './model.ts';
+import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, outboxMessage, sessionView, widestScope } from './model.ts';
 import type { AccessEntry, Deps, Page, PageInput, Principal, SessionFilter, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
@@ -105,7 +104,7 @@ export async function openSession(
       // Always queued: delivery reads `notifyOnSignIn` and drops it when the tenant opted out,
       // which keeps the policy read off the sign-in path (two requests, not three).
       outbox: [
-        mail(deps, now, tenantId, 'session.started', {
+        outboxMessage(deps, now, tenantId, 'session.started', {
           session: view,
           scope: entry.scope,
           expiresAt: entry.expiresAt,
