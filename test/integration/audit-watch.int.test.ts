@@ -4,7 +4,7 @@
  * event is reported by the job and holds the checkpoint back; and a tenant with a long backlog
  * does not hold back the verification of the others.
  */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
@@ -14,6 +14,7 @@ import { watchAuditTrails } from '../../lambdas/domain/audit-watch.ts';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
+import { putForgedAuditEvent } from '../helpers/forged-audit.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 
 /** The domain over the stack's table, with the local stack's keys. */
@@ -131,23 +132,13 @@ describe('the job verifies what it sealed', () => {
     const eventId = ulid(at.getTime());
     // Act: an event put by hand as the API would, with the sealing marker but without the MAC; then
     // a genuine change and another run
-    await doc.send(
-      new PutCommand({
-        TableName: api.stack.tableName,
-        Item: {
-          ...keys.audit(p.tenantId, eventId),
-          ...keys.sealQueue(p.tenantId, at.toISOString(), eventId),
-          type: 'audit',
-          tenantId: p.tenantId,
-          eventId,
-          at: at.toISOString(),
-          actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
-          action: 'grant.revoked',
-          targetId: 'g-1',
-          details: { reason: 'looks routine' },
-        },
-      }),
-    );
+    await putForgedAuditEvent(doc, api.stack.tableName, {
+      tenantId: p.tenantId,
+      eventId,
+      at: at.toISOString(),
+      actor: p.admin,
+      details: { reason: 'looks routine' },
+    });
     const first = await runJob();
     await api.call('PUT', `/v1/tenants/${p.tenantId}/contacts/${encodeURIComponent('after@acme.test')}`, {
       as: p.admin,
@@ -174,23 +165,7 @@ describe('the job verifies what it sealed', () => {
     const eventId = '01FORGEDSEALED00000000000';
     const at = api.stack.clock.now().toISOString();
     // Act
-    await doc.send(
-      new PutCommand({
-        TableName: api.stack.tableName,
-        Item: {
-          ...keys.audit(p.tenantId, eventId),
-          ...keys.sealQueue(p.tenantId, at, eventId),
-          type: 'audit',
-          tenantId: p.tenantId,
-          eventId,
-          at,
-          actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
-          action: 'grant.revoked',
-          targetId: 'g-1',
-          details: {},
-        },
-      }),
-    );
+    await putForgedAuditEvent(doc, api.stack.tableName, { tenantId: p.tenantId, eventId, at, actor: p.admin });
     const job = await runJob();
     // Assess: sealed at the next position, which the incremental read (from the checkpoint's
     // `fromEventId`) cannot reach: a gap; the checkpoint stays

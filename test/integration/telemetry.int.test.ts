@@ -15,11 +15,10 @@ import type { EventBus } from '../../lambdas/domain/events.ts';
 import { createHandler as createPublisher } from '../../lambdas/jobs/publish.ts';
 import { createTelemetry } from '../../lambdas/runtime/index.ts';
 import { lambdaContext } from '../../local/server.ts';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ulid } from 'ulid';
-import { keys } from '../../lambdas/contract/table.ts';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
+import { putForgedAuditEvent } from '../helpers/forged-audit.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 import { deliver, FaultyMail } from '../helpers/mail.ts';
 import { captureOutput, metricValue, type Captured } from '../helpers/output.ts';
@@ -246,23 +245,7 @@ describe('the audit trail watch', () => {
     const doc = documentClient(localDynamoClient(api.stack.dynamoEndpoint));
     const at = api.stack.clock.now();
     const eventId = ulid(at.getTime());
-    await doc.send(
-      new PutCommand({
-        TableName: api.stack.tableName,
-        Item: {
-          ...keys.audit(p.tenantId, eventId),
-          ...keys.sealQueue(p.tenantId, at.toISOString(), eventId),
-          type: 'audit',
-          tenantId: p.tenantId,
-          eventId,
-          at: at.toISOString(),
-          actor: { id: p.admin.sub, email: p.admin.email, name: p.admin.name },
-          action: 'grant.revoked',
-          targetId: 'g-1',
-          details: { reason: 'looks routine' },
-        },
-      }),
-    );
+    await putForgedAuditEvent(doc, api.stack.tableName, { tenantId: p.tenantId, eventId, at: at.toISOString(), actor: p.admin });
     const run1 = await captured(async () => void (await api.stack.runExpiry()));
     const run2 = await captured(async () => void (await api.stack.runExpiry()));
     // Assess: the alarm's metric says 1 each time; the run's log line names the tenant and the kind
