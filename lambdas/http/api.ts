@@ -7,7 +7,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer as Event, APIGatewayProxyStructuredResultV2 as Result, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { type Group, groups, type Role, type RouteDef, routes, routesByKey } from '../contract/routes.ts';
-import { Id } from '../contract/schemas.ts';
+import { Id, lazily } from '../contract/schemas.ts';
 import { canonicalJson } from '../domain/canonical-json.ts';
 import { ForbiddenError, IdempotencyKeyReusedError, WriteOutcomeUnknownError } from '../domain/errors.ts';
 import { actingRole } from '../domain/model.ts';
@@ -81,7 +81,7 @@ interface LooseInput extends Omit<Input<unknown>, 'params' | 'query' | 'body' | 
 }
 
 /** The paging fields of a list's validated query. */
-const PageQuery = z.object({ limit: z.number().optional(), cursor: z.string().optional() });
+const PageQuery = lazily(() => z.object({ limit: z.number().optional(), cursor: z.string().optional() }));
 
 /** Every route's input, by route id; a handler table over any group is a part of it. */
 type Inputs = { [K in RouteId]: Input<RouteById<K>> };
@@ -416,7 +416,7 @@ export function api<G extends Group>(
       });
       return result;
     } finally {
-      t.end();
+      await t.end();
     }
   };
 }

@@ -9,9 +9,11 @@
  *   `end` removes. Fields are ids and figures only: no emails, names, reasons or IP addresses.
  * - Metrics are counted during an invocation and written by `end` as one EMF document on stdout
  *   (CloudWatch turns it into metrics: `lambdas/contract/metrics.ts`); nothing when none were counted.
+ *   Most invocations count nothing, so Powertools Metrics is loaded by the first one that does, not
+ *   at cold start (in a bundle, esbuild keeps a dynamic import's module unevaluated until then).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from '../contract/metrics.ts';
@@ -39,8 +41,8 @@ export interface Telemetry {
   count(name: MetricName, value?: number): void;
   /** Starts an invocation: its Lambda context and `keys` on every log line until `end`. */
   begin(context: Context, keys?: LogKeys): void;
-  /** Ends it: writes its counts as one EMF document (if any), drops its keys. */
-  end(): void;
+  /** Ends it: drops its keys, writes its counts as one EMF document (if any). */
+  end(): Promise<void>;
 }
 
 /** An email address inside any logged text (an SDK error's message, say). */
@@ -60,7 +62,11 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     jsonReplacerFn: maskEmails,
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: log });
+  let metrics: Promise<Metrics> | undefined;
+  const loadMetrics = () =>
+    (metrics ??= import('@aws-lambda-powertools/metrics').then(
+      ({ Metrics }) => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, logger: log }),
+    ));
   // Summed here, so each metric is one value per invocation (Powertools would list every add).
   const counts = new Map<MetricName, number>();
   return {
@@ -73,13 +79,14 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       log.addContext(context);
       log.appendKeys(keys);
     },
-    end() {
-      if (counts.size > 0 && options.metrics !== false) {
-        for (const [name, value] of counts) metrics.addMetric(name, MetricUnit.Count, value);
-        metrics.publishStoredMetrics();
-      }
+    async end() {
+      const counted = [...counts];
       counts.clear();
       log.resetKeys();
+      if (counted.length === 0 || options.metrics === false) return;
+      const emf = await loadMetrics();
+      for (const [name, value] of counted) emf.addMetric(name, 'Count', value);
+      emf.publishStoredMetrics();
     },
   };
 }

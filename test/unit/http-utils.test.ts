@@ -297,7 +297,7 @@ describe('an unexpected error', () => {
     try {
       telemetry.begin(lambdaContext('support-access-grants'), { requestId: 'req-42' });
       res = toProblem(new Error('ConditionalCheckFailed on table prod-support-access PK=TENANT#acme'), 'req-42', telemetry.log);
-      telemetry.end();
+      await telemetry.end();
     } finally {
       out.restore();
     }

@@ -10,10 +10,10 @@ import { lambdaContext } from '../../local/server.ts';
 import { captureOutput } from '../helpers/output.ts';
 
 /** Runs `act` with the output captured. */
-function captured(act: () => void) {
+async function captured(act: () => Promise<void>) {
   const out = captureOutput();
   try {
-    act();
+    await act();
   } finally {
     out.restore();
   }
@@ -21,15 +21,15 @@ function captured(act: () => void) {
 }
 
 describe('telemetry', () => {
-  it("masks an email address in anything logged, an error's message and stack included", () => {
+  it("masks an email address in anything logged, an error's message and stack included", async () => {
     // Prepare
     const t = createTelemetry();
     const error = new Error('MessageRejected: Email address is not verified: jane.doe@example.com (sandbox)');
     // Act
-    const out = captured(() => {
+    const out = await captured(async () => {
       t.begin(lambdaContext('support-access-notifier'), { requestId: 'r-1' });
       t.log.error('delivery failed', { messageId: 'M1', error, note: 'to Jane <jane.doe@example.com>, cc ops@example.org' });
-      t.end();
+      await t.end();
     });
     // Assess
     expect(out.lines.join('\n')).not.toMatch(/@example\./);
@@ -44,19 +44,19 @@ describe('telemetry', () => {
     ]);
   });
 
-  it('writes one EMF document per invocation with each metric summed, none for an invocation that counted nothing, and drops its keys', () => {
+  it('writes one EMF document per invocation with each metric summed, none for an invocation that counted nothing, and drops its keys', async () => {
     // Prepare
     const t = createTelemetry();
     // Act
-    const out = captured(() => {
+    const out = await captured(async () => {
       t.begin(lambdaContext('support-access-grants'), { requestId: 'r-1', tenantId: 't-1' });
       t.count(METRICS.grantsActivated);
       t.count(METRICS.grantsActivated);
       t.count(METRICS.signInsRefused, 0);
-      t.end();
+      await t.end();
       t.begin(lambdaContext('support-access-grants'), { requestId: 'r-2' });
       t.log.info('request');
-      t.end();
+      await t.end();
     });
     // Assess
     expect(out.emf()).toEqual([
