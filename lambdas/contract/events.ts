@@ -4,29 +4,35 @@
  * (`npm run events:schemas`; a test fails when they are stale).
  */
 import * as z from 'zod';
-import { AccessRequest, Actor, Grant, Session, SystemActor, Timestamp } from './schemas.ts';
+import { AccessRequest, Actor, Grant, lazily, Session, SystemActor, Timestamp } from './schemas.ts';
 
-const base = {
+const base = () => ({
   eventId: z.string().describe('Stable across retries: consumers de-duplicate on it (the audit event id of the change)'),
   tenantId: z.string(),
   at: Timestamp.describe('When the change happened'),
-};
-
-const withRequest = z.object({ ...base, request: AccessRequest.describe('The request as the API shows it when the event is published') });
-const withGrant = z.object({ ...base, grant: Grant.describe('The grant as the API shows it when the event is published') });
-const withSession = z.object({ ...base, session: Session.describe('The session as the API shows it when the event is published') });
-const withDenial = z.object({
-  ...base,
-  denial: z
-    .object({
-      agent: z.union([Actor, SystemActor]),
-      grantId: z.string().nullable(),
-      reason: z.string().nullable(),
-      sourceIp: z.string().nullable(),
-      userAgent: z.string().nullable(),
-    })
-    .describe('The refused sign-in (no session was opened)'),
 });
+
+const withRequest = lazily(() =>
+  z.object({ ...base(), request: AccessRequest.describe('The request as the API shows it when the event is published') }),
+);
+const withGrant = lazily(() => z.object({ ...base(), grant: Grant.describe('The grant as the API shows it when the event is published') }));
+const withSession = lazily(() =>
+  z.object({ ...base(), session: Session.describe('The session as the API shows it when the event is published') }),
+);
+const withDenial = lazily(() =>
+  z.object({
+    ...base(),
+    denial: z
+      .object({
+        agent: z.union([Actor, SystemActor]),
+        grantId: z.string().nullable(),
+        reason: z.string().nullable(),
+        sourceIp: z.string().nullable(),
+        userAgent: z.string().nullable(),
+      })
+      .describe('The refused sign-in (no session was opened)'),
+  }),
+);
 
 /** `detail` of each detail-type. */
 export const EventDetails = {

@@ -1,7 +1,7 @@
 /** The login history: `SignIn`, `RefreshSessionToken`, `EndSession`, `ListSessions`, `ListGrantSessions`. */
 import * as z from 'zod';
 import { METRICS } from '../contract/metrics.ts';
-import type { Session } from '../contract/schemas.ts';
+import { lazily, type Session } from '../contract/schemas.ts';
 import { AccessNotGrantedError } from '../domain/errors.ts';
 import { exportSessions } from '../domain/export.ts';
 import { refreshSessionToken, replaySignIn, withToken } from '../domain/session-token.ts';
@@ -12,7 +12,7 @@ import { api, type Handlers, listReply, type Replays } from './api.ts';
 import { csvRange, csvReply, wantsCsv } from './csv.ts';
 
 /** What a replay needs of the first sign-in's answer. */
-const FirstSignIn = z.object({ sessionId: z.string() });
+const FirstSignIn = lazily(() => z.object({ sessionId: z.string() }));
 
 const routes: Handlers<'sessions'> = {
   SignIn: async ({ deps, principal, params, body, event }) => {

@@ -6,19 +6,22 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { lazily } from '../contract/schemas.ts';
 import { attr, indexes, keys } from '../contract/table.ts';
 import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../domain/ports.ts';
 import { type Item, parseStoredAudit } from './items.ts';
 import type { StoreOptions } from './table.ts';
 
-const CheckpointSchema = z.object({
-  seq: z.int().nonnegative(),
-  hash: z.string(),
-  eventId: z.string(),
-  fromEventId: z.string(),
-  at: z.string(),
-  mac: z.string(),
-});
+const CheckpointSchema = lazily(() =>
+  z.object({
+    seq: z.int().nonnegative(),
+    hash: z.string(),
+    eventId: z.string(),
+    fromEventId: z.string(),
+    at: z.string(),
+    mac: z.string(),
+  }),
+);
 
 /** `AUDIT$` sorts after every `AUDIT#…` key: the end of a tenant's events. */
 const AUDIT_END = 'AUDIT$';

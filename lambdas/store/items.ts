@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { AccessEntry, MailKind } from '../contract/records.ts';
-import { AccessRequest, AuditEvent, Contact, Grant, Session } from '../contract/schemas.ts';
+import { AccessRequest, AuditEvent, Contact, Grant, lazily, Session } from '../contract/schemas.ts';
 import { attr, keyAttributes, keys, type AccessPrincipal } from '../contract/table.ts';
 import { canonicalEmail } from '../domain/identity.ts';
 import type { GrantRecord, OutboxMessage, OutboxRecord, RequestRecord, SessionRecord, StoredAuditEvent } from '../domain/ports.ts';
@@ -13,19 +13,23 @@ export type Item = Record<string, unknown>;
 
 // ---- parsing items back into records (zod, not casts) ----------------------------------------
 
-const GrantRecordSchema = Grant.extend({
-  version: z.int(),
-  openSessions: z.array(z.string()),
-  pendingExtensions: z.array(z.string()).optional(),
-  warnAt: z.string().nullable().optional(),
-  warned: z.boolean().optional(),
-});
-const SessionRecordSchema = Session.extend({ grantExpiresAt: z.string().nullable() });
-const RequestRecordSchema = AccessRequest.extend({
-  version: z.int(),
-  escalateAt: z.string().nullable().optional(),
-  escalated: z.boolean().optional(),
-});
+const GrantRecordSchema = lazily(() =>
+  Grant.unwrap().extend({
+    version: z.int(),
+    openSessions: z.array(z.string()),
+    pendingExtensions: z.array(z.string()).optional(),
+    warnAt: z.string().nullable().optional(),
+    warned: z.boolean().optional(),
+  }),
+);
+const SessionRecordSchema = lazily(() => Session.unwrap().extend({ grantExpiresAt: z.string().nullable() }));
+const RequestRecordSchema = lazily(() =>
+  AccessRequest.unwrap().extend({
+    version: z.int(),
+    escalateAt: z.string().nullable().optional(),
+    escalated: z.boolean().optional(),
+  }),
+);
 
 /** String sets come back as `Set`; absent when empty. */
 export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
@@ -137,8 +141,10 @@ export const sessionItem = (s: SessionRecord): Item => ({
 
 // ---- the audit hash chain ----
 
-const ChainLinkSchema = z.object({ seq: z.int().positive(), prev: z.string(), hash: z.string() });
-export const ChainHeadSchema = z.object({ seq: z.int().positive(), hash: z.string(), eventId: z.string(), sealedAt: z.string() });
+const ChainLinkSchema = lazily(() => z.object({ seq: z.int().positive(), prev: z.string(), hash: z.string() }));
+export const ChainHeadSchema = lazily(() =>
+  z.object({ seq: z.int().positive(), hash: z.string(), eventId: z.string(), sealedAt: z.string() }),
+);
 /**
  * Reads an audit item leniently: what was edited into something that no longer parses is kept as
  * stored (its hash will not match, so the verifier reports it), instead of failing the whole read.
@@ -175,21 +181,23 @@ export function outboxItem(m: OutboxMessage): Item {
   };
 }
 
-const OutboxRecordSchema = z.object({
-  messageId: z.string(),
-  tenantId: z.string(),
-  kind: MailKind,
-  createdAt: z.string(),
-  payload: z.record(z.string(), z.unknown()),
-  to: z.array(z.string()).optional(),
-  toTier: z.enum(['primary', 'backup']).optional(),
-  status: z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']),
-  attempts: z.int(),
-  nextAttemptAt: z.string(),
-  lastError: z.string().nullable(),
-  sentAt: z.string().nullable(),
-  // Removed once a try ends (sent, failed or put back in line): absent reads as no lease.
-  leaseUntil: z.string().nullable().default(null),
-  sentTo: z.array(z.string()),
-});
+const OutboxRecordSchema = lazily(() =>
+  z.object({
+    messageId: z.string(),
+    tenantId: z.string(),
+    kind: MailKind,
+    createdAt: z.string(),
+    payload: z.record(z.string(), z.unknown()),
+    to: z.array(z.string()).optional(),
+    toTier: z.enum(['primary', 'backup']).optional(),
+    status: z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']),
+    attempts: z.int(),
+    nextAttemptAt: z.string(),
+    lastError: z.string().nullable(),
+    sentAt: z.string().nullable(),
+    // Removed once a try ends (sent, failed or put back in line): absent reads as no lease.
+    leaseUntil: z.string().nullable().default(null),
+    sentTo: z.array(z.string()),
+  }),
+);
 export const parseOutbox = (i: Item): OutboxRecord => OutboxRecordSchema.parse({ ...strip(i), sentTo: toArray(i.sentTo) });

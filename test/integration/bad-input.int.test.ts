@@ -5,6 +5,7 @@
  * was (audit trail, contacts, policy, grants, requests, login history).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { routes, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
 import {
   errorPaths,
@@ -459,7 +460,12 @@ describe.concurrent('strings are trimmed', () => {
 // ---- lists -------------------------------------------------------------------------------------
 
 /** The paged lists: the routes whose answer is a page (`items` and `nextCursor`), not every route with a query. */
-const isList = (r: RouteDef) => Boolean((r.success.schema as unknown as { shape?: Record<string, unknown> } | null)?.shape?.nextCursor);
+const isList = (r: RouteDef) => Boolean(shapeOf(r.success.schema)?.nextCursor);
+/** An object schema's fields, through `lazily` (the contract builds its schemas on first use). */
+function shapeOf(schema: z.ZodType | null | undefined): Record<string, z.ZodType> | undefined {
+  const built = schema instanceof z.ZodLazy ? (schema.unwrap() as z.ZodType) : schema;
+  return built instanceof z.ZodObject ? built.shape : undefined;
+}
 const LISTS = ALL.filter(isList).map((r) => ({ name: r.id, route: r, role: undefined as Role | undefined }));
 /** A caller who may read each list. */
 const listReader = (route: RouteDef, w: World) => (route.roles.includes('support-lead') ? w.p.lead : w.p.admin);
@@ -517,6 +523,18 @@ async function firstCursor(route: RouteDef, w: World, query = ''): Promise<strin
 }
 
 describe.concurrent('list parameters', () => {
+  it('are checked on every paged list of the contract', () => {
+    expect(LISTS.map((t) => t.name).sort()).toEqual([
+      'ListAccessRequests',
+      'ListAuditEvents',
+      'ListGrantSessions',
+      'ListGrants',
+      'ListMyGrants',
+      'ListMyRequests',
+      'ListSessions',
+    ]);
+  });
+
   const BAD_QUERIES: [string, string][] = [
     ['?limit=0', 'query.limit'],
     ['?limit=101', 'query.limit'],
@@ -536,11 +554,7 @@ describe.concurrent('list parameters', () => {
     expect(errorPaths(res)).toContain(path);
   });
 
-  it.each(
-    LISTS.filter(
-      (t) => (t.route.query as unknown as { shape: object }).shape && 'status' in (t.route.query as unknown as { shape: object }).shape,
-    ),
-  )('$name?status=BOGUS → 400 naming query.status', async (t) => {
+  it.each(LISTS.filter((t) => 'status' in (shapeOf(t.route.query) ?? {})))('$name?status=BOGUS → 400 naming query.status', async (t) => {
     const res = await refused(t, 400, 'VALIDATION_FAILED', (w) => ({ query: '?status=BOGUS', as: listReader(t.route, w) }));
     expect(errorPaths(res)).toContain('query.status');
   });
