@@ -25,6 +25,21 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // Cold start (docs/performance.md): a function builds the zod schemas it uses when it first
+    // uses them, never all of them when its module loads.
+    files: ['lambdas/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            ":matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > :matches(CallExpression, ObjectExpression, ArrayExpression):not([callee.name='lazily']):has(MemberExpression[object.name='z'])",
+          message: 'a schema at module level is built at cold start: wrap it in lazily(() => …) (lambdas/contract/schemas.ts)',
+        },
+      ],
+    },
+  },
   // The layers' boundaries (docs/architecture.md): who may import whom.
   {
     // The domain is pure: it never learns that AWS (or the local stack) exists.
