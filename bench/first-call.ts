@@ -7,7 +7,8 @@
  * For the access check and sign-in, each build of the function (the deployed bundle and the naive
  * one) runs in fresh Node processes of the pinned Node 24 with a Lambda-like environment
  * (`AWS_LAMBDA_FUNCTION_NAME`, credentials in the environment as Lambda passes them, the endpoint
- * in `AWS_ENDPOINT_URL_DYNAMODB` pointing at DynamoDB Local). The probe times `import(bundle)`, the
+ * in `AWS_ENDPOINT_URL_DYNAMODB` pointing at DynamoDB Local, over HTTPS through a loopback TLS
+ * terminator as AWS's endpoints are: `bench/tls-front.ts`). The probe times `import(bundle)`, the
  * first `handler(event)`, then warm calls in the same process (wall time, and CPU time with
  * `process.cpuUsage`). Each process has a tenant and a grant of its own.
  *
@@ -27,6 +28,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureTable } from '../local/dynamodb.
 import { gatewayClaims } from '../local/jwt.ts';
 import { deployedOptions, NODE, ROOT } from './cold-start.ts';
 import { startKmsStandIn } from './kms-stand-in.ts';
+import { loopbackCertificate, startTlsFront } from './tls-front.ts';
 import { meteredClients } from './meter.ts';
 import { figure, type Figure, type SectionResult } from './results.ts';
 import { batchWrite, entryItems, grantItem, grantRecord } from './seed.ts';
@@ -109,6 +111,10 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
   const dir = mkdtempSync(join(tmpdir(), 'support-access-first-'));
   // Sign-in signs its session token with kms:Sign: a stand-in on loopback answers it.
   const kms = await startKmsStandIn();
+  // Both over HTTPS, as in AWS: the first request sets up TLS (bench/tls-front.ts says why).
+  const certificate = loopbackCertificate();
+  const dynamoTls = await startTlsFront(endpoint, certificate);
+  const kmsTls = await startTlsFront(kms.endpoint, certificate);
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const probe = join(dir, 'probe.mjs');
@@ -151,8 +157,9 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_SESSION_TOKEN: 'bench',
       AWS_REGION: LOCAL_REGION,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoTls.endpoint,
+      AWS_ENDPOINT_URL_KMS: kmsTls.endpoint,
+      NODE_EXTRA_CA_CERTS: certificate.certFile,
       SESSION_KEY_ARNS: kms.keyArn,
       SESSION_TOKEN_ISSUER: 'https://support-access.example.com',
       SESSION_TOKEN_AUDIENCE: 'vendor-app',
@@ -303,14 +310,16 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
     );
     const summary = [
       '',
-      `- ${opts.runs} fresh processes per function and build (medians), each: \`import(bundle)\` (init), the first \`handler(event)\` (first request: the DynamoDB connection, credentials and endpoint resolution, first runs of every code path), then ${opts.warm} warm calls in the same process. Lambda-like environment: credentials in the environment, \`AWS_ENDPOINT_URL_DYNAMODB\` at DynamoDB Local. No HTTP adapter, no JWT check (API Gateway's authorizer does that in AWS).`,
-      `- Sign-in signs its session token with \`kms:Sign\`: here a stand-in on loopback (\`bench/kms-stand-in.ts\`, Node's crypto, DER as KMS answers) at \`AWS_ENDPOINT_URL_KMS\`, so its first call includes a second connection set-up; in AWS, KMS's own time in the region comes on top.`,
+      `- ${opts.runs} fresh processes per function and build (medians), each: \`import(bundle)\` (init), the first \`handler(event)\` (first request: the DynamoDB connection, credentials and endpoint resolution, first runs of every code path), then ${opts.warm} warm calls in the same process. Lambda-like environment: credentials in the environment, \`AWS_ENDPOINT_URL_DYNAMODB\` at DynamoDB Local over HTTPS (a TLS terminator on loopback, \`bench/tls-front.ts\`: the first request sets up TLS as in AWS, and the SDK sends through \`node:https\` as deployed). No HTTP adapter, no JWT check (API Gateway's authorizer does that in AWS).`,
+      `- Sign-in signs its session token with \`kms:Sign\`: here a stand-in on loopback (\`bench/kms-stand-in.ts\`, Node's crypto, DER as KMS answers) at \`AWS_ENDPOINT_URL_KMS\`, also over HTTPS, so its first call includes a second connection and TLS set-up; in AWS, KMS's own time in the region comes on top.`,
       `- The access check's read, as DynamoDB Local reports it for its two partitions read as consistent queries: ${num(accessReadUnits, 1)} RCU (DynamoDB Local reports nothing for the PartiQL statement itself).`,
     ].join('\n');
     return { text: text + '\n' + summary, figures };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     destroy();
+    await Promise.all([dynamoTls.stop(), kmsTls.stop()]);
+    certificate.remove();
     await kms.stop();
   }
 }
