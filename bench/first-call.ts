@@ -27,6 +27,7 @@ import { keys } from '../lambdas/contract/table.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureTable } from '../local/dynamodb.ts';
 import { gatewayClaims } from '../local/jwt.ts';
 import { deployedOptions, NODE, ROOT } from './cold-start.ts';
+import { startExtensionStandIn } from './extension-stand-in.ts';
 import { startKmsStandIn } from './kms-stand-in.ts';
 import { loopbackCertificate, startTlsFront } from './tls-front.ts';
 import { meteredClients } from './meter.ts';
@@ -115,6 +116,12 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
   const certificate = loopbackCertificate();
   const dynamoTls = await startTlsFront(endpoint, certificate);
   const kmsTls = await startTlsFront(kms.endpoint, certificate);
+  // The keys come from the Secrets extension when first needed, as deployed (sign-in: the event key).
+  const arn = (name: string) => `arn:aws:secretsmanager:${LOCAL_REGION}:000000000000:secret:bench-${name}`;
+  const extension = await startExtensionStandIn(
+    { [arn('cursor')]: 'bench-cursor-secret', [arn('audit')]: 'bench-audit-key', [arn('event')]: 'bench-event-key' },
+    'bench',
+  );
   try {
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const probe = join(dir, 'probe.mjs');
@@ -165,9 +172,10 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
       SESSION_TOKEN_AUDIENCE: 'vendor-app',
       TABLE_NAME: tableName,
       SUPPORT_EMAIL_DOMAINS: 'vendor.example',
-      CURSOR_SECRET: 'bench-cursor-secret',
-      AUDIT_KEY: 'bench-audit-key',
-      EVENT_KEY: 'bench-event-key',
+      CURSOR_SECRET_ARN: arn('cursor'),
+      AUDIT_KEY_SECRET_ARN: arn('audit'),
+      EVENT_KEY_SECRET_ARN: arn('event'),
+      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: extension.port,
       MAIL_FROM: 'support-access@example.com',
       APP_BASE_URL: 'https://support-access.example.com',
     };
@@ -311,14 +319,14 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
     const summary = [
       '',
       `- ${opts.runs} fresh processes per function and build (medians), each: \`import(bundle)\` (init), the first \`handler(event)\` (first request: the DynamoDB connection, credentials and endpoint resolution, first runs of every code path), then ${opts.warm} warm calls in the same process. Lambda-like environment: credentials in the environment, \`AWS_ENDPOINT_URL_DYNAMODB\` at DynamoDB Local over HTTPS (a TLS terminator on loopback, \`bench/tls-front.ts\`: the first request sets up TLS as in AWS, and the SDK sends through \`node:https\` as deployed). No HTTP adapter, no JWT check (API Gateway's authorizer does that in AWS).`,
-      `- Sign-in signs its session token with \`kms:Sign\`: here a stand-in on loopback (\`bench/kms-stand-in.ts\`, Node's crypto, DER as KMS answers) at \`AWS_ENDPOINT_URL_KMS\`, also over HTTPS, so its first call includes a second connection and TLS set-up; in AWS, KMS's own time in the region comes on top.`,
+      `- Sign-in signs its session token with \`kms:Sign\`: here a stand-in on loopback (\`bench/kms-stand-in.ts\`, Node's crypto, DER as KMS answers) at \`AWS_ENDPOINT_URL_KMS\`, also over HTTPS, so its first call includes a second connection and TLS set-up, and it reads its event key from a stand-in of the Parameters and Secrets extension (\`bench/extension-stand-in.ts\`) as deployed; in AWS, KMS's own time in the region comes on top.`,
       `- The access check's read, as DynamoDB Local reports it for its two partitions read as consistent queries: ${num(accessReadUnits, 1)} RCU (DynamoDB Local reports nothing for the PartiQL statement itself).`,
     ].join('\n');
     return { text: text + '\n' + summary, figures };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     destroy();
-    await Promise.all([dynamoTls.stop(), kmsTls.stop()]);
+    await Promise.all([dynamoTls.stop(), kmsTls.stop(), extension.stop()]);
     certificate.remove();
     await kms.stop();
   }

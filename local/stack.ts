@@ -141,7 +141,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       eventKey: local('EVENT_KEY', 'local-only-event-key'),
       mailFrom,
       appBaseUrl: opts.appBaseUrl ?? `http://localhost:${port}/app`,
-      secretsExtension: { port: '', sessionToken: '' },
+      secretsExtension: { port: '', sessionToken: '', timeoutMs: 0 },
       inLambda: false,
       ...opts.settings,
     };

@@ -34,13 +34,36 @@ export function secretReader(setting: SecretSetting, extension: Settings['secret
 }
 
 async function fromExtension(arn: string, what: string, extension: Settings['secretsExtension']): Promise<string> {
-  const res = await fetch(`http://localhost:${extension.port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`, {
-    headers: { 'X-Aws-Parameters-Secrets-Token': extension.sessionToken },
-  });
-  if (!res.ok) throw new Error(`reading the ${what} failed: HTTP ${res.status}`);
-  const { SecretString } = (await res.json()) as { SecretString?: string };
+  const res = await loopbackGet(
+    `http://localhost:${extension.port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`,
+    { 'X-Aws-Parameters-Secrets-Token': extension.sessionToken },
+    extension.timeoutMs,
+  );
+  if (res.status !== 200) throw new Error(`reading the ${what} failed: HTTP ${res.status}`);
+  const { SecretString } = JSON.parse(res.body) as { SecretString?: string };
   if (!SecretString) throw new Error(`the ${what} is empty`);
   return SecretString;
+}
+
+/**
+ * A GET to the extension on loopback with Node's `http`, taken from the runtime when first needed.
+ * Not `fetch`: its first call in a container loads undici (about 25 ms, on the first request that
+ * writes). Not `import 'node:http'` either: in Node 24 an ES module import of `node:http` reads
+ * every export, WebSocket's included, for about 40 ms of init; `getBuiltinModule` does not.
+ */
+function loopbackGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const { request } = process.getBuiltinModule('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from the secrets extension in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function secretsFrom(settings: Settings): Secrets {

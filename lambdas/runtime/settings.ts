@@ -41,8 +41,11 @@ export interface Settings {
   sessionTokenAudience?: string | undefined;
   /** `EVENT_BUS_NAME`: the publisher's EventBridge bus. */
   eventBusName?: string | undefined;
-  /** The Parameters and Secrets Lambda Extension: its port and the session token it requires. */
-  secretsExtension: { port: string; sessionToken: string };
+  /**
+   * The Parameters and Secrets Lambda Extension: its port, the session token it requires, and how
+   * long it may take to answer before a read fails (and is retried by the next call).
+   */
+  secretsExtension: { port: string; sessionToken: string; timeoutMs: number };
   /** Running in Lambda (`AWS_LAMBDA_FUNCTION_NAME`): a missing setting fails the cold start. */
   inLambda: boolean;
 }
@@ -72,7 +75,11 @@ export function settingsFromEnv(env: Env = process.env): Settings {
     sessionTokenIssuer: env.SESSION_TOKEN_ISSUER || undefined,
     sessionTokenAudience: env.SESSION_TOKEN_AUDIENCE || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
-    secretsExtension: { port: env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || '2773', sessionToken: env.AWS_SESSION_TOKEN ?? '' },
+    secretsExtension: {
+      port: env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || '2773',
+      sessionToken: env.AWS_SESSION_TOKEN ?? '',
+      timeoutMs: 5_000,
+    },
     inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
   };
 }

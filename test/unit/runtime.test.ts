@@ -11,6 +11,8 @@ import { buildDeps, dynamoClient, secretReader, settingsFromEnv, type Settings }
 let server: Server;
 let calls: { url: string; token: string | undefined }[] = [];
 let healthy = false;
+/** Set: the extension takes the request and never answers. */
+let hung = false;
 
 let extension: Settings['secretsExtension'];
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor-AbCdEf';
@@ -18,6 +20,7 @@ const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor-AbCdEf'
 beforeAll(async () => {
   server = createServer((req, res) => {
     calls.push({ url: req.url ?? '', token: req.headers['x-aws-parameters-secrets-token'] as string | undefined });
+    if (hung) return;
     if (!healthy) return res.writeHead(500).end('{"message":"not ready"}');
     res
       .writeHead(200, { 'content-type': 'application/json' })
@@ -50,6 +53,22 @@ describe('the cursor key in Lambda', () => {
     expect(calls).toHaveLength(2);
     expect(calls[1]!.url).toBe(`/secretsmanager/get?secretId=${encodeURIComponent(ARN)}`);
     expect(calls[1]!.token).toBe('session-token');
+  });
+
+  it('fails a read the extension does not answer in time, and asks again on the next call', async () => {
+    // Prepare
+    const read = secretReader(settingsFromEnv({ CURSOR_SECRET_ARN: ARN }).cursorSecret, { ...extension, timeoutMs: 200 });
+    calls = [];
+    // Act / Assess
+    hung = true;
+    try {
+      await expect(read()).rejects.toThrow(/no answer from the secrets extension in 200 ms/);
+    } finally {
+      hung = false;
+    }
+    healthy = true;
+    await expect(read()).resolves.toBe('key-from-secrets-manager');
+    expect(calls).toHaveLength(2);
   });
 
   it('reads it once per container', async () => {
