@@ -3,7 +3,7 @@
  * their types, and what the store parses each item with when it reads it.
  */
 import * as z from 'zod';
-import { Actor, Grant, lazily, Scope } from './schemas.ts';
+import { Actor, Audience, lazily, Scope } from './schemas.ts';
 
 /** An `Idempotency-Key`'s record: claimed (IN_PROGRESS), or COMPLETED with the answer to replay. */
 export const IdempotencyRecord = lazily(() =>
@@ -50,7 +50,7 @@ export const AccessEntry = lazily(() =>
     ticketId: z.string().nullable().optional(),
     reason: z.string().optional(),
     /** Whom the grant names: sign-in under a named grant matches the grantee's `sub` and email. */
-    audience: Grant.unwrap().shape.audience,
+    audience: Audience,
     grantees: z.array(z.object({ id: z.string(), email: z.string() })),
   }),
 );

@@ -176,6 +176,9 @@ const Grantees = lazily(() =>
     .refine((g) => new Set(g.map((x) => x.id)).size === g.length, 'must not name the same grantee twice'),
 );
 
+/** Whom a grant covers: the whole support team, or the grantees it names. */
+export const Audience = lazily(() => z.enum(['support-team', 'named']));
+
 export const Grant = lazily(() =>
   z.object({
     grantId: z.string(),
@@ -186,7 +189,7 @@ export const Grant = lazily(() =>
     ticketId: z.string().nullable(),
     reason: z.string(),
     scope: Scope,
-    audience: z.enum(['support-team', 'named']),
+    audience: Audience,
     grantees: z.array(Grantee),
     grantedBy: Actor,
     approvedBy: z.array(Actor),
