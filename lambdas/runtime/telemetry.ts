@@ -41,7 +41,7 @@ export interface Telemetry {
   count(name: MetricName, value?: number): void;
   /** Starts an invocation: its Lambda context and `keys` on every log line until `end`. */
   begin(context: Context, keys?: LogKeys): void;
-  /** Ends it: drops its keys, writes its counts as one EMF document (if any). */
+  /** Ends it: writes its counts as one EMF document (if any; a failure is logged, never thrown), drops its keys. */
   end(): Promise<void>;
 }
 
@@ -82,11 +82,18 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     async end() {
       const counted = [...counts];
       counts.clear();
+      if (counted.length > 0 && options.metrics !== false) {
+        try {
+          const emf = await loadMetrics();
+          for (const [name, value] of counted) emf.addMetric(name, 'Count', value);
+          emf.publishStoredMetrics();
+        } catch (error) {
+          // A count is not worth the answer it would cost: logged, and Metrics loaded again next time.
+          metrics = undefined;
+          log.error('metrics not written', { error, metrics: counted.map(([name]) => name) });
+        }
+      }
       log.resetKeys();
-      if (counted.length === 0 || options.metrics === false) return;
-      const emf = await loadMetrics();
-      for (const [name, value] of counted) emf.addMetric(name, 'Count', value);
-      emf.publishStoredMetrics();
     },
   };
 }
