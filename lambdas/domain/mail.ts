@@ -345,22 +345,24 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
   },
   'request.escalated': (m, links) => {
     const r = m.payload.request as AccessRequest;
+    const facts: [string, string][] = [
+      ['Tenant', r.tenantId],
+      ['Requested by', person(r.requestedBy)],
+      ['Ticket', r.ticketId],
+      ['Reason', r.reason],
+      ['Scope', describeScope(r.scope)],
+      [r.kind === 'extension' ? 'More time' : 'Duration', hours(r.durationHours)],
+      ['Request open until', at(r.expiresAt)],
+    ];
+    const action = { label: 'Review and approve or deny', url: links.request(r.tenantId, r.requestId) };
     // Sent `as` a reminder when the tenant has no backup contact (see `escalationOf`).
     if (m.payload.as === 'reminder') {
       return {
         subject: `Reminder: support still waits for an answer from ${r.tenantId} (ticket ${r.ticketId})`,
         heading: 'Reminder: a request still waits for your answer',
         intro: `${person(r.requestedBy)} asked at ${at(r.requestedAt)} and nobody has decided yet. Your account has no backup contact to escalate to, so this reminder goes to its authorized contacts once. If nobody decides, the request lapses at ${at(r.expiresAt)}.`,
-        facts: [
-          ['Tenant', r.tenantId],
-          ['Requested by', person(r.requestedBy)],
-          ['Ticket', r.ticketId],
-          ['Reason', r.reason],
-          ['Scope', describeScope(r.scope)],
-          [r.kind === 'extension' ? 'More time' : 'Duration', hours(r.durationHours)],
-          ['Request open until', at(r.expiresAt)],
-        ],
-        action: { label: 'Review and approve or deny', url: links.request(r.tenantId, r.requestId) },
+        facts,
+        action,
         why: 'you get this email because you are an authorized contact of this account and it names no backup contact (a tenant admin can name some on the settings page)',
       };
     }
@@ -368,16 +370,8 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
       subject: `Waiting for an answer: support asks for ${r.kind === 'extension' ? 'more time on' : 'access to'} ${r.tenantId} (ticket ${r.ticketId})`,
       heading: 'A request is waiting for an answer',
       intro: `${person(r.requestedBy)} asked at ${at(r.requestedAt)} and no primary contact has decided yet. As a backup contact you may approve or deny it.`,
-      facts: [
-        ['Tenant', r.tenantId],
-        ['Requested by', person(r.requestedBy)],
-        ['Ticket', r.ticketId],
-        ['Reason', r.reason],
-        ['Scope', describeScope(r.scope)],
-        [r.kind === 'extension' ? 'More time' : 'Duration', hours(r.durationHours)],
-        ['Request open until', at(r.expiresAt)],
-      ],
-      action: { label: 'Review and approve or deny', url: links.request(r.tenantId, r.requestId) },
+      facts,
+      action,
       why: 'you get this email because you are a backup authorized contact of this account',
     };
   },

@@ -35,6 +35,7 @@ export function createEntityStore(options: StoreOptions): Store {
     transact,
     queryPage,
     baseKey,
+    indexKey,
     statusPage,
     prefixQuery,
     rangeQuery,
@@ -259,7 +260,7 @@ export function createEntityStore(options: StoreOptions): Store {
         },
         page,
         (i) => parseSession(strip(i)),
-        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        indexKey(index),
       );
     },
 
@@ -364,7 +365,7 @@ export function createEntityStore(options: StoreOptions): Store {
         },
         page,
         (i) => parseSession(strip(i)),
-        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        indexKey(index),
         keep,
       );
     },
@@ -400,7 +401,7 @@ export function createEntityStore(options: StoreOptions): Store {
         },
         page,
         (i) => parseRequest(strip(i)),
-        (i) => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] }),
+        indexKey(index),
         keep,
       );
     },

@@ -184,6 +184,10 @@ export function tableAccess({ doc, tableName: TableName, eventKey, log }: StoreO
   }
 
   const baseKey = (i: Item): PageKey => ({ ...tableKeyOf(i) });
+  /** The position of an item read from `index`: its table key and its key in the index. */
+  const indexKey =
+    (index: { pk: string; sk: string }) =>
+    (i: Item): PageKey => ({ ...baseKey(i), [index.pk]: i[index.pk], [index.sk]: i[index.sk] });
 
   /**
    * A page of a tenant's grants or requests in one status as of `now`, newest first, read from the
@@ -286,6 +290,7 @@ export function tableAccess({ doc, tableName: TableName, eventKey, log }: StoreO
     transact,
     queryPage,
     baseKey,
+    indexKey,
     statusPage,
     prefixQuery,
     rangeQuery,

@@ -126,3 +126,10 @@ export async function eventually<T>(check: () => Promise<T>, ms = 5_000): Promis
     }
   }
 }
+
+/** `res` once it has answered with `status`; otherwise fails, naming `what` and the answer. */
+export async function ok(res: Promise<Res> | Res, status: number, what: string): Promise<Res> {
+  const r = await res;
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r;
+}

@@ -36,6 +36,17 @@ export function captureOutput(): Captured {
   };
 }
 
+/** Runs `act` with the output captured; restores it even when `act` fails. */
+export async function captured(act: () => Promise<void> | void): Promise<Captured> {
+  const out = captureOutput();
+  try {
+    await act();
+  } finally {
+    out.restore();
+  }
+  return out;
+}
+
 /** The value of a metric in an EMF document (absent: undefined), after checking the document declares it. */
 export function metricValue(doc: Record<string, any>, name: string): number | undefined {
   const declared = doc._aws.CloudWatchMetrics.flatMap((m: { Metrics: { Name: string }[] }) => m.Metrics.map((x) => x.Name));

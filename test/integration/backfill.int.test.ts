@@ -16,7 +16,7 @@ import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { backfillSessionKeys } from '../../lambdas/store/backfill.ts';
 import { sessionItem } from '../../lambdas/store/items.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
-import { setupTenant, startTestApi, type People, type Res, type TestApi } from '../helpers/http.ts';
+import { setupTenant, startTestApi, type People, type TestApi, ok } from '../helpers/http.ts';
 import { asGrantee, deliver, onlyMail } from '../helpers/mail.ts';
 
 let api: TestApi;
@@ -32,12 +32,6 @@ afterAll(async () => {
 const MIN = 60_000;
 const t = (p: People) => `/v1/tenants/${p.tenantId}`;
 const table = () => api.stack.tableName;
-
-async function ok(res: Promise<Res>, status: number, what: string): Promise<Res> {
-  const r = await res;
-  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 /** A session item as the code before v1.1 wrote it: the table key and the record, no index keys. */
 async function legacySession(p: People, grant: { grantId: string; grantedBy: unknown; expiresAt: string }, reason: string, at: number) {

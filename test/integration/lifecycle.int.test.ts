@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, tenantItems } from '../helpers/invariants.ts';
-import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';
+import { setupTenant, startTestApi, type People, type TestApi, type Who, ok } from '../helpers/http.ts';
 import { asGrantee, deliver, mailOf, onlyMail } from '../helpers/mail.ts';
 
 let api: TestApi;
@@ -23,12 +23,6 @@ afterAll(async () => {
 
 const HOUR = 3_600_000;
 const t = (p: People) => `/v1/tenants/${p.tenantId}`;
-
-async function ok(res: Promise<Res> | Res, status: number, what: string): Promise<Res> {
-  const r = await res;
-  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 /** A named grant for the agent, made by the admin. */
 const grantFor = async (p: People, who: Who, durationHours = 2) =>

@@ -21,7 +21,7 @@ import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/domain/requests.ts
 import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, expectMailOnce, tenantItems, type Item } from '../helpers/invariants.ts';
-import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';
+import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who, ok } from '../helpers/http.ts';
 import { FaultyMail } from '../helpers/mail.ts';
 
 const mailer = new FaultyMail();
@@ -64,12 +64,6 @@ const extra = (p: People, n: number): Who => ({
   name: `Extra ${n}`,
   groups: ['support-agent'],
 });
-
-async function ok(res: Promise<Res>, status: number, what: string): Promise<Res> {
-  const r = await res;
-  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 /** Delivers until nothing is left to send. */
 async function settleMail(): Promise<void> {

@@ -21,21 +21,10 @@ import { localDynamoClient } from '../../local/dynamodb.ts';
 import { putForgedAuditEvent } from '../helpers/forged-audit.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 import { deliver, FaultyMail } from '../helpers/mail.ts';
-import { captureOutput, metricValue, type Captured } from '../helpers/output.ts';
+import { captured, metricValue, type Captured } from '../helpers/output.ts';
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Runs `act` with the output captured; restores it even when `act` fails. */
-async function captured(act: () => Promise<void>): Promise<Captured> {
-  const out = captureOutput();
-  try {
-    await act();
-  } finally {
-    out.restore();
-  }
-  return out;
-}
 
 /** The one EMF document that declares `name`, checked for the namespace and dimension the alarms read. */
 function emfWith(out: Captured, name: string): Record<string, any> {

@@ -8,7 +8,7 @@ import { csvReply } from '../../lambdas/http/csv.ts';
 import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
 import { HttpError } from '../../lambdas/http/problem.ts';
 import { keys } from '../../lambdas/contract/table.ts';
-import { captureOutput } from '../helpers/output.ts';
+import { captured } from '../helpers/output.ts';
 
 const SECRET = 'test-secret';
 const BINDING = 'ListGrants|acme|status=ACTIVE|caller-1';
@@ -292,15 +292,12 @@ describe('an unexpected error', () => {
     const { lambdaContext } = await import('../../local/server.ts');
     const telemetry = createTelemetry();
     // Act
-    let res;
-    const out = captureOutput();
-    try {
+    let res!: ReturnType<typeof toProblem>;
+    const out = await captured(async () => {
       telemetry.begin(lambdaContext('support-access-grants'), { requestId: 'req-42' });
       res = toProblem(new Error('ConditionalCheckFailed on table prod-support-access PK=TENANT#acme'), 'req-42', telemetry.log);
       await telemetry.end();
-    } finally {
-      out.restore();
-    }
+    });
     // Assess
     expect(res.statusCode).toBe(500);
     const body = JSON.parse(res.body as string);

@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { METRICS } from '../../lambdas/contract/metrics.ts';
 import { createTelemetry } from '../../lambdas/runtime/telemetry.ts';
 import { lambdaContext } from '../../local/server.ts';
-import { captureOutput } from '../helpers/output.ts';
+import { captured } from '../helpers/output.ts';
 
 const failures = vi.hoisted(() => ({ left: 1 }));
 
@@ -29,19 +29,15 @@ describe('telemetry when Metrics fails', () => {
   it('ends the invocation, logs that its metrics were not written, and writes them on the next one', async () => {
     // Prepare
     const t = createTelemetry();
-    const out = captureOutput();
-    try {
-      // Act
+    // Act
+    const out = await captured(async () => {
       t.begin(lambdaContext('support-access-grants'), { requestId: 'r-1' });
       t.count(METRICS.grantsActivated);
-      const first = t.end();
-      await expect(first).resolves.toBeUndefined();
+      await expect(t.end()).resolves.toBeUndefined();
       t.begin(lambdaContext('support-access-grants'), { requestId: 'r-2' });
       t.count(METRICS.grantsActivated);
       await t.end();
-    } finally {
-      out.restore();
-    }
+    });
     // Assess
     expect(out.logs()).toEqual([
       expect.objectContaining({ level: 'ERROR', message: 'metrics not written', requestId: 'r-1', metrics: ['GrantsActivated'] }),

@@ -7,18 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/contract/metrics.ts';
 import { createTelemetry } from '../../lambdas/runtime/telemetry.ts';
 import { lambdaContext } from '../../local/server.ts';
-import { captureOutput } from '../helpers/output.ts';
-
-/** Runs `act` with the output captured. */
-async function captured(act: () => Promise<void>) {
-  const out = captureOutput();
-  try {
-    await act();
-  } finally {
-    out.restore();
-  }
-  return out;
-}
+import { captured } from '../helpers/output.ts';
 
 describe('telemetry', () => {
   it("masks an email address in anything logged, an error's message and stack included", async () => {
