@@ -11,8 +11,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
 
-const TSX = join('node_modules', 'tsx', 'dist', 'cli.mjs');
-
 interface Started {
   proc: ChildProcess;
   output: () => string;
@@ -20,7 +18,9 @@ interface Started {
 }
 
 function start(env: Record<string, string>, args: string[] = []): Started {
-  const proc = spawn(process.execPath, [TSX, 'local/main.ts', ...args], {
+  // As `npm start` runs it: tsx as a loader in this one process. (The tsx CLI runs the script in a
+  // child and, when the child has not confirmed a Ctrl-C within 30 ms, kills it and exits 130.)
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
