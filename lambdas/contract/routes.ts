@@ -14,17 +14,17 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** One Lambda function serves each group; its routes share the grants it needs. */
 export const groups = {
-  meta: { handler: 'lambdas/http/meta.ts', data: 'none' },
-  settings: { handler: 'lambdas/http/settings.ts', data: 'readwrite' },
-  requests: { handler: 'lambdas/http/requests.ts', data: 'readwrite' },
-  grants: { handler: 'lambdas/http/grants.ts', data: 'readwrite' },
-  sessions: { handler: 'lambdas/http/sessions.ts', data: 'readwrite' },
-  access: { handler: 'lambdas/http/access.ts', data: 'read' },
+  meta: { handler: 'lambdas/modules/meta/handlers.ts', data: 'none' },
+  settings: { handler: 'lambdas/modules/settings/handlers.ts', data: 'readwrite' },
+  requests: { handler: 'lambdas/modules/requests/handlers.ts', data: 'readwrite' },
+  grants: { handler: 'lambdas/modules/grants/handlers.ts', data: 'readwrite' },
+  sessions: { handler: 'lambdas/modules/sessions/handlers.ts', data: 'readwrite' },
+  access: { handler: 'lambdas/modules/sessions/access-handlers.ts', data: 'read' },
   // `auditKey`: the function may read the audit chain's HMAC key (the verify route needs it).
   // `readwrite`: verification saves its checkpoint (PutItem of the CHECKPOINT item; no DeleteItem).
-  audit: { handler: 'lambdas/http/audit.ts', data: 'readwrite', auditKey: true },
+  audit: { handler: 'lambdas/modules/audit/handlers.ts', data: 'readwrite', auditKey: true },
   // `sessionKeys`: what the function may do with the session-token keys (KMS): only sessions sign.
-  keys: { handler: 'lambdas/http/jwks.ts', data: 'none', sessionKeys: 'verify' },
+  keys: { handler: 'lambdas/modules/keys/handlers.ts', data: 'none', sessionKeys: 'verify' },
 } as const;
 /** The groups that sign support-session tokens (the only ones granted `kms:Sign`). */
 export const signingGroups: readonly Group[] = ['sessions'];

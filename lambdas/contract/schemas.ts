@@ -3,7 +3,7 @@
  * `type X` below is `z.infer<typeof X>`, and the OpenAPI document is generated from the same values.
  */
 import * as z from 'zod';
-import { canonicalEmail } from '../domain/identity.ts';
+import { canonicalEmail } from '../kernel/identity.ts';
 
 /**
  * A schema built the first time it is used, not when the module loads. zod builds a schema eagerly

@@ -4,8 +4,8 @@
  */
 import type { Policy } from '../../lambdas/contract/schemas.ts';
 import type { Role } from '../../lambdas/contract/routes.ts';
-import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
-import { putContact, putPolicy } from '../../lambdas/domain/settings.ts';
+import type { Deps, Principal } from '../../lambdas/kernel/ports.ts';
+import { putContact, putPolicy } from '../../lambdas/modules/settings/rules.ts';
 import { createMemoryStore, FakeClock, fakeIds, type MemoryStore } from './memory-store.ts';
 import { TEST_POLICY } from './people.ts';
 

@@ -1,6 +1,6 @@
 /**
  * In-memory fakes of the domain's ports for unit tests: a `Store & OutboxStore` with the same
- * semantics as `lambdas/store/dynamo-store.ts` (every write an all-or-nothing transaction whose
+ * semantics as `lambdas/runtime/dynamo-store.ts` (every write an all-or-nothing transaction whose
  * conditions are checked before anything changes; a lost condition is `ConcurrentUpdateError`),
  * a clock the test moves, and time-ordered ids from that clock.
  *
@@ -10,9 +10,9 @@
 import { monotonicFactory } from 'ulid';
 import type { AuditEvent, Contact, Grantee, Policy } from '../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
-import { grantDueAt, requestDueAt } from '../../lambdas/store/dynamo-store.ts';
-import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/domain/errors.ts';
-import { canonicalEmail } from '../../lambdas/domain/identity.ts';
+import { grantDueAt, requestDueAt } from '../../lambdas/runtime/dynamo-store.ts';
+import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../../lambdas/kernel/errors.ts';
+import { canonicalEmail } from '../../lambdas/kernel/identity.ts';
 import type {
   AccessEntry,
   Change,
@@ -30,7 +30,7 @@ import type {
   SessionEnd,
   SessionRecord,
   Store,
-} from '../../lambdas/domain/ports.ts';
+} from '../../lambdas/kernel/ports.ts';
 
 // ---- clock and ids -------------------------------------------------------------------------------
 

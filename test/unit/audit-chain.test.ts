@@ -10,10 +10,10 @@ import {
   sealAuditTrail,
   STALE_UNSEALED_MS,
   verifyAuditChain,
-} from '../../lambdas/domain/audit-chain.ts';
-import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
+} from '../../lambdas/modules/audit/chain.ts';
+import type { AuditChainStore, ChainLink } from '../../lambdas/kernel/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
-import { eventMac, eventMacValid } from '../../lambdas/domain/audit-integrity.ts';
+import { eventMac, eventMacValid } from '../../lambdas/modules/audit/integrity.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
 import { FakeClock } from '../helpers/memory-store.ts';
 

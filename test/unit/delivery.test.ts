@@ -1,10 +1,10 @@
 /** Delivery of the outbox: each email sent once, retried with backoff, kept when it keeps failing. */
 import { describe, expect, it } from 'vitest';
-import { createGrant } from '../../lambdas/domain/grants.ts';
-import { backoffSeconds, deliver, drainOutbox, LEASE_SECONDS, MAX_TRIES, type DeliveryDeps } from '../../lambdas/domain/delivery.ts';
-import { linksFrom } from '../../lambdas/domain/mail.ts';
-import type { Mailer } from '../../lambdas/domain/ports.ts';
-import { denyRequest, createRequest } from '../../lambdas/domain/requests.ts';
+import { createGrant } from '../../lambdas/modules/grants/rules.ts';
+import { backoffSeconds, deliver, drainOutbox, LEASE_SECONDS, MAX_TRIES, type DeliveryDeps } from '../../lambdas/modules/mail/delivery.ts';
+import { linksFrom } from '../../lambdas/modules/mail/templates.ts';
+import type { Mailer } from '../../lambdas/kernel/ports.ts';
+import { denyRequest, createRequest } from '../../lambdas/modules/requests/rules.ts';
 import { setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 
 interface Sent {

@@ -1,10 +1,10 @@
 /** The expiry job: the stored state catches up with deadlines that every read already honours. */
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { runExpiry } from '../../lambdas/domain/expiry.ts';
-import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { approveRequest, createRequest } from '../../lambdas/domain/requests.ts';
-import { signIn } from '../../lambdas/domain/sessions.ts';
+import { runExpiry } from '../../lambdas/modules/expiry/rules.ts';
+import { createGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import { approveRequest, createRequest } from '../../lambdas/modules/requests/rules.ts';
+import { signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps } from '../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({

@@ -1,9 +1,9 @@
 /** Grants: switching access on, widening it, ending it, and what each change leaves behind. */
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody, UpfrontGrantBody } from '../../lambdas/contract/schemas.ts';
-import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../lambdas/domain/errors.ts';
-import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { signIn } from '../../lambdas/domain/sessions.ts';
+import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../lambdas/kernel/errors.ts';
+import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import { signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 
 const readOnly = { level: 'read-only' as const };

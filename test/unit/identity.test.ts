@@ -12,13 +12,13 @@ import {
   GranteeInput,
   Policy,
 } from '../../lambdas/contract/schemas.ts';
-import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../lambdas/domain/errors.ts';
-import { addGrantee, createGrant, getGrant } from '../../lambdas/domain/grants.ts';
-import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../lambdas/domain/identity.ts';
-import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../lambdas/domain/requests.ts';
-import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../lambdas/domain/sessions.ts';
-import { putPolicy } from '../../lambdas/domain/settings.ts';
-import type { Principal } from '../../lambdas/domain/ports.ts';
+import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../lambdas/kernel/errors.ts';
+import { addGrantee, createGrant, getGrant } from '../../lambdas/modules/grants/rules.ts';
+import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../lambdas/kernel/identity.ts';
+import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../lambdas/modules/requests/rules.ts';
+import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../lambdas/modules/sessions/rules.ts';
+import { putPolicy } from '../../lambdas/modules/settings/rules.ts';
+import type { Principal } from '../../lambdas/kernel/ports.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 import { TEST_POLICY } from '../helpers/people.ts';
 

@@ -4,11 +4,11 @@
  * The messages are the ones the services put in the outbox, rendered as delivery would.
  */
 import { describe, expect, it } from 'vitest';
-import type { MailKind, OutboxRecord } from '../../lambdas/domain/ports.ts';
-import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../lambdas/domain/mail.ts';
-import { approveRequest, createRequest, denyRequest } from '../../lambdas/domain/requests.ts';
-import { signIn } from '../../lambdas/domain/sessions.ts';
+import type { MailKind, OutboxRecord } from '../../lambdas/kernel/ports.ts';
+import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../lambdas/modules/mail/templates.ts';
+import { approveRequest, createRequest, denyRequest } from '../../lambdas/modules/requests/rules.ts';
+import { signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 
 const BASE = 'https://support.example.com/app/';

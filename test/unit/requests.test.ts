@@ -7,9 +7,9 @@ import {
   LimitReachedError,
   NoAuthorizedContactError,
   ValidationError,
-} from '../../lambdas/domain/errors.ts';
-import { getGrant } from '../../lambdas/domain/grants.ts';
-import { deleteContact } from '../../lambdas/domain/settings.ts';
+} from '../../lambdas/kernel/errors.ts';
+import { getGrant } from '../../lambdas/modules/grants/rules.ts';
+import { deleteContact } from '../../lambdas/modules/settings/rules.ts';
 import {
   approveRequest,
   cancelRequest,
@@ -19,8 +19,8 @@ import {
   expireRequest,
   getRequest,
   listRequests,
-} from '../../lambdas/domain/requests.ts';
-import { getAccess, signIn } from '../../lambdas/domain/sessions.ts';
+} from '../../lambdas/modules/requests/rules.ts';
+import { getAccess, signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps } from '../helpers/domain.ts';
 
 const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({

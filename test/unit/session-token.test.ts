@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/domain/errors.ts';
-import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
+import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/kernel/errors.ts';
+import { createGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
 import {
   refreshSessionToken,
   replaySignIn,
@@ -13,11 +13,11 @@ import {
   sessionTokenClaims,
   withToken,
   type TokenDeps,
-} from '../../lambdas/domain/session-token.ts';
-import { endSession, openSession } from '../../lambdas/domain/sessions.ts';
-import { derToRawEcdsa } from '../../lambdas/keys/der.ts';
-import { createKmsKeySet, kidOf, type KmsApi } from '../../lambdas/keys/kms-keys.ts';
-import { createLocalKeySet } from '../../lambdas/keys/local-keys.ts';
+} from '../../lambdas/modules/sessions/session-token.ts';
+import { endSession, openSession } from '../../lambdas/modules/sessions/rules.ts';
+import { derToRawEcdsa } from '../../lambdas/modules/keys/der.ts';
+import { createKmsKeySet, kidOf, type KmsApi } from '../../lambdas/modules/keys/kms-keys.ts';
+import { createLocalKeySet } from '../../lambdas/modules/keys/local-keys.ts';
 import { setupTenant, testDeps } from '../helpers/domain.ts';
 
 const settings = { issuer: 'https://api.example.test', audience: 'vendor-app' };

@@ -1,11 +1,11 @@
 /** Support sessions (the login history) and the access check. */
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../lambdas/domain/errors.ts';
-import { createGrant, revokeGrant } from '../../lambdas/domain/grants.ts';
-import { drainOutbox } from '../../lambdas/domain/delivery.ts';
-import { linksFrom } from '../../lambdas/domain/mail.ts';
-import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../lambdas/domain/sessions.ts';
+import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../lambdas/kernel/errors.ts';
+import { createGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import { drainOutbox } from '../../lambdas/modules/mail/delivery.ts';
+import { linksFrom } from '../../lambdas/modules/mail/templates.ts';
+import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({

@@ -1,9 +1,9 @@
 /** Authorized contacts and the tenant policy; and the fake store's guarantees the other tests lean on. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
-import { ConcurrentUpdateError, NotFoundError } from '../../lambdas/domain/errors.ts';
-import { createGrant } from '../../lambdas/domain/grants.ts';
-import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../../lambdas/domain/settings.ts';
+import { ConcurrentUpdateError, NotFoundError } from '../../lambdas/kernel/errors.ts';
+import { createGrant } from '../../lambdas/modules/grants/rules.ts';
+import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../../lambdas/modules/settings/rules.ts';
 import { setupTenant, testDeps } from '../helpers/domain.ts';
 
 describe('contacts', () => {

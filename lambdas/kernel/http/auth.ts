@@ -1,0 +1,104 @@
+/** Who is calling (from the JWT claims) and whether the route lets them: one function, one table. */
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { ROLES, type RouteDef, type Role } from '../../contract/routes.ts';
+import { Id } from '../../contract/schemas.ts';
+import { canonicalEmail, isVerifiedClaim } from '../identity.ts';
+import type { Principal } from '../ports.ts';
+import { HttpError } from './problem.ts';
+
+const ROLE_SET: ReadonlySet<string> = new Set(ROLES);
+
+/** The known roles among exact group names; anything else (`tenant-admin (backup)`) grants nothing. */
+function rolesOf(names: readonly unknown[]): Role[] {
+  const out: Role[] = [];
+  for (const n of names) if (typeof n === 'string' && ROLE_SET.has(n) && !out.includes(n as Role)) out.push(n as Role);
+  return out;
+}
+
+/**
+ * `cognito:groups` as exact group names: a JSON array (a JWT's own claim, or that array sent on as a
+ * JSON string), or the `[a b]` string that API Gateway's JWT authorizer makes of an array.
+ *
+ * The `[a b]` form joins names with spaces, so a name with a space in it (`tenant-admin (backup)`)
+ * cannot be told from two names. It is read only when every space-separated part is a role's
+ * exact name; one other part (or an empty one) and the claim grants nothing. So an unknown group
+ * never lends a role its name; the one case it cannot tell apart is a group named after roles
+ * joined by spaces (`tenant-admin support-agent`), which Cognito cannot have (its group names hold
+ * no whitespace) and an external issuer must not (docs/security.md).
+ *
+ * On the hot path: no exception is thrown per request (only a JSON-looking string is parsed).
+ */
+export function parseGroups(raw: unknown): Role[] {
+  if (Array.isArray(raw)) return rolesOf(raw);
+  if (typeof raw !== 'string') return [];
+  if (raw.startsWith('["') || raw === '[]') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return [];
+    }
+    return Array.isArray(parsed) ? rolesOf(parsed) : [];
+  }
+  if (!raw.startsWith('[') || !raw.endsWith(']')) return rolesOf([raw]);
+  const parts = raw.slice(1, -1).split(' ');
+  for (const p of parts) if (!ROLE_SET.has(p)) return [];
+  return rolesOf(parts);
+}
+
+/** Control characters and line separators in a claim's name become spaces (it is printed in emails). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * The principal of a request whose JWT the authorizer has already verified.
+ * - `sub` must be an `Id` (it becomes part of keys), else 401;
+ * - `token_use`, when present, must be `id`: an access token carries no email and no
+ *   `custom:tenantId`, so it cannot say who the caller is (401);
+ * - the email is canonical (`canonicalEmail`); `emailVerified` is the `email_verified` claim
+ *   (`true`, or the string `"true"` as API Gateway passes it on).
+ */
+export function principalOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Principal {
+  const claims = (event.requestContext?.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
+  const sub = typeof claims.sub === 'string' ? claims.sub : '';
+  if (!sub) throw new HttpError(401, 'UNAUTHENTICATED', 'a bearer token is required');
+  // The subject becomes part of keys (access entries, idempotency records): it must be an id as
+  // the contract validates ids, never a key separator. Cognito's are UUIDs.
+  if (!Id.safeParse(sub).success) throw new HttpError(401, 'UNAUTHENTICATED', "the token's subject is not a valid id");
+  if (claims.token_use !== undefined && claims.token_use !== 'id') {
+    throw new HttpError(401, 'UNAUTHENTICATED', 'send an ID token (token_use "id"); an access token does not say who you are');
+  }
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const tenantId = str(claims['custom:tenantId']);
+  const email = canonicalEmail(str(claims.email));
+  return {
+    id: sub,
+    email,
+    emailVerified: isVerifiedClaim(claims.email_verified),
+    name: (str(claims.name).replace(CONTROL, ' ').trim() || email || sub).slice(0, 200),
+    roles: parseGroups(claims['cognito:groups']),
+    tenantId: tenantId || null,
+  };
+}
+
+const TENANT_ROLES: readonly Role[] = ['tenant-admin', 'tenant-user'];
+
+/**
+ * The authorization table applied to one request:
+ * - a tenant user (admin or user) acting on another tenant gets 404: that tenant does not exist
+ *   for them, whatever the route;
+ * - otherwise a caller without one of the route's roles gets 403;
+ * - tenant roles count only for their own tenant.
+ * Rules that need data (a contact, the requester, a grantee) are the services' to check.
+ */
+export function authorize(route: RouteDef, principal: Principal, tenantId: string | undefined): void {
+  const isTenantUser = principal.roles.some((r) => TENANT_ROLES.includes(r));
+  const isSupport = principal.roles.includes('support-agent') || principal.roles.includes('support-lead');
+  if (tenantId !== undefined && isTenantUser && !isSupport && principal.tenantId !== tenantId) {
+    throw new HttpError(404, 'NOT_FOUND', 'no such tenant');
+  }
+  const effective = principal.roles.filter((r) => !TENANT_ROLES.includes(r) || (tenantId !== undefined && principal.tenantId === tenantId));
+  if (!route.roles.some((r) => effective.includes(r))) {
+    throw new HttpError(403, 'FORBIDDEN', `${route.id} needs one of the roles: ${route.roles.join(', ')}`);
+  }
+}

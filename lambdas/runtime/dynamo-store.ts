@@ -1,0 +1,41 @@
+/**
+ * The DynamoDB repository: every port the domain declares over one table, each part built the
+ * same way from `{ doc, tableName }` (see `table.ts`). Every key comes from `contract/table.ts`;
+ * every transition is a conditional write; every change and its audit events and outbox messages
+ * go in one `TransactWriteItems`.
+ */
+import type { AuditChainStore, AuditVerifyStore, IdempotencyStore, OutboxStore, Store } from '../kernel/ports.ts';
+import { createAuditChainStore } from '../modules/audit/store-chain.ts';
+import { createAuditVerifyStore } from '../modules/audit/store-verify.ts';
+import { createEntityStore } from '../kernel/store/entities.ts';
+import { createIdempotencyStore } from '../kernel/store/idempotency.ts';
+import { createOutboxStore } from '../modules/outbox/store.ts';
+import type { StoreOptions } from '../kernel/store/table.ts';
+
+export {
+  auditItem,
+  entryItem,
+  grantDueAt,
+  grantItem,
+  outboxItem,
+  principalsOf,
+  requestDueAt,
+  requestItem,
+  sessionItem,
+} from '../kernel/store/items.ts';
+export type { StoreOptions as DynamoStoreOptions } from '../kernel/store/table.ts';
+
+/** Every port over one table. */
+export type DynamoStore = Store & OutboxStore & IdempotencyStore & AuditChainStore & AuditVerifyStore;
+
+/** Builds the repository over a document client and a table name. */
+export function createDynamoStore(options: StoreOptions): DynamoStore {
+  return {
+    ...createEntityStore(options),
+    ...createOutboxStore(options),
+    ...createIdempotencyStore(options),
+    ...createAuditChainStore(options),
+    // Incremental verification (checkpoints, grant states): lambdas/modules/audit/store-verify.ts.
+    ...createAuditVerifyStore(options),
+  };
+}
