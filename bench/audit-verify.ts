@@ -20,7 +20,7 @@ import { monotonicFactory } from 'ulid';
 import type { AuditEvent } from '../lambdas/contract/schemas.ts';
 import { keys } from '../lambdas/contract/table.ts';
 import { GENESIS, linkHash } from '../lambdas/modules/audit/chain.ts';
-import { eventMac } from '../lambdas/modules/audit/integrity.ts';
+import { eventMac } from '../lambdas/kernel/audit-mac.ts';
 import { VERIFY_MAX_EVENTS, VERIFY_READ_BUDGET_MS, verifyAuditTrail, type TrailVerification } from '../lambdas/modules/audit/verify.ts';
 import { WATCH_BUDGET_MS, watchAuditTrails } from '../lambdas/modules/audit/watch.ts';
 import { createDynamoStore } from '../lambdas/runtime/dynamo-store.ts';

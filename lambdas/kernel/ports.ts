@@ -295,7 +295,7 @@ export interface StoredAuditEvent {
   event: AuditEvent;
   /** null: not sealed yet; `malformed`: a `chain` field is there but is no link (edited by hand). */
   link: ChainLink | 'malformed' | null;
-  /** The MAC the API wrote with the event (see `audit-integrity.ts`); absent: none. */
+  /** The MAC the API wrote with the event (see `kernel/audit-mac.ts`); absent: none. */
   mac?: string | null;
   /** Not to be sealed before this instant (an event that may still change until then). */
   sealAfter?: string | undefined;

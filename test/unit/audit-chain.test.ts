@@ -13,7 +13,7 @@ import {
 } from '../../lambdas/modules/audit/chain.ts';
 import type { AuditChainStore, ChainLink } from '../../lambdas/kernel/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
-import { eventMac, eventMacValid } from '../../lambdas/modules/audit/integrity.ts';
+import { eventMac, eventMacValid } from '../../lambdas/kernel/audit-mac.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
 import { FakeClock } from '../helpers/memory-store.ts';
 
@@ -466,7 +466,7 @@ describe('verifyAuditChain', () => {
   });
 });
 
-// ---- write-time MACs (audit-integrity.ts) -----------------------------------------------------
+// ---- write-time MACs (kernel/audit-mac.ts) -----------------------------------------------------
 
 describe('eventMac', () => {
   const base = eventMac('ek', 't1', event);

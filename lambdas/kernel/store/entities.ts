@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { ExecuteStatementCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Grant, type Grantee, Policy } from '../../contract/schemas.ts';
 import { attr, indexes, keys } from '../../contract/table.ts';
-import { eventMac } from '../../modules/audit/integrity.ts';
+import { eventMac } from '../audit-mac.ts';
 import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../errors.ts';
 import { canonicalEmail } from '../identity.ts';
 import type { DueItem, GrantRecord, PageKey, RequestRecord, SessionEnd, SessionRecord, Store } from '../ports.ts';

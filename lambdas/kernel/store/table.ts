@@ -15,7 +15,7 @@ import {
 import { encodeTime } from 'ulid';
 import { AuditEvent } from '../../contract/schemas.ts';
 import { attr, indexes, keys, tableKeyOf, type DueKind, type TableKey } from '../../contract/table.ts';
-import { eventMac } from '../../modules/audit/integrity.ts';
+import { eventMac } from '../audit-mac.ts';
 import { ConcurrentUpdateError, WriteOutcomeUnknownError } from '../errors.ts';
 import type { Change, Log, Page, PageInput, PageKey, TimeRange } from '../ports.ts';
 import { auditItem, type Item, outboxItem, strip } from './items.ts';

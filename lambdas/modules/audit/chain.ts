@@ -16,7 +16,7 @@ import type { AuditChainVerification, AuditEvent } from '../../contract/schemas.
 import { ConcurrentUpdateError } from '../../kernel/errors.ts';
 import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from '../../kernel/ports.ts';
 import { DUE_SHARDS } from '../../contract/table.ts';
-import { eventMacValid } from './integrity.ts';
+import { eventContent, eventMacValid } from '../../kernel/audit-mac.ts';
 
 /** The `prev` of a tenant's first link. */
 export const GENESIS = '0'.repeat(64);
@@ -35,19 +35,13 @@ export interface ChainDeps {
   clock: Clock;
   /** The HMAC key of the links. */
   key: string;
-  /** The key of the events' write-time MACs (`audit-integrity.ts`); when given, verify checks them. */
+  /** The key of the events' write-time MACs (`kernel/audit-mac.ts`); when given, verify checks them. */
   eventKey?: string;
 }
 
 import { canonicalJson } from '../../kernel/canonical-json.ts';
 
-export { canonicalJson };
-
-/** What a hash or MAC of an event covers: its contract fields, in canonical JSON. */
-export function eventContent(event: AuditEvent): string {
-  const { eventId, at, actor, action, targetId, details } = event;
-  return canonicalJson({ eventId, at, actor, action, targetId, details });
-}
+export { canonicalJson, eventContent };
 
 /** The link hash of one event: HMAC-SHA256 over version, tenant, sequence, previous hash and content. */
 export function linkHash(key: string, tenantId: string, seq: number, prev: string, event: AuditEvent): string {

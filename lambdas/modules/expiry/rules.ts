@@ -1,10 +1,10 @@
 /** The expiry job: makes stored state catch up with deadlines that every read already honours. */
 import { DUE_SHARDS } from '../../contract/table.ts';
-import { expireGrant } from '../grants/rules.ts';
-import { escalateRequest, warnGrant } from '../requests/lifecycle.ts';
+import { expireGrant } from '../grants/index.ts';
+import { escalateRequest, warnGrant } from '../requests/index.ts';
 import { iso } from '../../kernel/model.ts';
 import type { Deps, DueItem, PageKey } from '../../kernel/ports.ts';
-import { expireRequest } from '../requests/rules.ts';
+import { expireRequest } from '../requests/index.ts';
 
 export interface ExpiryReport {
   now: string;

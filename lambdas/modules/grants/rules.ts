@@ -20,7 +20,7 @@ import {
 } from '../../kernel/model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, SessionEnd } from '../../kernel/ports.ts';
 import { retrying } from '../../kernel/retry.ts';
-import { getPolicy, listContacts } from '../settings/rules.ts';
+import { getPolicy, listContacts } from '../settings/index.ts';
 
 export interface NewGrant {
   origin: Grant['origin'];

@@ -1,6 +1,6 @@
 /** What signs support-session tokens and what the JWKS route lists: one interface, two adapters. */
 import type { Jwks } from '../../contract/schemas.ts';
-import type { SessionTokenSigner } from '../sessions/session-token.ts';
+import type { SessionTokenSigner } from '../sessions/index.ts';
 
 export type Jwk = Jwks['keys'][number];
 

@@ -6,7 +6,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { base64url, exportJWK } from 'jose';
-import type { SessionTokenClaims } from '../sessions/session-token.ts';
+import type { SessionTokenClaims } from '../sessions/index.ts';
 import { derToRawEcdsa } from './der.ts';
 import type { Jwk, KeySet } from './key-set.ts';
 

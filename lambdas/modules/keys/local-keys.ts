@@ -3,7 +3,7 @@
  * anywhere. `rotate()` and `retire()` play a key rotation (docs/deploy.md) so it can be tested.
  */
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import type { SessionTokenClaims } from '../sessions/session-token.ts';
+import type { SessionTokenClaims } from '../sessions/index.ts';
 import type { Jwk, KeySet } from './key-set.ts';
 
 interface LocalKey {

@@ -3,7 +3,7 @@
  * plain text and to HTML (with every address and user text escaped).
  */
 import type { AccessRequest, Actor, Grant, Grantee, Scope, Session } from '../../contract/schemas.ts';
-import type { Digest } from '../grants/endings.ts';
+import type { Digest } from '../grants/index.ts';
 import type { MailKind, OutboxMessage } from '../../kernel/ports.ts';
 
 export interface MailContent {

@@ -4,9 +4,9 @@
  * request nobody answered to the backup contacts (a reminder to the contacts when there is none).
  */
 import type { AccessRequest, Actor, Contact, ExtensionBody, Grant, Policy } from '../../contract/schemas.ts';
-import { recipients } from '../mail/delivery.ts';
+import { recipients } from '../mail/index.ts';
 import { ConflictError, ForbiddenError, LimitReachedError, NoAuthorizedContactError, ValidationError } from '../../kernel/errors.ts';
-import { activeGrant } from '../grants/rules.ts';
+import { activeGrant } from '../grants/index.ts';
 import {
   actorOf,
   addHours,
@@ -24,9 +24,9 @@ import {
   warnAtFor,
 } from '../../kernel/model.ts';
 import type { Change, Deps, GrantRecord, Principal, RequestRecord } from '../../kernel/ports.ts';
-import { MAX_PENDING_REQUESTS_PER_AGENT } from './rules.ts';
+import { MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
 import { retrying } from '../../kernel/retry.ts';
-import { getPolicy, listContacts } from '../settings/rules.ts';
+import { getPolicy, listContacts } from '../settings/index.ts';
 
 /** At most this many extension requests of one grant wait at once: each emails every contact. */
 export const MAX_PENDING_EXTENSIONS_PER_GRANT = 3;

@@ -8,8 +8,9 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../kernel/errors.ts';
-import { activationChange, buildGrant } from '../grants/rules.ts';
+import { activationChange, buildGrant } from '../grants/index.ts';
 import { applyExtension } from './lifecycle.ts';
+import { MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
 import { retrying } from '../../kernel/retry.ts';
 import {
   actorOf,
@@ -29,7 +30,7 @@ import {
   SYSTEM,
 } from '../../kernel/model.ts';
 import type { Change, Deps, GrantRecord, Page, PageInput, Principal, RequestRecord } from '../../kernel/ports.ts';
-import { getPolicy, listContacts } from '../settings/rules.ts';
+import { getPolicy, listContacts } from '../settings/index.ts';
 
 /**
  * A tenant admin of the tenant, or a tenant user whose email is on the contact list.
@@ -70,12 +71,7 @@ function assertNotRequester(caller: Principal, r: RequestRecord, what: 'approve'
   if (samePerson(caller, r.requestedBy)) throw new ForbiddenError(`the requester cannot ${what} their own request`);
 }
 
-/**
- * The most PENDING requests one agent may have at one tenant at a time. Every request emails all of
- * the tenant's contacts, so this bounds the mail one support account can cause: a sixth waits until
- * one is approved, denied, cancelled or expired.
- */
-export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
+export { MAX_PENDING_REQUESTS_PER_AGENT };
 
 /**
  * Support asks for access.

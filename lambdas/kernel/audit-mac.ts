@@ -1,5 +1,6 @@
 /**
- * Audit integrity beyond the chain: every audit event carries a MAC computed when the API writes
+ * Audit integrity beyond the chain (the kernel's, since every module's transaction writes audit
+ * events and the table helper MACs each one as it writes it): every audit event carries a MAC computed when the API writes
  * it, under a key that only the API functions hold (the event key: a secret separate from the
  * chain key). Write access to the table alone cannot make an event the verifier accepts.
  *
@@ -7,9 +8,15 @@
  * so a MACed event cannot be moved to another tenant or position, nor edited.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuditEvent } from '../../contract/schemas.ts';
-import { keys } from '../../contract/table.ts';
-import { eventContent } from './chain.ts';
+import type { AuditEvent } from '../contract/schemas.ts';
+import { keys } from '../contract/table.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+/** What a hash or MAC of an event covers: its contract fields, in canonical JSON. */
+export function eventContent(event: AuditEvent): string {
+  const { eventId, at, actor, action, targetId, details } = event;
+  return canonicalJson({ eventId, at, actor, action, targetId, details });
+}
 
 /** The MAC of one audit event as written by the API: HMAC-SHA256, hex. */
 export function eventMac(key: string, tenantId: string, event: AuditEvent): string {
