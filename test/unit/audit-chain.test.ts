@@ -15,7 +15,7 @@ import type { AuditChainStore, ChainLink } from '../../lambdas/kernel/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { eventMac, eventMacValid } from '../../lambdas/kernel/audit-mac.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
-import { FakeClock } from '../helpers/memory-store.ts';
+import { FakeClock } from '../helpers/clock.ts';
 
 const event: AuditEvent = {
   eventId: '01JCHAIN0000000000000000001',

@@ -35,3 +35,29 @@ export function decodeCursor(secret: string, binding: string, cursor: string | u
     throw invalid();
   }
 }
+
+/**
+ * What a cursor is bound to: the route, the tenant, the caller, the list's filters (another
+ * filter's position is a 400) and the resource it lists (every path parameter besides the tenant).
+ */
+export function cursorBinding(
+  routeId: string,
+  rawParams: Record<string, string | undefined>,
+  callerId: string,
+  query: Record<string, unknown>,
+): string {
+  const filters = Object.entries(query)
+    .filter(([k, v]) => k !== 'limit' && k !== 'cursor' && v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  const within = Object.entries(rawParams)
+    .filter(([k]) => k !== 'tenantId')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${String(v)}`);
+  return [
+    routeId,
+    rawParams.tenantId ?? '',
+    callerId,
+    filters.map(([k, v]) => `${k}=${String(v)}`).join('&'),
+    ...(within.length ? [within.join('&')] : []),
+  ].join('|');
+}

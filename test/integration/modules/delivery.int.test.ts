@@ -1,11 +1,18 @@
 /** Delivery of the outbox: each email sent once, retried with backoff, kept when it keeps failing. */
 import { describe, expect, it } from 'vitest';
-import { createGrant } from '../../lambdas/modules/grants/rules.ts';
-import { backoffSeconds, deliver, drainOutbox, LEASE_SECONDS, MAX_TRIES, type DeliveryDeps } from '../../lambdas/modules/mail/delivery.ts';
-import { linksFrom } from '../../lambdas/modules/mail/templates.ts';
-import type { Mailer } from '../../lambdas/kernel/ports.ts';
-import { denyRequest, createRequest } from '../../lambdas/modules/requests/rules.ts';
-import { setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
+import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import {
+  backoffSeconds,
+  deliver,
+  drainOutbox,
+  LEASE_SECONDS,
+  MAX_TRIES,
+  type DeliveryDeps,
+} from '../../../lambdas/modules/mail/delivery.ts';
+import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
+import type { Mailer } from '../../../lambdas/kernel/ports.ts';
+import { denyRequest, createRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 interface Sent {
   to: string[];
@@ -33,10 +40,10 @@ function fakeMailer(fail: (to: string, call: number) => boolean = () => false) {
 const CONTACTS = ['acme-admin@example.com', 'acme-carol@example.com', 'acme-dave@example.com'];
 
 async function withGrantMail(): Promise<{ deps: TestDeps; t: Tenant; messageId: string }> {
-  const deps = testDeps();
+  const deps = await testDeps();
   const t = await setupTenant(deps);
   await createGrant(deps, t.admin, t.tenantId, { reason: 'billing bug', scope: { level: 'read-only' }, durationHours: 4 });
-  const [msg] = deps.store.outboxOf(t.tenantId);
+  const [msg] = await await deps.store.outboxOf(t.tenantId);
   return { deps, t, messageId: msg!.messageId };
 }
 
@@ -74,7 +81,7 @@ describe('deliver', () => {
 
   it('sends to the explicit recipients only when the message names them', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, {
       ticketId: 'T-1',
@@ -83,7 +90,7 @@ describe('deliver', () => {
       durationHours: 1,
     });
     await denyRequest(deps, t.admin, t.tenantId, r.requestId, undefined);
-    const denied = deps.store.outboxOf(t.tenantId).find((x) => x.kind === 'request.denied')!;
+    const denied = (await deps.store.outboxOf(t.tenantId)).find((x) => x.kind === 'request.denied')!;
     const m = fakeMailer();
     // Act
     const result = await deliver(delivery(deps, m.mailer), denied.messageId);
@@ -212,7 +219,7 @@ describe('deliver', () => {
 
   it('drains every due message of every tenant, each once', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const tenants = await Promise.all(['t1', 't2', 't3'].map((tenantId) => setupTenant(deps, { tenantId })));
     for (const t of tenants) await createGrant(deps, t.admin, t.tenantId, { reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
     const m = fakeMailer();

@@ -1,15 +1,15 @@
 /** Authorized contacts and the tenant policy; and the fake store's guarantees the other tests lean on. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
-import { ConcurrentUpdateError, NotFoundError } from '../../lambdas/kernel/errors.ts';
-import { createGrant } from '../../lambdas/modules/grants/rules.ts';
-import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../../lambdas/modules/settings/rules.ts';
-import { setupTenant, testDeps } from '../helpers/domain.ts';
+import { DEFAULT_POLICY } from '../../../lambdas/contract/schemas.ts';
+import { ConcurrentUpdateError, NotFoundError } from '../../../lambdas/kernel/errors.ts';
+import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../../../lambdas/modules/settings/rules.ts';
+import { setupTenant, testDeps } from '../../helpers/domain.ts';
 
 describe('contacts', () => {
   it('adds a contact (created), then renames it keeping who added it and when', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { contacts: false });
     const added = await putContact(deps, t.admin, t.tenantId, 'pat@example.com', 'Pat');
     deps.clock.advanceHours(1);
@@ -29,29 +29,29 @@ describe('contacts', () => {
       },
     });
     expect(await listContacts(deps, t.tenantId)).toEqual([renamed.contact]);
-    const audit = deps.store.auditOf(t.tenantId);
+    const audit = await await deps.store.auditOf(t.tenantId);
     expect(audit.map((e) => e.action)).toEqual(['contact.added', 'contact.added']);
     expect(audit[1]!.details).toMatchObject({ renamed: true, previousName: 'Pat' });
   });
 
   it('removes a contact; removing one that is not there is NOT_FOUND and audits nothing', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await deleteContact(deps, t.admin, t.tenantId, t.contact.email);
-    const before = deps.store.auditOf(t.tenantId).length;
+    const before = (await deps.store.auditOf(t.tenantId)).length;
     // Act
     const again = deleteContact(deps, t.admin, t.tenantId, t.contact.email);
     // Assess
     await expect(again).rejects.toBeInstanceOf(NotFoundError);
-    expect(deps.store.auditOf(t.tenantId)).toHaveLength(before);
+    expect(await deps.store.auditOf(t.tenantId)).toHaveLength(before);
     expect((await listContacts(deps, t.tenantId)).map((c) => c.email)).toEqual([t.admin.email, t.contact2.email]);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'contact.removed', targetId: t.contact.email });
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({ action: 'contact.removed', targetId: t.contact.email });
   });
 
   it("keeps each tenant's contacts to itself", async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     await setupTenant(deps);
     const globex = await setupTenant(deps, { tenantId: 'globex', contacts: false });
     // Act
@@ -64,7 +64,7 @@ describe('contacts', () => {
 describe('policy', () => {
   it('is the default until set, then the policy set, audited with the previous one', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const before = await getPolicy(deps, t.tenantId);
     const next = { ...DEFAULT_POLICY, maxDurationHours: 8, approvalsRequired: 2 };
@@ -73,7 +73,7 @@ describe('policy', () => {
     // Assess
     expect(before).toEqual(DEFAULT_POLICY);
     expect(await getPolicy(deps, t.tenantId)).toEqual(next);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
       action: 'policy.updated',
       details: { previous: DEFAULT_POLICY, policy: next },
     });
@@ -83,7 +83,7 @@ describe('policy', () => {
 describe('the in-memory store', () => {
   it('refuses a transition from a stale version, and writes none of that transaction', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
     const stale = (await deps.store.getGrant(t.tenantId, g.grantId))!;
@@ -92,7 +92,7 @@ describe('the in-memory store', () => {
       { id: 'x', email: 'x@example.com', name: 'X', addedAt: g.createdAt, addedBy: g.grantedBy },
       { audit: [], outbox: [] },
     );
-    const auditBefore = deps.store.auditOf(t.tenantId).length;
+    const auditBefore = (await deps.store.auditOf(t.tenantId)).length;
     const event = {
       eventId: 'E1',
       at: g.createdAt,
@@ -111,12 +111,12 @@ describe('the in-memory store', () => {
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConcurrentUpdateError);
     expect((await deps.store.getGrant(t.tenantId, g.grantId))!.status).toBe('ACTIVE');
-    expect(deps.store.auditOf(t.tenantId)).toHaveLength(auditBefore);
+    expect(await deps.store.auditOf(t.tenantId)).toHaveLength(auditBefore);
   });
 
   it('hands out copies: changing what was read changes nothing stored', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'r', scope: { level: 'read-only' }, durationHours: 1 });
     const read = (await deps.store.getGrant(t.tenantId, g.grantId))!;

@@ -1,12 +1,12 @@
 /** Support sessions (the login history) and the access check. */
 import { describe, expect, it } from 'vitest';
-import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../lambdas/kernel/errors.ts';
-import { createGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
-import { drainOutbox } from '../../lambdas/modules/mail/delivery.ts';
-import { linksFrom } from '../../lambdas/modules/mail/templates.ts';
-import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../lambdas/modules/sessions/rules.ts';
-import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
+import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
+import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../../lambdas/kernel/errors.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { drainOutbox } from '../../../lambdas/modules/mail/delivery.ts';
+import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
+import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
   reason: 'billing bug',
@@ -19,21 +19,21 @@ const input = { reason: 'looking at ticket T-1', sourceIp: '203.0.113.9', userAg
 
 /** Expects a denial: ACCESS_NOT_GRANTED, one `session.denied` event, no session, no email. */
 async function expectDenied(deps: TestDeps, t: Tenant, act: Promise<unknown>, who = t.agent) {
-  const before = { audit: deps.store.auditOf(t.tenantId).length, outbox: deps.store.outboxOf(t.tenantId).length };
+  const before = { audit: (await deps.store.auditOf(t.tenantId)).length, outbox: (await deps.store.outboxOf(t.tenantId)).length };
   const sessionsBefore = (await listSessions(deps, t.tenantId, { limit: 100 })).items;
   await expect(act).rejects.toBeInstanceOf(AccessNotGrantedError);
-  const audit = deps.store.auditOf(t.tenantId).slice(before.audit);
+  const audit = (await deps.store.auditOf(t.tenantId)).slice(before.audit);
   expect(audit.map((e) => e.action)).toEqual(['session.denied']);
   expect(audit[0]!.actor).toEqual({ id: who.id, email: who.email, name: who.name });
   expect(audit[0]!.details).toMatchObject({ reason: input.reason, sourceIp: input.sourceIp });
-  expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before.outbox);
+  expect(await deps.store.outboxOf(t.tenantId)).toHaveLength(before.outbox);
   expect((await listSessions(deps, t.tenantId, { limit: 100 })).items).toEqual(sessionsBefore);
 }
 
 describe('signIn', () => {
   it('opens a session under a named grant, audits it and tells the contacts who signed in and why', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent) }));
     deps.clock.advanceHours(1);
@@ -54,19 +54,19 @@ describe('signIn', () => {
       userAgent: input.userAgent,
     });
     expect((await listSessions(deps, t.tenantId, { limit: 10 })).items).toEqual([s]);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
       action: 'session.started',
       targetId: s.sessionId,
       details: { grantId: g.grantId, reason: input.reason },
     });
-    const mail = deps.store.outboxOf(t.tenantId).at(-1)!;
+    const mail = (await deps.store.outboxOf(t.tenantId)).at(-1)!;
     expect(mail.kind).toBe('session.started');
     expect(mail.payload).toMatchObject({ session: s, scope: { level: 'read-only' }, expiresAt: g.expiresAt });
   });
 
   it('opens a session for any support person under a support-team grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body());
     // Act
@@ -79,7 +79,7 @@ describe('signIn', () => {
 
   it('denies with no grant at all', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act / Assess
     await expectDenied(deps, t, signIn(deps, t.agent, t.tenantId, input));
@@ -87,7 +87,7 @@ describe('signIn', () => {
 
   it('denies a support person that a named grant does not name', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent) }));
     // Act / Assess
@@ -96,7 +96,7 @@ describe('signIn', () => {
 
   it('admits 1 ms before the grant ends and denies at its end, before any expiry job ran', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 2 }));
     deps.clock.advanceMs(2 * HOUR - 1);
@@ -115,7 +115,7 @@ describe('signIn', () => {
 
   it('denies under a revoked grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body());
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'no longer needed');
@@ -125,21 +125,21 @@ describe('signIn', () => {
 
   it('denies with the grantId of a grant that does not cover the caller, even when another one does', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent) }));
     const other = await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent2) }));
-    const before = deps.store.auditOf(t.tenantId).length;
+    const before = (await deps.store.auditOf(t.tenantId)).length;
     // Act
     const act = signIn(deps, t.agent, t.tenantId, { ...input, grantId: other.grantId });
     // Assess
     await expectDenied(deps, t, act);
-    expect(deps.store.auditOf(t.tenantId)[before]).toMatchObject({ targetId: other.grantId, details: { grantId: other.grantId } });
+    expect((await deps.store.auditOf(t.tenantId))[before]).toMatchObject({ targetId: other.grantId, details: { grantId: other.grantId } });
   });
 
   it('denies a grant of another tenant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const globex = await setupTenant(deps, { tenantId: 'globex' });
     await createGrant(deps, globex.admin, globex.tenantId, body());
@@ -149,7 +149,7 @@ describe('signIn', () => {
 
   it('sends no email when the policy does not ask to be told of sign-ins, but still audits', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { notifyOnSignIn: false } });
     await createGrant(deps, t.admin, t.tenantId, body());
     const sent: string[] = [];
@@ -167,12 +167,12 @@ describe('signIn', () => {
     // Assess: the sign-in's message is settled without an email
     expect(report.sent).toBe(1);
     expect(sent).toEqual([]);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.started', targetId: s.sessionId });
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({ action: 'session.started', targetId: s.sessionId });
   });
 
   it('prefers a standing grant, then the one that lasts longest', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 8 }));
     const longest = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 24, grantees: named(t.agent) }));
@@ -190,7 +190,7 @@ describe('signIn', () => {
 describe('endSession', () => {
   it("lets the session's agent sign out, once", async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
@@ -201,13 +201,13 @@ describe('endSession', () => {
     // Assess
     expect(ended).toMatchObject({ sessionId: s.sessionId, signOutAt: '2026-11-23T15:00:00.000Z', endedBy: 'agent' });
     await expect(again).rejects.toBeInstanceOf(ConflictError);
-    expect(deps.store.auditOf(t.tenantId).filter((e) => e.action === 'session.ended')).toHaveLength(1);
+    expect((await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'session.ended')).toHaveLength(1);
     expect((await listSessions(deps, t.tenantId, { limit: 10 })).items).toEqual([ended]);
   });
 
   it('refuses anybody else, even a support lead', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
@@ -222,7 +222,7 @@ describe('endSession', () => {
 
   it('answers a conflict for a session its grant already ended', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 1 }));
     const s = await signIn(deps, t.agent, t.tenantId, input);
@@ -243,7 +243,7 @@ describe('endSession', () => {
 describe('getAccess', () => {
   it('says no access, with no scope, when nothing covers the caller', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act
     const access = await getAccess(deps, t.agent, t.tenantId);
@@ -253,7 +253,7 @@ describe('getAccess', () => {
 
   it('gives the widest scope and the latest end of the grants that cover the caller now', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const a = await createGrant(deps, t.admin, t.tenantId, body({ scope: { level: 'full', modules: ['billing'] }, durationHours: 2 }));
     const b = await createGrant(
@@ -284,7 +284,7 @@ describe('getAccess', () => {
 
   it('has no end while a standing grant covers the caller', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 4 }));
     await createGrant(deps, t.admin, t.tenantId, { reason: 'ops', scope: { level: 'read-only' }, standing: true });
@@ -297,7 +297,7 @@ describe('getAccess', () => {
 
   it('loses access at the exact end and after a revoke', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 2 }));
     const g2 = await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 4, grantees: named(t.agent2) }));
@@ -316,7 +316,7 @@ describe('getAccess', () => {
 describe('listMyGrants', () => {
   it('lists the ACTIVE grants that cover the caller in every tenant, newest first', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const acme = await setupTenant(deps);
     const globex = await setupTenant(deps, { tenantId: 'globex' });
     const initech = await setupTenant(deps, { tenantId: 'initech' });
@@ -343,32 +343,32 @@ describe('listMyGrants', () => {
 describe('sessions, the finer points', () => {
   it('records exactly what a sign-out did: the agent, the grant, no email', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
-    const mailBefore = deps.store.outboxOf(t.tenantId).length;
+    const mailBefore = (await deps.store.outboxOf(t.tenantId)).length;
     // Act
     await endSession(deps, t.agent, t.tenantId, s.sessionId);
     // Assess
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
       action: 'session.ended',
       actor: { id: t.agent.id },
       targetId: s.sessionId,
       details: { grantId: g.grantId, endedBy: 'agent' },
     });
-    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(mailBefore);
+    expect(await deps.store.outboxOf(t.tenantId)).toHaveLength(mailBefore);
   });
 
   it('answers NotFound for a session that does not exist', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await expect(endSession(deps, t.agent, t.tenantId, 'nope')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('turns a sign-out that loses to a concurrent one into a conflict', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
@@ -384,17 +384,17 @@ describe('sessions, the finer points', () => {
   });
 
   it('a denied sign-in is audited but owes no email', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
-    const before = deps.store.outboxOf(t.tenantId).length;
+    const before = (await deps.store.outboxOf(t.tenantId)).length;
     await expect(signIn(deps, t.agent, t.tenantId, input)).rejects.toBeInstanceOf(AccessNotGrantedError);
-    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.denied', details: { grantId: null } });
+    expect(await deps.store.outboxOf(t.tenantId)).toHaveLength(before);
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({ action: 'session.denied', details: { grantId: null } });
   });
 
   it('between grants that end at the same time, signs in under the newest', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body({ durationHours: 4 }));
     deps.clock.advanceHours(1);
@@ -407,7 +407,7 @@ describe('sessions, the finer points', () => {
 
   it('pages me/grants newest first, and the cursor walks on without repeats', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {

@@ -1,10 +1,10 @@
 /** Grants: switching access on, widening it, ending it, and what each change leaves behind. */
 import { describe, expect, it } from 'vitest';
-import type { AdminGrantBody, UpfrontGrantBody } from '../../lambdas/contract/schemas.ts';
-import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../lambdas/kernel/errors.ts';
-import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
-import { signIn } from '../../lambdas/modules/sessions/rules.ts';
-import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
+import type { AdminGrantBody, UpfrontGrantBody } from '../../../lambdas/contract/schemas.ts';
+import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../../lambdas/kernel/errors.ts';
+import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 const readOnly = { level: 'read-only' as const };
 const adminBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
@@ -25,23 +25,23 @@ const asGrantee = (p: { id: string; email: string; name: string }) => ({ id: p.i
 const signInInput = { reason: 'looking at the ticket', sourceIp: '10.0.0.1', userAgent: 'vitest' };
 
 /** The audit actions and outbox kinds written for the tenant after a given point. */
-function since(deps: TestDeps, tenantId: string, before: { audit: number; outbox: number }) {
+async function since(deps: TestDeps, tenantId: string, before: { audit: number; outbox: number }) {
   return {
-    audit: deps.store.auditOf(tenantId).slice(before.audit),
-    outbox: deps.store.outboxOf(tenantId).slice(before.outbox),
+    audit: (await deps.store.auditOf(tenantId)).slice(before.audit),
+    outbox: (await deps.store.outboxOf(tenantId)).slice(before.outbox),
   };
 }
-const mark = (deps: TestDeps, tenantId: string) => ({
-  audit: deps.store.auditOf(tenantId).length,
-  outbox: deps.store.outboxOf(tenantId).length,
+const mark = async (deps: TestDeps, tenantId: string) => ({
+  audit: (await deps.store.auditOf(tenantId)).length,
+  outbox: (await deps.store.outboxOf(tenantId)).length,
 });
 
 describe('createGrant by a tenant admin', () => {
   it('grants the whole support team for some hours when no grantee is named', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     // Assess
@@ -64,7 +64,7 @@ describe('createGrant by a tenant admin', () => {
       endReason: null,
     });
     expect(await getGrant(deps, t.tenantId, g.grantId)).toEqual(g);
-    const { audit, outbox } = since(deps, t.tenantId, before);
+    const { audit, outbox } = await since(deps, t.tenantId, before);
     expect(audit.map((e) => [e.action, e.targetId])).toEqual([['grant.activated', g.grantId]]);
     expect(audit[0]!.actor).toEqual({ id: t.admin.id, email: t.admin.email, name: t.admin.name });
     expect(outbox.map((m) => m.kind)).toEqual(['grant.activated']);
@@ -74,7 +74,7 @@ describe('createGrant by a tenant admin', () => {
 
   it('names the grantees when they are given, each added by the admin', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
@@ -83,12 +83,12 @@ describe('createGrant by a tenant admin', () => {
     expect(g.grantees).toEqual([
       { ...asGrantee(t.agent), addedAt: '2026-11-23T14:00:00.000Z', addedBy: { id: t.admin.id, email: t.admin.email, name: t.admin.name } },
     ]);
-    expect(deps.store.entriesOf(t.tenantId, g.grantId)).toHaveLength(1);
+    expect(await deps.store.entriesOf(t.tenantId, g.grantId)).toHaveLength(1);
   });
 
   it('grants standing access, with no end, when the policy allows it', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     // Act
     const g = await createGrant(deps, t.admin, t.tenantId, { reason: 'managed service', scope: readOnly, standing: true });
@@ -101,35 +101,35 @@ describe('createGrant by a tenant admin', () => {
 
   it('refuses standing access with a validation error on `standing` when the policy does not allow it', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const act = createGrant(deps, t.admin, t.tenantId, { reason: 'managed service', scope: readOnly, standing: true });
     // Assess
     const err = await act.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).errors.map((e) => e.path)).toEqual(['standing']);
-    expect(since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
+    expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
   });
 
   it('refuses a duration over the policy maximum, naming durationHours, and writes nothing', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { maxDurationHours: 8 } });
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const err = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 9 })).catch((e: unknown) => e);
     // Assess
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as ValidationError).errors).toEqual([{ path: 'durationHours', message: expect.stringContaining('8') }]);
-    expect(since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
+    expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
     expect((await listGrants(deps, t.tenantId, { limit: 10 })).items).toEqual([]);
   });
 
   it('accepts exactly the policy maximum', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { maxDurationHours: 8 } });
     // Act
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 8 }));
@@ -139,19 +139,19 @@ describe('createGrant by a tenant admin', () => {
 
   it('refuses with NO_AUTHORIZED_CONTACT when nobody at the tenant would be told', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { contacts: false });
     // Act
     const act = createGrant(deps, t.admin, t.tenantId, adminBody());
     // Assess
     await expect(act).rejects.toBeInstanceOf(NoAuthorizedContactError);
-    expect(deps.store.auditOf(t.tenantId)).toEqual([]);
-    expect(deps.store.outboxOf(t.tenantId)).toEqual([]);
+    expect(await deps.store.auditOf(t.tenantId)).toEqual([]);
+    expect(await deps.store.outboxOf(t.tenantId)).toEqual([]);
   });
 
   it('does not let the admin of another tenant, or a tenant user, grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const foreignAdmin = person('globex-admin', ['tenant-admin'], 'globex');
     // Act
@@ -166,7 +166,7 @@ describe('createGrant by a tenant admin', () => {
 describe('createGrant by a support lead (upfront approval)', () => {
   it('records the approval of a contact as approvedBy, granted by the lead', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act
     const g = await createGrant(deps, t.lead, t.tenantId, upfrontBody(t, { grantees: [asGrantee(t.agent)] }));
@@ -181,29 +181,29 @@ describe('createGrant by a support lead (upfront approval)', () => {
       approvedBy: [{ id: t.contact.email, email: t.contact.email, name: t.contact.name }],
       expiresAt: '2026-11-23T16:00:00.000Z',
     });
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
       action: 'grant.activated',
       targetId: g.grantId,
       details: { origin: 'upfront-approval', approvedBy: [t.contact.email] },
     });
-    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'grant.activated' });
+    expect((await deps.store.outboxOf(t.tenantId)).at(-1)).toMatchObject({ kind: 'grant.activated' });
   });
 
   it('refuses with a conflict when approvedBy is not an authorized contact', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const act = createGrant(deps, t.lead, t.tenantId, upfrontBody(t, { approvedBy: t.user.email }));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
-    expect(since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
+    expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
   });
 
   it('does not let a support agent grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act
     const act = createGrant(deps, t.agent, t.tenantId, upfrontBody(t));
@@ -215,18 +215,18 @@ describe('createGrant by a support lead (upfront approval)', () => {
 describe('addGrantee', () => {
   it('names one more person on an ACTIVE named grant, audits it and tells the contacts', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
     deps.clock.advanceHours(1);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const widened = await addGrantee(deps, t.lead, t.tenantId, g.grantId, asGrantee(t.agent2));
     // Assess
     expect(widened.grantees.map((x) => x.id)).toEqual([t.agent.id, t.agent2.id]);
     expect(widened.grantees[1]).toMatchObject({ addedAt: '2026-11-23T15:00:00.000Z', addedBy: { id: t.lead.id } });
     expect(await getGrant(deps, t.tenantId, g.grantId)).toEqual(widened);
-    const { audit, outbox } = since(deps, t.tenantId, before);
+    const { audit, outbox } = await since(deps, t.tenantId, before);
     expect(audit.map((e) => [e.action, e.targetId])).toEqual([['grant.grantee_added', g.grantId]]);
     expect(outbox.map((m) => m.kind)).toEqual(['grant.grantee_added']);
     expect(outbox[0]!.payload.grantee).toMatchObject({ id: t.agent2.id });
@@ -236,7 +236,7 @@ describe('addGrantee', () => {
 
   it('refuses on a support-team grant: it already covers everyone', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     // Act
@@ -247,20 +247,20 @@ describe('addGrantee', () => {
 
   it('refuses a person already named', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const act = addGrantee(deps, t.admin, t.tenantId, g.grantId, asGrantee(t.agent));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
-    expect(since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
+    expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
   });
 
   it('refuses on a grant that is no longer ACTIVE (revoked, or past its end)', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const revoked = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
     await revokeGrant(deps, t.admin, t.tenantId, revoked.grantId, undefined);
@@ -278,12 +278,12 @@ describe('addGrantee', () => {
 describe('revokeGrant', () => {
   it('lets the tenant admin revoke: REVOKED now, the reason kept, open sessions ended, contacts told', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     const s = await signIn(deps, t.agent, t.tenantId, signInInput);
     deps.clock.advanceHours(1);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const revoked = await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'fixed');
     // Assess
@@ -298,8 +298,8 @@ describe('revokeGrant', () => {
       signOutAt: '2026-11-23T15:00:00.000Z',
       endedBy: 'revoked',
     });
-    expect(deps.store.entriesOf(t.tenantId, g.grantId)).toEqual([]);
-    const { audit, outbox } = since(deps, t.tenantId, before);
+    expect(await deps.store.entriesOf(t.tenantId, g.grantId)).toEqual([]);
+    const { audit, outbox } = await since(deps, t.tenantId, before);
     expect(audit.map((e) => [e.action, e.targetId])).toEqual([
       ['grant.revoked', g.grantId],
       ['session.ended', s.sessionId],
@@ -311,7 +311,7 @@ describe('revokeGrant', () => {
 
   it('lets a support lead revoke any grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     // Act
@@ -322,7 +322,7 @@ describe('revokeGrant', () => {
 
   it('lets a named grantee give their access back', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
     // Act
@@ -338,7 +338,7 @@ describe('revokeGrant', () => {
     ['the admin of another tenant', () => person('globex-admin', ['tenant-admin'], 'globex')],
   ])('refuses %s, and the grant stays ACTIVE', async (who, pick) => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const teamGrant = who.includes('support-team');
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody(teamGrant ? {} : { grantees: [asGrantee(t.agent)] }));
@@ -351,22 +351,22 @@ describe('revokeGrant', () => {
 
   it('answers a second revoke with a conflict and writes nothing more', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'first');
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const again = revokeGrant(deps, t.lead, t.tenantId, g.grantId, 'second');
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictError);
-    expect(since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
+    expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
     expect((await getGrant(deps, t.tenantId, g.grantId)).endReason).toBe('first');
   });
 
   it('answers a revoke after the grant expired with a conflict, even before the expiry job ran', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 2 }));
     deps.clock.advanceHours(2);
@@ -379,10 +379,10 @@ describe('revokeGrant', () => {
 
   it('applies once when two people revoke at the same time', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const results = await Promise.allSettled([
       revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'a'),
@@ -391,7 +391,7 @@ describe('revokeGrant', () => {
     // Assess
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
-    const { audit, outbox } = since(deps, t.tenantId, before);
+    const { audit, outbox } = await since(deps, t.tenantId, before);
     expect(audit.map((e) => e.action)).toEqual(['grant.revoked']);
     expect(outbox).toHaveLength(1);
   });
@@ -400,7 +400,7 @@ describe('revokeGrant', () => {
 describe('expireGrant (the expiry job, one grant)', () => {
   it('does nothing before the grant is due', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 2 }));
     deps.clock.advanceMs(2 * HOUR - 1);
@@ -413,12 +413,12 @@ describe('expireGrant (the expiry job, one grant)', () => {
 
   it('stores EXPIRED at the end time, ends the open sessions, audits and emails once; a rerun returns null', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 2 }));
     const s = await signIn(deps, t.agent, t.tenantId, signInInput);
     deps.clock.advanceHours(3);
-    const before = mark(deps, t.tenantId);
+    const before = await mark(deps, t.tenantId);
     // Act
     const first = await expireGrant(deps, t.tenantId, g.grantId);
     const second = await expireGrant(deps, t.tenantId, g.grantId);
@@ -437,8 +437,8 @@ describe('expireGrant (the expiry job, one grant)', () => {
       signOutAt: '2026-11-23T16:00:00.000Z',
       endedBy: 'expired',
     });
-    expect(deps.store.entriesOf(t.tenantId, g.grantId)).toEqual([]);
-    const { audit, outbox } = since(deps, t.tenantId, before);
+    expect(await deps.store.entriesOf(t.tenantId, g.grantId)).toEqual([]);
+    const { audit, outbox } = await since(deps, t.tenantId, before);
     expect(audit.map((e) => [e.action, e.targetId, e.actor])).toEqual([
       ['grant.expired', g.grantId, { id: 'system' }],
       ['session.ended', s.sessionId, { id: 'system' }],
@@ -448,7 +448,7 @@ describe('expireGrant (the expiry job, one grant)', () => {
 
   it('leaves a revoked grant alone', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 2 }));
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'done');
@@ -464,7 +464,7 @@ describe('expireGrant (the expiry job, one grant)', () => {
 describe('listGrants', () => {
   it('pages newest first, with no cursor after the last page, and filters by the status as of now', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     for (let i = 1; i <= 5; i++) {
       await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: i, reason: `grant ${i}` }));
@@ -496,7 +496,7 @@ describe('listGrants', () => {
 describe('the grantee cap', () => {
   it('adds up to 20 grantees, and refuses the 21st: ending a grant must stay one transaction', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const people = Array.from({ length: 20 }, (_, i) => ({ id: `agent-${i}`, email: `agent-${i}@vendor.test`, name: `Agent ${i}` }));
     const g = await createGrant(deps, t.admin, t.tenantId, {
@@ -515,6 +515,9 @@ describe('the grantee cap', () => {
     // Assess
     expect(twentieth.grantees).toHaveLength(20);
     await expect(twentyFirst).rejects.toBeInstanceOf(ConflictError);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'grant.grantee_added', details: { grantee: people[19] } });
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
+      action: 'grant.grantee_added',
+      details: { grantee: people[19] },
+    });
   });
 });

@@ -3,7 +3,7 @@
  * canonical email; votes, self-approval, contact rights, grantees and sign-in are decided on both.
  */
 import { describe, expect, it } from 'vitest';
-import type { CreateRequestBody, UpfrontGrantBody } from '../../lambdas/contract/schemas.ts';
+import type { CreateRequestBody, UpfrontGrantBody } from '../../../lambdas/contract/schemas.ts';
 import {
   PutContactBody,
   UpfrontGrantBody as UpfrontSchema,
@@ -11,16 +11,16 @@ import {
   DecisionBody,
   GranteeInput,
   Policy,
-} from '../../lambdas/contract/schemas.ts';
-import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../lambdas/kernel/errors.ts';
-import { addGrantee, createGrant, getGrant } from '../../lambdas/modules/grants/rules.ts';
-import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../lambdas/kernel/identity.ts';
-import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../lambdas/modules/requests/rules.ts';
-import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../lambdas/modules/sessions/rules.ts';
-import { putPolicy } from '../../lambdas/modules/settings/rules.ts';
-import type { Principal } from '../../lambdas/kernel/ports.ts';
-import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
-import { TEST_POLICY } from '../helpers/people.ts';
+} from '../../../lambdas/contract/schemas.ts';
+import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../../lambdas/kernel/errors.ts';
+import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../../lambdas/kernel/identity.ts';
+import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../../lambdas/modules/requests/rules.ts';
+import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { putPolicy } from '../../../lambdas/modules/settings/rules.ts';
+import type { Principal } from '../../../lambdas/kernel/ports.ts';
+import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
+import { TEST_POLICY } from '../../helpers/people.ts';
 
 const ask = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({
   ticketId: 'T-1',
@@ -40,7 +40,8 @@ const upfront = (t: Tenant, over: Partial<UpfrontGrantBody> = {}): UpfrontGrantB
 const grantee = (p: Principal) => ({ id: p.id, email: p.email, name: p.name });
 const policy = (over: Partial<Policy>): Policy => ({ ...TEST_POLICY, allowUpfrontApproval: true, ...over });
 /** What a refused call must leave: every record, audit event and email as it was. */
-const snapshot = (deps: TestDeps, t: Tenant) => JSON.stringify([deps.store.auditOf(t.tenantId), deps.store.outboxOf(t.tenantId)]);
+const snapshot = async (deps: TestDeps, t: Tenant) =>
+  JSON.stringify([await deps.store.auditOf(t.tenantId), await deps.store.outboxOf(t.tenantId)]);
 
 describe('canonicalEmail', () => {
   it.each([
@@ -83,7 +84,7 @@ describe('support email domains', () => {
 
   it('names no grantee at all when the deployment has no support domain (fail closed)', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     delete deps.supportEmailDomains;
     const t = await setupTenant(deps);
     // Act / Assess
@@ -96,33 +97,33 @@ describe('support email domains', () => {
 describe('one person, one vote', () => {
   it('counts a second account with the same email once: the second approval is a conflict and changes nothing', async () => {
     // Prepare: two approvals needed; Carol approves; another account says it is CAROL@EXAMPLE.COM
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
     const twin: Principal = { ...t.user, email: canonicalEmail(t.contact.email.toUpperCase()) };
-    const before = snapshot(deps, t);
+    const before = await snapshot(deps, t);
     // Act / Assess
     await expect(approveRequest(deps, twin, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(ConflictError);
     expect((await getRequest(deps, t.admin, t.tenantId, r.requestId)).status).toBe('PENDING');
-    expect(snapshot(deps, t)).toBe(before);
+    expect(await snapshot(deps, t)).toBe(before);
   });
 
   it('refuses the requester under any account: the same email approving or denying (403)', async () => {
     // Prepare: one person with a support account and a tenant account under the same email
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const supportSelf: Principal = { ...t.agent, email: t.contact.email };
     const r = await createRequest(deps, supportSelf, t.tenantId, ask());
-    const before = snapshot(deps, t);
+    const before = await snapshot(deps, t);
     // Act / Assess
     await expect(approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined)).rejects.toThrow(/requester cannot approve/);
     await expect(denyRequest(deps, t.contact, t.tenantId, r.requestId, undefined)).rejects.toThrow(/requester cannot deny/);
-    expect(snapshot(deps, t)).toBe(before);
+    expect(await snapshot(deps, t)).toBe(before);
   });
 
   it('refuses the requester by sub on deny too', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     const both: Principal = { ...t.agent, email: 'someone-else@example.com', roles: ['tenant-admin'], tenantId: t.tenantId };
@@ -131,7 +132,7 @@ describe('one person, one vote', () => {
 
   it('refuses anyone holding a support role, whatever tenant role they hold too (403)', async () => {
     // Prepare: a tenant admin of this tenant who is also a support agent
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     const adminAndSupport: Principal = { ...t.admin, roles: ['tenant-admin', 'support-agent'] };
@@ -145,7 +146,7 @@ describe('one person, one vote', () => {
 describe('verified emails for contact rights', () => {
   it('refuses approve, deny and reading requests to a contact whose email is not verified', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     const unverified: Principal = { ...t.contact, emailVerified: false };
@@ -159,7 +160,7 @@ describe('verified emails for contact rights', () => {
   });
 
   it('refuses a tenant admin with an unverified email a vote (it is counted by email)', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     await expect(approveRequest(deps, { ...t.admin, emailVerified: false }, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(
@@ -168,7 +169,7 @@ describe('verified emails for contact rights', () => {
   });
 
   it('refuses a verified email that is not ASCII after NFKC', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask());
     const homoglyph: Principal = { ...t.contact, email: canonicalEmail('acme-cаrol@example.com') };
@@ -179,19 +180,19 @@ describe('verified emails for contact rights', () => {
 describe('upfront approval honours the quorum', () => {
   it('refuses one contact when the policy needs two (409 saying how many), changing nothing', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
-    const before = snapshot(deps, t);
+    const before = await snapshot(deps, t);
     // Act / Assess
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t))).rejects.toThrow(/needs 2 different authorized contacts/);
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email] }))).rejects.toBeInstanceOf(
       ConflictError,
     );
-    expect(snapshot(deps, t)).toBe(before);
+    expect(await snapshot(deps, t)).toBe(before);
   });
 
   it('counts the same contact spelled twice once', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     // The schema refuses literal repeats; the domain still counts people, not spellings.
     await expect(
@@ -200,14 +201,14 @@ describe('upfront approval honours the quorum', () => {
   });
 
   it('accepts two different contacts, and records both as approvers', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     const g = await createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, t.contact2.email] }));
     expect(g.approvedBy.map((a) => a.email)).toEqual([t.contact.email, t.contact2.email]);
   });
 
   it('refuses a named approver who is not a contact', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t, { approvedBy: [t.contact.email, t.user.email] }))).rejects.toThrow(
       /not an authorized contact/,
@@ -215,11 +216,11 @@ describe('upfront approval honours the quorum', () => {
   });
 
   it('answers 403 to a support lead when the policy does not allow upfront approvals', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowUpfrontApproval: false } });
-    const before = snapshot(deps, t);
+    const before = await snapshot(deps, t);
     await expect(createGrant(deps, t.lead, t.tenantId, upfront(t))).rejects.toBeInstanceOf(ForbiddenError);
-    expect(snapshot(deps, t)).toBe(before);
+    expect(await snapshot(deps, t)).toBe(before);
     // A tenant admin still grants directly.
     await expect(
       createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1 }),
@@ -235,9 +236,9 @@ describe('upfront approval honours the quorum', () => {
 describe('grantees are support staff', () => {
   it('refuses a grantee outside the support email domains, naming the field, and changes nothing', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
-    const before = snapshot(deps, t);
+    const before = await snapshot(deps, t);
     const ceo = { id: 'lee', email: 'ceo@acme.test', name: 'Acme CEO' };
     // Act
     const err = await createGrant(deps, t.lead, t.tenantId, upfront(t, { grantees: [grantee(t.agent), ceo] })).catch((e: unknown) => e);
@@ -247,11 +248,11 @@ describe('grantees are support staff', () => {
     await expect(
       createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [ceo] }),
     ).rejects.toBeInstanceOf(ValidationError);
-    expect(snapshot(deps, t)).toBe(before);
+    expect(await snapshot(deps, t)).toBe(before);
   });
 
   it('refuses adding such a grantee to a grant', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'x',
@@ -268,7 +269,7 @@ describe('grantees are support staff', () => {
 
   it('matches a named grantee by sub and email at sign-in: another email is ACCESS_NOT_GRANTED, audited', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'x',
@@ -281,7 +282,7 @@ describe('grantees are support staff', () => {
     await expect(signIn(deps, sameSubOtherEmail, t.tenantId, { reason: 'r', sourceIp: '1.1.1.1', userAgent: 'ua' })).rejects.toBeInstanceOf(
       AccessNotGrantedError,
     );
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'session.denied' });
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({ action: 'session.denied' });
     expect(await getAccess(deps, sameSubOtherEmail, t.tenantId)).toMatchObject({ allowed: false });
     expect((await listMyGrants(deps, sameSubOtherEmail)).items).toEqual([]);
     // The grantee as named signs in.
@@ -300,7 +301,7 @@ describe('grantees are support staff', () => {
 describe('the policy in force at approval', () => {
   it('grants at most the lowered maxDurationHours, and says so in the audit', async () => {
     // Prepare: a 48 h request, then the admin lowers the maximum to 4 h
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: {} });
     const r = await createRequest(deps, t.agent, t.tenantId, ask({ durationHours: 48 }));
     await putPolicy(deps, t.admin, t.tenantId, policy({ maxDurationHours: 4 }));
@@ -309,12 +310,12 @@ describe('the policy in force at approval', () => {
     // Assess
     const g = await getGrant(deps, t.tenantId, approved.grantId!);
     expect(Date.parse(g.expiresAt!) - Date.parse(g.createdAt)).toBe(4 * HOUR);
-    const event = deps.store.auditOf(t.tenantId).find((e) => e.action === 'request.approved');
+    const event = (await deps.store.auditOf(t.tenantId)).find((e) => e.action === 'request.approved');
     expect(event?.details).toMatchObject({ durationHours: 4, requestedDurationHours: 48, cappedBy: 'policy.maxDurationHours' });
   });
 
   it('grants the asked duration when it is within the maximum', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, ask({ durationHours: 6 }));
     const approved = await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
@@ -325,7 +326,7 @@ describe('the policy in force at approval', () => {
 
 describe('a replayed sign-in', () => {
   it('shows the session as it is now: ended, with signOutAt and endedBy', async () => {
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, { reason: 'x', scope: { level: 'full' }, durationHours: 1, grantees: [grantee(t.agent)] });
     const s = await signIn(deps, t.agent, t.tenantId, { reason: 'r', sourceIp: '1.1.1.1', userAgent: 'ua' });

@@ -3,9 +3,9 @@ import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'nod
 import fc from 'fast-check';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { AdminGrantBody } from '../../lambdas/contract/schemas.ts';
-import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../lambdas/kernel/errors.ts';
-import { createGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
+import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../../lambdas/kernel/errors.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
 import {
   refreshSessionToken,
   replaySignIn,
@@ -13,12 +13,12 @@ import {
   sessionTokenClaims,
   withToken,
   type TokenDeps,
-} from '../../lambdas/modules/sessions/session-token.ts';
-import { endSession, openSession } from '../../lambdas/modules/sessions/rules.ts';
-import { derToRawEcdsa } from '../../lambdas/modules/keys/der.ts';
-import { createKmsKeySet, kidOf, type KmsApi } from '../../lambdas/modules/keys/kms-keys.ts';
-import { createLocalKeySet } from '../../lambdas/modules/keys/local-keys.ts';
-import { setupTenant, testDeps } from '../helpers/domain.ts';
+} from '../../../lambdas/modules/sessions/session-token.ts';
+import { endSession, openSession } from '../../../lambdas/modules/sessions/rules.ts';
+import { derToRawEcdsa } from '../../../lambdas/modules/keys/der.ts';
+import { createKmsKeySet, kidOf, type KmsApi } from '../../../lambdas/modules/keys/kms-keys.ts';
+import { createLocalKeySet } from '../../../lambdas/modules/keys/local-keys.ts';
+import { setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const settings = { issuer: 'https://api.example.test', audience: 'vendor-app' };
 const grantBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
@@ -30,7 +30,7 @@ const grantBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
 const input = { reason: 'ticket T-1', sourceIp: '203.0.113.9', userAgent: 'test' };
 
 async function tokenDeps() {
-  const deps = testDeps();
+  const deps = await testDeps();
   const keys = await createLocalKeySet();
   const d: TokenDeps = { ...deps, tokens: { signer: keys.signer, ...settings } };
   return { deps, d, keys, t: await setupTenant(deps) };

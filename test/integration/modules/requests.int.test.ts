@@ -1,15 +1,15 @@
 /** Access requests: support asks, the tenant's authorized contacts decide. */
 import { describe, expect, it } from 'vitest';
-import type { CreateRequestBody } from '../../lambdas/contract/schemas.ts';
+import type { CreateRequestBody } from '../../../lambdas/contract/schemas.ts';
 import {
   ConflictError,
   ForbiddenError,
   LimitReachedError,
   NoAuthorizedContactError,
   ValidationError,
-} from '../../lambdas/kernel/errors.ts';
-import { getGrant } from '../../lambdas/modules/grants/rules.ts';
-import { deleteContact } from '../../lambdas/modules/settings/rules.ts';
+} from '../../../lambdas/kernel/errors.ts';
+import { getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { deleteContact } from '../../../lambdas/modules/settings/rules.ts';
 import {
   approveRequest,
   cancelRequest,
@@ -19,9 +19,9 @@ import {
   expireRequest,
   getRequest,
   listRequests,
-} from '../../lambdas/modules/requests/rules.ts';
-import { getAccess, signIn } from '../../lambdas/modules/sessions/rules.ts';
-import { HOUR, setupTenant, testDeps } from '../helpers/domain.ts';
+} from '../../../lambdas/modules/requests/rules.ts';
+import { getAccess, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({
   ticketId: 'T-7',
@@ -35,10 +35,10 @@ const actor = (p: { id: string; email: string; name: string }) => ({ id: p.id, e
 describe('createRequest', () => {
   it(`refuses a request beyond ${MAX_PENDING_REQUESTS_PER_AGENT} PENDING ones of the agent at the tenant, writing nothing`, async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     for (let i = 0; i < MAX_PENDING_REQUESTS_PER_AGENT; i++) await createRequest(deps, t.agent, t.tenantId, body());
-    const before = deps.store.outboxOf(t.tenantId).length;
+    const before = (await deps.store.outboxOf(t.tenantId)).length;
     // Act
     const err = await createRequest(deps, t.agent, t.tenantId, body()).catch((e: unknown) => e);
     const other = await createRequest(deps, t.agent2, t.tenantId, body());
@@ -47,12 +47,12 @@ describe('createRequest', () => {
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as Error).message).toMatch(/5 PENDING access requests at this tenant.*cancel one/);
     expect(other.status).toBe('PENDING');
-    expect(deps.store.outboxOf(t.tenantId)).toHaveLength(before + 1);
+    expect(await deps.store.outboxOf(t.tenantId)).toHaveLength(before + 1);
   });
 
   it('opens a PENDING request that ends after the policy TTL, audited, and emails every contact', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { requestTtlHours: 2 } });
     // Act
     const r = await createRequest(deps, t.agent, t.tenantId, body());
@@ -75,19 +75,19 @@ describe('createRequest', () => {
       grantId: null,
     });
     expect(await getRequest(deps, t.admin, t.tenantId, r.requestId)).toEqual(r);
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({
       action: 'request.created',
       targetId: r.requestId,
       actor: actor(t.agent),
     });
-    const mail = deps.store.outboxOf(t.tenantId).at(-1)!;
+    const mail = (await deps.store.outboxOf(t.tenantId)).at(-1)!;
     expect(mail).toMatchObject({ kind: 'request.created', payload: { request: r, approvalsRequired: 1 } });
     expect(mail.to).toBeUndefined();
   });
 
   it('refuses a duration over the policy maximum, naming durationHours', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { maxDurationHours: 4 } });
     // Act
     const err = await createRequest(deps, t.agent, t.tenantId, body({ durationHours: 5 })).catch((e: unknown) => e);
@@ -99,20 +99,20 @@ describe('createRequest', () => {
 
   it('refuses with NO_AUTHORIZED_CONTACT when nobody could approve', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { contacts: false });
     // Act
     const act = createRequest(deps, t.agent, t.tenantId, body());
     // Assess
     await expect(act).rejects.toBeInstanceOf(NoAuthorizedContactError);
-    expect(deps.store.outboxOf(t.tenantId)).toEqual([]);
+    expect(await deps.store.outboxOf(t.tenantId)).toEqual([]);
   });
 });
 
 describe('approveRequest', () => {
   it('with one approval required: APPROVED, and a named grant for the requester from the approval time', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body({ durationHours: 6 }));
     deps.clock.advanceHours(1);
@@ -141,13 +141,13 @@ describe('approveRequest', () => {
       createdAt: '2026-11-23T15:00:00.000Z',
       expiresAt: '2026-11-23T21:00:00.000Z',
     });
-    const audit = deps.store.auditOf(t.tenantId).slice(-2);
+    const audit = (await deps.store.auditOf(t.tenantId)).slice(-2);
     expect(audit.map((e) => [e.action, e.targetId])).toEqual([
       ['request.approved', r.requestId],
       ['grant.activated', grant.grantId],
     ]);
-    expect(deps.store.outboxOf(t.tenantId).find((m) => m.kind === 'grant.activated')).toMatchObject({ payload: { grant } });
-    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.approved', to: [t.agent.email] });
+    expect((await deps.store.outboxOf(t.tenantId)).find((m) => m.kind === 'grant.activated')).toMatchObject({ payload: { grant } });
+    expect((await deps.store.outboxOf(t.tenantId)).at(-1)).toMatchObject({ kind: 'request.approved', to: [t.agent.email] });
     // The requester, and only the requester, can now sign in.
     await expect(signIn(deps, t.agent, t.tenantId, { reason: 'fixing', sourceIp: '1.2.3.4', userAgent: 'x' })).resolves.toMatchObject({
       grantId: grant.grantId,
@@ -157,7 +157,7 @@ describe('approveRequest', () => {
 
   it('lets the tenant admin approve without being on the contact list', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await deleteContact(deps, t.admin, t.tenantId, t.admin.email);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
@@ -170,13 +170,13 @@ describe('approveRequest', () => {
 
   it('with two approvals required: stays PENDING after one, APPROVED after a second person', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     const r = await createRequest(deps, t.agent, t.tenantId, body({ durationHours: 3 }));
     // Act
     const first = await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
     deps.clock.advanceHours(1);
-    const grantsAfterFirst = deps.store.auditOf(t.tenantId).filter((e) => e.action === 'grant.activated').length;
+    const grantsAfterFirst = (await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'grant.activated').length;
     const second = await approveRequest(deps, t.admin, t.tenantId, r.requestId, undefined);
     // Assess
     expect(first).toMatchObject({ status: 'PENDING', grantId: null, decidedAt: null, approvals: [{ by: actor(t.contact) }] });
@@ -190,7 +190,7 @@ describe('approveRequest', () => {
 
   it('refuses the same person approving twice', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2 } });
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
@@ -205,7 +205,7 @@ describe('approveRequest', () => {
 
   it('refuses the requester', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
@@ -217,7 +217,7 @@ describe('approveRequest', () => {
 
   it('refuses the requester even when their email is on the contact list', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const dual = { ...t.contact, roles: [...t.contact.roles, 'support-agent' as const] };
     const r = await createRequest(deps, dual, t.tenantId, body());
@@ -230,7 +230,7 @@ describe('approveRequest', () => {
 
   it('refuses a tenant user who is not an authorized contact', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
@@ -246,7 +246,7 @@ describe('approveRequest', () => {
 
   it('refuses a request that is no longer PENDING with a conflict', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
@@ -254,12 +254,12 @@ describe('approveRequest', () => {
     const again = approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined);
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictError);
-    expect(deps.store.auditOf(t.tenantId).filter((e) => e.action === 'grant.activated')).toHaveLength(1);
+    expect((await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'grant.activated')).toHaveLength(1);
   });
 
   it('creates one grant when two contacts approve at the same time', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
@@ -270,14 +270,14 @@ describe('approveRequest', () => {
     // Assess
     expect(results.map((x) => x.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((results.find((x) => x.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
-    expect(deps.store.auditOf(t.tenantId).filter((e) => e.action === 'grant.activated')).toHaveLength(1);
+    expect((await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'grant.activated')).toHaveLength(1);
   });
 });
 
 describe('denyRequest', () => {
   it('DENIES, records who and when, audits, and emails the requester only', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     deps.clock.advanceHours(1);
@@ -285,15 +285,15 @@ describe('denyRequest', () => {
     const denied = await denyRequest(deps, t.contact, t.tenantId, r.requestId, 'not now');
     // Assess
     expect(denied).toMatchObject({ status: 'DENIED', decidedAt: '2026-11-23T15:00:00.000Z', decidedBy: actor(t.contact), grantId: null });
-    expect(deps.store.auditOf(t.tenantId).at(-1)).toMatchObject({ action: 'request.denied', details: { comment: 'not now' } });
-    expect(deps.store.outboxOf(t.tenantId).at(-2)).toMatchObject({
+    expect((await deps.store.auditOf(t.tenantId)).at(-1)).toMatchObject({ action: 'request.denied', details: { comment: 'not now' } });
+    expect((await deps.store.outboxOf(t.tenantId)).at(-2)).toMatchObject({
       kind: 'request.denied',
       to: [t.agent.email],
       payload: { request: denied, comment: 'not now' },
     });
     // Every contact learns who decided.
-    expect(deps.store.outboxOf(t.tenantId).at(-1)).toMatchObject({ kind: 'request.decided', payload: { request: denied } });
-    expect(deps.store.outboxOf(t.tenantId).at(-1)!.to).toBeUndefined();
+    expect((await deps.store.outboxOf(t.tenantId)).at(-1)).toMatchObject({ kind: 'request.decided', payload: { request: denied } });
+    expect((await deps.store.outboxOf(t.tenantId)).at(-1)!.to).toBeUndefined();
     await expect(approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined)).rejects.toBeInstanceOf(ConflictError);
   });
 });
@@ -301,7 +301,7 @@ describe('denyRequest', () => {
 describe('cancelRequest', () => {
   it('lets the requester withdraw a PENDING request, once', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
@@ -310,12 +310,12 @@ describe('cancelRequest', () => {
     // Assess
     expect(cancelled).toMatchObject({ status: 'CANCELLED', decidedBy: actor(t.agent) });
     await expect(again).rejects.toBeInstanceOf(ConflictError);
-    expect(deps.store.auditOf(t.tenantId).filter((e) => e.action === 'request.cancelled')).toHaveLength(1);
+    expect((await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'request.cancelled')).toHaveLength(1);
   });
 
   it('refuses anybody but the requester', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
@@ -333,7 +333,7 @@ describe('cancelRequest', () => {
 describe('request expiry', () => {
   it('reads EXPIRED at exactly its expiresAt, and can no longer be approved, denied or cancelled', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { requestTtlHours: 1 } });
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     deps.clock.advanceMs(HOUR - 1);
@@ -355,7 +355,7 @@ describe('request expiry', () => {
 
   it('expireRequest stores EXPIRED once when due, audits it by the system, and a rerun does nothing', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { requestTtlHours: 1 } });
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     const early = await expireRequest(deps, t.tenantId, r.requestId);
@@ -368,14 +368,14 @@ describe('request expiry', () => {
     expect(first).toBe(true);
     expect(second).toBe(false);
     expect((await deps.store.getRequest(t.tenantId, r.requestId))!.status).toBe('EXPIRED');
-    const expired = deps.store.auditOf(t.tenantId).filter((e) => e.action === 'request.expired');
+    const expired = (await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'request.expired');
     expect(expired).toHaveLength(1);
     expect(expired[0]).toMatchObject({ targetId: r.requestId, actor: { id: 'system' } });
   });
 
   it('expireRequest leaves a decided request alone', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { requestTtlHours: 1 } });
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     await denyRequest(deps, t.admin, t.tenantId, r.requestId, undefined);
@@ -391,7 +391,7 @@ describe('request expiry', () => {
 describe('who is an authorized contact', () => {
   it('is a user of this tenant: someone of another tenant whose email is on the list may not decide', async () => {
     // Prepare: globex's user shares an address with one of acme's contacts
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     const impostor = { ...t.contact, id: 'globex-carol', tenantId: 'globex' };

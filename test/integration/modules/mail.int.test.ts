@@ -4,12 +4,12 @@
  * The messages are the ones the services put in the outbox, rendered as delivery would.
  */
 import { describe, expect, it } from 'vitest';
-import type { MailKind, OutboxRecord } from '../../lambdas/kernel/ports.ts';
-import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
-import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../lambdas/modules/mail/templates.ts';
-import { approveRequest, createRequest, denyRequest } from '../../lambdas/modules/requests/rules.ts';
-import { signIn } from '../../lambdas/modules/sessions/rules.ts';
-import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../helpers/domain.ts';
+import type { MailKind, OutboxRecord } from '../../../lambdas/kernel/ports.ts';
+import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../../lambdas/modules/mail/templates.ts';
+import { approveRequest, createRequest, denyRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 const BASE = 'https://support.example.com/app/';
 const links = linksFrom(BASE);
@@ -17,11 +17,8 @@ const PAGE = 'https://support.example.com/app/tenants/acme';
 const EVIL = '<script>alert("owned")</script>';
 
 /** The newest outbox message of a kind, rendered. */
-function rendered(deps: TestDeps, t: Tenant, kind: MailKind): { msg: OutboxRecord; mail: RenderedMail } {
-  const msg = deps.store
-    .outboxOf(t.tenantId)
-    .filter((m) => m.kind === kind)
-    .at(-1);
+async function rendered(deps: TestDeps, t: Tenant, kind: MailKind): Promise<{ msg: OutboxRecord; mail: RenderedMail }> {
+  const msg = (await deps.store.outboxOf(t.tenantId)).filter((m) => m.kind === kind).at(-1);
   if (!msg) throw new Error(`no ${kind} message in the outbox`);
   return { msg, mail: renderMail(msg, links) };
 }
@@ -48,7 +45,7 @@ function expectPlainText(text: string) {
 describe('renderMail', () => {
   it('request.created: asks the contacts to approve, with every fact and the link to the request', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { approvalsRequired: 2, requestTtlHours: 12 } });
     const r = await createRequest(deps, t.agent, t.tenantId, {
       ticketId: 'T-7',
@@ -57,7 +54,7 @@ describe('renderMail', () => {
       durationHours: 6,
     });
     // Act
-    const { mail } = rendered(deps, t, 'request.created');
+    const { mail } = await rendered(deps, t, 'request.created');
     // Assess
     expect(mail.subject).toBe('Support asks for access to acme (ticket T-7)');
     expect(facts(mail.text)).toMatchObject({
@@ -78,7 +75,7 @@ describe('renderMail', () => {
 
   it('request.denied: tells the requester who denied it, why, and when', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, {
       ticketId: 'T-7',
@@ -89,7 +86,7 @@ describe('renderMail', () => {
     deps.clock.advanceHours(1);
     await denyRequest(deps, t.contact, t.tenantId, r.requestId, 'not during quarter close');
     // Act
-    const { msg, mail } = rendered(deps, t, 'request.denied');
+    const { msg, mail } = await rendered(deps, t, 'request.denied');
     // Assess
     expect(msg.to).toEqual([t.agent.email]);
     expect(mail.subject).toBe('Access to acme denied (ticket T-7)');
@@ -109,7 +106,7 @@ describe('renderMail', () => {
 
   it('grant.activated (tenant admin, support team): who, why, scope, until when, by whom, and how to revoke', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'billing bug',
@@ -118,7 +115,7 @@ describe('renderMail', () => {
       durationHours: 4,
     });
     // Act
-    const { mail } = rendered(deps, t, 'grant.activated');
+    const { mail } = await rendered(deps, t, 'grant.activated');
     // Assess
     expect(mail.subject).toBe('Support access granted to acme (ticket T-1)');
     expect(facts(mail.text)).toEqual({
@@ -137,11 +134,11 @@ describe('renderMail', () => {
 
   it("grant.activated (standing): says 'until revoked' instead of an end time", async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     await createGrant(deps, t.admin, t.tenantId, { reason: 'managed service', scope: { level: 'full' }, standing: true });
     // Act
-    const { mail } = rendered(deps, t, 'grant.activated');
+    const { mail } = await rendered(deps, t, 'grant.activated');
     // Assess
     expect(mail.subject).toBe('Support access granted to acme');
     expect(facts(mail.text)).toMatchObject({
@@ -154,7 +151,7 @@ describe('renderMail', () => {
 
   it('grant.activated (upfront approval): names the lead and the contact who approved', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.lead, t.tenantId, {
       ticketId: 'T-42',
@@ -165,7 +162,7 @@ describe('renderMail', () => {
       grantees: [asGrantee(t.agent)],
     });
     // Act
-    const { mail } = rendered(deps, t, 'grant.activated');
+    const { mail } = await rendered(deps, t, 'grant.activated');
     // Assess
     expect(facts(mail.text)).toMatchObject({
       'Who has access': 'Agent Ann <agent-ann@vendor.test>',
@@ -178,7 +175,7 @@ describe('renderMail', () => {
 
   it('grant.activated (access request): names the approvers', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, {
       ticketId: 'T-3',
@@ -188,7 +185,7 @@ describe('renderMail', () => {
     });
     await approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined);
     // Act
-    const { mail } = rendered(deps, t, 'grant.activated');
+    const { mail } = await rendered(deps, t, 'grant.activated');
     // Assess
     expect(facts(mail.text)).toMatchObject({
       Ticket: 'T-3',
@@ -201,7 +198,7 @@ describe('renderMail', () => {
 
   it('grant.grantee_added: who was added, by whom, on which grant', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'billing bug',
@@ -212,7 +209,7 @@ describe('renderMail', () => {
     });
     await addGrantee(deps, t.lead, t.tenantId, g.grantId, asGrantee(t.agent2));
     // Act
-    const { mail } = rendered(deps, t, 'grant.grantee_added');
+    const { mail } = await rendered(deps, t, 'grant.grantee_added');
     // Assess
     expect(mail.subject).toBe('Agent Bob added to support access on acme');
     expect(facts(mail.text)).toMatchObject({
@@ -230,7 +227,7 @@ describe('renderMail', () => {
 
   it('grant.revoked: who revoked it, why, and when', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'billing bug',
@@ -241,7 +238,7 @@ describe('renderMail', () => {
     deps.clock.advanceHours(1);
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'fixed already');
     // Act
-    const { mail } = rendered(deps, t, 'grant.revoked');
+    const { mail } = await rendered(deps, t, 'grant.revoked');
     // Assess
     expect(mail.subject).toBe('Support access to acme revoked: 0 sessions, 0 s');
     expect(facts(mail.text)).toMatchObject({
@@ -258,7 +255,7 @@ describe('renderMail', () => {
 
   it('grant.expired: says it ended on time, and when', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, {
       reason: 'billing bug',
@@ -269,7 +266,7 @@ describe('renderMail', () => {
     deps.clock.advanceHours(5);
     await expireGrant(deps, t.tenantId, g.grantId);
     // Act
-    const { mail } = rendered(deps, t, 'grant.expired');
+    const { mail } = await rendered(deps, t, 'grant.expired');
     // Assess
     expect(mail.subject).toBe('Support access to acme has ended: 0 sessions, 0 s');
     expect(facts(mail.text)).toMatchObject({
@@ -285,7 +282,7 @@ describe('renderMail', () => {
 
   it('session.started: who signed in, why, under which ticket, with what scope, until when', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, {
       reason: 'billing bug',
@@ -296,7 +293,7 @@ describe('renderMail', () => {
     deps.clock.advanceHours(1);
     await signIn(deps, t.agent, t.tenantId, { reason: 'reproducing the bug', sourceIp: '203.0.113.9', userAgent: 'Firefox' });
     // Act
-    const { mail } = rendered(deps, t, 'session.started');
+    const { mail } = await rendered(deps, t, 'session.started');
     // Assess
     expect(mail.subject).toBe('Agent Ann from support signed in to acme');
     expect(facts(mail.text)).toMatchObject({
@@ -316,19 +313,19 @@ describe('renderMail', () => {
 
   it("session.started under a standing grant: 'until revoked'", async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps, { policy: { allowStandingAccess: true } });
     await createGrant(deps, t.admin, t.tenantId, { reason: 'ops', scope: { level: 'read-only' }, standing: true });
     await signIn(deps, t.agent, t.tenantId, { reason: 'routine check', sourceIp: '203.0.113.9', userAgent: '' });
     // Act
-    const { mail } = rendered(deps, t, 'session.started');
+    const { mail } = await rendered(deps, t, 'session.started');
     // Assess
     expect(facts(mail.text)).toMatchObject({ 'Access until': 'until revoked (standing access)', From: '203.0.113.9 (unknown client)' });
   });
 
   it('escapes what users typed and every address in the HTML, keeps the text plain, and keeps the subject on one line', async () => {
     // Prepare
-    const deps = testDeps();
+    const deps = await testDeps();
     const t = await setupTenant(deps);
     const mallory = person('agent-mallory', ['support-agent']);
     mallory.name = `Mallory "the" <b>bold</b>`;
@@ -340,8 +337,8 @@ describe('renderMail', () => {
     });
     await denyRequest(deps, t.admin, t.tenantId, r.requestId, `"quoted" & ${EVIL}`);
     // Act
-    const created = rendered(deps, t, 'request.created').mail;
-    const denied = rendered(deps, t, 'request.denied').mail;
+    const created = (await rendered(deps, t, 'request.created')).mail;
+    const denied = (await rendered(deps, t, 'request.denied')).mail;
     // Assess
     for (const mail of [created, denied]) {
       expect(mail.html).not.toContain('<script>');
