@@ -5,6 +5,7 @@
 import type { AccessRequest, AuditEvent, Contact, Grant, Grantee, Policy, Session } from '../contract/schemas.ts';
 import type { AccessEntry, IdempotencyRecord, MailKind } from '../contract/records.ts';
 import type { Role } from '../contract/routes.ts';
+import type { AccessPrincipal } from '../contract/table.ts';
 
 export interface Clock {
   now(): Date;
@@ -359,6 +360,28 @@ export interface StoredGrantState {
   expiresAt: string | null;
   grantees: { id: string; email: string; addedAt: string }[];
   endedAt: string | null;
+  audience: string;
+  /** null: none stored (or not an object). */
+  scope: StoredScope | null;
+}
+
+/** A scope as stored, read leniently. */
+export interface StoredScope {
+  level: string;
+  modules?: string[] | undefined;
+}
+
+/**
+ * An access entry as stored (what the access check and sign-in read: the scope and end of the
+ * session token, and whom it covers), read leniently, with the principal its key names.
+ */
+export interface StoredAccessEntry {
+  principal: AccessPrincipal;
+  grantId: string;
+  audience: string;
+  scope: StoredScope | null;
+  expiresAt: string | null;
+  grantees: { id: string; email: string; addedAt: string }[];
 }
 
 /** What incremental verification reads and writes besides the chain (`audit-verify.ts`). */
@@ -375,8 +398,13 @@ export interface AuditVerifyStore {
    * the tenant is put in the verification queue (from that time) for the job to go on.
    */
   putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint, queuedSince?: string | null): Promise<void>;
-  /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
-  grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
+  /**
+   * Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all),
+   * or (`active`) the grants stored ACTIVE (their status index).
+   */
+  grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null } | { active: true }): Promise<StoredGrantState[]>;
+  /** The access entries of one grant stored under each of `principals` (absent ones left out). */
+  accessEntryStates(tenantId: string, grantId: string, principals: AccessPrincipal[]): Promise<StoredAccessEntry[]>;
   /**
    * The verification queue of one shard of tenants (see `audit-watch.ts`): tenants sealed since
    * their checkpoint last reached their head, or whose last verification stopped short, longest
