@@ -130,12 +130,6 @@ export function sessionCovered(expected: ExpectedGrant, e: AuditEvent): boolean 
   return known === undefined || typeof actor.email !== 'string' || canonicalEmail(known) === canonicalEmail(actor.email);
 }
 
-/** The principals whose entries of a grant are read: the team's always (an entry there covers everyone), every grantee named. */
-const principalsToRead = (expected: ExpectedGrant, stored: StoredGrantState | undefined): AccessPrincipal[] => [
-  { kind: 'team' },
-  ...[...new Set([...expected.grantees, ...(stored?.grantees.map((x) => x.id) ?? [])])].map((id) => ({ kind: 'agent' as const, id })),
-];
-
 /**
  * Grants whose stored state (status, `expiresAt`, grantees, scope, audience) or whose access
  * entries differ from what their events say, among the grants whose whole history is in `events`
@@ -246,7 +240,12 @@ interface Known {
 
 const grantOfSession = (e: AuditEvent): string | null => (typeof e.details.grantId === 'string' ? e.details.grantId : null);
 
-/** Each grant's access entries against what the grant should be: one `access-entry` problem per entry that differs. */
+/**
+ * Each grant's access entries against what the grant should be: one `access-entry` problem per
+ * entry that differs. Entries are read by principal (one query of each partition: the team's, and
+ * each agent any of these grants names), so an entry of one of these grants under any of those
+ * principals is compared, whoever it names.
+ */
 async function entryProblems(
   chain: AuditVerifyStore,
   tenantId: string,
@@ -255,32 +254,28 @@ async function entryProblems(
 ): Promise<ChainProblem[]> {
   // An ended grant's entries are deleted with it, and sign-in re-checks the grant is ACTIVE: only
   // a grant its events or its item call ACTIVE has entries worth reading.
-  const live = [...expectedOf].filter(([, k]) => k.expected.status === 'ACTIVE' || k.stored?.status === 'ACTIVE');
-  const read = await Promise.all(
-    live.map(async ([grantId, { expected, stored, says }]) => ({
-      grantId,
-      expected,
-      says,
-      entries: await chain.accessEntryStates(tenantId, grantId, principalsToRead(expected, stored)),
-    })),
+  const live = new Map([...expectedOf].filter(([, k]) => k.expected.status === 'ACTIVE' || k.stored?.status === 'ACTIVE'));
+  if (live.size === 0) return [];
+  const agents = new Set(
+    [...live.values()].flatMap(({ expected, stored }) => [...expected.grantees, ...(stored?.grantees.map((x) => x.id) ?? [])]),
   );
+  const principals: AccessPrincipal[] = [{ kind: 'team' }, ...[...agents].map((id) => ({ kind: 'agent' as const, id }))];
   const problems: ChainProblem[] = [];
-  for (const { grantId, expected, says, entries } of read) {
-    for (const entry of entries) {
-      // A grantee added while we read: the entry is newer than our read of the trail.
-      if (entry.grantees.some((x) => x.addedAt >= iso)) continue;
-      const differs = entryDifferences(expected, entry);
-      if (differs.fields.length === 0) continue;
-      const text = differs.says.map((s) => s.replace('its events say', says));
-      problems.push({
-        problem: 'access-entry',
-        eventId: null,
-        seq: null,
-        grantId,
-        fields: differs.fields,
-        detail: `the access entry of ${principalText(entry.principal)} for grant ${grantId} (what sign-in reads) has ${text.join('; ')}`,
-      });
-    }
+  for (const entry of await chain.accessEntryStates(tenantId, principals)) {
+    const known = live.get(entry.grantId);
+    // A grantee added while we read: the entry is newer than our read of the trail.
+    if (!known || entry.grantees.some((x) => x.addedAt >= iso)) continue;
+    const differs = entryDifferences(known.expected, entry);
+    if (differs.fields.length === 0) continue;
+    const text = differs.says.map((s) => s.replace('its events say', known.says));
+    problems.push({
+      problem: 'access-entry',
+      eventId: null,
+      seq: null,
+      grantId: entry.grantId,
+      fields: differs.fields,
+      detail: `the access entry of ${principalText(entry.principal)} for grant ${entry.grantId} (what sign-in reads) has ${text.join('; ')}`,
+    });
   }
   return problems;
 }

@@ -403,8 +403,8 @@ export interface AuditVerifyStore {
    * or (`active`) the grants stored ACTIVE (their status index).
    */
   grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null } | { active: true }): Promise<StoredGrantState[]>;
-  /** The access entries of one grant stored under each of `principals` (absent ones left out). */
-  accessEntryStates(tenantId: string, grantId: string, principals: AccessPrincipal[]): Promise<StoredAccessEntry[]>;
+  /** Every access entry of the tenant stored under each of `principals` (one query of each principal's partition). */
+  accessEntryStates(tenantId: string, principals: AccessPrincipal[]): Promise<StoredAccessEntry[]>;
   /**
    * The verification queue of one shard of tenants (see `audit-watch.ts`): tenants sealed since
    * their checkpoint last reached their head, or whose last verification stopped short, longest

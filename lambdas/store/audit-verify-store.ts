@@ -65,15 +65,13 @@ const entryState = (i: Item, principal: AccessPrincipal, grantId: string): Store
 });
 
 /** GetItem each key, 25 at a time (the store never uses batch reads: its role is not granted them). */
-async function getEach<K>(doc: StoreOptions['doc'], TableName: string, all: K[], key: (k: K) => Item): Promise<[K, Item][]> {
-  const found: [K, Item][] = [];
+async function getEach(doc: StoreOptions['doc'], TableName: string, all: Item[]): Promise<Item[]> {
+  const found: Item[] = [];
   for (let i = 0; i < all.length; i += 25) {
     const got = await Promise.all(
-      all
-        .slice(i, i + 25)
-        .map(async (k) => [k, (await doc.send(new GetCommand({ TableName, Key: key(k), ConsistentRead: true }))).Item] as const),
+      all.slice(i, i + 25).map(async (Key) => (await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item),
     );
-    for (const [k, item] of got) if (item !== undefined) found.push([k, item]);
+    found.push(...got.filter((x): x is Item => x !== undefined));
   }
   return found;
 }
@@ -135,7 +133,13 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
     },
     async grantStates(tenantId, which) {
       if ('ids' in which) {
-        return (await getEach(doc, TableName, which.ids, (id) => keys.grant(tenantId, id))).map(([, i]) => grantState(i));
+        return (
+          await getEach(
+            doc,
+            TableName,
+            which.ids.map((id) => keys.grant(tenantId, id)),
+          )
+        ).map(grantState);
       }
       if ('active' in which) {
         const items: Item[] = [];
@@ -160,9 +164,29 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
       const { items } = await range(tenantId, from, GRANT_END, 1_000_000);
       return items.map(grantState);
     },
-    async accessEntryStates(tenantId, grantId, principals) {
-      const found = await getEach(doc, TableName, principals, (p) => keys.accessEntry(tenantId, p, grantId));
-      return found.map(([p, i]) => entryState(i, p, grantId));
+    async accessEntryStates(tenantId, principals) {
+      const read = await Promise.all(
+        principals.map(async (p) => {
+          const items: Item[] = [];
+          let start: Item | undefined;
+          do {
+            const res = await doc.send(
+              new QueryCommand({
+                TableName,
+                KeyConditionExpression: '#pk = :pk',
+                ExpressionAttributeNames: { '#pk': attr.pk },
+                ExpressionAttributeValues: { ':pk': keys.accessPartition(tenantId, p) },
+                ConsistentRead: true,
+                ExclusiveStartKey: start,
+              }),
+            );
+            items.push(...(res.Items ?? []));
+            start = res.LastEvaluatedKey;
+          } while (start);
+          return items.map((i) => entryState(i, p, String(i[attr.sk]).slice('GRANT#'.length)));
+        }),
+      );
+      return read.flat();
     },
     async tenantsToVerify(shard, limit) {
       const res = await doc.send(

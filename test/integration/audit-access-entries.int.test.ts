@@ -27,7 +27,8 @@ const advance = (seconds: number) => api.call('POST', '/_local/clock', { body: {
 const signIn = (p: People, who: Who) => api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: who, body: { reason: 'look' } });
 const access = (p: People, who: Who) => api.call('GET', `/v1/tenants/${p.tenantId}/access`, { as: who });
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-const entryProblems = (r: { body: { problems: { problem: string }[] } }) => r.body.problems.filter((x) => x.problem === 'access-entry');
+const entryProblems = (r: { body: { problems: { problem: string; detail: string }[] } }) =>
+  r.body.problems.filter((x) => x.problem === 'access-entry');
 const jobKinds = (job: { body: { audit: { verify: { problems: { tenantId: string; kinds: object }[] } } } }, p: People) =>
   job.body.audit.verify.problems.filter((x) => x.tenantId === p.tenantId).map((x) => x.kinds);
 
@@ -167,7 +168,7 @@ describe('verify checks the access entries sign-in reads', () => {
     expect(allowed).toBe(true);
     expect(result.body).toMatchObject({ valid: false, mode: 'incremental' });
     expect(entryProblems(result)).toEqual([expect.objectContaining({ grantId, fields: ['principal', 'audience'] })]);
-    expect(entryProblems(result)[0].detail).toMatch(/access entry of the support team .* does not cover the support team/);
+    expect(entryProblems(result)[0]!.detail).toMatch(/access entry of the support team .* does not cover the support team/);
   });
 
   it('verifies valid after the API itself changes entries: a grantee added, an extension, a sign-in, a revoke', async () => {
