@@ -7,7 +7,13 @@
 import type { AuditChainStore, AuditVerifyStore, IdempotencyStore, OutboxStore, Store } from '../kernel/ports.ts';
 import { createAuditChainStore } from '../modules/audit/store-chain.ts';
 import { createAuditVerifyStore } from '../modules/audit/store-verify.ts';
-import { createEntityStore } from '../kernel/store/entities.ts';
+import { createAuditStore } from '../modules/audit/store.ts';
+import { createDueStore } from '../modules/expiry/store.ts';
+import { createGrantStore } from '../modules/grants/store.ts';
+import { createRequestStore } from '../modules/requests/store.ts';
+import { createSessionStore } from '../modules/sessions/store.ts';
+import { createContactStore } from '../modules/settings/store.ts';
+import { tableAccess } from '../kernel/store/table.ts';
 import { createIdempotencyStore } from '../kernel/store/idempotency.ts';
 import { createOutboxStore } from '../modules/outbox/store.ts';
 import type { StoreOptions } from '../kernel/store/table.ts';
@@ -30,8 +36,15 @@ export type DynamoStore = Store & OutboxStore & IdempotencyStore & AuditChainSto
 
 /** Builds the repository over a document client and a table name. */
 export function createDynamoStore(options: StoreOptions): DynamoStore {
+  const t = tableAccess(options);
   return {
-    ...createEntityStore(options),
+    // The `Store` port, one module's part each, over one table helper.
+    ...createContactStore(t, options),
+    ...createGrantStore(t, options),
+    ...createSessionStore(t, options),
+    ...createRequestStore(t, options),
+    ...createAuditStore(t, options),
+    ...createDueStore(t, options),
     ...createOutboxStore(options),
     ...createIdempotencyStore(options),
     ...createAuditChainStore(options),

@@ -139,3 +139,13 @@ export async function setupTenant(
 }
 
 export const HOUR = 3_600_000;
+
+/**
+ * A call the test awaits later (to assert it, after starting others): its rejection is handled
+ * from the start, so it is not reported as unhandled while the test awaits another call, and the
+ * test still asserts it when it awaits it (the promise is returned as it is).
+ */
+export function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}

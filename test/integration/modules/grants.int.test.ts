@@ -4,7 +4,7 @@ import type { AdminGrantBody, UpfrontGrantBody } from '../../../lambdas/contract
 import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../../lambdas/kernel/errors.ts';
 import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
-import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
+import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant, later } from '../../helpers/domain.ts';
 
 const readOnly = { level: 'read-only' as const };
 const adminBody = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
@@ -105,7 +105,7 @@ describe('createGrant by a tenant admin', () => {
     const t = await setupTenant(deps);
     const before = await mark(deps, t.tenantId);
     // Act
-    const act = createGrant(deps, t.admin, t.tenantId, { reason: 'managed service', scope: readOnly, standing: true });
+    const act = later(createGrant(deps, t.admin, t.tenantId, { reason: 'managed service', scope: readOnly, standing: true }));
     // Assess
     const err = await act.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
@@ -142,7 +142,7 @@ describe('createGrant by a tenant admin', () => {
     const deps = await testDeps();
     const t = await setupTenant(deps, { contacts: false });
     // Act
-    const act = createGrant(deps, t.admin, t.tenantId, adminBody());
+    const act = later(createGrant(deps, t.admin, t.tenantId, adminBody()));
     // Assess
     await expect(act).rejects.toBeInstanceOf(NoAuthorizedContactError);
     expect(await deps.store.auditOf(t.tenantId)).toEqual([]);
@@ -155,8 +155,8 @@ describe('createGrant by a tenant admin', () => {
     const t = await setupTenant(deps);
     const foreignAdmin = person('globex-admin', ['tenant-admin'], 'globex');
     // Act
-    const byForeign = createGrant(deps, foreignAdmin, t.tenantId, adminBody());
-    const byUser = createGrant(deps, t.contact, t.tenantId, adminBody());
+    const byForeign = later(createGrant(deps, foreignAdmin, t.tenantId, adminBody()));
+    const byUser = later(createGrant(deps, t.contact, t.tenantId, adminBody()));
     // Assess
     await expect(byForeign).rejects.toBeInstanceOf(ForbiddenError);
     await expect(byUser).rejects.toBeInstanceOf(ForbiddenError);
@@ -195,7 +195,7 @@ describe('createGrant by a support lead (upfront approval)', () => {
     const t = await setupTenant(deps);
     const before = await mark(deps, t.tenantId);
     // Act
-    const act = createGrant(deps, t.lead, t.tenantId, upfrontBody(t, { approvedBy: t.user.email }));
+    const act = later(createGrant(deps, t.lead, t.tenantId, upfrontBody(t, { approvedBy: t.user.email })));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
     expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
@@ -206,7 +206,7 @@ describe('createGrant by a support lead (upfront approval)', () => {
     const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act
-    const act = createGrant(deps, t.agent, t.tenantId, upfrontBody(t));
+    const act = later(createGrant(deps, t.agent, t.tenantId, upfrontBody(t)));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ForbiddenError);
   });
@@ -240,7 +240,7 @@ describe('addGrantee', () => {
     const t = await setupTenant(deps);
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody());
     // Act
-    const act = addGrantee(deps, t.admin, t.tenantId, g.grantId, asGrantee(t.agent2));
+    const act = later(addGrantee(deps, t.admin, t.tenantId, g.grantId, asGrantee(t.agent2)));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
   });
@@ -252,7 +252,7 @@ describe('addGrantee', () => {
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)] }));
     const before = await mark(deps, t.tenantId);
     // Act
-    const act = addGrantee(deps, t.admin, t.tenantId, g.grantId, asGrantee(t.agent));
+    const act = later(addGrantee(deps, t.admin, t.tenantId, g.grantId, asGrantee(t.agent)));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
     expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
@@ -267,8 +267,8 @@ describe('addGrantee', () => {
     const expiring = await createGrant(deps, t.admin, t.tenantId, adminBody({ grantees: [asGrantee(t.agent)], durationHours: 1 }));
     deps.clock.advanceHours(1);
     // Act
-    const onRevoked = addGrantee(deps, t.admin, t.tenantId, revoked.grantId, asGrantee(t.agent2));
-    const onExpired = addGrantee(deps, t.admin, t.tenantId, expiring.grantId, asGrantee(t.agent2));
+    const onRevoked = later(addGrantee(deps, t.admin, t.tenantId, revoked.grantId, asGrantee(t.agent2)));
+    const onExpired = later(addGrantee(deps, t.admin, t.tenantId, expiring.grantId, asGrantee(t.agent2)));
     // Assess
     await expect(onRevoked).rejects.toBeInstanceOf(ConflictError);
     await expect(onExpired).rejects.toBeInstanceOf(ConflictError);
@@ -343,7 +343,7 @@ describe('revokeGrant', () => {
     const teamGrant = who.includes('support-team');
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody(teamGrant ? {} : { grantees: [asGrantee(t.agent)] }));
     // Act
-    const act = revokeGrant(deps, pick(t), t.tenantId, g.grantId, undefined);
+    const act = later(revokeGrant(deps, pick(t), t.tenantId, g.grantId, undefined));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ForbiddenError);
     expect((await getGrant(deps, t.tenantId, g.grantId)).status).toBe('ACTIVE');
@@ -357,7 +357,7 @@ describe('revokeGrant', () => {
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'first');
     const before = await mark(deps, t.tenantId);
     // Act
-    const again = revokeGrant(deps, t.lead, t.tenantId, g.grantId, 'second');
+    const again = later(revokeGrant(deps, t.lead, t.tenantId, g.grantId, 'second'));
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictError);
     expect(await since(deps, t.tenantId, before)).toEqual({ audit: [], outbox: [] });
@@ -371,7 +371,7 @@ describe('revokeGrant', () => {
     const g = await createGrant(deps, t.admin, t.tenantId, adminBody({ durationHours: 2 }));
     deps.clock.advanceHours(2);
     // Act
-    const act = revokeGrant(deps, t.admin, t.tenantId, g.grantId, undefined);
+    const act = later(revokeGrant(deps, t.admin, t.tenantId, g.grantId, undefined));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ConflictError);
     expect((await getGrant(deps, t.tenantId, g.grantId)).status).toBe('EXPIRED');
@@ -507,11 +507,13 @@ describe('the grantee cap', () => {
     });
     // Act
     const twentieth = await addGrantee(deps, t.lead, t.tenantId, g.grantId, people[19]!);
-    const twentyFirst = addGrantee(deps, t.lead, t.tenantId, g.grantId, {
-      id: 'agent-20',
-      email: 'agent-20@vendor.test',
-      name: 'Agent 20',
-    });
+    const twentyFirst = later(
+      addGrantee(deps, t.lead, t.tenantId, g.grantId, {
+        id: 'agent-20',
+        email: 'agent-20@vendor.test',
+        name: 'Agent 20',
+      }),
+    );
     // Assess
     expect(twentieth.grantees).toHaveLength(20);
     await expect(twentyFirst).rejects.toBeInstanceOf(ConflictError);

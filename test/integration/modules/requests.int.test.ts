@@ -21,7 +21,7 @@ import {
   listRequests,
 } from '../../../lambdas/modules/requests/rules.ts';
 import { getAccess, signIn } from '../../../lambdas/modules/sessions/rules.ts';
-import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';
+import { HOUR, setupTenant, testDeps, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({
   ticketId: 'T-7',
@@ -102,7 +102,7 @@ describe('createRequest', () => {
     const deps = await testDeps();
     const t = await setupTenant(deps, { contacts: false });
     // Act
-    const act = createRequest(deps, t.agent, t.tenantId, body());
+    const act = later(createRequest(deps, t.agent, t.tenantId, body()));
     // Assess
     await expect(act).rejects.toBeInstanceOf(NoAuthorizedContactError);
     expect(await deps.store.outboxOf(t.tenantId)).toEqual([]);
@@ -195,7 +195,7 @@ describe('approveRequest', () => {
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
     // Act
-    const again = approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
+    const again = later(approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined));
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictError);
     const stored = await getRequest(deps, t.admin, t.tenantId, r.requestId);
@@ -209,7 +209,7 @@ describe('approveRequest', () => {
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
-    const act = approveRequest(deps, t.agent, t.tenantId, r.requestId, undefined);
+    const act = later(approveRequest(deps, t.agent, t.tenantId, r.requestId, undefined));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ForbiddenError);
     expect((await getRequest(deps, t.admin, t.tenantId, r.requestId)).status).toBe('PENDING');
@@ -222,7 +222,7 @@ describe('approveRequest', () => {
     const dual = { ...t.contact, roles: [...t.contact.roles, 'support-agent' as const] };
     const r = await createRequest(deps, dual, t.tenantId, body());
     // Act
-    const act = approveRequest(deps, dual, t.tenantId, r.requestId, undefined);
+    const act = later(approveRequest(deps, dual, t.tenantId, r.requestId, undefined));
     // Assess
     await expect(act).rejects.toBeInstanceOf(ForbiddenError);
     expect((await getRequest(deps, t.admin, t.tenantId, r.requestId)).status).toBe('PENDING');
@@ -234,9 +234,9 @@ describe('approveRequest', () => {
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
-    const approve = approveRequest(deps, t.user, t.tenantId, r.requestId, undefined);
-    const deny = denyRequest(deps, t.user, t.tenantId, r.requestId, undefined);
-    const list = listRequests(deps, t.user, t.tenantId, { limit: 10 });
+    const approve = later(approveRequest(deps, t.user, t.tenantId, r.requestId, undefined));
+    const deny = later(denyRequest(deps, t.user, t.tenantId, r.requestId, undefined));
+    const list = later(listRequests(deps, t.user, t.tenantId, { limit: 10 }));
     // Assess
     await expect(approve).rejects.toBeInstanceOf(ForbiddenError);
     await expect(deny).rejects.toBeInstanceOf(ForbiddenError);
@@ -251,7 +251,7 @@ describe('approveRequest', () => {
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     await approveRequest(deps, t.contact, t.tenantId, r.requestId, undefined);
     // Act
-    const again = approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined);
+    const again = later(approveRequest(deps, t.contact2, t.tenantId, r.requestId, undefined));
     // Assess
     await expect(again).rejects.toBeInstanceOf(ConflictError);
     expect((await deps.store.auditOf(t.tenantId)).filter((e) => e.action === 'grant.activated')).toHaveLength(1);
@@ -306,7 +306,7 @@ describe('cancelRequest', () => {
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
     const cancelled = await cancelRequest(deps, t.agent, t.tenantId, r.requestId);
-    const again = cancelRequest(deps, t.agent, t.tenantId, r.requestId);
+    const again = later(cancelRequest(deps, t.agent, t.tenantId, r.requestId));
     // Assess
     expect(cancelled).toMatchObject({ status: 'CANCELLED', decidedBy: actor(t.agent) });
     await expect(again).rejects.toBeInstanceOf(ConflictError);
@@ -319,9 +319,9 @@ describe('cancelRequest', () => {
     const t = await setupTenant(deps);
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     // Act
-    const byOther = cancelRequest(deps, t.agent2, t.tenantId, r.requestId);
-    const byLead = cancelRequest(deps, t.lead, t.tenantId, r.requestId);
-    const byAdmin = cancelRequest(deps, t.admin, t.tenantId, r.requestId);
+    const byOther = later(cancelRequest(deps, t.agent2, t.tenantId, r.requestId));
+    const byLead = later(cancelRequest(deps, t.lead, t.tenantId, r.requestId));
+    const byAdmin = later(cancelRequest(deps, t.admin, t.tenantId, r.requestId));
     // Assess
     await expect(byOther).rejects.toBeInstanceOf(ForbiddenError);
     await expect(byLead).rejects.toBeInstanceOf(ForbiddenError);
@@ -396,8 +396,8 @@ describe('who is an authorized contact', () => {
     const r = await createRequest(deps, t.agent, t.tenantId, body());
     const impostor = { ...t.contact, id: 'globex-carol', tenantId: 'globex' };
     // Act
-    const approve = approveRequest(deps, impostor, t.tenantId, r.requestId, undefined);
-    const deny = denyRequest(deps, impostor, t.tenantId, r.requestId, undefined);
+    const approve = later(approveRequest(deps, impostor, t.tenantId, r.requestId, undefined));
+    const deny = later(denyRequest(deps, impostor, t.tenantId, r.requestId, undefined));
     // Assess
     await expect(approve).rejects.toBeInstanceOf(ForbiddenError);
     await expect(deny).rejects.toBeInstanceOf(ForbiddenError);

@@ -6,7 +6,7 @@ import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.
 import { drainOutbox } from '../../../lambdas/modules/mail/delivery.ts';
 import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
 import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/rules.ts';
-import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
+import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
   reason: 'billing bug',
@@ -18,10 +18,11 @@ const named = (...people: { id: string; email: string; name: string }[]) => peop
 const input = { reason: 'looking at ticket T-1', sourceIp: '203.0.113.9', userAgent: 'Mozilla/5.0' };
 
 /** Expects a denial: ACCESS_NOT_GRANTED, one `session.denied` event, no session, no email. */
-async function expectDenied(deps: TestDeps, t: Tenant, act: Promise<unknown>, who = t.agent) {
+/** `act` is called once what it must not change has been read. */
+async function expectDenied(deps: TestDeps, t: Tenant, act: () => Promise<unknown>, who = t.agent) {
   const before = { audit: (await deps.store.auditOf(t.tenantId)).length, outbox: (await deps.store.outboxOf(t.tenantId)).length };
   const sessionsBefore = (await listSessions(deps, t.tenantId, { limit: 100 })).items;
-  await expect(act).rejects.toBeInstanceOf(AccessNotGrantedError);
+  await expect(act()).rejects.toBeInstanceOf(AccessNotGrantedError);
   const audit = (await deps.store.auditOf(t.tenantId)).slice(before.audit);
   expect(audit.map((e) => e.action)).toEqual(['session.denied']);
   expect(audit[0]!.actor).toEqual({ id: who.id, email: who.email, name: who.name });
@@ -82,7 +83,7 @@ describe('signIn', () => {
     const deps = await testDeps();
     const t = await setupTenant(deps);
     // Act / Assess
-    await expectDenied(deps, t, signIn(deps, t.agent, t.tenantId, input));
+    await expectDenied(deps, t, () => signIn(deps, t.agent, t.tenantId, input));
   });
 
   it('denies a support person that a named grant does not name', async () => {
@@ -91,7 +92,7 @@ describe('signIn', () => {
     const t = await setupTenant(deps);
     await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent) }));
     // Act / Assess
-    await expectDenied(deps, t, signIn(deps, t.agent2, t.tenantId, input), t.agent2);
+    await expectDenied(deps, t, () => signIn(deps, t.agent2, t.tenantId, input), t.agent2);
   });
 
   it('admits 1 ms before the grant ends and denies at its end, before any expiry job ran', async () => {
@@ -103,7 +104,7 @@ describe('signIn', () => {
     const justInTime = await signIn(deps, t.agent, t.tenantId, input);
     // Act
     deps.clock.advanceMs(1);
-    const act = signIn(deps, t.agent2, t.tenantId, input);
+    const act = () => signIn(deps, t.agent2, t.tenantId, input);
     // Assess
     expect(justInTime.signInAt).toBe('2026-11-23T15:59:59.999Z');
     await expectDenied(deps, t, act, t.agent2);
@@ -120,7 +121,7 @@ describe('signIn', () => {
     const g = await createGrant(deps, t.admin, t.tenantId, body());
     await revokeGrant(deps, t.admin, t.tenantId, g.grantId, 'no longer needed');
     // Act / Assess
-    await expectDenied(deps, t, signIn(deps, t.agent, t.tenantId, input));
+    await expectDenied(deps, t, () => signIn(deps, t.agent, t.tenantId, input));
   });
 
   it('denies with the grantId of a grant that does not cover the caller, even when another one does', async () => {
@@ -131,7 +132,7 @@ describe('signIn', () => {
     const other = await createGrant(deps, t.admin, t.tenantId, body({ grantees: named(t.agent2) }));
     const before = (await deps.store.auditOf(t.tenantId)).length;
     // Act
-    const act = signIn(deps, t.agent, t.tenantId, { ...input, grantId: other.grantId });
+    const act = () => signIn(deps, t.agent, t.tenantId, { ...input, grantId: other.grantId });
     // Assess
     await expectDenied(deps, t, act);
     expect((await deps.store.auditOf(t.tenantId))[before]).toMatchObject({ targetId: other.grantId, details: { grantId: other.grantId } });
@@ -144,7 +145,7 @@ describe('signIn', () => {
     const globex = await setupTenant(deps, { tenantId: 'globex' });
     await createGrant(deps, globex.admin, globex.tenantId, body());
     // Act / Assess
-    await expectDenied(deps, t, signIn(deps, t.agent, t.tenantId, input));
+    await expectDenied(deps, t, () => signIn(deps, t.agent, t.tenantId, input));
   });
 
   it('sends no email when the policy does not ask to be told of sign-ins, but still audits', async () => {
@@ -197,7 +198,7 @@ describe('endSession', () => {
     deps.clock.advanceHours(1);
     // Act
     const ended = await endSession(deps, t.agent, t.tenantId, s.sessionId);
-    const again = endSession(deps, t.agent, t.tenantId, s.sessionId);
+    const again = later(endSession(deps, t.agent, t.tenantId, s.sessionId));
     // Assess
     expect(ended).toMatchObject({ sessionId: s.sessionId, signOutAt: '2026-11-23T15:00:00.000Z', endedBy: 'agent' });
     await expect(again).rejects.toBeInstanceOf(ConflictError);
@@ -212,8 +213,8 @@ describe('endSession', () => {
     await createGrant(deps, t.admin, t.tenantId, body());
     const s = await signIn(deps, t.agent, t.tenantId, input);
     // Act
-    const byOther = endSession(deps, t.agent2, t.tenantId, s.sessionId);
-    const byLead = endSession(deps, t.lead, t.tenantId, s.sessionId);
+    const byOther = later(endSession(deps, t.agent2, t.tenantId, s.sessionId));
+    const byLead = later(endSession(deps, t.lead, t.tenantId, s.sessionId));
     // Assess
     await expect(byOther).rejects.toBeInstanceOf(ForbiddenError);
     await expect(byLead).rejects.toBeInstanceOf(ForbiddenError);
@@ -231,8 +232,8 @@ describe('endSession', () => {
     await revokeGrant(deps, t.admin, t.tenantId, g2.grantId, undefined);
     deps.clock.advanceHours(1);
     // Act
-    const afterExpiry = endSession(deps, t.agent, t.tenantId, s.sessionId);
-    const afterRevoke = endSession(deps, t.agent2, t.tenantId, s2.sessionId);
+    const afterExpiry = later(endSession(deps, t.agent, t.tenantId, s.sessionId));
+    const afterRevoke = later(endSession(deps, t.agent2, t.tenantId, s2.sessionId));
     // Assess
     await expect(afterExpiry).rejects.toBeInstanceOf(ConflictError);
     await expect(afterRevoke).rejects.toBeInstanceOf(ConflictError);
