@@ -217,6 +217,8 @@ export interface Store {
    * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
    */
   countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
+  /** Whether the tenant has any audit event: every change of a tenant that exists wrote one. */
+  hasAuditTrail(tenantId: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
@@ -308,6 +310,8 @@ export interface AuditChainStore {
    * the first tenant after `afterTenant` (null: from the start).
    */
   unsealedAudit(shard: number, afterTenant: string | null, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events of one shard that had to wait (`sealAfter`) and are due at `now`, soonest due first. */
+  dueDeferredAudit(shard: number, now: string, page: PageInput): Promise<Page<StoredAuditEvent>>;
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head
