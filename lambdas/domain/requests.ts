@@ -227,7 +227,8 @@ export async function approveRequest(
           comment: comment ?? null,
           approvals: approvals.length,
           approvalsRequired: policy.approvalsRequired,
-          ...(final && durationHours < r.durationHours
+          // An extension's cap is its grant's lifetime, audited in `grant.extended` (`applyExtension`).
+          ...(final && !extension && durationHours < r.durationHours
             ? { durationHours, requestedDurationHours: r.durationHours, cappedBy: 'policy.maxDurationHours' }
             : {}),
         }),

@@ -1,0 +1,87 @@
+/**
+ * Security round 3 (issue 22), the low findings, through the real stack (HTTP, the handlers,
+ * DynamoDB Local and the local SES store): a grant's lifetime bounded by the policy however many
+ * extensions, asks bounded per hour and a cancel told to the contacts, single-line identity claims,
+ * and CSV cells that no spreadsheet evaluates.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupTenant, startTestApi, type People, type TestApi, type Who, ok } from '../helpers/http.ts';
+import { asGrantee } from '../helpers/mail.ts';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+const HOUR = 3_600_000;
+const t = (p: People) => `/v1/tenants/${p.tenantId}`;
+
+const grantFor = async (p: People, who: Who, durationHours: number) =>
+  (
+    await ok(
+      api.call('POST', `${t(p)}/grants`, {
+        as: p.admin,
+        body: { reason: 'look at the export', scope: { level: 'read-only' }, durationHours, grantees: [asGrantee(who)] },
+      }),
+      201,
+      'grant',
+    )
+  ).body;
+
+const extend = (p: People, grantId: string, as: Who, hours: number) =>
+  api.call('POST', `${t(p)}/grants/${grantId}/extensions`, { as, body: { hours, reason: 'the export needs another run' } });
+
+const grantOf = async (p: People, grantId: string) => (await api.call('GET', `${t(p)}/grants/${grantId}`, { as: p.admin })).body;
+
+describe('extensions never pass the policy maximum', () => {
+  it("an admin's extensions stop at createdAt + maxDurationHours: more is a 400 naming hours, and nothing moves", async () => {
+    const p = await setupTenant(api, { maxDurationHours: 4 });
+    const g = await grantFor(p, p.agent, 2);
+    await ok(extend(p, g.grantId, p.admin, 1), 200, 'first hour');
+    const over = await extend(p, g.grantId, p.admin, 2);
+    expect(over.status).toBe(400);
+    expect(over.body.code).toBe('VALIDATION_FAILED');
+    expect(over.body.errors).toEqual([{ path: 'hours', message: expect.stringMatching(/^must be at most 1: a grant lasts at most 4 hours/) }]);
+    expect(Date.parse((await grantOf(p, g.grantId)).expiresAt) - Date.parse(g.createdAt)).toBe(3 * HOUR);
+    await ok(extend(p, g.grantId, p.admin, 1), 200, 'the last hour');
+    const full = await extend(p, g.grantId, p.admin, 1);
+    expect(full.status).toBe(400);
+    expect(full.body.errors[0].message).toMatch(/^must be at most 0/);
+    expect(Date.parse((await grantOf(p, g.grantId)).expiresAt) - Date.parse(g.createdAt)).toBe(4 * HOUR);
+  });
+
+  it('three approved extension requests end the grant at most maxDurationHours after it started (the finding: 15 h under a 4 h policy)', async () => {
+    const p = await setupTenant(api, { maxDurationHours: 4 });
+    const g = await grantFor(p, p.agent, 2);
+    // Asked one after the other, each within what is left when asked: 2 + 2 + 2 = 6 h of asks.
+    const asks = [];
+    for (let i = 0; i < 3; i++) asks.push((await ok(extend(p, g.grantId, p.agent, 2), 201, `ask ${i}`)).body.requestId as string);
+    // The grant leaves no more than two hours to ask for.
+    const over = await extend(p, g.grantId, p.agent, 3);
+    expect(over.status).toBe(400);
+    expect(over.body.errors[0].path).toBe('hours');
+    for (const id of asks) await ok(api.call('POST', `${t(p)}/access-requests/${id}/approve`, { as: p.contact, body: {} }), 200, 'approve');
+    const after = await grantOf(p, g.grantId);
+    expect(Date.parse(after.expiresAt) - Date.parse(g.createdAt)).toBe(4 * HOUR);
+    const extended = (await api.call('GET', `${t(p)}/audit-events`, { as: p.admin })).body.items.filter(
+      (e: { action: string }) => e.action === 'grant.extended',
+    );
+    // Newest first: the first approval moved it 2 h; the others were capped to nothing.
+    expect(extended.map((e: { details: { hours: number } }) => e.details.hours)).toEqual([0, 0, 2]);
+    expect(extended[0].details).toMatchObject({ requestedHours: 2, cappedBy: 'policy.maxDurationHours', expiresAt: after.expiresAt });
+  });
+
+  it('an approval after the maximum was lowered caps the new end at createdAt + the new maximum, never earlier than it was', async () => {
+    const p = await setupTenant(api, { maxDurationHours: 8 });
+    const g = await grantFor(p, p.agent, 2);
+    const asked = (await ok(extend(p, g.grantId, p.agent, 4), 201, 'ask')).body.requestId;
+    const policy = (await api.call('GET', `${t(p)}/policy`, { as: p.admin })).body;
+    await ok(api.call('PUT', `${t(p)}/policy`, { as: p.admin, body: { ...policy, maxDurationHours: 3 } }), 200, 'lower');
+    await ok(api.call('POST', `${t(p)}/access-requests/${asked}/approve`, { as: p.contact, body: {} }), 200, 'approve');
+    expect(Date.parse((await grantOf(p, g.grantId)).expiresAt) - Date.parse(g.createdAt)).toBe(3 * HOUR);
+  });
+});
+
