@@ -44,7 +44,9 @@ describe('extensions never pass the policy maximum', () => {
     const over = await extend(p, g.grantId, p.admin, 2);
     expect(over.status).toBe(400);
     expect(over.body.code).toBe('VALIDATION_FAILED');
-    expect(over.body.errors).toEqual([{ path: 'hours', message: expect.stringMatching(/^must be at most 1: a grant lasts at most 4 hours/) }]);
+    expect(over.body.errors).toEqual([
+      { path: 'hours', message: expect.stringMatching(/^must be at most 1: a grant lasts at most 4 hours/) },
+    ]);
     expect(Date.parse((await grantOf(p, g.grantId)).expiresAt) - Date.parse(g.createdAt)).toBe(3 * HOUR);
     await ok(extend(p, g.grantId, p.admin, 1), 200, 'the last hour');
     const full = await extend(p, g.grantId, p.admin, 1);
@@ -85,3 +87,54 @@ describe('extensions never pass the policy maximum', () => {
   });
 });
 
+/** RFC 4180 cells (quoted cells, doubled quotes, CRLF records), as a spreadsheet that honours quotes reads them. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (c === '"') quoted = !quoted;
+    else if (!quoted && c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
+      rows.push([...row, cell]);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  return rows;
+}
+
+/** What a spreadsheet that splits a cell on `;`, `,` or `|` would run as formulas: segments starting with a formula starter. */
+const formulaSegments = (cell: string) => cell.split(/[;,|]/).filter((seg) => /^ *[=+\-@]/.test(seg));
+
+describe('CSV export: no formula after a separator either', () => {
+  it('the login history exports `Reproduce bug;=1+2` with every segment neutralised and the cell quoted', async () => {
+    const p = await setupTenant(api);
+    const g = await grantFor(p, p.agent, 2);
+    const from = (await api.call('GET', '/_local/clock')).body.now;
+    const reasons = ['Reproduce bug;=1+2', 'check | @SUM(A1)', 'totals, -2+3 off', 'plain; no formula'];
+    for (const reason of reasons) {
+      const s = await ok(api.call('POST', `${t(p)}/sessions`, { as: p.agent, body: { reason, grantId: g.grantId } }), 201, 'in');
+      await ok(api.call('POST', `${t(p)}/sessions/${s.body.sessionId}/end`, { as: p.agent, body: {} }), 200, 'out');
+    }
+    const to = new Date(Date.parse((await api.call('GET', '/_local/clock')).body.now) + 1).toISOString();
+    const res = await api.call('GET', `${t(p)}/sessions?from=${from}&to=${to}`, { as: p.admin, headers: { accept: 'text/csv' } });
+    expect(res.status).toBe(200);
+    const text = res.body as string;
+    const cells = parseCsv(text)
+      .slice(1)
+      .map((r) => r[5]!);
+    expect(cells.sort()).toEqual(["Reproduce bug;'=1+2", "check | '@SUM(A1)", 'plain; no formula', "totals, '-2+3 off"]);
+    for (const cell of cells) expect(formulaSegments(cell), cell).toEqual([]);
+    // Quoted, so a spreadsheet splitting on `;` keeps the cell whole.
+    expect(text).toContain(`"Reproduce bug;'=1+2"`);
+  });
+});
