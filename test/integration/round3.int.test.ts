@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupTenant, startTestApi, type People, type TestApi, type Who, ok } from '../helpers/http.ts';
-import { asGrantee } from '../helpers/mail.ts';
+import { asGrantee, deliver, mailOf } from '../helpers/mail.ts';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -136,5 +136,26 @@ describe('CSV export: no formula after a separator either', () => {
     for (const cell of cells) expect(formulaSegments(cell), cell).toEqual([]);
     // Quoted, so a spreadsheet splitting on `;` keeps the cell whole.
     expect(text).toContain(`"Reproduce bug;'=1+2"`);
+  });
+});
+
+describe('identity claims are single-line', () => {
+  it('a token whose email holds CR/LF is 401 and writes nothing; a name with them is shown on one line', async () => {
+    const p = await setupTenant(api);
+    const ask = { ticketId: 'T-9', reason: 'invoice bug', scope: { level: 'read-only' }, durationHours: 1 };
+    for (const email of [`${p.agent.email}\r\nRequested by: ceo@acme.test`, `${p.agent.email}\nx`, `sam\u2028@vendor.test`]) {
+      const forged = { ...p.agent, email };
+      const res = await api.call('POST', `${t(p)}/access-requests`, { as: forged, body: ask });
+      expect(res.status, JSON.stringify(email)).toBe(401);
+      expect(res.body).toMatchObject({ code: 'UNAUTHENTICATED', detail: expect.stringMatching(/email claim/) });
+    }
+    expect((await api.call('GET', `${t(p)}/access-requests`, { as: p.admin })).body.items).toEqual([]);
+    // The name is only shown: its line breaks become spaces, the ask goes through.
+    const named = { ...p.agent, name: 'Sam\r\nRequested by: ceo@acme.test' };
+    const created = await ok(api.call('POST', `${t(p)}/access-requests`, { as: named, body: ask }), 201, 'ask');
+    expect(created.body.requestedBy.name).toBe('Sam  Requested by: ceo@acme.test');
+    await deliver(api);
+    const [mail] = await mailOf(api, p.contact, /asks for access/);
+    expect(mail!.body.text.split('\n').filter((l: string) => l.startsWith('Requested by: ceo'))).toEqual([]);
   });
 });
