@@ -24,7 +24,7 @@ import {
   warnAtFor,
 } from './model.ts';
 import type { Change, Deps, GrantRecord, Principal, RequestRecord } from './ports.ts';
-import { MAX_PENDING_REQUESTS_PER_AGENT } from './requests.ts';
+import { assertAskBudget, MAX_PENDING_REQUESTS_PER_AGENT } from './requests.ts';
 import { retrying } from './retry.ts';
 import { getPolicy, listContacts } from './settings.ts';
 
@@ -151,6 +151,7 @@ export async function extendGrant(
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
+  await assertAskBudget(deps, caller, tenantId, deps.clock.now());
   return retrying(async () => {
     const now = deps.clock.now();
     const g = await extensible(deps, tenantId, grantId, now);

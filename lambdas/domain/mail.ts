@@ -279,12 +279,16 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
   },
   'request.decided': (m, links) => {
     const r = m.payload.request as AccessRequest;
+    const by = person(r.decidedBy ?? { id: 'system' });
+    const outcome = { DENIED: 'denied', CANCELLED: 'withdrawn' }[r.status as string] ?? 'not answered';
     const how =
       r.status === 'DENIED'
-        ? `${person(r.decidedBy ?? { id: 'system' })} denied it${quoted(m.payload.comment as string | null)}`
-        : `it lapsed: nobody decided before ${at(r.expiresAt)}.`;
+        ? `${by} denied it${quoted(m.payload.comment as string | null)}`
+        : r.status === 'CANCELLED'
+          ? `${by} withdrew the request.`
+          : `it lapsed: nobody decided before ${at(r.expiresAt)}.`;
     return {
-      subject: `Closed: support's ${r.kind === 'extension' ? 'extension' : 'access'} request to ${r.tenantId} (ticket ${r.ticketId}) was ${r.status === 'DENIED' ? 'denied' : 'not answered'}`,
+      subject: `Closed: support's ${r.kind === 'extension' ? 'extension' : 'access'} request to ${r.tenantId} (ticket ${r.ticketId}) was ${outcome}`,
       heading: 'This request is closed: nothing left to do',
       intro: `The request from ${person(r.requestedBy)} is closed: ${how} You need not act on the earlier email.`,
       facts: [
@@ -292,7 +296,7 @@ const templates: { [K in MailKind]: (m: OutboxMessage, links: Links) => MailCont
         ['Requested by', person(r.requestedBy)],
         ['Ticket', r.ticketId],
         ['Reason', r.reason],
-        ['Outcome', r.status === 'DENIED' ? `denied by ${person(r.decidedBy ?? { id: 'system' })}` : 'lapsed unanswered'],
+        ['Outcome', r.status === 'DENIED' ? `denied by ${by}` : r.status === 'CANCELLED' ? `withdrawn by ${by}` : 'lapsed unanswered'],
         ['Closed at', at(r.decidedAt ?? r.expiresAt)],
       ],
       action: { label: 'See the request', url: links.request(r.tenantId, r.requestId) },

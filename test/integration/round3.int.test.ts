@@ -159,3 +159,37 @@ describe('identity claims are single-line', () => {
     expect(mail!.body.text.split('\n').filter((l: string) => l.startsWith('Requested by: ceo'))).toEqual([]);
   });
 });
+
+describe('asking and cancelling in a loop', () => {
+  const ask = { ticketId: 'T-5', reason: 'invoice bug', scope: { level: 'read-only' }, durationHours: 1 };
+  const askAs = (p: People, who: Who) => api.call('POST', `${t(p)}/access-requests`, { as: who, body: ask });
+
+  it('a cancel tells the contacts who were asked that the requester withdrew it', async () => {
+    const p = await setupTenant(api);
+    const r = (await ok(askAs(p, p.agent), 201, 'ask')).body;
+    await ok(api.call('POST', `${t(p)}/access-requests/${r.requestId}/cancel`, { as: p.agent, body: {} }), 200, 'cancel');
+    await deliver(api);
+    for (const contact of [p.admin, p.contact]) {
+      const [mail] = await mailOf(api, contact, /was withdrawn/);
+      expect(mail!.subject).toBe(`Closed: support's access request to ${p.tenantId} (ticket T-5) was withdrawn`);
+      expect(mail!.body.text).toContain(`${p.agent.name} <${p.agent.email}> withdrew the request.`);
+      expect(mail!.body.text).toContain(`/requests/${r.requestId}`);
+    }
+  });
+
+  it('opens at most 10 requests per requester per tenant in an hour (409 CONFLICT), however many were cancelled', async () => {
+    const p = await setupTenant(api);
+    for (let i = 0; i < 10; i++) {
+      const r = (await ok(askAs(p, p.agent), 201, `ask ${i}`)).body;
+      await ok(api.call('POST', `${t(p)}/access-requests/${r.requestId}/cancel`, { as: p.agent, body: {} }), 200, `cancel ${i}`);
+    }
+    const refused = await askAs(p, p.agent);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'CONFLICT', detail: expect.stringMatching(/10 requests at this tenant in the last hour/) });
+    expect((await api.call('GET', `${t(p)}/access-requests`, { as: p.admin })).body.items).toHaveLength(10);
+    // Someone else still asks; the agent again once the hour has passed.
+    await ok(askAs(p, p.agent2), 201, 'another agent');
+    await api.advance(3601);
+    await ok(askAs(p, p.agent), 201, 'an hour later');
+  });
+});
