@@ -71,13 +71,47 @@ function assertNotRequester(caller: Principal, r: RequestRecord, what: 'approve'
 export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
 
 /**
+ * The most requests (access and extension) one requester may open at one tenant within an hour,
+ * whatever became of them. Each one emails the contacts; the PENDING bound alone let an agent ask
+ * and cancel in a loop (4 rounds of 5 asks and 5 cancels: 20 emails in seconds). A real support
+ * agent asks a tenant a few times a day.
+ */
+export const MAX_ASKS_PER_HOUR = 10;
+
+/**
+ * Refuses (409 CONFLICT) a new ask when the caller opened `MAX_ASKS_PER_HOUR` requests at the
+ * tenant in the hour before `now`. Reads the caller's own requests newest first (GSI3), only as far
+ * back as the hour. Not transactional: asks racing each other may pass it together, but the
+ * PENDING bound (in the write) still caps those at `MAX_PENDING_REQUESTS_PER_AGENT`.
+ */
+export async function assertAskBudget(deps: Deps, caller: Principal, tenantId: string, now: Date): Promise<void> {
+  const since = now.getTime() - 3_600_000;
+  let opened = 0;
+  let after: PageInput['after'];
+  for (;;) {
+    const page = await deps.store.listRequestsBy(caller.id, { limit: 25, ...(after ? { after } : {}) }, () => true);
+    const recent = page.items.filter((r) => Date.parse(r.requestedAt) > since);
+    opened += recent.filter((r) => r.tenantId === tenantId).length;
+    if (opened >= MAX_ASKS_PER_HOUR) {
+      throw new LimitReachedError(
+        `you opened ${MAX_ASKS_PER_HOUR} requests at this tenant in the last hour, the most one person may; ` +
+          'every request emails its contacts: wait for an answer, or ask again later',
+      );
+    }
+    if (!page.next || recent.length < page.items.length) return;
+    after = page.next;
+  }
+}
+
+/**
  * Support asks for access.
  * 1. `durationHours` within the tenant's `maxDurationHours`.
  * 2. The tenant must have an authorized contact: somebody must be asked.
  * 3. Write the PENDING request (due to expire after `requestTtlHours`), `request.created` and the
  *    email to every contact in one transaction, which also counts the request among the caller's
  *    PENDING requests at the tenant and fails when `MAX_PENDING_REQUESTS_PER_AGENT` are already
- *    PENDING (409 CONFLICT: cancel one to free a slot).
+ *    PENDING (409 CONFLICT: cancel one to free a slot); and at most `MAX_ASKS_PER_HOUR` asks at
+ *    the tenant in an hour, whatever became of them (409 CONFLICT).
  */
 export async function createRequest(deps: Deps, caller: Principal, tenantId: string, body: CreateRequestBody): Promise<AccessRequest> {
   const now = deps.clock.now();
@@ -90,6 +124,7 @@ export async function createRequest(deps: Deps, caller: Principal, tenantId: str
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
+  await assertAskBudget(deps, caller, tenantId, now);
   // A lost race on the count (a concurrent create or decision of the same agent) re-reads nothing
   // and simply tries again; a full count is not a race and answers at once.
   return retrying(async () => {
@@ -227,7 +262,8 @@ export async function approveRequest(
           comment: comment ?? null,
           approvals: approvals.length,
           approvalsRequired: policy.approvalsRequired,
-          ...(final && durationHours < r.durationHours
+          // An extension's cap is its grant's lifetime, audited in `grant.extended` (`applyExtension`).
+          ...(final && !extension && durationHours < r.durationHours
             ? { durationHours, requestedDurationHours: r.durationHours, cappedBy: 'policy.maxDurationHours' }
             : {}),
         }),
@@ -303,7 +339,7 @@ export async function denyRequest(
   });
 }
 
-/** The requester withdraws a PENDING request. */
+/** The requester withdraws a PENDING request; the contacts who were asked are emailed. */
 export async function cancelRequest(deps: Deps, caller: Principal, tenantId: string, requestId: string) {
   return retrying(async () => {
     const now = deps.clock.now();
@@ -316,7 +352,14 @@ export async function cancelRequest(deps: Deps, caller: Principal, tenantId: str
     const next: RequestRecord = { ...r, status: 'CANCELLED', decidedAt: iso(now), decidedBy: actor, version: r.version + 1 };
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, actor, 'request.cancelled', requestId, {})],
-      outbox: [],
+      // The contacts who were asked (the backups too once it escalated) learn it was withdrawn, so
+      // nobody acts on the stale request email.
+      outbox: [
+        {
+          ...outboxMessage(deps, now, tenantId, 'request.decided', { request: requestView(next, now), comment: null }),
+          ...(r.escalated ? {} : { toTier: 'primary' as const }),
+        },
+      ],
     });
     return requestView(next, now);
   });

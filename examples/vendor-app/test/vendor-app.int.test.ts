@@ -134,3 +134,39 @@ describe('the example vendor app when the grant expires', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('the events route under a bad body (issue 22)', () => {
+  let posted: Awaited<ReturnType<typeof startVendorApp>>;
+  beforeAll(async () => {
+    posted = await startVendorApp({ port: 0, apiUrl: api.url, audience: 'support-access-local', eventsSecret: 's3cret-of-the-app' });
+  });
+  afterAll(() => posted?.stop());
+  const post = (body: string, secret: string) =>
+    fetch(`${posted.url}/support-access/events`, { method: 'POST', headers: { 'x-events-secret': secret }, body });
+
+  it('answers 400 to a body that is no event, and lives on: a good event after it still revokes', async () => {
+    // Prepare
+    const { p, grantId, token } = await signedIn({ level: 'read-only' });
+    // Act
+    const bad = [];
+    for (const body of ['{not json', 'null', '[]', '"x"', '{"detail-type":"Grant Revoked","detail":null}', '']) {
+      bad.push((await post(body, 's3cret-of-the-app')).status);
+    }
+    const good = await post(
+      JSON.stringify({ 'detail-type': 'Grant Revoked', detail: { eventId: 'e-1', grant: { grantId } } }),
+      's3cret-of-the-app',
+    );
+    // Assess
+    expect(bad).toEqual([400, 400, 400, 400, 400, 400]);
+    expect(good.status).toBe(204);
+    const res = await fetch(`${posted.url}/tenants/${p.tenantId}/billing`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a wrong secret of any length (403), compared in constant time over hashes', async () => {
+    for (const secret of ['', 'x', 's3cret-of-the-ap', 's3cret-of-the-app!', 'S3CRET-OF-THE-APP']) {
+      expect((await post('{}', secret)).status, secret).toBe(403);
+    }
+    expect((await post('{}', 's3cret-of-the-app')).status).toBe(400);
+  });
+});
