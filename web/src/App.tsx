@@ -5,7 +5,7 @@ import SideNavigation, { type SideNavigationProps } from '@cloudscape-design/com
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { clearToken, homeOf, isAdminOf, isLead, isSupport, me as currentMe, signOutHere, type Me } from './auth.ts';
+import { clearToken, homeOf, isAdminOf, isLead, isSupport, me as currentMe, signOut, type Me } from './auth.ts';
 import { followLink, href, match, navigate, useLocation } from './router.tsx';
 import { ErrorPage, ShellContext, tenantPath } from './ui.tsx';
 import { ApiError } from './api/client.ts';
@@ -158,10 +158,10 @@ export function App() {
                     text: 'Sign out',
                     disableUtilityCollapse: true,
                     onClick: () => {
-                      signOutHere();
+                      const leaving = signOut();
                       setMe(null);
                       setFlashes([]);
-                      navigate('/sign-in');
+                      if (!leaving) navigate('/sign-in');
                     },
                   },
                 ]
