@@ -1,4 +1,5 @@
 /** Who is signed in: the token (sessionStorage), its claims, and the runtime settings. */
+import type { Role } from './api/roles.gen.ts';
 import { authorizeUrl, codeChallenge, codeVerifier, consoleLogoutUri, logoutUrl, type CognitoSettings } from './pkce.ts';
 
 export interface Settings {
@@ -24,7 +25,8 @@ export const getSettings = () => settings;
 
 const KEY = 'support-access.token';
 
-export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';
+export type { Role };
+
 export interface Me {
   sub: string;
   email: string;

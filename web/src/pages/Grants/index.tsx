@@ -5,27 +5,12 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import Tabs from '@cloudscape-design/components/tabs';
 import { useState } from 'react';
-import { api, ok } from '../api/client.ts';
-import { usePaged } from '../paged.tsx';
-import { Ago, Countdown, ErrorPage, person, scopeText, Status, tenantPath, To } from '../ui.tsx';
+import { useGrantsPage } from '../../api/grants.ts';
+import { ErrorPage } from '../../shell/errors.tsx';
+import { grantColumns } from './columns.tsx';
 
 function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
-  const list = usePaged(
-    async (cursor) => {
-      if (!ended)
-        return ok(
-          api().GET('/v1/tenants/{tenantId}/grants', {
-            params: { path: { tenantId }, query: { status: 'ACTIVE', limit: 25, ...(cursor ? { cursor } : {}) } },
-          }),
-        );
-      // Ended = revoked or expired: every grant but the active ones.
-      const page = await ok(
-        api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 25, ...(cursor ? { cursor } : {}) } } }),
-      );
-      return { ...page, items: page.items.filter((g) => g.status !== 'ACTIVE') };
-    },
-    [tenantId, ended],
-  );
+  const list = useGrantsPage(tenantId, ended);
   if (list.error) return <ErrorPage error={list.error} />;
   return (
     <Table
@@ -35,26 +20,7 @@ function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
       trackBy="grantId"
       pagination={list.pagination}
       empty={<Box>{ended ? 'No ended grants.' : 'No active grants: support cannot get in.'}</Box>}
-      columnDefinitions={[
-        {
-          id: 'grant',
-          header: 'Grant',
-          cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{g.ticketId ?? g.reason}</To>,
-        },
-        { id: 'status', header: 'Status', cell: (g) => <Status status={g.status} /> },
-        {
-          id: 'who',
-          header: 'Who',
-          cell: (g) => (g.audience === 'support-team' ? 'Whole support team' : g.grantees.map((x) => x.name).join(', ')),
-        },
-        { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
-        {
-          id: 'until',
-          header: ended ? 'Ended' : 'Until',
-          cell: (g) => (ended ? <Ago at={g.endedAt ?? g.expiresAt} /> : <Countdown until={g.expiresAt} />),
-        },
-        { id: 'by', header: 'Granted by', cell: (g) => person(g.grantedBy) },
-      ]}
+      columnDefinitions={grantColumns(tenantId, ended)}
     />
   );
 }
