@@ -21,7 +21,7 @@ test('approving a request updates the overview without a reload', async ({ brows
   await expect(page.getByRole('heading', { name: /Active grants\s*\(0\)/ })).toBeVisible();
   await expect(page.getByText('Off', { exact: true })).toBeVisible();
   // A page load would forget this.
-  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
 
   // Act: from the overview to the request, approve, back with the side navigation.
   await page.getByRole('link', { name: 'T-LIVE' }).click();
@@ -37,5 +37,5 @@ test('approving a request updates the overview without a reload', async ({ brows
   await expect(page.getByRole('heading', { name: /Active grants\s*\(1\)/ })).toBeVisible();
   await expect(page.getByText('On (1 active grant)')).toBeVisible();
   await expect(page.getByRole('link', { name: p.agent.name })).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 });

@@ -1,7 +1,7 @@
 /** A tenant's audit trail (paged) and its verification. */
 import { api, ok } from './client.ts';
 import { keys } from './keys.ts';
-import { usePaged } from './paged.tsx';
+import { usePaged } from './paged.ts';
 
 export const useAuditEvents = (tenantId: string) =>
   usePaged([...keys.audit(tenantId), 'events'], (cursor) =>

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, idem, ok } from './client.ts';
 import type { paths } from './schema.d.ts';
 import { keys } from './keys.ts';
-import { usePaged } from './paged.tsx';
+import { usePaged } from './paged.ts';
 import { invalidate } from './query.ts';
 
 export type NewGrant = NonNullable<paths['/v1/tenants/{tenantId}/grants']['post']['requestBody']>['content']['application/json'];

@@ -2,7 +2,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, idem, ok } from './client.ts';
 import { keys } from './keys.ts';
-import { usePaged } from './paged.tsx';
+import { usePaged } from './paged.ts';
 import { invalidate } from './query.ts';
 
 export type SessionFilters = { from?: string; to?: string; accessedBy?: string };

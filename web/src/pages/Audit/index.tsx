@@ -12,6 +12,7 @@ import { DownloadCsv } from '../../download.tsx';
 import { useShell } from '../../shell/context.ts';
 import { ErrorPage, ProblemAlert } from '../../shell/errors.tsx';
 import { eventColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 export default function Audit({ tenantId }: { tenantId: string }) {
   const { flash } = useShell();
@@ -77,7 +78,7 @@ export default function Audit({ tenantId }: { tenantId: string }) {
             Events
           </Header>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         empty={<Box>No events.</Box>}
         wrapLines
         columnDefinitions={eventColumns}

@@ -17,6 +17,7 @@ import { useShell } from '../../shell/context.ts';
 import { Loaded, ProblemAlert } from '../../shell/errors.tsx';
 import { Ago, Countdown, person, scopeText, Status } from '../../shell/format.tsx';
 import { granteeColumns, sessionColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 export default function GrantPage({ tenantId, grantId }: { tenantId: string; grantId: string }) {
   const { me, flash } = useShell();
@@ -190,7 +191,7 @@ function GrantSessions({ tenantId, grantId }: { tenantId: string; grantId: strin
       loadingText="Loading sessions"
       items={list.items}
       trackBy="sessionId"
-      pagination={list.pagination}
+      pagination={<Pager paging={list.paging} />}
       empty={<Box>Nobody signed in under this grant.</Box>}
       columnDefinitions={sessionColumns}
     />

@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { useGrantsPage } from '../../api/grants.ts';
 import { ErrorPage } from '../../shell/errors.tsx';
 import { grantColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
   const list = useGrantsPage(tenantId, ended);
@@ -18,7 +19,7 @@ function GrantTable({ tenantId, ended }: { tenantId: string; ended: boolean }) {
       loadingText="Loading grants"
       items={list.items}
       trackBy="grantId"
-      pagination={list.pagination}
+      pagination={<Pager paging={list.paging} />}
       empty={<Box>{ended ? 'No ended grants.' : 'No active grants: support cannot get in.'}</Box>}
       columnDefinitions={grantColumns(tenantId, ended)}
     />

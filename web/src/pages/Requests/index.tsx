@@ -9,6 +9,7 @@ import { useState } from 'react';
 import { useRequests, type RequestStatus } from '../../api/requests.ts';
 import { ErrorPage } from '../../shell/errors.tsx';
 import { requestColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 const OPTIONS = [
   { label: 'Any status', value: '' },
@@ -43,7 +44,7 @@ export default function Requests({ tenantId }: { tenantId: string }) {
             />
           </FormField>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         empty={<Box>No requests.</Box>}
         columnDefinitions={requestColumns(tenantId)}
       />

@@ -13,6 +13,7 @@ import { useSessions } from '../../api/sessions.ts';
 import { DownloadCsv } from '../../download.tsx';
 import { ErrorPage, fieldError } from '../../shell/errors.tsx';
 import { sessionColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 const DAY = 864e5;
 
 /** The API's `from`/`to` of a picked range: whole days in the browser's time zone, or the last n days. */
@@ -72,7 +73,7 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
             Sign-ins
           </Header>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         filter={
           <SpaceBetween direction="horizontal" size="m">
             <FormField

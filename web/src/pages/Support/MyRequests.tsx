@@ -11,6 +11,7 @@ import { tenantPath, To } from '../../router.tsx';
 import { useShell } from '../../shell/context.ts';
 import { ProblemAlert } from '../../shell/errors.tsx';
 import { Ago, scopeText, Status } from '../../shell/format.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 const STATUS_OPTIONS = [
   { label: 'Any status', value: '' },
@@ -48,7 +49,7 @@ export function MyRequests() {
           />
         </FormField>
       }
-      pagination={list.pagination}
+      pagination={<Pager paging={list.paging} />}
       empty={<Box>{status ? 'No requests in this status.' : 'No requests yet.'}</Box>}
       columnDefinitions={[
         { id: 'tenant', header: 'Tenant', cell: (r) => r.tenantId },

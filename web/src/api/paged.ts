@@ -1,7 +1,17 @@
-/** Cursor paging for the API's lists (`nextCursor`): one query per page, with Cloudscape's Pagination. */
-import Pagination from '@cloudscape-design/components/pagination';
+/**
+ * Cursor paging for the API's lists (`nextCursor`): one query per page. Its `paging` is what
+ * shell/Pager.tsx shows (kept apart, so a page that never pages does not load Cloudscape's Pagination).
+ */
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+
+/** Where a list is: its page (from 0), how many pages are known, whether more follow, and how to go to one. */
+export interface Paging {
+  index: number;
+  count: number;
+  openEnd: boolean;
+  go(index: number): void;
+}
 
 export interface Page<T> {
   items: T[];
@@ -22,18 +32,14 @@ export function usePaged<T>(key: readonly unknown[], fetchPage: (cursor: string 
   const cursor = k === lastKey ? cursors[index] : undefined;
   const query = useQuery({ queryKey: [...key, { cursor: cursor ?? null }], queryFn: () => fetchPage(cursor), enabled });
   const next = query.data?.nextCursor ?? null;
-  const pagination = (
-    <Pagination
-      currentPageIndex={index + 1}
-      pagesCount={cursors.length + (next && index === cursors.length - 1 ? 1 : 0)}
-      openEnd={!!next}
-      ariaLabels={{ nextPageLabel: 'Next page', previousPageLabel: 'Previous page', pageLabel: (n) => `Page ${n}` }}
-      onChange={(e) => {
-        const i = e.detail.currentPageIndex - 1;
-        if (i === cursors.length && next) setCursors([...cursors, next]);
-        if (i <= cursors.length) setIndex(i);
-      }}
-    />
-  );
-  return { data: query.data, error: query.error, loading: query.isPending, items: query.data?.items ?? [], pagination };
+  const paging: Paging = {
+    index,
+    count: cursors.length + (next && index === cursors.length - 1 ? 1 : 0),
+    openEnd: !!next,
+    go: (i: number) => {
+      if (i === cursors.length && next) setCursors([...cursors, next]);
+      if (i <= cursors.length) setIndex(i);
+    },
+  };
+  return { data: query.data, error: query.error, loading: query.isPending, items: query.data?.items ?? [], paging };
 }
