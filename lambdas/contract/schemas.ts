@@ -434,19 +434,22 @@ export const AuditChainVerification = lazily(() =>
             'forged',
             'checkpoint',
             'grant-state',
+            'access-entry',
             'incomplete',
           ])
           .describe(
-            "`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)",
+            "`forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt, grantees, scope or audience differ from what its events say; `access-entry`: an access entry (what sign-in and the access check read) differs from its grant (scope, audience, expiresAt, grantees, a grantee's email, or it covers someone the grant does not), or someone signed in under a grant that does not cover them; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)",
           ),
         eventId: z.string().nullable(),
         seq: z.int().nullable(),
         detail: z.string(),
-        grantId: z.string().optional().describe('`grant-state`: the grant'),
+        grantId: z.string().optional().describe('`grant-state`, `access-entry`: the grant'),
         fields: z
           .array(z.string())
           .optional()
-          .describe('`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it)'),
+          .describe(
+            "`grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, `scope`, `audience`, or `grant`: no event activated it); `access-entry`: the entry's fields that differ (`scope`, `audience`, `expiresAt`, `grantees`, `email`; `principal`: it covers someone the grant does not; `entry`: left for an ended grant)",
+          ),
       }),
     ),
     mode: z.enum(['incremental', 'full']).describe('incremental: from the checkpoint; full: from the first event'),

@@ -17,8 +17,6 @@
  * edited after it was verified, or one slipped in with an old id. A full verification sees both.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { encodeTime } from 'ulid';
-import type { AuditEvent } from '../contract/schemas.ts';
 import {
   forgedEvents,
   GENESIS,
@@ -32,6 +30,7 @@ import {
   type ChainVerification,
   type ChainWalk,
 } from './audit-chain.ts';
+import { grantProblems, idFloor } from './audit-grants.ts';
 import type { AuditChainStore, AuditCheckpoint, AuditVerifyStore, StoredAuditEvent } from './ports.ts';
 
 /** The most events one verification reads (a bound on its memory). */
@@ -86,9 +85,6 @@ function checkpointValid(key: string, tenantId: string, c: AuditCheckpoint): boo
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** The smallest ULID of an instant: every id made at or after it sorts at or after this. */
-export const idFloor = (ms: number) => `${encodeTime(Math.max(0, ms), 10)}${'0'.repeat(16)}`;
-
 /**
  * Verifies a tenant's trail from its newest valid checkpoint.
  * 1. Read the checkpoint (unless `full`); one whose MAC does not check is reported and ignored.
@@ -96,7 +92,8 @@ export const idFloor = (ms: number) => `${encodeTime(Math.max(0, ms), 10)}${'0'.
  * 3. Walk the chain from the checkpoint's position; check the events' MACs; report events left
  *    unsealed; when the read reached the end, check the head and a checkpoint the chain fell
  *    behind (its newest events cut).
- * 4. Compare the grants these events speak of with what the events say (`grantProblems`).
+ * 4. Compare the grants these events speak of, and their access entries (what sign-in reads), with
+ *    what the events say (`grantProblems`, `audit-grants.ts`).
  * 5. No problem: save the checkpoint reached (queued for the job's verification if the read
  *    stopped short of the end).
  */
@@ -299,123 +296,4 @@ async function anchorProblems(
     ];
   }
   return [];
-}
-
-/** What a grant's events say its state is. */
-interface GrantFromEvents {
-  status: 'ACTIVE' | 'REVOKED' | 'EXPIRED';
-  expiresAt: string | null;
-  grantees: Set<string>;
-}
-
-/** Folds a grant's events, oldest first, into the state they say it has (null: no activation seen). */
-function stateFromEvents(events: AuditEvent[]): GrantFromEvents | null {
-  let state: GrantFromEvents | null = null;
-  for (const e of events) {
-    const d = e.details;
-    const action = e.action as string;
-    if (action === 'grant.activated') {
-      state = {
-        status: 'ACTIVE',
-        expiresAt: typeof d.expiresAt === 'string' ? d.expiresAt : null,
-        grantees: new Set(Array.isArray(d.grantees) ? d.grantees.map(String) : []),
-      };
-    } else if (!state) continue;
-    else if (action === 'grant.grantee_added') {
-      const g = d.grantee as { id?: unknown } | undefined;
-      if (typeof g?.id === 'string') state.grantees.add(g.id);
-    } else if (action === 'grant.revoked') state.status = 'REVOKED';
-    else if (action === 'grant.expired') state.status = 'EXPIRED';
-    else if (action === 'grant.extended' && typeof d.expiresAt === 'string') state.expiresAt = d.expiresAt;
-  }
-  return state;
-}
-
-/**
- * Grants whose stored state (status, `expiresAt`, grantees) differs from what their events say,
- * among the grants whose whole history is in `events` (activated since the checkpoint, or every
- * grant when `fromEventId` is null), and grants stored since then with no activation event at all
- * (put by hand). A grant changed after `now` (during this verification) is left for the next one.
- */
-async function grantProblems(
-  chain: AuditVerifyStore,
-  tenantId: string,
-  events: AuditEvent[],
-  fromEventId: string | null,
-  now: Date,
-  suspect: Set<string>,
-): Promise<{ checked: number; problems: ChainProblem[] }> {
-  const byGrant = new Map<string, AuditEvent[]>();
-  for (const e of [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : 1))) {
-    if (!e.action.startsWith('grant.')) continue;
-    byGrant.set(e.targetId, [...(byGrant.get(e.targetId) ?? []), e]);
-  }
-  const activated = [...byGrant].filter(([, es]) => es.some((e) => e.action === 'grant.activated')).map(([id]) => id);
-  // A grant's id is made with its activation event, in the same instant: a grant whose id is a
-  // minute past the checkpoint's start must have its activation among the events read.
-  const since = fromEventId === null ? null : idFloor(decodeFloor(fromEventId) + 60_000);
-  const [named, recent] = await Promise.all([
-    chain.grantStates(tenantId, { ids: activated }),
-    fromEventId === null ? chain.grantStates(tenantId, { fromGrantId: null }) : chain.grantStates(tenantId, { fromGrantId: since }),
-  ]);
-  const grants = new Map([...named, ...recent].map((g) => [g.grantId, g]));
-  const problems: ChainProblem[] = [];
-  const iso = now.toISOString();
-  for (const g of grants.values()) {
-    if (suspect.has(g.grantId)) continue;
-    const expected = stateFromEvents(byGrant.get(g.grantId) ?? []);
-    if (!expected) {
-      problems.push({
-        problem: 'grant-state',
-        eventId: null,
-        seq: null,
-        grantId: g.grantId,
-        fields: ['grant'],
-        detail: `grant ${g.grantId} is stored but no event of the API activated it`,
-      });
-      continue;
-    }
-    // Changed while we read: its event may be newer than our read of the trail.
-    if ((g.endedAt !== null && g.endedAt >= iso) || g.grantees.some((x) => x.addedAt >= iso)) continue;
-    const differs: string[] = [];
-    const says: string[] = [];
-    if (g.status !== expected.status) {
-      differs.push('status');
-      says.push(`status ${g.status}, its events say ${expected.status}`);
-    }
-    if (g.expiresAt !== expected.expiresAt) {
-      differs.push('expiresAt');
-      says.push(`expiresAt ${g.expiresAt ?? 'null'}, its events say ${expected.expiresAt ?? 'null'}`);
-    }
-    const stored = new Set(g.grantees.map((x) => x.id));
-    const extra = [...stored].filter((id) => !expected.grantees.has(id));
-    const gone = [...expected.grantees].filter((id) => !stored.has(id));
-    if (extra.length || gone.length) {
-      differs.push('grantees');
-      says.push(`grantees ${[...extra.map((id) => `+${id}`), ...gone.map((id) => `-${id}`)].join(' ')} against its events`);
-    }
-    if (differs.length) {
-      problems.push({
-        problem: 'grant-state',
-        eventId: null,
-        seq: null,
-        grantId: g.grantId,
-        fields: differs,
-        detail: `grant ${g.grantId} stored with ${says.join('; ')}`,
-      });
-    }
-  }
-  return { checked: grants.size, problems };
-}
-
-/** The instant a ULID was made (0 for an id that is not a ULID: then every grant is looked at). */
-function decodeFloor(id: string): number {
-  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-  let ms = 0;
-  for (const ch of id.slice(0, 10).toUpperCase()) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) return 0;
-    ms = ms * 32 + v;
-  }
-  return ms;
 }

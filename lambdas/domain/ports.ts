@@ -217,6 +217,8 @@ export interface Store {
    * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
    */
   countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
+  /** Whether the tenant has any audit event: every change of a tenant that exists wrote one. */
+  hasAuditTrail(tenantId: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
@@ -308,6 +310,8 @@ export interface AuditChainStore {
    * the first tenant after `afterTenant` (null: from the start).
    */
   unsealedAudit(shard: number, afterTenant: string | null, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events of one shard that had to wait (`sealAfter`) and are due at `now`, soonest due first. */
+  dueDeferredAudit(shard: number, now: string, page: PageInput): Promise<Page<StoredAuditEvent>>;
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head
@@ -337,58 +341,8 @@ export interface IdempotencyStore {
   releaseIdempotent(tenantId: string, scope: string, key: string): Promise<void>;
 }
 
-/**
- * A verification checkpoint as stored: the chain was verified whole up to `seq` (link hash
- * `hash`) at `at`, and every event after it has an id of at least `fromEventId`. Its `mac` (under
- * the chain key) is what makes it trusted (see `audit-verify.ts`).
- */
-export interface AuditCheckpoint {
-  seq: number;
-  hash: string;
-  /** The event at `seq` ('' at 0): the next verification finds it still in place. */
-  eventId: string;
-  fromEventId: string;
-  at: string;
-  mac: string;
-}
-
-/** A grant's state as stored, read leniently (a hand-edited item still reads), for verification. */
-export interface StoredGrantState {
-  grantId: string;
-  status: string;
-  expiresAt: string | null;
-  grantees: { id: string; email: string; addedAt: string }[];
-  endedAt: string | null;
-}
-
-/** What incremental verification reads and writes besides the chain (`audit-verify.ts`). */
-export interface AuditVerifyStore {
-  /**
-   * A tenant's audit events with ids from `fromEventId` on (null: from the first), in id order, at
-   * most `limit`; `more` tells whether the read stopped before the end of the trail.
-   */
-  auditFrom(tenantId: string, fromEventId: string | null, limit: number): Promise<{ items: StoredAuditEvent[]; more: boolean }>;
-  /** The tenant's checkpoint: null when none, `malformed` when the item is no checkpoint. */
-  auditCheckpoint(tenantId: string): Promise<AuditCheckpoint | 'malformed' | null>;
-  /**
-   * Saves the tenant's checkpoint. `queuedSince`: the verification stopped short of the head, so
-   * the tenant is put in the verification queue (from that time) for the job to go on.
-   */
-  putAuditCheckpoint(tenantId: string, checkpoint: AuditCheckpoint, queuedSince?: string | null): Promise<void>;
-  /** Grants by id: the ones named, or (`fromGrantId`) every grant with an id from it on (null: all). */
-  grantStates(tenantId: string, which: { ids: string[] } | { fromGrantId: string | null }): Promise<StoredGrantState[]>;
-  /**
-   * The verification queue of one shard of tenants (see `audit-watch.ts`): tenants sealed since
-   * their checkpoint last reached their head, or whose last verification stopped short, longest
-   * waiting first, at most `limit` entries (a tenant may be listed twice: by its head and by its
-   * checkpoint).
-   */
-  tenantsToVerify(shard: number, limit: number): Promise<{ tenantId: string; since: string }[]>;
-  /** Takes the tenant out of the queue if its head is still `head` (a head sealed since keeps it in). */
-  verifiedToHead(tenantId: string, head: { seq: number; hash: string }): Promise<void>;
-  /** Moves a tenant still in the queue to its back (`since`: now), behind the tenants waiting. */
-  requeueVerify(tenantId: string, since: string): Promise<void>;
-}
+// The verification's ports (checkpoint, stored grants and access entries) live in `audit-ports.ts`.
+export type { AuditCheckpoint, AuditVerifyStore, StoredAccessEntry, StoredGrantState, StoredScope } from './audit-ports.ts';
 
 /** Sends one email. Throws when the provider refused or failed. */
 export interface Mailer {

@@ -43,7 +43,8 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one. A named
  *    grant covers its grantee by `sub` and canonical email: a token with another email is refused.
  * 2. None: count the refusal in the agent's `session.denied` event of this minute (see
- *    `recordRefusal`) and refuse with ACCESS_NOT_GRANTED.
+ *    `recordRefusal`; none at a tenant that has no audit trail, which does not exist) and refuse
+ *    with ACCESS_NOT_GRANTED.
  * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
  *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
  * 4. Audit `session.started` and queue the sign-in email (sent only with the policy's
@@ -155,6 +156,11 @@ export function deniedEventId(tenantId: string, agentId: string, windowStart: nu
  * already is written as an event of its own.
  */
 async function recordRefusal(deps: Deps, now: Date, caller: Principal, tenantId: string, input: SignInInput): Promise<void> {
+  // A tenant that has never had a change (no contact, policy, grant or request: each is audited)
+  // does not exist. Its refusals are counted by the `SignInsRefused` metric alone, never in a
+  // trail of their own: else any agent could make trails for made-up tenants at will, and fill
+  // a shard of the sealer's queue with them.
+  if (!(await deps.store.hasAuditTrail(tenantId))) return;
   const windowStart = Math.floor(now.getTime() / DENIED_WINDOW_MS) * DENIED_WINDOW_MS;
   const details = { reason: input.reason, grantId: input.grantId ?? null, sourceIp: input.sourceIp, userAgent: input.userAgent };
   const event: AuditEvent = {

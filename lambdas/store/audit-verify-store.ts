@@ -1,14 +1,15 @@
 /**
  * The DynamoDB side of incremental audit verification (`lambdas/domain/audit-verify.ts`): the
- * tenant's events from an id on, its verification checkpoint, and its grants' stored state read
- * leniently (a grant edited by hand into something that no longer parses is still compared).
+ * tenant's events from an id on, its verification checkpoint, and its grants' stored state and
+ * their access entries read leniently (an item edited by hand into something that no longer
+ * parses is still compared).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { lazily } from '../contract/schemas.ts';
-import { attr, indexes, keys } from '../contract/table.ts';
-import type { AuditCheckpoint, AuditVerifyStore, StoredGrantState } from '../domain/ports.ts';
+import { type AccessPrincipal, attr, indexes, keys } from '../contract/table.ts';
+import type { AuditCheckpoint, AuditVerifyStore, StoredAccessEntry, StoredGrantState, StoredScope } from '../domain/ports.ts';
 import { type Item, parseStoredAudit } from './items.ts';
 import type { StoreOptions } from './table.ts';
 
@@ -27,16 +28,52 @@ const CheckpointSchema = lazily(() =>
 const AUDIT_END = 'AUDIT$';
 const GRANT_END = 'GRANT$';
 
+const granteesOf = (i: Item) =>
+  (Array.isArray(i.grantees) ? (i.grantees as Item[]) : []).map((g) => ({
+    id: String(g?.id),
+    email: String(g?.email),
+    addedAt: String(g?.addedAt ?? ''),
+  }));
+
+function scopeOf(i: Item): StoredScope | null {
+  const s = i.scope as Item | undefined;
+  if (typeof s !== 'object' || s === null) return null;
+  return { level: String(s.level), modules: Array.isArray(s.modules) ? s.modules.map(String) : undefined };
+}
+
 /** Reads a grant's state leniently: missing or mistyped fields read as what they would mean. */
 function grantState(i: Item): StoredGrantState {
-  const grantees = Array.isArray(i.grantees) ? (i.grantees as Item[]) : [];
   return {
     grantId: String(i.grantId ?? String(i[attr.sk]).slice('GRANT#'.length)),
     status: String(i.status),
     expiresAt: typeof i.expiresAt === 'string' ? i.expiresAt : null,
-    grantees: grantees.map((g) => ({ id: String(g?.id), email: String(g?.email), addedAt: String(g?.addedAt ?? '') })),
+    grantees: granteesOf(i),
     endedAt: typeof i.endedAt === 'string' ? i.endedAt : null,
+    audience: String(i.audience),
+    scope: scopeOf(i),
   };
+}
+
+/** Reads an access entry leniently, with the principal and grant its key names (not its fields). */
+const entryState = (i: Item, principal: AccessPrincipal, grantId: string): StoredAccessEntry => ({
+  principal,
+  grantId,
+  audience: String(i.audience),
+  scope: scopeOf(i),
+  expiresAt: typeof i.expiresAt === 'string' ? i.expiresAt : null,
+  grantees: granteesOf(i),
+});
+
+/** GetItem each key, 25 at a time (the store never uses batch reads: its role is not granted them). */
+async function getEach(doc: StoreOptions['doc'], TableName: string, all: Item[]): Promise<Item[]> {
+  const found: Item[] = [];
+  for (let i = 0; i < all.length; i += 25) {
+    const got = await Promise.all(
+      all.slice(i, i + 25).map(async (Key) => (await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item),
+    );
+    found.push(...got.filter((x): x is Item => x !== undefined));
+  }
+  return found;
 }
 
 /** The `AuditVerifyStore` port (audit items read leniently with `parseStoredAudit`). */
@@ -96,21 +133,60 @@ export function createAuditVerifyStore({ doc, tableName: TableName }: StoreOptio
     },
     async grantStates(tenantId, which) {
       if ('ids' in which) {
-        // GetItem each, 25 at a time (the store never uses batch reads: its role is not granted them).
-        const found: Item[] = [];
-        for (let i = 0; i < which.ids.length; i += 25) {
-          const got = await Promise.all(
-            which.ids
-              .slice(i, i + 25)
-              .map(async (id) => (await doc.send(new GetCommand({ TableName, Key: keys.grant(tenantId, id), ConsistentRead: true }))).Item),
+        return (
+          await getEach(
+            doc,
+            TableName,
+            which.ids.map((id) => keys.grant(tenantId, id)),
+          )
+        ).map(grantState);
+      }
+      if ('active' in which) {
+        const items: Item[] = [];
+        let start: Item | undefined;
+        do {
+          const res = await doc.send(
+            new QueryCommand({
+              TableName,
+              IndexName: indexes.byPrincipal.name,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': indexes.byPrincipal.pk },
+              ExpressionAttributeValues: { ':pk': keys.statusPartition(tenantId, 'GRANT', 'ACTIVE') },
+              ExclusiveStartKey: start,
+            }),
           );
-          found.push(...got.filter((x): x is Item => x !== undefined));
-        }
-        return found.map(grantState);
+          items.push(...(res.Items ?? []));
+          start = res.LastEvaluatedKey;
+        } while (start);
+        return items.map(grantState);
       }
       const from = which.fromGrantId === null ? keys.grantPrefix(tenantId).SK : keys.grant(tenantId, which.fromGrantId).SK;
       const { items } = await range(tenantId, from, GRANT_END, 1_000_000);
       return items.map(grantState);
+    },
+    async accessEntryStates(tenantId, principals) {
+      const read = await Promise.all(
+        principals.map(async (p) => {
+          const items: Item[] = [];
+          let start: Item | undefined;
+          do {
+            const res = await doc.send(
+              new QueryCommand({
+                TableName,
+                KeyConditionExpression: '#pk = :pk',
+                ExpressionAttributeNames: { '#pk': attr.pk },
+                ExpressionAttributeValues: { ':pk': keys.accessPartition(tenantId, p) },
+                ConsistentRead: true,
+                ExclusiveStartKey: start,
+              }),
+            );
+            items.push(...(res.Items ?? []));
+            start = res.LastEvaluatedKey;
+          } while (start);
+          return items.map((i) => entryState(i, p, String(i[attr.sk]).slice('GRANT#'.length)));
+        }),
+      );
+      return read.flat();
     },
     async tenantsToVerify(shard, limit) {
       const res = await doc.send(

@@ -556,6 +556,10 @@ export function createMemoryStore(): MemoryStore {
       await tick();
       transact(changeOps(tenantId, change));
     },
+    async hasAuditTrail(tenantId) {
+      await tick();
+      return [...audit.values()].some((e) => e.tenantId === tenantId);
+    },
     async countRefusal(tenantId, event, _sealAfter) {
       await tick();
       // Nothing here seals, so a window's event always counts on.

@@ -4267,16 +4267,16 @@ export interface operations {
                         } | null;
                         problems: {
                             /**
-                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt or grantees differ from what its events say; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)
+                             * @description `forged`: the event's write-time MAC is missing or wrong (written by someone other than the API, or edited); `checkpoint`: the stored checkpoint was not saved by verification (not trusted); `grant-state`: a grant's stored status, expiresAt, grantees, scope or audience differ from what its events say; `access-entry`: an access entry (what sign-in and the access check read) differs from its grant (scope, audience, expiresAt, grantees, a grantee's email, or it covers someone the grant does not), or someone signed in under a grant that does not cover them; `incomplete`: this call stopped before the end of a long trail (call again: it goes on from the checkpoint it saved)
                              * @enum {string}
                              */
-                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged" | "checkpoint" | "grant-state" | "incomplete";
+                            problem: "altered" | "missing" | "broken-link" | "duplicate" | "head-mismatch" | "unsealed-too-long" | "forged" | "checkpoint" | "grant-state" | "access-entry" | "incomplete";
                             eventId: string | null;
                             seq: number | null;
                             detail: string;
-                            /** @description `grant-state`: the grant */
+                            /** @description `grant-state`, `access-entry`: the grant */
                             grantId?: string;
-                            /** @description `grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, or `grant`: no event activated it) */
+                            /** @description `grant-state`: the stored fields that differ (`status`, `expiresAt`, `grantees`, `scope`, `audience`, or `grant`: no event activated it); `access-entry`: the entry's fields that differ (`scope`, `audience`, `expiresAt`, `grantees`, `email`; `principal`: it covers someone the grant does not; `entry`: left for an ended grant) */
                             fields?: string[];
                         }[];
                         /**
