@@ -7,13 +7,13 @@ import Autosuggest from '@cloudscape-design/components/autosuggest';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useEffect, useState } from 'react';
-import { api, ApiError, ok } from '../api/client.ts';
-import { DownloadCsv } from '../download.tsx';
-import { usePaged } from '../paged.tsx';
-import { duration } from '../time.ts';
-import { Ago, ErrorPage, fieldError, person as personText, tenantPath, To, useLoad } from '../ui.tsx';
-
-const ENDED: Record<string, string> = { agent: 'Signed out', revoked: 'Access revoked', expired: 'Access expired' };
+import { ApiError } from '../../api/client.ts';
+import { useLatestGrants } from '../../api/grants.ts';
+import { useSessions } from '../../api/sessions.ts';
+import { DownloadCsv } from '../../download.tsx';
+import { ErrorPage, fieldError } from '../../shell/errors.tsx';
+import { sessionColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 const DAY = 864e5;
 
 /** The API's `from`/`to` of a picked range: whole days in the browser's time zone, or the last n days. */
@@ -43,24 +43,13 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
     return () => clearTimeout(t);
   }, [personDraft]);
   const filters = { ...dates, ...(person ? { accessedBy: person } : {}) };
-  const list = usePaged(
-    (cursor) =>
-      ok(
-        api().GET('/v1/tenants/{tenantId}/sessions', {
-          params: { path: { tenantId }, query: { limit: 25, ...filters, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [tenantId, JSON.stringify(filters)],
-  );
+  const list = useSessions(tenantId, filters);
   // The ticket of each session's grant (the latest 100 grants).
-  const grants = useLoad(
-    () => ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path: { tenantId }, query: { limit: 100 } } })),
-    [tenantId],
-  );
+  const grants = useLatestGrants(tenantId);
   // A filter the API refuses is shown on its field; anything else is the page's error.
   const badFilter = list.error instanceof ApiError && list.error.status === 400 ? list.error : null;
   if (list.error && !badFilter) return <ErrorPage error={list.error} />;
-  const ticketOf = new Map((grants.data?.items ?? []).map((g) => [g.grantId, g.ticketId]));
+  const ticketOf = new Map((grants.data ?? []).map((g) => [g.grantId, g.ticketId]));
   const seen = [...new Map(list.items.map((s) => [s.accessedBy.email, s.accessedBy])).values()];
   const items = list.items;
   const filtered = Boolean(person || range);
@@ -84,7 +73,7 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
             Sign-ins
           </Header>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         filter={
           <SpaceBetween direction="horizontal" size="m">
             <FormField
@@ -142,27 +131,7 @@ export default function Sessions({ tenantId }: { tenantId: string }) {
           </SpaceBetween>
         }
         empty={<Box>No sign-ins{filtered ? ' match the filters' : ' yet'}.</Box>}
-        columnDefinitions={[
-          { id: 'who', header: 'Who', cell: (s) => personText(s.accessedBy) },
-          { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
-          { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
-          {
-            id: 'len',
-            header: 'How long',
-            cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
-          },
-          { id: 'reason', header: 'Reason', cell: (s) => s.reason },
-          {
-            id: 'ticket',
-            header: 'Ticket',
-            cell: (s) => (
-              <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(s.grantId)}`)}>{ticketOf.get(s.grantId) ?? 'See the grant'}</To>
-            ),
-          },
-          { id: 'by', header: 'Granted by', cell: (s) => personText(s.grantedBy) },
-          { id: 'from', header: 'From', cell: (s) => `${s.sourceIp} · ${s.userAgent || 'unknown client'}` },
-          { id: 'ended', header: 'How it ended', cell: (s) => (s.endedBy ? (ENDED[s.endedBy] ?? s.endedBy) : '—') },
-        ]}
+        columnDefinitions={sessionColumns(tenantId, ticketOf)}
       />
     </SpaceBetween>
   );

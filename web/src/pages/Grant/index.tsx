@@ -9,24 +9,28 @@ import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { api, ok } from '../api/client.ts';
-import { isAdminOf, isLead } from '../auth.ts';
-import { ConfirmAction } from '../confirm.tsx';
-import { usePaged } from '../paged.tsx';
-import { Ago, Countdown, Loaded, person, ProblemAlert, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
-import { duration } from '../time.ts';
+import { useAddGrantee, useExtendGrant, useGrant, useGrantSessions, useRevokeGrant } from '../../api/grants.ts';
+import { isAdminOf, isLead } from '../../auth.ts';
+import { ConfirmAction } from '../../confirm.tsx';
+import { tenantPath, To } from '../../router.tsx';
+import { useShell } from '../../shell/context.ts';
+import { Loaded, ProblemAlert } from '../../shell/errors.tsx';
+import { Ago, Countdown, person, scopeText, Status } from '../../shell/format.tsx';
+import { granteeColumns, sessionColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 export default function GrantPage({ tenantId, grantId }: { tenantId: string; grantId: string }) {
   const { me, flash } = useShell();
   const admin = isAdminOf(me, tenantId);
   const lead = isLead(me);
-  const state = useLoad(async () => {
-    const grant = await ok(api().GET('/v1/tenants/{tenantId}/grants/{grantId}', { params: { path: { tenantId, grantId } } }));
-    return { grant };
-  }, [tenantId, grantId]);
+  const grant = useGrant(tenantId, grantId);
+  const state = { data: grant.data && { grant: grant.data }, error: grant.error };
+  const addGrantee = useAddGrantee();
+  const extend = useExtendGrant();
+  const revoke = useRevokeGrant();
   const [g2, setG2] = useState({ id: '', email: '', name: '' });
   const [hours, setHours] = useState('2');
-  const p = { path: { tenantId, grantId } };
+  const ids = { tenantId, grantId };
 
   return (
     <Loaded state={state}>
@@ -49,15 +53,12 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         label="Add grantee"
                         title="Add someone from support to this grant"
                         onConfirm={async () => {
-                          await ok(
-                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/grantees', {
-                              params: p,
-                              body: { id: g2.id.trim(), email: g2.email.trim(), name: g2.name.trim() },
-                            }),
-                          );
+                          await addGrantee.mutateAsync({
+                            ...ids,
+                            grantee: { id: g2.id.trim(), email: g2.email.trim(), name: g2.name.trim() },
+                          });
                           flash('success', `${g2.name.trim()} was added to the grant; the contacts are emailed.`);
                           setG2({ id: '', email: '', name: '' });
-                          state.reload();
                         }}
                       >
                         <ColumnLayout columns={3}>
@@ -79,19 +80,13 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         title={admin ? 'Extend this access' : 'Ask the contacts for more time'}
                         input={{ label: admin ? 'Why more time' : 'Why you need more time', field: 'reason', required: true }}
                         onConfirm={async (reason) => {
-                          const res = await ok(
-                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/extensions', {
-                              params: p,
-                              body: { hours: Number(hours), reason: reason ?? '' },
-                            }),
-                          );
+                          const res = await extend.mutateAsync({ ...ids, hours: Number(hours), reason: reason ?? '' });
                           flash(
                             'success',
                             'kind' in res
                               ? 'Asked: the contacts are emailed; this grant ends later once they approve.'
                               : `Extended by ${hours} hour${hours === '1' ? '' : 's'}; the contacts are emailed.`,
                           );
-                          state.reload();
                         }}
                       >
                         <FormField label="More hours" constraintText="At most the tenant's longest access">
@@ -106,11 +101,8 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
                         title="Revoke this access?"
                         input={{ label: 'Reason (optional)', field: 'reason' }}
                         onConfirm={async (reason) => {
-                          await ok(
-                            api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', { params: p, body: reason ? { reason } : {} }),
-                          );
+                          await revoke.mutateAsync({ ...ids, reason });
                           flash('success', 'Access revoked: nobody can sign in under this grant, and open sessions are ended.');
-                          state.reload();
                         }}
                       >
                         <Box>Support loses this access at once; the contacts are emailed.</Box>
@@ -175,14 +167,10 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
               variant="container"
               items={g.grantees}
               empty={<Box>{g.audience === 'support-team' ? 'The whole support team.' : 'Nobody.'}</Box>}
-              columnDefinitions={[
-                { id: 'who', header: 'Who', cell: (x) => person(x) },
-                { id: 'added', header: 'Added', cell: (x) => <Ago at={x.addedAt} /> },
-                { id: 'by', header: 'Added by', cell: (x) => x.addedBy.name },
-              ]}
+              columnDefinitions={granteeColumns}
             />
             {/* The login history is the admin's and the support lead's: this grant's part of it. */}
-            {(admin || lead) && <GrantSessions tenantId={tenantId} grantId={grantId} version={state.data} />}
+            {(admin || lead) && <GrantSessions tenantId={tenantId} grantId={grantId} />}
           </SpaceBetween>
         );
       }}
@@ -191,16 +179,9 @@ export default function GrantPage({ tenantId, grantId }: { tenantId: string; gra
 }
 
 /** The sessions opened under the grant, newest first, paged (`GET .../grants/{id}/sessions`). */
-function GrantSessions({ tenantId, grantId, version }: { tenantId: string; grantId: string; version: unknown }) {
-  const list = usePaged(
-    (cursor) =>
-      ok(
-        api().GET('/v1/tenants/{tenantId}/grants/{grantId}/sessions', {
-          params: { path: { tenantId, grantId }, query: { limit: 25, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [tenantId, grantId, version],
-  );
+function GrantSessions({ tenantId, grantId }: { tenantId: string; grantId: string }) {
+  // Refreshed with the grant: a revoke ends its sessions (the keys nest, api/keys.ts).
+  const list = useGrantSessions(tenantId, grantId);
   if (list.error) return <ProblemAlert error={list.error} />;
   return (
     <Table
@@ -210,20 +191,9 @@ function GrantSessions({ tenantId, grantId, version }: { tenantId: string; grant
       loadingText="Loading sessions"
       items={list.items}
       trackBy="sessionId"
-      pagination={list.pagination}
+      pagination={<Pager paging={list.paging} />}
       empty={<Box>Nobody signed in under this grant.</Box>}
-      columnDefinitions={[
-        { id: 'who', header: 'Who', cell: (s) => person(s.accessedBy) },
-        { id: 'in', header: 'Signed in', cell: (s) => <Ago at={s.signInAt} /> },
-        { id: 'out', header: 'Signed out', cell: (s) => (s.signOutAt ? <Ago at={s.signOutAt} /> : 'Still inside') },
-        {
-          id: 'len',
-          header: 'How long',
-          cell: (s) => duration(new Date(s.signOutAt ?? Date.now()).getTime() - new Date(s.signInAt).getTime()),
-        },
-        { id: 'reason', header: 'Reason', cell: (s) => s.reason },
-        { id: 'ended', header: 'How it ended', cell: (s) => s.endedBy ?? '—' },
-      ]}
+      columnDefinitions={sessionColumns}
     />
   );
 }

@@ -6,11 +6,11 @@ import Table from '@cloudscape-design/components/table';
 import Box from '@cloudscape-design/components/box';
 import FormField from '@cloudscape-design/components/form-field';
 import { useState } from 'react';
-import { api, ok } from '../api/client.ts';
-import { usePaged } from '../paged.tsx';
-import { Ago, Countdown, ErrorPage, person, scopeText, Status, tenantPath, To } from '../ui.tsx';
+import { useRequests, type RequestStatus } from '../../api/requests.ts';
+import { ErrorPage } from '../../shell/errors.tsx';
+import { requestColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
-type RequestStatus = 'PENDING' | 'APPROVED' | 'DENIED' | 'CANCELLED' | 'EXPIRED';
 const OPTIONS = [
   { label: 'Any status', value: '' },
   ...(['PENDING', 'APPROVED', 'DENIED', 'CANCELLED', 'EXPIRED'] as const).map((s) => ({
@@ -21,18 +21,7 @@ const OPTIONS = [
 
 export default function Requests({ tenantId }: { tenantId: string }) {
   const [status, setStatus] = useState('');
-  const list = usePaged(
-    (cursor) =>
-      ok(
-        api().GET('/v1/tenants/{tenantId}/access-requests', {
-          params: {
-            path: { tenantId },
-            query: { limit: 25, ...(cursor ? { cursor } : {}), ...(status ? { status: status as RequestStatus } : {}) },
-          },
-        }),
-      ),
-    [tenantId, status],
-  );
+  const list = useRequests(tenantId, (status || undefined) as RequestStatus | undefined);
   if (list.error) return <ErrorPage error={list.error} />;
   return (
     <SpaceBetween size="l">
@@ -55,22 +44,9 @@ export default function Requests({ tenantId }: { tenantId: string }) {
             />
           </FormField>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         empty={<Box>No requests.</Box>}
-        columnDefinitions={[
-          {
-            id: 'ticket',
-            header: 'Ticket',
-            cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
-          },
-          { id: 'status', header: 'Status', cell: (r) => <Status status={r.status} /> },
-          { id: 'by', header: 'Requested by', cell: (r) => person(r.requestedBy) },
-          { id: 'reason', header: 'Reason', cell: (r) => r.reason },
-          { id: 'scope', header: 'Scope', cell: (r) => scopeText(r.scope) },
-          { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
-          { id: 'at', header: 'Requested', cell: (r) => <Ago at={r.requestedAt} /> },
-          { id: 'expires', header: 'Expires', cell: (r) => (r.status === 'PENDING' ? <Countdown until={r.expiresAt} /> : '—') },
-        ]}
+        columnDefinitions={requestColumns(tenantId)}
       />
     </SpaceBetween>
   );

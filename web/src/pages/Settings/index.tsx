@@ -11,10 +11,15 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import Toggle from '@cloudscape-design/components/toggle';
 import { useEffect, useState } from 'react';
-import { api, ok, type Policy } from '../api/client.ts';
-import { isAdminOf } from '../auth.ts';
-import { ConfirmAction } from '../confirm.tsx';
-import { Ago, ErrorPage, fieldError, Loaded, ProblemAlert, useLoad, useShell } from '../ui.tsx';
+import type { Policy } from '../../api/client.ts';
+import { useContacts, usePutContact, useRemoveContact } from '../../api/contacts.ts';
+import { usePolicy, useSavePolicy } from '../../api/policy.ts';
+import { all } from '../../api/query.ts';
+import { isAdminOf } from '../../auth.ts';
+import { ConfirmAction } from '../../confirm.tsx';
+import { useShell } from '../../shell/context.ts';
+import { ErrorPage, fieldError, Loaded, ProblemAlert } from '../../shell/errors.tsx';
+import { contactColumns } from './columns.tsx';
 
 /** Every policy field the console knows: bounds and a sentence of help. Fields the API does not answer are not shown. */
 const FIELDS: { key: string; label: string; help: string; min?: number; max?: number; kind: 'number' | 'boolean' | 'text' }[] = [
@@ -84,8 +89,9 @@ const FIELDS: { key: string; label: string; help: string; min?: number; max?: nu
   },
 ];
 
-function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; policy: Policy; admin: boolean; onSaved: () => void }) {
+function PolicyForm({ tenantId, policy, admin }: { tenantId: string; policy: Policy; admin: boolean }) {
   const { flash } = useShell();
+  const savePolicy = useSavePolicy(tenantId);
   const [draft, setDraft] = useState<Record<string, unknown>>(policy);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -94,9 +100,8 @@ function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; po
     setBusy(true);
     setError(null);
     try {
-      await ok(api().PUT('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId } }, body: draft as Policy }));
+      await savePolicy.mutateAsync(draft as Policy);
       flash('success', 'The policy is saved.');
-      onSaved();
     } catch (e) {
       setError(e);
     } finally {
@@ -169,22 +174,13 @@ function PolicyForm({ tenantId, policy, admin, onSaved }: { tenantId: string; po
 export default function Settings({ tenantId }: { tenantId: string }) {
   const { me, flash } = useShell();
   const admin = isAdminOf(me, tenantId);
-  const state = useLoad(async () => {
-    const [contacts, policy] = await Promise.all([
-      ok(api().GET('/v1/tenants/{tenantId}/contacts', { params: { path: { tenantId } } })),
-      ok(api().GET('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId } } })),
-    ]);
-    return { contacts: contacts.items, policy };
-  }, [tenantId]);
+  const state = all({ contacts: useContacts(tenantId), policy: usePolicy(tenantId) });
+  const putContact = usePutContact(tenantId);
+  const removeContact = useRemoveContact(tenantId);
   const [nc, setNc] = useState({ email: '', name: '', backup: false });
   const [rename, setRename] = useState('');
   const put = (email: string, name: string, tier?: 'primary' | 'backup') =>
-    ok(
-      api().PUT('/v1/tenants/{tenantId}/contacts/{email}', {
-        params: { path: { tenantId, email } },
-        body: { name, ...(tier ? { tier } : {}) },
-      }),
-    );
+    putContact.mutateAsync({ email, name, ...(tier ? { tier } : {}) });
 
   if (state.error) return <ErrorPage error={state.error} />;
   return (
@@ -216,7 +212,6 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                             `${nc.name.trim()} <${nc.email.trim()}> is now ${nc.backup ? 'a backup' : 'an'} authorized contact.`,
                           );
                           setNc({ email: '', name: '', backup: false });
-                          state.reload();
                         }}
                       >
                         <ColumnLayout columns={2}>
@@ -244,18 +239,7 @@ export default function Settings({ tenantId }: { tenantId: string }) {
               }
               empty={<Box>No contacts: nobody can approve, and support cannot be let in.</Box>}
               columnDefinitions={[
-                { id: 'name', header: 'Name', cell: (c) => c.name },
-                { id: 'email', header: 'Email', cell: (c) => c.email },
-                { id: 'tier', header: 'Tier', cell: (c) => (c.tier === 'backup' ? 'Backup' : 'Primary') },
-                {
-                  id: 'added',
-                  header: 'Added',
-                  cell: (c) => (
-                    <>
-                      {<Ago at={c.addedAt} />} by {c.addedBy.name}
-                    </>
-                  ),
-                },
+                ...contactColumns,
                 ...(admin
                   ? [
                       {
@@ -270,7 +254,6 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                                 await put(c.email, rename.trim());
                                 flash('success', `${c.email} is now called ${rename.trim()}.`);
                                 setRename('');
-                                state.reload();
                               }}
                             >
                               <FormField label="Name">
@@ -284,7 +267,6 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                                 const tier = c.tier === 'backup' ? 'primary' : 'backup';
                                 await put(c.email, c.name, tier);
                                 flash('success', `${c.name} is now a ${tier} contact.`);
-                                state.reload();
                               }}
                             >
                               <Box>
@@ -297,13 +279,8 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                               label="Remove"
                               title={`Remove ${c.name}?`}
                               onConfirm={async () => {
-                                await ok(
-                                  api().DELETE('/v1/tenants/{tenantId}/contacts/{email}', {
-                                    params: { path: { tenantId, email: c.email } },
-                                  }),
-                                );
+                                await removeContact.mutateAsync(c.email);
                                 flash('success', `${c.name} <${c.email}> is no longer an authorized contact.`);
-                                state.reload();
                               }}
                             >
                               <Box>They will no longer approve requests or be emailed.</Box>
@@ -315,7 +292,7 @@ export default function Settings({ tenantId }: { tenantId: string }) {
                   : []),
               ]}
             />
-            <PolicyForm tenantId={tenantId} policy={policy} admin={admin} onSaved={state.reload} />
+            <PolicyForm tenantId={tenantId} policy={policy} admin={admin} />
           </SpaceBetween>
         )}
       </Loaded>

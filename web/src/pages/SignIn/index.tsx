@@ -8,14 +8,17 @@ import Header from '@cloudscape-design/components/header';
 import Multiselect from '@cloudscape-design/components/multiselect';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useState } from 'react';
-import { ApiError, type Problem } from '../api/client.ts';
-import { getSettings, homeOf, me, safeNext, setToken, startCognitoSignIn } from '../auth.ts';
-import { DEMO_PEOPLE } from '../demo.ts';
-import { navigate } from '../router.tsx';
-import { ActionForm, TextField } from '../form.tsx';
-import { fieldError, useShell } from '../ui.tsx';
+import { ApiError, type Problem } from '../../api/client.ts';
+import { ROLES as API_ROLES } from '../../api/roles.gen.ts';
+import { getSettings, homeOf, me, safeNext, setToken, startCognitoSignIn } from '../../auth.ts';
+import { DEMO_PEOPLE } from '../../demo.ts';
+import { navigate } from '../../router.tsx';
+import { ActionForm, TextField } from '../../form.tsx';
+import { useShell } from '../../shell/context.ts';
+import { fieldError } from '../../shell/errors.tsx';
 
-const ROLES = ['tenant-admin', 'tenant-user', 'support-agent', 'support-lead'].map((r) => ({ label: r, value: r }));
+/** The roles the API knows (generated from its document), as groups a local token may carry. */
+const ROLES = API_ROLES.map((r) => ({ label: r, value: r }));
 
 interface TokenBody {
   sub: string;

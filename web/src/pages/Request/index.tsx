@@ -5,21 +5,23 @@ import Header from '@cloudscape-design/components/header';
 import KeyValuePairs from '@cloudscape-design/components/key-value-pairs';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
-import { api, ok } from '../api/client.ts';
-import { isSupport, isTenantPerson } from '../auth.ts';
-import { ConfirmAction } from '../confirm.tsx';
-import { Ago, Countdown, Loaded, person, scopeText, Status, tenantPath, To, useLoad, useShell } from '../ui.tsx';
+import { useApproveRequest, useCancelRequest, useDenyRequest } from '../../api/requests.ts';
+import { isSupport, isTenantPerson } from '../../auth.ts';
+import { ConfirmAction } from '../../confirm.tsx';
+import { tenantPath, To } from '../../router.tsx';
+import { useShell } from '../../shell/context.ts';
+import { Loaded } from '../../shell/errors.tsx';
+import { Ago, Countdown, person, scopeText, Status } from '../../shell/format.tsx';
+import { approvalColumns } from './columns.tsx';
+import { useRequestPage } from './data.ts';
 
 export default function RequestPage({ tenantId, requestId }: { tenantId: string; requestId: string }) {
   const { me, flash } = useShell();
-  const state = useLoad(async () => {
-    const [request, policy] = await Promise.all([
-      ok(api().GET('/v1/tenants/{tenantId}/access-requests/{requestId}', { params: { path: { tenantId, requestId } } })),
-      ok(api().GET('/v1/tenants/{tenantId}/policy', { params: { path: { tenantId } } })),
-    ]);
-    return { request, policy };
-  }, [tenantId, requestId]);
-  const p = { path: { tenantId, requestId } };
+  const state = useRequestPage(tenantId, requestId);
+  const approve = useApproveRequest();
+  const deny = useDenyRequest();
+  const cancel = useCancelRequest();
+  const ids = { tenantId, requestId };
 
   return (
     <Loaded state={state}>
@@ -50,12 +52,7 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                         }
                         input={{ label: 'Comment (optional)', field: 'comment' }}
                         onConfirm={async (comment) => {
-                          const after = await ok(
-                            api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/approve', {
-                              params: p,
-                              body: comment ? { comment } : {},
-                            }),
-                          );
+                          const after = await approve.mutateAsync({ ...ids, comment });
                           flash(
                             'success',
                             after.status === 'APPROVED'
@@ -64,7 +61,6 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                                 : `Approved: ${r.requestedBy.name} has access for ${r.durationHours} h.`
                               : `Your approval is recorded; ${Math.max(0, policy.approvalsRequired - after.approvals.length)} more needed.`,
                           );
-                          state.reload();
                         }}
                       >
                         <Box>
@@ -80,14 +76,8 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                         title={`Deny ${r.requestedBy.name}'s request?`}
                         input={{ label: 'Comment (optional)', field: 'comment' }}
                         onConfirm={async (comment) => {
-                          await ok(
-                            api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/deny', {
-                              params: p,
-                              body: comment ? { comment } : {},
-                            }),
-                          );
+                          await deny.mutateAsync({ ...ids, comment });
                           flash('success', `Denied: ${r.requestedBy.name} is told by email.`);
-                          state.reload();
                         }}
                       >
                         <Box>Support gets no access under this request.</Box>
@@ -98,9 +88,8 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
                         label="Cancel request"
                         title="Cancel your request?"
                         onConfirm={async () => {
-                          await ok(api().POST('/v1/tenants/{tenantId}/access-requests/{requestId}/cancel', { params: p }));
+                          await cancel.mutateAsync(ids);
                           flash('success', 'Your request is cancelled.');
-                          state.reload();
                         }}
                       />
                     )}
@@ -163,11 +152,7 @@ export default function RequestPage({ tenantId, requestId }: { tenantId: string;
               variant="container"
               items={r.approvals}
               empty={<Box>No approval yet.</Box>}
-              columnDefinitions={[
-                { id: 'by', header: 'By', cell: (a) => person(a.by) },
-                { id: 'at', header: 'When', cell: (a) => <Ago at={a.at} /> },
-                { id: 'comment', header: 'Comment', cell: (a) => a.comment ?? '—' },
-              ]}
+              columnDefinitions={approvalColumns}
             />
           </SpaceBetween>
         );

@@ -6,22 +6,17 @@ import Header from '@cloudscape-design/components/header';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { api, ok, type Verification } from '../api/client.ts';
-import { DownloadCsv } from '../download.tsx';
-import { usePaged } from '../paged.tsx';
-import { Ago, ErrorPage, ProblemAlert, useShell } from '../ui.tsx';
+import { useAuditEvents, verifyAudit } from '../../api/audit.ts';
+import type { Verification } from '../../api/client.ts';
+import { DownloadCsv } from '../../download.tsx';
+import { useShell } from '../../shell/context.ts';
+import { ErrorPage, ProblemAlert } from '../../shell/errors.tsx';
+import { eventColumns } from './columns.tsx';
+import { Pager } from '../../shell/Pager.tsx';
 
 export default function Audit({ tenantId }: { tenantId: string }) {
   const { flash } = useShell();
-  const list = usePaged(
-    (cursor) =>
-      ok(
-        api().GET('/v1/tenants/{tenantId}/audit-events', {
-          params: { path: { tenantId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
-        }),
-      ),
-    [tenantId],
-  );
+  const list = useAuditEvents(tenantId);
   const [result, setResult] = useState<Verification | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -30,7 +25,7 @@ export default function Audit({ tenantId }: { tenantId: string }) {
     setBusy(true);
     setError(null);
     try {
-      const v = await ok(api().GET('/v1/tenants/{tenantId}/audit-events/verify', { params: { path: { tenantId } } }));
+      const v = await verifyAudit(tenantId);
       setResult(v);
       flash(
         v.valid ? 'success' : 'error',
@@ -83,24 +78,10 @@ export default function Audit({ tenantId }: { tenantId: string }) {
             Events
           </Header>
         }
-        pagination={list.pagination}
+        pagination={<Pager paging={list.paging} />}
         empty={<Box>No events.</Box>}
         wrapLines
-        columnDefinitions={[
-          { id: 'at', header: 'When', cell: (e) => <Ago at={e.at} /> },
-          { id: 'action', header: 'Action', cell: (e) => e.action },
-          { id: 'actor', header: 'Who', cell: (e) => ('name' in e.actor ? `${e.actor.name} <${e.actor.email}>` : 'The system') },
-          { id: 'target', header: 'Target', cell: (e) => e.targetId },
-          {
-            id: 'details',
-            header: 'Details',
-            cell: (e) => (
-              <Box variant="code" fontSize="body-s">
-                {JSON.stringify(e.details)}
-              </Box>
-            ),
-          },
-        ]}
+        columnDefinitions={eventColumns}
       />
     </SpaceBetween>
   );

@@ -7,9 +7,9 @@ import Button from '@cloudscape-design/components/button';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useState } from 'react';
-import { api, ok } from '../api/client.ts';
-import { SIGNED_OUT_EVENT } from '../auth.ts';
-import { ProblemAlert } from '../ui.tsx';
+import { refreshSession } from '../../api/sessions.ts';
+import { SIGNED_OUT_EVENT } from '../../auth.ts';
+import { ProblemAlert } from '../../shell/errors.tsx';
 
 const tokens = new Map<string, { token: string; expiresAt: string }>();
 // Signing out of the console forgets them (`signOutHere`).
@@ -32,9 +32,7 @@ export function SessionToken({ tenantId, sessionId, expiresAt }: { tenantId: str
     try {
       let t = tokens.get(sessionId);
       if (!t || Date.parse(t.expiresAt) - Date.now() < 60_000) {
-        const s = await ok(
-          api().POST('/v1/tenants/{tenantId}/sessions/{sessionId}/refresh', { params: { path: { tenantId, sessionId } } }),
-        );
+        const s = await refreshSession(tenantId, sessionId);
         rememberToken(sessionId, s.token, s.tokenExpiresAt);
         t = tokens.get(sessionId);
         setUntil(s.tokenExpiresAt ?? null);

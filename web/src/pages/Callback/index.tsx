@@ -2,10 +2,9 @@
 import Box from '@cloudscape-design/components/box';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import { useEffect, useState } from 'react';
-import { getSettings, homeOf, me, redirectUri, setToken, takePkce } from '../auth.ts';
-import { exchangeCode } from '../pkce.ts';
-import { navigate } from '../router.tsx';
-import { To } from '../ui.tsx';
+import { getSettings, homeOf, me, redirectUri, setToken, takePkce } from '../../auth.ts';
+import { exchangeCode } from '../../pkce.ts';
+import { navigate, To } from '../../router.tsx';
 
 export default function Callback() {
   const [error, setError] = useState<string | null>(null);

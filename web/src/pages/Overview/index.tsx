@@ -14,40 +14,23 @@ import SpaceBetween from '@cloudscape-design/components/space-between';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import Table from '@cloudscape-design/components/table';
 import { useState } from 'react';
-import { api, idem, ok, type Grant, type Policy } from '../api/client.ts';
-import { isAdminOf, isSupport } from '../auth.ts';
-import {
-  Ago,
-  Countdown,
-  ErrorPage,
-  fieldError,
-  Loaded,
-  person,
-  ProblemAlert,
-  scopeText,
-  tenantPath,
-  To,
-  useLoad,
-  useShell,
-} from '../ui.tsx';
-
-const who = (g: Grant) => (g.audience === 'support-team' ? 'The whole support team' : g.grantees.map((x) => x.name).join(', '));
+import type { Grant, Policy } from '../../api/client.ts';
+import { useCreateGrant, useRevokeGrant } from '../../api/grants.ts';
+import { isAdminOf, isSupport } from '../../auth.ts';
+import { tenantPath, To } from '../../router.tsx';
+import { useShell } from '../../shell/context.ts';
+import { ErrorPage, fieldError, Loaded, ProblemAlert } from '../../shell/errors.tsx';
+import { Ago, Countdown } from '../../shell/format.tsx';
+import { grantColumns, waitingColumns, who } from './columns.tsx';
+import { useOverview } from './data.ts';
 
 export default function Overview({ tenantId }: { tenantId: string }) {
   const { me, flash } = useShell();
   const admin = isAdminOf(me, tenantId);
   const support = isSupport(me);
-  const path = { tenantId };
-  const state = useLoad(async () => {
-    const [grants, policy, pending] = await Promise.all([
-      ok(api().GET('/v1/tenants/{tenantId}/grants', { params: { path, query: { status: 'ACTIVE', limit: 100 } } })),
-      ok(api().GET('/v1/tenants/{tenantId}/policy', { params: { path } })),
-      ok(api().GET('/v1/tenants/{tenantId}/access-requests', { params: { path, query: { status: 'PENDING', limit: 100 } } })),
-    ]);
-    // The login history is the admin's (and the support lead's) to read.
-    const sessions = admin ? await ok(api().GET('/v1/tenants/{tenantId}/sessions', { params: { path, query: { limit: 25 } } })) : null;
-    return { grants: grants.items, policy, pending: pending.items, sessions: sessions?.items ?? null };
-  }, [tenantId, admin]);
+  const state = useOverview(tenantId, admin);
+  const createGrant = useCreateGrant();
+  const revokeGrant = useRevokeGrant();
 
   const [hours, setHours] = useState('2');
   const [standing, setStanding] = useState(false);
@@ -64,12 +47,11 @@ export default function Overview({ tenantId }: { tenantId: string }) {
         standing && policy.allowStandingAccess
           ? { reason, scope: { level }, standing: true as const }
           : { reason, scope: { level }, durationHours: Number(hours) };
-      const g = await ok(api().POST('/v1/tenants/{tenantId}/grants', { params: { path, header: idem() }, body }));
+      const g = await createGrant.mutateAsync({ tenantId, body });
       flash(
         'success',
         `Support access is on for the whole support team ${g.expiresAt ? `until ${new Date(g.expiresAt).toLocaleString()}` : 'until you turn it off'}.`,
       );
-      state.reload();
     } catch (e) {
       setError(e);
     } finally {
@@ -82,18 +64,11 @@ export default function Overview({ tenantId }: { tenantId: string }) {
     setError(null);
     try {
       for (const g of grants) {
-        await ok(
-          api().POST('/v1/tenants/{tenantId}/grants/{grantId}/revoke', {
-            params: { path: { tenantId, grantId: g.grantId } },
-            body: { reason: 'Support access switched off from the console' },
-          }),
-        );
+        await revokeGrant.mutateAsync({ tenantId, grantId: g.grantId, reason: 'Support access switched off from the console' });
       }
       flash('success', `Support access is off: ${grants.length} grant${grants.length === 1 ? '' : 's'} revoked, open sessions ended.`);
-      state.reload();
     } catch (e) {
       setError(e);
-      state.reload();
     } finally {
       setBusy(false);
     }
@@ -190,17 +165,7 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                 trackBy="grantId"
                 variant="container"
                 empty={<Box>No active grant: support cannot get in.</Box>}
-                columnDefinitions={[
-                  {
-                    id: 'who',
-                    header: 'Who',
-                    cell: (g) => <To path={tenantPath(tenantId, `/grants/${encodeURIComponent(g.grantId)}`)}>{who(g)}</To>,
-                  },
-                  { id: 'reason', header: 'Reason', cell: (g) => g.reason },
-                  { id: 'scope', header: 'Scope', cell: (g) => scopeText(g.scope) },
-                  { id: 'until', header: 'Until', cell: (g) => <Countdown until={g.expiresAt} /> },
-                  { id: 'by', header: 'Granted by', cell: (g) => person(g.grantedBy) },
-                ]}
+                columnDefinitions={grantColumns(tenantId)}
               />
 
               {admin && (
@@ -285,17 +250,7 @@ export default function Overview({ tenantId }: { tenantId: string }) {
                   trackBy="requestId"
                   variant="container"
                   empty={<Box>Nothing is waiting for you.</Box>}
-                  columnDefinitions={[
-                    {
-                      id: 'ticket',
-                      header: 'Ticket',
-                      cell: (r) => <To path={tenantPath(tenantId, `/requests/${encodeURIComponent(r.requestId)}`)}>{r.ticketId}</To>,
-                    },
-                    { id: 'who', header: 'Requested by', cell: (r) => person(r.requestedBy) },
-                    { id: 'reason', header: 'Reason', cell: (r) => r.reason },
-                    { id: 'duration', header: 'Duration', cell: (r) => `${r.durationHours} h` },
-                    { id: 'expires', header: 'Answer before', cell: (r) => <Countdown until={r.expiresAt} /> },
-                  ]}
+                  columnDefinitions={waitingColumns(tenantId)}
                 />
               )}
               {support && (
