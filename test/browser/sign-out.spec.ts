@@ -64,3 +64,25 @@ test("deployed, sign-out ends the managed login's session at Cognito's /logout a
   await expect(page).toHaveURL(/\/app\/sign-in$/);
   await expect(page.getByText('Sign in with your company account.')).toBeVisible();
 });
+
+test('a token the API no longer accepts sends the person to sign in, then back to the page they were on', async ({ browser }) => {
+  // Prepare: signed in, then the token in the tab stops being one the API accepts (as when it
+  // expires mid-visit); the console still believes its claims.
+  const p = await setupTenant();
+  const page = await freshPage(browser);
+  await signIn(page, p.admin, `/app/tenants/${p.tenantId}`);
+  await expect(page.getByRole('heading', { name: 'Switch support access' })).toBeVisible();
+  await page.evaluate(() => {
+    const t = sessionStorage.getItem('support-access.token')!;
+    sessionStorage.setItem('support-access.token', `${t.slice(0, t.lastIndexOf('.'))}.${'A'.repeat(43)}`);
+  });
+
+  // Act: the next page asks the API, which answers 401.
+  await page.getByRole('link', { name: 'Login history' }).click();
+
+  // Assess: the sign-in page, not a page waiting for ever; signing in again lands on that page.
+  await expect(page.getByRole('heading', { level: 1, name: 'Sign in' })).toBeVisible();
+  await expect(page).toHaveURL(/\/app\/sign-in\?next=.*sessions/);
+  await signIn(page, p.admin);
+  await expect(page).toHaveURL(appUrl(`/tenants/${p.tenantId}/sessions`));
+});
