@@ -110,6 +110,35 @@ describe('verify checks the access entries sign-in reads', () => {
     expect(jobKinds(job, p)).toEqual([{ 'access-entry': 1 }]);
   });
 
+  it('signs in under the grant that backs its entry when the one it prefers was widened by hand', async () => {
+    // Prepare: the billing grant (8 h, preferred: it lasts longest) and a 2 h read-only team grant
+    const p = await setupTenant(api);
+    const grantId = await billingGrant(p);
+    const team = await ok(
+      api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: { reason: 'team', scope: { level: 'read-only' }, durationHours: 2 },
+      }),
+      201,
+      'team grant',
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: TableName(),
+        Key: agentEntry(p, p.agent.sub, grantId),
+        UpdateExpression: 'SET #scope = :full',
+        ExpressionAttributeNames: { '#scope': 'scope' },
+        ExpressionAttributeValues: { ':full': { level: 'full' } },
+      }),
+    );
+    // Act
+    const session = await ok(signIn(p, p.agent), 201, 'sign-in');
+    // Assess: the widened copy is passed over; the token is the team grant's
+    expect(claims(session.body.token)).toMatchObject({ scope: 'read-only', grant_id: team.body.grantId });
+    expect(session.body.grantId).toBe(team.body.grantId);
+    expect((await sessionsOf(p, grantId)).open).toBeUndefined();
+  });
+
   it('refuses Eve a sign-in under an access entry added by hand; once the grant is edited to name her too, verify names both', async () => {
     // Prepare
     const p = await setupTenant(api);
