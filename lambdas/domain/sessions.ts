@@ -1,10 +1,30 @@
 /** Support sessions (the login history) and the access check. */
 import { createHash } from 'node:crypto';
 import type { Access, AuditEvent, Grant, Session } from '../contract/schemas.ts';
-import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
+import { canonicalJson } from './canonical-json.ts';
+import {
+  AccessNotGrantedError,
+  ConcurrentUpdateError,
+  ConflictError,
+  ForbiddenError,
+  GrantMismatchError,
+  NotFoundError,
+} from './errors.ts';
 import { retrying } from './retry.ts';
-import { actorOf, auditEvent, covers, entryIsLive, grantView, iso, latestEnd, outboxMessage, sessionView, widestScope } from './model.ts';
-import type { AccessEntry, Deps, Page, PageInput, Principal, SessionFilter, SessionRecord } from './ports.ts';
+import {
+  actorOf,
+  auditEvent,
+  covers,
+  entryIsLive,
+  granteeOf,
+  grantView,
+  iso,
+  latestEnd,
+  outboxMessage,
+  sessionView,
+  widestScope,
+} from './model.ts';
+import type { AccessEntry, Deps, EntryBacking, Page, PageInput, Principal, SessionFilter, SessionRecord } from './ports.ts';
 
 export interface SignInInput {
   reason: string;
@@ -45,8 +65,11 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  * 2. None: count the refusal in the agent's `session.denied` event of this minute (see
  *    `recordRefusal`; none at a tenant that has no audit trail, which does not exist) and refuse
  *    with ACCESS_NOT_GRANTED.
- * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
- *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
+ * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired, and
+ *    that the grant item itself says the scope and end the entry gave and covers the caller as the
+ *    entry did, and records the session on it; so a concurrent revoke either ends it or makes the
+ *    sign-in fail, and an entry the grant does not back (a copy edited or added by hand) is no
+ *    access: the re-read finds it unchanged, leaves it out, and refuses if nothing else covers.
  * 4. Audit `session.started` and queue the sign-in email (sent only with the policy's
  *    `notifyOnSignIn`, decided at delivery).
  */
@@ -62,12 +85,16 @@ export async function openSession(
   input: SignInInput,
 ): Promise<{ session: Session; entry: AccessEntry }> {
   const actor = actorOf(caller);
-  // A lost race means the grant ended between the read and the write: look again, which denies
-  // if nothing is left.
+  // Entries whose grant did not say what they say. A grant that changed since the read (ended,
+  // extended) had its entries deleted or rewritten with it, so the re-read sees them changed; an
+  // entry read again unchanged was never backed by its grant.
+  const unbacked = new Set<string>();
+  // A lost race means the grant ended or changed between the read and the write: look again,
+  // which denies if nothing is left.
   return retrying(async () => {
     const now = deps.clock.now();
     const entries = (await deps.store.accessEntries(tenantId, caller.id))
-      .filter((e) => entryIsLive(e, now) && covers(e, caller))
+      .filter((e) => entryIsLive(e, now) && covers(e, caller) && !unbacked.has(canonicalJson(e)))
       .filter((e) => input.grantId === undefined || e.grantId === input.grantId)
       .sort(preferred);
     const entry = entries[0];
@@ -114,9 +141,21 @@ export async function openSession(
         }),
       ],
     };
-    await deps.store.startSession(session, iso(now), change);
+    try {
+      await deps.store.startSession(session, iso(now), change, backingOf(entry, caller));
+    } catch (e) {
+      if (e instanceof GrantMismatchError) unbacked.add(canonicalJson(entry));
+      throw e;
+    }
     return { session: view, entry };
   });
+}
+
+/** What the grant must say for `entry` to have admitted `caller`: its scope, its end, and whom it covers them as. */
+function backingOf(entry: AccessEntry, caller: Principal): EntryBacking {
+  if (entry.audience === 'support-team') return { entry, grantee: null };
+  const grantee = granteeOf(entry, caller)!; // the entry covers the caller (`covers`)
+  return { entry, grantee: { id: grantee.id, email: grantee.email } };
 }
 
 // ---- refused sign-ins: one counted event per agent per tenant per minute ----------------------

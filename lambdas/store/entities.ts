@@ -4,7 +4,7 @@ import { ExecuteStatementCommand, QueryCommand, UpdateCommand } from '@aws-sdk/l
 import { Grant, type Grantee, Policy } from '../contract/schemas.ts';
 import { attr, indexes, keys } from '../contract/table.ts';
 import { eventMac } from '../domain/audit-integrity.ts';
-import { ConcurrentUpdateError, LimitReachedError, NotFoundError } from '../domain/errors.ts';
+import { ConcurrentUpdateError, GrantMismatchError, LimitReachedError, NotFoundError } from '../domain/errors.ts';
 import { canonicalEmail } from '../domain/identity.ts';
 import type { DueItem, GrantRecord, PageKey, RequestRecord, SessionEnd, SessionRecord, Store } from '../domain/ports.ts';
 import {
@@ -22,6 +22,7 @@ import {
   sessionItem,
   strip,
 } from './items.ts';
+import { backedBy } from './backing.ts';
 import { dueQuery, MAX_TX_ITEMS, queryAll, type StoreOptions, tableAccess, type TxItem } from './table.ts';
 
 export function createEntityStore(options: StoreOptions): Store {
@@ -295,21 +296,31 @@ export function createEntityStore(options: StoreOptions): Store {
       } while (NextToken);
       return items.map((i) => Grant.parse(strip(i)));
     },
-    async startSession(session, now, change) {
-      await transact([
-        {
-          Update: {
-            TableName,
-            Key: keys.grant(session.tenantId, session.grantId),
-            UpdateExpression: 'ADD openSessions :s, version :one',
-            ConditionExpression: '#status = :active AND (expiresAt = :null OR expiresAt > :now)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':s': new Set([session.sessionId]), ':one': 1, ':active': 'ACTIVE', ':null': null, ':now': now },
+    async startSession(session, now, change, backing) {
+      const backed = backedBy(backing);
+      try {
+        await transact([
+          {
+            Update: {
+              TableName,
+              Key: keys.grant(session.tenantId, session.grantId),
+              UpdateExpression: 'ADD openSessions :s, version :one',
+              ConditionExpression: `#status = :active AND (expiresAt = :null OR expiresAt > :now) AND ${backed.expression}`,
+              ExpressionAttributeNames: { '#status': 'status', ...backed.names },
+              ExpressionAttributeValues: {
+                ...{ ':s': new Set([session.sessionId]), ':one': 1, ':active': 'ACTIVE', ':null': null, ':now': now },
+                ...backed.values,
+              },
+            },
           },
-        },
-        put(sessionItem(session)),
-        ...changeItems(session.tenantId, change),
-      ]);
+          put(sessionItem(session)),
+          ...changeItems(session.tenantId, change),
+        ]);
+      } catch (e) {
+        // The grant's own condition failed (not a conflicting write): ended, changed, or never so.
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) throw new GrantMismatchError(e.message, { cause: e });
+        throw e;
+      }
     },
     async endSession(session, change) {
       await transact([
