@@ -162,7 +162,7 @@ describe('the expiry job dying half-way', () => {
     // Act: the job's transactions for this tenant fail from the fifth on, as if it died there.
     const rule = faults.arm({ command: TX, at: 'before', when: thisTenant, skip: 5, times: Infinity, error: throttled });
     const first = await api.call('POST', '/_local/jobs/expire');
-    await quiet(rule);
+    await faults.settled();
     faults.clear();
     const half = await state(p);
     const second = await api.call('POST', '/_local/jobs/expire');
@@ -213,9 +213,9 @@ describe('the expiry job dying half-way', () => {
     await api.advance(3601);
     const thisTenant = (input: Record<string, unknown>) => keysOf(TX, input).some((k) => k.value === `TENANT#${p.tenantId}`);
     // Act: the first transaction (the grant and 48 sessions) goes through, the follow-ups fail.
-    const rule = faults.arm({ command: TX, at: 'before', when: thisTenant, skip: 1, times: Infinity, error: throttled });
+    faults.arm({ command: TX, at: 'before', when: thisTenant, skip: 1, times: Infinity, error: throttled });
     await api.call('POST', '/_local/jobs/expire');
-    await quiet(rule);
+    await faults.settled();
     faults.clear();
     const half = await state(p);
     for (let i = 0; i < 2; i++) await api.call('POST', '/_local/jobs/expire');
@@ -484,15 +484,3 @@ describe('mail delivery dying after it sent', () => {
     for (const c of [p.admin, p.contact]) expect(mailer.attempts.filter((a) => a.ok && a.to === c.email)).toHaveLength(1);
   });
 });
-
-/**
- * Waits until the failed run's work in flight has settled: no DynamoDB call at all for a while
- * (the job's other shards go on after the first failure, as they would in a dying Lambda).
- */
-async function quiet(_rule: { seen: number }): Promise<void> {
-  let last = -1;
-  while (faults.calls.length !== last) {
-    last = faults.calls.length;
-    await new Promise((r) => setTimeout(r, 600));
-  }
-}
