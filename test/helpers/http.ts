@@ -122,8 +122,11 @@ export async function setupTenant(api: TestApi, policy?: Record<string, unknown>
   return p;
 }
 
-/** Waits until `check` passes (for mail that a delivery sends), or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T>, ms = 5_000): Promise<T> {
+/**
+ * Waits until `check` passes (for mail that a delivery sends), or fails after `ms`: a bound for a
+ * failure to show, not a latency under test, so it is generous (a busy machine takes its time).
+ */
+export async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
