@@ -54,7 +54,8 @@ export function firstLoad(): { text: string; figures: Figure[] } {
     .map(([key, c]) => {
       const own = [...closure(manifest, key)].filter((f) => !entry.has(f));
       return {
-        page: c.src!.replace('src/pages/', '').replace('.tsx', ''),
+        // One folder per page: `src/pages/Request/index.tsx` is `Request`.
+        page: c.src!.replace('src/pages/', '').replace(/\/index\.tsx$|\.tsx$/, ''),
         files: own.length,
         gzip: own.reduce((n, f) => n + gzipBytes(f), 0),
       };

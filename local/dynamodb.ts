@@ -77,7 +77,9 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string; 
         if (proc.exitCode !== null) throw new Error(`DynamoDB Local exited: ${stderr}`);
         await client.send(new ListTablesCommand({}));
       },
-      opts.startTimeoutMs ?? 30_000,
+      // Java takes its time on a busy machine (over 30 s with both cores loaded); the wait ends at
+      // once if it exits, so the bound only has to be one nobody would wait longer than.
+      opts.startTimeoutMs ?? 120_000,
       'DynamoDB Local',
     );
   } catch (e) {

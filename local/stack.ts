@@ -34,6 +34,11 @@ export interface StackOptions {
   tableName?: string;
   /** Create the table with its stream (as in AWS); tests turn it off (see `createTableInput`). */
   tableStream?: boolean;
+  /**
+   * The instant the stack's clock reads at start (it runs on from there); default: now. Only the
+   * clock the handlers and jobs see moves: the ID tokens of `/_local/token` keep real time.
+   */
+  clockStart?: Date | string;
   /** Run the expiry job this often (ms of real time); 0: never on its own. */
   expireEveryMs?: number;
   /** Deliver due mail this often (ms); 0: only when asked. */
@@ -122,7 +127,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const port = opts.port || (await freePort());
     const url = `http://localhost:${port}`;
-    const clock = new LocalClock();
+    const clock = new LocalClock(opts.clockStart);
     const issuer = await createLocalIssuer(`${url}/_local`);
     const dynamoClient = localDynamoClient(dynamoEndpoint);
     opts.onDynamoClient?.(dynamoClient);

@@ -6,6 +6,7 @@
  *
  *   npx tsx examples/vendor-app/server.ts        (beside `npm start`; http://localhost:4000)
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createVerifier, SessionRefusedError, type SupportAccessEvent } from '../../packages/verify/src/index.ts';
 
@@ -25,6 +26,30 @@ const data = (tenant: string): Record<string, Record<string, unknown>> => ({
   billing: { tenant, plan: 'Business', invoices: [{ id: 'INV-1', amount: 420, currency: 'EUR' }] },
   settings: { tenant, timeZone: 'Europe/Prague', sso: true },
 });
+
+/**
+ * The events secret compared in constant time: both sides are hashed first, so the buffers are
+ * of equal length whatever was sent, and the time taken says nothing about how much matched.
+ */
+export function secretMatches(expected: string | undefined, sent: string | string[] | undefined): boolean {
+  if (!expected || typeof sent !== 'string') return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(expected), digest(sent));
+}
+
+/** An event body as EventBridge posts it: a JSON object with a `detail-type` and a `detail` object; else null. */
+function eventOf(raw: string): SupportAccessEvent | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
+  const e = parsed as Record<string, unknown>;
+  if (typeof e['detail-type'] !== 'string' || typeof e.detail !== 'object' || e.detail === null) return null;
+  return parsed as SupportAccessEvent;
+}
 
 export async function startVendorApp(o: VendorAppOptions) {
   const verifier = createVerifier({
@@ -46,10 +71,12 @@ export async function startVendorApp(o: VendorAppOptions) {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     void (async () => {
       if (req.method === 'POST' && req.url === '/support-access/events') {
-        if (!o.eventsSecret || req.headers['x-events-secret'] !== o.eventsSecret) return reply(403, { error: 'forbidden' });
+        if (!secretMatches(o.eventsSecret, req.headers['x-events-secret'])) return reply(403, { error: 'forbidden' });
         let raw = '';
         for await (const chunk of req) raw += chunk;
-        verifier.handleEvent(JSON.parse(raw) as SupportAccessEvent);
+        const event = eventOf(raw);
+        if (!event) return reply(400, { error: 'the body must be a JSON event with "detail-type" and a "detail" object' });
+        verifier.handleEvent(event);
         return reply(204, null);
       }
       const m = /^\/tenants\/([^/]+)\/(billing|settings)$/.exec(req.url ?? '');
@@ -68,7 +95,11 @@ export async function startVendorApp(o: VendorAppOptions) {
         if (e instanceof SessionRefusedError) return reply(401, { error: e.message, reason: e.reason });
         return reply(500, { error: 'internal' });
       }
-    })();
+    })().catch(() => {
+      // Whatever went wrong with one request, the process lives on and that request gets an answer.
+      if (!res.headersSent) reply(500, { error: 'internal' });
+      else res.end();
+    });
   });
   await new Promise<void>((r) => server.listen(o.port, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;

@@ -305,7 +305,8 @@ export const routes = [
     group: 'grants',
     auth: true,
     roles: ['tenant-admin', 'support-lead', 'support-agent'],
-    condition: 'a support-agent must be a named grantee; the grant ACTIVE with an end',
+    condition:
+      "a support-agent must be a named grantee; the grant ACTIVE with an end; `hours` at most what keeps its end within `createdAt` + the policy's `maxDurationHours` (else 400 naming `hours`)",
     params: s.GrantParams,
     body: s.ExtensionBody,
     idempotent: true,

@@ -175,8 +175,9 @@ export const keys = {
   outboxFailedIndex: () => 'OUTBOX#FAILED',
   /**
    * GSI2 keys of something that falls due: `EXPIRY#n` for grants and requests, `OUTBOX#n` for
-   * mail, `SEAL#n` for audit events not yet linked into their tenant's hash chain (sharded by
-   * tenant, so one tenant's events are sealed together and in order).
+   * mail, `SEALAFTER#n` for audit events that may not be sealed before a time (a `session.denied`
+   * still counting; sharded by tenant, like `SEAL#n`). Sorted by the due time, so a reader asks
+   * for what is due (`< now$`) and never reads what is not.
    */
   due: (kind: DueKind, id: string, dueAt: string, ref: string) => ({
     GSI2PK: `${kind}#${shardOf(id)}`,
@@ -184,8 +185,11 @@ export const keys = {
   }),
   duePartition: (kind: DueKind, shard: number) => `${kind}#${shard}`,
   /**
-   * GSI2 keys of an audit event waiting to be sealed: sorted by tenant, then time, so the sealer
-   * can take a bounded share of each tenant and skip past a busy one (fair sealing).
+   * GSI2 keys of an audit event waiting to be sealed, due the moment it is written: sorted by
+   * tenant, then time, so the sealer can take a bounded share of each tenant and skip past a busy
+   * one (fair sealing). Only events due now are keyed here: one that must wait (`sealAfter`) is
+   * keyed by that time in `SEALAFTER#n` (`due`), so nothing in this partition is ever skipped
+   * over for not being due.
    */
   sealQueue: (tenantId: string, at: string, eventId: string) => ({
     GSI2PK: `SEAL#${shardOf(tenantId)}`,
@@ -206,7 +210,7 @@ export const keys = {
   verifyQueuePartition: (shard: number) => `VERIFY#${shard}`,
 } as const;
 
-export type DueKind = 'EXPIRY' | 'OUTBOX' | 'SEAL';
+export type DueKind = 'EXPIRY' | 'OUTBOX' | 'SEAL' | 'SEALAFTER';
 
 export type AccessPrincipal = { kind: 'team' } | { kind: 'agent'; id: string };
 

@@ -74,6 +74,12 @@ export class ConcurrentUpdateError extends DomainError {
 }
 
 /**
+ * A sign-in's grant item did not say what the access entry it was admitted by says: the grant
+ * changed since the entry was read (a lost race, retried like one), or it never backed the entry.
+ */
+export class GrantMismatchError extends ConcurrentUpdateError {}
+
+/**
  * A write whose answer was lost and whose effect could not be checked afterwards: it may or may not
  * have been applied. Not a domain rule, so it answers 500; but an `Idempotency-Key` used with it
  * stays claimed, so that a retry cannot apply the change a second time.

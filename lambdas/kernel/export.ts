@@ -11,20 +11,30 @@ import type { Deps, Page, PageInput, PageKey, TimeRange } from './ports.ts';
 export const EXPORT_PAGE = 100;
 
 /**
- * One CSV cell: quoted when it holds a comma, a quote, CR or LF (quotes doubled). A cell that a
- * spreadsheet would run as a formula (`=`, `+`, `-`, `@`, TAB or CR first) is prefixed with `'`.
+ * A formula starter (`=`, `+`, `-`, `@`, TAB or CR) at the start of the cell, or after one of the
+ * separators a spreadsheet may split on (`;`, `,`, `|`, TAB) and any spaces: where a spreadsheet
+ * would begin a cell and run a formula.
+ */
+const FORMULA_START = /(^|[;,|\t])( *)(?=[=+\-@\t\r])/g;
+
+/**
+ * One CSV cell. Every place a spreadsheet could start a formula (`FORMULA_START`: the cell's first
+ * character, and the first after a `;`, `,`, `|` or TAB, for one that splits on those) gets a `'`
+ * before it, so `Reproduce bug;=1+2` is `Reproduce bug;'=1+2`. Then the cell is quoted (quotes
+ * doubled) when it holds a comma, a quote, CR, LF, `;`, `|` or TAB, so that a spreadsheet that
+ * honours quotes keeps it one cell.
  */
 export function csvCell(value: unknown): string {
-  let s =
+  const s = (
     value === null || value === undefined
       ? ''
       : typeof value === 'string'
         ? value
         : typeof value === 'object'
           ? JSON.stringify(value)
-          : String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+          : String(value)
+  ).replace(FORMULA_START, "$1$2'");
+  return /[",\r\n;|\t]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** One CSV record, CRLF-terminated as RFC 4180 has it. */

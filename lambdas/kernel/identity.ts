@@ -4,6 +4,18 @@
  * and `ｃａｒｏｌ@acme.test` are one person, never two votes.
  */
 
+/** Unicode Cc (C0 controls, DEL, C1) and U+2028/U+2029: what a single-line text must not hold. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** The text holds no control character or line separator (an email, a name printed in an email). */
+export const isSingleLine = (s: string): boolean => !CONTROL.test(s);
+
+/** The text with every control character and line separator made a space. */
+export const toSingleLine = (s: string): string => s.replace(CONTROLS, ' ');
+
 /** The one form of an email that is compared and stored: NFKC-normalised, trimmed, lower-cased. */
 export function canonicalEmail(raw: string): string {
   return raw.normalize('NFKC').trim().toLowerCase();

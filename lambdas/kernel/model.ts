@@ -48,7 +48,10 @@ export const samePerson = (p: Principal, a: Actor) => a.id === p.id || canonical
  * is no grantee.
  */
 export const covers = (g: Pick<Grant, 'audience'> & { grantees: { id: string; email: string }[] }, p: Principal) =>
-  g.audience === 'support-team' || g.grantees.some((x) => x.id === p.id && canonicalEmail(x.email) === p.email);
+  g.audience === 'support-team' || granteeOf(g, p) !== undefined;
+/** The grantee a grant names the caller as (by `sub` and canonical email), if any. */
+export const granteeOf = <G extends { id: string; email: string }>(g: { grantees: G[] }, p: Principal): G | undefined =>
+  g.grantees.find((x) => x.id === p.id && canonicalEmail(x.email) === p.email);
 
 /** A deadline has passed at `now` (a standing grant has none). */
 export const isPast = (deadline: string | null, now: Date) => deadline !== null && Date.parse(deadline) <= now.getTime();

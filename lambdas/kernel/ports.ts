@@ -61,6 +61,16 @@ export interface SessionRecord extends Session {
 
 export type { AccessEntry };
 
+/**
+ * What a sign-in took from the access entry that admitted the caller, which the grant item must say
+ * too: the entry is a copy, the grant is what was granted (and what verification checks).
+ */
+export interface EntryBacking {
+  entry: AccessEntry;
+  /** The grantee of a named grant the caller was admitted as, as the entry names them; null: the support team. */
+  grantee: { id: string; email: string } | null;
+}
+
 export interface RequestRecord extends AccessRequest {
   version: number;
   /** When the backup contacts are to be told it is still PENDING (null or absent: never). */
@@ -180,8 +190,11 @@ export interface Store {
    * only those whose end is after `now` are read.
    */
   grantsCovering(agentId: string, now: string): Promise<Grant[]>;
-  /** Opens the session if the grant is still ACTIVE and unexpired at `now`; else `ConcurrentUpdateError`. */
-  startSession(session: SessionRecord, now: string, change: Change): Promise<void>;
+  /**
+   * Opens the session if the grant is still ACTIVE and unexpired at `now` and says what `backing`
+   * took from the access entry (else `GrantMismatchError`); a conflicting write: `ConcurrentUpdateError`.
+   */
+  startSession(session: SessionRecord, now: string, change: Change, backing: EntryBacking): Promise<void>;
   /** Conditioned on the session being open; else `ConcurrentUpdateError`. */
   endSession(session: SessionRecord, change: Change): Promise<void>;
   getSession(tenantId: string, sessionId: string): Promise<SessionRecord | null>;
@@ -217,6 +230,8 @@ export interface Store {
    * not sealed before `sealAfter`. False, changing nothing, when it is sealed already.
    */
   countRefusal(tenantId: string, event: AuditEvent, sealAfter: string): Promise<boolean>;
+  /** Whether the tenant has any audit event: every change of a tenant that exists wrote one. */
+  hasAuditTrail(tenantId: string): Promise<boolean>;
   listAudit(tenantId: string, page: PageInput, range?: TimeRange): Promise<Page<AuditEvent>>;
   /** Items of one shard whose deadline is at or before `now`, oldest deadline first. */
   dueItems(shard: number, now: string, page: PageInput): Promise<Page<DueItem>>;
@@ -308,6 +323,8 @@ export interface AuditChainStore {
    * the first tenant after `afterTenant` (null: from the start).
    */
   unsealedAudit(shard: number, afterTenant: string | null, limit: number): Promise<StoredAuditEvent[]>;
+  /** Events of one shard that had to wait (`sealAfter`) and are due at `now`, soonest due first. */
+  dueDeferredAudit(shard: number, now: string, page: PageInput): Promise<Page<StoredAuditEvent>>;
   chainHead(tenantId: string): Promise<ChainHead | null>;
   /**
    * Links `links` into the chain and moves the head to `head`, in one transaction, only if the head

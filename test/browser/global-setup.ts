@@ -20,7 +20,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const lines = createInterface({ input: child.stdout! });
   const started = await new Promise<{ url: string; sesUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the local stack did not start within 60 s')), 60_000);
+    // A bound for a stack that will not start (it exits at once when it fails), not a start time to
+    // meet: on a busy machine Java alone may take a minute or more.
+    const timer = setTimeout(() => reject(new Error('the local stack did not start within 180 s')), 180_000);
     child.once('exit', (code) => reject(new Error(`the local stack exited (${code}) before it started`)));
     lines.on('line', (line) => {
       if (!line.startsWith('{"url"')) return process.stdout.write(`${line}\n`);

@@ -153,6 +153,8 @@ export class Faults {
   private rules: Armed[] = [];
   /** Every call the client made, with what happened to it. */
   readonly calls: { command: string; failed: boolean; at?: FaultRule['at'] }[] = [];
+  /** Calls the client has started and not yet seen answered (or fail). */
+  inFlight = 0;
 
   readonly attach = (client: DynamoDBClient) => {
     const pick = (at: FaultRule['at'], command: string, input: Av) => {
@@ -172,7 +174,12 @@ export class Faults {
         const rule = pick('before', command, args.input as Av);
         this.calls.push({ command, failed: rule !== undefined, ...(rule ? { at: rule.at } : {}) });
         if (rule) throw rule.error();
-        return next(args);
+        this.inFlight++;
+        try {
+          return await next(args);
+        } finally {
+          this.inFlight--;
+        }
       },
       { step: 'initialize', name: 'securityTestFaultsBefore', priority: 'high' },
     );
@@ -208,6 +215,20 @@ export class Faults {
 
   clear(): void {
     this.rules = [];
+  }
+
+  /**
+   * Resolves once the client's work has settled: no call in flight, and none started while the
+   * event loop went round a few times (a job's shards go on after its first failure). Waits on
+   * the calls themselves, so a slow DynamoDB Local on a busy machine only makes it wait longer.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+      const seen = this.calls.length;
+      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 20));
+      if (this.inFlight === 0 && this.calls.length === seen) return;
+    }
   }
 }
 

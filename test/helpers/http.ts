@@ -37,8 +37,15 @@ export interface TestApi {
  */
 export const freshTableName = () => `t-${ulid().toLowerCase()}`;
 
+/**
+ * The instant the test stacks' clocks start at: `TEST_CLOCK_START` (ISO 8601, e.g.
+ * `2026-12-07T23:50:00Z`) when set, so a whole run can be pinned to an awkward hour; else now.
+ */
+export const testClockStart = (): string | undefined => process.env.TEST_CLOCK_START || undefined;
+
 /** Starts a stack on the run's DynamoDB Local, with its own table; no schedule unless asked. */
 export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<TestApi> {
+  const clockStart = testClockStart();
   const stack = await startStack({
     port: 0,
     sesPort: 0,
@@ -47,6 +54,7 @@ export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<Te
     tableStream: false,
     expireEveryMs: 0,
     deliverEveryMs: 0,
+    ...(clockStart ? { clockStart } : {}),
     ...opts,
   });
   const tokens = new Map<string, string>();
@@ -114,8 +122,11 @@ export async function setupTenant(api: TestApi, policy?: Record<string, unknown>
   return p;
 }
 
-/** Waits until `check` passes (for mail that a delivery sends), or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T>, ms = 5_000): Promise<T> {
+/**
+ * Waits until `check` passes (for mail that a delivery sends), or fails after `ms`: a bound for a
+ * failure to show, not a latency under test, so it is generous (a busy machine takes its time).
+ */
+export async function eventually<T>(check: () => Promise<T>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {

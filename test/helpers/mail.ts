@@ -57,10 +57,43 @@ export async function addContact(api: TestApi, p: People, who: Who): Promise<voi
  */
 export function shownTime(isoTime: string): string {
   const d = new Date(isoTime);
-  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
-  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${day} ${d.getUTCDate()} ${month} ${d.getUTCFullYear()}, ${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
+  return `${dayName(d)} ${d.getUTCFullYear()}, ${hhmm(d)} UTC`;
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+const hhmm = (d: Date) => `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+/** `Tue 1 Dec` of a date's UTC fields. */
+const dayName = (d: Date) =>
+  `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()]} ${d.getUTCDate()} ${
+    ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()]
+  }`;
+
+/** 01:00 UTC on the last Sunday of a month: when the EU changes its clocks. */
+const lastSundayOneUtc = (year: number, month: number) => {
+  const last = new Date(Date.UTC(year, month + 1, 0, 1));
+  return last.getTime() - last.getUTCDay() * 86_400_000;
+};
+
+/**
+ * Prague's offset from UTC in ms by the EU's rule (CET +1 h; CEST +2 h from 01:00 UTC on the last
+ * Sunday of March to 01:00 UTC on the last Sunday of October), worked out here rather than by Intl
+ * as the templates do, so the tests check the rule and not the formatter against itself.
+ */
+export function pragueOffsetMs(at: Date): number {
+  const y = at.getUTCFullYear();
+  const summer = at.getTime() >= lastSundayOneUtc(y, 2) && at.getTime() < lastSundayOneUtc(y, 9);
+  return (summer ? 2 : 1) * 3_600_000;
+}
+
+/**
+ * A time as the emails show it to a tenant on `Europe/Prague`: `Tue 1 Dec 2026, 10:26 UTC (11:26
+ * Europe/Prague)`, with Prague's day named when it is not the UTC day (`(Tue 8 Dec, 00:15 …)`).
+ */
+export function shownPragueTime(isoTime: string): string {
+  const d = new Date(isoTime);
+  const local = new Date(d.getTime() + pragueOffsetMs(d));
+  const otherDay = local.getUTCDate() !== d.getUTCDate();
+  return `${shownTime(isoTime)} (${otherDay ? `${dayName(local)}, ` : ''}${hhmm(local)} Europe/Prague)`;
 }
 
 export const asGrantee = (w: Who) => ({ id: w.sub, email: w.email, name: w.name });

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, SPA_ROUTING_CODE } from '../../lib/console.ts';
+import { CONSOLE_PATH, contentSecurityPolicy, SPA_ROUTING_CODE } from '../../lib/console.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
+import { consoleLogoutUri, logoutUrl } from '../../web/src/pkce.ts';
 
 const SYNTH_TIMEOUT = 120_000;
 const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
@@ -238,6 +239,17 @@ describe('The console, deployed', () => {
       expect(policy).not.toContain('*.execute-api');
       expect(policy).toContain(own.stack.getLogicalId(own.stack.api.httpApi.node.defaultChild as CfnResource));
       own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://support.example.org/app/callback'] });
+      // Sign-out: the console at that address sends Cognito a logout_uri the client allows
+      // (Cognito refuses any other, and the managed login's session would stay).
+      const signOut = new URL(
+        logoutUrl(
+          { cognitoDomain: 'https://login.example.org', clientId: 'c' },
+          consoleLogoutUri('https://support.example.org', `${CONSOLE_PATH}/`),
+        ),
+      );
+      own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        LogoutURLs: Match.arrayWith([signOut.searchParams.get('logout_uri')]),
+      });
       own.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://support.example.org'] }),
       });

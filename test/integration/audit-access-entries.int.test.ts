@@ -1,7 +1,8 @@
 /**
- * Verification checks what sign-in trusts (issue 22): sign-in and the access check read the access
- * entries (`ACCESS#…`), not the grant, so someone with write access to the table who widens an
- * entry or adds one for another agent must make `GET /v1/tenants/{t}/audit-events/verify` answer
+ * What sign-in trusts (issue 22): sign-in and the access check read the access entries
+ * (`ACCESS#…`), copies of the grant. Someone with write access to the table who widens an entry or
+ * adds one for another agent gets no session (sign-in's write is conditioned on the grant item
+ * saying what the entry says), and `GET /v1/tenants/{t}/audit-events/verify` answers
  * `valid: false`, naming the grant and what differs — and the job's verification counts it.
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -25,6 +26,12 @@ const verify = (p: People, full = false) =>
 const runJob = () => api.call('POST', '/_local/jobs/expire');
 const advance = (seconds: number) => api.call('POST', '/_local/clock', { body: { advanceSeconds: seconds } });
 const signIn = (p: People, who: Who) => api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: who, body: { reason: 'look' } });
+/** Every session the tenant's login history holds, and those its grant records as open. */
+const sessionsOf = async (p: People, grantId: string) => ({
+  history: (await api.call('GET', `/v1/tenants/${p.tenantId}/sessions`, { as: p.admin })).body.items as unknown[],
+  open: (await doc.send(new GetCommand({ TableName: TableName(), Key: keys.grant(p.tenantId, grantId) }))).Item!.openSessions,
+});
+const lastEvent = async (p: People) => (await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events`, { as: p.admin })).body.items[0];
 const access = (p: People, who: Who) => api.call('GET', `/v1/tenants/${p.tenantId}/access`, { as: who });
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 const entryProblems = (r: { body: { problems: { problem: string; detail: string }[] } }) =>
@@ -62,7 +69,7 @@ async function billingGrant(p: People): Promise<string> {
 const agentEntry = (p: People, sub: string, grantId: string) => keys.accessEntry(p.tenantId, { kind: 'agent', id: sub }, grantId);
 
 describe('verify checks the access entries sign-in reads', () => {
-  it('names a grant whose access entry was widened by hand from read-only billing to full, and the job counts it', async () => {
+  it('refuses a sign-in under an access entry widened by hand from read-only billing to full; verify names it, the job counts it', async () => {
     // Prepare
     const p = await setupTenant(api);
     const grantId = await billingGrant(p);
@@ -76,13 +83,21 @@ describe('verify checks the access entries sign-in reads', () => {
         ExpressionAttributeValues: { ':full': { level: 'full' } },
       }),
     );
-    const session = await ok(signIn(p, p.agent), 201, 'sign-in');
+    const refused = await signIn(p, p.agent);
+    const written = await sessionsOf(p, grantId);
+    const denied = await lastEvent(p);
+    // The refusal's event is sealed once its minute has been counted, and the job verifies what it sealed
+    await advance(180);
     const job = await runJob();
     const incremental = await verify(p);
     const full = await verify(p, true);
-    // Assess: the attack worked (a full token) and every verification names the grant and its scope
-    expect(claims(session.body.token)).toMatchObject({ scope: 'full', grant_id: grantId });
-    expect(claims(session.body.token).modules).toBeUndefined();
+    // Assess: a tampered copy is no access (no token, no session, the refusal audited), and every
+    // verification names the grant and its scope
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'ACCESS_NOT_GRANTED' });
+    expect(refused.body.token).toBeUndefined();
+    expect(written).toEqual({ history: [], open: undefined });
+    expect(denied).toMatchObject({ action: 'session.denied', actor: { id: p.agent.sub } });
     for (const r of [incremental, full]) {
       expect(r.body).toMatchObject({ valid: false, saved: null });
       expect(entryProblems(r)).toEqual([expect.objectContaining({ problem: 'access-entry', grantId, fields: ['scope'] })]);
@@ -95,7 +110,36 @@ describe('verify checks the access entries sign-in reads', () => {
     expect(jobKinds(job, p)).toEqual([{ 'access-entry': 1 }]);
   });
 
-  it('names a grant under which Eve signed in with an access entry added by hand, and one whose grant was edited to name her', async () => {
+  it('signs in under the grant that backs its entry when the one it prefers was widened by hand', async () => {
+    // Prepare: the billing grant (8 h, preferred: it lasts longest) and a 2 h read-only team grant
+    const p = await setupTenant(api);
+    const grantId = await billingGrant(p);
+    const team = await ok(
+      api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
+        as: p.admin,
+        body: { reason: 'team', scope: { level: 'read-only' }, durationHours: 2 },
+      }),
+      201,
+      'team grant',
+    );
+    await doc.send(
+      new UpdateCommand({
+        TableName: TableName(),
+        Key: agentEntry(p, p.agent.sub, grantId),
+        UpdateExpression: 'SET #scope = :full',
+        ExpressionAttributeNames: { '#scope': 'scope' },
+        ExpressionAttributeValues: { ':full': { level: 'full' } },
+      }),
+    );
+    // Act
+    const session = await ok(signIn(p, p.agent), 201, 'sign-in');
+    // Assess: the widened copy is passed over; the token is the team grant's
+    expect(claims(session.body.token)).toMatchObject({ scope: 'read-only', grant_id: team.body.grantId });
+    expect(session.body.grantId).toBe(team.body.grantId);
+    expect((await sessionsOf(p, grantId)).open).toBeUndefined();
+  });
+
+  it('refuses Eve a sign-in under an access entry added by hand; once the grant is edited to name her too, verify names both', async () => {
     // Prepare
     const p = await setupTenant(api);
     const eve = p.agent2;
@@ -111,23 +155,18 @@ describe('verify checks the access entries sign-in reads', () => {
       }),
     );
     const allowed = (await access(p, eve)).body.allowed;
-    const session = await ok(signIn(p, eve), 201, 'Eve signs in');
-    const job = await runJob();
-    const incremental = await verify(p);
-    const full = await verify(p, true);
-    // Assess: Eve got in (her entry cannot be found by its key before she uses it); both
-    // verifications name her sign-in under the grant, which does not name her
+    const refused = await signIn(p, eve);
+    const written = await sessionsOf(p, grantId);
+    const denied = await lastEvent(p);
+    // Assess: the access check reads the entry alone (Eve's entry says she is covered), but sign-in
+    // writes under the grant, which does not name her: no session, the refusal audited
     expect(allowed).toBe(true);
-    for (const r of [incremental, full]) {
-      expect(r.body.valid).toBe(false);
-      expect(entryProblems(r)).toEqual([expect.objectContaining({ grantId, fields: ['principal'] })]);
-      expect(entryProblems(r)[0]).toMatchObject({
-        detail: expect.stringContaining(`${eve.sub} (${eve.email}) signed in (session ${session.body.sessionId})`),
-      });
-    }
-    expect(jobKinds(job, p)).toEqual([{ 'access-entry': 1 }]);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'ACCESS_NOT_GRANTED' });
+    expect(written).toEqual({ history: [], open: undefined });
+    expect(denied).toMatchObject({ action: 'session.denied', actor: { id: eve.sub } });
 
-    // Act again: the grant item edited to name Eve too (so her entry matches the grant)
+    // Act again: the grant item edited to name Eve too (so her entry matches the grant), and she signs in
     await doc.send(
       new UpdateCommand({
         TableName: TableName(),
@@ -137,15 +176,32 @@ describe('verify checks the access entries sign-in reads', () => {
       }),
     );
     const edited = await verify(p, true);
-    // Assess: the grant differs from its events, and so do Eve's entry and her sign-in
+    const session = await ok(signIn(p, eve), 201, 'Eve signs in under the edited grant');
+    const job = await runJob();
+    const incremental = await verify(p);
+    const full = await verify(p, true);
+    // Assess: the full check names the edited grant and Eve's entry before she uses it, and her
+    // sign-in after; the incremental check (the grant as stored) the agent's entry, which does not name her
     expect(edited.body.problems).toContainEqual(expect.objectContaining({ problem: 'grant-state', grantId, fields: ['grantees'] }));
-    expect(entryProblems(edited)).toEqual([
+    expect(entryProblems(edited)).toEqual([expect.objectContaining({ grantId, eventId: null, fields: ['principal', 'grantees'] })]);
+    expect(full.body.problems).toContainEqual(expect.objectContaining({ problem: 'grant-state', grantId, fields: ['grantees'] }));
+    expect(entryProblems(full)).toEqual([
       expect.objectContaining({ grantId, eventId: null, fields: ['principal', 'grantees'] }),
-      expect.objectContaining({ grantId, eventId: expect.any(String), fields: ['principal'] }),
+      expect.objectContaining({
+        grantId,
+        fields: ['principal'],
+        detail: expect.stringContaining(`${eve.sub} (${eve.email}) signed in (session ${session.body.sessionId})`),
+      }),
     ]);
+    expect(claims(session.body.token)).toMatchObject({ scope: 'read-only', modules: ['billing'], grant_id: grantId });
+    expect(incremental.body.valid).toBe(false);
+    expect(entryProblems(incremental)).toEqual([
+      expect.objectContaining({ grantId, fields: ['grantees'], detail: expect.stringContaining(`-${eve.sub}`) }),
+    ]);
+    expect(jobKinds(job, p)).toEqual([{ 'access-entry': 1 }]);
   });
 
-  it('names a support-team entry added by hand to a named grant, before anyone uses it', async () => {
+  it('refuses a sign-in under a support-team entry added by hand to a named grant, and names it before anyone uses it', async () => {
     // Prepare
     const p = await setupTenant(api);
     const grantId = await billingGrant(p);
@@ -163,9 +219,13 @@ describe('verify checks the access entries sign-in reads', () => {
       }),
     );
     const allowed = (await access(p, p.lead)).body.allowed;
+    const refused = await signIn(p, p.lead);
     const result = await verify(p);
-    // Assess
+    // Assess: the access check reads the entry alone; sign-in, under the grant, refuses the lead
     expect(allowed).toBe(true);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'ACCESS_NOT_GRANTED' });
+    expect(await sessionsOf(p, grantId)).toEqual({ history: [], open: undefined });
     expect(result.body).toMatchObject({ valid: false, mode: 'incremental' });
     expect(entryProblems(result)).toEqual([expect.objectContaining({ grantId, fields: ['principal', 'audience'] })]);
     expect(entryProblems(result)[0]!.detail).toMatch(/access entry of the support team .* does not cover the support team/);

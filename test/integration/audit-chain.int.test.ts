@@ -6,11 +6,11 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, keys } from '../../lambdas/contract/table.ts';
-import { sealAuditTrail } from '../../lambdas/modules/audit/chain.ts';
 import { ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
 import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
+import { sealedHistory } from '../helpers/audit-history.ts';
 
 let api: TestApi;
 let doc: DynamoDBDocumentClient;
@@ -50,85 +50,10 @@ afterAll(async () => api?.stop());
 const verify = (p: People) => api.call('GET', `/v1/tenants/${p.tenantId}/audit-events/verify?full=true`, { as: p.admin });
 const runJob = () => api.call('POST', '/_local/jobs/expire');
 
-/** A tenant with some history: contacts, a grant, a sign-in and a revoke, sealed by one job run. */
-async function tenantWithHistory(): Promise<{ p: People; events: { eventId: string; action: string }[] }> {
-  const p = await setupTenant(api);
-  const g = await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
-    as: p.admin,
-    body: { reason: 'chain', scope: { level: 'read-only' }, durationHours: 1 },
-  });
-  await api.call('POST', `/v1/tenants/${p.tenantId}/sessions`, { as: p.agent, body: { reason: 'look' } });
-  await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${g.body.grantId}/revoke`, { as: p.admin, body: {} });
-  await runJob();
-  const list = await api.call('GET', `/v1/tenants/${p.tenantId}/audit-events?limit=100`, { as: p.admin });
-  return { p, events: [...list.body.items].reverse() };
-}
+const tenantWithHistory = () => sealedHistory(api);
 
 const tableName = () => api.stack.tableName;
 const auditKey = (p: People, eventId: string) => keys.audit(p.tenantId, eventId);
-
-describe('sealing', () => {
-  it('links every event of a tenant, in order, and the verification says the chain is whole', async () => {
-    // Prepare
-    const p = await setupTenant(api);
-    await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
-      as: p.admin,
-      body: { reason: 'r', scope: { level: 'full' }, durationHours: 2 },
-    });
-    const before = await verify(p);
-    // Act
-    const job = await runJob();
-    const after = await verify(p);
-    const rerun = await runJob();
-    // Assess: written but not sealed, then sealed once; a rerun seals nothing of this tenant again
-    expect(before.status).toBe(200);
-    expect(before.body).toMatchObject({ valid: true, sealed: 0, head: null });
-    expect(before.body.unsealed).toBe(before.body.events);
-    expect(job.body.audit.sealed).toBeGreaterThanOrEqual(after.body.sealed);
-    expect(after.body).toMatchObject({ tenantId: p.tenantId, valid: true, unsealed: 0, problems: [] });
-    expect(after.body.sealed).toBe(after.body.events);
-    expect(after.body.head).toMatchObject({ seq: after.body.events });
-    expect(after.body.head.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(rerun.status).toBe(200);
-    expect((await verify(p)).body.head).toEqual(after.body.head);
-  });
-
-  it('keeps extending the chain: events after a seal get the next positions', async () => {
-    // Prepare
-    const { p } = await tenantWithHistory();
-    const first = await verify(p);
-    // Act
-    await api.call('PUT', `/v1/tenants/${p.tenantId}/policy`, {
-      as: p.admin,
-      body: { maxDurationHours: 24, allowStandingAccess: false, approvalsRequired: 1, requestTtlHours: 12, notifyOnSignIn: false },
-    });
-    await runJob();
-    const second = await verify(p);
-    // Assess
-    expect(second.body).toMatchObject({ valid: true, sealed: first.body.sealed + 1, unsealed: 0 });
-    expect(second.body.head.seq).toBe(first.body.head.seq + 1);
-  });
-
-  it('two sealers at once: one moves the head, the other backs off, and nothing is sealed twice', async () => {
-    // Prepare
-    const p = await setupTenant(api);
-    for (let i = 0; i < 3; i++) {
-      await api.call('POST', `/v1/tenants/${p.tenantId}/grants`, {
-        as: p.admin,
-        body: { reason: `r${i}`, scope: { level: 'read-only' }, durationHours: 1 },
-      });
-    }
-    const deps = { chain: api.stack.runtime.store, clock: api.stack.clock, key: 'local-only-audit-key' };
-    // Act
-    const reports = await Promise.all([sealAuditTrail(deps), sealAuditTrail(deps), sealAuditTrail(deps)]);
-    await runJob();
-    const result = await verify(p);
-    // Assess
-    expect(reports.reduce((n, r) => n + r.conflicts, 0)).toBeGreaterThanOrEqual(1);
-    expect(result.body).toMatchObject({ valid: true, unsealed: 0, problems: [] });
-    expect(result.body.head.seq).toBe(result.body.events);
-  });
-});
 
 describe('verification finds tampering', () => {
   it('an edited event: its details changed in the table', async () => {

@@ -10,7 +10,7 @@ import { ulid } from 'ulid';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
-import { ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
+import { AccessNotGrantedError, ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
 import { runExpiry } from '../../lambdas/modules/expiry/rules.ts';
 import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
 import { cancelRequest, createRequest, denyRequest, listMyRequests, listRequests } from '../../lambdas/modules/requests/rules.ts';
@@ -210,36 +210,48 @@ describe('a refused sign-in', () => {
   const refuse = (tenantId: string, reason: string) =>
     signIn(deps, agent, tenantId, { reason, sourceIp: '127.0.0.1', userAgent: 'test' }).catch((e: unknown) => e);
 
-  it("is two DynamoDB requests, the second one atomic write that creates or counts the minute's event", async () => {
-    // Prepare
-    const tenantId = `s-${ulid().toLowerCase()}`;
+  it("is three DynamoDB requests: the access read, one item's read of the tenant's trail, one atomic write that creates or counts the minute's event", async () => {
+    // Prepare: a tenant that exists (its contact's change is audited)
+    const { tenantId } = await tenantWithGrants(0);
     clock.advance((DENIED_WINDOW_MS - (clock.now().getTime() % DENIED_WINDOW_MS)) / 1000 + 1);
     requests = [];
     // Act
     await refuse(tenantId, 'one');
     await refuse(tenantId, 'two');
     // Assess
-    expect(requests).toEqual(['ExecuteStatementCommand', 'UpdateItemCommand', 'ExecuteStatementCommand', 'UpdateItemCommand']);
-    expect((await deps.store.listAudit(tenantId, { limit: 10 })).items.map((e) => [e.action, e.details.count, e.details.reason])).toEqual([
-      ['session.denied', 2, 'one'],
-    ]);
+    const once = ['ExecuteStatementCommand', 'QueryCommand', 'UpdateItemCommand'];
+    expect(requests).toEqual([...once, ...once]);
+    const audit = (await deps.store.listAudit(tenantId, { limit: 10 })).items.filter((e) => e.action === 'session.denied');
+    expect(audit.map((e) => [e.details.count, e.details.reason])).toEqual([[2, 'one']]);
+  });
+
+  it('at a tenant that has no audit trail (does not exist) writes nothing: two reads', async () => {
+    // Prepare
+    const tenantId = `s-${ulid().toLowerCase()}`;
+    requests = [];
+    // Act
+    const refused = await refuse(tenantId, 'probe');
+    // Assess
+    expect(refused).toBeInstanceOf(AccessNotGrantedError);
+    expect(requests).toEqual(['ExecuteStatementCommand', 'QueryCommand']);
+    expect(await deps.store.hasAuditTrail(tenantId)).toBe(false);
   });
 
   it("that comes after its minute's event was sealed is an event of its own, and the chain stays valid", async () => {
     // Prepare: a refusal, its event sealed once its time came
-    const tenantId = `s-${ulid().toLowerCase()}`;
+    const { tenantId } = await tenantWithGrants(0);
     const chain = { chain: deps.store, clock, key: 'test-key' };
     await refuse(tenantId, 'first');
-    const [event] = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
+    const denied = async () => (await deps.store.listAudit(tenantId, { limit: 10 })).items.filter((e) => e.action === 'session.denied');
+    const [event] = await denied();
     clock.advance((DENIED_WINDOW_MS + DENIED_SEAL_DELAY_MS) / 1000);
     await sealAuditTrail(chain);
     // Act: a refusal of that same window that reached the table late
     const late = await deps.store.countRefusal(tenantId, { ...event!, details: { reason: 'late' } }, '2000-01-01T00:00:00.000Z');
     // Assess: the sealed event is unchanged; the domain then appends its own event
     expect(late).toBe(false);
-    const after = (await deps.store.listAudit(tenantId, { limit: 10 })).items;
-    expect(after).toEqual([event]);
-    expect(await verifyAuditChain(chain, tenantId)).toMatchObject({ valid: true, sealed: 1, events: 1 });
+    expect(await denied()).toEqual([event]);
+    expect(await verifyAuditChain(chain, tenantId)).toMatchObject({ valid: true, sealed: 2, events: 2 });
   });
 });
 

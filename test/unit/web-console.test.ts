@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { DEMO } from '../../local/seed.ts';
 import { safeNext } from '../../web/src/next.ts';
 import { DEMO_PEOPLE } from '../../web/src/demo.ts';
-import { authorizeUrl, codeChallenge, codeVerifier, exchangeCode, tokenRequestBody } from '../../web/src/pkce.ts';
+import {
+  authorizeUrl,
+  codeChallenge,
+  codeVerifier,
+  consoleLogoutUri,
+  exchangeCode,
+  logoutUrl,
+  tokenRequestBody,
+} from '../../web/src/pkce.ts';
 import { duration, relative } from '../../web/src/time.ts';
 
 const cognito = { cognitoDomain: 'https://login.example.com/', clientId: 'client-1' };
@@ -70,6 +78,16 @@ describe('PKCE', () => {
     const refuse = (async () => new Response('{"error":"invalid_grant"}', { status: 400 })) as unknown as typeof fetch;
     // Act / Assess
     await expect(exchangeCode(cognito, 'r', 'CODE', 'V', refuse)).rejects.toThrow('could not be completed (400)');
+  });
+});
+
+describe('sign-out, deployed', () => {
+  it("ends the managed login's session at /logout and comes back to the console's start page", () => {
+    // Act
+    const url = new URL(logoutUrl(cognito, consoleLogoutUri('https://app.example.com', '/app/')));
+    // Assess
+    expect(`${url.origin}${url.pathname}`).toBe('https://login.example.com/logout');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: 'client-1', logout_uri: 'https://app.example.com/app' });
   });
 });
 

@@ -1,63 +1,30 @@
-/** The shell: top navigation, side navigation per role, flash messages, and the lazily loaded pages. */
+/** The shell: top navigation, side navigation per role (from routes.tsx), flash messages, the data layer's cache, and the lazily loaded pages. */
 import AppLayout from '@cloudscape-design/components/app-layout';
 import Flashbar, { type FlashbarProps } from '@cloudscape-design/components/flashbar';
 import SideNavigation, { type SideNavigationProps } from '@cloudscape-design/components/side-navigation';
 import StatusIndicator from '@cloudscape-design/components/status-indicator';
 import TopNavigation from '@cloudscape-design/components/top-navigation';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { clearToken, homeOf, isAdminOf, isLead, isSupport, me as currentMe, signOutHere, type Me } from './auth.ts';
-import { followLink, href, match, navigate, useLocation } from './router.tsx';
-import { ErrorPage, ShellContext, tenantPath } from './ui.tsx';
+import { QueryClientProvider } from '@tanstack/react-query';
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { clearToken, homeOf, me as currentMe, signOut, type Me } from './auth.ts';
 import { ApiError } from './api/client.ts';
+import { queryClient } from './api/query.ts';
+import { fill, followLink, href, navigate, useLocation } from './router.tsx';
+import { isTenantRoute, resolve, ROUTES } from './routes.tsx';
+import { ShellContext } from './shell/context.ts';
+import { ErrorPage } from './shell/errors.tsx';
 
-const SignIn = lazy(() => import('./pages/SignIn.tsx'));
-const Callback = lazy(() => import('./pages/Callback.tsx'));
-const Overview = lazy(() => import('./pages/Overview.tsx'));
-const Requests = lazy(() => import('./pages/Requests.tsx'));
-const RequestPage = lazy(() => import('./pages/Request.tsx'));
-const Grants = lazy(() => import('./pages/Grants.tsx'));
-const GrantPage = lazy(() => import('./pages/Grant.tsx'));
-const Sessions = lazy(() => import('./pages/Sessions.tsx'));
-const Audit = lazy(() => import('./pages/Audit.tsx'));
-const Settings = lazy(() => import('./pages/Settings.tsx'));
-const Support = lazy(() => import('./pages/Support.tsx'));
-
-type Page = { el: ReactNode; tenant?: string; public?: boolean };
-
-function route(path: string): Page | null {
-  let p: Record<string, string> | null;
-  if (match('/sign-in', path)) return { el: <SignIn />, public: true };
-  if (match('/callback', path)) return { el: <Callback />, public: true };
-  if (match('/support', path)) return { el: <Support /> };
-  if ((p = match('/tenants/:t', path))) return { el: <Overview tenantId={p.t!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/requests', path))) return { el: <Requests tenantId={p.t!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/requests/:id', path))) return { el: <RequestPage tenantId={p.t!} requestId={p.id!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/grants', path))) return { el: <Grants tenantId={p.t!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/grants/:id', path))) return { el: <GrantPage tenantId={p.t!} grantId={p.id!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/sessions', path))) return { el: <Sessions tenantId={p.t!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/audit', path))) return { el: <Audit tenantId={p.t!} />, tenant: p.t! };
-  if ((p = match('/tenants/:t/settings', path))) return { el: <Settings tenantId={p.t!} />, tenant: p.t! };
-  return null;
-}
-
+/** The side navigation: the routes with `nav` that this person may see, a tenant's in its group. */
 function navItems(m: Me | null, tenant: string | undefined): SideNavigationProps.Item[] {
-  const items: SideNavigationProps.Item[] = [];
-  if (isSupport(m)) items.push({ type: 'link', text: 'My access', href: href('/support') });
+  const shown = ROUTES.filter((r) => r.nav);
+  const items: SideNavigationProps.Item[] = shown
+    .filter((r) => !isTenantRoute(r) && (r.nav!.show?.(m, '') ?? true))
+    .map((r) => ({ type: 'link', text: r.nav!.text, href: href(r.path) }));
   const t = tenant ?? m?.tenantId ?? undefined;
   if (t) {
-    const admin = isAdminOf(m, t);
-    const lead = isLead(m);
-    const links: SideNavigationProps.Link[] = [
-      { type: 'link', text: 'Overview', href: href(tenantPath(t)) },
-      { type: 'link', text: 'Requests', href: href(tenantPath(t, '/requests')) },
-      { type: 'link', text: 'Grants', href: href(tenantPath(t, '/grants')) },
-    ];
-    if (admin || lead)
-      links.push(
-        { type: 'link', text: 'Login history', href: href(tenantPath(t, '/sessions')) },
-        { type: 'link', text: 'Audit trail', href: href(tenantPath(t, '/audit')) },
-      );
-    links.push({ type: 'link', text: 'Settings', href: href(tenantPath(t, '/settings')) });
+    const links: SideNavigationProps.Link[] = shown
+      .filter((r) => isTenantRoute(r) && (r.nav!.show?.(m, t) ?? true))
+      .map((r) => ({ type: 'link', text: r.nav!.text, href: href(fill(r.path, { tenantId: t })) }));
     items.push({ type: 'section-group', title: `Tenant ${t}`, items: links });
   }
   return items;
@@ -107,13 +74,16 @@ export function App() {
     );
   }, []);
 
-  const page = route(path);
+  const found = resolve(path);
+  const page = found && { ...found, public: found.route.public ?? false, tenant: found.params.tenantId };
+  const needsSignIn = page !== null && !page.public;
   const here = `${path}${search.size ? `?${search}` : ''}`;
 
   // 401 from any call, or no token on a page that needs one: to sign-in, then back here.
   useEffect(() => {
     const on = () => {
       clearToken();
+      queryClient.clear();
       setMe(null);
       navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
     };
@@ -125,8 +95,8 @@ export function App() {
   }, [path]);
   useEffect(() => {
     if (path === '/') navigate(homeOf(currentMe()), { replace: true });
-    else if (page && !page.public && !currentMe()) navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
-  }, [path, page, here]);
+    else if (needsSignIn && !currentMe()) navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
+  }, [path, needsSignIn, here]);
 
   const shell = useMemo(() => ({ me, flash }), [me, flash]);
   const signedIn = me !== null;
@@ -135,69 +105,71 @@ export function App() {
   ) : !page.public && !signedIn ? (
     <StatusIndicator type="loading">Loading</StatusIndicator>
   ) : (
-    page.el
+    <page.route.page {...page.params} />
   );
 
   return (
-    <ShellContext.Provider value={shell}>
-      <div id="top-nav" style={{ position: 'sticky', top: 0, zIndex: 1002 }}>
-        <TopNavigation
-          identity={{ href: href('/'), title: 'Support access', onFollow: (e) => followLink(e, '/') }}
-          utilities={
-            signedIn
-              ? [
-                  {
-                    type: 'button',
-                    text: `${me.name}${me.tenantId ? ` (${me.tenantId})` : ''}`,
-                    iconName: 'user-profile',
-                    disableUtilityCollapse: true,
-                    onClick: () => navigate(homeOf(me)),
-                  },
-                  {
-                    type: 'button',
-                    text: 'Sign out',
-                    disableUtilityCollapse: true,
-                    onClick: () => {
-                      signOutHere();
-                      setMe(null);
-                      setFlashes([]);
-                      navigate('/sign-in');
+    <QueryClientProvider client={queryClient}>
+      <ShellContext.Provider value={shell}>
+        <div id="top-nav" style={{ position: 'sticky', top: 0, zIndex: 1002 }}>
+          <TopNavigation
+            identity={{ href: href('/'), title: 'Support access', onFollow: (e) => followLink(e, '/') }}
+            utilities={
+              signedIn
+                ? [
+                    {
+                      type: 'button',
+                      text: `${me.name}${me.tenantId ? ` (${me.tenantId})` : ''}`,
+                      iconName: 'user-profile',
+                      disableUtilityCollapse: true,
+                      onClick: () => navigate(homeOf(me)),
                     },
-                  },
-                ]
-              : []
+                    {
+                      type: 'button',
+                      text: 'Sign out',
+                      disableUtilityCollapse: true,
+                      onClick: () => {
+                        const leaving = signOut();
+                        setMe(null);
+                        setFlashes([]);
+                        if (!leaving) navigate('/sign-in');
+                      },
+                    },
+                  ]
+                : []
+            }
+            i18nStrings={{
+              overflowMenuTriggerText: 'More',
+              overflowMenuTitleText: 'All',
+              searchIconAriaLabel: 'Search',
+              searchDismissIconAriaLabel: 'Close search',
+            }}
+          />
+        </div>
+        <AppLayout
+          headerSelector="#top-nav"
+          toolsHide
+          navigationHide={!signedIn}
+          navigation={
+            <SideNavigation
+              activeHref={href(path)}
+              items={navItems(me, page?.tenant)}
+              onFollow={(e) => !e.detail.external && followLink(e, e.detail.href.replace(/^\/app/, ''))}
+            />
           }
-          i18nStrings={{
-            overflowMenuTriggerText: 'More',
-            overflowMenuTitleText: 'All',
-            searchIconAriaLabel: 'Search',
-            searchDismissIconAriaLabel: 'Close search',
+          notifications={<Flashbar items={flashes} />}
+          content={<Suspense fallback={<StatusIndicator type="loading">Loading</StatusIndicator>}>{content}</Suspense>}
+          ariaLabels={{
+            navigation: 'Side navigation',
+            navigationClose: 'Close side navigation',
+            navigationToggle: 'Open side navigation',
+            notifications: 'Notifications',
+            tools: 'Help panel',
+            toolsClose: 'Close help panel',
+            toolsToggle: 'Open help panel',
           }}
         />
-      </div>
-      <AppLayout
-        headerSelector="#top-nav"
-        toolsHide
-        navigationHide={!signedIn}
-        navigation={
-          <SideNavigation
-            activeHref={href(path)}
-            items={navItems(me, page?.tenant)}
-            onFollow={(e) => !e.detail.external && followLink(e, e.detail.href.replace(/^\/app/, ''))}
-          />
-        }
-        notifications={<Flashbar items={flashes} />}
-        content={<Suspense fallback={<StatusIndicator type="loading">Loading</StatusIndicator>}>{content}</Suspense>}
-        ariaLabels={{
-          navigation: 'Side navigation',
-          navigationClose: 'Close side navigation',
-          navigationToggle: 'Open side navigation',
-          notifications: 'Notifications',
-          tools: 'Help panel',
-          toolsClose: 'Close help panel',
-          toolsToggle: 'Open help panel',
-        }}
-      />
-    </ShellContext.Provider>
+      </ShellContext.Provider>
+    </QueryClientProvider>
   );
 }

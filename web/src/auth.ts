@@ -1,5 +1,6 @@
 /** Who is signed in: the token (sessionStorage), its claims, and the runtime settings. */
-import { authorizeUrl, codeChallenge, codeVerifier, type CognitoSettings } from './pkce.ts';
+import type { Role } from './api/roles.gen.ts';
+import { authorizeUrl, codeChallenge, codeVerifier, consoleLogoutUri, logoutUrl, type CognitoSettings } from './pkce.ts';
 
 export interface Settings {
   apiUrl: string;
@@ -24,7 +25,8 @@ export const getSettings = () => settings;
 
 const KEY = 'support-access.token';
 
-export type Role = 'tenant-admin' | 'tenant-user' | 'support-agent' | 'support-lead';
+export type { Role };
+
 export interface Me {
   sub: string;
   email: string;
@@ -74,13 +76,28 @@ export const SUPPORT_SESSIONS_KEY = 'support-access.sessions';
 /** Dispatched on `window` when someone signs out: what was kept for them in memory goes too. */
 export const SIGNED_OUT_EVENT = 'support-access:signed-out';
 /**
- * Signing out of the console forgets the person in this tab: their token, their open support
- * sessions and the session tokens in memory, so whoever signs in next is never offered them.
+ * Signing out of the console forgets the person in this browser: their token, their open support
+ * sessions, the tenants they asked for, a sign-in under way and whatever is kept in memory for them (the session tokens, the
+ * data layer's cache: they listen for SIGNED_OUT_EVENT), so whoever signs in next is never offered
+ * them.
  */
 export function signOutHere(): void {
-  clearToken();
-  sessionStorage.removeItem(SUPPORT_SESSIONS_KEY);
+  for (const store of [sessionStorage, localStorage])
+    for (const key of Object.keys(store)) if (key.startsWith('support-access.')) store.removeItem(key);
   window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+}
+
+/**
+ * The Sign out button: forgets the person here and, deployed, also ends Cognito's own session (its
+ * cookie would sign the next person at this browser in without a password) by sending the browser
+ * to `/logout`, which comes back to the console's start page. Answers whether the browser leaves.
+ */
+export function signOut(): boolean {
+  signOutHere();
+  if (settings.mode !== 'cognito' || !settings.cognitoDomain || !settings.clientId) return false;
+  const back = consoleLogoutUri(window.location.origin, import.meta.env.BASE_URL);
+  window.location.assign(logoutUrl({ cognitoDomain: settings.cognitoDomain, clientId: settings.clientId }, back));
+  return true;
 }
 
 export const isSupport = (m: Me | null) => !!m && m.roles.some((r) => r === 'support-agent' || r === 'support-lead');

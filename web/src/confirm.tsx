@@ -6,7 +6,7 @@ import Input from '@cloudscape-design/components/input';
 import Modal from '@cloudscape-design/components/modal';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { fieldError, ProblemAlert } from './ui.tsx';
+import { fieldError, ProblemAlert } from './shell/errors.tsx';
 
 export function ConfirmAction(props: {
   /** The button's name, on the page and in the dialog. */

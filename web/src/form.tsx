@@ -9,7 +9,7 @@ import Input from '@cloudscape-design/components/input';
 import RadioGroup from '@cloudscape-design/components/radio-group';
 import SpaceBetween from '@cloudscape-design/components/space-between';
 import { useCallback, useState, type ReactNode } from 'react';
-import { fieldError, ProblemAlert } from './ui.tsx';
+import { fieldError, ProblemAlert } from './shell/errors.tsx';
 
 /** Runs an action once at a time, keeping what it was refused with (shown on the fields it names). */
 export function useAction() {

@@ -39,6 +39,19 @@ export function authorizeUrl(s: CognitoSettings, redirectUri: string, challenge:
   return `${s.cognitoDomain.replace(/\/+$/, '')}/oauth2/authorize?${q}`;
 }
 
+/**
+ * Where the browser goes to sign out: Cognito's `/logout` ends the managed login's own session
+ * (its cookie), so the next sign-in asks for the password again, then sends the browser to
+ * `logoutUri`, which must be one of the web client's `logoutUrls` exactly (lib/auth.ts).
+ */
+export function logoutUrl(s: CognitoSettings, logoutUri: string): string {
+  const q = new URLSearchParams({ client_id: s.clientId, logout_uri: logoutUri });
+  return `${s.cognitoDomain.replace(/\/+$/, '')}/logout?${q}`;
+}
+
+/** The console's own address for `logout_uri`: `https://{host}/app` (the stack's default `logoutUrls`). */
+export const consoleLogoutUri = (origin: string, base: string) => `${origin}${base.replace(/\/+$/, '')}`;
+
 /** The form body that exchanges the code at `{cognitoDomain}/oauth2/token`. */
 export function tokenRequestBody(s: CognitoSettings, redirectUri: string, code: string, verifier: string): URLSearchParams {
   return new URLSearchParams({

@@ -1,4 +1,5 @@
 /** A small history router: the console has a dozen fixed addresses under `/app`. */
+import Link from '@cloudscape-design/components/link';
 import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
 
 export const BASE = '/app';
@@ -57,4 +58,17 @@ export function match(pattern: string, path: string): Record<string, string> | n
   return out;
 }
 
-export const Outlet = ({ children }: { children: ReactNode }) => <>{children}</>;
+/** A pattern's address with its values put in (encoded): `fill('/tenants/:tenantId', { tenantId: 'acme' })`. */
+export const fill = (pattern: string, values: Record<string, string>) =>
+  pattern.replace(/:(\w+)/g, (_m, n: string) => encodeURIComponent(values[n] ?? ''));
+
+export const tenantPath = (t: string, rest = '') => `/tenants/${encodeURIComponent(t)}${rest}`;
+
+/** A link inside the console. */
+export function To({ path, children }: { path: string; children: ReactNode }) {
+  return (
+    <Link href={href(path)} onFollow={(ev) => followLink(ev, path)}>
+      {children}
+    </Link>
+  );
+}

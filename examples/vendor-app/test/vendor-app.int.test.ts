@@ -3,7 +3,7 @@
  * support agent in, the app verifies the token offline and learns of revocations from the events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupTenant, startTestApi, type People, type TestApi } from '../../../test/helpers/http.ts';
+import { eventually, setupTenant, startTestApi, type People, type TestApi } from '../../../test/helpers/http.ts';
 import { startVendorApp } from '../server.ts';
 
 let api: TestApi;
@@ -61,22 +61,21 @@ describe('the example vendor app', () => {
     expect(await call('PUT', `/tenants/${p.tenantId}/settings`, token)).toMatchObject({ status: 200, body: { updatedBy: p.agent.email } });
   });
 
-  it('refuses a revoked session within one second, through the event', async () => {
+  it('refuses a revoked session through the event, while its token is still good', async () => {
     // Prepare
     const { p, grantId, token } = await signedIn({ level: 'read-only' });
     expect((await call('GET', `/tenants/${p.tenantId}/billing`, token)).status).toBe(200);
     // Act
     expect((await api.call('POST', `/v1/tenants/${p.tenantId}/grants/${grantId}/revoke`, { as: p.admin, body: {} })).status).toBe(200);
-    // The contract's promise, counted from the revoke's answer: refused within a second.
-    const revokedAt = Date.now();
-    let res = await call('GET', `/tenants/${p.tenantId}/billing`, token);
-    while (res.status === 200 && Date.now() - revokedAt < 1000) {
-      await new Promise((r) => setTimeout(r, 20));
-      res = await call('GET', `/tenants/${p.tenantId}/billing`, token);
-    }
-    // Assess: refused as revoked (the token itself is still within its 15 minutes)
+    // Assess: refused as revoked once the event has reached the app (the stack's clock is not moved,
+    // so the token itself is within its 15 minutes). How soon is the bench's to measure, on a quiet
+    // machine: bench/enforcement.ts, "revoke → the example app refuses, p95 < 1 s".
+    const res = await eventually(async () => {
+      const r = await call('GET', `/tenants/${p.tenantId}/billing`, token);
+      expect(r.status).toBe(401);
+      return r;
+    }, 30_000);
     expect(res).toMatchObject({ status: 401, body: { reason: 'revoked' } });
-    expect(Date.now() - revokedAt).toBeLessThan(1000);
   });
 
   it('with events stopped, still refuses the revoked session when its token expires', async () => {
@@ -132,5 +131,41 @@ describe('the example vendor app when the grant expires', () => {
     expect(fresh.verifier.revocations.isRevoked(sessionId, grantId)).toBe(true);
     const res = await fetch(`${fresh.url}/tenants/${p.tenantId}/billing`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('the events route under a bad body (issue 22)', () => {
+  let posted: Awaited<ReturnType<typeof startVendorApp>>;
+  beforeAll(async () => {
+    posted = await startVendorApp({ port: 0, apiUrl: api.url, audience: 'support-access-local', eventsSecret: 's3cret-of-the-app' });
+  });
+  afterAll(() => posted?.stop());
+  const post = (body: string, secret: string) =>
+    fetch(`${posted.url}/support-access/events`, { method: 'POST', headers: { 'x-events-secret': secret }, body });
+
+  it('answers 400 to a body that is no event, and lives on: a good event after it still revokes', async () => {
+    // Prepare
+    const { p, grantId, token } = await signedIn({ level: 'read-only' });
+    // Act
+    const bad = [];
+    for (const body of ['{not json', 'null', '[]', '"x"', '{"detail-type":"Grant Revoked","detail":null}', '']) {
+      bad.push((await post(body, 's3cret-of-the-app')).status);
+    }
+    const good = await post(
+      JSON.stringify({ 'detail-type': 'Grant Revoked', detail: { eventId: 'e-1', grant: { grantId } } }),
+      's3cret-of-the-app',
+    );
+    // Assess
+    expect(bad).toEqual([400, 400, 400, 400, 400, 400]);
+    expect(good.status).toBe(204);
+    const res = await fetch(`${posted.url}/tenants/${p.tenantId}/billing`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a wrong secret of any length (403), compared in constant time over hashes', async () => {
+    for (const secret of ['', 'x', 's3cret-of-the-ap', 's3cret-of-the-app!', 'S3CRET-OF-THE-APP']) {
+      expect((await post('{}', secret)).status, secret).toBe(403);
+    }
+    expect((await post('{}', 's3cret-of-the-app')).status).toBe(400);
   });
 });

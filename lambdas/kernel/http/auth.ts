@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { ROLES, type Role } from '../../contract/routes.ts';
 import { Id } from '../../contract/schemas.ts';
-import { canonicalEmail, isVerifiedClaim } from '../identity.ts';
+import { canonicalEmail, isSingleLine, isVerifiedClaim, toSingleLine } from '../identity.ts';
 import type { Principal } from '../ports.ts';
 import { HttpError } from './problem.ts';
 
@@ -46,17 +46,16 @@ export function parseGroups(raw: unknown): Role[] {
   return rolesOf(parts);
 }
 
-/** Control characters and line separators in a claim's name become spaces (it is printed in emails). */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
 /**
  * The principal of a request whose JWT the authorizer has already verified.
  * - `sub` must be an `Id` (it becomes part of keys), else 401;
  * - `token_use`, when present, must be `id`: an access token carries no email and no
  *   `custom:tenantId`, so it cannot say who the caller is (401);
  * - the email is canonical (`canonicalEmail`); `emailVerified` is the `email_verified` claim
- *   (`true`, or the string `"true"` as API Gateway passes it on).
+ *   (`true`, or the string `"true"` as API Gateway passes it on);
+ * - an email claim holding a control character or line separator (CR/LF...) is refused (401): the
+ *   email is who a person is, it is never repaired into another; the name is only shown, so its
+ *   control characters become spaces.
  */
 export function principalOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Principal {
   const claims = (event.requestContext?.authorizer?.jwt?.claims ?? {}) as Record<string, unknown>;
@@ -70,12 +69,15 @@ export function principalOf(event: APIGatewayProxyEventV2WithJWTAuthorizer): Pri
   }
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const tenantId = str(claims['custom:tenantId']);
+  if (!isSingleLine(str(claims.email))) {
+    throw new HttpError(401, 'UNAUTHENTICATED', "the token's email claim holds a control character or a line break");
+  }
   const email = canonicalEmail(str(claims.email));
   return {
     id: sub,
     email,
     emailVerified: isVerifiedClaim(claims.email_verified),
-    name: (str(claims.name).replace(CONTROL, ' ').trim() || email || sub).slice(0, 200),
+    name: (toSingleLine(str(claims.name)).trim() || email || sub).slice(0, 200),
     roles: parseGroups(claims['cognito:groups']),
     tenantId: tenantId || null,
   };

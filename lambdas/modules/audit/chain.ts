@@ -14,7 +14,7 @@
 import { createHmac } from 'node:crypto';
 import type { AuditChainVerification, AuditEvent } from '../../contract/schemas.ts';
 import { ConcurrentUpdateError } from '../../kernel/errors.ts';
-import type { AuditChainStore, ChainHead, ChainLink, Clock, StoredAuditEvent } from '../../kernel/ports.ts';
+import type { AuditChainStore, ChainHead, ChainLink, Clock, PageKey, StoredAuditEvent } from '../../kernel/ports.ts';
 import { DUE_SHARDS } from '../../contract/table.ts';
 import { eventContent, eventMacValid } from '../../kernel/audit-mac.ts';
 
@@ -62,37 +62,78 @@ export interface SealReport {
 }
 
 /**
- * Seals what is waiting, shard by shard, fairly across tenants.
- * 1. Read the shard's waiting events, which come by tenant, then oldest first.
- * 2. Take each tenant's oldest `SEAL_TENANT_SHARE` at most: read its head, link them in batches of
- *    `SEAL_BATCH`, each written with the new head in one transaction conditional on the head being
- *    unchanged. Then skip past that tenant's remaining events to the next tenant.
- * 3. A lost race skips the tenant for this run; nothing is half-sealed. What is left waits for the
- *    next run, so one busy tenant never holds back the others.
+ * Seals what is waiting, shard by shard, fairly across tenants. A shard's events wait in two
+ * queues (`lambdas/contract/table.ts`), and only what is due is ever read:
+ * 1. Events that had to wait (a `session.denied` counting its minute's refusals), keyed by when
+ *    they may be sealed: the query asks for those due now, soonest first, page after page, so an
+ *    event not due yet is never read and never stands in front of one that is.
+ * 2. Events due when written, by tenant then oldest first: each tenant's oldest, then a skip past
+ *    that tenant's remaining events to the next tenant.
+ * Each tenant gets at most `SEAL_TENANT_SHARE` events a run over both queues: read its head, link
+ * them in batches of `SEAL_BATCH`, each written with the new head in one transaction conditional
+ * on the head being unchanged. A lost race skips the tenant for this run; nothing is half-sealed.
+ * What is left waits for the next run, so one busy tenant never holds back the others.
  */
 export async function sealAuditTrail(deps: ChainDeps, keepGoing: () => boolean = () => true): Promise<SealReport> {
   const report: SealReport = { sealed: 0, tenants: 0, conflicts: 0, heads: [] };
+  const now = deps.clock.now().toISOString();
   await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
-      for (const next of tenantsWaiting(deps, shard)) {
-        if (!keepGoing()) return;
-        const found = await next();
-        if (!found) return;
-        const [tenantId, events] = found;
-        if (events.length === 0) continue;
-        report.tenants++;
+      // A tenant is in one shard only, so each shard keeps its own tenants' tallies.
+      const taken = new Map<string, number>();
+      const lost = new Set<string>();
+      const heads = new Map<string, ChainHead>();
+      const seal = async (tenantId: string, waiting: AuditEvent[]) => {
+        const events = waiting.slice(0, SEAL_TENANT_SHARE - (taken.get(tenantId) ?? 0));
+        if (events.length === 0 || lost.has(tenantId)) return;
+        taken.set(tenantId, (taken.get(tenantId) ?? 0) + events.length);
         try {
           const { sealed, head } = await sealTenant(deps, tenantId, events);
           report.sealed += sealed;
-          if (head) report.heads.push({ tenantId, seq: head.seq, hash: head.hash });
+          if (head) heads.set(tenantId, head);
         } catch (e) {
           if (!(e instanceof ConcurrentUpdateError)) throw e;
-          report.conflicts++;
+          lost.add(tenantId);
+        }
+      };
+      if (await sealDeferred(deps, shard, now, seal, keepGoing)) {
+        for (const next of tenantsWaiting(deps, shard)) {
+          if (!keepGoing()) break;
+          const found = await next();
+          if (!found) break;
+          await seal(...found);
         }
       }
+      report.tenants += taken.size;
+      report.conflicts += lost.size;
+      for (const [tenantId, { seq, hash }] of heads) report.heads.push({ tenantId, seq, hash });
     }),
   );
   return report;
+}
+
+/**
+ * Step 1 of a shard: its waiting events due by now, soonest due first, a page at a time until none
+ * is left (each page's tenants sealed before the next is read). False when time ran out.
+ */
+async function sealDeferred(
+  deps: ChainDeps,
+  shard: number,
+  now: string,
+  seal: (tenantId: string, events: AuditEvent[]) => Promise<void>,
+  keepGoing: () => boolean,
+): Promise<boolean> {
+  let after: PageKey | undefined;
+  do {
+    if (!keepGoing()) return false;
+    const page = await deps.chain.dueDeferredAudit(shard, now, { limit: SEAL_TENANT_SHARE, after });
+    for (const [tenantId, events] of groupByTenant(page.items, now)) {
+      if (!keepGoing()) return false;
+      await seal(tenantId, events);
+    }
+    after = page.next ?? undefined;
+  } while (after);
+  return true;
 }
 
 /**

@@ -1,9 +1,9 @@
 /** The `AuditChainStore` port: the audit events as the sealer and the verifier see them, and each tenant's chain head. */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { attr, indexes, keys } from '../../contract/table.ts';
-import type { AuditChainStore, ChainHead, ChainLink } from '../../kernel/ports.ts';
+import type { AuditChainStore, ChainHead, ChainLink, PageKey } from '../../kernel/ports.ts';
 import { ChainHeadSchema, parseStoredAudit } from '../../kernel/store/items.ts';
-import { queryAll, type StoreOptions, tableAccess, type TxItem } from '../../kernel/store/table.ts';
+import { dueQuery, queryAll, type StoreOptions, tableAccess, type TxItem } from '../../kernel/store/table.ts';
 
 export function createAuditChainStore(options: StoreOptions): AuditChainStore {
   const { doc, TableName, transact } = tableAccess(options);
@@ -23,6 +23,10 @@ export function createAuditChainStore(options: StoreOptions): AuditChainStore {
         }),
       );
       return (res.Items ?? []).map(parseStoredAudit);
+    },
+    async dueDeferredAudit(shard, now, page) {
+      const res = await doc.send(dueQuery(TableName, 'SEALAFTER', shard, now, page.limit, page.after));
+      return { items: (res.Items ?? []).map(parseStoredAudit), next: (res.LastEvaluatedKey as PageKey | undefined) ?? null };
     },
     async chainHead(tenantId) {
       const res = await doc.send(new GetCommand({ TableName, Key: keys.chainHead(tenantId), ConsistentRead: true }));

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { attr, keys } from '../../contract/table.ts';
 import { eventMac } from '../../kernel/audit-mac.ts';
 import type { Store } from '../../kernel/ports.ts';
@@ -7,7 +7,7 @@ import { type Item, parseAudit, strip } from '../../kernel/store/items.ts';
 import { type StoreOptions, type TableAccess } from '../../kernel/store/table.ts';
 
 /** The audit events: written with a change, refusals counted, listed (`AuditStore`): the DynamoDB side of the audit module. */
-export type AuditStore = Pick<Store, 'appendAudit' | 'countRefusal' | 'listAudit'>;
+export type AuditStore = Pick<Store, 'appendAudit' | 'countRefusal' | 'listAudit' | 'hasAuditTrail'>;
 
 export function createAuditStore(t: TableAccess, options: StoreOptions): AuditStore {
   const { doc, TableName, changeItems, transact, queryPage, baseKey, prefixQuery, rangeQuery } = t;
@@ -32,8 +32,10 @@ export function createAuditStore(t: TableAccess, options: StoreOptions): AuditSt
         details,
         sealAfter,
         ...mac,
-        ...keys.due('SEAL', tenantId, sealAfter, `${tenantId}#${eventId}`),
       };
+      // Keyed by when it may be sealed (set every time, which also moves an event counted before
+      // `SEALAFTER#n` existed out of the tenant-sorted `SEAL#n`).
+      const due = keys.due('SEALAFTER', tenantId, sealAfter, `${tenantId}#${eventId}`);
       const names = Object.fromEntries(Object.keys(fields).map((f, n) => [`#f${n}`, f]));
       const values = Object.fromEntries(Object.values(fields).map((v, n) => [`:f${n}`, v]));
       try {
@@ -44,11 +46,17 @@ export function createAuditStore(t: TableAccess, options: StoreOptions): AuditSt
             // The first refusal of the window writes the event; every one adds to its count.
             UpdateExpression: `SET ${Object.keys(names)
               .map((n, k) => `${n} = if_not_exists(${n}, :f${k})`)
-              .join(', ')} ADD #refusals :one`,
+              .join(', ')}, #duepk = :duepk, #duesk = :duesk ADD #refusals :one`,
             // Never once sealed: its hash covers the count it had then.
             ConditionExpression: 'attribute_not_exists(#chain)',
-            ExpressionAttributeNames: { ...names, '#refusals': 'refusals', '#chain': 'chain' },
-            ExpressionAttributeValues: { ...values, ':one': 1 },
+            ExpressionAttributeNames: {
+              ...names,
+              '#refusals': 'refusals',
+              '#chain': 'chain',
+              '#duepk': attr.gsi2pk,
+              '#duesk': attr.gsi2sk,
+            },
+            ExpressionAttributeValues: { ...values, ':one': 1, ':duepk': due.GSI2PK, ':duesk': due.GSI2SK },
           }),
         );
         return true;
@@ -56,6 +64,22 @@ export function createAuditStore(t: TableAccess, options: StoreOptions): AuditSt
         if (e instanceof ConditionalCheckFailedException) return false;
         throw e;
       }
+    },
+    async hasAuditTrail(tenantId) {
+      // One key of the tenant's first audit event, if any: one read unit, whatever the trail's size.
+      const prefix = keys.auditPrefix(tenantId);
+      const res = await doc.send(
+        new QueryCommand({
+          TableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sk)',
+          ExpressionAttributeNames: { '#pk': attr.pk, '#sk': attr.sk },
+          ExpressionAttributeValues: { ':pk': prefix.PK, ':sk': prefix.SK },
+          ProjectionExpression: '#pk',
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
+      return (res.Items ?? []).length > 0;
     },
     async listAudit(tenantId, page, range) {
       const q = range ? rangeQuery(keys.auditPrefix(tenantId), range) : prefixQuery(keys.auditPrefix(tenantId));

@@ -24,7 +24,7 @@ import {
   warnAtFor,
 } from '../../kernel/model.ts';
 import type { Change, Deps, GrantRecord, Principal, RequestRecord } from '../../kernel/ports.ts';
-import { MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
+import { assertAskBudget, MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
 import { retrying } from '../../kernel/retry.ts';
 import { getPolicy, listContacts } from '../settings/index.ts';
 
@@ -34,10 +34,39 @@ export const MAX_PENDING_EXTENSIONS_PER_GRANT = 3;
 /** A tenant admin's extension, applied at once; or the request support made for one. */
 export type ExtensionOutcome = { kind: 'extended'; grant: Grant } | { kind: 'requested'; request: AccessRequest };
 
-/** The grant with `hours` more: a new end, a warning owed again before it. */
+/**
+ * The latest end any extension may give a grant: its `createdAt` plus the policy's
+ * `maxDurationHours`. A grant's whole lifetime is bounded by the policy, however many extensions.
+ */
+export const latestEnd = (g: GrantRecord, policy: Policy): Date => addHours(new Date(g.createdAt), policy.maxDurationHours);
+
+/** The whole hours an extension may still add to the grant under the policy (0 when none). */
+export const hoursLeft = (g: GrantRecord, policy: Policy): number =>
+  Math.max(0, Math.floor((latestEnd(g, policy).getTime() - Date.parse(g.expiresAt!)) / 3_600_000));
+
+/**
+ * The grant with up to `hours` more: a new end, never past `latestEnd` and never earlier than
+ * the end it had; a warning owed again before it.
+ */
 export function extended(g: GrantRecord, hours: number, now: Date, policy: Policy): GrantRecord {
-  const expiresAt = iso(addHours(new Date(g.expiresAt!), hours));
+  const asked = addHours(new Date(g.expiresAt!), hours).getTime();
+  const end = Math.max(Date.parse(g.expiresAt!), Math.min(asked, latestEnd(g, policy).getTime()));
+  const expiresAt = iso(new Date(end));
   return { ...g, expiresAt, warnAt: warnAtFor(expiresAt, now, policy.expiryWarningMinutes), warned: false, version: g.version + 1 };
+}
+
+/** An extension's `hours` over what the policy leaves the grant: a 400 naming `hours`. */
+function assertWithinLifetime(g: GrantRecord, hours: number, policy: Policy) {
+  const left = hoursLeft(g, policy);
+  if (hours <= left) return;
+  throw new ValidationError('hours is over what the tenant policy leaves this grant', [
+    {
+      path: 'hours',
+      message:
+        `must be at most ${left}: a grant lasts at most ${policy.maxDurationHours} hours from its start (the tenant's maxDurationHours), ` +
+        `and this one already ends ${Math.round((Date.parse(g.expiresAt!) - Date.parse(g.createdAt)) / 360_000) / 10} hours after it started`,
+    },
+  ]);
 }
 
 /** The audit event and the contacts' email that every extension owes, however it was decided. */
@@ -50,6 +79,7 @@ function extensionChange(
   hours: number,
   reason: string,
   requestId: string | null,
+  requestedHours = hours,
 ): Change {
   const grant = grantView(after, now);
   return {
@@ -60,6 +90,7 @@ function extensionChange(
         requestId,
         previousExpiresAt: before.expiresAt,
         expiresAt: after.expiresAt,
+        ...(hours < requestedHours ? { requestedHours, cappedBy: 'policy.maxDurationHours' } : {}),
       }),
     ],
     outbox: [
@@ -77,7 +108,9 @@ function extensionChange(
 
 /**
  * More time on an ACTIVE grant with an end.
- * 1. `hours` within the policy's `maxDurationHours`; the grant ACTIVE now and not standing.
+ * 1. `hours` within the policy's `maxDurationHours`; the grant ACTIVE now and not standing; and
+ *    `hours` within what the policy leaves it: its end never passes `createdAt + maxDurationHours`
+ *    (else 400 naming `hours`).
  * 2. A tenant admin of the tenant: the same grant's `expiresAt` moves by `hours` at once, with
  *    its access entries and open sessions, `grant.extended` and the contacts' email, in one
  *    transaction conditioned on the version read and on the grant not having expired.
@@ -104,6 +137,7 @@ export async function extendGrant(
     return retrying(async () => {
       const now = deps.clock.now();
       const g = await extensible(deps, tenantId, grantId, now);
+      assertWithinLifetime(g, body.hours, policy);
       const next = extended(g, body.hours, now, policy);
       await deps.store.extendGrant(g, next, iso(now), extensionChange(deps, now, actor, g, next, body.hours, body.reason, null));
       return { kind: 'extended', grant: grantView(next, now) };
@@ -117,9 +151,11 @@ export async function extendGrant(
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
+  await assertAskBudget(deps, caller, tenantId, deps.clock.now());
   return retrying(async () => {
     const now = deps.clock.now();
     const g = await extensible(deps, tenantId, grantId, now);
+    assertWithinLifetime(g, body.hours, policy);
     if ((g.pendingExtensions ?? []).length >= MAX_PENDING_EXTENSIONS_PER_GRANT) {
       throw new ConflictError(
         `this grant already has ${MAX_PENDING_EXTENSIONS_PER_GRANT} extension requests waiting; wait until one is decided`,
@@ -189,7 +225,8 @@ async function extensible(deps: Deps, tenantId: string, grantId: string, now: Da
 
 /**
  * The deciding approval of an extension request: the same grant's `expiresAt` moves by the hours
- * asked (at most the policy's current `maxDurationHours`), in the same transaction as the
+ * asked, capped so that it never passes `createdAt + maxDurationHours` of the policy now (other
+ * extensions approved since the ask, or a lowered maximum, may leave less), in the same transaction as the
  * request's decision; the grant must still be ACTIVE and unexpired, else 409 and nothing changes.
  */
 export async function applyExtension(
@@ -204,9 +241,12 @@ export async function applyExtension(
   const g = await deps.store.getGrant(r.tenantId, r.grantId!);
   const status = g ? grantView(g, now).status : 'gone';
   if (!g || status !== 'ACTIVE') throw new ConflictError(`the grant this extension is for is ${status}`);
-  const hours = Math.min(r.durationHours, policy.maxDurationHours);
-  const after = { ...extended(g, hours, now, policy), pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== r.requestId) };
-  const own = extensionChange(deps, now, actor, g, after, hours, r.reason, r.requestId);
+  const after = {
+    ...extended(g, r.durationHours, now, policy),
+    pendingExtensions: (g.pendingExtensions ?? []).filter((id) => id !== r.requestId),
+  };
+  const hours = (Date.parse(after.expiresAt!) - Date.parse(g.expiresAt!)) / 3_600_000;
+  const own = extensionChange(deps, now, actor, g, after, hours, r.reason, r.requestId, r.durationHours);
   await deps.store.extendGrant(
     g,
     after,

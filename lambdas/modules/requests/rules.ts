@@ -10,7 +10,7 @@ import {
 } from '../../kernel/errors.ts';
 import { activationChange, buildGrant } from '../grants/index.ts';
 import { applyExtension } from './lifecycle.ts';
-import { MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
+import { assertAskBudget, MAX_ASKS_PER_HOUR, MAX_PENDING_REQUESTS_PER_AGENT } from './limits.ts';
 import { retrying } from '../../kernel/retry.ts';
 import {
   actorOf,
@@ -73,6 +73,8 @@ function assertNotRequester(caller: Principal, r: RequestRecord, what: 'approve'
 
 export { MAX_PENDING_REQUESTS_PER_AGENT };
 
+export { assertAskBudget, MAX_ASKS_PER_HOUR };
+
 /**
  * Support asks for access.
  * 1. `durationHours` within the tenant's `maxDurationHours`.
@@ -80,7 +82,8 @@ export { MAX_PENDING_REQUESTS_PER_AGENT };
  * 3. Write the PENDING request (due to expire after `requestTtlHours`), `request.created` and the
  *    email to every contact in one transaction, which also counts the request among the caller's
  *    PENDING requests at the tenant and fails when `MAX_PENDING_REQUESTS_PER_AGENT` are already
- *    PENDING (409 CONFLICT: cancel one to free a slot).
+ *    PENDING (409 CONFLICT: cancel one to free a slot); and at most `MAX_ASKS_PER_HOUR` asks at
+ *    the tenant in an hour, whatever became of them (409 CONFLICT).
  */
 export async function createRequest(deps: Deps, caller: Principal, tenantId: string, body: CreateRequestBody): Promise<AccessRequest> {
   const now = deps.clock.now();
@@ -93,6 +96,7 @@ export async function createRequest(deps: Deps, caller: Principal, tenantId: str
   if ((await listContacts(deps, tenantId)).length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact who could approve');
   }
+  await assertAskBudget(deps, caller, tenantId, now);
   // A lost race on the count (a concurrent create or decision of the same agent) re-reads nothing
   // and simply tries again; a full count is not a race and answers at once.
   return retrying(async () => {
@@ -230,7 +234,8 @@ export async function approveRequest(
           comment: comment ?? null,
           approvals: approvals.length,
           approvalsRequired: policy.approvalsRequired,
-          ...(final && durationHours < r.durationHours
+          // An extension's cap is its grant's lifetime, audited in `grant.extended` (`applyExtension`).
+          ...(final && !extension && durationHours < r.durationHours
             ? { durationHours, requestedDurationHours: r.durationHours, cappedBy: 'policy.maxDurationHours' }
             : {}),
         }),
@@ -306,7 +311,7 @@ export async function denyRequest(
   });
 }
 
-/** The requester withdraws a PENDING request. */
+/** The requester withdraws a PENDING request; the contacts who were asked are emailed. */
 export async function cancelRequest(deps: Deps, caller: Principal, tenantId: string, requestId: string) {
   return retrying(async () => {
     const now = deps.clock.now();
@@ -319,7 +324,14 @@ export async function cancelRequest(deps: Deps, caller: Principal, tenantId: str
     const next: RequestRecord = { ...r, status: 'CANCELLED', decidedAt: iso(now), decidedBy: actor, version: r.version + 1 };
     await deps.store.updateRequest(r, next, null, {
       audit: [auditEvent(deps.ids, now, actor, 'request.cancelled', requestId, {})],
-      outbox: [],
+      // The contacts who were asked (the backups too once it escalated) learn it was withdrawn, so
+      // nobody acts on the stale request email.
+      outbox: [
+        {
+          ...outboxMessage(deps, now, tenantId, 'request.decided', { request: requestView(next, now), comment: null }),
+          ...(r.escalated ? {} : { toTier: 'primary' as const }),
+        },
+      ],
     });
     return requestView(next, now);
   });

@@ -1,13 +1,22 @@
 /** Support sessions (the login history) and the access check. */
 import { createHash } from 'node:crypto';
 import type { Access, AuditEvent, Grant, Session } from '../../contract/schemas.ts';
-import { AccessNotGrantedError, ConcurrentUpdateError, ConflictError, ForbiddenError, NotFoundError } from '../../kernel/errors.ts';
+import { canonicalJson } from '../../kernel/canonical-json.ts';
+import {
+  AccessNotGrantedError,
+  ConcurrentUpdateError,
+  ConflictError,
+  ForbiddenError,
+  GrantMismatchError,
+  NotFoundError,
+} from '../../kernel/errors.ts';
 import { retrying } from '../../kernel/retry.ts';
 import {
   actorOf,
   auditEvent,
   covers,
   entryIsLive,
+  granteeOf,
   grantView,
   iso,
   latestEnd,
@@ -15,7 +24,7 @@ import {
   sessionView,
   widestScope,
 } from '../../kernel/model.ts';
-import type { AccessEntry, Deps, Page, PageInput, Principal, SessionFilter, SessionRecord } from '../../kernel/ports.ts';
+import type { AccessEntry, Deps, EntryBacking, Page, PageInput, Principal, SessionFilter, SessionRecord } from '../../kernel/ports.ts';
 
 export interface SignInInput {
   reason: string;
@@ -54,9 +63,13 @@ export async function getAccess(deps: Deps, caller: Principal, tenantId: string)
  * 1. Find the live grants that cover the caller (one read); with `grantId`, only that one. A named
  *    grant covers its grantee by `sub` and canonical email: a token with another email is refused.
  * 2. None: count the refusal in the agent's `session.denied` event of this minute (see
- *    `recordRefusal`) and refuse with ACCESS_NOT_GRANTED.
- * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired and
- *    records the session on it, so a concurrent revoke either ends it or makes the sign-in fail.
+ *    `recordRefusal`; none at a tenant that has no audit trail, which does not exist) and refuse
+ *    with ACCESS_NOT_GRANTED.
+ * 3. Open the session in one transaction that re-checks the grant is ACTIVE and unexpired, and
+ *    that the grant item itself says the scope and end the entry gave and covers the caller as the
+ *    entry did, and records the session on it; so a concurrent revoke either ends it or makes the
+ *    sign-in fail, and an entry the grant does not back (a copy edited or added by hand) is no
+ *    access: the re-read finds it unchanged, leaves it out, and refuses if nothing else covers.
  * 4. Audit `session.started` and queue the sign-in email (sent only with the policy's
  *    `notifyOnSignIn`, decided at delivery).
  */
@@ -72,12 +85,16 @@ export async function openSession(
   input: SignInInput,
 ): Promise<{ session: Session; entry: AccessEntry }> {
   const actor = actorOf(caller);
-  // A lost race means the grant ended between the read and the write: look again, which denies
-  // if nothing is left.
+  // Entries whose grant did not say what they say. A grant that changed since the read (ended,
+  // extended) had its entries deleted or rewritten with it, so the re-read sees them changed; an
+  // entry read again unchanged was never backed by its grant.
+  const unbacked = new Set<string>();
+  // A lost race means the grant ended or changed between the read and the write: look again,
+  // which denies if nothing is left.
   return retrying(async () => {
     const now = deps.clock.now();
     const entries = (await deps.store.accessEntries(tenantId, caller.id))
-      .filter((e) => entryIsLive(e, now) && covers(e, caller))
+      .filter((e) => entryIsLive(e, now) && covers(e, caller) && !unbacked.has(canonicalJson(e)))
       .filter((e) => input.grantId === undefined || e.grantId === input.grantId)
       .sort(preferred);
     const entry = entries[0];
@@ -124,9 +141,21 @@ export async function openSession(
         }),
       ],
     };
-    await deps.store.startSession(session, iso(now), change);
+    try {
+      await deps.store.startSession(session, iso(now), change, backingOf(entry, caller));
+    } catch (e) {
+      if (e instanceof GrantMismatchError) unbacked.add(canonicalJson(entry));
+      throw e;
+    }
     return { session: view, entry };
   });
+}
+
+/** What the grant must say for `entry` to have admitted `caller`: its scope, its end, and whom it covers them as. */
+function backingOf(entry: AccessEntry, caller: Principal): EntryBacking {
+  if (entry.audience === 'support-team') return { entry, grantee: null };
+  const grantee = granteeOf(entry, caller)!; // the entry covers the caller (`covers`)
+  return { entry, grantee: { id: grantee.id, email: grantee.email } };
 }
 
 // ---- refused sign-ins: one counted event per agent per tenant per minute ----------------------
@@ -166,6 +195,11 @@ export function deniedEventId(tenantId: string, agentId: string, windowStart: nu
  * already is written as an event of its own.
  */
 async function recordRefusal(deps: Deps, now: Date, caller: Principal, tenantId: string, input: SignInInput): Promise<void> {
+  // A tenant that has never had a change (no contact, policy, grant or request: each is audited)
+  // does not exist. Its refusals are counted by the `SignInsRefused` metric alone, never in a
+  // trail of their own: else any agent could make trails for made-up tenants at will, and fill
+  // a shard of the sealer's queue with them.
+  if (!(await deps.store.hasAuditTrail(tenantId))) return;
   const windowStart = Math.floor(now.getTime() / DENIED_WINDOW_MS) * DENIED_WINDOW_MS;
   const details = { reason: input.reason, grantId: input.grantId ?? null, sourceIp: input.sourceIp, userAgent: input.userAgent };
   const event: AuditEvent = {

@@ -2,6 +2,8 @@ import { ExecuteStatementCommand } from '@aws-sdk/lib-dynamodb';
 import { Grant } from '../../contract/schemas.ts';
 import { attr, indexes, keys } from '../../contract/table.ts';
 import { canonicalEmail } from '../../kernel/identity.ts';
+import { ConcurrentUpdateError, GrantMismatchError } from '../../kernel/errors.ts';
+import { backedBy } from './backing.ts';
 import type { SessionEnd, SessionRecord, Store } from '../../kernel/ports.ts';
 import { type Item, parseEntry, parseSession, sessionItem, strip } from '../../kernel/store/items.ts';
 import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
@@ -10,7 +12,7 @@ import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/s
 export type SessionStore = Pick<Store, 'accessEntries' | 'grantsCovering' | 'startSession' | 'endSession' | 'getSession' | 'listSessions'>;
 
 export function createSessionStore(t: TableAccess, _options: StoreOptions): SessionStore {
-  const { doc, TableName, put, changeItems, transact, queryPage, baseKey, indexKey, get } = t;
+  const { doc, TableName, put, changeItems, transact, queryPage, baseKey, indexKey, get, cancelledFirst } = t;
   return {
     // ---- access and sessions ----
     async accessEntries(tenantId, agentId) {
@@ -43,21 +45,31 @@ export function createSessionStore(t: TableAccess, _options: StoreOptions): Sess
       } while (NextToken);
       return items.map((i) => Grant.parse(strip(i)));
     },
-    async startSession(session, now, change) {
-      await transact([
-        {
-          Update: {
-            TableName,
-            Key: keys.grant(session.tenantId, session.grantId),
-            UpdateExpression: 'ADD openSessions :s, version :one',
-            ConditionExpression: '#status = :active AND (expiresAt = :null OR expiresAt > :now)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':s': new Set([session.sessionId]), ':one': 1, ':active': 'ACTIVE', ':null': null, ':now': now },
+    async startSession(session, now, change, backing) {
+      const backed = backedBy(backing);
+      try {
+        await transact([
+          {
+            Update: {
+              TableName,
+              Key: keys.grant(session.tenantId, session.grantId),
+              UpdateExpression: 'ADD openSessions :s, version :one',
+              ConditionExpression: `#status = :active AND (expiresAt = :null OR expiresAt > :now) AND ${backed.expression}`,
+              ExpressionAttributeNames: { '#status': 'status', ...backed.names },
+              ExpressionAttributeValues: {
+                ...{ ':s': new Set([session.sessionId]), ':one': 1, ':active': 'ACTIVE', ':null': null, ':now': now },
+                ...backed.values,
+              },
+            },
           },
-        },
-        put(sessionItem(session)),
-        ...changeItems(session.tenantId, change),
-      ]);
+          put(sessionItem(session)),
+          ...changeItems(session.tenantId, change),
+        ]);
+      } catch (e) {
+        // The grant's own condition failed (not a conflicting write): ended, changed, or never so.
+        if (e instanceof ConcurrentUpdateError && cancelledFirst(e)) throw new GrantMismatchError(e.message, { cause: e });
+        throw e;
+      }
     },
     async endSession(session, change) {
       await transact([

@@ -1,11 +1,12 @@
 /**
  * @support-access/verify: checks a support-session token in the vendor's application without a
  * call to support-access. The token is an ES256 JWT verified against the published JWKS (fetched
- * once, cached, fetched again when a token names an unknown `kid`, which is how a key rotation
+ * once, cached for the `max-age` of its answer's `Cache-Control` and never longer, fetched again when a token names an unknown `kid`, which is how a key rotation
  * reaches you). Revocation arrives as events (`Session Ended`, `Grant Revoked`, `Grant Expired`):
  * feed them to `handleEvent` and a revoked session is refused at once, before its token expires.
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { remoteKeySet } from './jwks.ts';
 
 export type Level = 'read-only' | 'full';
 
@@ -148,10 +149,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? (() => new Date());
   const keys =
     options.keys ??
-    createRemoteJWKSet(new URL(options.jwksUrl), {
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000,
-    });
+    // Cached for the JWKS answer's own `Cache-Control: max-age`, never longer (./jwks.ts).
+    remoteKeySet(new URL(options.jwksUrl), now, (options.jwksCooldownSeconds ?? 30) * 1000);
   const revocations = new RevocationList(now, (options.maxTokenLifetimeSeconds ?? 900) * 1000);
   return {
     revocations,

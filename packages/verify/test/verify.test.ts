@@ -11,12 +11,16 @@ let keys: LocalKeySet;
 let server: Server;
 let jwksUrl: string;
 let fetches = 0;
+/** The JWKS answer's Cache-Control, as support-access sends it unless a test changes it. */
+let cacheControl = 'public, max-age=300';
 
 beforeAll(async () => {
   keys = await createLocalKeySet();
   server = createServer((_req, res) => {
     fetches++;
-    void keys.jwks().then((j) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(j)));
+    void keys
+      .jwks()
+      .then((j) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': cacheControl }).end(JSON.stringify(j)));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/.well-known/jwks.json`;
@@ -84,6 +88,42 @@ describe('verify', () => {
     // Assess
     expect(fetches).toBe(before + 1);
     expect(s.sessionId).toBe('S1');
+  });
+});
+
+describe('the JWKS cache (issue 22)', () => {
+  it("keeps the keys for the answer's Cache-Control max-age, never longer (was 10 minutes against a 5-minute max-age)", async () => {
+    // Prepare
+    const v = verifier();
+    await v.verify(await keys.signer.sign(claims()));
+    const first = fetches;
+    // Act, Assess: within the 300 s the cache answers; past them the JWKS is fetched again.
+    clock = new Date(clock.getTime() + 299_000);
+    await v.verify(await keys.signer.sign(claims()));
+    expect(fetches).toBe(first);
+    clock = new Date(clock.getTime() + 2_000);
+    await v.verify(await keys.signer.sign(claims()));
+    expect(fetches).toBe(first + 1);
+  });
+
+  it('follows a shorter max-age, and no-store keeps nothing', async () => {
+    for (const [header, afterSeconds, refetched] of [
+      ['max-age=60', 61, 1],
+      ['max-age=60', 59, 0],
+      ['no-store', 0, 1],
+    ] as const) {
+      cacheControl = header;
+      try {
+        const v = verifier();
+        await v.verify(await keys.signer.sign(claims()));
+        const first = fetches;
+        clock = new Date(clock.getTime() + afterSeconds * 1000);
+        await v.verify(await keys.signer.sign(claims()));
+        expect(fetches - first, `${header} after ${afterSeconds} s`).toBe(refetched);
+      } finally {
+        cacheControl = 'public, max-age=300';
+      }
+    }
   });
 });
 

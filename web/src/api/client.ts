@@ -43,6 +43,15 @@ const auth: Middleware = {
     if (t) request.headers.set('authorization', `Bearer ${t}`);
     return request;
   },
+  // A 401 sends the person to sign in (App listens), but only when it answers the token that is
+  // still signed in: a late answer to an earlier token never signs the next person out.
+  onResponse({ request, response }) {
+    const t = getToken();
+    if (response.status === 401 && t && request.headers.get('authorization') === `Bearer ${t}`) {
+      window.dispatchEvent(new CustomEvent('support-access:unauthenticated'));
+    }
+    return response;
+  },
 };
 
 // JSON answers only in the types: a route that also answers `text/csv` (the exports) is read as

@@ -308,7 +308,7 @@ export interface paths {
         put?: never;
         /**
          * More time on an ACTIVE grant: a tenant admin extends it at once (200, the Grant); a grantee or a support lead asks (201, an AccessRequest of kind extension, decided like any request)
-         * @description Also: a support-agent must be a named grantee; the grant ACTIVE with an end.
+         * @description Also: a support-agent must be a named grantee; the grant ACTIVE with an end; `hours` at most what keeps its end within `createdAt` + the policy's `maxDurationHours` (else 400 naming `hours`).
          */
         post: operations["ExtendGrant"];
         delete?: never;
