@@ -66,12 +66,13 @@ export default tseslint.config(
     ),
   },
   {
-    // A module sees another only through that module's entry file (index.ts).
+    // A module sees another only through that module's entry file (index.ts); its schemas.ts is
+    // contract data another module's schemas may build on.
     files: ['lambdas/modules/**/*.ts'],
     rules: restrict(
       {
-        regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.ts$)',
-        message: "another module is imported through its entry file: '../<module>/index.ts'",
+        regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.ts$|schemas\\.ts$)',
+        message: "another module is imported through its entry file: '../<module>/index.ts' (or, for the contract's data, its schemas.ts)",
       },
       { group: ['@aws-lambda-powertools/*'], message: powertools.message },
       {
@@ -105,8 +106,8 @@ export default tseslint.config(
         message: "a module's rules import only their module, the kernel's rules and the contract",
       },
       {
-        regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.ts$)',
-        message: "another module is imported through its entry file: '../<module>/index.ts'",
+        regex: '^\\.\\./(?!\\.\\.)[^/]+/(?!index\\.ts$|schemas\\.ts$)',
+        message: "another module is imported through its entry file: '../<module>/index.ts' (or, for the contract's data, its schemas.ts)",
       },
     ),
   },
