@@ -84,9 +84,9 @@ export function contentSecurityPolicy(connectSources: string[]): string {
  * the header cannot (a cycle: the API's CORS names the distribution).
  */
 export function withConnectPolicy(html: string, connectSources: string[]): string {
-  const head = /<head(?:\s[^>]*)?>/i.exec(html);
-  if (!head) throw new Error("The console's index.html has no <head>: the CSP <meta> must come before every script.");
-  const at = head.index + head[0].length;
+  // After <head>; a page without one (the parser opens head for a leading <meta>): after <html>, or the doctype.
+  const open = /<head(?:\s[^>]*)?>/i.exec(html) ?? /<html(?:\s[^>]*)?>/i.exec(html) ?? /<!doctype[^>]*>/i.exec(html);
+  const at = open ? open.index + open[0].length : 0;
   const meta = `<meta http-equiv="Content-Security-Policy" content="connect-src ${["'self'", ...connectSources].join(' ')}">`;
   return html.slice(0, at) + meta + html.slice(at);
 }
