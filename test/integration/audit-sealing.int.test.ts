@@ -28,6 +28,7 @@ function meetingAtTheHead(store: AuditChainStore, tenantId: string, n: number): 
   const met = new Promise<void>((r) => (allThere = r));
   return {
     unsealedAudit: (shard, after, limit) => store.unsealedAudit(shard, after, limit),
+    dueDeferredAudit: (...args) => store.dueDeferredAudit(...args),
     chainHead: async (t) => {
       const head = await store.chainHead(t);
       if (t === tenantId && arrived < n) {
