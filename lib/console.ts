@@ -2,9 +2,10 @@
  * The web console, deployed: the built single-page app (`web/dist`) in a private S3 bucket behind
  * CloudFront (origin access control, HTTPS only), served under `/app` with security headers and a
  * strict Content-Security-Policy, SPA routing by a CloudFront Function, and the runtime settings
- * (API URL, Cognito domain, client id) written as `/app/config.json` at deploy.
+ * (API URL, Cognito domain, client id) written as `/app/config.json` at deploy, with `/app/index.html`
+ * carrying a second CSP (a `<meta>`) that names the exact API.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
@@ -36,6 +37,8 @@ export const CONSOLE_PATH = '/app';
 export interface ConsoleSettings {
   /** The API's base URL (`https://{id}.execute-api.{region}.amazonaws.com/`). */
   apiUrl: string;
+  /** The API's origin (`https://{id}.execute-api.{region}.amazonaws.com`, no path): index.html's CSP. */
+  apiOrigin: string;
   /** The Cognito managed login domain (`https://{prefix}.auth.{region}.amazoncognito.com`). */
   cognitoDomain: string;
   /** The public web client (authorization code + PKCE). */
@@ -71,6 +74,21 @@ export function contentSecurityPolicy(connectSources: string[]): string {
     "frame-ancestors 'none'",
     'upgrade-insecure-requests',
   ].join('; ');
+}
+
+/**
+ * `html` (the built index.html) with a second Content-Security-Policy, as a `<meta>` first in
+ * `<head>` (before every script), that lets scripts call only `'self'` and `connectSources`.
+ * Browsers enforce every policy a page gets, so the console's effective `connect-src` is what this
+ * one and the response header's both allow. Written at deploy, it can name the API exactly where
+ * the header cannot (a cycle: the API's CORS names the distribution).
+ */
+export function withConnectPolicy(html: string, connectSources: string[]): string {
+  // After <head>; a page without one (the parser opens head for a leading <meta>): after <html>, or the doctype.
+  const open = /<head(?:\s[^>]*)?>/i.exec(html) ?? /<html(?:\s[^>]*)?>/i.exec(html) ?? /<!doctype[^>]*>/i.exec(html);
+  const at = open ? open.index + open[0].length : 0;
+  const meta = `<meta http-equiv="Content-Security-Policy" content="connect-src ${["'self'", ...connectSources].join(' ')}">`;
+  return html.slice(0, at) + meta + html.slice(at);
 }
 
 /**
@@ -223,7 +241,8 @@ export class Console extends Construct {
   /**
    * Copies the built app into the bucket and writes the runtime settings as `/app/config.json`
    * (a separate step: the settings name the API and the Cognito client, which are built after the
-   * distribution because they need its address). Its handler's logs are encrypted with `logKey`
+   * distribution because they need its address), and `/app/index.html` with a CSP `<meta>` naming
+   * the exact API and Cognito origins (see `withConnectPolicy`). Its handler's logs are encrypted with `logKey`
    * and kept a year, like every log group of the stack (Control Tower CT.CLOUDWATCH.PR.2/3).
    */
   deploy(settings: ConsoleSettings, logKey: IKey): void {
@@ -246,10 +265,18 @@ export class Console extends Construct {
       logGroup: deploymentLogs,
     });
     // index.html, the other top-level files and the runtime settings: revalidated on every load.
+    // index.html comes from Source.data only (with its CSP meta), never from the asset as built.
+    const html = withConnectPolicy(readFileSync(join(this.assetDir, 'index.html'), 'utf8'), [settings.apiOrigin, settings.cognitoDomain]);
     const pages = new BucketDeployment(this, 'DeployPages', {
       sources: [
-        Source.asset(this.assetDir, { exclude: ['assets/*', 'config.json'] }),
-        Source.jsonData('config.json', { mode: 'cognito', ...settings }),
+        Source.asset(this.assetDir, { exclude: ['assets/*', 'config.json', 'index.html'] }),
+        Source.data('index.html', html),
+        Source.jsonData('config.json', {
+          mode: 'cognito',
+          apiUrl: settings.apiUrl,
+          cognitoDomain: settings.cognitoDomain,
+          clientId: settings.clientId,
+        }),
       ],
       destinationBucket: this.bucket,
       destinationKeyPrefix: prefix,

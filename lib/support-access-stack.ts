@@ -54,8 +54,9 @@ export class SupportAccessStack extends Stack {
     const ownPool = !config.jwtIssuer;
     const authDomainPrefix = config.authDomainPrefix ?? Fn.join('-', ['support-access', Aws.ACCOUNT_ID]);
     // The API's exact origin is known only when the API does not name the distribution (CORS);
-    // otherwise the two would wait for each other, and the CSP names the region's API Gateway
-    // endpoints instead (docs/deploy.md, "The console").
+    // otherwise the two would wait for each other, and the header's CSP names the region's API
+    // Gateway endpoints instead; the index.html the deploy writes narrows it to the exact API
+    // (Console.deploy, docs/deploy.md "The console").
     const apiSource = config.corsOrigins
       ? Lazy.string({ produce: () => this.api.url })
       : `https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
@@ -143,6 +144,7 @@ export class SupportAccessStack extends Stack {
       this.console.deploy(
         {
           apiUrl: this.api.url,
+          apiOrigin: this.api.httpApi.apiEndpoint,
           cognitoDomain: this.auth.userPoolDomain.baseUrl(),
           clientId: this.auth.userPoolClient.userPoolClientId,
         },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { App, type CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_PATH, contentSecurityPolicy, SPA_ROUTING_CODE } from '../../lib/console.ts';
+import { CONSOLE_PATH, contentSecurityPolicy, SPA_ROUTING_CODE, withConnectPolicy } from '../../lib/console.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
 import { consoleLogoutUri, logoutUrl } from '../../web/src/pkce.ts';
 
@@ -21,15 +21,17 @@ const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.met
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** The stand-in build's index.html, shaped like Vite's (the script in `<head>`). */
+const BUILT_HTML =
+  '<!doctype html>\n<html lang="en">\n  <head>\n    <meta charset="UTF-8" />\n    <title>console</title>\n' +
+  '    <script type="module" crossorigin src="/app/assets/index-abc123.js"></script>\n  </head>\n  <body><div id="root"></div></body>\n</html>\n';
+
 /** A stand-in for `web/dist`: an index.html and one hashed asset. */
 function fakeBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'support-access-console-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'assets'));
-  writeFileSync(
-    join(dir, 'index.html'),
-    '<!doctype html><title>console</title><script type="module" src="/app/assets/index-abc123.js"></script>',
-  );
+  writeFileSync(join(dir, 'index.html'), BUILT_HTML);
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log("console")');
   return dir;
 }
@@ -210,6 +212,42 @@ describe('The console, deployed', () => {
     expect(config.mode).toBe('cognito');
     expect(Object.keys(config).sort()).toEqual(['apiUrl', 'clientId', 'cognitoDomain', 'mode']);
     expect(config.cognitoDomain).toMatch(/^https:\/\/<<marker:0xbaba:\d+>>\.auth\./);
+  });
+
+  it('writes index.html (the page every deep link gets) with a CSP meta, first in <head>, that lets scripts call only the exact API and Cognito', () => {
+    // Prepare
+    const deployments = Object.values(built.template.findResources('Custom::CDKBucketDeployment'));
+    const pages = deployments.find((d) => !JSON.stringify(d.Properties.Include ?? []).includes('assets/*'))!.Properties;
+    const keys = pages.SourceObjectKeys as string[];
+    const staged = (i: number) => join(built.outdir, `asset.${keys[i]!.replace(/\.zip$/, '')}`);
+
+    // Act
+    const sources = keys.map((_, i) => i).filter((i) => readdirSync(staged(i)).includes('index.html'));
+    const i = sources[0]!;
+    const html = readFileSync(join(staged(i), 'index.html'), 'utf8');
+    const meta = /<head>(<meta http-equiv="Content-Security-Policy" content="([^"]*)">)/.exec(html);
+    const markers = pages.SourceMarkers[i] as Record<string, unknown>;
+    const marker = (value: unknown) => Object.keys(markers).find((k) => JSON.stringify(markers[k]) === JSON.stringify(value));
+    const api = marker({ 'Fn::GetAtt': [built.id(built.stack.api.httpApi), 'ApiEndpoint'] });
+    const prefix = marker({ Ref: built.id(built.stack.auth.userPoolDomain!) });
+    const region = marker({ Ref: 'AWS::Region' });
+
+    // Assess
+    expect(sources).toHaveLength(1); // the build's own index.html is not copied besides it
+    expect(meta, html).not.toBeNull();
+    expect(html.replace(meta![1]!, '')).toBe(BUILT_HTML); // the rest of the page is the build
+    expect(api && prefix && region).toBeTruthy();
+    expect(meta![2]).toBe(`connect-src 'self' ${api} https://${prefix}.auth.${region}.amazoncognito.com`);
+    expect(meta![2]).not.toContain('*');
+    // Deep links and the root object are this object, revalidated like the other pages.
+    expect(`${pages.DestinationBucketKeyPrefix}index.html`).toBe(route('/app/tenants/acme').uri!.slice(1));
+    expect(distribution().DefaultRootObject).toBe('app/index.html');
+    expect(pages.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    // A page without <head> still gets the meta before its first script (in the head the parser opens).
+    const bare = withConnectPolicy('<!doctype html><title>t</title><script src="/app/a.js"></script>', ['https://api.example.com']);
+    expect(bare).toBe(
+      `<!doctype html><meta http-equiv="Content-Security-Policy" content="connect-src 'self' https://api.example.com"><title>t</title><script src="/app/a.js"></script>`,
+    );
   });
 
   it('points the Cognito client, CORS and the email links at the console when appBaseUrl is not set, and outputs its URL', () => {

@@ -28,7 +28,7 @@ function meetingAtTheHead(store: AuditChainStore, tenantId: string, n: number): 
   const met = new Promise<void>((r) => (allThere = r));
   return {
     unsealedAudit: (shard, after, limit) => store.unsealedAudit(shard, after, limit),
-    dueDeferredAudit: (shard, now, page) => store.dueDeferredAudit(shard, now, page),
+    dueDeferredAudit: (...args) => store.dueDeferredAudit(...args),
     chainHead: async (t) => {
       const head = await store.chainHead(t);
       if (t === tenantId && arrived < n) {
