@@ -238,6 +238,13 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
         return null;
       }
       return 'GSI2 sort key';
+    case K.gsi3pk:
+      // the caller's own requests, every tenant (`GET /v1/me/requests`, and the ask budget a new request reads)
+      if ((m = /^REQUESTER#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'requester partition';
+      return 'unknown GSI3 partition';
+    case K.gsi3sk:
+      if ((m = /^REQUEST#(.*)$/s.exec(v))) return isId(m[1]!) ? null : 'requester sort key';
+      return 'GSI3 sort key';
     default:
       return `unexpected key attribute ${use.attr}`;
   }
