@@ -224,7 +224,7 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
     case K.gsi2pk:
       // a grant's sessions (never due: a partition apart from the due shards)
       if ((m = /^SESSIONS#([^#]*)#GRANT#(.*)$/s.exec(v))) return tenantOk(m[1]!) && isId(m[2]!) ? null : 'grant sessions partition';
-      return /^(EXPIRY|OUTBOX|SEAL)#\d+$/.test(v) ? null : 'GSI2 partition';
+      return /^(EXPIRY|OUTBOX|SEAL|SEALAFTER)#\d+$/.test(v) ? null : 'GSI2 partition';
     case K.gsi2sk:
       if ((m = /^SESSION#(.*)$/s.exec(v))) return sessionSortOk(m[1]!) ? null : 'session sort key';
       // an audit event waiting to be sealed: `tenant#at#eventId`; the sealer skips past a tenant with `tenant$`
@@ -239,8 +239,8 @@ function badKey(use: KeyUse, tenants: string[]): string | null {
       }
       return 'GSI2 sort key';
     case K.gsi3pk:
-      // the caller's own requests, every tenant (`GET /v1/me/requests`, and the ask budget a new request reads)
-      if ((m = /^REQUESTER#(.*)$/s.exec(v))) return isSub(m[1]!) || isId(m[1]!) ? null : 'requester partition';
+      // a requester's own requests, every tenant (`GET /v1/me/requests`, the ask budget)
+      if ((m = /^REQUESTER#(.*)$/s.exec(v))) return isSub(m[1]!) ? null : 'requester partition';
       return 'unknown GSI3 partition';
     case K.gsi3sk:
       if ((m = /^REQUEST#(.*)$/s.exec(v))) return isId(m[1]!) ? null : 'requester sort key';
