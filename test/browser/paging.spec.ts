@@ -22,13 +22,13 @@ async function ask(p: People, who: Person, ticketId: string): Promise<string> {
 test('an agent with more requests than one page pages through My requests, newest first, and filters them by status', async ({
   browser,
 }) => {
-  // Prepare: 28 requests by one agent at two tenants (each cancelled but the last two, as at most
-  // five wait at once), then one by another agent.
-  const [a, b] = [await setupTenant(), await setupTenant()];
+  // Prepare: 28 requests by one agent at three tenants (each cancelled but the last two, as at most
+  // five wait at once; at most ten a tenant, the hour's ask budget), then one by another agent.
+  const [a, b, c] = [await setupTenant(), await setupTenant(), await setupTenant()];
   const agent = a.agent;
   const made: string[] = [];
   for (let i = 0; i < PAGE + 3; i++) {
-    const p = i % 2 ? b : a;
+    const p = [a, b, c][i % 3]!;
     const ticket = `PG-${String(i).padStart(2, '0')}`;
     const id = await ask(p, agent, ticket);
     made.push(ticket);
