@@ -6,9 +6,9 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { keys } from '../lambdas/contract/table.ts';
-import type { GrantRecord } from '../lambdas/domain/ports.ts';
-import { principalsOf } from '../lambdas/store/dynamo-store.ts';
-import { runExpiry, type ExpiryReport } from '../lambdas/domain/expiry.ts';
+import type { GrantRecord } from '../lambdas/kernel/ports.ts';
+import { principalsOf } from '../lambdas/runtime/dynamo-store.ts';
+import { runExpiry, type ExpiryReport } from '../lambdas/modules/expiry/rules.ts';
 import type { MeteredClients } from './meter.ts';
 import {
   batchWrite,

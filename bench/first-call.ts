@@ -78,7 +78,7 @@ const FUNCTIONS = [
   {
     name: 'GetAccess',
     label: 'access check (`GET …/access`)',
-    entry: 'lambdas/http/access.ts',
+    entry: 'lambdas/modules/sessions/access-handlers.ts',
     method: 'GET',
     path: '/v1/tenants/{tenantId}/access',
     body: undefined,
@@ -86,7 +86,7 @@ const FUNCTIONS = [
   {
     name: 'SignIn',
     label: 'sign-in (`POST …/sessions`)',
-    entry: 'lambdas/http/sessions.ts',
+    entry: 'lambdas/modules/sessions/handlers.ts',
     method: 'POST',
     path: '/v1/tenants/{tenantId}/sessions',
     body: JSON.stringify({ reason: 'first call' }),

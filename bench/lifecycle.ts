@@ -7,10 +7,10 @@
  *   export of a tenth as many rows (flat memory: the export holds one DynamoDB page at a time).
  */
 import { monotonicFactory } from 'ulid';
-import { runExpiry } from '../lambdas/domain/expiry.ts';
-import { exportSessions } from '../lambdas/domain/export.ts';
-import type { RequestRecord, SessionRecord } from '../lambdas/domain/ports.ts';
-import { requestItem, sessionItem as storeSessionItem } from '../lambdas/store/dynamo-store.ts';
+import { runExpiry } from '../lambdas/modules/expiry/rules.ts';
+import { exportSessions } from '../lambdas/kernel/export.ts';
+import type { RequestRecord, SessionRecord } from '../lambdas/kernel/ports.ts';
+import { requestItem, sessionItem as storeSessionItem } from '../lambdas/runtime/dynamo-store.ts';
 import { figure, type Figure, type SectionResult } from './results.ts';
 import { batchWrite, depsAt, entryItems, grantItem, grantRecord, GRANTOR, measured, withBenchTable } from './seed.ts';
 import { int, ms, num, progress, table, timed } from './stats.ts';

@@ -13,9 +13,9 @@ import {
   grantItem as storeGrantItem,
   principalsOf,
   sessionItem as storeSessionItem,
-} from '../lambdas/store/dynamo-store.ts';
+} from '../lambdas/runtime/dynamo-store.ts';
 import { indexes } from '../lambdas/contract/table.ts';
-import type { Deps, GrantRecord, SessionRecord, Store } from '../lambdas/domain/ports.ts';
+import type { Deps, GrantRecord, SessionRecord, Store } from '../lambdas/kernel/ports.ts';
 import { ensureTable } from '../local/dynamodb.ts';
 import { meteredClients, type MeteredClients } from './meter.ts';
 import { timed } from './stats.ts';

@@ -40,7 +40,7 @@ export interface FunctionsProps {
 }
 
 export interface FunctionOptions {
-  /** The handler file, relative to the repository root (`lambdas/http/grants.ts`). */
+  /** The handler file, relative to the repository root (`lambdas/modules/grants/handlers.ts`). */
   entry: string;
   description?: string;
   /** @default 10 seconds */
@@ -160,7 +160,7 @@ export const bundlingDefaults: NonNullable<NodejsFunctionProps['bundling']> = {
   forceDockerBundling: false,
 };
 
-/** What the store reads with (`lambdas/store/dynamo-store.ts`): no Scan, no batch calls. */
+/** What the store reads with (`lambdas/runtime/dynamo-store.ts`): no Scan, no batch calls. */
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'] as const;
 /** What it writes with: conditional puts and updates, alone or in `TransactWriteItems` (authorised per item by these actions). */
 export const TABLE_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;

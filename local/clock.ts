@@ -1,4 +1,4 @@
-import type { Clock } from '../lambdas/domain/ports.ts';
+import type { Clock } from '../lambdas/kernel/ports.ts';
 
 /**
  * The clock of the local stack: real time plus an offset that `POST /_local/clock` moves forward.

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../lambdas/contract/table.ts';
 import { documentClient } from '../lambdas/runtime/clients.ts';
-import { backfillRequesterKeys } from '../lambdas/store/migrations.ts';
+import { backfillRequesterKeys } from '../lambdas/modules/requests/store-migrations.ts';
 import { freePort, waitFor } from './ports.ts';
 
 export interface DynamoLocal {

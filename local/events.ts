@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { BusEvent, EventBus } from '../lambdas/domain/events.ts';
+import type { BusEvent, EventBus } from '../lambdas/modules/events/rules.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient } from './dynamodb.ts';
 
 /** An event as an EventBridge rule's target receives it. */

@@ -1,7 +1,7 @@
 /** A demo tenant for `npm start -- --seed`: contacts, a policy and the people to sign in as. */
 import type { AppDeps } from '../lambdas/runtime/index.ts';
-import { putContact, putPolicy } from '../lambdas/domain/settings.ts';
-import type { Principal } from '../lambdas/domain/ports.ts';
+import { putContact, putPolicy } from '../lambdas/modules/settings/rules.ts';
+import type { Principal } from '../lambdas/kernel/ports.ts';
 
 export const DEMO = {
   tenantId: 'acme',

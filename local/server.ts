@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { groups, routeKey, routes, type RouteDef } from '../lambdas/contract/routes.ts';
-import { fieldErrors, problem } from '../lambdas/http/problem.ts';
+import { fieldErrors, problem } from '../lambdas/kernel/http/problem.ts';
 import type { DepsSource } from '../lambdas/runtime/index.ts';
 import type { LocalClock } from './clock.ts';
 import { gatewayClaims, type LocalIssuer } from './jwt.ts';

@@ -8,18 +8,18 @@ import type { DynamoDBBatchResponse } from 'aws-lambda';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
-import type { DrainReport } from '../lambdas/domain/delivery.ts';
-import type { Mailer } from '../lambdas/domain/ports.ts';
+import type { DrainReport } from '../lambdas/modules/mail/delivery.ts';
+import type { Mailer } from '../lambdas/kernel/ports.ts';
 import { buildDeps, createTelemetry, documentClient, type AppDeps, type Settings, type Telemetry } from '../lambdas/runtime/index.ts';
 import { createSesMailer } from '../lambdas/runtime/ses-mailer.ts';
-import { createLocalKeySet, type LocalKeySet } from '../lambdas/keys/local-keys.ts';
+import { createLocalKeySet, type LocalKeySet } from '../lambdas/modules/keys/local-keys.ts';
 import { LocalClock } from './clock.ts';
 import { ensureTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb.ts';
 import { createLocalIssuer, type LocalIssuer } from './jwt.ts';
 import { freePort } from './ports.ts';
 import { lambdaContext, loadHandler, startLocalServer } from './server.ts';
 import { createLocalBus, createStreamPoller, type LocalBus } from './events.ts';
-import type { EventBus } from '../lambdas/domain/events.ts';
+import type { EventBus } from '../lambdas/modules/events/rules.ts';
 
 export interface StackOptions {
   /** API port (0: any free port). */

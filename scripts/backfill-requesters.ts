@@ -4,7 +4,7 @@
  * lists them too. Idempotent. Against AWS it uses TABLE_NAME and the usual AWS credentials;
  * DYNAMODB_ENDPOINT points it at DynamoDB Local (the local stack runs it itself at start).
  */
-import { backfillRequesterKeys } from '../lambdas/store/migrations.ts';
+import { backfillRequesterKeys } from '../lambdas/modules/requests/store-migrations.ts';
 import { documentClient, dynamoClient, settingsFromEnv } from '../lambdas/runtime/index.ts';
 
 if (import.meta.url === `file://${process.argv[1]}`) {

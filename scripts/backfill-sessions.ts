@@ -1,11 +1,11 @@
 /**
  * `npm run backfill:sessions [-- --dry-run] [-- --segments=8]`: the one-off upgrade that gives
  * sessions written before v1.1 the index keys of their grant and their person
- * (`lambdas/store/backfill.ts`), so every end-of-access digest and the login history filtered by
+ * (`lambdas/modules/sessions/store-backfill.ts`), so every end-of-access digest and the login history filtered by
  * person see them. Against AWS it uses TABLE_NAME and the usual AWS credentials; DYNAMODB_ENDPOINT
  * points it at DynamoDB Local. Idempotent: run it again and it updates nothing.
  */
-import { backfillSessionKeys, type BackfillReport } from '../lambdas/store/backfill.ts';
+import { backfillSessionKeys, type BackfillReport } from '../lambdas/modules/sessions/store-backfill.ts';
 import { documentClient, dynamoClient } from '../lambdas/runtime/clients.ts';
 import { localDynamoClient } from '../local/dynamodb.ts';
 import { settingsFromEnv } from '../lambdas/runtime/settings.ts';

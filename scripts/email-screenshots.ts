@@ -6,7 +6,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
-import { linksFrom, renderMail } from '../lambdas/domain/mail.ts';
+import { linksFrom, renderMail } from '../lambdas/modules/mail/templates.ts';
 import { CHROMIUM } from '../playwright.config.ts';
 import { sampleMessages } from '../test/helpers/mail-samples.ts';
 

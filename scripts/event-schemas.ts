@@ -1,12 +1,12 @@
 /**
  * `npm run events:schemas`: writes `docs/events/<detail-type>.json`, the JSON Schema of each event
- * the stack publishes, generated from the zod schemas in `lambdas/contract/events.ts`.
+ * the stack publishes, generated from the zod schemas in `lambdas/modules/events/schemas.ts`.
  * `test/unit/event-schemas.test.ts` fails when the checked-in files and the schemas disagree.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EventDetails, eventJsonSchema, schemaFileName, type EventDetailType } from '../lambdas/contract/events.ts';
+import { EventDetails, eventJsonSchema, schemaFileName, type EventDetailType } from '../lambdas/modules/events/schemas.ts';
 
 export const EVENTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'events');
 

@@ -4,7 +4,7 @@
  * already served are still skipped). Against AWS it uses TABLE_NAME and the usual AWS credentials;
  * DYNAMODB_ENDPOINT points it at DynamoDB Local. Locally, `/_local/outbox/*` does the same.
  */
-import type { OutboxStore } from '../lambdas/domain/ports.ts';
+import type { OutboxStore } from '../lambdas/kernel/ports.ts';
 import { buildDeps, settingsFromEnv } from '../lambdas/runtime/index.ts';
 
 /** Runs one command; returns the lines to print and the exit code. */

@@ -7,7 +7,7 @@
  *   passed and anything the stream consumer missed.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { deliver, type DeliveryResult, drainOutbox, type DrainReport } from '../domain/delivery.ts';
+import { deliver, type DeliveryResult, drainOutbox, type DrainReport } from '../modules/mail/delivery.ts';
 import { type AppDeps, deliveryDeps, type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';
 import { sesWiring } from '../runtime/mailer.ts';
 import { countDeliveries } from './figures.ts';

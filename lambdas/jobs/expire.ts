@@ -8,9 +8,9 @@
  *    `WATCH_BUDGET_MS`, and report those with problems (`audit.verify` in the report).
  */
 import type { ScheduledEvent } from 'aws-lambda';
-import { sealAuditTrail } from '../domain/audit-chain.ts';
-import { WATCH_BUDGET_MS, watchAuditTrails } from '../domain/audit-watch.ts';
-import { runExpiry } from '../domain/expiry.ts';
+import { sealAuditTrail } from '../modules/audit/chain.ts';
+import { WATCH_BUDGET_MS, watchAuditTrails } from '../modules/audit/watch.ts';
+import { runExpiry } from '../modules/expiry/rules.ts';
 import { type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';
 import { countExpiryRun } from './figures.ts';
 

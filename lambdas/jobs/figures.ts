@@ -4,10 +4,10 @@
  * graph of the job has a point for every run.
  */
 import { METRICS } from '../contract/metrics.ts';
-import type { SealReport } from '../domain/audit-chain.ts';
-import type { WatchReport } from '../domain/audit-watch.ts';
-import type { DeliveryResult } from '../domain/delivery.ts';
-import type { ExpiryReport } from '../domain/expiry.ts';
+import type { SealReport } from '../modules/audit/chain.ts';
+import type { WatchReport } from '../modules/audit/watch.ts';
+import type { DeliveryResult } from '../modules/mail/delivery.ts';
+import type { ExpiryReport } from '../modules/expiry/rules.ts';
 import type { Telemetry } from '../runtime/telemetry.ts';
 
 /** One run of the expiry-and-seal job. */

@@ -2,13 +2,13 @@
  * The publisher, the only function allowed `events:PutEvents` (on the stack's bus only). The
  * table's stream feeds it the new audit items: each is the record of a change that committed,
  * written once in that change's transaction, so it publishes the change's event (see
- * `lambdas/domain/events.ts`). When the bus fails, `publishAuditEvents` tries again; still
+ * `lambdas/modules/events/rules.ts`). When the bus fails, `publishAuditEvents` tries again; still
  * failing, the record (and those after it) is reported failed, the event source mapping retries
  * from it (same `eventId`s), and after its last try puts it in the dead-letter queue (alarmed).
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { AuditEvent } from '../contract/schemas.ts';
-import { isPublished, publishAuditEvents } from '../domain/events.ts';
+import { isPublished, publishAuditEvents } from '../modules/events/rules.ts';
 import { eventBridgeWiring } from '../runtime/eventbridge-bus.ts';
 import { METRICS } from '../contract/metrics.ts';
 import { type DepsSource, lambdaDeps, observedJob } from '../runtime/index.ts';

@@ -5,14 +5,14 @@
  * local stack, the scripts and the tests build their dependencies here.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryDeps } from '../domain/delivery.ts';
-import type { EventBus } from '../domain/events.ts';
-import type { SessionTokens } from '../domain/session-token.ts';
-import type { KeySet } from '../keys/key-set.ts';
-import { parseSupportEmailDomains } from '../domain/identity.ts';
-import { linksFrom, type Links } from '../domain/mail.ts';
-import type { AuditChainStore, AuditVerifyStore, Clock, Deps, IdempotencyStore, Ids, Mailer, OutboxStore, Store } from '../domain/ports.ts';
-import { createDynamoStore } from '../store/dynamo-store.ts';
+import type { DeliveryDeps } from '../modules/mail/delivery.ts';
+import type { EventBus } from '../modules/events/rules.ts';
+import type { SessionTokens } from '../modules/sessions/session-token.ts';
+import type { KeySet } from '../modules/keys/key-set.ts';
+import { parseSupportEmailDomains } from '../kernel/identity.ts';
+import { linksFrom, type Links } from '../modules/mail/templates.ts';
+import type { AuditChainStore, AuditVerifyStore, Clock, Deps, IdempotencyStore, Ids, Mailer, OutboxStore, Store } from '../kernel/ports.ts';
+import { createDynamoStore } from './dynamo-store.ts';
 import { documentClient, dynamoClient } from './clients.ts';
 import { systemClock, ulidIds } from './ids.ts';
 import { secretsFrom, type Secrets } from './secrets.ts';

@@ -1,6 +1,6 @@
 /** The `EventBus` port over Amazon EventBridge's `PutEvents`, onto the stack's bus. */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { EventBus } from '../domain/events.ts';
+import type { EventBus } from '../modules/events/rules.ts';
 import { required, type Settings } from './settings.ts';
 
 export function createEventBridgeBus(client: EventBridgeClient, busName: string): EventBus {

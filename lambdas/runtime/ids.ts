@@ -1,7 +1,7 @@
 /** The clock and the id source of the deployed functions. */
 import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import type { Clock, Ids } from '../domain/ports.ts';
+import type { Clock, Ids } from '../kernel/ports.ts';
 
 export const systemClock: Clock = { now: () => new Date() };
 

@@ -3,8 +3,8 @@
  * key set over `SESSION_KEY_ARNS`. Only the functions that sign or list the keys import this.
  */
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import type { KeySet } from '../keys/key-set.ts';
-import { createKmsKeySet, type KmsApi } from '../keys/kms-keys.ts';
+import type { KeySet } from '../modules/keys/key-set.ts';
+import { createKmsKeySet, type KmsApi } from '../modules/keys/kms-keys.ts';
 import { withoutSdkLogging } from './sdk.ts';
 import { required, settingsFromEnv, type Settings } from './settings.ts';
 

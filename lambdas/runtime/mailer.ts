@@ -2,7 +2,7 @@
  * The notifier's mailer. Only the notifier imports this module, so only its bundle carries SES
  * (`createSesMailer` is loaded from here, on first send).
  */
-import type { Mailer } from '../domain/ports.ts';
+import type { Mailer } from '../kernel/ports.ts';
 import { required, settingsFromEnv, type Settings } from './settings.ts';
 
 /**

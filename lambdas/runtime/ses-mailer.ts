@@ -1,6 +1,6 @@
 /** The `Mailer` port over SES (`SendEmail`), sending as the configured identity. */
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import type { Mailer } from '../domain/ports.ts';
+import type { Mailer } from '../kernel/ports.ts';
 
 export function createSesMailer(ses: SESClient, from: string): Mailer {
   return {

@@ -17,7 +17,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from '../contract/metrics.ts';
-import type { Log } from '../domain/ports.ts';
+import type { Log } from '../kernel/ports.ts';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 

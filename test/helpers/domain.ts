@@ -1,28 +1,89 @@
 /**
- * Unit-test fixtures for the domain: the in-memory store, a still clock, time-ordered ids, the
- * people of a tenant and of support, and a tenant with its authorized contacts on file.
+ * Fixtures for the tests that drive the modules' rules over their real store: a fresh table in the
+ * run's DynamoDB Local for each `testDeps()`, a still clock, time-ordered ids, the people of a
+ * tenant and of support, and a tenant with its authorized contacts on file.
  */
-import type { Policy } from '../../lambdas/contract/schemas.ts';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import type { AuditEvent, Policy } from '../../lambdas/contract/schemas.ts';
+import { attr } from '../../lambdas/contract/table.ts';
 import type { Role } from '../../lambdas/contract/routes.ts';
-import type { Deps, Principal } from '../../lambdas/domain/ports.ts';
-import { putContact, putPolicy } from '../../lambdas/domain/settings.ts';
-import { createMemoryStore, FakeClock, fakeIds, type MemoryStore } from './memory-store.ts';
+import type { AccessEntry, Deps, OutboxRecord, Principal } from '../../lambdas/kernel/ports.ts';
+import { type Item, parseAudit, parseEntry, parseOutbox, strip } from '../../lambdas/kernel/store/items.ts';
+import { putContact, putPolicy } from '../../lambdas/modules/settings/rules.ts';
+import { createDynamoStore, type DynamoStore } from '../../lambdas/runtime/dynamo-store.ts';
+import { documentClient } from '../../lambdas/runtime/index.ts';
+import { ensureTable, localDynamoClient } from '../../local/dynamodb.ts';
+import { FakeClock, fakeIds } from './clock.ts';
+import { freshTableName } from './http.ts';
 import { TEST_POLICY } from './people.ts';
 
-export interface TestDeps extends Deps {
-  store: MemoryStore;
-  clock: FakeClock;
+export { FakeClock, fakeIds };
+
+/** The store over the test's table, with what a test reads back from the table itself. */
+export interface TestStore extends DynamoStore {
+  /** Every audit event of a tenant, oldest first. */
+  auditOf(tenantId: string): Promise<AuditEvent[]>;
+  /** Every outbox message (any status), oldest first. */
+  outboxOf(tenantId?: string): Promise<OutboxRecord[]>;
+  /** The access entries of a grant (one per principal while it is live). */
+  entriesOf(tenantId: string, grantId: string): Promise<AccessEntry[]>;
+  /** Whether a grant or request carries keys of the sparse due-at index (GSI2 `EXPIRY#n`). */
+  isDue(kind: 'grant' | 'request', tenantId: string, id: string): Promise<boolean>;
 }
 
-/** The support email domain of the unit tests' deployment (support people's emails are in it). */
+export interface TestDeps extends Deps {
+  store: TestStore;
+  clock: FakeClock;
+  tableName: string;
+}
+
+/** The support email domain of the tests' deployment (support people's emails are in it). */
 export const SUPPORT_DOMAIN = 'vendor.test';
 
-/** Fresh deps: an empty store, a clock at 2026-11-23T14:00:00.000Z, ids from that clock. */
-export function testDeps(start = '2026-11-23T14:00:00.000Z'): TestDeps {
+/** Fresh deps: an empty table, a clock at 2026-11-23T14:00:00.000Z, ids from that clock. */
+export async function testDeps(start = '2026-11-23T14:00:00.000Z'): Promise<TestDeps> {
+  const endpoint = inject('dynamoEndpoint');
+  const tableName = freshTableName();
+  await ensureTable(endpoint, tableName);
+  const doc = documentClient(localDynamoClient(endpoint));
   const clock = new FakeClock(start);
-  return { store: createMemoryStore(), clock, ids: fakeIds(clock), supportEmailDomains: [SUPPORT_DOMAIN] };
+  const items = async (): Promise<Item[]> => {
+    const out: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await doc.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: start }));
+      out.push(...((res.Items ?? []) as Item[]));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  };
+  const ofType = async (type: string) => (await items()).filter((i) => i[attr.type] === type);
+  const byId = (key: string) => (a: Item, b: Item) => (String(a[key]) < String(b[key]) ? -1 : 1);
+  const store: TestStore = {
+    ...createDynamoStore({ doc, tableName }),
+    async auditOf(tenantId) {
+      return (await ofType('audit'))
+        .filter((i) => i.tenantId === tenantId)
+        .sort(byId('eventId'))
+        .map((i) => parseAudit(strip(i)));
+    },
+    async outboxOf(tenantId) {
+      return (await ofType('outbox'))
+        .filter((i) => tenantId === undefined || i.tenantId === tenantId)
+        .sort(byId('messageId'))
+        .map(parseOutbox);
+    },
+    async entriesOf(tenantId, grantId) {
+      return (await ofType('access')).filter((i) => i.tenantId === tenantId && i.grantId === grantId).map((i) => parseEntry(strip(i)));
+    },
+    async isDue(kind, tenantId, id) {
+      const item = (await ofType(kind)).find((i) => i.tenantId === tenantId && i[kind === 'grant' ? 'grantId' : 'requestId'] === id);
+      return String(item?.[attr.gsi2pk] ?? '').startsWith('EXPIRY#');
+    },
+  };
+  return { store, clock, ids: fakeIds(clock), supportEmailDomains: [SUPPORT_DOMAIN], tableName };
 }
-
 /** A person with a verified email: `<id>@vendor.test` for support staff, `<id>@example.com` otherwise. */
 export function person(id: string, roles: Role[], tenantId: string | null = null): Principal {
   const support = roles.some((r) => r === 'support-agent' || r === 'support-lead');
@@ -78,3 +139,13 @@ export async function setupTenant(
 }
 
 export const HOUR = 3_600_000;
+
+/**
+ * A call the test awaits later (to assert it, after starting others): its rejection is handled
+ * from the start, so it is not reported as unhandled while the test awaits another call, and the
+ * test still asserts it when it awaits it (the promise is returned as it is).
+ */
+export function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}

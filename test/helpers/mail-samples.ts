@@ -3,7 +3,7 @@
  * in docs/emails/ are rendered from these by the real templates.
  */
 import type { AccessRequest, Grant, Session } from '../../lambdas/contract/schemas.ts';
-import type { MailKind, OutboxMessage } from '../../lambdas/domain/ports.ts';
+import type { MailKind, OutboxMessage } from '../../lambdas/kernel/ports.ts';
 
 const carol = { id: 'carol', email: 'carol@acme.test', name: 'Carol Contact' };
 const alice = { id: 'alice', email: 'alice@acme.test', name: 'Alice Admin' };

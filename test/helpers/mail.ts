@@ -3,7 +3,7 @@
  * for one address, and a mailer wrapper that fails chosen sends (as SES does when it throttles).
  */
 import { expect } from 'vitest';
-import type { Mailer } from '../../lambdas/domain/ports.ts';
+import type { Mailer } from '../../lambdas/kernel/ports.ts';
 import type { Mail, People, TestApi, Who } from './http.ts';
 
 /** The base URL of the tenant's support-access page that the mail tests configure. */

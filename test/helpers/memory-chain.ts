@@ -4,8 +4,8 @@
  */
 import { shardOf } from '../../lambdas/contract/table.ts';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
-import type { AuditChainStore, ChainHead, StoredAuditEvent } from '../../lambdas/domain/ports.ts';
+import { ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
+import type { AuditChainStore, ChainHead, StoredAuditEvent } from '../../lambdas/kernel/ports.ts';
 
 export interface MemoryChain extends AuditChainStore {
   /** Writes an event as a change's transaction does: unsealed. */

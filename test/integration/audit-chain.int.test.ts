@@ -6,7 +6,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, keys } from '../../lambdas/contract/table.ts';
-import { ConcurrentUpdateError } from '../../lambdas/domain/errors.ts';
+import { ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
 import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';

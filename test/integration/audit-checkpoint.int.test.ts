@@ -7,9 +7,9 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
-import { verifyAuditTrail } from '../../lambdas/domain/audit-verify.ts';
+import { verifyAuditTrail } from '../../lambdas/modules/audit/verify.ts';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
-import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
+import { createDynamoStore } from '../../lambdas/runtime/dynamo-store.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 

@@ -3,8 +3,8 @@
  * chain in order, goes on from the head, and two sealers at once never seal an event twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
-import type { AuditChainStore } from '../../lambdas/domain/ports.ts';
+import { sealAuditTrail } from '../../lambdas/modules/audit/chain.ts';
+import type { AuditChainStore } from '../../lambdas/kernel/ports.ts';
 import { sealedHistory } from '../helpers/audit-history.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 

@@ -8,11 +8,11 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../lambdas/contract/table.ts';
-import { sealAuditTrail } from '../../lambdas/domain/audit-chain.ts';
-import { verifyAuditTrail } from '../../lambdas/domain/audit-verify.ts';
-import { watchAuditTrails } from '../../lambdas/domain/audit-watch.ts';
+import { sealAuditTrail } from '../../lambdas/modules/audit/chain.ts';
+import { verifyAuditTrail } from '../../lambdas/modules/audit/verify.ts';
+import { watchAuditTrails } from '../../lambdas/modules/audit/watch.ts';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
-import { createDynamoStore } from '../../lambdas/store/dynamo-store.ts';
+import { createDynamoStore } from '../../lambdas/runtime/dynamo-store.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { putForgedAuditEvent } from '../helpers/forged-audit.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';

@@ -5,8 +5,8 @@
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventDetails, type EventDetailType } from '../../lambdas/contract/events.ts';
-import type { EventBus } from '../../lambdas/domain/events.ts';
+import { EventDetails, type EventDetailType } from '../../lambdas/modules/events/schemas.ts';
+import type { EventBus } from '../../lambdas/modules/events/rules.ts';
 import { createHandler } from '../../lambdas/jobs/publish.ts';
 import { lambdaContext } from '../../local/server.ts';
 import { eventually, setupTenant, startTestApi, type TestApi } from '../helpers/http.ts';

@@ -3,7 +3,7 @@
  * that is exact at read time, the expiry job catching up, and races that must apply once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS } from '../../lambdas/domain/sessions.ts';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS } from '../../lambdas/modules/sessions/rules.ts';
 import { setupTenant, startTestApi, type People, type TestApi } from '../helpers/http.ts';
 
 let api: TestApi;

@@ -8,7 +8,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { attr, createTableInput, indexes, keys } from '../../lambdas/contract/table.ts';
 import { documentClient } from '../../lambdas/runtime/index.ts';
-import { backfillRequesterKeys } from '../../lambdas/store/migrations.ts';
+import { backfillRequesterKeys } from '../../lambdas/modules/requests/store-migrations.ts';
 import { ensureTable, localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type Res, type TestApi, type Who } from '../helpers/http.ts';
 

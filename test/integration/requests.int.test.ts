@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/domain/requests.ts';
+import { MAX_PENDING_REQUESTS_PER_AGENT } from '../../lambdas/modules/requests/rules.ts';
 import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { expectConsistent, tenantItems } from '../helpers/invariants.ts';

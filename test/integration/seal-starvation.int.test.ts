@@ -6,8 +6,8 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attr, shardOf } from '../../lambdas/contract/table.ts';
-import { STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
-import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, deniedEventId } from '../../lambdas/domain/sessions.ts';
+import { STALE_UNSEALED_MS, verifyAuditChain } from '../../lambdas/modules/audit/chain.ts';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, deniedEventId } from '../../lambdas/modules/sessions/rules.ts';
 import { documentClient } from '../../lambdas/runtime/index.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type TestApi } from '../helpers/http.ts';

@@ -11,7 +11,7 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_DIMENSIONS, METRICS, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/contract/metrics.ts';
-import type { EventBus } from '../../lambdas/domain/events.ts';
+import type { EventBus } from '../../lambdas/modules/events/rules.ts';
 import { createHandler as createPublisher } from '../../lambdas/jobs/publish.ts';
 import { createTelemetry } from '../../lambdas/runtime/index.ts';
 import { lambdaContext } from '../../local/server.ts';

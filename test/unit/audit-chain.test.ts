@@ -10,12 +10,12 @@ import {
   sealAuditTrail,
   STALE_UNSEALED_MS,
   verifyAuditChain,
-} from '../../lambdas/domain/audit-chain.ts';
-import type { AuditChainStore, ChainLink } from '../../lambdas/domain/ports.ts';
+} from '../../lambdas/modules/audit/chain.ts';
+import type { AuditChainStore, ChainLink } from '../../lambdas/kernel/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
-import { eventMac, eventMacValid } from '../../lambdas/domain/audit-integrity.ts';
+import { eventMac, eventMacValid } from '../../lambdas/kernel/audit-mac.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
-import { FakeClock } from '../helpers/memory-store.ts';
+import { FakeClock } from '../helpers/clock.ts';
 
 const event: AuditEvent = {
   eventId: '01JCHAIN0000000000000000001',
@@ -466,7 +466,7 @@ describe('verifyAuditChain', () => {
   });
 });
 
-// ---- write-time MACs (audit-integrity.ts) -----------------------------------------------------
+// ---- write-time MACs (kernel/audit-mac.ts) -----------------------------------------------------
 
 describe('eventMac', () => {
   const base = eventMac('ek', 't1', event);

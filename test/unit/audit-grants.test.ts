@@ -1,11 +1,11 @@
 /**
- * The comparison behind `access-entry` problems (`lambdas/domain/audit-grants.ts`): an access
+ * The comparison behind `access-entry` problems (`lambdas/modules/audit/grants.ts`): an access
  * entry, which sign-in and the access check trust, against the grant its events describe.
  */
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { entryDifferences, sessionCovered, stateFromEvents, type ExpectedGrant } from '../../lambdas/domain/audit-grants.ts';
-import type { StoredAccessEntry } from '../../lambdas/domain/ports.ts';
+import { entryDifferences, sessionCovered, stateFromEvents, type ExpectedGrant } from '../../lambdas/modules/audit/grants.ts';
+import type { StoredAccessEntry } from '../../lambdas/kernel/ports.ts';
 
 const END = '2026-12-07T18:00:00.000Z';
 const event = (action: string, details: Record<string, unknown>, n: number, actor = { id: 'ada', email: 'ada@acme.test', name: 'Ada' }) =>

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../lambdas/contract/schemas.ts';
-import { SEAL_TENANT_SHARE, sealAuditTrail, verifyAuditChain } from '../../lambdas/domain/audit-chain.ts';
-import type { AuditChainStore } from '../../lambdas/domain/ports.ts';
+import { SEAL_TENANT_SHARE, sealAuditTrail, verifyAuditChain } from '../../lambdas/modules/audit/chain.ts';
+import type { AuditChainStore } from '../../lambdas/kernel/ports.ts';
 import { shardOf } from '../../lambdas/contract/table.ts';
 import { createMemoryChain } from '../helpers/memory-chain.ts';
-import { FakeClock } from '../helpers/memory-store.ts';
+import { FakeClock } from '../helpers/clock.ts';
 
 const base: AuditEvent = {
   eventId: '01JFAIR00000000000000000000',

@@ -7,9 +7,10 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { routesById, type Role } from '../../lambdas/contract/routes.ts';
-import type { Principal } from '../../lambdas/domain/ports.ts';
-import { authorize, parseGroups, principalOf } from '../../lambdas/http/auth.ts';
-import { HttpError } from '../../lambdas/http/problem.ts';
+import type { Principal } from '../../lambdas/kernel/ports.ts';
+import { parseGroups, principalOf } from '../../lambdas/kernel/http/auth.ts';
+import { authorize } from '../../lambdas/kernel/http/authorize.ts';
+import { HttpError } from '../../lambdas/kernel/http/problem.ts';
 
 /** Runs `fn` and returns the HttpError it threw (fails when it threw nothing or something else). */
 function httpError(fn: () => unknown): HttpError {

@@ -2,8 +2,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventDetails } from '../../lambdas/contract/events.ts';
-import { DETAIL_TYPES } from '../../lambdas/domain/events.ts';
+import { EventDetails } from '../../lambdas/modules/events/schemas.ts';
+import { DETAIL_TYPES } from '../../lambdas/modules/events/rules.ts';
 import { eventSchemaFiles, EVENTS_DIR } from '../../scripts/event-schemas.ts';
 
 describe('event schemas', () => {

@@ -2,11 +2,12 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ROLES, routes, routesById, type RouteDef, type Role } from '../../lambdas/contract/routes.ts';
-import type { Principal } from '../../lambdas/domain/ports.ts';
-import { authorize, parseGroups, principalOf } from '../../lambdas/http/auth.ts';
-import { csvReply } from '../../lambdas/http/csv.ts';
-import { decodeCursor, encodeCursor } from '../../lambdas/http/cursor.ts';
-import { HttpError } from '../../lambdas/http/problem.ts';
+import type { Principal } from '../../lambdas/kernel/ports.ts';
+import { parseGroups, principalOf } from '../../lambdas/kernel/http/auth.ts';
+import { authorize } from '../../lambdas/kernel/http/authorize.ts';
+import { csvReply } from '../../lambdas/kernel/http/csv.ts';
+import { decodeCursor, encodeCursor } from '../../lambdas/kernel/http/cursor.ts';
+import { HttpError } from '../../lambdas/kernel/http/problem.ts';
 import { keys } from '../../lambdas/contract/table.ts';
 import { captured } from '../helpers/output.ts';
 
@@ -287,7 +288,7 @@ describe('authorize', () => {
 describe('an unexpected error', () => {
   it('answers a 500 problem that says nothing internal, and logs the cause with the request id', async () => {
     // Prepare
-    const { toProblem } = await import('../../lambdas/http/problem.ts');
+    const { toProblem } = await import('../../lambdas/kernel/http/problem.ts');
     const { createTelemetry } = await import('../../lambdas/runtime/telemetry.ts');
     const { lambdaContext } = await import('../../local/server.ts');
     const telemetry = createTelemetry();

@@ -3,7 +3,7 @@
  * test renders one of each kind from fixed data and keeps the document in step with the code.
  */
 import { describe, expect, it } from 'vitest';
-import { linksFrom, renderMail } from '../../lambdas/domain/mail.ts';
+import { linksFrom, renderMail } from '../../lambdas/modules/mail/templates.ts';
 import { sampleMessages } from '../helpers/mail-samples.ts';
 
 describe('the email catalogue', () => {
@@ -12,7 +12,7 @@ describe('the email catalogue', () => {
     const doc = [
       '# Email samples',
       '',
-      'Rendered by `lambdas/domain/mail.ts` from fixed data; `test/unit/mail-samples.test.ts` regenerates this file',
+      'Rendered by `lambdas/modules/mail/templates.ts` from fixed data; `test/unit/mail-samples.test.ts` regenerates this file',
       '(`npx vitest run test/unit/mail-samples.test.ts -u`) and fails when the templates and this file disagree.',
       'Each email also has an HTML part built from the same content, with every value escaped and one button for its action;',
       '`docs/emails/*.png` show them as Chromium renders them (`npm run emails:screenshots`). Times read in UTC and in the',

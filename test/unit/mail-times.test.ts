@@ -4,7 +4,7 @@
  * expected text comes from the test's own reading of the EU rule (`shownPragueTime`), not from Intl.
  */
 import { describe, expect, it } from 'vitest';
-import { readableTime } from '../../lambdas/domain/mail.ts';
+import { readableTime } from '../../lambdas/modules/mail/templates.ts';
 import { shownPragueTime } from '../helpers/mail.ts';
 
 const PRAGUE = 'Europe/Prague';

@@ -1,7 +1,7 @@
 /** What a grant, session or request *is* at an instant, and how several grants combine. */
 import { describe, expect, it } from 'vitest';
-import type { GrantRecord, RequestRecord, SessionRecord } from '../../lambdas/domain/ports.ts';
-import { grantView, latestEnd, requestView, sessionView, widestScope } from '../../lambdas/domain/model.ts';
+import type { GrantRecord, RequestRecord, SessionRecord } from '../../lambdas/kernel/ports.ts';
+import { grantView, latestEnd, requestView, sessionView, widestScope } from '../../lambdas/kernel/model.ts';
 
 const EXPIRES = '2026-11-23T18:00:00.000Z';
 const at = (iso: string, deltaMs = 0) => new Date(Date.parse(iso) + deltaMs);

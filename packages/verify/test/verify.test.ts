@@ -2,8 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeySet, type LocalKeySet } from '../../../lambdas/keys/local-keys.ts';
-import { sessionTokenClaims, type SessionTokenClaims } from '../../../lambdas/domain/session-token.ts';
+import { createLocalKeySet, type LocalKeySet } from '../../../lambdas/modules/keys/local-keys.ts';
+import { sessionTokenClaims, type SessionTokenClaims } from '../../../lambdas/modules/sessions/session-token.ts';
 import { createVerifier, SessionRefusedError } from '../src/index.ts';
 
 const settings = { issuer: 'https://api.example.test', audience: 'vendor-app' };

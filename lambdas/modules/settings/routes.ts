@@ -1,0 +1,63 @@
+/** The settings group's routes (its Lambda: `groups.settings` in `lambdas/contract/route-def.ts`), in the route table's order. */
+import { ALL_TENANT_READERS, type RouteDef } from '../../contract/route-def.ts';
+import * as s from '../../contract/schemas.ts';
+
+export const settingsRoutes = [
+  {
+    id: 'ListContacts',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/contacts',
+    group: 'settings',
+    auth: true,
+    roles: ALL_TENANT_READERS,
+    params: s.TenantParams,
+    summary: "The tenant's authorized contacts",
+    success: { status: 200, schema: s.ContactList, description: 'The contacts' },
+  },
+  {
+    id: 'PutContact',
+    method: 'PUT',
+    path: '/v1/tenants/{tenantId}/contacts/{email}',
+    group: 'settings',
+    auth: true,
+    roles: ['tenant-admin'],
+    params: s.ContactParams,
+    body: s.PutContactBody,
+    summary: 'Add an authorized contact, or rename one',
+    success: { status: 201, schema: s.Contact, description: 'Added', also: { status: 200, description: 'Renamed, or already so' } },
+  },
+  {
+    id: 'DeleteContact',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/contacts/{email}',
+    group: 'settings',
+    auth: true,
+    roles: ['tenant-admin'],
+    params: s.ContactParams,
+    summary: 'Remove an authorized contact',
+    success: { status: 204, schema: null, description: 'Removed' },
+  },
+  {
+    id: 'GetPolicy',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/policy',
+    group: 'settings',
+    auth: true,
+    roles: ALL_TENANT_READERS,
+    params: s.TenantParams,
+    summary: "The tenant's policy (defaults until set)",
+    success: { status: 200, schema: s.Policy, description: 'The policy' },
+  },
+  {
+    id: 'PutPolicy',
+    method: 'PUT',
+    path: '/v1/tenants/{tenantId}/policy',
+    group: 'settings',
+    auth: true,
+    roles: ['tenant-admin'],
+    params: s.TenantParams,
+    body: s.Policy,
+    summary: "Replace the tenant's policy",
+    success: { status: 200, schema: s.Policy, description: 'The new policy' },
+  },
+] as const satisfies readonly RouteDef[];
