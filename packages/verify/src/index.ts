@@ -9,6 +9,7 @@ export {
   API_TOKEN_AUDIENCE,
   createVerifier,
   SessionRefusedError,
+  type KeyGetter,
   type Level,
   type RefusalReason,
   type SupportSession,

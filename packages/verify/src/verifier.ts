@@ -58,9 +58,16 @@ export interface VerifierOptions {
   maxTokenLifetimeSeconds?: number;
   /** The least time between two fetches of the JWKS for an unknown `kid`, seconds (default 30). */
   jwksCooldownSeconds?: number;
-  /** Instead of fetching the JWKS (tests, or a key set you load yourself). */
-  keys?: JWTVerifyGetKey;
+  /**
+   * Instead of fetching the JWKS (tests, or a key set you load yourself): jose's
+   * `createLocalJWKSet(jwks)` or `createRemoteJWKSet(url)`. Typed loosely so that the published
+   * types name nothing from jose (ESM-only), which a CommonJS consumer could not resolve.
+   */
+  keys?: KeyGetter;
 }
+
+/** A key getter as jose's `jwtVerify` takes it (`createLocalJWKSet`, `createRemoteJWKSet`). */
+export type KeyGetter = (protectedHeader: never, token: never) => unknown;
 
 export interface VerifyOptions {
   /** The tenant the request is about: a token for any other tenant is refused (`wrong-tenant`). */
@@ -91,8 +98,8 @@ const refuse = (reason: RefusalReason, message: string, cause?: unknown) =>
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? (() => new Date());
   const tolerance = options.clockToleranceSeconds ?? 5;
-  const keys =
-    options.keys ??
+  const keys: JWTVerifyGetKey =
+    (options.keys as unknown as JWTVerifyGetKey | undefined) ??
     // Cached for the JWKS answer's own `Cache-Control: max-age`, never longer (./jwks.ts).
     remoteKeySet(new URL(options.jwksUrl), now, (options.jwksCooldownSeconds ?? 30) * 1000);
   const store = options.store ?? new MemoryRevocationStore(now);
