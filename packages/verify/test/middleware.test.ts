@@ -6,13 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createVerifier,
   expressSupportSession,
   fastifySupportSession,
   nodeSupportSession,
+  type SupportRequest,
   type SupportSession,
   type Verifier,
 } from '../src/index.ts';
@@ -44,7 +45,9 @@ beforeAll(async () => {
     'node:http',
     createServer((req, res) => {
       void guard(req, res).then(
-        (s) => s && res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(req.supportSession))),
+        (s) =>
+          s &&
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer((req as SupportRequest).supportSession))),
       );
     }),
   );
@@ -64,10 +67,10 @@ beforeAll(async () => {
   f.get<{ Params: { tenant: string } }>(
     '/tenants/:tenant/billing',
     {
-      preHandler: fastifySupportSession({
+      preHandler: fastifySupportSession<FastifyRequest<{ Params: { tenant: string } }>>({
         verifier,
         header: 'x-support-session',
-        tenantOf: (req: { params: { tenant: string } }) => req.params.tenant,
+        tenantOf: (req) => req.params.tenant,
       }),
     },
     async (req) => answer((req as unknown as { supportSession: SupportSession }).supportSession),
