@@ -12,7 +12,7 @@ const powertools = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', 'cdk.out/', '.local/', 'coverage/', '.stryker-tmp/', 'reports/'] },
+  { ignores: ['node_modules/', 'web/dist/', 'packages/*/dist/', 'cdk.out/', '.local/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

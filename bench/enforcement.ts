@@ -73,7 +73,7 @@ export async function enforcement(endpoint: string, opts: { seconds: number; rev
       }
       return n / ((performance.now() - t0) / 1000);
     };
-    const verifications = await rate('offline verification', () => verifier.verify(sessionToken));
+    const verifications = await rate('offline verification', () => verifier.verify(sessionToken, { tenantId }));
     const accessChecks = await rate('access check through the API', () => call('GET', `/v1/tenants/${tenantId}/access`, agent));
     await call('POST', `/v1/tenants/${tenantId}/grants/${firstGrant}/revoke`, admin, {});
 

@@ -4,7 +4,7 @@
  * and prints the targets as a PASS/MISS table.
  */
 
-export type Section = 'hot' | 'cold' | 'cost' | 'bulk' | 'load' | 'first' | 'audit' | 'console' | 'enforce';
+export type Section = 'hot' | 'cold' | 'cost' | 'bulk' | 'load' | 'first' | 'audit' | 'console' | 'enforce' | 'verify';
 
 export interface Figure {
   section: Section;

@@ -13,7 +13,8 @@
  *   8. the console: JavaScript on first load (gzip) and the request page's time to data in Chromium.
  * Ratios are taken against a baseline measured in the same run, never against fixed numbers.
  *   9. enforcement: offline token verifications vs access checks per second, revoke → refusal.
- * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit,console,enforce.
+ *  10. the verify middleware with a Redis store against the in-memory store (`bench/verify-store.ts`).
+ * Flags: --quick (10,000 live grants, fewer iterations, 5 s loads), --only=hot,cold,cost,bulk,load,first,audit,console,enforce,verify.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { firstCall } from './first-call.ts';
 import { csvExportCost, lifecycleDueCost } from './lifecycle.ts';
 import { hotPath } from './hot-path.ts';
 import { load } from './load.ts';
+import { verifyStore } from './verify-store.ts';
 
 import { verdict, type Figure, type SectionResult } from './results.ts';
 import { num, progress, table, withTimeout } from './stats.ts';
@@ -43,7 +45,7 @@ const only = args
 const unknown = args.filter((a) => a !== '--quick' && !a.startsWith('--only='));
 if (unknown.length) {
   console.error(
-    `unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console,enforce]`,
+    `unknown arguments: ${unknown.join(' ')}\nusage: npm run bench [-- --quick] [-- --only=hot,cold,cost,bulk,load,first,audit,console,enforce,verify]`,
   );
   process.exit(2);
 }
@@ -59,6 +61,7 @@ const config = {
   audit: { long: quick ? 20_000 : 100_000, short: 1_000, tails: quick ? [100, 1_000] : [100, 1_000, 10_000] },
   console: { rounds: quick ? 5 : 15 },
   enforce: { seconds: quick ? 2 : 5, revokes: quick ? 5 : 20 },
+  verify: { requests: quick ? 1_000 : 5_000 },
 };
 
 /** The DynamoDB Locals now running (one per section), so that every exit path stops them. */
@@ -188,6 +191,9 @@ async function main(): Promise<void> {
     await section('9. Enforcement: offline verification vs the access check, revoke → refusal', 5 * MINUTE, () =>
       withDynamo((endpoint) => enforcement(endpoint, config.enforce)),
     );
+  }
+  if (wanted('verify')) {
+    await section('10. Verify middleware: Redis store vs in-memory, µs per request', 5 * MINUTE, () => verifyStore(config.verify));
   }
   console.log(`\n## Targets\n\n${targetsTable()}`);
   const file = join(ROOT, 'bench', 'results.json');

@@ -38,7 +38,7 @@ test('Copy token puts a token on the clipboard that the verifier accepts for the
   const token = await page.evaluate(() => (globalThis as unknown as Clipboard).navigator.clipboard.readText());
 
   // Assess: the verifier accepts it, for this agent, tenant, grant and the session shown.
-  const session = await verifier.verify(token);
+  const session = await verifier.verify(token, { tenantId: p.tenantId });
   expect(session).toMatchObject({
     agent: { id: p.agent.sub, email: p.agent.email },
     tenantId: p.tenantId,

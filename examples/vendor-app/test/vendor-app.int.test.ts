@@ -128,7 +128,7 @@ describe('the example vendor app when the grant expires', () => {
     // Assess
     expect(JSON.stringify(job.body)).toContain('1');
     await fresh.pollEvents();
-    expect(fresh.verifier.revocations.isRevoked(sessionId, grantId)).toBe(true);
+    expect(await fresh.verifier.store.isRevoked(sessionId, grantId)).toBe(true);
     const res = await fetch(`${fresh.url}/tenants/${p.tenantId}/billing`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(401);
   });
