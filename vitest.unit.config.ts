@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-/** Unit tests only (no DynamoDB Local): what the mutation run (`npm run mutate`) executes per mutant. */
+/**
+ * Unit tests of `lambdas/` only (no DynamoDB Local): what the mutation run (`npm run mutate`)
+ * executes per mutant. The packages' tests import nothing from `lambdas/` (and build and start
+ * Redis), so they would only slow it down; the root run has them.
+ */
 export default defineConfig({
-  test: { include: ['test/unit/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: ['test/unit/mail-samples.test.ts'] },
+  test: { include: ['test/unit/**/*.test.ts'], exclude: ['test/unit/mail-samples.test.ts'] },
 });
