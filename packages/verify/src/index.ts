@@ -162,6 +162,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           issuer: options.issuer,
           audience: options.audience,
           algorithms: ['ES256'],
+          // A support-session token says `typ: JWT`; an API token (`at+jwt`) is never one.
+          typ: 'JWT',
           currentDate: now(),
           clockTolerance: options.clockToleranceSeconds ?? 5,
           requiredClaims: ['sub', 'exp', 'iat', 'jti'],

@@ -1,6 +1,7 @@
 /** The verifier: offline checks against a real JWKS over HTTP, scope helpers, and revocation by events. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeySet, type LocalKeySet } from '../../../lambdas/modules/keys/local-keys.ts';
 import { sessionTokenClaims, type SessionTokenClaims } from '../../../lambdas/modules/sessions/session-token.ts';
@@ -73,6 +74,24 @@ describe('verify', () => {
     expect((await refused(await keys.signer.sign(claims({ iss: 'https://evil.test' })))).reason).toBe('invalid');
     const stranger = await createLocalKeySet();
     expect((await refused(await stranger.signer.sign(claims()))).reason).toBe('invalid');
+  });
+
+  it('refuses an API token (typ at+jwt) even when a key it trusts signed it with every session claim: an API token is never a session token', async () => {
+    // Arrange: the worst case, one key listed for both kinds; only the header's typ differs.
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'shared', alg: 'ES256' };
+    const v = createVerifier({ jwksUrl, ...settings, now, keys: createLocalJWKSet({ keys: [jwk] }) });
+    const signed = (typ: string) =>
+      new SignJWT({ ...claims(), roles: ['support-agent'], via: 'local' })
+        .setProtectedHeader({ alg: 'ES256', typ, kid: 'shared' })
+        .sign(privateKey);
+    // Act
+    const asSession = await v.verify(await signed('JWT'));
+    const asApiToken = (await v.verify(await signed('at+jwt')).catch((e: unknown) => e)) as SessionRefusedError;
+    // Assess
+    expect(asSession.sessionId).toBe('S1');
+    expect(asApiToken).toBeInstanceOf(SessionRefusedError);
+    expect(asApiToken.reason).toBe('invalid');
   });
 
   it('fetches the JWKS once, and again when a token names a key it has not seen (a rotation)', async () => {
