@@ -25,7 +25,6 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { keys } from '../lambdas/contract/table.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, ensureTable } from '../local/dynamodb.ts';
-import { gatewayClaims } from '../local/jwt.ts';
 import { deployedOptions, NODE, ROOT } from './cold-start.ts';
 import { startExtensionStandIn } from './extension-stand-in.ts';
 import { startKmsStandIn } from './kms-stand-in.ts';
@@ -180,12 +179,15 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
       APP_BASE_URL: 'https://support-access.example.com',
     };
     const eventOf = (fn: (typeof FUNCTIONS)[number], tenantId: string, agent: string) => {
-      const claims = gatewayClaims({
+      // The Lambda authorizer's verdict on an API token, as the function gets it.
+      const claims = JSON.stringify({
         sub: agent,
         email: `${agent}@vendor.example`,
         email_verified: true,
         name: 'Agent',
-        'cognito:groups': ['support-agent'],
+        roles: ['support-agent'],
+        via: 'local',
+        exp: Math.floor(Date.now() / 1000) + 3600,
       });
       const path = fn.path.replace('{tenantId}', tenantId);
       const routeKey = `${fn.method} ${fn.path}`;
@@ -209,7 +211,7 @@ export async function firstCall(endpoint: string, opts: { runs: number; warm: nu
           stage: '$default',
           time: now.toUTCString(),
           timeEpoch: now.getTime(),
-          authorizer: { principalId: agent, integrationLatency: 0, jwt: { claims, scopes: [] } },
+          authorizer: { lambda: { verdict: 'ok', claims } },
         },
       };
     };

@@ -14,6 +14,7 @@ import { readConfig, type SupportAccessConfig } from './config.ts';
 import { Console } from './console.ts';
 import { Data } from './data.ts';
 import { Enforcement } from './enforcement.ts';
+import { TokenIssuer } from './tokens.ts';
 import { Functions } from './functions.ts';
 import { Jobs } from './jobs.ts';
 import { logsKey } from './keys.ts';
@@ -30,6 +31,8 @@ export class SupportAccessStack extends Stack {
   readonly auth: Auth;
   readonly functions: Functions;
   readonly notifications: Notifications;
+  /** The API tokens' key and the HTTP API's authorizer. */
+  readonly tokenIssuer: TokenIssuer;
   readonly api: Api;
   readonly jobs: Jobs;
   readonly alarms: Alarms;
@@ -95,6 +98,7 @@ export class SupportAccessStack extends Stack {
       mailFrom: config.mailFrom,
       sesIdentity: config.sesIdentity,
     });
+    this.tokenIssuer = new TokenIssuer(this, 'Tokens', { functions: this.functions });
     this.api = new Api(this, 'Api', {
       functions: this.functions,
       table: this.data.table,
@@ -102,8 +106,7 @@ export class SupportAccessStack extends Stack {
       eventKey: this.data.eventKey,
       cursorSecret: this.data.cursorSecret,
       supportEmailDomains: config.supportEmailDomains,
-      jwtIssuer: this.auth.issuer,
-      jwtAudience: this.auth.audience,
+      authorizer: this.tokenIssuer.authorizer,
       logKey: this.logKey,
       corsOrigins: config.corsOrigins ?? [this.console!.origin],
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
@@ -120,6 +123,9 @@ export class SupportAccessStack extends Stack {
       audience: config.sessionTokenAudience,
     });
     this.enforcement.bindJwks(this.api.handlers.keys);
+    // API tokens' issuer: the API's own address, no trailing slash (as the support-session tokens' iss).
+    this.tokenIssuer.bindVerifier(this.api.handlers.keys);
+    this.tokenIssuer.setIssuer(this.api.httpApi.apiEndpoint, [this.api.handlers.keys]);
     this.jobs = new Jobs(this, 'Jobs', {
       functions: this.functions,
       table: this.data.table,
@@ -152,7 +158,15 @@ export class SupportAccessStack extends Stack {
       );
       new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
     }
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (routes start with /v1)' });
+    // No trailing slash, as TokenIssuer and the support-session tokens' iss: `$API_URL/v1/...`.
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.httpApi.apiEndpoint,
+      description: 'Base URL of the API, no trailing slash (routes start with /v1)',
+    });
+    new CfnOutput(this, 'TokenIssuer', {
+      value: this.api.httpApi.apiEndpoint,
+      description: "The API tokens' iss (exact, no trailing slash); its /.well-known/openid-configuration names the jwks_uri",
+    });
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'EventBusName', {
       value: this.enforcement.bus.eventBusName,

@@ -1,90 +1,74 @@
 /**
- * The local JWT issuer. It signs RS256 tokens with a key made at start-up, and verifies them as
- * API Gateway's JWT authorizer does: signature, issuer, audience and expiry against real time.
+ * The local token issuer: `POST /_local/token` mints **API tokens** (`via: local`) with a key made
+ * at start, and the local server checks every bearer with the same verifier and the same verdict
+ * the deployed Lambda authorizer gives (`lambdas/modules/tokens/`), against real time.
  */
-import { KeyObject, verify as verifySignature } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWTPayload, type CryptoKey } from 'jose';
+import {
+  API_TOKEN_AUDIENCE,
+  API_TOKEN_MAX_TTL_SECONDS,
+  authorizeBearer,
+  createApiTokenVerifier,
+  createLocalApiTokenKeys,
+  issueApiToken,
+  type ApiTokenKeys,
+  type AuthorizerResult,
+} from '../lambdas/modules/tokens/index.ts';
+import type { Role } from '../lambdas/contract/routes.ts';
+import { ROLES } from '../lambdas/contract/routes.ts';
 
 export interface TokenRequest {
   sub: string;
   email: string;
   name: string;
+  /** The roles (named `groups` since v1: the body is unchanged); a name that is no role grants nothing. */
   groups: string[];
   tenantId?: string | undefined;
   /** `email_verified` (default true): false makes a token whose email gives no contact rights. */
   emailVerified?: boolean | undefined;
+  /** At most 900 (an API token's longest life; more is cut to 900); 0 or less: already expired. */
   expiresInSeconds?: number | undefined;
 }
 
 export interface LocalIssuer {
+  /** The token issuer (`iss`): the stack's origin, no trailing slash. */
   issuer: string;
   audience: string;
-  jwks(): Promise<{ keys: object[] }>;
+  keys: ApiTokenKeys;
+  jwks(): ReturnType<ApiTokenKeys['jwks']>;
   issue(req: TokenRequest): Promise<string>;
-  /** Verified claims, or null when the token would be refused by the authorizer. */
-  verify(token: string): Promise<JWTPayload | null>;
+  /** The verdict the deployed authorizer gives on an `Authorization` header. */
+  authorize(authorization: string | undefined): Promise<AuthorizerResult>;
 }
 
-export async function createLocalIssuer(issuer: string, audience = 'support-access-local'): Promise<LocalIssuer> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
-  const kid = 'local-1';
-  // Verified with node:crypto's synchronous RSA check (about 25 µs), not jose's WebCrypto one,
-  // whose async round trip cost every request 0.13-0.3 ms on the hot path (docs/performance.md).
-  const publicKeyObject = KeyObject.from(publicKey as CryptoKey);
+export function createLocalIssuer(issuer: string): LocalIssuer {
+  const keys = createLocalApiTokenKeys();
+  const verifier = createApiTokenVerifier({ issuer, jwks: () => keys.jwks() });
   return {
     issuer,
-    audience,
-    async jwks() {
-      return { keys: [{ ...(await exportJWK(publicKey as CryptoKey)), kid, alg: 'RS256', use: 'sig' }] };
-    },
+    audience: API_TOKEN_AUDIENCE,
+    keys,
+    jwks: () => keys.jwks(),
     async issue(req) {
-      const claims: Record<string, unknown> = {
-        // An ID token, as Cognito's: the API refuses any other `token_use`.
-        token_use: 'id',
-        email: req.email,
-        email_verified: req.emailVerified ?? true,
-        name: req.name,
-        'cognito:groups': req.groups,
-        ...(req.tenantId ? { 'custom:tenantId': req.tenantId } : {}),
-      };
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid })
-        .setSubject(req.sub)
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + (req.expiresInSeconds ?? 3600))
-        .sign(privateKey);
+      const asked = req.expiresInSeconds ?? API_TOKEN_MAX_TTL_SECONDS;
+      const ttl = Math.min(asked, API_TOKEN_MAX_TTL_SECONDS);
+      // An already-expired token (tests): minted as if a full lifetime ago, ending `asked` s from now.
+      const ttlSeconds = ttl > 0 ? ttl : API_TOKEN_MAX_TTL_SECONDS;
+      const now = new Date(Date.now() + (ttl > 0 ? 0 : (ttl - API_TOKEN_MAX_TTL_SECONDS) * 1000));
+      const roles = req.groups.filter((g): g is Role => (ROLES as readonly string[]).includes(g)).filter((r, i, a) => a.indexOf(r) === i);
+      const { token } = await issueApiToken(
+        {
+          sub: req.sub,
+          email: req.email,
+          email_verified: req.emailVerified ?? true,
+          name: req.name,
+          roles,
+          ...(req.tenantId ? { tenant_id: req.tenantId } : {}),
+          via: 'local',
+        },
+        { signer: keys.signer, issuer, now, ttlSeconds },
+      );
+      return token;
     },
-    async verify(token) {
-      const parts = token.split('.');
-      if (parts.length !== 3) return null;
-      try {
-        const header = decodeProtectedHeader(token);
-        // What the authorizer accepts: RS256 under our key id, no extensions it would not know.
-        if (header.alg !== 'RS256' || header.kid !== kid || header.crit !== undefined || header.b64 !== undefined) return null;
-        const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-        if (!verifySignature('RSA-SHA256', signed, publicKeyObject, Buffer.from(parts[2]!, 'base64url'))) return null;
-        const payload = decodeJwt(token);
-        const now = Math.floor(Date.now() / 1000);
-        const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-        if (payload.iss !== issuer || !audiences.includes(audience)) return null;
-        if (typeof payload.exp !== 'number' || payload.exp <= now) return null;
-        if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now)) return null;
-        if (payload.iat !== undefined && typeof payload.iat !== 'number') return null;
-        return payload;
-      } catch {
-        return null;
-      }
-    },
+    authorize: (authorization) => authorizeBearer(verifier, authorization, Date.now()),
   };
-}
-
-/** Claims as API Gateway's JWT authorizer hands them to Lambda: strings, arrays as `[a b]`. */
-export function gatewayClaims(payload: JWTPayload): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(payload)) {
-    out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }
-  return out;
 }

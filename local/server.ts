@@ -14,7 +14,8 @@ import { groups, routeKey, routes, type RouteDef } from '../lambdas/contract/rou
 import { fieldErrors, problem } from '../lambdas/kernel/http/problem.ts';
 import type { DepsSource } from '../lambdas/runtime/index.ts';
 import type { LocalClock } from './clock.ts';
-import { gatewayClaims, type LocalIssuer } from './jwt.ts';
+import type { LocalIssuer } from './jwt.ts';
+import type { AuthorizerContext } from '../lambdas/modules/tokens/index.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway's own limit on a request body. */
@@ -151,14 +152,14 @@ export interface LocalServerOptions {
   consoleDir?: string;
 }
 
-/** Builds the API Gateway v2 event of a request, as the HTTP API with a JWT authorizer sends it. */
+/** Builds the API Gateway v2 event of a request, as the HTTP API with its Lambda authorizer sends it (`authorizer.lambda`: the verdict). */
 export function gatewayEvent(
   req: IncomingMessage,
   url: URL,
   route: RouteDef,
   params: Record<string, string>,
   body: string,
-  claims: Record<string, string> | null,
+  verdict: AuthorizerContext | null,
 ): APIGatewayProxyEventV2WithJWTAuthorizer {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
@@ -192,9 +193,9 @@ export function gatewayEvent(
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
-      authorizer: { principalId: claims?.sub ?? '', integrationLatency: 0, jwt: { claims: claims ?? {}, scopes: [] } },
+      ...(verdict ? { authorizer: { lambda: verdict } } : {}),
     },
-  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
 async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: LocalServerOptions): Promise<boolean> {
@@ -235,6 +236,7 @@ async function local(req: IncomingMessage, res: ServerResponse, url: URL, opts: 
     case 'POST /_local/jobs/deliver':
       sendJson(res, 200, await opts.jobs.drainOutbox());
       return true;
+    // The API-token keys, also at the issuer's jwks_uri (/.well-known/api-token-jwks.json).
     case 'GET /_local/.well-known/jwks.json':
       sendJson(res, 200, await opts.issuer.jwks());
       return true;
@@ -352,19 +354,13 @@ export async function startLocalServer(port: number, host: string, opts: LocalSe
           );
         }
         const { route, params } = found;
-        let claims: Record<string, string> | null = null;
-        if (route.auth) {
-          const auth = req.headers.authorization ?? '';
-          const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
-          const payload = token ? await opts.issuer.verify(token) : null;
-          if (!payload)
-            return send(res, problem(401, 'UNAUTHENTICATED', 'a valid bearer token is required (POST /_local/token gives one)'));
-          claims = gatewayClaims(payload);
-        }
+        // As deployed: the authorizer's verdict on the bearer goes to the function, which answers a
+        // refused one with a 401 naming the reason (`lambdas/kernel/http/auth.ts`).
+        const verdict = route.auth ? (await opts.issuer.authorize(req.headers.authorization)).context : null;
         const body = await readBody(req);
         if (body === null) return send(res, problem(413, 'PAYLOAD_TOO_LARGE', 'the body is too large'));
         const handler = await handlerOf(groups[route.group].handler);
-        const event = gatewayEvent(req, url, route, params, body, claims);
+        const event = gatewayEvent(req, url, route, params, body, verdict);
         const observer = cpuObserver;
         const cpu0 = observer ? process.cpuUsage() : undefined;
         const result = await handler(event, lambdaContext(`support-access-${route.group}`));

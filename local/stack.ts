@@ -128,7 +128,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const port = opts.port || (await freePort());
     const url = `http://localhost:${port}`;
     const clock = new LocalClock(opts.clockStart);
-    const issuer = await createLocalIssuer(`${url}/_local`);
+    // API tokens: a key made now, the stack's origin as their issuer (as deployed: the API's address).
+    const issuer = createLocalIssuer(url);
     const dynamoClient = localDynamoClient(dynamoEndpoint);
     opts.onDynamoClient?.(dynamoClient);
     const mailFrom = opts.mailFrom ?? 'support-access@example.com';
@@ -159,6 +160,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       {
         ...settings,
         sessionTokenIssuer: url,
+        tokenIssuer: url,
         sessionTokenAudience: settings.sessionTokenAudience ?? process.env.SESSION_TOKEN_AUDIENCE ?? 'support-access-local',
       },
       {
@@ -166,6 +168,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         clock,
         mailer: opts.wrapMailer ? opts.wrapMailer(sesMailer) : sesMailer,
         sessionKeys,
+        apiTokenKeys: issuer.keys,
         telemetry: opts.telemetry ?? createTelemetry({ logLevel: 'WARN', metrics: false }),
         ...(events ? { bus: opts.wrapEventBus ? opts.wrapEventBus(events) : events } : {}),
       },

@@ -4,6 +4,7 @@
  * settings. Every Lambda entry, the
  * local stack, the scripts and the tests build their dependencies here.
  */
+import type { ApiTokenKeys } from '../modules/tokens/index.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryDeps } from '../modules/mail/delivery.ts';
 import type { EventBus } from '../modules/events/rules.ts';
@@ -34,6 +35,8 @@ export interface AppDeps extends Deps {
   readonly sessionKeys: KeySet;
   /** What the domain needs to issue session tokens: the signer, the issuer and the audience. */
   readonly tokens: SessionTokens;
+  /** The API-token keys and their issuer (`TOKEN_ISSUER`): the doors mint with them, discovery lists them. */
+  readonly apiTokens: { keys: ApiTokenKeys; issuer: string };
   /** The events' bus (the publisher's EventBridge, `runtime/eventbridge-bus.ts`); where none is wired, reading it throws. */
   readonly bus: EventBus;
   /** Links into the console, for emails; without `APP_BASE_URL`, reading them throws. */
@@ -49,6 +52,7 @@ export interface Wiring {
   ids?: Ids;
   mailer?: Mailer;
   sessionKeys?: KeySet;
+  apiTokenKeys?: ApiTokenKeys;
   bus?: EventBus;
   /** The logger and metrics (the local stack's write warnings only and drop the metrics). */
   telemetry?: Telemetry;
@@ -85,6 +89,10 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
     issuer: required(settings.sessionTokenIssuer, 'SESSION_TOKEN_ISSUER'),
     audience: required(settings.sessionTokenAudience, 'SESSION_TOKEN_AUDIENCE'),
   }));
+  const apiTokens = lazy(() => ({
+    keys: wiring.apiTokenKeys ?? unwired('API-token keys', 'only the keys function and the doors have them'),
+    issuer: required(settings.tokenIssuer, 'TOKEN_ISSUER'),
+  }));
   const bus = lazy(() => wiring.bus ?? unwired('event bus', 'only the publisher puts events'));
   const links = lazy(() => linksFrom(required(settings.appBaseUrl, 'APP_BASE_URL')));
   return {
@@ -110,6 +118,9 @@ export function buildDeps(settings: Settings, wiring: Wiring = {}): AppDeps {
     },
     get bus() {
       return bus();
+    },
+    get apiTokens() {
+      return apiTokens();
     },
   };
 }

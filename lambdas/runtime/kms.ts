@@ -5,6 +5,7 @@
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type { KeySet } from '../modules/keys/key-set.ts';
 import { createKmsKeySet, type KmsApi } from '../modules/keys/kms-keys.ts';
+import { createKmsApiTokenKeys, type ApiTokenKeys } from '../modules/tokens/index.ts';
 import { withoutSdkLogging } from './sdk.ts';
 import { required, settingsFromEnv, type Settings } from './settings.ts';
 
@@ -48,4 +49,18 @@ export const kmsWiring = (settings: Settings) => {
 export function kmsKeysFromEnv(): () => KeySet {
   let keys: KeySet | undefined;
   return () => (keys ??= kmsKeySet(settingsFromEnv()));
+}
+
+/** The deployed API-token keys (`API_TOKEN_KEY_ARNS`) and issuer (`TOKEN_ISSUER`), made on first use. */
+export function apiTokenKeysFromEnv(): () => { keys: ApiTokenKeys; issuer: string } {
+  let made: { keys: ApiTokenKeys; issuer: string } | undefined;
+  return () => {
+    if (made) return made;
+    const settings = settingsFromEnv();
+    const arns = required(settings.apiTokenKeyArns, 'API_TOKEN_KEY_ARNS')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return (made = { keys: createKmsApiTokenKeys(kmsApi(), arns), issuer: required(settings.tokenIssuer, 'TOKEN_ISSUER') });
+  };
 }

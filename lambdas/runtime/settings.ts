@@ -38,6 +38,10 @@ export interface Settings {
   sessionKeyArns?: string | undefined;
   /** `SESSION_TOKEN_ISSUER` and `SESSION_TOKEN_AUDIENCE`: the session tokens' `iss` and `aud`. */
   sessionTokenIssuer?: string | undefined;
+  /** `API_TOKEN_KEY_ARNS`: the API-token signing keys in KMS, comma-separated (the last signs). */
+  apiTokenKeyArns?: string | undefined;
+  /** `TOKEN_ISSUER`: the API tokens' `iss`, an exact URL without a trailing slash (output `TokenIssuer`). */
+  tokenIssuer?: string | undefined;
   sessionTokenAudience?: string | undefined;
   /** `EVENT_BUS_NAME`: the publisher's EventBridge bus. */
   eventBusName?: string | undefined;
@@ -73,6 +77,8 @@ export function settingsFromEnv(env: Env = process.env): Settings {
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     sessionKeyArns: env.SESSION_KEY_ARNS || undefined,
     sessionTokenIssuer: env.SESSION_TOKEN_ISSUER || undefined,
+    apiTokenKeyArns: env.API_TOKEN_KEY_ARNS || undefined,
+    tokenIssuer: env.TOKEN_ISSUER || undefined,
     sessionTokenAudience: env.SESSION_TOKEN_AUDIENCE || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
     secretsExtension: {

@@ -57,16 +57,18 @@ export async function startTestApi(opts: Partial<StackOptions> = {}): Promise<Te
     ...(clockStart ? { clockStart } : {}),
     ...opts,
   });
-  const tokens = new Map<string, string>();
+  // API tokens live 15 minutes: a cached one is re-minted a minute before it ends (long files).
+  const tokens = new Map<string, { token: string; until: number }>();
   const api: TestApi = {
     stack,
     url: stack.url,
     async token(who, expiresInSeconds) {
       const key = JSON.stringify([who, expiresInSeconds]);
       const cached = tokens.get(key);
-      if (cached) return cached;
+      if (cached && cached.until > Date.now()) return cached.token;
       const token = await localToken(stack.url, who, expiresInSeconds);
-      tokens.set(key, token);
+      const exp = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+      tokens.set(key, { token, until: exp * 1000 - 60_000 });
       return token;
     },
     async call(method, path, o = {}) {

@@ -55,6 +55,7 @@ describe('SupportAccess stack', () => {
     { name: 'expireAndSeal', fn: stack.jobs.expireAndSeal },
     { name: 'notifier', fn: stack.notifications.notifier },
     { name: 'publisher', fn: stack.enforcement.publisher },
+    { name: 'authorizer', fn: stack.tokenIssuer.authorizerFunction },
   ];
   /** The statements of the one policy attached to a function's role. */
   const statementsOf = (fn: NodejsFunction): Statement[] => {
@@ -136,7 +137,7 @@ describe('SupportAccess stack', () => {
     });
   });
 
-  it('turns every route of the route table into an API route, with the JWT authorizer exactly when auth is true', () => {
+  it('turns every route of the route table into an API route, with the API-token authorizer exactly when auth is true', () => {
     // Prepare
     const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
     const [authorizerId] = Object.keys(authorizers);
@@ -147,7 +148,7 @@ describe('SupportAccess stack', () => {
     const mismatches = routes.flatMap((route) => {
       const props = byKey.get(routeKey(route));
       if (!props) return [`${route.id}: missing`];
-      const hasJwt = props.AuthorizationType === 'JWT' && props.AuthorizerId?.Ref === authorizerId;
+      const hasJwt = props.AuthorizationType === 'CUSTOM' && props.AuthorizerId?.Ref === authorizerId;
       const hasNone = props.AuthorizationType === 'NONE' && props.AuthorizerId === undefined;
       return (route.auth ? hasJwt : hasNone) ? [] : [`${route.id}: authorizer does not match auth=${route.auth}`];
     });
@@ -176,9 +177,9 @@ describe('SupportAccess stack', () => {
     expect(wrong.map((r) => r.id)).toEqual([]);
   });
 
-  it('has one function per group plus the expiry job, the notifier and the event publisher, all Node.js 24 (or 22) on arm64 with tracing', () => {
+  it('has one function per group plus the expiry job, the notifier, the event publisher and the API-token authorizer, all Node.js 24 (or 22) on arm64 with tracing', () => {
     // Prepare
-    const expected = Object.keys(groups).length + 3;
+    const expected = Object.keys(groups).length + 4;
 
     // Act
     const fns = ownFunctions(template);
@@ -241,11 +242,13 @@ describe('SupportAccess stack', () => {
       .map((c) => c.name);
     // The functions that touch the table carry the DynamoDB client; those that do not (the OpenAPI
     // document, the JWKS) carry none of it.
-    const tableless = new Set<string>(
-      Object.entries(groups)
+    const tableless = new Set<string>([
+      ...Object.entries(groups)
         .filter(([, g]) => g.data === 'none')
         .map(([name]) => name),
-    );
+      // The authorizer reads only the API-token key's public half.
+      'authorizer',
+    ]);
     const withoutDynamo = code.filter(({ name, text }) => !tableless.has(name) && !text.includes('DynamoDB_20120810')).map((c) => c.name);
     const dynamoUnneeded = code.filter(({ name, text }) => tableless.has(name) && text.includes('DynamoDB_20120810')).map((c) => c.name);
     // Every function that calls an AWS service signs with the role's credentials from the
@@ -264,7 +267,7 @@ describe('SupportAccess stack', () => {
     expect(external).toEqual([]);
     expect(withoutDynamo).toEqual([]);
     expect(dynamoUnneeded).toEqual([]);
-    expect([...tableless].sort()).toEqual(['keys', 'meta']);
+    expect([...tableless].sort()).toEqual(['authorizer', 'keys', 'meta']);
     expect(withoutEnvProvider).toEqual([]);
     expect(metaWithSdk).toEqual([]);
     expect(withChain).toEqual([]);
@@ -523,8 +526,11 @@ describe('SupportAccess stack', () => {
     template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     expect(signers.map((s) => s.name)).toEqual(['sessions']);
     expect(kmsStatements(stack.api.handlers.sessions)).toEqual([{ Effect: 'Allow', Action: 'kms:Sign', Resource: keyArn }]);
-    expect(readers.map((s) => s.name)).toEqual(['keys']);
-    expect(kmsStatements(stack.api.handlers.keys)).toEqual([{ Effect: 'Allow', Action: 'kms:GetPublicKey', Resource: keyArn }]);
+    expect(readers.map((s) => s.name)).toEqual(['keys', 'authorizer']);
+    const apiTokenKeyArn = stack.resolve(stack.tokenIssuer.key.keyArn);
+    expect(kmsStatements(stack.api.handlers.keys)).toEqual([
+      { Effect: 'Allow', Action: 'kms:GetPublicKey', Resource: [keyArn, apiTokenKeyArn] },
+    ]);
     const env = (fn: NodejsFunction) => template.findResources('AWS::Lambda::Function')[logicalId(fn)]!.Properties.Environment.Variables;
     expect(env(stack.api.handlers.sessions)).toMatchObject({
       SESSION_KEY_ARNS: keyArn,
@@ -675,10 +681,9 @@ describe('SupportAccess stack', () => {
     // No WAF unless wafRateLimit is set.
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'JWT',
-      JwtConfiguration: { Issuer: { 'Fn::GetAtt': [poolId, 'ProviderURL'] } },
-    });
+    // The API no longer trusts the pool's tokens itself: its authorizer checks API tokens only
+    // (the door that maps the pool's ID token is issue 24's door 1); the pool's issuer is an output.
+    template.hasOutput('JwtIssuer', { Value: { 'Fn::GetAtt': [poolId, 'ProviderURL'] } });
   });
 
   it('signs in case-insensitively and keeps a changed email out of tokens until it is verified', () => {
@@ -818,7 +823,7 @@ describe('SupportAccess stack', () => {
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
-  it('outputs the API URL, the table name, the user pool ids, the sign-in URL and the alarm topic', () => {
+  it('outputs the API URL and the token issuer (both without a trailing slash), the table name, the user pool ids, the sign-in URL and the alarm topic', () => {
     // Act
     const outputs = Object.keys(template.findOutputs('*'));
 
@@ -826,6 +831,7 @@ describe('SupportAccess stack', () => {
     expect(outputs).toEqual(
       expect.arrayContaining([
         'ApiUrl',
+        'TokenIssuer',
         'TableName',
         'UserPoolId',
         'UserPoolClientId',
@@ -834,6 +840,50 @@ describe('SupportAccess stack', () => {
         'MailStreamDeadLetterQueueUrl',
       ]),
     );
+  });
+
+  it('checks API tokens with a cached Lambda authorizer whose issuer is the API itself, exact and without a trailing slash (so the first deploy needs nothing reachable)', () => {
+    // Prepare
+    const apiEndpoint = { 'Fn::GetAtt': [logicalId(stack.api.httpApi), 'ApiEndpoint'] };
+    const keyArn = stack.resolve(stack.tokenIssuer.key.keyArn);
+    const env = (fn: NodejsFunction) => template.findResources('AWS::Lambda::Function')[logicalId(fn)]!.Properties.Environment.Variables;
+
+    // Act
+    const authorizers = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+
+    // Assess: a REQUEST authorizer, simple responses, cached five minutes per Authorization header.
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]!.Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      AuthorizerResultTtlInSeconds: 300,
+      IdentitySource: ['$request.header.Authorization'],
+    });
+    // Its own ES256 key in KMS, apart from the session keys; nothing may sign with it yet.
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }, 2);
+    expect(keyArn).not.toEqual(stack.resolve(stack.enforcement.signingKey.keyArn));
+    expect(
+      functionsOf().filter(({ fn }) =>
+        statementsOf(fn).some((st) => asArray(st.Action).includes('kms:Sign') && JSON.stringify(st.Resource) === JSON.stringify(keyArn)),
+      ),
+    ).toEqual([]);
+    for (const fn of [stack.tokenIssuer.authorizerFunction, stack.api.handlers.keys]) {
+      expect(env(fn)).toMatchObject({ API_TOKEN_KEY_ARNS: keyArn, TOKEN_ISSUER: apiEndpoint });
+    }
+    // The issuer output, the ApiUrl and the support-session tokens' iss are one string: the endpoint, no slash.
+    template.hasOutput('TokenIssuer', { Value: apiEndpoint });
+    template.hasOutput('ApiUrl', { Value: apiEndpoint });
+    expect(env(stack.api.handlers.sessions)).toMatchObject({ SESSION_TOKEN_ISSUER: apiEndpoint });
+    // Discovery answers without a token.
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /.well-known/openid-configuration',
+      AuthorizationType: 'NONE',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /.well-known/api-token-jwks.json',
+      AuthorizationType: 'NONE',
+    });
   });
 });
 
@@ -869,7 +919,7 @@ describe('SupportAccess stack under the AWS Control Tower proactive controls', (
 
 describe('SupportAccess stack with an existing issuer', () => {
   it(
-    'creates no user pool and points the authorizer at the given issuer and audience',
+    'creates no user pool, names the given issuer, and keeps the API-token authorizer',
     () => {
       // Prepare
       const app = new App({
@@ -891,9 +941,8 @@ describe('SupportAccess stack with an existing issuer', () => {
       template.resourceCountIs('AWS::Cognito::UserPool', 0);
       // The console signs in through the stack's own pool only: with another issuer it is not deployed.
       template.resourceCountIs('AWS::CloudFront::Distribution', 0);
-      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-        JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['support-access-api', 'support-access-web'] },
-      });
+      template.hasOutput('JwtIssuer', { Value: 'https://login.example.com/' });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST' });
       expect(Object.keys(template.findOutputs('*'))).not.toContain('UserPoolId');
     },
     SYNTH_TIMEOUT,

@@ -56,7 +56,7 @@ interface Caller {
 const as = (pick: (w: World) => Who): Pick<Caller, 'token' | 'who'> => ({ who: pick, token: (w) => api.token(pick(w)) });
 
 /** A key pair of somebody else, who signs tokens as another issuer for the same audience. */
-const otherIssuer = generateKeyPair('RS256');
+const otherIssuer = generateKeyPair('ES256');
 
 /** The header and payload of a JWT are base64url JSON: rewriting one keeps the old signature. */
 function tamper(token: string, edit: (claims: Record<string, unknown>) => Record<string, unknown>): string {
@@ -70,8 +70,10 @@ const adminClaims = (w: World) => ({
   sub: w.p.admin.sub,
   email: w.p.admin.email,
   name: w.p.admin.name,
-  'cognito:groups': ['tenant-admin'],
-  'custom:tenantId': w.p.tenantId,
+  email_verified: true,
+  roles: ['tenant-admin'],
+  tenant_id: w.p.tenantId,
+  via: 'local',
 });
 
 const CALLERS: Caller[] = [
@@ -96,11 +98,11 @@ const CALLERS: Caller[] = [
     token: async (w) => {
       const { privateKey } = await otherIssuer;
       return new SignJWT(adminClaims(w))
-        .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: api.stack.issuer.keys.signer.kid() })
         .setIssuer('https://issuer.attacker.test/')
         .setAudience(api.stack.issuer.audience)
         .setIssuedAt()
-        .setExpirationTime('1h')
+        .setExpirationTime('10m')
         .sign(privateKey);
     },
   },
@@ -151,6 +153,8 @@ const TABLE: Record<string, string> = {
   GetHealth:             '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
   GetOpenApi:            '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
   GetJwks:               '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  GetTokenIssuerConfiguration: '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
+  GetApiTokenJwks:       '200  200  200  200  200  200  200  200  200  200  200  200  200  200  200  200',
   ListContacts:          '200  200  200  200  200  200  403  401  401  401  401  404  404  404  200  200',
   PutContact:            '201  403  403  403  403  403  403  401  401  401  401  404  404  404  403  201',
   DeleteContact:         '204  403  403  403  403  403  403  401  401  401  401  404  404  404  403  204',
@@ -414,22 +418,24 @@ describe('the order of the checks', () => {
     const { privateKey } = await otherIssuer;
     const signed = (claims: Record<string, unknown>, o: { iss?: string; aud?: string; exp?: number | string } = {}) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: 'local-1' })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: api.stack.issuer.keys.signer.kid() })
         .setIssuer(o.iss ?? issuer)
         .setAudience(o.aud ?? audience)
-        .setExpirationTime(o.exp ?? '1h')
+        .setIssuedAt()
+        .setExpirationTime(o.exp ?? '10m')
         .sign(privateKey);
     const unsigned = (claims: Record<string, unknown>) =>
       `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
-    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + 600;
     const bad: Record<string, string> = {
-      'claims rewritten (support-lead)': tamper(good, (c) => ({ ...c, 'cognito:groups': ['support-lead'] })),
-      'claims rewritten (another tenant)': tamper(good, (c) => ({ ...c, 'custom:tenantId': w.p.foreignAdmin.tenantId })),
+      'claims rewritten (support-lead)': tamper(good, (c) => ({ ...c, roles: ['support-lead'] })),
+      'claims rewritten (another tenant)': tamper(good, (c) => ({ ...c, tenant_id: w.p.foreignAdmin.tenantId })),
       'expiry rewritten': tamper(await api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }), (c) => ({ ...c, exp })),
       'header rewritten to alg none': `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${good.split('.')[1]}.`,
       'signature of another token': `${good.split('.').slice(0, 2).join('.')}.${(await api.token(w.p.lead)).split('.')[2]}`,
       'signature stripped': `${good.split('.').slice(0, 2).join('.')}.`,
-      'unsigned (alg none)': unsigned({ ...adminClaims(w), iss: issuer, aud: audience, exp }),
+      'unsigned (alg none)': unsigned({ ...adminClaims(w), iss: issuer, aud: audience, iat, exp }),
       'signed by another key as this issuer': await signed(adminClaims(w)),
       'signed by another issuer': await signed(adminClaims(w), { iss: 'https://issuer.attacker.test/' }),
       'expired a minute ago': await api.stack.issuer.issue({ ...w.p.admin, expiresInSeconds: -60 }),

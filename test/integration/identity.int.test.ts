@@ -59,10 +59,11 @@ describe('hole 1: two approvals by one person under two accounts', () => {
     expect(await everything(p)).toEqual(before);
   });
 
-  it('issues local ID tokens as Cognito does: token_use "id" and email_verified (false when asked)', async () => {
+  it('issues local API tokens (via local) with email_verified as a JSON boolean (false when asked), no Cognito claims', async () => {
     const p = await setupTenant(api);
-    expect(decodeJwt(await api.token(p.contact))).toMatchObject({ token_use: 'id', email_verified: true });
-    expect(decodeJwt(await api.token({ ...p.contact, emailVerified: false }))).toMatchObject({ token_use: 'id', email_verified: false });
+    expect(decodeJwt(await api.token(p.contact))).toMatchObject({ via: 'local', email_verified: true });
+    expect(decodeJwt(await api.token({ ...p.contact, emailVerified: false }))).toMatchObject({ via: 'local', email_verified: false });
+    expect(decodeJwt(await api.token(p.contact))).not.toHaveProperty('token_use');
   });
 });
 

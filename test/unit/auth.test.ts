@@ -8,7 +8,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { routesById, type Role } from '../../lambdas/contract/routes.ts';
 import type { Principal } from '../../lambdas/kernel/ports.ts';
-import { parseGroups, principalOf } from '../../lambdas/kernel/http/auth.ts';
+import { principalOf } from '../../lambdas/kernel/http/auth.ts';
+import { parseGroups } from '../../lambdas/modules/tokens/index.ts';
 import { authorize } from '../../lambdas/kernel/http/authorize.ts';
 import { HttpError } from '../../lambdas/kernel/http/problem.ts';
 
@@ -24,7 +25,11 @@ function httpError(fn: () => unknown): HttpError {
 }
 
 const event = (claims: Record<string, unknown>) =>
-  ({ requestContext: { authorizer: { jwt: { claims, scopes: [] } } } }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  ({
+    requestContext: {
+      authorizer: { lambda: { verdict: 'ok', claims: JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }) } },
+    },
+  }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 
 const who = (roles: Role[], tenantId: string | null = null): Principal => ({
   id: 'u',
@@ -52,7 +57,7 @@ describe('a refused token', () => {
   // The caller reads the problem's `detail` (the message) to learn what to send instead.
   it('without a subject answers 401 saying a bearer token is required', () => {
     // Act
-    const err = httpError(() => principalOf(event({ email: 'x@example.com', token_use: 'id' })));
+    const err = httpError(() => principalOf(event({ email: 'x@example.com' })));
     // Assess
     expect([err.status, err.code]).toEqual([401, 'UNAUTHENTICATED']);
     expect(err.message).toMatch(/bearer token is required/);
@@ -74,12 +79,31 @@ describe('a refused token', () => {
     expect(err.message).toMatch(/subject is not a valid id/);
   });
 
-  it('that is an access token answers 401 saying to send the ID token', () => {
+  it("that the authorizer refused answers 401 with the authorizer's reason", () => {
+    // Arrange
+    const refused = {
+      requestContext: { authorizer: { lambda: { verdict: 'refused', reason: 'the token is not an API token (typ "JWT")' } } },
+    };
     // Act
-    const err = httpError(() => principalOf(event({ sub: 'u1', token_use: 'access' })));
+    const err = httpError(() => principalOf(refused));
     // Assess
     expect([err.status, err.code]).toEqual([401, 'UNAUTHENTICATED']);
-    expect(err.message).toMatch(/send an ID token/);
+    expect(err.message).toMatch(/not an API token/);
+  });
+
+  it('without any verdict (no authorizer ran) answers 401', () => {
+    expect(httpError(() => principalOf({ requestContext: {} })).status).toBe(401);
+  });
+
+  it('whose cached verdict outlived the token answers 401 saying it expired', () => {
+    // Arrange: API Gateway caches a verdict for minutes; the token ended a second ago.
+    const exp = Math.floor(Date.now() / 1000) - 1;
+    const stale = { requestContext: { authorizer: { lambda: { verdict: 'ok', claims: JSON.stringify({ sub: 'u1', exp }) } } } };
+    // Act
+    const err = httpError(() => principalOf(stale));
+    // Assess
+    expect(err.status).toBe(401);
+    expect(err.message).toMatch(/expired/);
   });
 
   it.each<[string, unknown]>([
@@ -103,7 +127,7 @@ describe('claims that are absent or not strings', () => {
     ['an array', ['acme']],
   ])('a tenant claim that is %s gives no tenant', (_, tenantClaim) => {
     // Act
-    const p = principalOf(event({ sub: 'u1', 'custom:tenantId': tenantClaim, 'cognito:groups': '[tenant-admin]' }));
+    const p = principalOf(event({ sub: 'u1', tenant_id: tenantClaim, roles: ['tenant-admin'] }));
     // Assess
     expect(p.tenantId).toBeNull();
     expect(p.roles).toEqual(['tenant-admin']); // the role is read, but counts on no tenant (below)
@@ -111,7 +135,7 @@ describe('claims that are absent or not strings', () => {
 
   it('a tenant admin without a tenant claim is a stranger to every tenant (404)', () => {
     // Prepare
-    const p = principalOf(event({ sub: 'u1', 'cognito:groups': '[tenant-admin]' }));
+    const p = principalOf(event({ sub: 'u1', roles: ['tenant-admin'] }));
     // Act
     const err = httpError(() => authorize(routesById.get('PutPolicy')!, p, 'acme'));
     // Assess

@@ -55,14 +55,14 @@ export function me(): Me | null {
   if (!c) return null;
   const exp = typeof c.exp === 'number' ? c.exp : 0;
   if (exp * 1000 < Date.now()) return null;
-  const g = c['cognito:groups'];
-  const roles = (Array.isArray(g) ? g : typeof g === 'string' ? g.replace(/^\[|\]$/g, '').split(/[\s,]+/) : []).filter(Boolean) as Role[];
+  // An API token's claims (contract v1.2): `roles` an array, `tenant_id` for tenant users.
+  const roles = (Array.isArray(c.roles) ? c.roles : []).filter((r): r is Role => typeof r === 'string');
   return {
     sub: String(c.sub ?? ''),
     email: String(c.email ?? ''),
     name: String(c.name ?? c.email ?? c.sub ?? ''),
     roles,
-    tenantId: typeof c['custom:tenantId'] === 'string' ? c['custom:tenantId'] : null,
+    tenantId: typeof c.tenant_id === 'string' ? c.tenant_id : null,
     exp,
   };
 }

@@ -6,6 +6,8 @@ import type { KeySet } from './key-set.ts';
 import { kmsKeysFromEnv } from '../../runtime/kms.ts';
 import { lambdaTelemetry, type Telemetry } from '../../runtime/telemetry.ts';
 import { api, type Handlers } from '../../kernel/http/api.ts';
+import { apiTokenKeysFromEnv } from '../../runtime/kms.ts';
+import { discoveryDocument, type ApiTokenKeys } from '../tokens/index.ts';
 
 /** How long verifiers and caches may keep the key set. */
 export const JWKS_MAX_AGE_SECONDS = 300;
@@ -14,10 +16,20 @@ export const JWKS_MAX_AGE_SECONDS = 300;
  * The function over what holds the keys (the local stack passes its dependencies); it has no
  * table, so deployed it is given the KMS keys alone.
  */
-export const createHandler = (source: () => { sessionKeys: KeySet; telemetry: Telemetry }) => {
+export const createHandler = (
+  source: () => { sessionKeys: KeySet; telemetry: Telemetry; apiTokens: { keys: ApiTokenKeys; issuer: string } },
+) => {
   const routes: Handlers<'keys'> = {
     GetJwks: async () => ({
       body: await source().sessionKeys.jwks(),
+      headers: { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` },
+    }),
+    GetTokenIssuerConfiguration: async () => ({
+      body: discoveryDocument(source().apiTokens.issuer),
+      headers: { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` },
+    }),
+    GetApiTokenJwks: async () => ({
+      body: await source().apiTokens.keys.jwks(),
       headers: { 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}` },
     }),
   };
@@ -25,4 +37,5 @@ export const createHandler = (source: () => { sessionKeys: KeySet; telemetry: Te
 };
 const kmsKeys = kmsKeysFromEnv();
 const telemetry = lambdaTelemetry();
-export const handler = createHandler(() => ({ sessionKeys: kmsKeys(), telemetry: telemetry() }));
+const apiTokens = apiTokenKeysFromEnv();
+export const handler = createHandler(() => ({ sessionKeys: kmsKeys(), telemetry: telemetry(), apiTokens: apiTokens() }));

@@ -59,6 +59,18 @@ export const Jwks = lazily(() =>
 );
 export type Jwks = z.infer<typeof Jwks>;
 
+/** The API-token issuer's discovery document (OpenID Connect Discovery metadata, the parts a verifier reads). */
+export const IssuerConfiguration = lazily(() =>
+  z.object({
+    issuer: z.string(),
+    jwks_uri: z.string(),
+    id_token_signing_alg_values_supported: z.array(z.string()),
+    response_types_supported: z.array(z.string()),
+    subject_types_supported: z.array(z.string()),
+    claims_supported: z.array(z.string()),
+  }),
+);
+
 export const Access = lazily(() =>
   z.object({
     allowed: z.boolean(),
