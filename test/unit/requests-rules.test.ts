@@ -47,6 +47,9 @@ describe('who may read and decide', () => {
     expect(contactToRead(admin(), 'acme')).toBeNull();
     expect(contactToRead(user(), 'acme')).toBe('user-carol@example.com');
     expect(contactToRead(user({ emailVerified: false }), 'acme')).toBeNull();
+    // Support staff who are also users of the tenant read as support: no contact entry is read for them.
+    expect(contactToRead(user({ roles: ['tenant-user', 'support-agent'] }), 'acme')).toBeNull();
+    expect(contactToRead(user({ roles: ['tenant-user', 'support-lead'] }), 'acme')).toBeNull();
     expect(contactToRead(user({ tenantId: 'other' }), 'acme')).toBeNull();
     expect(contactToRead(admin({ tenantId: 'other' }), 'acme')).toBeNull();
   });
@@ -258,11 +261,16 @@ describe('approving', () => {
   });
 
   it('counts one vote per person: the same canonical email under another account has voted already', () => {
-    const voted = request({ approvals: [{ by: actor(user()), at: NOW.toISOString() }] });
+    const voted = request({
+      approvals: [
+        { by: actor(admin()), at: NOW.toISOString() },
+        { by: actor(user()), at: NOW.toISOString() },
+      ],
+    });
     const e = problem(() => assertMayApprove(user({ id: 'carol-2' }), voted, 'r1', NOW));
     expect(e).toBeInstanceOf(ConflictError);
     expect(e.message).toBe('you have already approved this request');
-    expect(assertMayApprove(admin(), voted, 'r1', NOW)).toBe(voted);
+    expect(assertMayApprove(user({ id: 'user-dan', email: 'user-dan@example.com' }), voted, 'r1', NOW)).toBe(voted);
   });
 
   it('is 409 on a request no longer PENDING and 404 on none', () => {
