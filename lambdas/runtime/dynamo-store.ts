@@ -18,17 +18,8 @@ import { createIdempotencyStore } from '../kernel/store/idempotency.ts';
 import { createOutboxStore } from '../modules/outbox/store.ts';
 import type { StoreOptions } from '../kernel/store/table.ts';
 
-export {
-  auditItem,
-  entryItem,
-  grantDueAt,
-  grantItem,
-  outboxItem,
-  principalsOf,
-  requestDueAt,
-  requestItem,
-  sessionItem,
-} from '../kernel/store/items.ts';
+export { auditItem, entryItem, grantDueAt, grantItem, outboxItem, principalsOf, sessionItem } from '../kernel/store/items.ts';
+export { requestDueAt, requestItem } from '../modules/requests/entity.ts';
 export type { StoreOptions as DynamoStoreOptions } from '../kernel/store/table.ts';
 
 /** Every port over one table. */

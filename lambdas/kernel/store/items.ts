@@ -4,10 +4,10 @@
  */
 import * as z from 'zod';
 import { AccessEntry, MailKind } from '../../contract/records.ts';
-import { AccessRequest, AuditEvent, Contact, Grant, lazily, Session } from '../../contract/schemas.ts';
+import { AuditEvent, Contact, Grant, lazily, Session } from '../../contract/schemas.ts';
 import { attr, keyAttributes, keys, type AccessPrincipal } from '../../contract/table.ts';
 import { canonicalEmail } from '../identity.ts';
-import type { GrantRecord, OutboxMessage, OutboxRecord, RequestRecord, SessionRecord, StoredAuditEvent } from '../ports.ts';
+import type { GrantRecord, OutboxMessage, OutboxRecord, SessionRecord, StoredAuditEvent } from '../ports.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -23,14 +23,6 @@ const GrantRecordSchema = lazily(() =>
   }),
 );
 const SessionRecordSchema = lazily(() => Session.unwrap().extend({ grantExpiresAt: z.string().nullable() }));
-const RequestRecordSchema = lazily(() =>
-  AccessRequest.unwrap().extend({
-    version: z.int(),
-    escalateAt: z.string().nullable().optional(),
-    escalated: z.boolean().optional(),
-  }),
-);
-
 /** String sets come back as `Set`; absent when empty. */
 export const toArray = (v: unknown): string[] => (v instanceof Set ? [...(v as Set<string>)] : Array.isArray(v) ? v : []);
 
@@ -41,7 +33,6 @@ export const parseGrant = (i: Item): GrantRecord =>
     ...(i.pendingExtensions ? { pendingExtensions: toArray(i.pendingExtensions) } : {}),
   });
 export const parseSession = (i: Item): SessionRecord => SessionRecordSchema.parse(i);
-export const parseRequest = (i: Item): RequestRecord => RequestRecordSchema.parse(i);
 export const parseEntry = (i: Item): AccessEntry => AccessEntry.parse(i);
 export const parseContact = (i: Item): Contact => Contact.parse(i);
 export const parseAudit = (i: Item): AuditEvent => AuditEvent.parse(withRefusals(i));
@@ -99,10 +90,6 @@ export const entryItem = (g: GrantRecord, p: AccessPrincipal): Item => {
  */
 export const grantDueAt = (g: GrantRecord): string | null =>
   g.status !== 'ACTIVE' || !g.expiresAt ? null : g.warnAt && !g.warned && g.warnAt < g.expiresAt ? g.warnAt : g.expiresAt;
-/** When the expiry job next has something to do for a request: its escalation, else its lapse. */
-export const requestDueAt = (r: RequestRecord): string | null =>
-  r.status !== 'PENDING' ? null : r.escalateAt && !r.escalated && r.escalateAt < r.expiresAt ? r.escalateAt : r.expiresAt;
-
 /** A grant; while ACTIVE with an end it carries its GSI2 due keys (see `grantDueAt`). */
 export const grantItem = (g: GrantRecord): Item => {
   const { openSessions, pendingExtensions, ...rest } = g;
@@ -115,19 +102,6 @@ export const grantItem = (g: GrantRecord): Item => {
     ...(openSessions.length ? { openSessions: new Set(openSessions) } : {}),
     ...(pendingExtensions?.length ? { pendingExtensions: new Set(pendingExtensions) } : {}),
     ...(dueAt ? keys.due('EXPIRY', g.grantId, dueAt, `GRANT#${g.tenantId}#${g.grantId}`) : {}),
-  };
-};
-
-/** An access request; while PENDING it carries its GSI2 due keys (see `requestDueAt`). */
-export const requestItem = (r: RequestRecord): Item => {
-  const dueAt = requestDueAt(r);
-  return {
-    ...keys.request(r.tenantId, r.requestId),
-    ...keys.byStatus(r.tenantId, 'REQUEST', r.status, r.requestId),
-    ...keys.byRequester(r.requestedBy.id, r.requestId),
-    [attr.type]: 'request',
-    ...r,
-    ...(dueAt ? keys.due('EXPIRY', r.requestId, dueAt, `REQUEST#${r.tenantId}#${r.requestId}`) : {}),
   };
 };
 

@@ -37,7 +37,7 @@ export interface NewGrant {
 }
 
 /** Builds an ACTIVE grant record from a decision, stamped `now`. */
-export function buildGrant(deps: Deps, tenantId: string, now: Date, g: NewGrant): GrantRecord {
+export function buildGrant(deps: Pick<Deps, 'ids'>, tenantId: string, now: Date, g: NewGrant): GrantRecord {
   const expiresAt = g.durationHours === null ? null : iso(addHours(now, g.durationHours));
   return {
     grantId: deps.ids.next(),
@@ -65,7 +65,7 @@ export function buildGrant(deps: Deps, tenantId: string, now: Date, g: NewGrant)
 }
 
 /** The audit event and the email that every activation owes, whatever its origin. */
-export function activationChange(deps: Deps, now: Date, actor: Actor, grant: GrantRecord): Change {
+export function activationChange(deps: Pick<Deps, 'ids'>, now: Date, actor: Actor, grant: GrantRecord): Change {
   const view = grantView(grant, now);
   return {
     audit: [

@@ -1,6 +1,6 @@
 /** Access requests: create, list, read, approve, deny, cancel. */
 import { METRICS } from '../../contract/metrics.ts';
-import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listMyRequests, listRequests } from './rules.ts';
+import { approveRequest, cancelRequest, createRequest, denyRequest, getRequest, listMyRequests, listRequests } from './service.ts';
 import { type DepsSource, lambdaDeps } from '../../runtime/index.ts';
 import { api, type Handlers, listReply } from '../../kernel/http/api.ts';
 

@@ -1,6 +1,6 @@
-/** The bounds on what one support account may have waiting or ask for (requests and extensions). */
+/** The bounds on what one support account may have waiting or ask for (requests and extensions). Pure. */
 import { LimitReachedError } from '../../kernel/errors.ts';
-import type { Deps, PageInput, Principal } from '../../kernel/ports.ts';
+import type { RequestRecord } from './entity.ts';
 
 /**
  * The most PENDING requests one agent may have at one tenant at a time. Every request emails all of
@@ -18,26 +18,21 @@ export const MAX_PENDING_REQUESTS_PER_AGENT = 5;
 export const MAX_ASKS_PER_HOUR = 10;
 
 /**
- * Refuses (409 CONFLICT) a new ask when the caller opened `MAX_ASKS_PER_HOUR` requests at the
- * tenant in the hour before `now`. Reads the caller's own requests newest first (GSI3), only as far
- * back as the hour. Not transactional: asks racing each other may pass it together, but the
- * PENDING bound (in the write) still caps those at `MAX_PENDING_REQUESTS_PER_AGENT`.
+ * One page of the caller's own requests, newest first, counted against the ask budget: `opened` is
+ * how many they opened at the tenant in the hour before `now` so far (this page included); `more`
+ * says whether the next page can still hold requests of that hour. Refuses (409 CONFLICT) once
+ * `MAX_ASKS_PER_HOUR` are counted. Not transactional: asks racing each other may pass it together,
+ * but the PENDING bound (in the write) still caps those at `MAX_PENDING_REQUESTS_PER_AGENT`.
  */
-export async function assertAskBudget(deps: Deps, caller: Principal, tenantId: string, now: Date): Promise<void> {
+export function countAsks(page: RequestRecord[], tenantId: string, now: Date, openedBefore: number): { opened: number; more: boolean } {
   const since = now.getTime() - 3_600_000;
-  let opened = 0;
-  let after: PageInput['after'];
-  for (;;) {
-    const page = await deps.store.listRequestsBy(caller.id, { limit: 25, ...(after ? { after } : {}) }, () => true);
-    const recent = page.items.filter((r) => Date.parse(r.requestedAt) > since);
-    opened += recent.filter((r) => r.tenantId === tenantId).length;
-    if (opened >= MAX_ASKS_PER_HOUR) {
-      throw new LimitReachedError(
-        `you opened ${MAX_ASKS_PER_HOUR} requests at this tenant in the last hour, the most one person may; ` +
-          'every request emails its contacts: wait for an answer, or ask again later',
-      );
-    }
-    if (!page.next || recent.length < page.items.length) return;
-    after = page.next;
+  const recent = page.filter((r) => Date.parse(r.requestedAt) > since);
+  const opened = openedBefore + recent.filter((r) => r.tenantId === tenantId).length;
+  if (opened >= MAX_ASKS_PER_HOUR) {
+    throw new LimitReachedError(
+      `you opened ${MAX_ASKS_PER_HOUR} requests at this tenant in the last hour, the most one person may; ` +
+        'every request emails its contacts: wait for an answer, or ask again later',
+    );
   }
+  return { opened, more: recent.length === page.length };
 }

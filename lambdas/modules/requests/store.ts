@@ -1,7 +1,8 @@
 import { attr, indexes, keys } from '../../contract/table.ts';
 import { ConcurrentUpdateError, LimitReachedError } from '../../kernel/errors.ts';
-import type { RequestRecord, Store } from '../../kernel/ports.ts';
-import { entryItem, grantItem, parseRequest, principalsOf, requestItem, strip } from '../../kernel/store/items.ts';
+import type { Store } from '../../kernel/ports.ts';
+import { entryItem, grantItem, principalsOf, strip } from '../../kernel/store/items.ts';
+import { parseRequest, pendingCountUpdate, type RequestRecord, requestItem, requestKey, requestsOf } from './entity.ts';
 import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
 
 /** The access requests and the count of a requester's PENDING ones (`RequestStore`): the DynamoDB side of the requests module. */
@@ -23,12 +24,12 @@ export function createRequestStore(t: TableAccess, _options: StoreOptions): Requ
       }
     },
     async getRequest(tenantId, requestId) {
-      const i = await get(keys.request(tenantId, requestId));
+      const i = await get(requestKey(tenantId, requestId));
       return i ? parseRequest(strip(i)) : null;
     },
     async listRequests(tenantId, page, keep, filter) {
       if (filter) return statusPage(tenantId, 'REQUEST', 'PENDING', filter, page, (i) => parseRequest(strip(i)), keep);
-      return queryPage(prefixQuery(keys.requestPrefix(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
+      return queryPage(prefixQuery(requestsOf(tenantId)), page, (i) => parseRequest(strip(i)), baseKey, keep);
     },
     async listRequestsBy(requesterId, page, keep) {
       const index = indexes.byRequester;
@@ -71,23 +72,7 @@ export function createRequestStore(t: TableAccess, _options: StoreOptions): Requ
   };
 }
 
-/**
- * The count of the requester's PENDING requests at the tenant: +1 conditioned on staying within
- * `maxPending`, or -1 (`maxPending` null) when a request leaves PENDING. The transition it rides
- * with is itself conditioned (new request, or PENDING at the version read), so each request is
- * counted in and out exactly once, whatever runs concurrently.
- */
+/** The count of the requester's PENDING requests at the tenant, as a transaction item (see `pendingCountUpdate`). */
 export const pendingCountItem = (TableName: string, r: RequestRecord, maxPending: number | null): TxItem => ({
-  Update: {
-    TableName,
-    Key: keys.pendingCount(r.tenantId, r.requestedBy.id),
-    UpdateExpression: 'ADD #pending :delta SET #type = :type',
-    ExpressionAttributeNames: { '#pending': 'pending', '#type': attr.type },
-    ExpressionAttributeValues: {
-      ':delta': maxPending === null ? -1 : 1,
-      ':type': 'pendingCount',
-      ...(maxPending === null ? {} : { ':max': maxPending }),
-    },
-    ...(maxPending === null ? {} : { ConditionExpression: 'attribute_not_exists(#pending) OR #pending < :max' }),
-  },
+  Update: { TableName, ...pendingCountUpdate(r, maxPending) },
 });

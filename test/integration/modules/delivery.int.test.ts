@@ -11,7 +11,7 @@ import {
 } from '../../../lambdas/modules/mail/delivery.ts';
 import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
 import type { Mailer } from '../../../lambdas/kernel/ports.ts';
-import { denyRequest, createRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { denyRequest, createRequest } from '../../../lambdas/modules/requests/service.ts';
 import { setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 interface Sent {

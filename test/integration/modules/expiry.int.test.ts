@@ -4,7 +4,7 @@ import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../../lambdas/contract/table.ts';
 import { runExpiry } from '../../../lambdas/modules/expiry/rules.ts';
 import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
-import { approveRequest, createRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { approveRequest, createRequest } from '../../../lambdas/modules/requests/service.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';
 

@@ -15,7 +15,7 @@ import {
 import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../../lambdas/kernel/errors.ts';
 import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/rules.ts';
 import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../../lambdas/kernel/identity.ts';
-import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../../lambdas/modules/requests/rules.ts';
+import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../../lambdas/modules/requests/service.ts';
 import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { putPolicy } from '../../../lambdas/modules/settings/rules.ts';
 import type { Principal } from '../../../lambdas/kernel/ports.ts';

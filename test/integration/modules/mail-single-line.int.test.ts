@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
 import { linksFrom, renderMail } from '../../../lambdas/modules/mail/templates.ts';
 import type { MailKind } from '../../../lambdas/kernel/ports.ts';
-import { createRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { createRequest } from '../../../lambdas/modules/requests/service.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { person, setupTenant, testDeps } from '../../helpers/domain.ts';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { MailKind, OutboxRecord } from '../../../lambdas/kernel/ports.ts';
 import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
 import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../../lambdas/modules/mail/templates.ts';
-import { approveRequest, createRequest, denyRequest } from '../../../lambdas/modules/requests/rules.ts';
+import { approveRequest, createRequest, denyRequest } from '../../../lambdas/modules/requests/service.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 

@@ -19,7 +19,7 @@ import {
   expireRequest,
   getRequest,
   listRequests,
-} from '../../../lambdas/modules/requests/rules.ts';
+} from '../../../lambdas/modules/requests/service.ts';
 import { getAccess, signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps, later } from '../../helpers/domain.ts';
 
