@@ -12,7 +12,7 @@ import { DUE_SHARDS } from '../../lambdas/contract/table.ts';
 import { DEFAULT_POLICY } from '../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConcurrentUpdateError } from '../../lambdas/kernel/errors.ts';
 import { runExpiry } from '../../lambdas/modules/expiry/rules.ts';
-import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/rules.ts';
+import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/service.ts';
 import { cancelRequest, createRequest, denyRequest, listMyRequests, listRequests } from '../../lambdas/modules/requests/rules.ts';
 import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/modules/sessions/rules.ts';
 import { sealAuditTrail, verifyAuditChain } from '../../lambdas/modules/audit/chain.ts';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { runExpiry } from '../../../lambdas/modules/expiry/rules.ts';
-import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { approveRequest, createRequest } from '../../../lambdas/modules/requests/rules.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
 import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';

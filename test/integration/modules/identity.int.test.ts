@@ -13,7 +13,7 @@ import {
   Policy,
 } from '../../../lambdas/contract/schemas.ts';
 import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../../lambdas/kernel/errors.ts';
-import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/service.ts';
 import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../../lambdas/kernel/identity.ts';
 import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../../lambdas/modules/requests/rules.ts';
 import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../../lambdas/modules/sessions/rules.ts';

@@ -4,7 +4,7 @@
  * claims), the rendered email holds no control character from it and no forged line.
  */
 import { describe, expect, it } from 'vitest';
-import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant } from '../../../lambdas/modules/grants/service.ts';
 import { linksFrom, renderMail } from '../../../lambdas/modules/mail/templates.ts';
 import type { MailKind } from '../../../lambdas/kernel/ports.ts';
 import { createRequest } from '../../../lambdas/modules/requests/rules.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MailKind, OutboxRecord } from '../../../lambdas/kernel/ports.ts';
-import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../../lambdas/modules/mail/templates.ts';
 import { approveRequest, createRequest, denyRequest } from '../../../lambdas/modules/requests/rules.ts';
 import { signIn } from '../../../lambdas/modules/sessions/rules.ts';

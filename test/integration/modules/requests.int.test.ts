@@ -8,7 +8,7 @@ import {
   NoAuthorizedContactError,
   ValidationError,
 } from '../../../lambdas/kernel/errors.ts';
-import { getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { getGrant } from '../../../lambdas/modules/grants/service.ts';
 import { deleteContact } from '../../../lambdas/modules/settings/rules.ts';
 import {
   approveRequest,

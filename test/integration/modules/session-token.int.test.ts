@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../../lambdas/kernel/errors.ts';
-import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import {
   refreshSessionToken,
   replaySignIn,

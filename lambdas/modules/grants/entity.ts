@@ -1,0 +1,2 @@
+/** The grant entity: its record. */
+export type { GrantRecord } from '../../kernel/ports.ts';
