@@ -14,7 +14,8 @@ import { AccessNotGrantedError, ConcurrentUpdateError } from '../../lambdas/kern
 import { runExpiry } from '../../lambdas/modules/expiry/rules.ts';
 import { addGrantee, createGrant, listGrants, revokeGrant } from '../../lambdas/modules/grants/service.ts';
 import { cancelRequest, createRequest, denyRequest, listMyRequests, listRequests } from '../../lambdas/modules/requests/rules.ts';
-import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS, getAccess, listMyGrants, signIn } from '../../lambdas/modules/sessions/rules.ts';
+import { DENIED_SEAL_DELAY_MS, DENIED_WINDOW_MS } from '../../lambdas/modules/sessions/rules.ts';
+import { getAccess, listMyGrants, signIn } from '../../lambdas/modules/sessions/service.ts';
 import { sealAuditTrail, verifyAuditChain } from '../../lambdas/modules/audit/chain.ts';
 import { putContact } from '../../lambdas/modules/settings/rules.ts';
 import type { Deps, Principal } from '../../lambdas/kernel/ports.ts';

@@ -4,7 +4,7 @@ import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { runExpiry } from '../../../lambdas/modules/expiry/rules.ts';
 import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { approveRequest, createRequest } from '../../../lambdas/modules/requests/rules.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({

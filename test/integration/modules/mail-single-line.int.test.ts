@@ -8,7 +8,7 @@ import { createGrant } from '../../../lambdas/modules/grants/service.ts';
 import { linksFrom, renderMail } from '../../../lambdas/modules/mail/templates.ts';
 import type { MailKind } from '../../../lambdas/kernel/ports.ts';
 import { createRequest } from '../../../lambdas/modules/requests/rules.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { person, setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const links = linksFrom('https://support.example.com/app/');

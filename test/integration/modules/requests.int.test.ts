@@ -20,7 +20,7 @@ import {
   getRequest,
   listRequests,
 } from '../../../lambdas/modules/requests/rules.ts';
-import { getAccess, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { getAccess, signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({

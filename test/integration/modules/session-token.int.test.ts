@@ -14,7 +14,7 @@ import {
   withToken,
   type TokenDeps,
 } from '../../../lambdas/modules/sessions/session-token.ts';
-import { endSession, openSession } from '../../../lambdas/modules/sessions/rules.ts';
+import { endSession, openSession } from '../../../lambdas/modules/sessions/service.ts';
 import { derToRawEcdsa } from '../../../lambdas/modules/keys/der.ts';
 import { createKmsKeySet, kidOf, type KmsApi } from '../../../lambdas/modules/keys/kms-keys.ts';
 import { createLocalKeySet } from '../../../lambdas/modules/keys/local-keys.ts';

@@ -5,7 +5,7 @@ import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } f
 import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { drainOutbox } from '../../../lambdas/modules/mail/delivery.ts';
 import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
-import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({
