@@ -410,6 +410,7 @@ describe('decideAddGrantee', () => {
     const cases: [GrantRecord, typeof sidInput, string][] = [
       [active({ audience: 'support-team', grantees: [] }), sidInput, 'the grant already covers the whole support team'],
       [active(), { ...sidInput, id: 'sam' }, 'sam is already a grantee'],
+      [active({ grantees: [active().grantees[0]!, { ...active().grantees[0]!, id: 'sid' }] }), sidInput, 'sid is already a grantee'],
       [
         active({ grantees: Array.from({ length: 20 }, (_, i) => ({ ...active().grantees[0]!, id: `a${i}` })) }),
         sidInput,
@@ -435,6 +436,8 @@ describe('mayRevoke', () => {
     expect(mayRevoke(sid, 'acme', g)).toBe(false);
     expect(mayRevoke(carol, 'acme', g)).toBe(false);
     expect(mayRevoke(alice, 'globex', g)).toBe(false);
+    // One of several grantees may revoke too.
+    expect(mayRevoke(sid, 'acme', active({ grantees: [g.grantees[0]!, { ...g.grantees[0]!, id: 'sid' }] }))).toBe(true);
     // A tenant user whose sub is a grantee's is still no support agent.
     expect(mayRevoke({ ...carol, id: 'sam' }, 'acme', g)).toBe(false);
   });
