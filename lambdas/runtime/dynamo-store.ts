@@ -18,17 +18,9 @@ import { createIdempotencyStore } from '../kernel/store/idempotency.ts';
 import { createOutboxStore } from '../modules/outbox/store.ts';
 import type { StoreOptions } from '../kernel/store/table.ts';
 
-export {
-  auditItem,
-  entryItem,
-  grantDueAt,
-  grantItem,
-  outboxItem,
-  principalsOf,
-  requestDueAt,
-  requestItem,
-  sessionItem,
-} from '../kernel/store/items.ts';
+export { auditItem, outboxItem, requestDueAt, requestItem } from '../kernel/store/items.ts';
+export { entryItem, grantDueAt, grantItem, principalsOf } from '../modules/grants/index.ts';
+export { sessionItem } from '../modules/sessions/index.ts';
 export type { StoreOptions as DynamoStoreOptions } from '../kernel/store/table.ts';
 
 /** Every port over one table. */

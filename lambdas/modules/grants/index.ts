@@ -2,3 +2,5 @@
 export { activationChange, buildGrant } from './rules.ts';
 export { activeGrant, expireGrant } from './service.ts';
 export type { Digest } from './endings.ts';
+export { entryItem, grantDueAt, grantItem, parseEntry, parseGrant, principalsOf } from './entity.ts';
+export type { AccessPrincipal } from './entity.ts';

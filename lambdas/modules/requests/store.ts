@@ -1,7 +1,8 @@
 import { attr, indexes, keys } from '../../contract/table.ts';
 import { ConcurrentUpdateError, LimitReachedError } from '../../kernel/errors.ts';
 import type { RequestRecord, Store } from '../../kernel/ports.ts';
-import { entryItem, grantItem, parseRequest, principalsOf, requestItem, strip } from '../../kernel/store/items.ts';
+import { parseRequest, requestItem, strip } from '../../kernel/store/items.ts';
+import { entryItem, grantItem, principalsOf } from '../grants/index.ts';
 import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
 
 /** The access requests and the count of a requester's PENDING ones (`RequestStore`): the DynamoDB side of the requests module. */
