@@ -355,4 +355,17 @@ describe('myGrantsPage', () => {
     expect(myGrantsPage(covering, sam, NOW, { limit: 3, after: { position: 7 } }).items).toHaveLength(3);
     expect(myGrantsPage([], sam, NOW, { limit: 3 })).toEqual({ items: [], next: null });
   });
+
+  it('orders by grant, newest first, then by tenant, whatever order they were read in', () => {
+    const read = [grant('acme', 'g-1'), grant('globex', 'g-2'), grant('acme', 'g-2'), grant('zeta', 'g-2'), grant('globex', 'g-3')];
+    const want = ['globex#g-3', 'zeta#g-2', 'globex#g-2', 'acme#g-2', 'acme#g-1'];
+    for (const covering of [read, [...read].reverse(), [read[2]!, read[4]!, read[0]!, read[3]!, read[1]!]]) {
+      const first = myGrantsPage(covering, sam, NOW, { limit: 3 });
+      expect(first.items.map((g) => `${g.tenantId}#${g.grantId}`)).toEqual(want.slice(0, 3));
+      expect(first.next).toEqual({ position: 'globex#g-2' });
+      const rest = myGrantsPage(covering, sam, NOW, { limit: 3, after: first.next! });
+      expect(rest.items.map((g) => `${g.tenantId}#${g.grantId}`)).toEqual(want.slice(3));
+      expect(rest.next).toBeNull();
+    }
+  });
 });
