@@ -1,8 +1,6 @@
 /**
- * Grants: the pure rules of switching access on, widening it and ending it. Each takes the records
- * its orchestration (`service.ts`) read, the moment (`now`) and where new ids come from, and gives
- * back the decision (the records to write and the change they owe) or throws the problem. No store,
- * no `Deps`.
+ * Grants, the pure rules of switching access on, widening it and ending it: the records `service.ts`
+ * read, `now` and an id source in; the records to write and the change they owe, or the problem, out.
  */
 import { MAX_GRANTEES } from '../../contract/schemas.ts';
 import type {
@@ -37,9 +35,7 @@ import type { Change, Ids, Principal, RequestRecord, SessionEnd, SessionRecord }
 import type { GrantRecord } from './entity.ts';
 
 /** Where a rule's new ids (grants, events, messages) come from: `deps` satisfies it. */
-export interface IdSource {
-  ids: Ids;
-}
+export type IdSource = { ids: Ids };
 
 export interface NewGrant {
   origin: Grant['origin'];
