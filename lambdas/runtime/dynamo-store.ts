@@ -18,8 +18,10 @@ import { createIdempotencyStore } from '../kernel/store/idempotency.ts';
 import { createOutboxStore } from '../modules/outbox/store.ts';
 import type { StoreOptions } from '../kernel/store/table.ts';
 
-export { auditItem, entryItem, grantDueAt, grantItem, outboxItem, principalsOf, sessionItem } from '../kernel/store/items.ts';
+export { auditItem, outboxItem } from '../kernel/store/items.ts';
 export { requestDueAt, requestItem } from '../modules/requests/entity.ts';
+export { entryItem, grantDueAt, grantItem, principalsOf } from '../modules/grants/index.ts';
+export { sessionItem } from '../modules/sessions/index.ts';
 export type { StoreOptions as DynamoStoreOptions } from '../kernel/store/table.ts';
 
 /** Every port over one table. */

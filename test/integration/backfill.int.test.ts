@@ -14,7 +14,7 @@ import { attr, keys } from '../../lambdas/contract/table.ts';
 import type { SessionRecord } from '../../lambdas/kernel/ports.ts';
 import { documentClient } from '../../lambdas/runtime/clients.ts';
 import { backfillSessionKeys } from '../../lambdas/modules/sessions/store-backfill.ts';
-import { sessionItem } from '../../lambdas/kernel/store/items.ts';
+import { sessionItem } from '../../lambdas/modules/sessions/entity.ts';
 import { localDynamoClient } from '../../local/dynamodb.ts';
 import { setupTenant, startTestApi, type People, type TestApi, ok } from '../helpers/http.ts';
 import { asGrantee, deliver, onlyMail } from '../helpers/mail.ts';

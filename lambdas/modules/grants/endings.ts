@@ -4,7 +4,8 @@
  */
 import type { Actor } from '../../contract/schemas.ts';
 import { auditEvent, outboxMessage, SYSTEM } from '../../kernel/model.ts';
-import type { Change, Deps, GrantRecord, RequestRecord, SessionRecord } from '../../kernel/ports.ts';
+import type { Change, Ids, RequestRecord, SessionRecord } from '../../kernel/ports.ts';
+import type { GrantRecord } from './entity.ts';
 
 /** The digest lists at most this many sessions (the newest); its totals count them all. */
 export const DIGEST_MAX_SESSIONS = 50;
@@ -51,21 +52,26 @@ export function digestOf(sessions: SessionRecord[], at: string, endedBy: 'revoke
 
 /**
  * The PENDING extension requests of a grant that is ending, as they end (EXPIRED), with their
- * `request.expired` events and the email each requester is owed. Read in the same attempt as the
- * grant: every change to the list bumps the grant's version, so a stale list loses the write.
+ * `request.expired` events and the email each requester is owed. `requests` are those its
+ * `pendingExtensions` name, read in the same attempt as the grant: every change to the list bumps
+ * the grant's version, so a stale list loses the write. One no longer PENDING is left alone.
  */
-export async function lapsedExtensions(deps: Deps, g: GrantRecord, now: Date): Promise<{ lapsed: RequestRecord[]; change: Change }> {
+export function lapse(
+  make: { ids: Ids },
+  now: Date,
+  g: GrantRecord,
+  requests: RequestRecord[],
+): { lapsed: RequestRecord[]; change: Change } {
   const change: Change = { audit: [], outbox: [] };
   const lapsed: RequestRecord[] = [];
-  for (const id of g.pendingExtensions ?? []) {
-    const r = await deps.store.getRequest(g.tenantId, id);
-    if (!r || r.status !== 'PENDING') continue;
+  for (const r of requests) {
+    if (r.status !== 'PENDING') continue;
     const next: RequestRecord = { ...r, status: 'EXPIRED', version: r.version + 1 };
     lapsed.push(next);
-    change.audit.push(auditEvent(deps.ids, now, SYSTEM, 'request.expired', id, { expiresAt: r.expiresAt, grantEnded: g.grantId }));
+    change.audit.push(auditEvent(make.ids, now, SYSTEM, 'request.expired', r.requestId, { expiresAt: r.expiresAt, grantEnded: g.grantId }));
     const { version: _v, escalateAt: _e, escalated: _d, ...view } = next;
     change.outbox.push(
-      outboxMessage(deps, now, g.tenantId, 'request.expired', { request: view, because: 'grant-ended' }, [r.requestedBy.email]),
+      outboxMessage(make, now, g.tenantId, 'request.expired', { request: view, because: 'grant-ended' }, [r.requestedBy.email]),
     );
   }
   return { lapsed, change };

@@ -1,6 +1,6 @@
 /** Grants: `CreateGrant`, `ListGrants`, `GetGrant`, `AddGrantee`, `RevokeGrant`, `ExtendGrant`. */
 import { METRICS } from '../../contract/metrics.ts';
-import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from './rules.ts';
+import { addGrantee, getGrant, listGrants, placeGrant, revokeGrant } from './service.ts';
 import { extendGrant } from '../requests/index.ts';
 import { type DepsSource, lambdaDeps } from '../../runtime/index.ts';
 import { api, type Handlers, listReply } from '../../kernel/http/api.ts';

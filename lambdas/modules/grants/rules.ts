@@ -1,8 +1,21 @@
-/** Grants: switching access on, widening it, reading it and ending it. */
+/**
+ * Grants, the pure rules of switching access on, widening it and ending it: the records `service.ts`
+ * read, `now` and an id source in; the records to write and the change they owe, or the problem, out.
+ */
 import { MAX_GRANTEES } from '../../contract/schemas.ts';
-import type { Actor, AdminGrantBody, Grant, Grantee, GranteeInput, GrantStatus, Scope, UpfrontGrantBody } from '../../contract/schemas.ts';
+import type {
+  Actor,
+  AdminGrantBody,
+  Contact,
+  Grant,
+  Grantee,
+  GranteeInput,
+  Policy,
+  Scope,
+  UpfrontGrantBody,
+} from '../../contract/schemas.ts';
 import { ConflictError, ForbiddenError, NoAuthorizedContactError, NotFoundError, ValidationError } from '../../kernel/errors.ts';
-import { digestOf, lapsedExtensions } from './endings.ts';
+import { digestOf, lapse } from './endings.ts';
 import { canonicalEmail, isSupportEmail } from '../../kernel/identity.ts';
 import {
   actingRole,
@@ -18,9 +31,11 @@ import {
   SYSTEM,
   warnAtFor,
 } from '../../kernel/model.ts';
-import type { Change, Deps, GrantRecord, Page, PageInput, Principal, SessionEnd } from '../../kernel/ports.ts';
-import { retrying } from '../../kernel/retry.ts';
-import { getPolicy, listContacts } from '../settings/index.ts';
+import type { Change, Ids, Principal, RequestRecord, SessionEnd, SessionRecord } from '../../kernel/ports.ts';
+import type { GrantRecord } from './entity.ts';
+
+/** Where a rule's new ids (grants, events, messages) come from: `deps` satisfies it. */
+export type IdSource = { ids: Ids };
 
 export interface NewGrant {
   origin: Grant['origin'];
@@ -37,10 +52,10 @@ export interface NewGrant {
 }
 
 /** Builds an ACTIVE grant record from a decision, stamped `now`. */
-export function buildGrant(deps: Pick<Deps, 'ids'>, tenantId: string, now: Date, g: NewGrant): GrantRecord {
+export function buildGrant(make: IdSource, tenantId: string, now: Date, g: NewGrant): GrantRecord {
   const expiresAt = g.durationHours === null ? null : iso(addHours(now, g.durationHours));
   return {
-    grantId: deps.ids.next(),
+    grantId: make.ids.next(),
     tenantId,
     status: 'ACTIVE',
     origin: g.origin,
@@ -65,11 +80,11 @@ export function buildGrant(deps: Pick<Deps, 'ids'>, tenantId: string, now: Date,
 }
 
 /** The audit event and the email that every activation owes, whatever its origin. */
-export function activationChange(deps: Pick<Deps, 'ids'>, now: Date, actor: Actor, grant: GrantRecord): Change {
+export function activationChange(make: IdSource, now: Date, actor: Actor, grant: GrantRecord): Change {
   const view = grantView(grant, now);
   return {
     audit: [
-      auditEvent(deps.ids, now, actor, 'grant.activated', grant.grantId, {
+      auditEvent(make.ids, now, actor, 'grant.activated', grant.grantId, {
         origin: grant.origin,
         requestId: grant.requestId,
         ticketId: grant.ticketId,
@@ -80,23 +95,23 @@ export function activationChange(deps: Pick<Deps, 'ids'>, now: Date, actor: Acto
         approvedBy: grant.approvedBy.map((a) => a.email),
       }),
     ],
-    outbox: [outboxMessage(deps, now, grant.tenantId, 'grant.activated', { grant: view, actor })],
+    outbox: [outboxMessage(make, now, grant.tenantId, 'grant.activated', { grant: view, actor })],
   };
 }
 
 /**
  * Grantees are support staff: each email must be in one of the deployment's support email domains
- * (`path` names the field of the body), else a 400 naming it.
+ * (`path` names the field of the body), else a 400 naming it. No domain configured: nobody is.
  */
-function assertSupportGrantees(deps: Deps, grantees: GranteeInput[], path: (i: number) => string) {
-  const domains = deps.supportEmailDomains ?? [];
+export function assertSupportGrantees(domains: readonly string[] | undefined, grantees: GranteeInput[], path: (i: number) => string) {
+  const allowed = domains ?? [];
   const errors = grantees.flatMap((g, i) =>
-    isSupportEmail(g.email, domains)
+    isSupportEmail(g.email, allowed)
       ? []
       : [
           {
             path: path(i),
-            message: `must be a support staff email (${domains.length ? domains.map((d) => `@${d}`).join(', ') : 'no support email domain is configured'})`,
+            message: `must be a support staff email (${allowed.length ? allowed.map((d) => `@${d}`).join(', ') : 'no support email domain is configured'})`,
           },
         ],
   );
@@ -107,7 +122,11 @@ function assertSupportGrantees(deps: Deps, grantees: GranteeInput[], path: (i: n
  * An upfront approval names the contacts who approved: each on the contact list, and at least the
  * policy's `approvalsRequired` different people (by canonical email).
  */
-function upfrontApprovers(contacts: { email: string; name: string }[], approvedBy: string | string[], approvalsRequired: number): Actor[] {
+export function upfrontApprovers(
+  contacts: Pick<Contact, 'email' | 'name'>[],
+  approvedBy: string | string[],
+  approvalsRequired: number,
+): Actor[] {
   const named = [...new Set((Array.isArray(approvedBy) ? approvedBy : [approvedBy]).map(canonicalEmail))];
   const byEmail = new Map(contacts.map((c) => [canonicalEmail(c.email), c]));
   const strangers = named.filter((e) => !byEmail.has(e));
@@ -151,29 +170,20 @@ export function grantOrder(caller: Principal, tenantId: string, body: AdminGrant
   ]);
 }
 
-/**
- * Switches access on. A tenant admin grants directly; a support lead records an approval that an
- * authorized contact gave upfront.
- * 1. Check the body against the tenant's policy (duration cap, standing access).
- * 2. Refuse when the tenant has no authorized contact: nobody would be told.
- * 3. Named grantees must have support staff emails.
- * 4. For an upfront approval: the policy must allow it (else 403), and `approvedBy` must name at
- *    least `approvalsRequired` different authorized contacts (else 409).
- * 5. Write the ACTIVE grant, its access entries, `grant.activated` and the email in one transaction.
- */
-export async function createGrant(
-  deps: Deps,
-  caller: Principal,
-  tenantId: string,
-  body: AdminGrantBody | UpfrontGrantBody,
-): Promise<Grant> {
-  return placeGrant(deps, caller, tenantId, grantOrder(caller, tenantId, body));
+/** What switching access on is decided from: the tenant's policy and contacts, and the deployment's support domains. */
+export interface GrantingContext {
+  now: Date;
+  policy: Policy;
+  contacts: Pick<Contact, 'email' | 'name'>[];
+  supportEmailDomains: readonly string[] | undefined;
 }
 
-/** Creates the grant an order asks for (see `createGrant`). */
-export async function placeGrant(deps: Deps, caller: Principal, tenantId: string, order: GrantOrder): Promise<Grant> {
-  const now = deps.clock.now();
-  const policy = await getPolicy(deps, tenantId);
+/**
+ * What the policy and the deployment say of an order before anyone is asked: the duration cap
+ * (400), upfront approvals allowed (else 403), standing access allowed (400), and named grantees
+ * with support staff emails (400).
+ */
+export function assertOrderFits(policy: Policy, supportEmailDomains: readonly string[] | undefined, order: GrantOrder): void {
   const { body } = order;
   if (body.durationHours !== undefined && body.durationHours > policy.maxDurationHours) {
     throw new ValidationError('durationHours is over the tenant policy', [
@@ -188,15 +198,34 @@ export async function placeGrant(deps: Deps, caller: Principal, tenantId: string
       { path: 'standing', message: "the tenant's policy does not allow standing access" },
     ]);
   }
-  if (body.grantees) assertSupportGrantees(deps, body.grantees, (i) => `grantees.${i}.email`);
-  const contacts = await listContacts(deps, tenantId);
+  if (body.grantees) assertSupportGrantees(supportEmailDomains, body.grantees, (i) => `grantees.${i}.email`);
+}
+
+/**
+ * Switches access on. A tenant admin grants directly; a support lead records an approval that an
+ * authorized contact gave upfront.
+ * 1. The order must fit the tenant's policy and name support staff (`assertOrderFits`).
+ * 2. Refuse when the tenant has no authorized contact: nobody would be told (409).
+ * 3. For an upfront approval, `approvedBy` must name at least `approvalsRequired` different
+ *    authorized contacts (else 409).
+ * 4. The ACTIVE grant, and `grant.activated` and the email it owes.
+ */
+export function decideGrant(
+  make: IdSource,
+  ctx: GrantingContext,
+  caller: Principal,
+  tenantId: string,
+  order: GrantOrder,
+): { grant: GrantRecord; change: Change } {
+  const { now, policy, contacts } = ctx;
+  assertOrderFits(policy, ctx.supportEmailDomains, order);
   if (contacts.length === 0) {
     throw new NoAuthorizedContactError('the tenant has no authorized contact to tell; add one first');
   }
   const grantor = actorOf(caller);
   const grant: GrantRecord =
     order.as === 'tenant-admin'
-      ? buildGrant(deps, tenantId, now, {
+      ? buildGrant(make, tenantId, now, {
           origin: 'tenant-admin',
           requestId: null,
           ticketId: order.body.ticketId ?? null,
@@ -208,7 +237,7 @@ export async function placeGrant(deps: Deps, caller: Principal, tenantId: string
           durationHours: order.body.durationHours ?? null,
           warningMinutes: policy.expiryWarningMinutes,
         })
-      : buildGrant(deps, tenantId, now, {
+      : buildGrant(make, tenantId, now, {
           origin: 'upfront-approval',
           requestId: null,
           ticketId: order.body.ticketId,
@@ -220,65 +249,88 @@ export async function placeGrant(deps: Deps, caller: Principal, tenantId: string
           durationHours: order.body.durationHours,
           warningMinutes: policy.expiryWarningMinutes,
         });
-  await deps.store.createGrant(grant, activationChange(deps, now, grantor, grant));
-  return grantView(grant, now);
+  return { grant, change: activationChange(make, now, grantor, grant) };
 }
 
-/** One grant as it stands now; `NotFoundError` if absent. */
-export async function getGrant(deps: Deps, tenantId: string, grantId: string): Promise<Grant> {
-  const g = await deps.store.getGrant(tenantId, grantId);
+/** A grant as read: absent is a 404. */
+export function found(g: GrantRecord | null, grantId: string): GrantRecord {
   if (!g) throw new NotFoundError(`no grant ${grantId}`);
-  return grantView(g, deps.clock.now());
-}
-
-/** Grants newest first, optionally only those in a status as of now. */
-export async function listGrants(deps: Deps, tenantId: string, page: PageInput, status?: GrantStatus): Promise<Page<Grant>> {
-  const now = deps.clock.now();
-  const keep = (g: GrantRecord) => status === undefined || grantView(g, now).status === status;
-  const result = await deps.store.listGrants(tenantId, page, keep, status === undefined ? undefined : { status, now: iso(now) });
-  return { items: result.items.map((g) => grantView(g, now)), next: result.next };
-}
-
-/** Reads a grant that must be ACTIVE now; `ConflictError` otherwise. */
-export async function activeGrant(deps: Deps, tenantId: string, grantId: string, now: Date): Promise<GrantRecord> {
-  const g = await deps.store.getGrant(tenantId, grantId);
-  if (!g) throw new NotFoundError(`no grant ${grantId}`);
-  const view = grantView(g, now);
-  if (view.status !== 'ACTIVE') throw new ConflictError(`the grant is ${view.status}`);
   return g;
 }
 
-/**
- * Names one more support person on an ACTIVE grant.
- * 1. Read the grant; it must be ACTIVE now and name people (a support-team grant covers everyone).
- * 2. Add the grantee and its access entry, conditioned on the version read; retry on a lost race.
- * 3. Audit `grant.grantee_added` and email the contacts in the same transaction.
- */
-export async function addGrantee(deps: Deps, caller: Principal, tenantId: string, grantId: string, input: GranteeInput): Promise<Grant> {
-  assertSupportGrantees(deps, [input], () => 'email');
-  return retrying(async () => {
-    const now = deps.clock.now();
-    const g = await activeGrant(deps, tenantId, grantId, now);
-    if (g.audience === 'support-team') {
-      throw new ConflictError('the grant already covers the whole support team');
-    }
-    if (g.grantees.some((x) => x.id === input.id)) throw new ConflictError(`${input.id} is already a grantee`);
-    if (g.grantees.length >= MAX_GRANTEES) throw new ConflictError('the grant names the most grantees it can');
-    const grantee: Grantee = { ...input, addedAt: iso(now), addedBy: actorOf(caller) };
-    const next: GrantRecord = { ...g, grantees: [...g.grantees, grantee], version: g.version + 1 };
-    const change: Change = {
-      audit: [auditEvent(deps.ids, now, actorOf(caller), 'grant.grantee_added', grantId, { grantee: input })],
-      outbox: [outboxMessage(deps, now, tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor: actorOf(caller) })],
-    };
-    return grantView(await deps.store.addGrantee(g, grantee, change), now);
-  });
+/** A grant as read, which must be ACTIVE now: absent 404, ended (or past its end) 409. */
+export function mustBeActive(g: GrantRecord | null, grantId: string, now: Date): GrantRecord {
+  const view = grantView(found(g, grantId), now);
+  if (view.status !== 'ACTIVE') throw new ConflictError(`the grant is ${view.status}`);
+  return g!;
 }
 
 /**
- * What ending a grant writes: the ended record, how its open sessions end, and the change (the
- * grant's audit event, one `session.ended` per open session, the email).
+ * Names one more support person on a grant that is ACTIVE now: only a named grant (a support-team
+ * grant covers everyone), not someone it names already, and at most `MAX_GRANTEES`. The grant as
+ * it will be, the grantee, and `grant.grantee_added` with the contacts' email.
  */
-async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: Actor; reason: string | null } | 'expired') {
+export function decideAddGrantee(
+  make: IdSource,
+  now: Date,
+  caller: Principal,
+  g: GrantRecord,
+  input: GranteeInput,
+): { next: GrantRecord; grantee: Grantee; change: Change } {
+  if (g.audience === 'support-team') {
+    throw new ConflictError('the grant already covers the whole support team');
+  }
+  if (g.grantees.some((x) => x.id === input.id)) throw new ConflictError(`${input.id} is already a grantee`);
+  if (g.grantees.length >= MAX_GRANTEES) throw new ConflictError('the grant names the most grantees it can');
+  const actor = actorOf(caller);
+  const grantee: Grantee = { ...input, addedAt: iso(now), addedBy: actor };
+  const next: GrantRecord = { ...g, grantees: [...g.grantees, grantee], version: g.version + 1 };
+  const change: Change = {
+    audit: [auditEvent(make.ids, now, actor, 'grant.grantee_added', g.grantId, { grantee: input })],
+    outbox: [outboxMessage(make, now, g.tenantId, 'grant.grantee_added', { grant: grantView(next, now), grantee, actor })],
+  };
+  return { next, grantee, change };
+}
+
+/** Who may revoke: a tenant admin of the tenant, a support lead, or a support agent the grant names. */
+export function mayRevoke(caller: Principal, tenantId: string, g: GrantRecord): boolean {
+  return (
+    isAdminOf(caller, tenantId) ||
+    hasRole(caller, 'support-lead') ||
+    (hasRole(caller, 'support-agent') && g.grantees.some((x) => x.id === caller.id))
+  );
+}
+
+/** What an ending grant's records are: its sessions (for the digest) and its extension requests (to lapse). */
+export interface EndingReads {
+  sessions: SessionRecord[];
+  /** The requests named by `pendingExtensions`, as read (absent ones left out). */
+  extensions: RequestRecord[];
+}
+
+/** What ending a grant writes. */
+export interface Ending {
+  ended: GrantRecord;
+  /** How its open sessions end, each with its `session.ended` event. */
+  sessionEnd: SessionEnd;
+  /** The grant's event, the lapsed extensions' events, the contacts' email and each requester's. */
+  change: Change;
+  /** Its PENDING extension requests, as they end (EXPIRED). */
+  lapsed: RequestRecord[];
+}
+
+/**
+ * What ending a grant writes: the ended record (REVOKED now by `revokedBy`, or EXPIRED at its
+ * `expiresAt` by nobody), how its open sessions end, and the change (the grant's audit event, one
+ * `session.ended` per open session, the email with the digest of every session under it).
+ */
+export function ending(
+  make: IdSource,
+  now: Date,
+  g: GrantRecord,
+  how: { revokedBy: Actor; reason: string | null } | 'expired',
+  reads: EndingReads,
+): Ending {
   const revoked = how !== 'expired';
   const at = revoked ? iso(now) : (g.expiresAt as string);
   const by = revoked ? how.revokedBy : SYSTEM;
@@ -295,19 +347,19 @@ async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: A
   };
   const endedBy = revoked ? 'revoked' : 'expired';
   // The contacts' one email about the end is the digest of every session under the grant.
-  const digest = digestOf(await deps.store.grantSessions(g.tenantId, g.grantId), at, endedBy);
-  const extensions = await lapsedExtensions(deps, g, now);
+  const digest = digestOf(reads.sessions, at, endedBy);
+  const extensions = lapse(make, now, g, reads.extensions);
   // The grant's event first, so the trail reads grant, then the sessions it ended.
   const grantEvent = revoked
-    ? auditEvent(deps.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
-    : auditEvent(deps.ids, now, by, 'grant.expired', g.grantId, { expiresAt: at, sessionsEnded: g.openSessions });
+    ? auditEvent(make.ids, now, by, 'grant.revoked', g.grantId, { reason: how.reason, sessionsEnded: g.openSessions })
+    : auditEvent(make.ids, now, by, 'grant.expired', g.grantId, { expiresAt: at, sessionsEnded: g.openSessions });
   const sessionEnd: SessionEnd = {
     at,
     endedBy,
     audit: Object.fromEntries(
       g.openSessions.map((sessionId) => [
         sessionId,
-        auditEvent(deps.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy }),
+        auditEvent(make.ids, now, by, 'session.ended', sessionId, { grantId: g.grantId, endedBy }),
       ]),
     ),
   };
@@ -315,8 +367,8 @@ async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: A
     audit: [grantEvent, ...extensions.change.audit],
     outbox: [
       revoked
-        ? outboxMessage(deps, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by, digest })
-        : outboxMessage(deps, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now), digest }),
+        ? outboxMessage(make, now, g.tenantId, 'grant.revoked', { grant: grantView(ended, now), actor: by, digest })
+        : outboxMessage(make, now, g.tenantId, 'grant.expired', { grant: grantView(ended, now), digest }),
       ...extensions.change.outbox,
     ],
   };
@@ -324,45 +376,23 @@ async function ending(deps: Deps, g: GrantRecord, now: Date, how: { revokedBy: A
 }
 
 /**
- * Ends an ACTIVE grant now.
- * 1. Only a tenant admin of the tenant, a support lead, or a named grantee may revoke.
- * 2. REVOKED, its access entries gone and its open sessions ended (`endedBy: revoked`), with
- *    `grant.revoked` and the email, in one transaction conditioned on the version read.
- * 3. A concurrent revoke or expiry wins at most once: the loser sees a conflict.
+ * Ends a grant that is ACTIVE now, by the caller. Only a tenant admin of the tenant, a support
+ * lead, or a named grantee may (else 403): REVOKED, its open sessions ended (`endedBy: revoked`),
+ * with `grant.revoked` and the email.
  */
-export async function revokeGrant(
-  deps: Deps,
+export function decideRevoke(
+  make: IdSource,
+  now: Date,
   caller: Principal,
   tenantId: string,
-  grantId: string,
+  g: GrantRecord,
   reason: string | undefined,
-): Promise<Grant> {
-  return retrying(async () => {
-    const now = deps.clock.now();
-    const g = await activeGrant(deps, tenantId, grantId, now);
-    const mayRevoke =
-      isAdminOf(caller, tenantId) ||
-      hasRole(caller, 'support-lead') ||
-      (hasRole(caller, 'support-agent') && g.grantees.some((x) => x.id === caller.id));
-    if (!mayRevoke) throw new ForbiddenError('only a tenant admin, a support lead or a grantee can revoke this grant');
-    const { ended, sessionEnd, change, lapsed } = await ending(deps, g, now, { revokedBy: actorOf(caller), reason: reason ?? null });
-    await deps.store.endGrant(g, ended, sessionEnd, change, lapsed);
-    return grantView(ended, now);
-  });
+  reads: EndingReads,
+): Ending {
+  if (!mayRevoke(caller, tenantId, g)) throw new ForbiddenError('only a tenant admin, a support lead or a grantee can revoke this grant');
+  return ending(make, now, g, { revokedBy: actorOf(caller), reason: reason ?? null }, reads);
 }
 
-/**
- * Makes the stored state of a grant catch up with its expiry (the expiry job).
- * Returns how many sessions it ended, or null when there was nothing to do (already ended,
- * not yet due): a rerun never applies twice.
- */
-export async function expireGrant(deps: Deps, tenantId: string, grantId: string): Promise<number | null> {
-  return retrying(async () => {
-    const now = deps.clock.now();
-    const g = await deps.store.getGrant(tenantId, grantId);
-    if (!g || g.status !== 'ACTIVE' || !isPast(g.expiresAt, now)) return null;
-    const { ended, sessionEnd, change, lapsed } = await ending(deps, g, now, 'expired');
-    await deps.store.endGrant(g, ended, sessionEnd, change, lapsed);
-    return g.openSessions.length;
-  });
-}
+/** The expiry job has something to end: the grant is stored ACTIVE and its end has passed at `now`. */
+export const dueToExpire = (g: GrantRecord | null, now: Date): g is GrantRecord =>
+  g !== null && g.status === 'ACTIVE' && isPast(g.expiresAt, now);

@@ -2,12 +2,13 @@ import { type Grantee } from '../../contract/schemas.ts';
 import { attr, indexes, keys } from '../../contract/table.ts';
 import { ConcurrentUpdateError, LimitReachedError } from '../../kernel/errors.ts';
 import type { GrantRecord, RequestRecord, SessionEnd, Store } from '../../kernel/ports.ts';
-import { entryItem, grantItem, parseGrant, parseSession, principalsOf, strip } from '../../kernel/store/items.ts';
+import { strip } from '../../kernel/store/items.ts';
+import { entryItem, grantItem, parseGrant, principalsOf } from './entity.ts';
 import { MAX_TX_ITEMS, queryAll, type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
 
 /** The grants and their access entries, their extensions and their sessions (`GrantStore`): the DynamoDB side of the grants module. */
 import { pendingCountItem, requestItem } from '../requests/index.ts';
-import { endSessionTx } from '../sessions/index.ts';
+import { endSessionTx, parseSession } from '../sessions/index.ts';
 
 export type GrantStore = Pick<
   Store,

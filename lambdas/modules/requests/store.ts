@@ -1,7 +1,8 @@
 import { attr, indexes, keys } from '../../contract/table.ts';
 import { ConcurrentUpdateError, LimitReachedError } from '../../kernel/errors.ts';
 import type { Store } from '../../kernel/ports.ts';
-import { entryItem, grantItem, principalsOf, strip } from '../../kernel/store/items.ts';
+import { strip } from '../../kernel/store/items.ts';
+import { entryItem, grantItem, principalsOf } from '../grants/index.ts';
 import { parseRequest, pendingCountUpdate, type RequestRecord, requestItem, requestKey, requestsOf } from './entity.ts';
 import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
 

@@ -1,5 +1,5 @@
 /** The hot path: `GetAccess` (one DynamoDB request) and `ListMyGrants`. */
-import { getAccess, listMyGrants } from './rules.ts';
+import { getAccess, listMyGrants } from './service.ts';
 import { type DepsSource, lambdaDeps } from '../../runtime/index.ts';
 import { api, type Handlers, listReply } from '../../kernel/http/api.ts';
 

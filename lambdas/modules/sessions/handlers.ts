@@ -5,7 +5,7 @@ import { lazily, type Session } from '../../contract/schemas.ts';
 import { AccessNotGrantedError } from '../../kernel/errors.ts';
 import { exportSessions } from '../../kernel/export.ts';
 import { refreshSessionToken, replaySignIn, withToken } from './session-token.ts';
-import { currentSession, endSession, listGrantSessions, listSessions, openSession } from './rules.ts';
+import { currentSession, endSession, listGrantSessions, listSessions, openSession } from './service.ts';
 import { type DepsSource, lambdaDeps } from '../../runtime/index.ts';
 import { kmsWiring } from '../../runtime/kms.ts';
 import { api, type Handlers, listReply, type Replays } from '../../kernel/http/api.ts';

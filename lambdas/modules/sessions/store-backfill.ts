@@ -20,7 +20,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { attr, type TableKey, tableKeyOf } from '../../contract/table.ts';
-import { type Item, parseSession, sessionItem, strip } from '../../kernel/store/items.ts';
+import { type Item, strip } from '../../kernel/store/items.ts';
+import { parseSession, sessionItem } from './entity.ts';
 
 /** What a run found and did. */
 export interface BackfillReport {

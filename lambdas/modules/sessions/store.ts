@@ -5,7 +5,9 @@ import { canonicalEmail } from '../../kernel/identity.ts';
 import { ConcurrentUpdateError, GrantMismatchError } from '../../kernel/errors.ts';
 import { backedBy } from './backing.ts';
 import type { SessionEnd, SessionRecord, Store } from '../../kernel/ports.ts';
-import { type Item, parseEntry, parseSession, sessionItem, strip } from '../../kernel/store/items.ts';
+import { type Item, strip } from '../../kernel/store/items.ts';
+import { parseEntry } from '../grants/index.ts';
+import { parseSession, sessionItem } from './entity.ts';
 import { type StoreOptions, type TableAccess, type TxItem } from '../../kernel/store/table.ts';
 
 /** The the access check and the sessions (`SessionStore`): the DynamoDB side of the sessions module. */

@@ -1,6 +1,6 @@
 /** Delivery of the outbox: each email sent once, retried with backoff, kept when it keeps failing. */
 import { describe, expect, it } from 'vitest';
-import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant } from '../../../lambdas/modules/grants/service.ts';
 import {
   backoffSeconds,
   deliver,

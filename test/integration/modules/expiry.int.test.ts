@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { shardOf } from '../../../lambdas/contract/table.ts';
 import { runExpiry } from '../../../lambdas/modules/expiry/rules.ts';
-import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { approveRequest, createRequest } from '../../../lambdas/modules/requests/service.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({

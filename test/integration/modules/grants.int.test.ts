@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody, UpfrontGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { ConflictError, ForbiddenError, NoAuthorizedContactError, ValidationError } from '../../../lambdas/kernel/errors.ts';
-import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { addGrantee, createGrant, expireGrant, getGrant, listGrants, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, person, setupTenant, testDeps, type TestDeps, type Tenant, later } from '../../helpers/domain.ts';
 
 const readOnly = { level: 'read-only' as const };

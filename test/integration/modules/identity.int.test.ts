@@ -13,10 +13,10 @@ import {
   Policy,
 } from '../../../lambdas/contract/schemas.ts';
 import { ConflictError, ForbiddenError, AccessNotGrantedError, ValidationError } from '../../../lambdas/kernel/errors.ts';
-import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { addGrantee, createGrant, getGrant } from '../../../lambdas/modules/grants/service.ts';
 import { canonicalEmail, isAsciiEmail, isSupportEmail, parseSupportEmailDomains } from '../../../lambdas/kernel/identity.ts';
 import { approveRequest, createRequest, denyRequest, getRequest, listRequests } from '../../../lambdas/modules/requests/service.ts';
-import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { currentSession, endSession, getAccess, listMyGrants, signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { putPolicy } from '../../../lambdas/modules/settings/rules.ts';
 import type { Principal } from '../../../lambdas/kernel/ports.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';

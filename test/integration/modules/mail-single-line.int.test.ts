@@ -4,11 +4,11 @@
  * claims), the rendered email holds no control character from it and no forged line.
  */
 import { describe, expect, it } from 'vitest';
-import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant } from '../../../lambdas/modules/grants/service.ts';
 import { linksFrom, renderMail } from '../../../lambdas/modules/mail/templates.ts';
 import type { MailKind } from '../../../lambdas/kernel/ports.ts';
 import { createRequest } from '../../../lambdas/modules/requests/service.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { person, setupTenant, testDeps } from '../../helpers/domain.ts';
 
 const links = linksFrom('https://support.example.com/app/');

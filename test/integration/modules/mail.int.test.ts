@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MailKind, OutboxRecord } from '../../../lambdas/kernel/ports.ts';
-import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { addGrantee, createGrant, expireGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { linksFrom, readableTime, renderMail, type RenderedMail } from '../../../lambdas/modules/mail/templates.ts';
 import { approveRequest, createRequest, denyRequest } from '../../../lambdas/modules/requests/service.ts';
-import { signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { person, setupTenant, testDeps, type TestDeps, type Tenant } from '../../helpers/domain.ts';
 
 const BASE = 'https://support.example.com/app/';

@@ -8,7 +8,7 @@ import {
   NoAuthorizedContactError,
   ValidationError,
 } from '../../../lambdas/kernel/errors.ts';
-import { getGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { getGrant } from '../../../lambdas/modules/grants/service.ts';
 import { deleteContact } from '../../../lambdas/modules/settings/rules.ts';
 import {
   approveRequest,
@@ -20,7 +20,7 @@ import {
   getRequest,
   listRequests,
 } from '../../../lambdas/modules/requests/service.ts';
-import { getAccess, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { getAccess, signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<CreateRequestBody> = {}): CreateRequestBody => ({

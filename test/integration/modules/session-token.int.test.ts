@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConflictError, ForbiddenError } from '../../../lambdas/kernel/errors.ts';
-import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import {
   refreshSessionToken,
   replaySignIn,
@@ -14,7 +14,7 @@ import {
   withToken,
   type TokenDeps,
 } from '../../../lambdas/modules/sessions/session-token.ts';
-import { endSession, openSession } from '../../../lambdas/modules/sessions/rules.ts';
+import { endSession, openSession } from '../../../lambdas/modules/sessions/service.ts';
 import { derToRawEcdsa } from '../../../lambdas/modules/keys/der.ts';
 import { createKmsKeySet, kidOf, type KmsApi } from '../../../lambdas/modules/keys/kms-keys.ts';
 import { createLocalKeySet } from '../../../lambdas/modules/keys/local-keys.ts';

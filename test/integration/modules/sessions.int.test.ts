@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AdminGrantBody } from '../../../lambdas/contract/schemas.ts';
 import { AccessNotGrantedError, ConflictError, ForbiddenError, NotFoundError } from '../../../lambdas/kernel/errors.ts';
-import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant, revokeGrant } from '../../../lambdas/modules/grants/service.ts';
 import { drainOutbox } from '../../../lambdas/modules/mail/delivery.ts';
 import { linksFrom } from '../../../lambdas/modules/mail/templates.ts';
-import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/rules.ts';
+import { endSession, getAccess, listMyGrants, listSessions, signIn } from '../../../lambdas/modules/sessions/service.ts';
 import { HOUR, setupTenant, testDeps, type TestDeps, type Tenant, later } from '../../helpers/domain.ts';
 
 const body = (over: Partial<AdminGrantBody> = {}): AdminGrantBody => ({

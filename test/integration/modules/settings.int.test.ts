@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../../lambdas/contract/schemas.ts';
 import { ConcurrentUpdateError, NotFoundError } from '../../../lambdas/kernel/errors.ts';
-import { createGrant } from '../../../lambdas/modules/grants/rules.ts';
+import { createGrant } from '../../../lambdas/modules/grants/service.ts';
 import { deleteContact, getPolicy, listContacts, putContact, putPolicy } from '../../../lambdas/modules/settings/rules.ts';
 import { setupTenant, testDeps, later } from '../../helpers/domain.ts';
 
