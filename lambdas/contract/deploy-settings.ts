@@ -31,7 +31,7 @@ export function isPlaceholderHost(host: string): boolean {
     /(^|\.)example\.(com|net|org)$/.test(h) ||
     /(^|\.)(example|test|invalid|localhost)$/.test(h) ||
     // The brief's own shorthand for "put yours here".
-    /(^|\.)your(company|domain)\./.test(h)
+    /(^|\.)your(company|domain|vendor)\./.test(h)
   );
 }
 
