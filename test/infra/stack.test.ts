@@ -865,6 +865,44 @@ describe('SupportAccess stack under the AWS Control Tower proactive controls', (
     expect(report.pluginReports.map((p) => p.pluginName)).toContain('cdk-validator-cfnguard');
     expect(report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName} ${v.ruleName}`))).toEqual([]);
   }, 600_000);
+  it("passes them too with the console and the API under their own names and the operator's own keys (no certificate rule acknowledged)", () => {
+    // Prepare: the certificate rules are acknowledged only for the default *.cloudfront.net name
+    const outdir = mkdtempSync(join(tmpdir(), 'support-access-guard-'));
+    const arn = (service: string, region: string, rest: string) => `arn:aws:${service}:${region}:123456789012:${rest}`;
+    const { app } = createApp(
+      {
+        outdir,
+        context: {
+          ...cdkContext,
+          consoleDomainName: 'support.vendor-demo.net',
+          consoleCertificateArn: arn('acm', 'us-east-1', 'certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'),
+          apiDomainName: 'support-api.vendor-demo.net',
+          apiCertificateArn: arn('acm', 'us-east-1', 'certificate/1f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'),
+          tableKeyArn: arn('kms', 'us-east-1', 'key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+          sessionKeyArns: arn('kms', 'us-east-1', 'key/2234abcd-12ab-34cd-56ef-1234567890ab'),
+          embedOrigins: 'https://app.vendor-demo.net',
+          'aws:cdk:bundling-stacks': [],
+        },
+      },
+      { region: 'us-east-1' },
+    );
+    let error: unknown;
+
+    // Act
+    try {
+      app.synth();
+    } catch (e) {
+      error = e;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    rmSync(outdir, { recursive: true, force: true });
+
+    // Assess
+    expect(error).toBeUndefined();
+    expect(report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName} ${v.ruleName}`))).toEqual([]);
+  }, 600_000);
 });
 
 describe('SupportAccess stack with an existing issuer', () => {
