@@ -37,7 +37,12 @@ const started = Date.now();
 // integration settings: `IDENTITY_PROVIDERS`, `EMBED_ORIGINS`, ...); the others are local.
 const env = settingsFromEnv();
 // A bad integration setting stops the start with its variable's name, as a bad one stops `cdk synth`.
-integrationSettings(env);
+try {
+  integrationSettings(env);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
 const stack = await startStack({
   settings: {
     ...(env.supportEmailDomains ? { supportEmailDomains: env.supportEmailDomains } : {}),
