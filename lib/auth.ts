@@ -1,7 +1,8 @@
 /**
  * Who may call the API: a Cognito user pool with the four roles as groups and the tenant of a
- * tenant user as `custom:tenantId`, or, when CDK context names one (`jwtIssuer`, `jwtAudience`),
- * an existing OIDC issuer. Either way the API's JWT authorizer gets an issuer URL and audiences.
+ * tenant user as `custom:tenantId` (always made: the console signs in through it), and the issuer
+ * the API's JWT authorizer trusts: the pool's, or, when CDK context names one (`jwtIssuer`,
+ * `jwtAudience`), an existing OIDC issuer.
  */
 import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
@@ -52,23 +53,18 @@ export class Auth extends Construct {
   readonly issuer: string;
   /** Audiences the JWT authorizer accepts. */
   readonly audience: string[];
-  /** Only when the stack creates its own pool. */
-  readonly userPool?: UserPool;
-  readonly userPoolClient?: UserPoolClient;
-  readonly userPoolDomain?: UserPoolDomain;
+  /** The stack's own pool, made in every deployment. */
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+  readonly userPoolDomain: UserPoolDomain;
   /** Only with `wafRateLimit`: the web ACL on the user pool. */
   readonly webAcl?: CfnWebACL;
 
   constructor(scope: Construct, id: string, props: AuthProps = {}) {
     super(scope, id);
 
-    if (props.jwtIssuer && props.jwtAudience && props.jwtAudience.length > 0) {
-      this.issuer = props.jwtIssuer;
-      this.audience = props.jwtAudience;
-      return;
-    }
-    if (props.jwtIssuer || props.jwtAudience?.length) {
-      throw new Error('Give both jwtIssuer and jwtAudience (or neither, to create a Cognito user pool).');
+    if (Boolean(props.jwtIssuer) !== Boolean(props.jwtAudience?.length)) {
+      throw new Error('Give both jwtIssuer and jwtAudience (or neither, to trust the Cognito user pool).');
     }
     if (!props.callbackUrls?.length) throw new Error('The web client needs at least one callback URL.');
 
@@ -181,8 +177,10 @@ export class Auth extends Construct {
     this.userPool = pool;
     this.userPoolClient = client;
     this.userPoolDomain = domain;
-    this.issuer = pool.userPoolProviderUrl;
-    this.audience = [client.userPoolClientId];
+    // The pool is made whatever the issuer: the console signs in through it (the default identity
+    // provider, API.md v1.2), and the other providers are added to it, not put in its place.
+    this.issuer = props.jwtIssuer ?? pool.userPoolProviderUrl;
+    this.audience = props.jwtAudience?.length ? props.jwtAudience : [client.userPoolClientId];
   }
 }
 

@@ -4,15 +4,18 @@
  * instead of deploying a stack that cannot send mail or sign anyone in.
  */
 import { fileURLToPath } from 'node:url';
+import { Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { routes } from '../lambdas/contract/routes.ts';
+import { checkUrl, isPlaceholderHost } from '../lambdas/contract/deploy-settings.ts';
+import { ConfigError, readDeploymentSettings, type DeploymentSettings } from './deploy-config.ts';
 
-export const DEFAULT_MAIL_FROM = 'support-access@example.com';
+export { ConfigError } from './deploy-config.ts';
 /** The console's build, relative to the repository (`npm run web:build` writes it). */
 export const DEFAULT_CONSOLE_ASSET_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
-export interface SupportAccessConfig {
-  /** The sender of every email (`From:`). */
+export interface SupportAccessConfig extends DeploymentSettings {
+  /** The sender of every email (`From:`). No default: each deployment names its own. */
   mailFrom: string;
   /** The SES identity the stack sends as: `mailFrom` itself or its domain. Default: `mailFrom`. */
   sesIdentity: string;
@@ -25,7 +28,11 @@ export interface SupportAccessConfig {
   corsOrigins?: string[];
   /** The console's built files (a directory with index.html). Default: `web/dist`. */
   consoleAssetDir: string;
-  /** An existing OIDC issuer, with `jwtAudience`, instead of the stack's Cognito user pool. */
+  /**
+   * v1.1: an existing OIDC issuer, with `jwtAudience`, that the API's JWT authorizer trusts instead
+   * of the stack's Cognito user pool. Kept exactly as given (API Gateway compares `iss` byte for
+   * byte, trailing slash included). The pool and the console are deployed either way.
+   */
   jwtIssuer?: string;
   jwtAudience?: string[];
   /** The Cognito domain prefix of the sign-in pages (`{prefix}.auth.{region}.amazoncognito.com`). Default: `support-access-{account}`. */
@@ -76,13 +83,6 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** A lowercase DNS name with at least two labels (`vendor.example`). */
 const LOWER_DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-class ConfigError extends Error {
-  constructor(key: string, message: string) {
-    super(`CDK context "${key}": ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** The stack's settings from CDK context, with defaults; throws on a value that cannot work. */
 export function readConfig(scope: Construct, overrides: Partial<SupportAccessConfig> = {}): SupportAccessConfig {
@@ -140,7 +140,10 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     );
   };
 
-  const mailFrom = overrides.mailFrom ?? str('mailFrom') ?? DEFAULT_MAIL_FROM;
+  const mailFrom = overrides.mailFrom ?? str('mailFrom');
+  if (mailFrom === undefined) {
+    throw new ConfigError('mailFrom', 'is required: the sender of every email, e.g. -c mailFrom=support-access@mail.yourvendor.com');
+  }
   const appBaseUrl = overrides.appBaseUrl ?? str('appBaseUrl');
   const config: SupportAccessConfig = {
     mailFrom,
@@ -165,6 +168,7 @@ export function readConfig(scope: Construct, overrides: Partial<SupportAccessCon
     wafRateLimit: overrides.wafRateLimit ?? optionalNum('wafRateLimit'),
     sessionTokenAudience: overrides.sessionTokenAudience ?? str('sessionTokenAudience') ?? 'support-access',
     sessionKeys: overrides.sessionKeys ?? list('sessionKeys') ?? ['1'],
+    ...readDeploymentSettings(ctx, overrides, knownRegion(scope)),
   };
   validate(config);
   return config;
@@ -179,6 +183,8 @@ function validate(c: SupportAccessConfig): void {
     throw new ConfigError('sessionKeys', 'lists at most two keys (the current one and, during a rotation, the previous one)');
   if (!EMAIL.test(c.mailFrom)) throw new ConfigError('mailFrom', `"${c.mailFrom}" is not an email address`);
   const senderDomain = c.mailFrom.split('@')[1]!.toLowerCase();
+  notPlaceholder('mailFrom', senderDomain);
+  notPlaceholder('sesIdentity', c.sesIdentity.split('@').at(-1)!);
   const identity = c.sesIdentity.toLowerCase();
   if (identity !== c.mailFrom.toLowerCase()) {
     if (!DOMAIN.test(identity)) throw new ConfigError('sesIdentity', `"${c.sesIdentity}" is neither mailFrom nor a domain`);
@@ -190,15 +196,10 @@ function validate(c: SupportAccessConfig): void {
     }
   }
   if (c.appBaseUrl !== undefined) https('appBaseUrl', c.appBaseUrl);
-  if (c.jwtIssuer && c.appBaseUrl === undefined) {
-    throw new ConfigError(
-      'appBaseUrl',
-      'required with jwtIssuer: the stack deploys its console only with its own Cognito user pool, so say where your console is',
-    );
-  }
   for (const origin of c.corsOrigins ?? []) {
     if (origin !== originOf('corsOrigins', origin))
       throw new ConfigError('corsOrigins', `"${origin}" is not an origin (scheme://host[:port], no path)`);
+    https('corsOrigins', origin, true);
   }
   for (const url of c.authCallbackUrls ?? []) https('authCallbackUrls', url, true);
   for (const url of c.authLogoutUrls ?? []) https('authLogoutUrls', url, true);
@@ -207,10 +208,11 @@ function validate(c: SupportAccessConfig): void {
   }
   if (c.alarmEmail !== undefined && !EMAIL.test(c.alarmEmail))
     throw new ConfigError('alarmEmail', `"${c.alarmEmail}" is not an email address`);
+  if (c.alarmEmail !== undefined) notPlaceholder('alarmEmail', c.alarmEmail.split('@')[1]!);
   if (Boolean(c.jwtIssuer) !== Boolean(c.jwtAudience?.length)) {
     throw new ConfigError(
       c.jwtIssuer ? 'jwtAudience' : 'jwtIssuer',
-      'give both jwtIssuer and jwtAudience, or neither to create a Cognito user pool',
+      "give both jwtIssuer and jwtAudience, or neither (the API then trusts the stack's Cognito user pool)",
     );
   }
   if (c.jwtIssuer) https('jwtIssuer', c.jwtIssuer);
@@ -218,12 +220,13 @@ function validate(c: SupportAccessConfig): void {
   if (c.supportEmailDomains.length === 0) {
     throw new ConfigError(
       'supportEmailDomains',
-      'is required: the email domains of your support staff, e.g. -c supportEmailDomains=support.example.com,example.com',
+      'is required: the email domains of your support staff, e.g. -c supportEmailDomains=support.yourvendor.com,yourvendor.com',
     );
   }
   for (const domain of c.supportEmailDomains) {
     if (!LOWER_DOMAIN.test(domain))
-      throw new ConfigError('supportEmailDomains', `"${domain}" is not a lowercase DNS domain (like support.example.com)`);
+      throw new ConfigError('supportEmailDomains', `"${domain}" is not a lowercase DNS domain (like support.yourvendor.com)`);
+    notPlaceholder('supportEmailDomains', domain);
   }
   if (c.writeRouteBurstLimit < c.writeRouteRateLimit) throw new ConfigError('writeRouteBurstLimit', 'must be at least writeRouteRateLimit');
   if (c.writeRouteRateLimit > c.apiRateLimit || c.writeRouteBurstLimit > c.apiBurstLimit) {
@@ -239,24 +242,25 @@ function validate(c: SupportAccessConfig): void {
   if (c.wafRateLimit !== undefined) {
     if (c.wafRateLimit < 10 || c.wafRateLimit > 2_000_000_000)
       throw new ConfigError('wafRateLimit', 'must be between 10 and 2,000,000,000 requests per IP per 5 minutes (AWS WAF limits)');
-    if (c.jwtIssuer)
-      throw new ConfigError(
-        'wafRateLimit',
-        "guards the stack's Cognito sign-in; with jwtIssuer the stack has none (rate-limit your own issuer)",
-      );
   }
 }
 
-/** `https://` only, except `http://localhost` for a developer's own frontend when `allowLocalhost`. */
+/**
+ * A URL setting: parsed, `https://` (a developer's own frontend may be `http://localhost` when
+ * `allowLocalhost`), one URL and not a comma-joined list, and not a placeholder host.
+ */
 function https(key: string, value: string, allowLocalhost = false): void {
-  let url: URL;
   try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(key, `"${value}" is not a URL`);
+    const url = new URL(value);
+    checkUrl(value, allowLocalhost && url.protocol === 'http:' && url.hostname === 'localhost' ? 'local' : 'deployed');
+  } catch (e) {
+    throw new ConfigError(key, e instanceof TypeError ? `"${value}" is not a URL` : (e as Error).message);
   }
-  const local = allowLocalhost && url.protocol === 'http:' && url.hostname === 'localhost';
-  if (url.protocol !== 'https:' && !local) throw new ConfigError(key, `"${value}" must be an https:// URL`);
+}
+
+/** A host name that is a reserved example (`example.com`, `.test`...): refused by synth. */
+function notPlaceholder(key: string, host: string): void {
+  if (isPlaceholderHost(host)) throw new ConfigError(key, `"${host}" is a placeholder (reserved for examples): give your own`);
 }
 
 function originOf(key: string, value: string): string {
@@ -265,4 +269,10 @@ function originOf(key: string, value: string): string {
   } catch {
     throw new ConfigError(key, `"${value}" is not a URL`);
   }
+}
+
+/** The stack's region when synth knows it (`env.region`, or the CLI's default region), else undefined. */
+function knownRegion(scope: Construct): string | undefined {
+  const region = Stack.of(scope).region;
+  return Token.isUnresolved(region) ? undefined : region;
 }

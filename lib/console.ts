@@ -22,8 +22,11 @@ import {
   HttpVersion,
   PriceClass,
   ResponseHeadersPolicy,
+  SecurityPolicyProtocol,
+  SSLMethod,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -55,10 +58,17 @@ export interface ConsoleProps {
   connectSources: string[];
   /** How long the access logs are kept. @default 90 days */
   logRetention?: Duration;
+  /**
+   * The console's own name and its ACM certificate (us-east-1): the distribution answers for it
+   * with TLS 1.2 or later (TLSv1.2_2021, SNI). @default the distribution's `*.cloudfront.net` name
+   */
+  domain?: { name: string; certificateArn: string };
+  /** Exact origins that may frame the console (CSP `frame-ancestors`); @default none: it refuses framing */
+  embedOrigins?: string[];
 }
 
 /** The Content-Security-Policy of every console response. Exported for the browser tests. */
-export function contentSecurityPolicy(connectSources: string[]): string {
+export function contentSecurityPolicy(connectSources: string[], embedOrigins: string[] = []): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -71,7 +81,7 @@ export function contentSecurityPolicy(connectSources: string[]): string {
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
+    `frame-ancestors ${embedOrigins.length ? embedOrigins.join(' ') : "'none'"}`,
     'upgrade-insecure-requests',
   ].join('; ');
 }
@@ -131,6 +141,7 @@ export class Console extends Construct {
       );
     }
     const logDays = (props.logRetention ?? Duration.days(90)).toDays();
+    const embedOrigins = props.embedOrigins ?? [];
 
     // CloudFront standard logs need ACLs on their bucket (object writer); the site bucket's own
     // access logs go to the same bucket under another prefix.
@@ -162,10 +173,11 @@ export class Console extends Construct {
     this.headers = new ResponseHeadersPolicy(this, 'Headers', {
       comment: 'support-access console: security headers and CSP',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.connectSources), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.connectSources, embedOrigins), override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
-        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        // X-Frame-Options has no list of origins: with embedOrigins, frame-ancestors alone decides.
+        ...(embedOrigins.length ? {} : { frameOptions: { frameOption: HeadersFrameOption.DENY, override: true } }),
         referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
         // The legacy XSS auditor is off in every current browser; "0" keeps old ones from misusing it.
         xssProtection: { protection: false, override: true },
@@ -205,6 +217,14 @@ export class Console extends Construct {
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
+      ...(props.domain
+        ? {
+            domainNames: [props.domain.name],
+            certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+            sslSupportMethod: SSLMethod.SNI,
+          }
+        : {}),
     });
     Validations.of(this.distribution).acknowledge(
       {
@@ -217,12 +237,14 @@ export class Console extends Construct {
         reason:
           "The distribution serves static files only; the API has its own throttling. A WAF web ACL (about $5 a month plus requests) is the operator's choice, see docs/deploy.md.",
       },
-      {
+    );
+    if (!props.domain) {
+      Validations.of(this.distribution).acknowledge({
         id: 'AwsSolutions-CFR4',
         reason:
-          'The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS policy; a custom domain with its own ACM certificate (and TLSv1.2_2021) is described in docs/deploy.md.',
-      },
-    );
+          'The default *.cloudfront.net certificate lets CloudFront choose the viewer TLS policy; the settings consoleDomainName and consoleCertificateArn give the console its own name with TLSv1.2_2021 (docs/deploy.md, "Custom domains").',
+      });
+    }
 
     Validations.of(this.distribution).acknowledge({
       id: 'Annotation::@aws-cdk/aws-cloudfront-origins:listBucketSecurityRisk',
@@ -230,9 +252,9 @@ export class Console extends Construct {
         "LIST makes a missing file a 404 instead of S3's 403. The bucket's listing is never reachable: the routing function sends `/` to `/app/` (and the root object is app/index.html), and no query string reaches the origin (CachingOptimized forwards none).",
     });
 
-    acknowledgeControlTower(this);
+    acknowledgeControlTower(this, Boolean(props.domain));
 
-    this.origin = `https://${this.distribution.distributionDomainName}`;
+    this.origin = `https://${props.domain?.name ?? this.distribution.distributionDomainName}`;
     this.url = `${this.origin}${CONSOLE_PATH}`;
 
     this.assetDir = props.assetDir;
@@ -295,21 +317,26 @@ export class Console extends Construct {
  * The AWS Control Tower proactive controls (CfnGuard) the console's static hosting cannot or need
  * not pass, each with its reason (listed in docs/deploy.md).
  */
-function acknowledgeControlTower(scope: Construct): void {
+function acknowledgeControlTower(scope: Construct, ownCertificate: boolean): void {
   const ct = (rule: string, reason: string) => ({ id: `cdk-validator-cfnguard::${rule}`, reason });
+  if (!ownCertificate) {
+    // With consoleDomainName and consoleCertificateArn these three pass and are not acknowledged.
+    Validations.of(scope).acknowledge(
+      ct(
+        'cloudfront_custom_ssl_certificate_check',
+        "The default *.cloudfront.net certificate; a custom domain needs the operator's own ACM certificate in us-east-1 (settings consoleDomainName, consoleCertificateArn; docs/deploy.md).",
+      ),
+      ct('cloudfront_sni_enabled_check', 'Follows from the default certificate: SNI applies to a custom certificate only.'),
+      ct(
+        'cloudfront_security_policy_check',
+        'Follows from the default certificate: CloudFront chooses the viewer TLS policy for *.cloudfront.net; with a custom certificate the stack sets TLSv1.2_2021.',
+      ),
+    );
+  }
   Validations.of(scope).acknowledge(
     ct(
       'cloudfront_origin_failover_enabled_check',
       "One origin (the console bucket, in the stack's region): a failover group would need a second bucket in another region kept in sync; a static console can be redeployed.",
-    ),
-    ct(
-      'cloudfront_custom_ssl_certificate_check',
-      "The default *.cloudfront.net certificate; a custom domain needs the operator's own ACM certificate in us-east-1 (docs/deploy.md).",
-    ),
-    ct('cloudfront_sni_enabled_check', 'Follows from the default certificate: SNI applies to a custom certificate only.'),
-    ct(
-      'cloudfront_security_policy_check',
-      'Follows from the default certificate: CloudFront chooses the viewer TLS policy for *.cloudfront.net; with a custom certificate set TLSv1.2_2021.',
     ),
     ct(
       's3_bucket_default_encryption_kms_check',

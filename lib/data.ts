@@ -6,6 +6,7 @@
  */
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../lambdas/contract/table.ts';
@@ -20,15 +21,22 @@ export class Data extends Construct {
   /** The key of the audit events' write-time MACs: held by the functions that write or verify events. */
   readonly eventKey: Secret;
 
-  constructor(scope: Construct, id: string) {
+  /** The operator's table key (setting `tableKeyArn`); absent, DynamoDB encrypts with an AWS managed key. */
+  readonly tableKey?: IKey;
+
+  constructor(scope: Construct, id: string, props: { tableKeyArn?: string } = {}) {
     super(scope, id);
+    if (props.tableKeyArn) this.tableKey = Key.fromKeyArn(this, 'TableKey', props.tableKeyArn);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: tableDefinition.partitionKey, type: AttributeType.STRING },
       sortKey: { name: tableDefinition.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: TableEncryption.AWS_MANAGED,
+      // The operator's own key when given: its key policy stays theirs, the functions get IAM grants on it (bindTable).
+      ...(this.tableKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.tableKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       // The outbox consumer reads new images; old images let a future consumer see transitions.

@@ -12,7 +12,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -27,11 +27,16 @@ export interface EnforcementProps {
   table: ITable;
   /** Names of the signing keys, oldest first; the last signs (config `sessionKeys`). */
   sessionKeys: string[];
+  /**
+   * The operator's own signing keys (config `sessionKeyArns`, ECC_NIST_P256 SIGN_VERIFY), oldest
+   * first: used instead of making keys. Their key policies are the operator's; the functions get IAM grants.
+   */
+  sessionKeyArns?: string[];
 }
 
 export class Enforcement extends Construct {
-  /** The signing keys by name, oldest first. */
-  readonly keys: Key[];
+  /** The signing keys, oldest first: made by name, or the operator's own. */
+  readonly keys: IKey[];
   readonly bus: EventBus;
   readonly publisher: NodejsFunction;
   /** Stream records the publisher gave up on. */
@@ -42,18 +47,23 @@ export class Enforcement extends Construct {
     const streamArn = props.table.tableStreamArn;
     if (!streamArn) throw new Error('Enforcement needs a table with a stream');
 
-    this.keys = props.sessionKeys.map(
-      (name) =>
-        new Key(this, `SessionKey${name}`, {
-          description: `support-access: signs support-session tokens (ES256), key "${name}"`,
-          keySpec: KeySpec.ECC_NIST_P256,
-          keyUsage: KeyUsage.SIGN_VERIFY,
-          // A removed key is deleted after the longest waiting period, well after its tokens (15 min).
-          pendingWindow: Duration.days(30),
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-    );
-    for (const key of this.keys) {
+    const made = props.sessionKeyArns?.length
+      ? []
+      : props.sessionKeys.map(
+          (name) =>
+            new Key(this, `SessionKey${name}`, {
+              description: `support-access: signs support-session tokens (ES256), key "${name}"`,
+              keySpec: KeySpec.ECC_NIST_P256,
+              keyUsage: KeyUsage.SIGN_VERIFY,
+              // A removed key is deleted after the longest waiting period, well after its tokens (15 min).
+              pendingWindow: Duration.days(30),
+              removalPolicy: RemovalPolicy.DESTROY,
+            }),
+        );
+    this.keys = props.sessionKeyArns?.length
+      ? props.sessionKeyArns.map((arn, i) => Key.fromKeyArn(this, `OwnSessionKey${i + 1}`, arn))
+      : made;
+    for (const key of made) {
       // CT.KMS.PR.3: only AWS services may be given grants on the key (as every key of the stack, lib/keys.ts).
       key.addToResourcePolicy(
         new PolicyStatement({
@@ -116,7 +126,7 @@ export class Enforcement extends Construct {
   }
 
   /** The current signing key (the last one). */
-  get signingKey(): Key {
+  get signingKey(): IKey {
     return this.keys.at(-1)!;
   }
 

@@ -199,6 +199,21 @@ export function bindTable(fn: NodejsFunction, table: ITable, access: DataAccess,
       resources,
     }),
   );
+  // A table encrypted with the operator's key (setting tableKeyArn): the same reads and writes need it
+  // (reads, and the stream, decrypt; writes also encrypt). The key policy must let the account's IAM grant it.
+  if (table.encryptionKey) {
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          ...(write ? ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey'] : []),
+        ],
+        resources: [table.encryptionKey.keyArn],
+      }),
+    );
+  }
   if (!(write && options.deletes)) {
     fn.addToRolePolicy(new PolicyStatement({ effect: Effect.DENY, actions: ['dynamodb:DeleteItem', ...TABLE_NEVER_ACTIONS], resources }));
   } else {

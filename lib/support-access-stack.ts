@@ -13,6 +13,7 @@ import { Auth } from './auth.ts';
 import { readConfig, type SupportAccessConfig } from './config.ts';
 import { Console } from './console.ts';
 import { Data } from './data.ts';
+import { ApiDomain } from './domains.ts';
 import { Enforcement } from './enforcement.ts';
 import { TokenIssuer } from './tokens.ts';
 import { Functions } from './functions.ts';
@@ -40,8 +41,10 @@ export class SupportAccessStack extends Stack {
   readonly enforcement: Enforcement;
   /** Encrypts every log group of the stack. */
   readonly logKey: Key;
-  /** The deployed console; absent with an existing issuer (`jwtIssuer`), see docs/deploy.md. */
-  readonly console?: Console;
+  /** The deployed console, in every deployment (docs/deploy.md, "The console"). */
+  readonly console: Console;
+  /** The API under its own name (`apiDomainName`), when set. */
+  readonly apiDomain?: ApiDomain;
   /** Where emails link to: `appBaseUrl`, or the console's own address. */
   readonly appBaseUrl: string;
 
@@ -50,26 +53,31 @@ export class SupportAccessStack extends Stack {
     const config = (this.config = readConfig(this, props.config));
 
     // ---- stateful ----
-    this.data = new Data(this, 'Data');
+    this.data = new Data(this, 'Data', { tableKeyArn: config.tableKeyArn });
 
     // The console's distribution comes before everything that needs its address (the Cognito
     // client's callback URLs, CORS, the links in emails) and depends on none of them.
-    const ownPool = !config.jwtIssuer;
     const authDomainPrefix = config.authDomainPrefix ?? Fn.join('-', ['support-access', Aws.ACCOUNT_ID]);
     // The API's exact origin is known only when the API does not name the distribution (CORS);
     // otherwise the two would wait for each other, and the header's CSP names the region's API
     // Gateway endpoints instead; the index.html the deploy writes narrows it to the exact API
     // (Console.deploy, docs/deploy.md "The console").
-    const apiSource = config.corsOrigins
-      ? Lazy.string({ produce: () => this.api.url })
-      : `https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
-    if (ownPool) {
-      this.console = new Console(this, 'Console', {
-        assetDir: config.consoleAssetDir,
-        connectSources: [apiSource, `https://${authDomainPrefix}.auth.${Aws.REGION}.amazoncognito.com`],
-      });
-    }
-    const appBaseUrl = (this.appBaseUrl = config.appBaseUrl ?? this.console!.url);
+    // With its own name (apiDomainName) the API's origin is a plain string, known to both.
+    const apiSource = config.apiDomainName
+      ? `https://${config.apiDomainName}`
+      : config.corsOrigins
+        ? Lazy.string({ produce: () => this.api.url })
+        : `https://*.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+    // The console is deployed whatever the identity providers: it signs in through the stack's pool.
+    this.console = new Console(this, 'Console', {
+      assetDir: config.consoleAssetDir,
+      connectSources: [apiSource, `https://${authDomainPrefix}.auth.${Aws.REGION}.amazoncognito.com`],
+      embedOrigins: config.embedOrigins,
+      ...(config.consoleDomainName && config.consoleCertificateArn
+        ? { domain: { name: config.consoleDomainName, certificateArn: config.consoleCertificateArn } }
+        : {}),
+    });
+    const appBaseUrl = (this.appBaseUrl = config.appBaseUrl ?? this.console.url);
     this.auth = new Auth(this, 'Auth', {
       jwtIssuer: config.jwtIssuer,
       jwtAudience: config.jwtAudience,
@@ -90,6 +98,7 @@ export class SupportAccessStack extends Stack {
         TABLE_NAME: this.data.table.tableName,
         APP_BASE_URL: appBaseUrl,
         MAIL_FROM: config.mailFrom,
+        ...integrationEnvironment(config),
       },
     });
     this.notifications = new Notifications(this, 'Notifications', {
@@ -98,7 +107,7 @@ export class SupportAccessStack extends Stack {
       mailFrom: config.mailFrom,
       sesIdentity: config.sesIdentity,
     });
-    this.tokenIssuer = new TokenIssuer(this, 'Tokens', { functions: this.functions });
+    this.tokenIssuer = new TokenIssuer(this, 'Tokens', { functions: this.functions, keyArn: config.apiTokenKeyArn });
     this.api = new Api(this, 'Api', {
       functions: this.functions,
       table: this.data.table,
@@ -108,7 +117,7 @@ export class SupportAccessStack extends Stack {
       supportEmailDomains: config.supportEmailDomains,
       authorizer: this.tokenIssuer.authorizer,
       logKey: this.logKey,
-      corsOrigins: config.corsOrigins ?? [this.console!.origin],
+      corsOrigins: config.corsOrigins ?? [this.console.origin],
       throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
       writeRouteThrottle: { rateLimit: config.writeRouteRateLimit, burstLimit: config.writeRouteBurstLimit },
       routeThrottling: config.routeThrottling,
@@ -117,6 +126,7 @@ export class SupportAccessStack extends Stack {
       functions: this.functions,
       table: this.data.table,
       sessionKeys: config.sessionKeys,
+      sessionKeyArns: config.sessionKeyArns,
     });
     this.enforcement.bindSigner(this.api.handlers.sessions, {
       issuer: this.api.httpApi.apiEndpoint,
@@ -146,23 +156,39 @@ export class SupportAccessStack extends Stack {
       alarmEmail: config.alarmEmail,
     });
 
-    if (this.console && this.auth.userPoolClient && this.auth.userPoolDomain) {
-      this.console.deploy(
-        {
-          apiUrl: this.api.url,
-          apiOrigin: this.api.httpApi.apiEndpoint,
-          cognitoDomain: this.auth.userPoolDomain.baseUrl(),
-          clientId: this.auth.userPoolClient.userPoolClientId,
-        },
-        this.logKey,
-      );
-      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
+    if (config.apiDomainName && config.apiCertificateArn) {
+      this.apiDomain = new ApiDomain(this, 'ApiDomain', {
+        httpApi: this.api.httpApi,
+        stage: this.api.stage,
+        name: config.apiDomainName,
+        certificateArn: config.apiCertificateArn,
+      });
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.apiDomain.target,
+        description: `Point a CNAME (or a Route 53 alias) for ${config.apiDomainName} here`,
+      });
     }
     // No trailing slash, as TokenIssuer and the support-session tokens' iss: `$API_URL/v1/...`.
-    new CfnOutput(this, 'ApiUrl', {
-      value: this.api.httpApi.apiEndpoint,
-      description: 'Base URL of the API, no trailing slash (routes start with /v1)',
-    });
+    const apiUrl = config.apiDomainName ? `https://${config.apiDomainName}` : this.api.httpApi.apiEndpoint;
+    this.console.deploy(
+      {
+        apiUrl,
+        apiOrigin: apiUrl,
+        cognitoDomain: this.auth.userPoolDomain.baseUrl(),
+        clientId: this.auth.userPoolClient.userPoolClientId,
+      },
+      this.logKey,
+    );
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in through Cognito)' });
+    if (config.consoleDomainName) {
+      new CfnOutput(this, 'ConsoleDomainTarget', {
+        value: this.console.distribution.distributionDomainName,
+        description: `Point a CNAME (or a Route 53 alias) for ${config.consoleDomainName} here`,
+      });
+    }
+    new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Base URL of the API, no trailing slash (routes start with /v1)' });
+    // The tokens' iss stays the execute-api address, a custom domain or not: it is fixed when the
+    // functions are configured, and both addresses serve the same discovery document.
     new CfnOutput(this, 'TokenIssuer', {
       value: this.api.httpApi.apiEndpoint,
       description: "The API tokens' iss (exact, no trailing slash); its /.well-known/openid-configuration names the jwks_uri",
@@ -179,14 +205,12 @@ export class SupportAccessStack extends Stack {
     new CfnOutput(this, 'JwtIssuer', { value: this.auth.issuer });
     new CfnOutput(this, 'MailStreamDeadLetterQueueUrl', { value: this.notifications.streamDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'Subscribe your paging to this topic' });
-    if (this.auth.userPool && this.auth.userPoolClient && this.auth.userPoolDomain) {
-      new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
-      new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
-      new CfnOutput(this, 'SignInUrl', {
-        value: this.auth.userPoolDomain.baseUrl(),
-        description: 'OAuth endpoints: /oauth2/authorize, /oauth2/token',
-      });
-    }
+    new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.auth.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'SignInUrl', {
+      value: this.auth.userPoolDomain.baseUrl(),
+      description: 'OAuth endpoints: /oauth2/authorize, /oauth2/token',
+    });
     if (config.sesIdentity.toLowerCase() !== config.mailFrom.toLowerCase()) {
       // A domain identity is verified by publishing these three CNAME records (Easy DKIM).
       this.notifications.identity.dkimRecords.forEach((record, i) => {
@@ -194,4 +218,17 @@ export class SupportAccessStack extends Stack {
       });
     }
   }
+}
+
+/**
+ * The v1.2 integration settings, to every function under the names the local stack reads them by
+ * (API.md "Local mode, v1.2"), parsed back by `lambdas/runtime/settings.ts` with the same checks.
+ */
+export function integrationEnvironment(config: SupportAccessConfig): Record<string, string> {
+  return {
+    ...(config.identityProviders.length ? { IDENTITY_PROVIDERS: JSON.stringify(config.identityProviders) } : {}),
+    ...(config.embedOrigins.length ? { EMBED_ORIGINS: config.embedOrigins.join(',') } : {}),
+    ...(config.vendorAppLaunchUrl ? { VENDOR_APP_LAUNCH_URL: config.vendorAppLaunchUrl } : {}),
+    ...(config.ticketUrlTemplate ? { TICKET_URL_TEMPLATE: config.ticketUrlTemplate } : {}),
+  };
 }

@@ -13,7 +13,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import type { Functions } from './functions.ts';
@@ -22,34 +22,14 @@ import type { Functions } from './functions.ts';
 export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
 
 export class TokenIssuer extends Construct {
-  readonly key: Key;
+  readonly key: IKey;
   readonly authorizerFunction: NodejsFunction;
   readonly authorizer: HttpLambdaAuthorizer;
 
-  constructor(scope: Construct, id: string, props: { functions: Functions }) {
+  /** `keyArn`: the operator's own signing key (setting `apiTokenKeyArn`) instead of one made here. */
+  constructor(scope: Construct, id: string, props: { functions: Functions; keyArn?: string }) {
     super(scope, id);
-    this.key = new Key(this, 'ApiTokenKey', {
-      description: 'support-access: signs API tokens (ES256, typ at+jwt)',
-      keySpec: KeySpec.ECC_NIST_P256,
-      keyUsage: KeyUsage.SIGN_VERIFY,
-      pendingWindow: Duration.days(30),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'GrantsOnlyForAwsServices',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
-    Validations.of(this.key).acknowledge({
-      id: 'cdk-validator-cfnguard::kms_key_rotation_enabled_check',
-      reason:
-        'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by replacing it, both keys listed in the JWKS until the old key tokens (15 min) have expired.',
-    });
+    this.key = props.keyArn ? Key.fromKeyArn(this, 'ApiTokenKey', props.keyArn) : this.makeKey();
     this.authorizerFunction = props.functions.create(this, 'AuthorizerFunction', {
       entry: 'lambdas/modules/tokens/authorizer-handlers.ts',
       description: 'support-access: the HTTP API authorizer (checks API tokens)',
@@ -62,6 +42,32 @@ export class TokenIssuer extends Construct {
       identitySource: ['$request.header.Authorization'],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
+  }
+
+  private makeKey(): Key {
+    const key = new Key(this, 'ApiTokenKey', {
+      description: 'support-access: signs API tokens (ES256, typ at+jwt)',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'GrantsOnlyForAwsServices',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
+    Validations.of(key).acknowledge({
+      id: 'cdk-validator-cfnguard::kms_key_rotation_enabled_check',
+      reason:
+        'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by replacing it, both keys listed in the JWKS until the old key tokens (15 min) have expired.',
+    });
+    return key;
   }
 
   /** Tells the functions that check or list API tokens the issuer (the API's address, no trailing slash). */

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { DEMO, seed } from './seed.ts';
 import { freePort, isFree } from './ports.ts';
-import { settingsFromEnv } from '../lambdas/runtime/index.ts';
+import { integrationSettings, settingsFromEnv } from '../lambdas/runtime/index.ts';
 import { startStack } from './stack.ts';
 
 const { values } = parseArgs({
@@ -33,14 +33,23 @@ for (const [name, p, env] of [
 // Nobody outside needs DynamoDB Local's port: when 8000 is taken and none was asked for, any will do.
 const dynamoPort = process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : (await isFree(8000)) ? 8000 : await freePort();
 const started = Date.now();
-// The settings a developer may give the local stack (`SUPPORT_EMAIL_DOMAINS`, the keys); the others are local.
+// The settings a developer may give the local stack (`SUPPORT_EMAIL_DOMAINS`, the keys, the v1.2
+// integration settings: `IDENTITY_PROVIDERS`, `EMBED_ORIGINS`, ...); the others are local.
 const env = settingsFromEnv();
+// A bad integration setting stops the start with its variable's name, as a bad one stops `cdk synth`.
+try {
+  integrationSettings(env);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
 const stack = await startStack({
   settings: {
     ...(env.supportEmailDomains ? { supportEmailDomains: env.supportEmailDomains } : {}),
     ...(env.cursorSecret.value ? { cursorSecret: env.cursorSecret } : {}),
     ...(env.auditKey.value ? { auditKey: env.auditKey } : {}),
     ...(env.eventKey.value ? { eventKey: env.eventKey } : {}),
+    integration: env.integration,
   },
   port,
   host: process.env.HOST ?? '127.0.0.1',

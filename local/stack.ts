@@ -74,9 +74,11 @@ export interface StackOptions {
   telemetry?: Telemetry;
   /**
    * Settings instead of the local ones (`npm start` passes those the environment gives:
-   * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`).
+   * `SUPPORT_EMAIL_DOMAINS`, `CURSOR_SECRET`, `AUDIT_KEY`, `EVENT_KEY`, the v1.2 integration settings).
    */
-  settings?: Partial<Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey' | 'sessionTokenAudience'>>;
+  settings?: Partial<
+    Pick<Settings, 'supportEmailDomains' | 'cursorSecret' | 'auditKey' | 'eventKey' | 'sessionTokenAudience' | 'integration'>
+  >;
 }
 
 export interface Stack {
@@ -149,6 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       appBaseUrl: opts.appBaseUrl ?? `http://localhost:${port}/app`,
       secretsExtension: { port: '', sessionToken: '', timeoutMs: 0 },
       inLambda: false,
+      integration: {},
       ...opts.settings,
     };
     // Support-session tokens: a key made now, the API's address as issuer (as deployed).

@@ -11,7 +11,7 @@ export { buildDeps, deliveryDeps, type AppDeps, type StorePorts, type Wiring } f
 export { documentClient, dynamoClient } from './clients.ts';
 export { pooledRandom, systemClock, ulidIds } from './ids.ts';
 export { secretReader, type Secrets } from './secrets.ts';
-export { required, settingsFromEnv, type Settings } from './settings.ts';
+export { integrationSettings, required, settingsFromEnv, type IntegrationSettings, type Settings } from './settings.ts';
 export { createTelemetry, observe, observedJob, type Telemetry } from './telemetry.ts';
 
 /** Where a function's dependencies come from: built on first call, then kept. */

@@ -5,6 +5,14 @@
  * are deployed without `SUPPORT_EMAIL_DOMAINS` and never read it.
  */
 
+import {
+  parseEmbedOrigins,
+  parseIdentityProviders,
+  parseLaunchUrl,
+  parseTicketUrlTemplate,
+  type IdentityProvider,
+} from '../contract/deploy-settings.ts';
+
 /** A secret given as its value (the local stack) or as a Secrets Manager ARN (deployed). */
 export interface SecretSetting {
   /** The environment variable of the value (`CURSOR_SECRET`), named in errors. */
@@ -46,6 +54,17 @@ export interface Settings {
   /** `EVENT_BUS_NAME`: the publisher's EventBridge bus. */
   eventBusName?: string | undefined;
   /**
+   * The v1.2 integration settings as the environment gives them (`IDENTITY_PROVIDERS` JSON,
+   * `EMBED_ORIGINS` comma-separated, `VENDOR_APP_LAUNCH_URL`, `TICKET_URL_TEMPLATE`); read them
+   * through `integrationSettings`, which checks them.
+   */
+  integration: {
+    identityProviders?: string | undefined;
+    embedOrigins?: string | undefined;
+    vendorAppLaunchUrl?: string | undefined;
+    ticketUrlTemplate?: string | undefined;
+  };
+  /**
    * The Parameters and Secrets Lambda Extension: its port, the session token it requires, and how
    * long it may take to answer before a read fails (and is retried by the next call).
    */
@@ -81,12 +100,50 @@ export function settingsFromEnv(env: Env = process.env): Settings {
     tokenIssuer: env.TOKEN_ISSUER || undefined,
     sessionTokenAudience: env.SESSION_TOKEN_AUDIENCE || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
+    integration: {
+      identityProviders: env.IDENTITY_PROVIDERS || undefined,
+      embedOrigins: env.EMBED_ORIGINS || undefined,
+      vendorAppLaunchUrl: env.VENDOR_APP_LAUNCH_URL || undefined,
+      ticketUrlTemplate: env.TICKET_URL_TEMPLATE || undefined,
+    },
     secretsExtension: {
       port: env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || '2773',
       sessionToken: env.AWS_SESSION_TOKEN ?? '',
       timeoutMs: 5_000,
     },
     inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
+  };
+}
+
+export interface IntegrationSettings {
+  identityProviders: IdentityProvider[];
+  embedOrigins: string[];
+  vendorAppLaunchUrl?: string | undefined;
+  ticketUrlTemplate?: string | undefined;
+}
+
+/**
+ * The integration settings, parsed and checked by the module `cdk synth` checks them with
+ * (`lambdas/contract/deploy-settings.ts`): in Lambda as deployed (https only, no placeholders),
+ * elsewhere as the local stack allows (`http://localhost`). A bad value throws, naming its variable.
+ * Call it when first needed, not at cold start.
+ */
+export function integrationSettings(settings: Pick<Settings, 'integration' | 'inLambda'>): IntegrationSettings {
+  const mode = settings.inLambda ? 'deployed' : 'local';
+  const { identityProviders, embedOrigins, vendorAppLaunchUrl, ticketUrlTemplate } = settings.integration;
+  const read = <T>(name: string, value: string | undefined, parse: (v: string) => T, fallback: T): T => {
+    if (value === undefined) return fallback;
+    try {
+      return parse(value);
+    } catch (e) {
+      throw new Error(`environment variable ${name}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  return {
+    identityProviders: read('IDENTITY_PROVIDERS', identityProviders, (v) => parseIdentityProviders(v, mode), []),
+    embedOrigins: read('EMBED_ORIGINS', embedOrigins, (v) => parseEmbedOrigins(v, mode), []),
+    vendorAppLaunchUrl: read('VENDOR_APP_LAUNCH_URL', vendorAppLaunchUrl, (v) => parseLaunchUrl(v, mode), undefined),
+    ticketUrlTemplate: read('TICKET_URL_TEMPLATE', ticketUrlTemplate, (v) => parseTicketUrlTemplate(v, mode), undefined),
   };
 }
 

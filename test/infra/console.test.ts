@@ -12,11 +12,11 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_PATH, contentSecurityPolicy, SPA_ROUTING_CODE, withConnectPolicy } from '../../lib/console.ts';
 import { SupportAccessStack } from '../../lib/support-access-stack.ts';
+import { testContext } from '../helpers/cdk-context.ts';
 import { consoleLogoutUri, logoutUrl } from '../../web/src/pkce.ts';
 
 const SYNTH_TIMEOUT = 120_000;
-const cdkContext = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+const cdkContext = testContext();
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -57,7 +57,7 @@ function route(uri: string): { uri?: string; statusCode?: number; headers?: Reco
 describe('The console, deployed', () => {
   let built: ReturnType<typeof synth>;
   const distribution = () => Object.values(built.template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig;
-  const distributionDomain = () => ({ 'Fn::GetAtt': [built.id(built.stack.console!.distribution), 'DomainName'] });
+  const distributionDomain = () => ({ 'Fn::GetAtt': [built.id(built.stack.console.distribution), 'DomainName'] });
   const csp = () =>
     Object.values(built.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig
       .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy as unknown;
@@ -69,7 +69,7 @@ describe('The console, deployed', () => {
 
   it('keeps the files in a private, encrypted, TLS-only bucket that only this distribution reads (OAC)', () => {
     // Prepare
-    const bucketId = built.id(built.stack.console!.bucket);
+    const bucketId = built.id(built.stack.console.bucket);
 
     // Act
     const bucket = built.template.toJSON().Resources[bucketId];
@@ -97,7 +97,7 @@ describe('The console, deployed', () => {
     const reads = statements.filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal).includes('cloudfront.amazonaws.com'));
     expect(reads.length).toBeGreaterThan(0);
     for (const s of reads) {
-      expect(JSON.stringify(s.Condition)).toContain(built.id(built.stack.console!.distribution));
+      expect(JSON.stringify(s.Condition)).toContain(built.id(built.stack.console.distribution));
     }
     built.template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
       OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
@@ -116,9 +116,9 @@ describe('The console, deployed', () => {
     expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
     expect(behavior.AllowedMethods).toEqual(['GET', 'HEAD']);
     expect(behavior.Compress).toBe(true);
-    expect(behavior.ResponseHeadersPolicyId).toEqual({ Ref: built.id(built.stack.console!.headers) });
+    expect(behavior.ResponseHeadersPolicyId).toEqual({ Ref: built.id(built.stack.console.headers) });
     expect(behavior.FunctionAssociations).toEqual([
-      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [built.id(built.stack.console!.routing), 'FunctionARN'] } },
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [built.id(built.stack.console.routing), 'FunctionARN'] } },
     ]);
     expect(config).not.toHaveProperty('CustomErrorResponses');
     expect(config.Logging).toMatchObject({ Prefix: 'cloudfront/' });
@@ -267,7 +267,7 @@ describe('The console, deployed', () => {
     'names the exact API in the CSP when the console lives at a configured address (no CORS cycle)',
     () => {
       // Act
-      const own = synth({ appBaseUrl: 'https://support.example.org/app' });
+      const own = synth({ appBaseUrl: 'https://support.acme-saas.org/app' });
       const policy = JSON.stringify(
         Object.values(own.template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]!.Properties.ResponseHeadersPolicyConfig
           .SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy,
@@ -276,20 +276,20 @@ describe('The console, deployed', () => {
       // Assess
       expect(policy).not.toContain('*.execute-api');
       expect(policy).toContain(own.stack.getLogicalId(own.stack.api.httpApi.node.defaultChild as CfnResource));
-      own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://support.example.org/app/callback'] });
+      own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://support.acme-saas.org/app/callback'] });
       // Sign-out: the console at that address sends Cognito a logout_uri the client allows
       // (Cognito refuses any other, and the managed login's session would stay).
       const signOut = new URL(
         logoutUrl(
-          { cognitoDomain: 'https://login.example.org', clientId: 'c' },
-          consoleLogoutUri('https://support.example.org', `${CONSOLE_PATH}/`),
+          { cognitoDomain: 'https://login.acme-saas.org', clientId: 'c' },
+          consoleLogoutUri('https://support.acme-saas.org', `${CONSOLE_PATH}/`),
         ),
       );
       own.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
         LogoutURLs: Match.arrayWith([signOut.searchParams.get('logout_uri')]),
       });
       own.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
-        CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://support.example.org'] }),
+        CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://support.acme-saas.org'] }),
       });
     },
     SYNTH_TIMEOUT,

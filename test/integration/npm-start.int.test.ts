@@ -119,4 +119,26 @@ describe('npm start', () => {
       squatter.close();
     }
   }, 60_000);
+
+  it('stops with the variable named when an integration setting cannot work', async () => {
+    // Prepare: a comma-joined issuer where a JSON list of providers goes
+    const env = { ...(await ports()), IDENTITY_PROVIDERS: 'https://a.okta.com,https://b.auth0.com/' };
+
+    // Act
+    const run = start(env);
+    try {
+      const code = await Promise.race([run.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))]);
+
+      // Assess
+      expect(code).toBe(1);
+      expect(run.output()).toContain('environment variable IDENTITY_PROVIDERS: must be a JSON list of providers');
+      expect(await listening(Number(env.DYNAMODB_PORT))).toBe(false);
+    } finally {
+      // A stack that started anyway is stopped as Ctrl-C stops it.
+      if (run.proc.exitCode === null) {
+        run.proc.kill('SIGINT');
+        await run.exited;
+      }
+    }
+  }, 60_000);
 });
