@@ -107,6 +107,7 @@ describe('deployment settings refused at synth', () => {
       /"apiCertificateArn".*is in us-east-1.*stack's region, eu-west-1/,
     ],
     [{ tableKeyArn: key('us-west-2') }, /"tableKeyArn".*is in us-west-2, not in the stack's region eu-west-1/],
+    [{ apiTokenKeyArn: key('us-west-2') }, /"apiTokenKeyArn".*is in us-west-2, not in the stack's region eu-west-1/],
   ])('refuses %j in a stack whose region is known', (context, message) => {
     expect(() => synth(context, 'eu-west-1')).toThrow(message);
   });
