@@ -8,11 +8,11 @@
  *   record of every committed change); what it cannot publish after the mapping's retries goes to
  *   a dead-letter queue that the alarms watch.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,6 +20,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { attr } from '../lambdas/contract/table.ts';
 import { bindTable, deadLetterQueue, type Functions } from './functions.ts';
+import { signingKey } from './keys.ts';
 
 export interface EnforcementProps {
   functions: Functions;
@@ -49,38 +50,17 @@ export class Enforcement extends Construct {
 
     const made = props.sessionKeyArns?.length
       ? []
-      : props.sessionKeys.map(
-          (name) =>
-            new Key(this, `SessionKey${name}`, {
-              description: `support-access: signs support-session tokens (ES256), key "${name}"`,
-              keySpec: KeySpec.ECC_NIST_P256,
-              keyUsage: KeyUsage.SIGN_VERIFY,
-              // A removed key is deleted after the longest waiting period, well after its tokens (15 min).
-              pendingWindow: Duration.days(30),
-              removalPolicy: RemovalPolicy.DESTROY,
-            }),
+      : props.sessionKeys.map((name) =>
+          signingKey(
+            this,
+            `SessionKey${name}`,
+            `support-access: signs support-session tokens (ES256), key "${name}"`,
+            'KMS rotates only symmetric keys; this asymmetric signing key is rotated by the documented procedure (config sessionKeys, docs/deploy.md), both keys listed in the JWKS until the old key tokens have expired.',
+          ),
         );
     this.keys = props.sessionKeyArns?.length
       ? props.sessionKeyArns.map((arn, i) => Key.fromKeyArn(this, `OwnSessionKey${i + 1}`, arn))
       : made;
-    for (const key of made) {
-      // CT.KMS.PR.3: only AWS services may be given grants on the key (as every key of the stack, lib/keys.ts).
-      key.addToResourcePolicy(
-        new PolicyStatement({
-          sid: 'GrantsOnlyForAwsServices',
-          effect: Effect.DENY,
-          principals: [new AnyPrincipal()],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }),
-      );
-      Validations.of(key).acknowledge({
-        id: 'cdk-validator-cfnguard::kms_key_rotation_enabled_check',
-        reason:
-          'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by the documented procedure (config sessionKeys, docs/deploy.md), both keys listed in the JWKS until the old key tokens have expired.',
-      });
-    }
 
     this.bus = new EventBus(this, 'Bus', { description: 'support-access: every state change (source support-access)' });
 

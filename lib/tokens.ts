@@ -10,13 +10,14 @@
  * The issuer is the API's own address (`TokenIssuer` output), known once the HttpApi resource exists,
  * so the first `cdk deploy` needs nothing reachable in advance.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type IKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import type { Functions } from './functions.ts';
+import { signingKey } from './keys.ts';
 
 /** How long API Gateway keeps the authorizer's verdict on one `Authorization` header. */
 export const AUTHORIZER_CACHE_TTL = Duration.minutes(5);
@@ -29,7 +30,14 @@ export class TokenIssuer extends Construct {
   /** `keyArn`: the operator's own signing key (setting `apiTokenKeyArn`) instead of one made here. */
   constructor(scope: Construct, id: string, props: { functions: Functions; keyArn?: string }) {
     super(scope, id);
-    this.key = props.keyArn ? Key.fromKeyArn(this, 'ApiTokenKey', props.keyArn) : this.makeKey();
+    this.key = props.keyArn
+      ? Key.fromKeyArn(this, 'ApiTokenKey', props.keyArn)
+      : signingKey(
+          this,
+          'ApiTokenKey',
+          'support-access: signs API tokens (ES256, typ at+jwt)',
+          'KMS rotates only symmetric keys; this asymmetric signing key is rotated by replacing it, both keys listed in the JWKS until the old key tokens (15 min) have expired.',
+        );
     this.authorizerFunction = props.functions.create(this, 'AuthorizerFunction', {
       entry: 'lambdas/modules/tokens/authorizer-handlers.ts',
       description: 'support-access: the HTTP API authorizer (checks API tokens)',
@@ -42,32 +50,6 @@ export class TokenIssuer extends Construct {
       identitySource: ['$request.header.Authorization'],
       resultsCacheTtl: AUTHORIZER_CACHE_TTL,
     });
-  }
-
-  private makeKey(): Key {
-    const key = new Key(this, 'ApiTokenKey', {
-      description: 'support-access: signs API tokens (ES256, typ at+jwt)',
-      keySpec: KeySpec.ECC_NIST_P256,
-      keyUsage: KeyUsage.SIGN_VERIFY,
-      pendingWindow: Duration.days(30),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'GrantsOnlyForAwsServices',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
-    Validations.of(key).acknowledge({
-      id: 'cdk-validator-cfnguard::kms_key_rotation_enabled_check',
-      reason:
-        'CT.KMS.PR.1: KMS rotates only symmetric keys; this asymmetric signing key is rotated by replacing it, both keys listed in the JWKS until the old key tokens (15 min) have expired.',
-    });
-    return key;
   }
 
   /** Tells the functions that check or list API tokens the issuer (the API's address, no trailing slash). */
